@@ -1,0 +1,47 @@
+import * as path from 'node:path';
+import { Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { EtlPipeline } from '../lib';
+import { acknowledgeComplianceFindings } from './compliance-acknowledgements';
+
+/** Where the clickstream example (transform, schemas, sample events) lives. */
+export const CLICKSTREAM_EXAMPLE_DIR = path.join(__dirname, '..', 'examples', 'clickstream');
+
+/** Props for {@link ClickstreamPipelineStack}. */
+export interface ClickstreamPipelineStackProps extends StackProps {
+  /**
+   * Pipeline name.
+   * @default 'clickstream'
+   */
+  readonly pipelineName?: string;
+}
+
+/**
+ * The reference stack: a realistic clickstream pipeline. Web and mobile clients send events to a
+ * Kinesis stream (high volume) or put them on an EventBridge bus (server-side events); one
+ * transform curates both into the data lake.
+ */
+export class ClickstreamPipelineStack extends Stack {
+  /** The pipeline. */
+  public readonly pipeline: EtlPipeline;
+
+  constructor(scope: Construct, id: string, props: ClickstreamPipelineStackProps = {}) {
+    super(scope, id, {
+      description: 'cdk-serverless-etl reference stack: clickstream pipeline (Kinesis + EventBridge → Lambda → S3)',
+      ...props,
+    });
+    this.pipeline = new EtlPipeline(this, 'Pipeline', {
+      pipelineName: props.pipelineName ?? 'clickstream',
+      transformEntry: path.join(CLICKSTREAM_EXAMPLE_DIR, 'transform.ts'),
+      dataset: 'clickstream',
+      idField: 'eventId',
+      eventTimeField: 'eventTime',
+      eventBus: {
+        eventPattern: { source: ['com.example.storefront'], detailType: ['ClickstreamEvent'] },
+      },
+      kinesisSource: { batchSize: 500, parallelizationFactor: 2 },
+      sqsSource: { batchSize: 100, maxBatchingWindow: Duration.seconds(2), maxConcurrency: 10 },
+    });
+    acknowledgeComplianceFindings(this, this.pipeline);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Reference transform of the clickstream pipeline.
+ *
+ * - normalizes `page.url` into `host` and `path` (and the referrer's host);
+ * - derives `isConversion` (a purchase);
+ * - drops bot traffic (`properties.bot === true`) on purpose: returning null is counted, not an error;
+ * - never passes `email`, `ip` or the raw `userId` on: curated records carry only `userKey`, a
+ *   one-way hash (until the runtime's keyed PII masking replaces `userId` before the transform
+ *   sees it, this transform hashes it itself).
+ */
+import { createHash } from 'node:crypto';
+import type { PipelineRecord, TransformContext } from '../../lambda/runtime/transform-contract';
+
+/** A curated clickstream record. */
+export interface CuratedClickstreamEvent {
+  eventId: string;
+  eventTime: string;
+  eventType: string;
+  userKey: string;
+  sessionId: string;
+  host: string;
+  path: string;
+  referrerHost: string | null;
+  isConversion: boolean;
+  properties: Record<string, unknown>;
+  schemaVersion: string;
+  pipeline: string;
+}
+
+export function transform(record: PipelineRecord, context: TransformContext): CuratedClickstreamEvent | null {
+  const properties = isObject(record.properties) ? record.properties : {};
+  if (properties.bot === true) return null;
+
+  const page = record.page;
+  if (!isObject(page) || typeof page.url !== 'string') throw new TypeError('page.url must be a string');
+  const url = new URL(page.url);
+  const referrer = typeof page.referrer === 'string' && page.referrer !== '' ? safeHost(page.referrer) : null;
+
+  return {
+    eventId: String(record.eventId),
+    eventTime: String(record.eventTime),
+    eventType: String(record.eventType),
+    userKey: createHash('sha256').update(String(record.userId)).digest('hex'),
+    sessionId: String(record.sessionId),
+    host: url.hostname.toLowerCase(),
+    path: normalizePath(url.pathname),
+    referrerHost: referrer,
+    isConversion: record.eventType === 'purchase',
+    properties: withoutPii(properties),
+    schemaVersion: typeof record.schemaVersion === 'string' ? record.schemaVersion : '1',
+    pipeline: context.pipeline,
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function safeHost(value: string): string | null {
+  try {
+    return new URL(value).hostname.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+/** Lower-cases the path and removes a trailing slash (except for the root). */
+function normalizePath(pathname: string): string {
+  const lower = decodeURIComponent(pathname).toLowerCase();
+  return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
+}
+
+/** Free-form properties must not smuggle the PII fields back in. */
+function withoutPii(properties: Record<string, unknown>): Record<string, unknown> {
+  const { email: _email, ip: _ip, userId: _userId, ...rest } = properties;
+  return rest;
+}

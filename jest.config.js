@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    // Type-checking is done once by `tsc --noEmit` in `npm test`; jest only transpiles.
+    '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+  },
+  setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+  // Synthesizing stacks with bundled Lambdas is CPU-heavy: two workers match the CI machine.
+  maxWorkers: 2,
+  testTimeout: 120000,
+};

@@ -1,0 +1,36 @@
+import type { PipelineRecord } from './transform-contract';
+
+/** The outcome of parsing a source record's body. */
+export type ParseResult =
+  | { readonly ok: true; readonly record: PipelineRecord }
+  | { readonly ok: false; readonly reason: 'MALFORMED_JSON' | 'NOT_AN_OBJECT'; readonly message: string };
+
+/**
+ * Parses a record body into a JSON object. An EventBridge event (as delivered through an SQS
+ * buffer queue) is unwrapped to its `detail`.
+ */
+export function parseRecordBody(body: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    return { ok: false, reason: 'MALFORMED_JSON', message: (error as Error).message };
+  }
+  if (isEventBridgeEvent(value)) value = value.detail;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, reason: 'NOT_AN_OBJECT', message: `expected a JSON object, got ${describe(value)}` };
+  }
+  return { ok: true, record: value as PipelineRecord };
+}
+
+function isEventBridgeEvent(value: unknown): value is { detail: unknown } {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return 'detail-type' in v && 'detail' in v && typeof v.source === 'string' && typeof v.id === 'string';
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,209 @@
+import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import {
+  INLINE_POLICY_ACKNOWLEDGEMENT,
+  KMS_GRANT_WILDCARD_FINDINGS,
+  acknowledgeRules,
+  bucketObjectsFinding,
+} from '../core/compliance';
+import { createPipelineKey } from '../core/encryption';
+import { PropValidator } from '../core/prop-validator';
+
+/** Props for {@link StreamIngest}. */
+export interface StreamIngestProps {
+  /**
+   * KMS key that encrypts the stream (and the archive's log group).
+   * @default - a new key with rotation on
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Capacity mode of the stream.
+   * @default kinesis.StreamMode.ON_DEMAND
+   */
+  readonly streamMode?: kinesis.StreamMode;
+
+  /**
+   * Number of shards; only with `streamMode: PROVISIONED` (1 to 10,000).
+   * @default 1 when provisioned
+   */
+  readonly shardCount?: number;
+
+  /**
+   * How long records stay readable in the stream (24 hours to 365 days).
+   * @default Duration.hours(24)
+   */
+  readonly retentionPeriod?: Duration;
+
+  /**
+   * What happens to the stream when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Archive every stream record as it arrived to this bucket (Amazon Data Firehose, gzip JSON
+   * Lines), so the stream can be replayed beyond its retention.
+   * @default - no archive
+   */
+  readonly archiveBucket?: s3.IBucket;
+
+  /**
+   * Key prefix of the archive in `archiveBucket`; objects land under `<prefix>dt=YYYY-MM-DD/hr=HH/`.
+   * @default 'stream-archive/'
+   */
+  readonly archivePrefix?: string;
+
+  /**
+   * How long Firehose buffers records before writing an archive object (0 to 900 seconds).
+   * @default Duration.minutes(5)
+   */
+  readonly archiveBufferingInterval?: Duration;
+
+  /**
+   * Retention of the archive's delivery-error log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * A KMS-encrypted Kinesis data stream for record-at-a-time ingest, with an optional raw archive of
+ * everything it receives to S3 through Amazon Data Firehose.
+ */
+export class StreamIngest extends Construct {
+  /** The ingest stream. */
+  public readonly stream: kinesis.Stream;
+  /** The key that encrypts the stream. */
+  public readonly encryptionKey: kms.IKey;
+  /** The archive delivery stream, when `archiveBucket` is set. */
+  public readonly archive?: firehose.DeliveryStream;
+  /** Retention of the stream, for checks by consumers (DLQ retention). */
+  public readonly retentionPeriod: Duration;
+
+  constructor(scope: Construct, id: string, props: StreamIngestProps = {}) {
+    super(scope, id);
+    const streamMode = props.streamMode ?? kinesis.StreamMode.ON_DEMAND;
+    this.retentionPeriod = props.retentionPeriod ?? Duration.hours(24);
+    new PropValidator(`StreamIngest (${this.node.path})`)
+      .check(
+        props.shardCount !== undefined && streamMode !== kinesis.StreamMode.PROVISIONED,
+        `shardCount is ${props.shardCount}; it is only allowed with streamMode PROVISIONED (streamMode is ${streamMode})`,
+      )
+      .integer('shardCount', props.shardCount, 1, 10000)
+      .duration('retentionPeriod', this.retentionPeriod, Duration.hours(24), Duration.hours(8760))
+      .duration('archiveBufferingInterval', props.archiveBufferingInterval, Duration.seconds(0), Duration.seconds(900))
+      .pattern('archivePrefix', props.archivePrefix, /^([^/][^!{}]*\/)?$/, 'empty or a key prefix ending in "/" (no leading "/", no "!{")')
+      .check(
+        props.archiveBucket === undefined && (props.archivePrefix !== undefined || props.archiveBufferingInterval !== undefined),
+        'archivePrefix and archiveBufferingInterval need archiveBucket; archiveBucket is not set',
+      )
+      .throwIfInvalid();
+
+    this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Stream key of ${this.node.path}`);
+    this.stream = new kinesis.Stream(this, 'Stream', {
+      streamMode,
+      shardCount: streamMode === kinesis.StreamMode.PROVISIONED ? (props.shardCount ?? 1) : undefined,
+      retentionPeriod: this.retentionPeriod,
+      encryption: kinesis.StreamEncryption.KMS,
+      encryptionKey: this.encryptionKey,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    acknowledgeRules(this.stream, {
+      ids: ['AwsSolutions-KDS3'],
+      reason: 'Encrypted with the pipeline\'s customer-managed key (rotation on) instead of aws/kinesis, so key policy and audit stay with the pipeline.',
+    });
+    if (props.removalPolicy !== undefined && props.removalPolicy !== RemovalPolicy.RETAIN) {
+      Annotations.of(this).addWarningV2(
+        'cdk-serverless-etl:streamNotRetained',
+        `removalPolicy is ${props.removalPolicy}: records still in the stream are lost when it leaves the stack.`,
+      );
+    }
+
+    if (props.archiveBucket) {
+      this.archive = this.createArchive(props.archiveBucket, props);
+    }
+  }
+
+  /** Grants writing records to the stream (PutRecord, PutRecords, and the key's encrypt). */
+  public grantWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.stream.grantWrite(grantee);
+  }
+
+  /** Records written to the stream (sum over 1 minute). */
+  public metricIncomingRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricIncomingRecords({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1), ...props });
+  }
+
+  /** Age of the oldest record not yet read by any consumer (maximum over 1 minute). */
+  public metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricGetRecordsIteratorAgeMilliseconds({
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  /** Records rejected by PutRecords because of throttling (sum over 1 minute). */
+  public metricWriteThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricPutRecordsThrottledRecords({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1), ...props });
+  }
+
+  private createArchive(bucket: s3.IBucket, props: StreamIngestProps): firehose.DeliveryStream {
+    const prefix = props.archivePrefix ?? 'stream-archive/';
+    const logGroup = new logs.LogGroup(this, 'ArchiveLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      encryptionKey: this.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const archive = new firehose.DeliveryStream(this, 'Archive', {
+      source: new firehose.KinesisStreamSource(this.stream),
+      destination: new firehose.S3Bucket(bucket, {
+        dataOutputPrefix: `${prefix}dt=!{timestamp:yyyy-MM-dd}/hr=!{timestamp:HH}/`,
+        errorOutputPrefix: `${prefix}errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`,
+        compression: firehose.Compression.GZIP,
+        bufferingInterval: props.archiveBufferingInterval ?? Duration.minutes(5),
+        encryptionKey: bucket.encryptionKey,
+        loggingConfig: new firehose.EnableLogging(logGroup),
+      }),
+    });
+    // One record per line, whatever the producers send, so the archive reads as JSON Lines.
+    (archive.node.defaultChild as firehose.CfnDeliveryStream).addPropertyOverride(
+      'ExtendedS3DestinationConfiguration.ProcessingConfiguration',
+      {
+        Enabled: true,
+        Processors: [{ Type: 'AppendDelimiterToRecord', Parameters: [{ ParameterName: 'Delimiter', ParameterValue: '\\n' }] }],
+      },
+    );
+    acknowledgeRules(archive, {
+      ids: ['AwsSolutions-KDF1'],
+      reason:
+        'Firehose server-side encryption is not available with a Kinesis stream source: records are encrypted by the ' +
+        'source stream\'s KMS key in transit to Firehose and written to S3 with the bucket key (SSE-KMS).',
+    });
+    for (const role of archive.node.findAll().filter((c): c is iam.Role => c instanceof iam.Role)) {
+      acknowledgeRules(role, INLINE_POLICY_ACKNOWLEDGEMENT, {
+        ids: [
+          ...KMS_GRANT_WILDCARD_FINDINGS,
+          'AwsSolutions-IAM5[Action::s3:Abort*]',
+          'AwsSolutions-IAM5[Action::s3:DeleteObject*]',
+          'AwsSolutions-IAM5[Action::s3:GetBucket*]',
+          'AwsSolutions-IAM5[Action::s3:GetObject*]',
+          'AwsSolutions-IAM5[Action::s3:List*]',
+          ...[bucketObjectsFinding(bucket, '*')].filter((f): f is string => f !== undefined),
+        ],
+        reason:
+          'Written by the aws-cdk-lib Firehose L2 (bucket.grantReadWrite on the delivery role): Firehose needs to list, ' +
+          'write and complete multipart uploads of archive objects in this one bucket, under keys it generates.',
+      });
+    }
+    return archive;
+  }
+}

@@ -1,0 +1,292 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { createPipelineKey } from '../core/encryption';
+import { PropValidator } from '../core/prop-validator';
+import { EventBusIngest, EventBusIngestProps } from '../ingest/event-bus-ingest';
+import { StreamIngest, StreamIngestProps } from '../ingest/stream-ingest';
+import { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import { DataLake, DataLakeProps } from '../staging/data-lake';
+import { KinesisSourceOptions, SqsSourceOptions, TransformFunction } from '../transform/transform-function';
+
+/** Settings of the pipeline's transform function. */
+export interface TransformSettings {
+  /**
+   * Memory of the function in MiB (128 to 10,240).
+   * @default 1024
+   */
+  readonly memorySize?: number;
+  /**
+   * Timeout of one invocation (1 second to 15 minutes).
+   * @default Duration.seconds(60)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Caps the function's concurrency (0 to 1,000).
+   * @default - no reserved concurrency (each source is capped instead)
+   */
+  readonly reservedConcurrency?: number;
+  /**
+   * Provisioned concurrency of the `live` alias (0 to 1,000).
+   * @default 0
+   */
+  readonly provisionedConcurrency?: number;
+  /**
+   * Retention of the function's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Extra environment variables for the transform.
+   * @default - none
+   */
+  readonly environment?: { [key: string]: string };
+}
+
+/** Props for {@link EtlPipeline}. */
+export interface EtlPipelineProps {
+  /** Pipeline name: tags, metric dimension `Pipeline`, log field (2 to 63 of a-z, 0-9, "-"). */
+  readonly pipelineName: string;
+
+  /** Path to the transform module (exports `transform(record, context)`). */
+  readonly transformEntry: string;
+
+  /**
+   * Dataset name: the first key segment of curated and quarantined objects.
+   * @default - the pipeline name
+   */
+  readonly dataset?: string;
+
+  /**
+   * Field of each input record holding its unique id (the idempotency key).
+   * @default 'id'
+   */
+  readonly idField?: string;
+
+  /**
+   * Field of each input record holding its event time (ISO-8601).
+   * @default 'time'
+   */
+  readonly eventTimeField?: string;
+
+  /**
+   * The one KMS key of the pipeline (S3, SQS, Kinesis, EventBridge, logs). An imported key's
+   * policy must already allow CloudWatch Logs, EventBridge and the pipeline's roles.
+   * @default - a new key with rotation on, retained on stack deletion
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Removal policy of the buckets and the stream. Anything but RETAIN is a data-loss risk.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Data lake settings (the pipeline's key and removal policy always apply).
+   * @default - DataLake defaults
+   */
+  readonly dataLake?: DataLakeProps;
+
+  /**
+   * Ingest through a Kinesis stream.
+   * @default true
+   */
+  readonly enableStream?: boolean;
+
+  /**
+   * Stream settings (the pipeline's key and removal policy always apply).
+   * @default - StreamIngest defaults
+   */
+  readonly stream?: StreamIngestProps;
+
+  /**
+   * Archive every stream record to the raw bucket (Firehose), for replay beyond stream retention.
+   * @default true
+   */
+  readonly archiveStream?: boolean;
+
+  /**
+   * Ingest through a custom EventBridge bus and an SQS buffer.
+   * @default true
+   */
+  readonly enableEventBus?: boolean;
+
+  /**
+   * Event bus settings (the pipeline's key always applies).
+   * @default - EventBusIngest defaults, with a buffer visibility timeout of 6 × the transform timeout
+   */
+  readonly eventBus?: EventBusIngestProps;
+
+  /**
+   * Transform function settings.
+   * @default - TransformFunction defaults
+   */
+  readonly transform?: TransformSettings;
+
+  /**
+   * Kinesis event source settings.
+   * @default - TransformFunction.addKinesisSource defaults
+   */
+  readonly kinesisSource?: KinesisSourceOptions;
+
+  /**
+   * SQS event source settings.
+   * @default - TransformFunction.addSqsSource defaults
+   */
+  readonly sqsSource?: SqsSourceOptions;
+
+  /**
+   * Topic the pipeline's alarms notify. Bring your own (e.g. wired to a pager) or let the
+   * pipeline create one; subscribe to it after deploy.
+   * @default - a new KMS-encrypted, TLS-only topic
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Create stack outputs naming the pipeline's inputs, outputs and DLQs (used by the CLI and runbooks).
+   * @default true
+   */
+  readonly createOutputs?: boolean;
+}
+
+/**
+ * A complete ingest → transform → stage pipeline: a data lake, Kinesis and/or EventBridge ingest,
+ * one transform function fed by both, a DLQ on every asynchronous edge with a depth alarm, one
+ * KMS key for everything, and the tag `pipeline=<name>` on every resource.
+ */
+export class EtlPipeline extends Construct {
+  /** Pipeline name. */
+  public readonly pipelineName: string;
+  /** The pipeline's KMS key. */
+  public readonly encryptionKey: kms.IKey;
+  /** Raw, curated and quarantine buckets. */
+  public readonly dataLake: DataLake;
+  /** The Kinesis ingest, when enabled. */
+  public readonly streamIngest?: StreamIngest;
+  /** The EventBridge ingest, when enabled. */
+  public readonly eventBusIngest?: EventBusIngest;
+  /** The transform function. */
+  public readonly transform: TransformFunction;
+  /** The topic the pipeline's alarms notify. */
+  public readonly alarmTopic: sns.ITopic;
+  /** Every dead-letter queue of the pipeline. */
+  public readonly deadLetterQueues: DeadLetterQueue[];
+
+  constructor(scope: Construct, id: string, props: EtlPipelineProps) {
+    super(scope, id);
+    const enableStream = props.enableStream ?? true;
+    const enableEventBus = props.enableEventBus ?? true;
+    const timeout = props.transform?.timeout ?? Duration.seconds(60);
+    const visibility = props.eventBus?.bufferVisibilityTimeout ?? capDuration(Duration.seconds(timeout.toSeconds() * 6), Duration.hours(12));
+    const v = new PropValidator(`EtlPipeline (${this.node.path})`)
+      .check(!enableStream && !enableEventBus, 'enableStream and enableEventBus are both false; enable at least one source')
+      .check(!enableStream && props.stream !== undefined, 'stream is set but enableStream is false')
+      .check(!enableEventBus && props.eventBus !== undefined, 'eventBus is set but enableEventBus is false');
+    if (!timeout.isUnresolved() && !visibility.isUnresolved()) {
+      v.check(
+        visibility.toSeconds() < timeout.toSeconds(),
+        `eventBus.bufferVisibilityTimeout is ${visibility.toHumanString()}; it must be at least transform.timeout ` +
+          `(${timeout.toHumanString()}), or messages are redelivered while still being processed`,
+      );
+    }
+    v.throwIfInvalid();
+
+    this.pipelineName = props.pipelineName;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Pipeline ${props.pipelineName}: data at rest`);
+
+    this.dataLake = new DataLake(this, 'DataLake', { ...props.dataLake, encryptionKey: this.encryptionKey, removalPolicy });
+    this.transform = new TransformFunction(this, 'Transform', {
+      ...props.transform,
+      transformEntry: props.transformEntry,
+      pipelineName: props.pipelineName,
+      dataset: props.dataset,
+      idField: props.idField,
+      eventTimeField: props.eventTimeField,
+      curatedBucket: this.dataLake.curatedBucket,
+      quarantineBucket: this.dataLake.quarantineBucket,
+      encryptionKey: this.encryptionKey,
+    });
+
+    const dlqs: DeadLetterQueue[] = [];
+    if (enableStream) {
+      this.streamIngest = new StreamIngest(this, 'StreamIngest', {
+        ...props.stream,
+        encryptionKey: this.encryptionKey,
+        removalPolicy,
+        archiveBucket: (props.archiveStream ?? true) ? (props.stream?.archiveBucket ?? this.dataLake.rawBucket) : undefined,
+      });
+      dlqs.push(this.transform.addKinesisSource(this.streamIngest.stream, props.kinesisSource));
+    }
+    if (enableEventBus) {
+      this.eventBusIngest = new EventBusIngest(this, 'EventBusIngest', {
+        ...props.eventBus,
+        encryptionKey: this.encryptionKey,
+        bufferVisibilityTimeout: visibility,
+      });
+      this.transform.addSqsSource(this.eventBusIngest.bufferQueue, props.sqsSource);
+      dlqs.push(this.eventBusIngest.bufferDeadLetterQueue, this.eventBusIngest.deliveryDeadLetterQueue);
+    }
+    this.deadLetterQueues = dlqs;
+
+    this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic();
+    const notify = new cwActions.SnsAction(this.alarmTopic);
+    for (const dlq of dlqs) dlq.depthAlarm.addAlarmAction(notify);
+
+    Tags.of(this).add('pipeline', props.pipelineName);
+    if (props.createOutputs ?? true) this.createOutputs();
+  }
+
+  /** DLQ depth alarms of the pipeline, one per DLQ. */
+  public get deadLetterAlarms(): cloudwatch.Alarm[] {
+    return this.deadLetterQueues.map((d) => d.depthAlarm);
+  }
+
+  private createAlarmTopic(): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: `${this.pipelineName} pipeline alarms`,
+      masterKey: this.encryptionKey,
+      enforceSSL: true,
+    });
+    // CloudWatch publishes alarm notifications to the encrypted topic.
+    this.encryptionKey.grant(
+      new iam.ServicePrincipal('cloudwatch.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+      }),
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
+    );
+    return topic;
+  }
+
+  private createOutputs(): void {
+    const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    out('RawBucketName', this.dataLake.rawBucket.bucketName, 'Raw bucket: landing zone and replay source');
+    out('CuratedBucketName', this.dataLake.curatedBucket.bucketName, 'Curated bucket: transformed, partitioned output');
+    out('QuarantineBucketName', this.dataLake.quarantineBucket.bucketName, 'Quarantine bucket: records that failed deterministically');
+    out('AlarmTopicArn', this.alarmTopic.topicArn, 'SNS topic the pipeline alarms notify: subscribe on-call here');
+    out('TransformFunctionName', this.transform.function.functionName, 'Transform function (invoked through its live alias)');
+    if (this.streamIngest) {
+      out('StreamName', this.streamIngest.stream.streamName, 'Kinesis ingest stream');
+      out('StreamArn', this.streamIngest.stream.streamArn, 'Kinesis ingest stream ARN');
+    }
+    if (this.eventBusIngest) {
+      out('EventBusName', this.eventBusIngest.eventBus.eventBusName, 'EventBridge ingest bus');
+      out('EventArchiveName', this.eventBusIngest.archive.archiveName, 'EventBridge archive (replay source)');
+      out('BufferQueueUrl', this.eventBusIngest.bufferQueue.queueUrl, 'SQS buffer queue between the bus and the transform');
+    }
+    this.deadLetterQueues.forEach((dlq) => {
+      out(`${dlq.node.id}Url`, dlq.queue.queueUrl, `Dead-letter queue ${dlq.node.path}`);
+    });
+  }
+}
+
+function capDuration(value: Duration, cap: Duration): Duration {
+  return value.toSeconds() > cap.toSeconds() ? cap : value;
+}

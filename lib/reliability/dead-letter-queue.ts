@@ -1,0 +1,115 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledgeRules } from '../core/compliance';
+import { PropValidator } from '../core/prop-validator';
+
+/** SQS keeps a message for at most 14 days. */
+const MAX_SQS_RETENTION = Duration.days(14);
+
+/** Props for {@link DeadLetterQueue}. */
+export interface DeadLetterQueueProps {
+  /**
+   * KMS key that encrypts the messages.
+   * @default - a new key with rotation on
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * How long a dead-lettered message is kept. Must be longer than `sourceRetentionPeriod`, so a
+   * message is never lost to the DLQ's own expiry before its source's copy would have expired.
+   * @default Duration.days(14) (the SQS maximum)
+   */
+  readonly retentionPeriod?: Duration;
+
+  /**
+   * Retention of the queue or stream that feeds this DLQ, used to check `retentionPeriod`.
+   * @default - no check
+   */
+  readonly sourceRetentionPeriod?: Duration;
+
+  /**
+   * What feeds this DLQ, written into the depth alarm's description (for the on-call reader).
+   * @default 'its source'
+   */
+  readonly sourceDescription?: string;
+}
+
+/**
+ * A KMS-encrypted, TLS-only SQS dead-letter queue with an alarm on any message in it.
+ *
+ * Every asynchronous edge of a pipeline ends in one of these; a message here means a record the
+ * pipeline gave up on after its retry bound, so the depth alarm fires on the first message.
+ */
+export class DeadLetterQueue extends Construct {
+  /** The dead-letter queue. */
+  public readonly queue: sqs.Queue;
+  /** The key that encrypts the queue. */
+  public readonly encryptionKey: kms.IKey;
+  /** Alarm in ALARM while at least one message is visible in the queue. */
+  public readonly depthAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: DeadLetterQueueProps = {}) {
+    super(scope, id);
+    const retentionPeriod = props.retentionPeriod ?? MAX_SQS_RETENTION;
+    const validator = new PropValidator(`DeadLetterQueue (${this.node.path})`)
+      .duration('retentionPeriod', retentionPeriod, Duration.minutes(1), MAX_SQS_RETENTION);
+    if (props.sourceRetentionPeriod && !props.sourceRetentionPeriod.isUnresolved() && !retentionPeriod.isUnresolved()) {
+      validator.check(
+        retentionPeriod.toSeconds() <= props.sourceRetentionPeriod.toSeconds() &&
+          retentionPeriod.toSeconds() < MAX_SQS_RETENTION.toSeconds(),
+        `retentionPeriod is ${retentionPeriod.toHumanString()}; it must be longer than the source's retention ` +
+          `(${props.sourceRetentionPeriod.toHumanString()}), up to ${MAX_SQS_RETENTION.toHumanString()}`,
+      );
+    }
+    validator.throwIfInvalid();
+
+    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', { enableKeyRotation: true });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.encryptionKey,
+      dataKeyReuse: Duration.hours(1),
+      enforceSSL: true,
+      retentionPeriod,
+    });
+    acknowledgeRules(this.queue, {
+      ids: ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy'],
+      reason: 'This queue is itself a dead-letter queue (the end of a retry path); a DLQ of a DLQ would only move the problem.',
+    });
+    this.depthAlarm = this.metricMessagesVisible().createAlarm(this, 'DepthAlarm', {
+      alarmDescription:
+        `Messages are waiting in the dead-letter queue of ${props.sourceDescription ?? 'its source'}: ` +
+        'records the pipeline gave up on after retries. Inspect, fix the cause, then redrive.',
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Number of messages available in the DLQ (maximum over 1 minute). */
+  public metricMessagesVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateNumberOfMessagesVisible({
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  /** Age of the oldest message in the DLQ (maximum over 1 minute). */
+  public metricOldestMessageAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateAgeOfOldestMessage({
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  /** Grants reading and deleting messages, e.g. to an operator or a redrive tool. */
+  public grantConsumeMessages(grantee: iam.IGrantable): iam.Grant {
+    return this.queue.grantConsumeMessages(grantee);
+  }
+}

@@ -1,0 +1,473 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambda/runtime/config';
+import {
+  INLINE_POLICY_ACKNOWLEDGEMENT,
+  KMS_GRANT_WILDCARD_FINDINGS,
+  acknowledgeRules,
+  bucketObjectsFinding,
+} from '../core/compliance';
+import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
+import { PropValidator } from '../core/prop-validator';
+import { DeadLetterQueue } from '../reliability/dead-letter-queue';
+
+/** The module name the runtime imports the user's transform by (aliased by esbuild). */
+const USER_TRANSFORM_MODULE = '@cdk-serverless-etl/user-transform';
+const HANDLER_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'handlers', 'transform-handler');
+const TRANSFORM_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
+
+/** Props for {@link TransformFunction}. */
+export interface TransformFunctionProps {
+  /**
+   * Path to the user's transform module (TypeScript or JavaScript), which exports
+   * `transform(record, context)`. It is bundled with the runtime by esbuild.
+   */
+  readonly transformEntry: string;
+
+  /** Pipeline name: the `Pipeline` metric dimension and log field. */
+  readonly pipelineName: string;
+
+  /** Bucket curated records are written to (under `<dataset>/`). */
+  readonly curatedBucket: s3.IBucket;
+
+  /** Bucket quarantined records are written to (under `<dataset>/`). */
+  readonly quarantineBucket: s3.IBucket;
+
+  /**
+   * Dataset name: the first key segment of every object the function writes.
+   * @default - the pipeline name
+   */
+  readonly dataset?: string;
+
+  /**
+   * Stage name: the `Stage` metric dimension and log field.
+   * @default 'transform'
+   */
+  readonly stage?: string;
+
+  /**
+   * Field of each input record that holds its unique id (the idempotency key).
+   * @default 'id'
+   */
+  readonly idField?: string;
+
+  /**
+   * Field of each input record that holds its event time (ISO-8601), used for partitioning.
+   * @default 'time'
+   */
+  readonly eventTimeField?: string;
+
+  /**
+   * KMS key for the function's log group and its dead-letter queues.
+   * @default - a new key with rotation on
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Memory of the function in MiB (128 to 10,240).
+   * @default 1024
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Timeout of one invocation (1 second to 15 minutes).
+   * @default Duration.seconds(60)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Caps the function's concurrency (0 to 1,000). Off by default: reserving concurrency fails
+   * deployment in accounts whose concurrency quota is low; each source is capped instead
+   * (SQS `maxConcurrency`, Kinesis shards × `parallelizationFactor`).
+   * @default - no reserved concurrency
+   */
+  readonly reservedConcurrency?: number;
+
+  /**
+   * Provisioned concurrency of the `live` alias (0 to 1,000), which all event sources invoke.
+   * @default 0
+   */
+  readonly provisionedConcurrency?: number;
+
+  /**
+   * Retention of the function's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Extra environment variables for the transform. Names the runtime uses cannot be overridden.
+   * @default - none
+   */
+  readonly environment?: { [key: string]: string };
+}
+
+/** Options for {@link TransformFunction.addKinesisSource}. */
+export interface KinesisSourceOptions {
+  /**
+   * Records per invocation (1 to 10,000).
+   * @default 100
+   */
+  readonly batchSize?: number;
+
+  /**
+   * How long to gather records before invoking (0 to 300 seconds).
+   * @default Duration.seconds(1)
+   */
+  readonly maxBatchingWindow?: Duration;
+
+  /**
+   * Concurrent batches per shard (1 to 10). Records of one partition key stay in order.
+   * @default 1
+   */
+  readonly parallelizationFactor?: number;
+
+  /**
+   * Split a failing batch in two and retry each half, isolating a poison record.
+   * @default true
+   */
+  readonly bisectBatchOnError?: boolean;
+
+  /**
+   * Oldest record still processed; older records go to the DLQ (60 seconds to 7 days).
+   * @default Duration.hours(24)
+   */
+  readonly maxRecordAge?: Duration;
+
+  /**
+   * Retries of a failing batch before it goes to the DLQ (0 to 10,000).
+   * @default 3
+   */
+  readonly retryAttempts?: number;
+
+  /**
+   * Where a new mapping starts reading.
+   * @default lambda.StartingPosition.TRIM_HORIZON (nothing already in the stream is skipped)
+   */
+  readonly startingPosition?: lambda.StartingPosition;
+
+  /**
+   * On-failure destination for batches that exhausted their retries or record age.
+   * @default - a new DeadLetterQueue
+   */
+  readonly deadLetterQueue?: DeadLetterQueue;
+}
+
+/** Options for {@link TransformFunction.addSqsSource}. */
+export interface SqsSourceOptions {
+  /**
+   * Messages per invocation (1 to 10,000; above 10 needs `maxBatchingWindow`).
+   * @default 10
+   */
+  readonly batchSize?: number;
+
+  /**
+   * How long to gather messages before invoking (0 to 300 seconds).
+   * @default - no batching window
+   */
+  readonly maxBatchingWindow?: Duration;
+
+  /**
+   * Most concurrent invocations this queue drives (2 to 1,000): the backpressure cap.
+   * @default 5
+   */
+  readonly maxConcurrency?: number;
+}
+
+/**
+ * A Lambda function that runs the cdk-serverless-etl runtime around a user's transform module,
+ * bundled together by the local esbuild (never Docker). arm64, Node.js 24, X-Ray tracing, JSON
+ * logs to a KMS-encrypted log group with retention, a least-privilege role of its own and a `live`
+ * alias that every event source invokes (optionally with provisioned concurrency).
+ *
+ * Sources are added with `addKinesisSource` and `addSqsSource`; both report partial batch
+ * failures, so only the records that failed transiently are retried.
+ */
+export class TransformFunction extends Construct {
+  /** The function. */
+  public readonly function: nodejs.NodejsFunction;
+  /** The `live` alias: event sources invoke it, and provisioned concurrency is set on it. */
+  public readonly alias: lambda.Alias;
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The function's execution role. */
+  public readonly role: iam.Role;
+  /** The key of the log group and DLQs. */
+  public readonly encryptionKey: kms.IKey;
+  /** Dead-letter queues created for sources, in the order the sources were added. */
+  public readonly deadLetterQueues: DeadLetterQueue[] = [];
+  /** Pipeline name. */
+  public readonly pipelineName: string;
+  /** Stage name. */
+  public readonly stage: string;
+  private readonly timeout: Duration;
+
+  constructor(scope: Construct, id: string, props: TransformFunctionProps) {
+    super(scope, id);
+    const transformEntry = path.resolve(props.transformEntry);
+    this.timeout = props.timeout ?? Duration.seconds(60);
+    this.pipelineName = props.pipelineName;
+    this.stage = props.stage ?? 'transform';
+    validateFunctionProps(this.node.path, props, transformEntry, this.timeout);
+
+    this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Transform key of ${this.node.path}`);
+    allowLogsToUseKey(this.encryptionKey);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      encryptionKey: this.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // An own role instead of the AWS managed AWSLambdaBasicExecutionRole: logs to this group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${this.node.path}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const runtimeEnvironment = {
+      [ENV.pipeline]: props.pipelineName,
+      [ENV.stage]: this.stage,
+      [ENV.curatedBucket]: props.curatedBucket.bucketName,
+      [ENV.quarantineBucket]: props.quarantineBucket.bucketName,
+      [ENV.dataset]: props.dataset ?? props.pipelineName,
+      [ENV.idField]: props.idField ?? 'id',
+      [ENV.eventTimeField]: props.eventTimeField ?? 'time',
+      [ENV.transformVersion]: fileVersion(transformEntry),
+      POWERTOOLS_SERVICE_NAME: props.pipelineName,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+    const overridden = Object.keys(props.environment ?? {}).filter((k) => k in runtimeEnvironment);
+    if (overridden.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'cdk-serverless-etl:reservedEnvironment',
+        `environment sets ${overridden.join(', ')}, which the runtime controls; those values are ignored.`,
+      );
+    }
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: resolveHandlerEntry(),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 1024,
+      timeout: this.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      description: `cdk-serverless-etl transform of pipeline ${props.pipelineName} (${this.stage})`,
+      environment: { ...props.environment, ...runtimeEnvironment },
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: false,
+        target: 'node24',
+        format: nodejs.OutputFormat.CJS,
+        esbuildArgs: { '--alias': `${USER_TRANSFORM_MODULE}=${transformEntry}` },
+      },
+    });
+    this.alias = new lambda.Alias(this, 'Live', {
+      aliasName: 'live',
+      version: this.function.currentVersion,
+      provisionedConcurrentExecutions: props.provisionedConcurrency || undefined,
+    });
+
+    const dataset = props.dataset ?? props.pipelineName;
+    grantPutUnderPrefix(this.role, props.curatedBucket, `${dataset}/*`);
+    grantPutUnderPrefix(this.role, props.quarantineBucket, `${dataset}/*`);
+    this.acknowledgeDesignFindings(props, `${dataset}/*`);
+  }
+
+  private acknowledgeDesignFindings(props: TransformFunctionProps, objectPattern: string): void {
+    acknowledgeRules(
+      this.function,
+      {
+        ids: ['NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaDLQ'],
+        reason:
+          'Invoked only synchronously by event source mappings, never asynchronously: failed batches go to the ' +
+          "Kinesis mapping's on-failure DLQ or the SQS source's redrive DLQ; an async-invoke DLQ would stay empty.",
+      },
+      {
+        ids: ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC'],
+        reason:
+          'The function reaches only AWS service APIs (S3, KMS, X-Ray) over TLS with IAM authentication and no ' +
+          'resource inside a VPC; a VPC would add NAT or endpoint cost and ENI cold starts for no isolation gain.',
+      },
+    );
+    if (props.reservedConcurrency === undefined) {
+      acknowledgeRules(this.function, {
+        ids: ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
+        reason:
+          'Concurrency is capped per event source (SQS maxConcurrency, Kinesis shards x parallelizationFactor). ' +
+          'reservedConcurrency is opt-in: reserving concurrency fails deployment in accounts with a low concurrency quota.',
+      });
+    }
+    acknowledgeRules(this.role, INLINE_POLICY_ACKNOWLEDGEMENT, {
+      ids: [
+        ...KMS_GRANT_WILDCARD_FINDINGS,
+        'AwsSolutions-IAM5[Resource::*]',
+        ...[bucketObjectsFinding(props.curatedBucket, objectPattern), bucketObjectsFinding(props.quarantineBucket, objectPattern)].filter(
+          (f): f is string => f !== undefined,
+        ),
+      ],
+      reason:
+        's3:PutObject only, on object keys under the dataset prefix (object names are derived per batch at run time); ' +
+        'kms data-key actions from aws-cdk-lib grants on the pipeline key for the SQS DLQ; X-Ray PutTraceSegments and ' +
+        'PutTelemetryRecords support only Resource "*".',
+    });
+  }
+
+  /**
+   * Invokes the transform (through the `live` alias) for records of a Kinesis stream, with partial
+   * batch failures, bisect on error, bounded retries and record age, and an SQS on-failure DLQ.
+   * @returns the DLQ that receives batches that exhausted their retries
+   */
+  public addKinesisSource(stream: kinesis.IStream, options: KinesisSourceOptions = {}): DeadLetterQueue {
+    new PropValidator(`TransformFunction.addKinesisSource (${this.node.path})`)
+      .integer('batchSize', options.batchSize, 1, 10000)
+      .duration('maxBatchingWindow', options.maxBatchingWindow, Duration.seconds(0), Duration.seconds(300))
+      .integer('parallelizationFactor', options.parallelizationFactor, 1, 10)
+      .duration('maxRecordAge', options.maxRecordAge, Duration.seconds(60), Duration.days(7))
+      .integer('retryAttempts', options.retryAttempts, 0, 10000)
+      .throwIfInvalid();
+    const dlq =
+      options.deadLetterQueue ??
+      new DeadLetterQueue(this, `KinesisDlq${this.deadLetterQueues.length + 1}`, {
+        encryptionKey: this.encryptionKey,
+        sourceDescription: `the Kinesis source of ${this.node.path} (batch metadata: shard and sequence range)`,
+      });
+    this.deadLetterQueues.push(dlq);
+    this.alias.addEventSource(
+      new sources.KinesisEventSource(stream, {
+        startingPosition: options.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: options.batchSize ?? 100,
+        maxBatchingWindow: options.maxBatchingWindow ?? Duration.seconds(1),
+        parallelizationFactor: options.parallelizationFactor ?? 1,
+        bisectBatchOnError: options.bisectBatchOnError ?? true,
+        maxRecordAge: options.maxRecordAge ?? Duration.hours(24),
+        retryAttempts: options.retryAttempts ?? 3,
+        reportBatchItemFailures: true,
+        onFailure: new sources.SqsDlq(dlq.queue),
+      }),
+    );
+    return dlq;
+  }
+
+  /**
+   * Invokes the transform (through the `live` alias) for messages of an SQS queue, with partial
+   * batch failures and a concurrency cap. Failed messages return to the queue and move to its
+   * redrive DLQ after its `maxReceiveCount`; give the queue one (see EventBusIngest).
+   */
+  public addSqsSource(queue: sqs.IQueue, options: SqsSourceOptions = {}): void {
+    const batchSize = options.batchSize ?? 10;
+    const v = new PropValidator(`TransformFunction.addSqsSource (${this.node.path})`)
+      .integer('batchSize', batchSize, 1, 10000)
+      .duration('maxBatchingWindow', options.maxBatchingWindow, Duration.seconds(0), Duration.seconds(300))
+      .integer('maxConcurrency', options.maxConcurrency, 2, 1000)
+      .check(
+        batchSize > 10 && options.maxBatchingWindow === undefined,
+        `batchSize is ${batchSize}; above 10 it needs maxBatchingWindow`,
+      );
+    if (queue instanceof sqs.Queue && !queue.deadLetterQueue) {
+      Annotations.of(this).addWarningV2(
+        'cdk-serverless-etl:sqsSourceWithoutDlq',
+        `queue ${queue.node.path} has no redrive DLQ: messages that keep failing are retried until they expire.`,
+      );
+    }
+    v.throwIfInvalid();
+    const source = new sources.SqsEventSource(queue, {
+      batchSize,
+      maxBatchingWindow: options.maxBatchingWindow,
+      maxConcurrency: options.maxConcurrency ?? 5,
+      reportBatchItemFailures: true,
+    });
+    this.alias.addEventSource(source);
+    const mapping = this.alias.node.children.find(
+      (c) => c instanceof lambda.EventSourceMapping && c.eventSourceMappingId === source.eventSourceMappingId,
+    );
+    if (mapping) {
+      acknowledgeRules(mapping, {
+        ids: ['Serverless-LambdaEventSourceMappingDestination'],
+        reason: "SQS event source mappings have no on-failure destination: failed messages move to the queue's redrive DLQ.",
+      });
+    }
+  }
+
+  /** Errors of the live alias (sum over 1 minute). */
+  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.alias.metricErrors({ period: Duration.minutes(1), ...props });
+  }
+
+  /** Throttles of the live alias (sum over 1 minute). */
+  public metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.alias.metricThrottles({ period: Duration.minutes(1), ...props });
+  }
+
+  /** Duration of the live alias (p99 over 1 minute by default). */
+  public metricDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.alias.metricDuration({ statistic: cloudwatch.Stats.p(99), period: Duration.minutes(1), ...props });
+  }
+}
+
+/** The handler source shipped with the package: TypeScript in the repo, JavaScript once compiled. */
+function resolveHandlerEntry(): string {
+  for (const ext of ['.ts', '.js']) {
+    if (fs.existsSync(HANDLER_ENTRY + ext)) return HANDLER_ENTRY + ext;
+  }
+  throw new Error(`cdk-serverless-etl: the runtime handler is missing (${HANDLER_ENTRY}.ts)`);
+}
+
+/** A short content hash of the transform file: the transform code version written for lineage. */
+function fileVersion(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 12);
+}
+
+/** PutObject only, under one prefix, plus the bucket key's data key for SSE-KMS. */
+function grantPutUnderPrefix(role: iam.IRole, bucket: s3.IBucket, keyPattern: string): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(keyPattern)] }),
+  );
+  bucket.encryptionKey?.grant(role, 'kms:GenerateDataKey');
+}
+
+function validateFunctionProps(nodePath: string, props: TransformFunctionProps, transformEntry: string, timeout: Duration) {
+  const v = new PropValidator(`TransformFunction (${nodePath})`)
+    .check(
+      !TRANSFORM_EXTENSIONS.includes(path.extname(transformEntry)),
+      `transformEntry is ${JSON.stringify(props.transformEntry)}; it must be a ${TRANSFORM_EXTENSIONS.join(', ')} file`,
+    )
+    .check(
+      TRANSFORM_EXTENSIONS.includes(path.extname(transformEntry)) && !fs.existsSync(transformEntry),
+      `transformEntry is ${JSON.stringify(props.transformEntry)}; no such file (resolved to ${transformEntry})`,
+    )
+    .pattern('pipelineName', props.pipelineName, /^[a-z][a-z0-9-]{1,62}$/, '2 to 63 characters of a-z, 0-9 and "-", starting with a letter')
+    .pattern('dataset', props.dataset, /^[a-z0-9][a-z0-9_-]{0,127}$/, '1 to 128 characters of a-z, 0-9, "_" and "-"')
+    .pattern('stage', props.stage, /^[A-Za-z][A-Za-z0-9-]{0,63}$/, '1 to 64 characters of letters, digits and "-", starting with a letter')
+    .pattern('idField', props.idField, /^[^\s]{1,256}$/, 'a non-empty field name without spaces')
+    .pattern('eventTimeField', props.eventTimeField, /^[^\s]{1,256}$/, 'a non-empty field name without spaces')
+    .integer('memorySize', props.memorySize, 128, 10240)
+    .duration('timeout', timeout, Duration.seconds(1), Duration.minutes(15))
+    .integer('reservedConcurrency', props.reservedConcurrency, 0, 1000)
+    .integer('provisionedConcurrency', props.provisionedConcurrency, 0, 1000);
+  if (props.reservedConcurrency !== undefined && props.provisionedConcurrency !== undefined) {
+    v.check(
+      props.provisionedConcurrency > props.reservedConcurrency,
+      `provisionedConcurrency is ${props.provisionedConcurrency}; it must not exceed reservedConcurrency (${props.reservedConcurrency})`,
+    );
+  }
+  v.throwIfInvalid();
+}
