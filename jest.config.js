@@ -5,7 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     // Type-checking is done once by `tsc --noEmit` in `npm test`; jest only transpiles.
-    '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
   },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   // Synthesizing stacks with bundled Lambdas is CPU-heavy: two workers match the CI machine.

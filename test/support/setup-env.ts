@@ -1,0 +1,4 @@
+// aws-cdk-lib's CloudFormation validation costs seconds per synth; one reference-stack test turns it
+// back on explicitly (test/bin/reference-stack-validation.test.ts).
+process.env.CDK_VALIDATION = 'false';
+process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
