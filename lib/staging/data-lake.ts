@@ -1,5 +1,6 @@
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -142,20 +143,21 @@ export class DataLake extends Construct {
       reason: 'S3 server access log delivery only supports SSE-S3 target buckets; the logs hold request metadata, not records.',
     });
 
-    const dataBucket = (bucketId: string, logPrefix: string, rules: s3.LifecycleRule[]) =>
-      new s3.Bucket(this, bucketId, {
+    const dataBucket = (bucketId: string, logPrefix: string, rules: s3.LifecycleRule[]) => {
+      const bucket = new s3.Bucket(this, bucketId, {
         ...common,
         encryption: s3.BucketEncryption.KMS,
         encryptionKey: this.encryptionKey,
         bucketKeyEnabled: true,
-        serverAccessLogsBucket: this.accessLogsBucket,
-        serverAccessLogsPrefix: logPrefix,
         lifecycleRules: [
           { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
           { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: noncurrentExpiry },
           ...rules,
         ],
       });
+      this.logAccessTo(bucket, logPrefix);
+      return bucket;
+    };
 
     this.rawBucket = dataBucket('Raw', 'raw/', [
       {
@@ -178,6 +180,32 @@ export class DataLake extends Construct {
     // not through `eventBridgeEnabled`, which adds a custom-resource Lambda to every stack.
     const cfnRaw = this.rawBucket.node.defaultChild as s3.CfnBucket;
     cfnRaw.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+  }
+
+  /**
+   * Server access logging of `bucket` into the access-log bucket, granted by bucket policy to the
+   * S3 logging service for this bucket and account only. Configured directly (not through the L2's
+   * `serverAccessLogsBucket`) so it does not depend on the app's
+   * `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy` feature flag, which would otherwise switch
+   * the log bucket to ACLs.
+   */
+  private logAccessTo(bucket: s3.Bucket, prefix: string): void {
+    (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+      destinationBucketName: this.accessLogsBucket.bucketName,
+      logFilePrefix: prefix,
+    };
+    this.accessLogsBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `AllowAccessLogsFrom${bucket.node.id}`,
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.accessLogsBucket.arnForObjects(`${prefix}*`)],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': bucket.bucketArn },
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+        },
+      }),
+    );
   }
 
   /**

@@ -1,0 +1,98 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as cdkJson from '../../cdk.json';
+import { ClickstreamPipelineStack } from '../../bin/clickstream-pipeline-stack';
+import { addComplianceChecks } from '../../bin/compliance-checks';
+import { stableTemplate, TEST_ENV } from '../support/cdk';
+
+interface Report {
+  pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; description: string }> }>;
+}
+
+/**
+ * One real synth of the reference stack, as `cdk synth` does it: esbuild bundling, the cdk-nag
+ * packs and aws-cdk-lib's CloudFormation validation all on.
+ */
+describe('ClickstreamPipelineStack (full synth)', () => {
+  let outdir: string;
+  let template: Template;
+  let stack: ClickstreamPipelineStack;
+  let report: Report;
+
+  beforeAll(() => {
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'reference-stack-'));
+    const previous = process.env.CDK_VALIDATION;
+    process.env.CDK_VALIDATION = 'true';
+    try {
+      const app = new App({ outdir, context: cdkJson.context });
+      stack = new ClickstreamPipelineStack(app, 'ClickstreamPipeline', { env: TEST_ENV });
+      addComplianceChecks(app);
+      app.synth();
+    } finally {
+      process.env.CDK_VALIDATION = previous;
+    }
+    template = Template.fromStack(stack);
+    report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as Report;
+  });
+
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  test('cdk-nag (AwsSolutions, Serverless, NIST 800-53 R5, HIPAA) and CloudFormation validation: zero findings', () => {
+    const findings = report.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName}: ${v.ruleName} ${v.description}`));
+    expect(findings).toEqual([]);
+  });
+
+  test('every acknowledgement carries a reason', () => {
+    const acknowledged = stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules'))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acknowledged.length).toBeGreaterThan(20);
+    for (const [id, reason] of acknowledged) {
+      expect({ id, reasonLength: reason.length }).toEqual({ id, reasonLength: expect.any(Number) });
+      expect(reason.length).toBeGreaterThan(60);
+    }
+  });
+
+  test('the transform asset is bundled by esbuild with the clickstream transform inlined', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const [fn] = Object.values(functions);
+    const key = String(fn.Properties.Code.S3Key);
+    const assetDir = path.join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+    const bundle = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
+    expect(bundle).toContain('isConversion');
+    expect(bundle).not.toContain('@cdk-serverless-etl/user-transform');
+    expect(bundle).not.toMatch(/require\(["']@aws-lambda-powertools/); // bundled in, not external
+    expect(Buffer.byteLength(bundle)).toBeLessThan(150 * 1024);
+  });
+
+  test('every alarm has actions, every queue and stream is KMS-encrypted, every log group has retention', () => {
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions?.length).toBeGreaterThan(0);
+    }
+    for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
+      expect(queue.Properties.KmsMasterKeyId).toBeDefined();
+    }
+    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
+      expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
+      expect(group.Properties.KmsKeyId).toBeDefined();
+    }
+    template.hasResourceProperties('AWS::Kinesis::Stream', { StreamEncryption: { EncryptionType: 'KMS' } });
+  });
+
+  test('uses the clickstream contract: eventId is the id, eventTime the event time, bus pattern for storefront events', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { RECORD_ID_FIELD: 'eventId', EVENT_TIME_FIELD: 'eventTime', DATASET: 'clickstream' } },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['com.example.storefront'], 'detail-type': ['ClickstreamEvent'] },
+    });
+  });
+
+  test('snapshot', () => {
+    expect(stableTemplate(stack)).toMatchSnapshot();
+  });
+});

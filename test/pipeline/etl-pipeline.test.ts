@@ -1,0 +1,137 @@
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EtlPipeline, EtlPipelineProps } from '../../lib';
+import { CLICKSTREAM_TRANSFORM, stableTemplate, TEST_ENV, testStack } from '../support/cdk';
+
+function pipeline(props: Partial<EtlPipelineProps> = {}) {
+  const stack = testStack();
+  const p = new EtlPipeline(stack, 'Pipeline', { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM, ...props });
+  return { stack, p, t: Template.fromStack(stack) };
+}
+
+describe('EtlPipeline', () => {
+  test('composes one key, a data lake, both ingests, one transform and three DLQs', () => {
+    const { t, p } = pipeline();
+    t.resourceCountIs('AWS::KMS::Key', 1);
+    t.resourceCountIs('AWS::S3::Bucket', 4);
+    t.resourceCountIs('AWS::Kinesis::Stream', 1);
+    t.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 1);
+    t.resourceCountIs('AWS::Events::EventBus', 1);
+    t.resourceCountIs('AWS::Lambda::Function', 1);
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    t.resourceCountIs('AWS::SQS::Queue', 4);
+    expect(p.deadLetterQueues).toHaveLength(3);
+    expect(p.deadLetterAlarms).toHaveLength(3);
+  });
+
+  test('every KMS-encryptable resource uses the one pipeline key', () => {
+    const { t, stack, p } = pipeline();
+    const keyId = stack.getLogicalId(p.encryptionKey.node.defaultChild as never);
+    const json = JSON.stringify(t.toJSON());
+    const refs = json.match(/"Fn::GetAtt":\["(\w+)","Arn"\]/g) ?? [];
+    expect(refs.some((r) => r.includes(keyId))).toBe(true);
+    t.hasResourceProperties('AWS::Kinesis::Stream', { StreamEncryption: { EncryptionType: 'KMS', KeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } } });
+    for (const queue of Object.values(t.findResources('AWS::SQS::Queue'))) {
+      expect(queue.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    }
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  test('tags every taggable resource with pipeline=<name>', () => {
+    const { t } = pipeline();
+    for (const type of ['AWS::S3::Bucket', 'AWS::SQS::Queue', 'AWS::Kinesis::Stream', 'AWS::Lambda::Function', 'AWS::KMS::Key', 'AWS::SNS::Topic']) {
+      for (const r of Object.values(t.findResources(type))) {
+        expect(r.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'pipeline', Value: 'orders' }]));
+      }
+    }
+  });
+
+  test('DLQ alarms notify the alarm topic; CloudWatch may use the key for the encrypted topic', () => {
+    const { t, stack, p } = pipeline();
+    const topicId = stack.getLogicalId(p.alarmTopic.node.defaultChild as never);
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(3);
+    for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    t.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' } })]) },
+    });
+  });
+
+  test('brings its own alarm topic', () => {
+    const stack = testStack();
+    const topic = sns.Topic.fromTopicArn(stack, 'Pager', 'arn:aws:sns:eu-west-1:123456789012:pager');
+    new EtlPipeline(stack, 'Pipeline', { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM, alarmTopic: topic });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::SNS::Topic', 0);
+    for (const a of Object.values(t.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(a.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:pager']);
+    }
+  });
+
+  test('buffer visibility timeout follows the transform timeout (6x)', () => {
+    const { t } = pipeline({ transform: { timeout: Duration.seconds(90) } });
+    t.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 540, RedrivePolicy: Match.anyValue() });
+  });
+
+  test('stream only: no bus, no buffer, one DLQ', () => {
+    const { t, p } = pipeline({ enableEventBus: false });
+    t.resourceCountIs('AWS::Events::EventBus', 0);
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    expect(p.eventBusIngest).toBeUndefined();
+    expect(p.deadLetterQueues).toHaveLength(1);
+  });
+
+  test('archiveStream false: no Firehose', () => {
+    const { t } = pipeline({ archiveStream: false });
+    t.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 0);
+  });
+
+  test('outputs name the inputs, buckets, function, alarm topic and every DLQ', () => {
+    const { t } = pipeline();
+    const outputs = Object.keys(t.toJSON().Outputs);
+    for (const name of ['RawBucketName', 'CuratedBucketName', 'QuarantineBucketName', 'StreamName', 'StreamArn', 'EventBusName', 'EventArchiveName', 'BufferQueueUrl', 'AlarmTopicArn', 'TransformFunctionName', 'KinesisDlq1Url', 'BufferDlqUrl', 'DeliveryDlqUrl']) {
+      expect(outputs.some((o) => o.startsWith(`Pipeline${name}`))).toBe(true);
+    }
+  });
+
+  test('createOutputs false: no outputs', () => {
+    const { t } = pipeline({ createOutputs: false });
+    expect(t.toJSON().Outputs).toBeUndefined();
+  });
+
+  test('data is retained by default; DESTROY warns', () => {
+    const retained = pipeline();
+    retained.t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+    retained.t.hasResource('AWS::Kinesis::Stream', { DeletionPolicy: 'Retain' });
+    const destroyed = pipeline({ removalPolicy: RemovalPolicy.DESTROY });
+    Annotations.fromStack(destroyed.stack).hasWarning('*', Match.stringLikeRegexp('not retained'));
+  });
+
+  test('rejects contradictory props in one error', () => {
+    expect(() =>
+      pipeline({ enableStream: false, enableEventBus: false, stream: {}, eventBus: {} }),
+    ).toThrow(/enableStream and enableEventBus are both false[\s\S]*stream is set but enableStream is false[\s\S]*eventBus is set but enableEventBus is false/);
+    expect(() => pipeline({ transform: { timeout: Duration.minutes(5) }, eventBus: { bufferVisibilityTimeout: Duration.minutes(1) } })).toThrow(
+      /eventBus.bufferVisibilityTimeout is 1 minute; it must be at least transform.timeout \(5 minutes\)/,
+    );
+  });
+
+  test('works in an app without this project\'s feature flags (a user\'s own app)', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'UserStack', { env: TEST_ENV });
+    new EtlPipeline(stack, 'Pipeline', { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM });
+    const t = Template.fromStack(stack);
+    for (const bucket of Object.values(t.findResources('AWS::S3::Bucket'))) {
+      expect(bucket.Properties.AccessControl).toBeUndefined();
+    }
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'logging.s3.amazonaws.com' } })]) },
+    });
+  });
+
+  test('snapshot', () => {
+    const { stack } = pipeline();
+    expect(stableTemplate(stack)).toMatchSnapshot();
+  });
+});

@@ -1,0 +1,201 @@
+import * as path from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { TransformFunction, TransformFunctionProps } from '../../lib';
+import { CLICKSTREAM_TRANSFORM, ROOT, stableTemplate, testStack } from '../support/cdk';
+
+function setup(props: Partial<TransformFunctionProps> = {}, stack: Stack = testStack()) {
+  const curated = new s3.Bucket(stack, 'Curated', { encryption: s3.BucketEncryption.KMS });
+  const quarantine = new s3.Bucket(stack, 'Quarantine', { encryption: s3.BucketEncryption.KMS });
+  const fn = new TransformFunction(stack, 'Transform', {
+    transformEntry: CLICKSTREAM_TRANSFORM,
+    pipelineName: 'clicks',
+    curatedBucket: curated,
+    quarantineBucket: quarantine,
+    ...props,
+  });
+  return { stack, fn, curated, quarantine };
+}
+
+describe('TransformFunction', () => {
+  test('runs arm64 on Node.js 24 with X-Ray, JSON logs and the runtime environment', () => {
+    const { stack } = setup({ dataset: 'events', idField: 'eventId', eventTimeField: 'eventTime' });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 1024,
+      Timeout: 60,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+      Environment: {
+        Variables: Match.objectLike({
+          PIPELINE_NAME: 'clicks',
+          PIPELINE_STAGE: 'transform',
+          DATASET: 'events',
+          RECORD_ID_FIELD: 'eventId',
+          EVENT_TIME_FIELD: 'eventTime',
+          TRANSFORM_VERSION: Match.stringLikeRegexp('^[0-9a-f]{12}$'),
+          CURATED_BUCKET: { Ref: Match.stringLikeRegexp('^Curated') },
+          QUARANTINE_BUCKET: { Ref: Match.stringLikeRegexp('^Quarantine') },
+        }),
+      },
+    });
+  });
+
+  test('logs to its own KMS-encrypted log group with retention, and its role has no managed policies', () => {
+    const { stack } = setup();
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30, KmsKeyId: Match.anyValue() });
+    t.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
+    t.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('TransformLogs') } } });
+    const roles = t.findResources('AWS::IAM::Role');
+    for (const role of Object.values(roles)) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  test('may only put objects under its dataset prefix in curated and quarantine', () => {
+    const { stack } = setup({ dataset: 'events' });
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+    const s3Statements = statements.filter((s) => JSON.stringify(s.Action).includes('s3:'));
+    for (const s of s3Statements) expect(s.Action).toBe('s3:PutObject');
+    const resources = s3Statements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
+    expect(resources).toHaveLength(2);
+    expect(resources.map((r) => JSON.stringify(r)).sort()).toEqual([
+      expect.stringMatching(/Curated.*\/events\/\*/),
+      expect.stringMatching(/Quarantine.*\/events\/\*/),
+    ]);
+    expect(statements.some((s) => JSON.stringify(s.Action).includes('s3:GetObject') || JSON.stringify(s.Action).includes('s3:Delete'))).toBe(false);
+  });
+
+  test('event sources invoke the live alias, with provisioned concurrency on it when asked', () => {
+    const { stack, fn } = setup({ provisionedConcurrency: 2, reservedConcurrency: 10 });
+    fn.addSqsSource(new sqs.Queue(stack, 'Q'));
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live', ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 } });
+    t.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 10 });
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { 'Fn::Join': ['', Match.arrayWith([':live'])] },
+    });
+  });
+
+  test('Kinesis source: partial batch failures, bisect, bounded retries and age, on-failure DLQ', () => {
+    const { stack, fn } = setup();
+    const dlq = fn.addKinesisSource(new kinesis.Stream(stack, 'S'));
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      ParallelizationFactor: 1,
+      BisectBatchOnFunctionError: true,
+      MaximumRecordAgeInSeconds: 86400,
+      MaximumRetryAttempts: 3,
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [stack.getLogicalId(dlq.queue.node.defaultChild as sqs.CfnQueue), 'Arn'] } } },
+    });
+    expect(fn.deadLetterQueues).toEqual([dlq]);
+  });
+
+  test('Kinesis source options are applied', () => {
+    const { stack, fn } = setup();
+    fn.addKinesisSource(new kinesis.Stream(stack, 'S'), {
+      batchSize: 1000,
+      maxBatchingWindow: Duration.seconds(5),
+      parallelizationFactor: 4,
+      bisectBatchOnError: false,
+      maxRecordAge: Duration.hours(2),
+      retryAttempts: 7,
+      startingPosition: lambda.StartingPosition.LATEST,
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 5,
+      ParallelizationFactor: 4,
+      BisectBatchOnFunctionError: false,
+      MaximumRecordAgeInSeconds: 7200,
+      MaximumRetryAttempts: 7,
+      StartingPosition: 'LATEST',
+    });
+  });
+
+  test('SQS source: partial batch failures and a concurrency cap', () => {
+    const { stack, fn } = setup();
+    const dlq = new sqs.Queue(stack, 'Dlq');
+    fn.addSqsSource(new sqs.Queue(stack, 'Q', { deadLetterQueue: { queue: dlq, maxReceiveCount: 3 } }), {
+      batchSize: 50,
+      maxBatchingWindow: Duration.seconds(3),
+      maxConcurrency: 20,
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 50,
+      MaximumBatchingWindowInSeconds: 3,
+      ScalingConfig: { MaximumConcurrency: 20 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('no redrive DLQ'));
+  });
+
+  test('warns when an SQS source has no redrive DLQ', () => {
+    const { stack, fn } = setup();
+    fn.addSqsSource(new sqs.Queue(stack, 'Q'));
+    Annotations.fromStack(stack).hasWarning('/TestStack/Transform', Match.stringLikeRegexp('no redrive DLQ'));
+  });
+
+  test('warns and ignores environment variables the runtime controls', () => {
+    const { stack } = setup({ environment: { PIPELINE_NAME: 'evil', FEATURE: 'on' } });
+    Annotations.fromStack(stack).hasWarning('/TestStack/Transform', Match.stringLikeRegexp('PIPELINE_NAME'));
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PIPELINE_NAME: 'clicks', FEATURE: 'on' }) },
+    });
+  });
+
+  test('rejects bad props in one error naming each prop, its value and the allowed range', () => {
+    expect(() =>
+      setup({
+        transformEntry: path.join(ROOT, 'examples', 'clickstream', 'missing.ts'),
+        pipelineName: 'Bad Name',
+        memorySize: 64,
+        timeout: Duration.minutes(20),
+        reservedConcurrency: 2,
+        provisionedConcurrency: 5,
+      }),
+    ).toThrow(
+      new RegExp(
+        [
+          'Invalid TransformFunction \\(TestStack/Transform\\) props:',
+          'transformEntry is ".*missing.ts"; no such file',
+          'pipelineName is "Bad Name"; it must be 2 to 63 characters',
+          'memorySize is 64; it must be an integer from 128 to 10240',
+          'timeout is 20 minutes; it must be from 1 second to 15 minutes',
+          'provisionedConcurrency is 5; it must not exceed reservedConcurrency \\(2\\)',
+        ].join('[\\s\\S]*'),
+      ),
+    );
+  });
+
+  test('rejects a transform entry that is not a script', () => {
+    expect(() => setup({ transformEntry: path.join(ROOT, 'examples', 'clickstream', 'schemas', 'clickstream-v1.json') })).toThrow(
+      /transformEntry is ".*clickstream-v1.json"; it must be a \.ts, \.mts, \.cts, \.js, \.mjs, \.cjs file/,
+    );
+  });
+
+  test('rejects bad source options', () => {
+    const { stack, fn } = setup();
+    expect(() =>
+      fn.addKinesisSource(new kinesis.Stream(stack, 'S'), { batchSize: 0, parallelizationFactor: 11, maxRecordAge: Duration.days(8) }),
+    ).toThrow(/batchSize is 0; it must be an integer from 1 to 10000[\s\S]*parallelizationFactor is 11[\s\S]*maxRecordAge is 8 days/);
+    expect(() => fn.addSqsSource(new sqs.Queue(stack, 'Q'), { batchSize: 100, maxConcurrency: 1 })).toThrow(
+      /maxConcurrency is 1; it must be an integer from 2 to 1000[\s\S]*batchSize is 100; above 10 it needs maxBatchingWindow/,
+    );
+  });
+
+  test('snapshot', () => {
+    const { stack, fn } = setup();
+    fn.addKinesisSource(new kinesis.Stream(stack, 'S'));
+    expect(stableTemplate(stack)).toMatchSnapshot();
+  });
+});
