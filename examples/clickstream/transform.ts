@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { PipelineRecord, TransformContext } from '../../lambda/runtime/transform-contract';
 
 /** A curated clickstream record. */
-export interface CuratedClickstreamEvent {
+export type CuratedClickstreamEvent = {
   eventId: string;
   eventTime: string;
   eventType: string;
@@ -25,7 +25,7 @@ export interface CuratedClickstreamEvent {
   properties: Record<string, unknown>;
   schemaVersion: string;
   pipeline: string;
-}
+};
 
 export function transform(record: PipelineRecord, context: TransformContext): CuratedClickstreamEvent | null {
   const properties = isObject(record.properties) ? record.properties : {};

@@ -26,13 +26,15 @@ export interface CuratedOutput {
   readonly partition: string;
   readonly source: SourcePosition;
   readonly records: PipelineRecord[];
+  /** The records serialized as JSON, one line each (serialized here, so a bad output is quarantined). */
+  readonly lines: string[];
 }
 
 /** What one batch produced, before anything is written. */
 export interface BatchOutcome {
   readonly curated: CuratedOutput[];
   readonly quarantined: QuarantinedRecord[];
-  /** Item ids of records the transform dropped on purpose (returned null). */
+  /** Item ids of records the transform dropped on purpose (returned null or an empty array). */
   readonly dropped: string[];
 }
 
@@ -86,6 +88,10 @@ export async function processBatch(
       continue;
     }
     const outputs = Array.isArray(result) ? result : [result];
+    if (outputs.length === 0) {
+      dropped.push(source.itemId);
+      continue;
+    }
     if (!outputs.every(isPlainObject)) {
       quarantined.push({
         ...base,
@@ -96,12 +102,26 @@ export async function processBatch(
       });
       continue;
     }
+    let lines: string[];
+    try {
+      lines = outputs.map((o) => JSON.stringify(o));
+    } catch (error) {
+      quarantined.push({
+        ...base,
+        recordId,
+        reason: 'INVALID_OUTPUT',
+        error: `transform output is not JSON-serializable: ${errorMessage(error)}`,
+        input: parsed.record,
+      });
+      continue;
+    }
     curated.push({
       itemId: source.itemId,
       recordId,
       partition: partitionFor(parsed.record[config.eventTimeField], source.receivedAtMs),
       source: source.position,
       records: outputs as PipelineRecord[],
+      lines,
     });
   }
   return { curated, quarantined, dropped };

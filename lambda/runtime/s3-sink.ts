@@ -18,7 +18,8 @@ export type FailedItems = Set<string>;
 export async function writeOutcome(s3: S3Client, config: RuntimeConfig, outcome: BatchOutcome): Promise<FailedItems> {
   const writes: Array<{ itemIds: string[]; put: Promise<unknown> }> = [];
   for (const [partition, outputs] of groupByPartition(outcome.curated)) {
-    const lines = outputs.flatMap((o) => o.records.map((r) => JSON.stringify(r)));
+    const lines = outputs.flatMap((o) => o.lines);
+    if (lines.length === 0) continue;
     const key = `${config.dataset}/${partition}/${batchObjectId(config, outputs.map((o) => o.source))}.jsonl.gz`;
     writes.push({
       itemIds: outputs.map((o) => o.itemId),

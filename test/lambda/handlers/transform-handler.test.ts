@@ -1,0 +1,106 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { SQSEvent } from 'aws-lambda';
+import { buildSync } from 'esbuild';
+import type { BatchResponse } from '../../../lambda/runtime/batch-handler';
+import { CLICKSTREAM_DIR, eventBridgeEnvelope, objectKeyPattern, PROJECT_ROOT, sampleEventLines, sqsEvent, storedObjects } from '../support/fixtures';
+
+/**
+ * Bundles the shipped entry point the way TransformFunction does (esbuild, CJS, the user transform
+ * aliased), then loads and invokes the bundle: the alias really resolves and the bundle really runs.
+ */
+const OUT_DIR = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'cdk-serverless-etl-test');
+// One file per worker process, so parallel runs never load each other's half-written bundle.
+const BUNDLE = path.join(OUT_DIR, `transform-handler-${process.pid}-${Date.now()}.js`);
+
+const RUNTIME_ENV = {
+  PIPELINE_NAME: 'clickstream',
+  CURATED_BUCKET: 'curated-bucket',
+  QUARANTINE_BUCKET: 'quarantine-bucket',
+  DATASET: 'clicks',
+  RECORD_ID_FIELD: 'eventId',
+  EVENT_TIME_FIELD: 'eventTime',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  AWS_REGION: 'us-east-1',
+};
+
+type Handler = (event: SQSEvent) => Promise<BatchResponse>;
+
+const s3Mock = mockClient(S3Client);
+const savedEnv = Object.fromEntries(Object.keys(RUNTIME_ENV).map((name) => [name, process.env[name]]));
+let handler: Handler;
+
+beforeAll(() => {
+  mkdirSync(OUT_DIR, { recursive: true });
+  const result = buildSync({
+    entryPoints: [path.join(PROJECT_ROOT, 'lambda', 'handlers', 'transform-handler.ts')],
+    outfile: BUNDLE,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['@aws-sdk/*'],
+    alias: { '@cdk-serverless-etl/user-transform': path.join(CLICKSTREAM_DIR, 'transform.ts') },
+    logLevel: 'silent',
+  });
+  expect(result.errors).toEqual([]);
+
+  Object.assign(process.env, RUNTIME_ENV);
+  // The bundle reads its config and creates its S3 client when it is loaded.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  handler = (require(BUNDLE) as { handler: Handler }).handler;
+});
+
+afterAll(() => {
+  s3Mock.restore();
+  rmSync(BUNDLE, { force: true });
+  for (const [name, value] of Object.entries(savedEnv)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+
+beforeEach(() => {
+  s3Mock.reset();
+  s3Mock.on(PutObjectCommand).resolves({});
+});
+
+describe('the bundled transform handler', () => {
+  const [first] = sampleEventLines();
+  const detail = { ...(JSON.parse(first) as Record<string, unknown>), eventId: 'evt-eb-1', eventType: 'purchase' };
+  const event = sqsEvent([first, JSON.stringify(eventBridgeEnvelope(detail)), '{"not": "closed"']);
+
+  it('exports a handler function', () => {
+    expect(typeof handler).toBe('function');
+  });
+
+  it('runs the aliased clickstream transform and writes the curated object', async () => {
+    const response = await handler(event);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const curated = storedObjects(s3Mock, 'curated-bucket');
+    expect(curated).toHaveLength(1);
+    expect(curated[0].key).toMatch(objectKeyPattern('clicks'));
+    expect(curated[0].key.startsWith('clicks/dt=2026-11-24/hr=09/')).toBe(true);
+    // Output of the reference transform, not of an identity function.
+    expect(curated[0].records).toEqual([
+      expect.objectContaining({ eventId: 'evt-0001', host: 'shop.example.com', path: '/products/1', isConversion: false, pipeline: 'clickstream' }),
+      expect.objectContaining({ eventId: 'evt-eb-1', isConversion: true }),
+    ]);
+    expect(curated[0].text).not.toMatch(/email|"ip"|user-101/);
+
+    const quarantine = storedObjects(s3Mock, 'quarantine-bucket');
+    expect(quarantine).toHaveLength(1);
+    expect(quarantine[0].records).toEqual([expect.objectContaining({ reason: 'MALFORMED_JSON', source: expect.objectContaining({ messageId: 'msg-2' }) })]);
+  });
+
+  it('reports the affected messages when the curated write fails', async () => {
+    s3Mock.on(PutObjectCommand, { Bucket: 'curated-bucket' }).rejects(new Error('SlowDown'));
+
+    const response = await handler(event);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-0' }, { itemIdentifier: 'msg-1' }] });
+  });
+});

@@ -1,0 +1,312 @@
+import { processBatch } from '../../../lambda/runtime/process-batch';
+import type { SourceRecord } from '../../../lambda/runtime/source-records';
+import type { PipelineRecord, TransformContext, TransformFn, TransformModule } from '../../../lambda/runtime/transform-contract';
+import { QUEUE_ARN, STREAM_ARN, testConfig } from '../support/fixtures';
+
+const config = testConfig();
+const RECEIVED_MS = Date.parse('2026-11-24T10:15:00.500Z');
+
+function sqs(body: unknown, messageId = 'msg-1', receivedAtMs = RECEIVED_MS): SourceRecord {
+  return {
+    itemId: messageId,
+    position: { kind: 'sqs', queueArn: QUEUE_ARN, messageId },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    receivedAtMs,
+  };
+}
+
+function kinesis(body: unknown, sequenceNumber: string): SourceRecord {
+  return {
+    itemId: sequenceNumber,
+    position: { kind: 'kinesis', streamArn: STREAM_ARN, shardId: 'shardId-000000000001', sequenceNumber },
+    body: JSON.stringify(body),
+    receivedAtMs: RECEIVED_MS,
+  };
+}
+
+function moduleOf(transform: TransformFn): TransformModule {
+  return { transform };
+}
+
+const event = (id: string, extra: PipelineRecord = {}): PipelineRecord => ({
+  eventId: id,
+  eventTime: '2026-11-24T09:30:00Z',
+  value: 1,
+  ...extra,
+});
+
+describe('processBatch', () => {
+  it('curates the object a transform returns, partitioned by event time', async () => {
+    const outcome = await processBatch([sqs(event('evt-1'))], moduleOf((r) => ({ id: r.eventId, doubled: 2 })), config);
+
+    expect(outcome).toEqual({
+      curated: [
+        {
+          itemId: 'msg-1',
+          recordId: 'evt-1',
+          partition: 'dt=2026-11-24/hr=09',
+          source: { kind: 'sqs', queueArn: QUEUE_ARN, messageId: 'msg-1' },
+          records: [{ id: 'evt-1', doubled: 2 }],
+          lines: ['{"id":"evt-1","doubled":2}'],
+        },
+      ],
+      quarantined: [],
+      dropped: [],
+    });
+  });
+
+  it('supports async transforms', async () => {
+    const outcome = await processBatch([sqs(event('evt-1'))], moduleOf(async (r) => ({ id: r.eventId })), config);
+    expect(outcome.curated[0].records).toEqual([{ id: 'evt-1' }]);
+  });
+
+  it('falls back to the receive time partition when the event time is missing', async () => {
+    const outcome = await processBatch([sqs({ eventId: 'evt-1' })], moduleOf((r) => r), config);
+    expect(outcome.curated[0].partition).toBe('dt=2026-11-24/hr=10');
+  });
+
+  it('uses the configured id and event time fields', async () => {
+    const custom = testConfig({ idField: 'uuid', eventTimeField: 'ts' });
+    const outcome = await processBatch(
+      [sqs({ uuid: 'u-1', ts: '2026-01-02T03:04:05Z', eventId: 'ignored', eventTime: '2026-11-24T09:00:00Z' })],
+      moduleOf((r) => r),
+      custom,
+    );
+    expect(outcome.curated[0]).toMatchObject({ recordId: 'u-1', partition: 'dt=2026-01-02/hr=03' });
+  });
+
+  it('fans out an array of objects', async () => {
+    const outcome = await processBatch(
+      [sqs(event('evt-1'))],
+      moduleOf((r) => [
+        { id: r.eventId, part: 1 },
+        { id: r.eventId, part: 2 },
+        { id: r.eventId, part: 3 },
+      ]),
+      config,
+    );
+    expect(outcome.curated).toHaveLength(1);
+    expect(outcome.curated[0].records).toEqual([
+      { id: 'evt-1', part: 1 },
+      { id: 'evt-1', part: 2 },
+      { id: 'evt-1', part: 3 },
+    ]);
+    expect(outcome.quarantined).toEqual([]);
+  });
+
+  it.each([
+    ['null', null],
+    ['undefined', undefined],
+  ])('drops a record on purpose when the transform returns %s', async (_label, value) => {
+    const outcome = await processBatch([sqs(event('evt-1'), 'drop-me'), sqs(event('evt-2'), 'keep-me')], moduleOf((r) => (r.eventId === 'evt-1' ? value : r)), config);
+    expect(outcome.dropped).toEqual(['drop-me']);
+    expect(outcome.curated.map((c) => c.itemId)).toEqual(['keep-me']);
+    expect(outcome.quarantined).toEqual([]);
+  });
+
+  it('quarantines a throwing transform as TRANSFORM_ERROR with the error, input and position, and goes on', async () => {
+    const input = event('evt-1', { email: 'a@example.com' });
+    const outcome = await processBatch(
+      [sqs(input, 'bad'), sqs(event('evt-2'), 'good')],
+      moduleOf((r) => {
+        if (r.eventId === 'evt-1') throw new TypeError('page.url must be a string');
+        return r;
+      }),
+      config,
+    );
+
+    expect(outcome.quarantined).toEqual([
+      {
+        itemId: 'bad',
+        recordId: 'evt-1',
+        reason: 'TRANSFORM_ERROR',
+        error: 'TypeError: page.url must be a string',
+        source: { kind: 'sqs', queueArn: QUEUE_ARN, messageId: 'bad' },
+        receivedAt: '2026-11-24T10:15:00.500Z',
+        input,
+      },
+    ]);
+    expect(outcome.curated.map((c) => c.itemId)).toEqual(['good']);
+  });
+
+  it('quarantines a rejected promise and a thrown non-Error', async () => {
+    const outcome = await processBatch(
+      [sqs(event('evt-1'), 'a'), sqs(event('evt-2'), 'b')],
+      moduleOf(async (r) => {
+        if (r.eventId === 'evt-1') throw new RangeError('async failure');
+        throw 'plain string failure';
+      }),
+      config,
+    );
+    expect(outcome.quarantined.map((q) => [q.itemId, q.reason, q.error])).toEqual([
+      ['a', 'TRANSFORM_ERROR', 'RangeError: async failure'],
+      ['b', 'TRANSFORM_ERROR', 'plain string failure'],
+    ]);
+  });
+
+  it.each([
+    ['a string', 'not an object'],
+    ['a number', 42],
+    ['a boolean', true],
+    ['an array with a non-object', [{ ok: 1 }, 'nope']],
+    ['an array with null', [null]],
+    ['a nested array', [[{ ok: 1 }]]],
+  ])('quarantines a transform returning %s as INVALID_OUTPUT', async (_label, value) => {
+    const input = event('evt-1');
+    const outcome = await processBatch([sqs(input)], moduleOf(() => value as unknown as PipelineRecord), config);
+    expect(outcome.curated).toEqual([]);
+    expect(outcome.dropped).toEqual([]);
+    expect(outcome.quarantined).toEqual([
+      expect.objectContaining({
+        itemId: 'msg-1',
+        recordId: 'evt-1',
+        reason: 'INVALID_OUTPUT',
+        error: 'transform must return an object, an array of objects, or null',
+        input,
+      }),
+    ]);
+  });
+
+  it.each([
+    ['missing', { eventTime: '2026-11-24T09:00:00Z' }],
+    ['empty', { eventId: '' }],
+    ['null', { eventId: null }],
+    ['an object', { eventId: { v: 1 } }],
+    ['a boolean', { eventId: true }],
+  ])('quarantines a record whose id is %s as MISSING_ID without calling the transform', async (_label, input) => {
+    const transform = jest.fn((r: PipelineRecord) => r);
+    const outcome = await processBatch([sqs(input)], moduleOf(transform), config);
+    expect(transform).not.toHaveBeenCalled();
+    expect(outcome.quarantined).toEqual([
+      {
+        itemId: 'msg-1',
+        reason: 'MISSING_ID',
+        error: 'field "eventId" must be a non-empty string or a number',
+        source: { kind: 'sqs', queueArn: QUEUE_ARN, messageId: 'msg-1' },
+        receivedAt: '2026-11-24T10:15:00.500Z',
+        input,
+      },
+    ]);
+  });
+
+  it('accepts a numeric id and passes it on as a string', async () => {
+    const outcome = await processBatch([sqs({ eventId: 0 }), sqs({ eventId: 1234 }, 'msg-2')], moduleOf((r) => r), config);
+    expect(outcome.curated.map((c) => c.recordId)).toEqual(['0', '1234']);
+  });
+
+  it('quarantines malformed JSON and non-objects with the raw body, without calling the transform', async () => {
+    const transform = jest.fn((r: PipelineRecord) => r);
+    const outcome = await processBatch([sqs('{"eventId": "evt-0014"', 'broken'), sqs('[1,2,3]', 'array')], moduleOf(transform), config);
+    expect(transform).not.toHaveBeenCalled();
+    expect(outcome.quarantined).toEqual([
+      expect.objectContaining({ itemId: 'broken', reason: 'MALFORMED_JSON', input: '{"eventId": "evt-0014"' }),
+      expect.objectContaining({ itemId: 'array', reason: 'NOT_AN_OBJECT', input: '[1,2,3]', error: 'expected a JSON object, got an array' }),
+    ]);
+    expect(outcome.quarantined[0].recordId).toBeUndefined();
+  });
+
+  it('gives the transform the pipeline, stage, record id, source position and receive time', async () => {
+    const contexts: TransformContext[] = [];
+    const records: PipelineRecord[] = [];
+    await processBatch(
+      [kinesis(event('evt-k'), '49590000000000000000000000000000000000000000000000000001'), sqs(event('evt-s'), 'msg-7')],
+      moduleOf((r, ctx) => {
+        records.push(r);
+        contexts.push(ctx);
+        return r;
+      }),
+      testConfig({ pipeline: 'orders', stage: 'enrich' }),
+    );
+
+    expect(records.map((r) => r.eventId)).toEqual(['evt-k', 'evt-s']);
+    expect(contexts).toEqual([
+      {
+        pipeline: 'orders',
+        stage: 'enrich',
+        recordId: 'evt-k',
+        source: {
+          kind: 'kinesis',
+          streamArn: STREAM_ARN,
+          shardId: 'shardId-000000000001',
+          sequenceNumber: '49590000000000000000000000000000000000000000000000000001',
+        },
+        receivedAt: '2026-11-24T10:15:00.500Z',
+      },
+      {
+        pipeline: 'orders',
+        stage: 'enrich',
+        recordId: 'evt-s',
+        source: { kind: 'sqs', queueArn: QUEUE_ARN, messageId: 'msg-7' },
+        receivedAt: '2026-11-24T10:15:00.500Z',
+      },
+    ]);
+  });
+
+  it('gives the transform the EventBridge detail, not the envelope', async () => {
+    const detail = event('evt-eb');
+    const seen: PipelineRecord[] = [];
+    const envelope = { version: '0', id: 'eb-1', 'detail-type': 'ClickstreamEvent', source: 'com.example.storefront', detail };
+    const outcome = await processBatch(
+      [sqs(envelope)],
+      moduleOf((r) => {
+        seen.push(r);
+        return r;
+      }),
+      config,
+    );
+    expect(seen).toEqual([detail]);
+    expect(outcome.curated[0]).toMatchObject({ recordId: 'evt-eb', partition: 'dt=2026-11-24/hr=09' });
+  });
+
+  it('sorts a mixed batch and keeps the input order within each outcome', async () => {
+    const outcome = await processBatch(
+      [
+        sqs(event('evt-1'), 'm1'),
+        sqs('nope', 'm2'),
+        sqs(event('evt-3', { drop: true }), 'm3'),
+        sqs(event('evt-4'), 'm4'),
+        sqs({ value: 1 }, 'm5'),
+        sqs(event('evt-6', { fail: true }), 'm6'),
+        sqs(event('evt-7', { drop: true }), 'm7'),
+      ],
+      moduleOf((r) => {
+        if (r.fail) throw new Error('boom');
+        return r.drop ? null : { id: r.eventId };
+      }),
+      config,
+    );
+    expect(outcome.curated.map((c) => c.itemId)).toEqual(['m1', 'm4']);
+    expect(outcome.quarantined.map((q) => [q.itemId, q.reason])).toEqual([
+      ['m2', 'MALFORMED_JSON'],
+      ['m5', 'MISSING_ID'],
+      ['m6', 'TRANSFORM_ERROR'],
+    ]);
+    expect(outcome.dropped).toEqual(['m3', 'm7']);
+  });
+});
+
+describe('processBatch: empty fan-out', () => {
+  it('counts a transform returning [] as dropped on purpose, not curated', async () => {
+    const input = JSON.stringify({ eventId: 'evt-e', eventTime: '2026-11-24T09:00:00Z' });
+    const outcome = await processBatch(
+      [{ itemId: 'm', position: { kind: 'sqs', queueArn: 'arn:aws:sqs:us-east-1:123456789012:q', messageId: 'm' }, body: input, receivedAtMs: 0 }],
+      { transform: () => [] },
+      { ...testConfigForEmpty(), idField: 'eventId', eventTimeField: 'eventTime' },
+    );
+    expect(outcome.curated).toEqual([]);
+    expect(outcome.dropped).toEqual(['m']);
+  });
+});
+
+function testConfigForEmpty() {
+  return {
+    pipeline: 'p',
+    stage: 'transform',
+    curatedBucket: 'c',
+    quarantineBucket: 'q',
+    dataset: 'd',
+    idField: 'id',
+    eventTimeField: 'time',
+    transformVersion: 'v',
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * Shared builders for the Lambda runtime tests: configs, Kinesis and SQS events, and readers of
+ * what a mocked S3 client was asked to store.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { PutObjectCommand, type S3ClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-s3';
+import type { AwsStub } from 'aws-sdk-client-mock';
+import type { KinesisStreamEvent, KinesisStreamRecord, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { RuntimeConfig } from '../../../lambda/runtime/config';
+
+// Keep test output quiet: the SDK warns on every new process that Node 20 support ends in 2027.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const CLICKSTREAM_DIR = path.join(PROJECT_ROOT, 'examples', 'clickstream');
+
+export const STREAM_ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/clickstream';
+export const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:clickstream-buffer';
+export const SHARD_ID = 'shardId-000000000000';
+
+/** 2026-11-24T10:00:00Z in epoch seconds: the default arrival time of test records. */
+export const ARRIVAL_SECONDS = 1795514400;
+
+/** A complete runtime config with recognisable values. */
+export function testConfig(overrides: Partial<RuntimeConfig> = {}): RuntimeConfig {
+  return {
+    pipeline: 'clickstream',
+    stage: 'transform',
+    curatedBucket: 'curated-bucket',
+    quarantineBucket: 'quarantine-bucket',
+    dataset: 'clickstream-events',
+    idField: 'eventId',
+    eventTimeField: 'eventTime',
+    transformVersion: 'v-test',
+    ...overrides,
+  };
+}
+
+/** A Kinesis sequence number of the usual 56-digit shape, unique per index. */
+export function sequenceNumber(index: number): string {
+  return `4959033827149025660855969253836157109592157598913658${String(8800 + index).padStart(4, '0')}`;
+}
+
+export interface KinesisRecordOptions {
+  readonly sequenceNumber?: string;
+  readonly shardId?: string;
+  /** Arrival time in epoch seconds (what Kinesis sends). */
+  readonly approximateArrivalTimestamp?: number;
+}
+
+export function kinesisRecord(body: string, options: KinesisRecordOptions = {}): KinesisStreamRecord {
+  const seq = options.sequenceNumber ?? sequenceNumber(0);
+  const shardId = options.shardId ?? SHARD_ID;
+  return {
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: 'pk',
+      sequenceNumber: seq,
+      data: Buffer.from(body, 'utf8').toString('base64'),
+      approximateArrivalTimestamp: options.approximateArrivalTimestamp ?? ARRIVAL_SECONDS + 0.123,
+    },
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventID: `${shardId}:${seq}`,
+    eventName: 'aws:kinesis:record',
+    invokeIdentityArn: 'arn:aws:iam::123456789012:role/transform',
+    awsRegion: 'us-east-1',
+    eventSourceARN: STREAM_ARN,
+  };
+}
+
+/** A Kinesis batch with one record per body, sequence numbers in increasing order. */
+export function kinesisEvent(bodies: string[], arrivalSeconds = ARRIVAL_SECONDS + 0.5): KinesisStreamEvent {
+  return {
+    Records: bodies.map((body, i) =>
+      kinesisRecord(body, { sequenceNumber: sequenceNumber(i), approximateArrivalTimestamp: arrivalSeconds + i }),
+    ),
+  };
+}
+
+export interface SqsRecordOptions {
+  readonly messageId?: string;
+  /** Epoch milliseconds, as SQS sends them (a string); null leaves the attribute out. */
+  readonly sentTimestamp?: number | null;
+}
+
+export function sqsRecord(body: string, options: SqsRecordOptions = {}): SQSRecord {
+  const sent = options.sentTimestamp === undefined ? ARRIVAL_SECONDS * 1000 + 123 : options.sentTimestamp;
+  const attributes: Record<string, string> = {
+    ApproximateReceiveCount: '1',
+    SenderId: 'AIDAEXAMPLE',
+    ApproximateFirstReceiveTimestamp: String((sent ?? ARRIVAL_SECONDS * 1000) + 5),
+  };
+  if (sent !== null) attributes.SentTimestamp = String(sent);
+  return {
+    messageId: options.messageId ?? '059f36b4-87a3-44ab-83d2-661975830a7d',
+    receiptHandle: 'AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a',
+    body,
+    attributes: attributes as unknown as SQSRecord['attributes'],
+    messageAttributes: {},
+    md5OfBody: '7b270e59b47ff90a553787216d55d91d',
+    eventSource: 'aws:sqs',
+    eventSourceARN: QUEUE_ARN,
+    awsRegion: 'us-east-1',
+  };
+}
+
+/** An SQS batch with one message per body, message ids `msg-0`, `msg-1`, … */
+export function sqsEvent(bodies: string[], sentTimestamp = ARRIVAL_SECONDS * 1000 + 123): SQSEvent {
+  return { Records: bodies.map((body, i) => sqsRecord(body, { messageId: `msg-${i}`, sentTimestamp: sentTimestamp + i })) };
+}
+
+/** An EventBridge event, as an EventBridge rule delivers it to an SQS buffer queue. */
+export function eventBridgeEnvelope(detail: unknown, id = '6a7e8feb-b491-4cf7-a9f1-bf3703467718'): Record<string, unknown> {
+  return {
+    version: '0',
+    id,
+    'detail-type': 'ClickstreamEvent',
+    source: 'com.example.storefront',
+    account: '123456789012',
+    time: '2026-11-24T10:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail,
+  };
+}
+
+/** The lines of examples/clickstream/sample-events.jsonl (without the trailing empty line). */
+export function sampleEventLines(): string[] {
+  return readFileSync(path.join(CLICKSTREAM_DIR, 'sample-events.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0);
+}
+
+/** Splits a JSON Lines document into its lines; an empty document has none. */
+export function jsonLines(text: string): string[] {
+  if (text === '') return [];
+  return text.replace(/\n$/, '').split('\n');
+}
+
+/** One PutObject the mocked client received, with its body decompressed. */
+export interface StoredObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly text: string;
+  readonly lines: string[];
+  readonly records: Array<Record<string, unknown>>;
+  readonly metadata: Record<string, string>;
+  readonly contentType?: string;
+  readonly contentEncoding?: string;
+}
+
+/** What `mockClient(S3Client)` returns. */
+export type S3Mock = AwsStub<ServiceInputTypes, ServiceOutputTypes, S3ClientResolvedConfig>;
+
+/** The PutObject calls the mock received, in call order, decompressed and parsed. */
+export function storedObjects(s3Mock: S3Mock, bucket?: string): StoredObject[] {
+  return s3Mock
+    .commandCalls(PutObjectCommand)
+    .map((call) => call.args[0].input)
+    .filter((input) => bucket === undefined || input.Bucket === bucket)
+    .map((input) => {
+      const text = gunzipSync(input.Body as Uint8Array).toString('utf8');
+      const lines = jsonLines(text);
+      return {
+        bucket: input.Bucket as string,
+        key: input.Key as string,
+        text,
+        lines,
+        records: lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+        metadata: (input.Metadata ?? {}) as Record<string, string>,
+        contentType: input.ContentType,
+        contentEncoding: input.ContentEncoding,
+      };
+    });
+}
+
+/** Curated keys look like `<dataset>/dt=YYYY-MM-DD/hr=HH/<32 hex>.jsonl.gz`. */
+export function objectKeyPattern(dataset: string): RegExp {
+  const escaped = dataset.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped}/dt=\\d{4}-\\d{2}-\\d{2}/hr=\\d{2}/[0-9a-f]{32}\\.jsonl\\.gz$`);
+}
+
+/** Every key of `value`, at any depth (objects and arrays). */
+export function deepKeys(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(deepKeys);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([k, v]) => [k, ...deepKeys(v)]);
+  }
+  return [];
+}
