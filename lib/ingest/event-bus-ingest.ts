@@ -1,4 +1,4 @@
-import { Duration, Names, Stack } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -55,6 +55,12 @@ export interface EventBusIngestProps {
    * @default Duration.days(4)
    */
   readonly bufferRetentionPeriod?: Duration;
+
+  /**
+   * What happens to the buffer queue and the DLQs (and messages in them) when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 
   /**
    * Receives of a message before the buffer queue moves it to its DLQ (1 to 1,000).
@@ -150,6 +156,7 @@ export class EventBusIngest extends Construct {
     this.bufferDeadLetterQueue = new DeadLetterQueue(this, 'BufferDlq', {
       encryptionKey: this.encryptionKey,
       sourceRetentionPeriod: bufferRetention,
+      removalPolicy: props.removalPolicy,
       sourceDescription: `the buffer queue of ${this.node.path}`,
     });
     this.bufferQueue = new sqs.Queue(this, 'Buffer', {
@@ -159,11 +166,13 @@ export class EventBusIngest extends Construct {
       enforceSSL: true,
       retentionPeriod: bufferRetention,
       visibilityTimeout: props.bufferVisibilityTimeout ?? Duration.minutes(6),
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       deadLetterQueue: { queue: this.bufferDeadLetterQueue.queue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
 
     this.deliveryDeadLetterQueue = new DeadLetterQueue(this, 'DeliveryDlq', {
       encryptionKey: this.encryptionKey,
+      removalPolicy: props.removalPolicy,
       sourceDescription: `the event rules of ${this.node.path} (events EventBridge could not deliver to the buffer)`,
     });
     this.encryptionKey.grant(

@@ -13,7 +13,7 @@ import {
   acknowledgeRules,
   bucketObjectsFinding,
 } from '../core/compliance';
-import { createPipelineKey } from '../core/encryption';
+import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
 
 /** Props for {@link StreamIngest}. */
@@ -158,6 +158,7 @@ export class StreamIngest extends Construct {
 
   private createArchive(bucket: s3.IBucket, props: StreamIngestProps): firehose.DeliveryStream {
     const prefix = props.archivePrefix ?? 'stream-archive/';
+    allowLogsToUseKey(this.encryptionKey);
     const logGroup = new logs.LogGroup(this, 'ArchiveLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       encryptionKey: this.encryptionKey,

@@ -82,7 +82,7 @@ export interface EtlPipelineProps {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Removal policy of the buckets and the stream. Anything but RETAIN is a data-loss risk.
+   * Removal policy of the buckets, the stream and the queues. Anything but RETAIN is a data-loss risk.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -228,6 +228,7 @@ export class EtlPipeline extends Construct {
       this.eventBusIngest = new EventBusIngest(this, 'EventBusIngest', {
         ...props.eventBus,
         encryptionKey: this.encryptionKey,
+        removalPolicy,
         bufferVisibilityTimeout: visibility,
       });
       this.transform.addSqsSource(this.eventBusIngest.bufferQueue, props.sqsSource);

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -30,6 +30,12 @@ export interface DeadLetterQueueProps {
    * @default - no check
    */
   readonly sourceRetentionPeriod?: Duration;
+
+  /**
+   * What happens to the queue (and the messages in it) when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 
   /**
    * What feeds this DLQ, written into the depth alarm's description (for the on-call reader).
@@ -74,7 +80,14 @@ export class DeadLetterQueue extends Construct {
       dataKeyReuse: Duration.hours(1),
       enforceSSL: true,
       retentionPeriod,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
+    if (props.removalPolicy !== undefined && props.removalPolicy !== RemovalPolicy.RETAIN) {
+      Annotations.of(this).addWarningV2(
+        'cdk-serverless-etl:deadLetterQueueNotRetained',
+        `removalPolicy is ${props.removalPolicy}: dead-lettered records are lost when the queue leaves the stack.`,
+      );
+    }
     acknowledgeRules(this.queue, {
       ids: ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy'],
       reason: 'This queue is itself a dead-letter queue (the end of a retry path); a DLQ of a DLQ would only move the problem.',

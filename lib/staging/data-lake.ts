@@ -232,6 +232,7 @@ export class DataLake extends Construct {
         source: ['aws.s3'],
         detailType: ['Object Created'],
         detail: {
+          ...eventOptions.eventPattern?.detail,
           bucket: { name: [this.rawBucket.bucketName] },
           ...(object ? { object } : {}),
         },
