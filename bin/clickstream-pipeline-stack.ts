@@ -36,6 +36,11 @@ export class ClickstreamPipelineStack extends Stack {
       dataset: 'clickstream',
       idField: 'eventId',
       eventTimeField: 'eventTime',
+      schemas: {
+        schemas: [{ version: '1', file: path.join(CLICKSTREAM_EXAMPLE_DIR, 'schemas', 'clickstream-v1.json') }],
+        versionField: 'schemaVersion',
+        description: 'Clickstream events of the storefront',
+      },
       eventBus: {
         eventPattern: { source: ['com.example.storefront'], detailType: ['ClickstreamEvent'] },
       },

@@ -5,3 +5,5 @@ export * from './ingest/event-bus-ingest';
 export * from './reliability/dead-letter-queue';
 export * from './transform/transform-function';
 export * from './pipeline/etl-pipeline';
+export * from './reliability/idempotency-store';
+export * from './schema/schema-registry';

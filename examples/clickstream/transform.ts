@@ -4,9 +4,9 @@
  * - normalizes `page.url` into `host` and `path` (and the referrer's host);
  * - derives `isConversion` (a purchase);
  * - drops bot traffic (`properties.bot === true`) on purpose: returning null is counted, not an error;
- * - never passes `email`, `ip` or the raw `userId` on: curated records carry only `userKey`, a
- *   one-way hash (until the runtime's keyed PII masking replaces `userId` before the transform
- *   sees it, this transform hashes it itself).
+ * - never passes `email`, `ip` or `userId` on: the runtime has already removed `email` and `ip`
+ *   and replaced `userId` by a keyed hash (the schema marks them `x-pii`); curated records carry
+ *   `userKey`, a hash of that, so even a pipeline run without the schema never leaks a raw id.
  */
 import { createHash } from 'node:crypto';
 import type { PipelineRecord, TransformContext } from '../../lambda/runtime/transform-contract';

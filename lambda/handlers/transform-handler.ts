@@ -1,8 +1,11 @@
 /**
- * Lambda entry point of every TransformFunction: the runtime around the user's transform module,
- * which esbuild resolves through the `@cdk-serverless-etl/user-transform` alias at bundle time.
+ * Lambda entry point of every TransformFunction: the runtime around the user's transform module
+ * and the pipeline's schemas, which esbuild resolves at bundle time through the aliases
+ * `@cdk-serverless-etl/user-transform` (the user's `transformEntry`) and
+ * `@cdk-serverless-etl/schema-bundle` (validators compiled at synth).
  */
+import * as schemas from '@cdk-serverless-etl/schema-bundle';
 import * as userTransform from '@cdk-serverless-etl/user-transform';
 import { createBatchHandler } from '../runtime/batch-handler';
 
-export const handler = createBatchHandler(userTransform);
+export const handler = createBatchHandler(userTransform, schemas);

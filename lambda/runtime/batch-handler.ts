@@ -1,10 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { readConfig, type RuntimeConfig } from './config';
+import { storeDuplicateFilter } from './deduplicate';
+import { IdempotencyStore } from './idempotency-store';
+import { PipelineMetrics } from './metrics';
+import type { PiiHasher } from './pii-masking';
+import { piiHasherFromSecret } from './pii-secret';
 import { processBatch } from './process-batch';
 import { writeOutcome } from './s3-sink';
-import { toSourceRecords, type BatchEvent } from './source-records';
+import type { SchemaBundle } from './schema-validation';
+import { toSourceBatch, type BatchEvent } from './source-records';
 import type { TransformModule } from './transform-contract';
 
 /** The partial-batch response Lambda event source mappings understand. */
@@ -14,41 +21,94 @@ export interface BatchResponse {
 
 /** Overrides for tests and local runs; each defaults to what Lambda provides. */
 export interface BatchHandlerDeps {
-  readonly s3?: S3Client;
   readonly config?: RuntimeConfig;
+  readonly s3?: S3Client;
+  readonly dynamodb?: DynamoDBClient;
   readonly logger?: Logger;
+  /** The PII hasher (default: keyed with the secret named by `PII_SECRET_ARN`). */
+  readonly hasher?: PiiHasher;
+  /** Where EMF metric lines go (default: stdout, where Lambda sends them to CloudWatch Logs). */
+  readonly writeMetrics?: (line: string) => void;
 }
 
 /**
- * Creates the Lambda handler for Kinesis and SQS batches around a user's transform module:
- * parse → transform → write curated and quarantine objects → report the items to retry.
+ * Creates the Lambda handler around a user's transform module and the pipeline's compiled schemas:
+ * envelope → validate → mask → deduplicate → transform → claim → write → report.
  *
  * Bad records are quarantined and never fail the batch; only records whose output could not be
- * stored are reported in `batchItemFailures`, so the event source retries just those.
+ * stored are reported in `batchItemFailures`, so the event source retries just those. Invoked
+ * directly by an EventBridge rule, the handler throws when the event must be retried.
  */
-export function createBatchHandler(module: TransformModule, deps: BatchHandlerDeps = {}) {
+export function createBatchHandler(module: TransformModule, schemas: SchemaBundle = { versions: {} }, deps: BatchHandlerDeps = {}) {
   if (typeof module?.transform !== 'function') {
     throw new Error('cdk-serverless-etl runtime: the transform module must export a function named "transform"');
   }
   const config = deps.config ?? readConfig();
+  const needsHasher = Object.values(schemas.versions).some((v) => v.pii.some((f) => f.action === 'hash'));
+  if (needsHasher && !deps.hasher && !config.piiSecretArn) {
+    throw new Error('cdk-serverless-etl runtime: the schemas mark fields "x-pii": "hash" but PII_SECRET_ARN is not set');
+  }
   const s3 = deps.s3 ?? new S3Client({});
+  const store = config.idempotencyTable
+    ? new IdempotencyStore(deps.dynamodb ?? new DynamoDBClient({}), config.idempotencyTable, config.idempotencyTtlSeconds)
+    : undefined;
+  const objectExists = async (key: string) => {
+    try {
+      await s3.send(new HeadObjectCommand({ Bucket: config.curatedBucket, Key: key }));
+      return true;
+    } catch (error) {
+      const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
+      throw error;
+    }
+  };
+  const duplicateFilter = store ? storeDuplicateFilter(store, objectExists) : undefined;
   const logger =
     deps.logger ?? new Logger({ serviceName: config.pipeline, persistentKeys: { pipeline: config.pipeline, stage: config.stage } });
 
   return async (event: BatchEvent, context?: Context): Promise<BatchResponse> => {
     if (context) logger.addContext(context);
-    const records = toSourceRecords(event);
-    const outcome = await processBatch(records, module, config);
-    const failed = await writeOutcome(s3, config, outcome);
-    const batchItemFailures = records.filter((r) => failed.has(r.itemId)).map((r) => ({ itemIdentifier: r.itemId }));
+    const metrics = new PipelineMetrics(config.pipeline, config.stage, deps.writeMetrics);
+    const batch = toSourceBatch(event);
+    const hasher = needsHasher ? (deps.hasher ?? (await piiHasherFromSecret(config.piiSecretArn as string))) : deps.hasher;
+    const callsBefore = store?.calls ?? 0;
+    const outcome = await processBatch(batch.records, module, config, { schemas, hasher, duplicateFilter });
+    const result = await writeOutcome({ s3, store, kind: batch.kind, requestId: context?.awsRequestId }, config, outcome);
+    const { failed } = result;
+    const batchItemFailures = batch.records.filter((r) => failed.has(r.itemId)).map((r) => ({ itemIdentifier: r.itemId }));
+
+    const quarantinedOk = outcome.quarantined.filter((q) => !failed.has(q.itemId));
+    metrics.count('RecordsIn', batch.records.length);
+    metrics.count('RecordsOut', result.curatedInputs);
+    metrics.count('RecordsQuarantined', quarantinedOk.length);
+    metrics.count('RecordsDropped', outcome.dropped.length);
+    metrics.count('DuplicatesSkipped', outcome.duplicates.length);
+    metrics.count('SchemaMismatches', quarantinedOk.filter((q) => q.reason === 'SCHEMA_MISMATCH' || q.reason === 'UNKNOWN_SCHEMA_VERSION').length);
+    metrics.count('TransformErrors', quarantinedOk.filter((q) => q.reason === 'TRANSFORM_ERROR' || q.reason === 'INVALID_OUTPUT').length);
+    metrics.count('RecordsRetried', batchItemFailures.length);
+    metrics.count('ClaimChecked', result.claimChecked);
+    result.freshnessLagSeconds.forEach((s) => metrics.freshnessLag(s));
+    metrics.publish();
+
     logger.info('batch processed', {
-      recordsIn: records.length,
-      curated: outcome.curated.filter((o) => !failed.has(o.itemId)).length,
-      quarantined: outcome.quarantined.filter((q) => !failed.has(q.itemId)).length,
+      source: batch.kind,
+      recordsIn: batch.records.length,
+      curated: result.curatedInputs,
+      curatedRecords: result.curatedRecords,
+      quarantined: quarantinedOk.length,
       dropped: outcome.dropped.length,
+      duplicates: outcome.duplicates.length,
       retried: batchItemFailures.length,
-      quarantinedIds: outcome.quarantined.map((q) => q.recordId ?? q.itemId),
+      storeCalls: (store?.calls ?? 0) - callsBefore,
+      objects: result.objects.map((o) => o.key),
+      quarantinedIds: quarantinedOk.map((q) => ({ recordId: q.recordId ?? null, itemId: q.itemId, reason: q.reason })),
+      retriedIds: batchItemFailures.map((f) => f.itemIdentifier),
     });
+    if (!result.lineageWritten) logger.error('lineage manifest not written', { objects: result.objects.map((o) => o.key) });
+
+    if (batch.kind === 'eventbridge' && batchItemFailures.length > 0) {
+      throw new Error(`cdk-serverless-etl runtime: ${batchItemFailures.length} record(s) could not be stored; retrying the event`);
+    }
     return { batchItemFailures };
   };
 }

@@ -8,14 +8,24 @@ export interface RuntimeConfig {
   readonly curatedBucket: string;
   /** Quarantine bucket (`QUARANTINE_BUCKET`). */
   readonly quarantineBucket: string;
+  /** Raw bucket, for claim-checked payloads (`RAW_BUCKET`); none disables the claim check. */
+  readonly rawBucket?: string;
   /** Dataset name: the first key segment of curated objects (`DATASET`). */
   readonly dataset: string;
-  /** Field of the input record holding its id (`RECORD_ID_FIELD`). */
-  readonly idField: string;
+  /** Field of the input record holding its id (`RECORD_ID_FIELD`); none: a hash of the payload. */
+  readonly idField?: string;
   /** Field of the input record holding its event time (`EVENT_TIME_FIELD`). */
   readonly eventTimeField: string;
   /** Version of the transform code, written with every output for lineage (`TRANSFORM_VERSION`). */
   readonly transformVersion: string;
+  /** DynamoDB table of the idempotency store (`IDEMPOTENCY_TABLE`); none disables deduplication. */
+  readonly idempotencyTable?: string;
+  /** How long a record id is remembered, in seconds (`IDEMPOTENCY_TTL_SECONDS`). */
+  readonly idempotencyTtlSeconds: number;
+  /** Secrets Manager secret holding the PII hashing key (`PII_SECRET_ARN`). */
+  readonly piiSecretArn?: string;
+  /** Curated records larger than this many bytes are claim-checked to the raw bucket (`MAX_RECORD_BYTES`). */
+  readonly maxRecordBytes: number;
 }
 
 /** Environment variable names, shared with the TransformFunction construct. */
@@ -24,18 +34,32 @@ export const ENV = {
   stage: 'PIPELINE_STAGE',
   curatedBucket: 'CURATED_BUCKET',
   quarantineBucket: 'QUARANTINE_BUCKET',
+  rawBucket: 'RAW_BUCKET',
   dataset: 'DATASET',
   idField: 'RECORD_ID_FIELD',
   eventTimeField: 'EVENT_TIME_FIELD',
   transformVersion: 'TRANSFORM_VERSION',
+  idempotencyTable: 'IDEMPOTENCY_TABLE',
+  idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
+  piiSecretArn: 'PII_SECRET_ARN',
+  maxRecordBytes: 'MAX_RECORD_BYTES',
 } as const;
 
-/** Reads the runtime settings, failing with the names of every missing variable. */
+/** Default claim-check threshold: records above 256 KiB go to the raw bucket by reference. */
+export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024;
+/** Default idempotency window: 30 days. */
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 30 * 24 * 3600;
+
+/** Reads the runtime settings, failing with the names of every missing or invalid variable. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const required = ['pipeline', 'curatedBucket', 'quarantineBucket'] as const;
-  const missing = required.filter((k) => !env[ENV[k]]).map((k) => ENV[k]);
-  if (missing.length > 0) {
-    throw new Error(`cdk-serverless-etl runtime: missing environment variables ${missing.join(', ')}`);
+  const problems = required.filter((k) => !env[ENV[k]]).map((k) => `${ENV[k]} is missing`);
+  const ttl = positiveInteger(env[ENV.idempotencyTtlSeconds], DEFAULT_IDEMPOTENCY_TTL_SECONDS);
+  const maxBytes = positiveInteger(env[ENV.maxRecordBytes], DEFAULT_MAX_RECORD_BYTES);
+  if (ttl === undefined) problems.push(`${ENV.idempotencyTtlSeconds} must be a positive integer`);
+  if (maxBytes === undefined) problems.push(`${ENV.maxRecordBytes} must be a positive integer`);
+  if (problems.length > 0) {
+    throw new Error(`cdk-serverless-etl runtime: ${problems.join('; ')}`);
   }
   const pipeline = env[ENV.pipeline] as string;
   return {
@@ -43,9 +67,20 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     stage: env[ENV.stage] || 'transform',
     curatedBucket: env[ENV.curatedBucket] as string,
     quarantineBucket: env[ENV.quarantineBucket] as string,
+    rawBucket: env[ENV.rawBucket] || undefined,
     dataset: env[ENV.dataset] || pipeline,
-    idField: env[ENV.idField] || 'id',
+    idField: env[ENV.idField] || undefined,
     eventTimeField: env[ENV.eventTimeField] || 'time',
     transformVersion: env[ENV.transformVersion] || 'unknown',
+    idempotencyTable: env[ENV.idempotencyTable] || undefined,
+    idempotencyTtlSeconds: ttl as number,
+    piiSecretArn: env[ENV.piiSecretArn] || undefined,
+    maxRecordBytes: maxBytes as number,
   };
+}
+
+function positiveInteger(value: string | undefined, fallback: number): number | undefined {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }

@@ -1,11 +1,19 @@
 import type { RuntimeConfig } from './config';
-import { parseRecordBody } from './parse-record';
-import { partitionFor } from './partition';
+import { toEnvelope, type Envelope } from './envelope';
+import { maskRecord, piiFieldNames, scrubPiiText, type PiiHasher } from './pii-masking';
+import { allPiiFields, checkSchema, type SchemaBundle } from './schema-validation';
 import type { SourceRecord } from './source-records';
 import type { PipelineRecord, SourcePosition, TransformModule } from './transform-contract';
 
 /** Why a record was quarantined. */
-export type QuarantineReason = 'MALFORMED_JSON' | 'NOT_AN_OBJECT' | 'MISSING_ID' | 'TRANSFORM_ERROR' | 'INVALID_OUTPUT';
+export type QuarantineReason =
+  | 'MALFORMED_JSON'
+  | 'NOT_AN_OBJECT'
+  | 'MISSING_ID'
+  | 'SCHEMA_MISMATCH'
+  | 'UNKNOWN_SCHEMA_VERSION'
+  | 'TRANSFORM_ERROR'
+  | 'INVALID_OUTPUT';
 
 /** A record that failed deterministically and goes to the quarantine bucket. */
 export interface QuarantinedRecord {
@@ -13,9 +21,12 @@ export interface QuarantinedRecord {
   readonly recordId?: string;
   readonly reason: QuarantineReason;
   readonly error: string;
+  /** Validation errors, for schema mismatches. */
+  readonly errors?: string[];
+  readonly schemaVersion?: string;
   readonly source: SourcePosition;
   readonly receivedAt: string;
-  /** The input as delivered (parsed when it was JSON, else the raw body). */
+  /** The input with PII masked (parsed when it was JSON, else the scrubbed raw text). */
   readonly input: unknown;
 }
 
@@ -24,10 +35,22 @@ export interface CuratedOutput {
   readonly itemId: string;
   readonly recordId: string;
   readonly partition: string;
+  readonly eventTime: string;
+  /** Whether the event time came from the record (freshness is measured only then). */
+  readonly eventTimeFromRecord: boolean;
+  readonly schemaVersion?: string;
   readonly source: SourcePosition;
   readonly records: PipelineRecord[];
   /** The records serialized as JSON, one line each (serialized here, so a bad output is quarantined). */
   readonly lines: string[];
+  /** An earlier claim of this id whose object was never written (may be taken over). */
+  readonly staleObjectKey?: string;
+}
+
+/** A record skipped because its id already reached curated (or appears earlier in the batch). */
+export interface DuplicateRecord {
+  readonly itemId: string;
+  readonly recordId: string;
 }
 
 /** What one batch produced, before anything is written. */
@@ -36,70 +59,116 @@ export interface BatchOutcome {
   readonly quarantined: QuarantinedRecord[];
   /** Item ids of records the transform dropped on purpose (returned null or an empty array). */
   readonly dropped: string[];
+  /** Records whose id was already curated. */
+  readonly duplicates: DuplicateRecord[];
 }
 
+/** Answers which record ids already reached curated; see deduplicate.ts. */
+export type DuplicateFilter = (envelopes: readonly Envelope[]) => Promise<{
+  /** Item ids to skip as duplicates. */
+  readonly duplicates: ReadonlySet<string>;
+  /** Stale claims (record id → object key never written) that may be taken over. */
+  readonly stale: ReadonlyMap<string, string>;
+}>;
+
+/** What the batch processing needs besides the records. */
+export interface ProcessOptions {
+  /** The pipeline's compiled schemas. Default: none (no validation, no masking). */
+  readonly schemas?: SchemaBundle;
+  /** Keyed hash for `"x-pii": "hash"` fields. Required when a schema has such fields. */
+  readonly hasher?: PiiHasher;
+  /** Cross-batch duplicate detection (the idempotency store). Default: within the batch only. */
+  readonly duplicateFilter?: DuplicateFilter;
+}
+
+const NO_SCHEMAS: SchemaBundle = { versions: {} };
+
 /**
- * Parses and transforms every record of a batch. Never throws for a bad record: malformed input
- * and transform errors are deterministic failures and are returned as quarantined.
+ * Takes a batch through envelope → schema validation → PII masking → deduplication → transform.
+ * Never throws for a bad record: malformed input, schema mismatches and transform errors are
+ * deterministic failures and are returned as quarantined (masked).
  */
 export async function processBatch(
   records: SourceRecord[],
   module: TransformModule,
   config: RuntimeConfig,
+  options: ProcessOptions = {},
 ): Promise<BatchOutcome> {
-  const curated: CuratedOutput[] = [];
+  const schemas = options.schemas ?? NO_SCHEMAS;
   const quarantined: QuarantinedRecord[] = [];
-  const dropped: string[] = [];
+  const ready: Array<{ envelope: Envelope; schemaVersion?: string }> = [];
 
   for (const source of records) {
     const receivedAt = new Date(source.receivedAtMs).toISOString();
     const base = { itemId: source.itemId, source: source.position, receivedAt };
-    const parsed = parseRecordBody(source.body);
-    if (!parsed.ok) {
-      quarantined.push({ ...base, reason: parsed.reason, error: parsed.message, input: source.body });
+    const result = toEnvelope(source, config);
+    if (!result.ok) {
+      quarantined.push({ ...base, reason: result.reason, error: result.message, input: maskInput(result.input, schemas, options.hasher) });
       continue;
     }
-    const rawId = parsed.record[config.idField];
-    if ((typeof rawId !== 'string' && typeof rawId !== 'number') || rawId === '') {
+    const { envelope } = result;
+    const check = checkSchema(envelope.payload, schemas);
+    if (!check.ok) {
       quarantined.push({
         ...base,
-        reason: 'MISSING_ID',
-        error: `field ${JSON.stringify(config.idField)} must be a non-empty string or a number`,
-        input: parsed.record,
+        recordId: envelope.id,
+        reason: check.reason,
+        error: check.errors[0],
+        errors: check.errors,
+        schemaVersion: check.version,
+        input: maskRecord(envelope.payload, check.pii, options.hasher),
       });
       continue;
     }
-    const recordId = String(rawId);
+    ready.push({ envelope: { ...envelope, payload: maskRecord(envelope.payload, check.pii, options.hasher) }, schemaVersion: check.version });
+  }
+
+  const duplicates: DuplicateRecord[] = [];
+  const fresh: typeof ready = [];
+  const seen = new Set<string>();
+  for (const r of ready) {
+    if (seen.has(r.envelope.id)) duplicates.push({ itemId: r.envelope.itemId, recordId: r.envelope.id });
+    else {
+      seen.add(r.envelope.id);
+      fresh.push(r);
+    }
+  }
+  const known = options.duplicateFilter ? await options.duplicateFilter(fresh.map((r) => r.envelope)) : undefined;
+
+  const curated: CuratedOutput[] = [];
+  const dropped: string[] = [];
+  for (const { envelope, schemaVersion } of fresh) {
+    if (known?.duplicates.has(envelope.itemId)) {
+      duplicates.push({ itemId: envelope.itemId, recordId: envelope.id });
+      continue;
+    }
+    const base = { itemId: envelope.itemId, recordId: envelope.id, source: envelope.position, receivedAt: envelope.receivedAt, schemaVersion };
     let result: unknown;
     try {
-      result = await module.transform(parsed.record, {
+      result = await module.transform(envelope.payload, {
         pipeline: config.pipeline,
         stage: config.stage,
-        recordId,
-        source: source.position,
-        receivedAt,
+        recordId: envelope.id,
+        schemaVersion,
+        eventTime: envelope.eventTime,
+        source: envelope.position,
+        receivedAt: envelope.receivedAt,
       });
     } catch (error) {
-      quarantined.push({ ...base, recordId, reason: 'TRANSFORM_ERROR', error: errorMessage(error), input: parsed.record });
+      quarantined.push({ ...base, reason: 'TRANSFORM_ERROR', error: errorMessage(error), input: envelope.payload });
       continue;
     }
     if (result === null || result === undefined) {
-      dropped.push(source.itemId);
+      dropped.push(envelope.itemId);
       continue;
     }
     const outputs = Array.isArray(result) ? result : [result];
     if (outputs.length === 0) {
-      dropped.push(source.itemId);
+      dropped.push(envelope.itemId);
       continue;
     }
     if (!outputs.every(isPlainObject)) {
-      quarantined.push({
-        ...base,
-        recordId,
-        reason: 'INVALID_OUTPUT',
-        error: 'transform must return an object, an array of objects, or null',
-        input: parsed.record,
-      });
+      quarantined.push({ ...base, reason: 'INVALID_OUTPUT', error: 'transform must return an object, an array of objects, or null', input: envelope.payload });
       continue;
     }
     let lines: string[];
@@ -108,23 +177,40 @@ export async function processBatch(
     } catch (error) {
       quarantined.push({
         ...base,
-        recordId,
         reason: 'INVALID_OUTPUT',
         error: `transform output is not JSON-serializable: ${errorMessage(error)}`,
-        input: parsed.record,
+        input: envelope.payload,
       });
       continue;
     }
     curated.push({
-      itemId: source.itemId,
-      recordId,
-      partition: partitionFor(parsed.record[config.eventTimeField], source.receivedAtMs),
-      source: source.position,
+      itemId: envelope.itemId,
+      recordId: envelope.id,
+      partition: partitionOf(envelope.eventTime),
+      eventTime: envelope.eventTime,
+      eventTimeFromRecord: envelope.eventTimeFromRecord,
+      schemaVersion,
+      source: envelope.position,
       records: outputs as PipelineRecord[],
       lines,
+      staleObjectKey: known?.stale.get(envelope.id),
     });
   }
-  return { curated, quarantined, dropped };
+  return { curated, quarantined, dropped, duplicates };
+}
+
+/** Hive-style partition of an ISO-8601 UTC time: `dt=YYYY-MM-DD/hr=HH`. */
+export function partitionOf(isoTime: string): string {
+  return `dt=${isoTime.slice(0, 10)}/hr=${isoTime.slice(11, 13)}`;
+}
+
+/** Masks an input that never became an envelope (it may not even be JSON). */
+function maskInput(input: unknown, schemas: SchemaBundle, hasher: PiiHasher | undefined): unknown {
+  const fields = allPiiFields(schemas);
+  if (fields.length === 0) return input;
+  if (typeof input === 'string') return scrubPiiText(input, piiFieldNames(fields));
+  if (isPlainObject(input)) return maskRecord(input as PipelineRecord, fields, hasher);
+  return input;
 }
 
 function isPlainObject(value: unknown): boolean {

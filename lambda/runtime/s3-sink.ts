@@ -2,50 +2,178 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { RuntimeConfig } from './config';
+import type { Claim, ClaimOutcome, IdempotencyStore } from './idempotency-store';
 import type { BatchOutcome, CuratedOutput, QuarantinedRecord } from './process-batch';
+import type { BatchKind } from './source-records';
 import type { SourcePosition } from './transform-contract';
 
-/** Item ids whose outputs could not be written (transient failures, to be retried by the source). */
-export type FailedItems = Set<string>;
+/** What the sink needs besides the outcome. */
+export interface SinkContext {
+  readonly s3: S3Client;
+  /** The idempotency store; without it curated objects are still idempotent per input range. */
+  readonly store?: IdempotencyStore;
+  /** What delivered the batch: Kinesis claims in batches, others with conditional writes. */
+  readonly kind: BatchKind;
+  /** The Lambda request id, for lineage. */
+  readonly requestId?: string;
+  /** The clock (tests). */
+  readonly now?: () => number;
+}
+
+/** A curated object written (or attempted) for one partition. */
+export interface CuratedObject {
+  readonly key: string;
+  readonly partition: string;
+  readonly outputs: CuratedOutput[];
+}
+
+/** What the sink did. */
+export interface WriteResult {
+  /** Item ids whose output was not stored: the source must retry them (transient failures). */
+  readonly failed: Set<string>;
+  /** Curated objects written. */
+  readonly objects: CuratedObject[];
+  /** Input records whose output reached curated. */
+  readonly curatedInputs: number;
+  /** Output records written to curated. */
+  readonly curatedRecords: number;
+  /** Output records stored in the raw bucket and referenced from curated. */
+  readonly claimChecked: number;
+  /** Lag from event time to write, in seconds, of each curated input with its own event time. */
+  readonly freshnessLagSeconds: number[];
+  /** Whether the lineage manifest was written. */
+  readonly lineageWritten: boolean;
+}
 
 /**
- * Writes a batch's curated records (one gzip JSON Lines object per partition) and quarantined
- * records (one object per batch). Object keys are derived from the input positions, so a
- * retried batch overwrites its own objects instead of adding new ones.
+ * Writes a batch: claims each curated record's id in the idempotency store, then writes one gzip
+ * JSON Lines object per partition (keys derived from the input positions, so a retried batch
+ * overwrites its own objects), one quarantine object, and one lineage manifest.
  *
  * Never throws for a failed write: the items whose output was not stored are returned.
  */
-export async function writeOutcome(s3: S3Client, config: RuntimeConfig, outcome: BatchOutcome): Promise<FailedItems> {
-  const writes: Array<{ itemIds: string[]; put: Promise<unknown> }> = [];
-  for (const [partition, outputs] of groupByPartition(outcome.curated)) {
-    const lines = outputs.flatMap((o) => o.lines);
-    if (lines.length === 0) continue;
-    const key = `${config.dataset}/${partition}/${batchObjectId(config, outputs.map((o) => o.source))}.jsonl.gz`;
-    writes.push({
-      itemIds: outputs.map((o) => o.itemId),
-      put: putGzipLines(s3, config.curatedBucket, key, lines, {
-        'record-count': String(lines.length),
-        'input-count': String(outputs.length),
-        'transform-version': config.transformVersion,
-        stage: config.stage,
-      }),
-    });
-  }
-  if (outcome.quarantined.length > 0) {
-    writes.push(quarantineWrite(s3, config, outcome.quarantined));
+export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outcome: BatchOutcome): Promise<WriteResult> {
+  const now = ctx.now ?? Date.now;
+  const failed = new Set<string>();
+  let objects = planObjects(config, outcome.curated);
+
+  if (ctx.store && objects.length > 0) {
+    const claims: Claim[] = objects.flatMap((o) =>
+      o.outputs.map((out) => ({ id: out.recordId, objectKey: o.key, staleObjectKey: out.staleObjectKey })),
+    );
+    let result: ClaimOutcome;
+    try {
+      result = ctx.kind === 'kinesis' ? await ctx.store.claimOrdered(claims) : await ctx.store.claimConditional(claims);
+    } catch {
+      result = { conflicts: new Set(), failed: new Set(claims.map((c) => c.id)) };
+    }
+    const unclaimed = new Set([...result.conflicts, ...result.failed]);
+    objects = objects
+      .map((o) => {
+        o.outputs.filter((out) => unclaimed.has(out.recordId)).forEach((out) => failed.add(out.itemId));
+        return { ...o, outputs: o.outputs.filter((out) => !unclaimed.has(out.recordId)) };
+      })
+      .filter((o) => o.outputs.length > 0);
   }
 
-  const results = await Promise.allSettled(writes.map((w) => w.put));
-  const failed: FailedItems = new Set();
-  results.forEach((result, i) => {
-    if (result.status === 'rejected') writes[i].itemIds.forEach((id) => failed.add(id));
+  let claimChecked = 0;
+  const curatedWrites = objects.map(async (object) => {
+    const lines: string[] = [];
+    for (const out of object.outputs) {
+      for (let i = 0; i < out.lines.length; i++) {
+        const line = out.lines[i];
+        if (config.rawBucket && Buffer.byteLength(line) > config.maxRecordBytes) {
+          lines.push(await claimCheck(ctx.s3, config, out, i, line));
+          claimChecked++;
+        } else {
+          lines.push(line);
+        }
+      }
+    }
+    await putGzipLines(ctx.s3, config.curatedBucket, object.key, lines, {
+      'record-count': String(lines.length),
+      'input-count': String(object.outputs.length),
+      'transform-version': config.transformVersion,
+      stage: config.stage,
+    });
   });
-  return failed;
+  const quarantineWrite =
+    outcome.quarantined.length > 0 ? quarantineObject(ctx.s3, config, outcome.quarantined) : undefined;
+
+  const results = await Promise.allSettled([...curatedWrites, ...(quarantineWrite ? [quarantineWrite.put] : [])]);
+  const written: CuratedObject[] = [];
+  results.forEach((result, i) => {
+    if (i < objects.length) {
+      if (result.status === 'rejected') objects[i].outputs.forEach((out) => failed.add(out.itemId));
+      else written.push(objects[i]);
+    } else if (result.status === 'rejected') {
+      quarantineWrite?.itemIds.forEach((id) => failed.add(id));
+    }
+  });
+
+  const writtenAt = now();
+  const freshnessLagSeconds = written.flatMap((o) =>
+    o.outputs.filter((out) => out.eventTimeFromRecord).map((out) => (writtenAt - Date.parse(out.eventTime)) / 1000),
+  );
+  const lineageWritten = await writeLineage(ctx, config, outcome, written, failed, writtenAt);
+  return {
+    failed,
+    objects: written,
+    curatedInputs: written.reduce((n, o) => n + o.outputs.length, 0),
+    curatedRecords: written.reduce((n, o) => n + o.outputs.reduce((m, out) => m + out.lines.length, 0), 0),
+    claimChecked,
+    freshnessLagSeconds,
+    lineageWritten,
+  };
 }
 
-function quarantineWrite(s3: S3Client, config: RuntimeConfig, records: QuarantinedRecord[]) {
-  const receivedAt = records[0].receivedAt;
-  const partition = `dt=${receivedAt.slice(0, 10)}/hr=${receivedAt.slice(11, 13)}`;
+/** Groups curated outputs by partition; each group's key is derived from its inputs' positions. */
+export function planObjects(config: RuntimeConfig, curated: CuratedOutput[]): CuratedObject[] {
+  const groups = new Map<string, CuratedOutput[]>();
+  for (const output of curated) {
+    const group = groups.get(output.partition);
+    if (group) group.push(output);
+    else groups.set(output.partition, [output]);
+  }
+  return [...groups].map(([partition, outputs]) => ({
+    partition,
+    outputs,
+    key: `${config.dataset}/${partition}/${batchObjectId(config, outputs.map((o) => o.source))}.jsonl.gz`,
+  }));
+}
+
+/** A stable id for a set of inputs: the same inputs always give the same object key. */
+export function batchObjectId(config: RuntimeConfig, positions: SourcePosition[]): string {
+  const hash = createHash('sha256').update(config.stage);
+  for (const p of positions) hash.update(`\n${positionId(p)}`);
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** A short unique text for a source position. */
+export function positionId(p: SourcePosition): string {
+  switch (p.kind) {
+    case 'kinesis':
+      return `${p.shardId}/${p.sequenceNumber}`;
+    case 'sqs':
+      return p.messageId;
+    case 'eventbridge':
+      return `eb/${p.eventId}`;
+    case 's3':
+      return `s3/${p.bucket}/${p.key}#${p.line}`;
+  }
+}
+
+async function claimCheck(s3: S3Client, config: RuntimeConfig, out: CuratedOutput, index: number, line: string): Promise<string> {
+  const key = `claim-check/${config.dataset}/${out.partition}/${createHash('sha256').update(out.recordId).digest('hex').slice(0, 32)}-${index}.json`;
+  await s3.send(new PutObjectCommand({ Bucket: config.rawBucket, Key: key, Body: line, ContentType: 'application/json' }));
+  return JSON.stringify({
+    recordId: out.recordId,
+    claimCheck: { bucket: config.rawBucket, key, bytes: Buffer.byteLength(line) },
+  });
+}
+
+function quarantineObject(s3: S3Client, config: RuntimeConfig, records: QuarantinedRecord[]) {
+  const partition = `dt=${records[0].receivedAt.slice(0, 10)}/hr=${records[0].receivedAt.slice(11, 13)}`;
   const key = `${config.dataset}/${partition}/${batchObjectId(config, records.map((r) => r.source))}.jsonl.gz`;
   const lines = records.map((r) =>
     JSON.stringify({
@@ -54,6 +182,8 @@ function quarantineWrite(s3: S3Client, config: RuntimeConfig, records: Quarantin
       recordId: r.recordId,
       reason: r.reason,
       error: r.error,
+      errors: r.errors,
+      schemaVersion: r.schemaVersion,
       source: r.source,
       receivedAt: r.receivedAt,
       transformVersion: config.transformVersion,
@@ -66,23 +196,52 @@ function quarantineWrite(s3: S3Client, config: RuntimeConfig, records: Quarantin
   };
 }
 
-function groupByPartition(outputs: CuratedOutput[]): Map<string, CuratedOutput[]> {
-  const groups = new Map<string, CuratedOutput[]>();
-  for (const output of outputs) {
-    const group = groups.get(output.partition);
-    if (group) group.push(output);
-    else groups.set(output.partition, [output]);
+/**
+ * One manifest per invocation under `_lineage/<dataset>/` in the curated bucket (outside the
+ * dataset's table location): from any curated object to its inputs, code and schema versions.
+ * A failed manifest write is reported, not retried: the data it describes is already stored.
+ */
+async function writeLineage(
+  ctx: SinkContext,
+  config: RuntimeConfig,
+  outcome: BatchOutcome,
+  written: CuratedObject[],
+  failed: Set<string>,
+  writtenAt: number,
+): Promise<boolean> {
+  if (written.length === 0) return true;
+  const iso = new Date(writtenAt).toISOString();
+  const positions = written.flatMap((o) => o.outputs.map((out) => out.source));
+  const key = `_lineage/${config.dataset}/dt=${iso.slice(0, 10)}/${batchObjectId(config, positions)}.json`;
+  const manifest = {
+    pipeline: config.pipeline,
+    stage: config.stage,
+    requestId: ctx.requestId,
+    writtenAt: iso,
+    transformVersion: config.transformVersion,
+    counts: {
+      curated: written.reduce((n, o) => n + o.outputs.length, 0),
+      quarantined: outcome.quarantined.length,
+      dropped: outcome.dropped.length,
+      duplicates: outcome.duplicates.length,
+      retried: failed.size,
+    },
+    objects: written.map((o) => ({
+      bucket: config.curatedBucket,
+      key: o.key,
+      records: o.outputs.reduce((n, out) => n + out.lines.length, 0),
+      schemaVersions: [...new Set(o.outputs.map((out) => out.schemaVersion ?? 'none'))],
+      inputs: o.outputs.map((out) => ({ recordId: out.recordId, source: out.source })),
+    })),
+  };
+  try {
+    await ctx.s3.send(
+      new PutObjectCommand({ Bucket: config.curatedBucket, Key: key, Body: JSON.stringify(manifest), ContentType: 'application/json' }),
+    );
+    return true;
+  } catch {
+    return false;
   }
-  return groups;
-}
-
-/** A stable id for a set of inputs: the same inputs always give the same object key. */
-export function batchObjectId(config: RuntimeConfig, positions: SourcePosition[]): string {
-  const hash = createHash('sha256').update(config.stage);
-  for (const p of positions) {
-    hash.update(p.kind === 'kinesis' ? `\n${p.shardId}/${p.sequenceNumber}` : `\n${p.messageId}`);
-  }
-  return hash.digest('hex').slice(0, 32);
 }
 
 function putGzipLines(s3: S3Client, bucket: string, key: string, lines: string[], metadata: Record<string, string>) {

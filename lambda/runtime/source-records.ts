@@ -1,4 +1,5 @@
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
+import { isEventBridgeEvent } from './parse-record';
 import type { SourcePosition } from './transform-contract';
 
 /** One input item of a Lambda batch, before parsing. */
@@ -13,33 +14,68 @@ export interface SourceRecord {
   readonly receivedAtMs: number;
 }
 
-/** The event shapes a transform handler accepts. */
-export type BatchEvent = KinesisStreamEvent | SQSEvent;
+/** Lines of an S3 JSON Lines object, as a batch workflow hands them to the function. */
+export interface S3JsonLinesBatch {
+  readonly s3JsonLines: {
+    readonly bucket: string;
+    readonly key: string;
+    /** When the object was created (ISO-8601), used as the receive time. */
+    readonly createdAt?: string;
+    readonly lines: ReadonlyArray<{ readonly line: number; readonly body: string }>;
+  };
+}
 
-/** Turns a Kinesis or SQS batch into source records, in delivery order. */
-export function toSourceRecords(event: BatchEvent): SourceRecord[] {
+/** An EventBridge event delivered straight to the function by a rule. */
+export interface EventBridgeEventInput {
+  readonly id: string;
+  readonly source: string;
+  readonly 'detail-type': string;
+  readonly time: string;
+  readonly detail: unknown;
+  readonly 'event-bus-name'?: string;
+}
+
+/** The event shapes a transform handler accepts. */
+export type BatchEvent = KinesisStreamEvent | SQSEvent | EventBridgeEventInput | S3JsonLinesBatch;
+
+/** What delivered a batch: decides retry reporting and how the idempotency store writes. */
+export type BatchKind = 'kinesis' | 'sqs' | 'eventbridge' | 's3';
+
+/** A batch as source records, in delivery order. */
+export interface SourceBatch {
+  readonly kind: BatchKind;
+  readonly records: SourceRecord[];
+}
+
+/** Turns a Kinesis, SQS, EventBridge or S3 JSON Lines event into source records, in delivery order. */
+export function toSourceBatch(event: BatchEvent): SourceBatch {
+  if (isEventBridgeEvent(event)) return { kind: 'eventbridge', records: [fromEventBridge(event as EventBridgeEventInput)] };
+  if (isS3JsonLines(event)) return { kind: 's3', records: fromS3JsonLines(event) };
   const records = (event as { Records?: unknown[] }).Records;
   if (!Array.isArray(records)) {
-    throw new Error('cdk-serverless-etl runtime: the event has no Records array (expected a Kinesis or SQS batch)');
+    throw new Error('cdk-serverless-etl runtime: unsupported event (expected a Kinesis or SQS batch, an EventBridge event or s3JsonLines)');
   }
-  return records.map((record) => {
-    const r = record as { eventSource?: string };
-    if (r.eventSource === 'aws:kinesis') return fromKinesis(record as KinesisStreamEvent['Records'][number]);
-    if (r.eventSource === 'aws:sqs') return fromSqs(record as SQSEvent['Records'][number]);
-    throw new Error(`cdk-serverless-etl runtime: unsupported event source ${JSON.stringify(r.eventSource)}`);
-  });
+  if (records.length === 0) return { kind: 'sqs', records: [] };
+  const kinds = new Set(records.map((r) => (r as { eventSource?: string }).eventSource));
+  if (kinds.size !== 1) throw new Error(`cdk-serverless-etl runtime: mixed event sources in one batch: ${[...kinds].join(', ')}`);
+  const [eventSource] = kinds;
+  if (eventSource === 'aws:kinesis') {
+    return { kind: 'kinesis', records: records.map((r) => fromKinesis(r as KinesisStreamEvent['Records'][number])) };
+  }
+  if (eventSource === 'aws:sqs') return { kind: 'sqs', records: records.map((r) => fromSqs(r as SQSEvent['Records'][number])) };
+  throw new Error(`cdk-serverless-etl runtime: unsupported event source ${JSON.stringify(eventSource)}`);
+}
+
+/** The records of a batch (see {@link toSourceBatch}). */
+export function toSourceRecords(event: BatchEvent): SourceRecord[] {
+  return toSourceBatch(event).records;
 }
 
 function fromKinesis(record: KinesisStreamEvent['Records'][number]): SourceRecord {
   const shardId = record.eventID.split(':')[0];
   return {
     itemId: record.kinesis.sequenceNumber,
-    position: {
-      kind: 'kinesis',
-      streamArn: record.eventSourceARN,
-      shardId,
-      sequenceNumber: record.kinesis.sequenceNumber,
-    },
+    position: { kind: 'kinesis', streamArn: record.eventSourceARN, shardId, sequenceNumber: record.kinesis.sequenceNumber },
     body: Buffer.from(record.kinesis.data, 'base64').toString('utf8'),
     receivedAtMs: Math.round(record.kinesis.approximateArrivalTimestamp * 1000),
   };
@@ -52,4 +88,28 @@ function fromSqs(record: SQSEvent['Records'][number]): SourceRecord {
     body: record.body,
     receivedAtMs: Number(record.attributes.SentTimestamp) || Date.now(),
   };
+}
+
+function fromEventBridge(event: EventBridgeEventInput): SourceRecord {
+  return {
+    itemId: event.id,
+    position: { kind: 'eventbridge', eventBusName: event['event-bus-name'], eventId: event.id },
+    body: JSON.stringify(event),
+    receivedAtMs: new Date(event.time).getTime() || Date.now(),
+  };
+}
+
+function fromS3JsonLines(event: S3JsonLinesBatch): SourceRecord[] {
+  const { bucket, key, lines, createdAt } = event.s3JsonLines;
+  const receivedAtMs = (createdAt && new Date(createdAt).getTime()) || Date.now();
+  return lines.map(({ line, body }) => ({
+    itemId: `${key}#${line}`,
+    position: { kind: 's3', bucket, key, line },
+    body,
+    receivedAtMs,
+  }));
+}
+
+function isS3JsonLines(event: unknown): event is S3JsonLinesBatch {
+  return typeof event === 'object' && event !== null && 's3JsonLines' in event;
 }

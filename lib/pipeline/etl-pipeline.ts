@@ -11,6 +11,8 @@ import { PropValidator } from '../core/prop-validator';
 import { EventBusIngest, EventBusIngestProps } from '../ingest/event-bus-ingest';
 import { StreamIngest, StreamIngestProps } from '../ingest/stream-ingest';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import { IdempotencyStore } from '../reliability/idempotency-store';
+import { SchemaRegistry, SchemaRegistryProps } from '../schema/schema-registry';
 import { DataLake, DataLakeProps } from '../staging/data-lake';
 import { KinesisSourceOptions, SqsSourceOptions, TransformFunction } from '../transform/transform-function';
 
@@ -64,9 +66,34 @@ export interface EtlPipelineProps {
 
   /**
    * Field of each input record holding its unique id (the idempotency key).
-   * @default 'id'
+   * @default - the SHA-256 of the record's canonical JSON
    */
   readonly idField?: string;
+
+  /**
+   * JSON Schemas (draft-04) of the records, one per version: records are validated (mismatches
+   * quarantined) and `"x-pii"` fields masked before the transform sees them.
+   * @default - no validation, no masking
+   */
+  readonly schemas?: SchemaRegistryProps;
+
+  /**
+   * Skip records already curated (redeliveries, retries, replays) with an idempotency store.
+   * @default true
+   */
+  readonly idempotency?: boolean;
+
+  /**
+   * How long the idempotency store remembers a record id.
+   * @default Duration.days(30)
+   */
+  readonly idempotencyTimeToLive?: Duration;
+
+  /**
+   * Curated records larger than this are stored in the raw bucket and referenced (claim check).
+   * @default 262144 (256 KiB)
+   */
+  readonly maxRecordBytes?: number;
 
   /**
    * Field of each input record holding its event time (ISO-8601).
@@ -173,6 +200,10 @@ export class EtlPipeline extends Construct {
   public readonly eventBusIngest?: EventBusIngest;
   /** The transform function. */
   public readonly transform: TransformFunction;
+  /** The schema registry, when schemas are given. */
+  public readonly schemaRegistry?: SchemaRegistry;
+  /** The idempotency store, unless disabled. */
+  public readonly idempotencyStore?: IdempotencyStore;
   /** The topic the pipeline's alarms notify. */
   public readonly alarmTopic: sns.ITopic;
   /** Every dead-letter queue of the pipeline. */
@@ -187,7 +218,11 @@ export class EtlPipeline extends Construct {
     const v = new PropValidator(`EtlPipeline (${this.node.path})`)
       .check(!enableStream && !enableEventBus, 'enableStream and enableEventBus are both false; enable at least one source')
       .check(!enableStream && props.stream !== undefined, 'stream is set but enableStream is false')
-      .check(!enableEventBus && props.eventBus !== undefined, 'eventBus is set but enableEventBus is false');
+      .check(!enableEventBus && props.eventBus !== undefined, 'eventBus is set but enableEventBus is false')
+      .check(
+        props.idempotency === false && props.idempotencyTimeToLive !== undefined,
+        'idempotencyTimeToLive is set but idempotency is false',
+      );
     if (!timeout.isUnresolved() && !visibility.isUnresolved()) {
       v.check(
         visibility.toSeconds() < timeout.toSeconds(),
@@ -202,6 +237,14 @@ export class EtlPipeline extends Construct {
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Pipeline ${props.pipelineName}: data at rest`);
 
     this.dataLake = new DataLake(this, 'DataLake', { ...props.dataLake, encryptionKey: this.encryptionKey, removalPolicy });
+    if (props.schemas) this.schemaRegistry = new SchemaRegistry(this, 'Schemas', props.schemas);
+    if (props.idempotency ?? true) {
+      this.idempotencyStore = new IdempotencyStore(this, 'IdempotencyStore', {
+        encryptionKey: this.encryptionKey,
+        timeToLive: props.idempotencyTimeToLive,
+        removalPolicy,
+      });
+    }
     this.transform = new TransformFunction(this, 'Transform', {
       ...props.transform,
       transformEntry: props.transformEntry,
@@ -211,6 +254,10 @@ export class EtlPipeline extends Construct {
       eventTimeField: props.eventTimeField,
       curatedBucket: this.dataLake.curatedBucket,
       quarantineBucket: this.dataLake.quarantineBucket,
+      rawBucket: this.dataLake.rawBucket,
+      maxRecordBytes: props.maxRecordBytes,
+      schemaRegistry: this.schemaRegistry,
+      idempotencyStore: this.idempotencyStore,
       encryptionKey: this.encryptionKey,
     });
 
@@ -272,6 +319,8 @@ export class EtlPipeline extends Construct {
     out('CuratedBucketName', this.dataLake.curatedBucket.bucketName, 'Curated bucket: transformed, partitioned output');
     out('QuarantineBucketName', this.dataLake.quarantineBucket.bucketName, 'Quarantine bucket: records that failed deterministically');
     out('AlarmTopicArn', this.alarmTopic.topicArn, 'SNS topic the pipeline alarms notify: subscribe on-call here');
+    if (this.idempotencyStore) out('IdempotencyTableName', this.idempotencyStore.table.tableName, 'Idempotency store (record id → curated object)');
+    if (this.schemaRegistry) out('SchemaRegistryName', this.schemaRegistry.registryName, 'EventBridge Schemas registry of the record schemas');
     out('TransformFunctionName', this.transform.function.functionName, 'Transform function (invoked through its live alias)');
     if (this.streamIngest) {
       out('StreamName', this.streamIngest.stream.streamName, 'Kinesis ingest stream');

@@ -11,9 +11,10 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambda/runtime/config';
+import { DEFAULT_MAX_RECORD_BYTES, ENV } from '../../lambda/runtime/config';
 import {
   INLINE_POLICY_ACKNOWLEDGEMENT,
   KMS_GRANT_WILDCARD_FINDINGS,
@@ -23,10 +24,16 @@ import {
 import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import { IdempotencyStore } from '../reliability/idempotency-store';
+import { SchemaRegistry } from '../schema/schema-registry';
 
 /** The module name the runtime imports the user's transform by (aliased by esbuild). */
 const USER_TRANSFORM_MODULE = '@cdk-serverless-etl/user-transform';
-const HANDLER_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'handlers', 'transform-handler');
+/** The module name the runtime imports the compiled schemas by (aliased by esbuild). */
+const SCHEMA_BUNDLE_MODULE = '@cdk-serverless-etl/schema-bundle';
+const LAMBDA_DIR = path.join(__dirname, '..', '..', 'lambda');
+const HANDLER_ENTRY = path.join(LAMBDA_DIR, 'handlers', 'transform-handler');
+const NO_SCHEMAS_MODULE = path.join(LAMBDA_DIR, 'runtime', 'no-schemas');
 const TRANSFORM_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 
 /** Props for {@link TransformFunction}. */
@@ -60,9 +67,42 @@ export interface TransformFunctionProps {
 
   /**
    * Field of each input record that holds its unique id (the idempotency key).
-   * @default 'id'
+   * @default - the SHA-256 of the record's canonical JSON
    */
   readonly idField?: string;
+
+  /**
+   * Schemas the records are validated against, and whose `"x-pii"` fields are masked before the
+   * transform sees them. Validators are compiled at synth and bundled into the function.
+   * @default - no validation, no masking
+   */
+  readonly schemaRegistry?: SchemaRegistry;
+
+  /**
+   * Secret holding the key of the PII hash (`"x-pii": "hash"` fields). Rotating it changes every
+   * hash (joins across the change break), so it is not rotated automatically.
+   * @default - a new secret when the schemas have hashed fields
+   */
+  readonly piiSecret?: secretsmanager.ISecret;
+
+  /**
+   * Idempotency store: records already curated (redeliveries, retries, replays) are skipped.
+   * @default - no store: retries overwrite their own objects, but a replayed record is curated again
+   */
+  readonly idempotencyStore?: IdempotencyStore;
+
+  /**
+   * Bucket for claim-checked records: curated records larger than `maxRecordBytes` are stored here
+   * (under `claim-check/<dataset>/`) and referenced from curated.
+   * @default - no claim check: large records are written to curated as they are
+   */
+  readonly rawBucket?: s3.IBucket;
+
+  /**
+   * Size above which a curated record is claim-checked to `rawBucket` (1 KiB to 5 MiB).
+   * @default 262144 (256 KiB)
+   */
+  readonly maxRecordBytes?: number;
 
   /**
    * Field of each input record that holds its event time (ISO-8601), used for partitioning.
@@ -209,6 +249,8 @@ export class TransformFunction extends Construct {
   public readonly encryptionKey: kms.IKey;
   /** Dead-letter queues created for sources, in the order the sources were added. */
   public readonly deadLetterQueues: DeadLetterQueue[] = [];
+  /** The secret keying the PII hash, when the schemas have hashed fields. */
+  public readonly piiSecret?: secretsmanager.ISecret;
   /** Pipeline name. */
   public readonly pipelineName: string;
   /** Stage name. */
@@ -237,19 +279,29 @@ export class TransformFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    const runtimeEnvironment = {
+    const runtimeEnvironment: Record<string, string> = {
       [ENV.pipeline]: props.pipelineName,
       [ENV.stage]: this.stage,
       [ENV.curatedBucket]: props.curatedBucket.bucketName,
       [ENV.quarantineBucket]: props.quarantineBucket.bucketName,
       [ENV.dataset]: props.dataset ?? props.pipelineName,
-      [ENV.idField]: props.idField ?? 'id',
       [ENV.eventTimeField]: props.eventTimeField ?? 'time',
       [ENV.transformVersion]: fileVersion(transformEntry),
+      [ENV.maxRecordBytes]: String(props.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES),
+      ...(props.idField ? { [ENV.idField]: props.idField } : {}),
+      ...(props.rawBucket ? { [ENV.rawBucket]: props.rawBucket.bucketName } : {}),
+      ...(props.idempotencyStore
+        ? {
+            [ENV.idempotencyTable]: props.idempotencyStore.table.tableName,
+            [ENV.idempotencyTtlSeconds]: String(props.idempotencyStore.timeToLive.toSeconds()),
+          }
+        : {}),
       POWERTOOLS_SERVICE_NAME: props.pipelineName,
       POWERTOOLS_LOG_LEVEL: 'INFO',
     };
-    const overridden = Object.keys(props.environment ?? {}).filter((k) => k in runtimeEnvironment);
+    this.piiSecret = props.piiSecret ?? (props.schemaRegistry?.hasHashedFields ? this.createPiiSecret() : undefined);
+    if (this.piiSecret) runtimeEnvironment[ENV.piiSecretArn] = this.piiSecret.secretArn;
+    const overridden = Object.keys(props.environment ?? {}).filter((k) => k in runtimeEnvironment || Object.values(ENV).includes(k as never));
     if (overridden.length > 0) {
       Annotations.of(this).addWarningV2(
         'cdk-serverless-etl:reservedEnvironment',
@@ -277,7 +329,10 @@ export class TransformFunction extends Construct {
         sourceMap: false,
         target: 'node24',
         format: nodejs.OutputFormat.CJS,
-        esbuildArgs: { '--alias': `${USER_TRANSFORM_MODULE}=${transformEntry}` },
+        esbuildArgs: {
+          [`--alias:${USER_TRANSFORM_MODULE}`]: transformEntry,
+          [`--alias:${SCHEMA_BUNDLE_MODULE}`]: props.schemaRegistry ? props.schemaRegistry.bundle() : resolveSource(NO_SCHEMAS_MODULE),
+        },
       },
     });
     this.alias = new lambda.Alias(this, 'Live', {
@@ -287,12 +342,39 @@ export class TransformFunction extends Construct {
     });
 
     const dataset = props.dataset ?? props.pipelineName;
-    grantPutUnderPrefix(this.role, props.curatedBucket, `${dataset}/*`);
+    grantPutUnderPrefix(this.role, props.curatedBucket, `${dataset}/*`, `_lineage/${dataset}/*`);
     grantPutUnderPrefix(this.role, props.quarantineBucket, `${dataset}/*`);
-    this.acknowledgeDesignFindings(props, `${dataset}/*`);
+    if (props.rawBucket) grantPutUnderPrefix(this.role, props.rawBucket, `claim-check/${dataset}/*`);
+    if (props.idempotencyStore) {
+      props.idempotencyStore.grantClaims(this.role);
+      // HeadObject: is the object a claim points to really there (or was its write lost)?
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.curatedBucket.arnForObjects(`${dataset}/*`)] }),
+      );
+      props.curatedBucket.encryptionKey?.grant(this.role, 'kms:Decrypt');
+    }
+    this.piiSecret?.grantRead(this.role);
+    this.acknowledgeDesignFindings(props, dataset);
   }
 
-  private acknowledgeDesignFindings(props: TransformFunctionProps, objectPattern: string): void {
+  private createPiiSecret(): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'PiiHashKey', {
+      description: `Key of the keyed hash of PII fields in pipeline ${this.pipelineName}; rotating it changes every hash`,
+      encryptionKey: this.encryptionKey,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledgeRules(secret, {
+      ids: ['AwsSolutions-SMG4', 'NIST.800.53.R5-SecretsManagerRotationEnabled', 'HIPAA.Security-SecretsManagerRotationEnabled'],
+      reason:
+        'The secret keys the hash of PII fields: rotating it changes every hash and breaks joins between data hashed ' +
+        'before and after, so re-keying is a deliberate, planned operation rather than a schedule.',
+    });
+    return secret;
+  }
+
+  private acknowledgeDesignFindings(props: TransformFunctionProps, dataset: string): void {
+    const objectPatterns = [`${dataset}/*`];
     acknowledgeRules(
       this.function,
       {
@@ -320,12 +402,16 @@ export class TransformFunction extends Construct {
       ids: [
         ...KMS_GRANT_WILDCARD_FINDINGS,
         'AwsSolutions-IAM5[Resource::*]',
-        ...[bucketObjectsFinding(props.curatedBucket, objectPattern), bucketObjectsFinding(props.quarantineBucket, objectPattern)].filter(
-          (f): f is string => f !== undefined,
-        ),
+        ...[
+          ...objectPatterns.map((p) => bucketObjectsFinding(props.curatedBucket, p)),
+          bucketObjectsFinding(props.curatedBucket, `_lineage/${dataset}/*`),
+          ...objectPatterns.map((p) => bucketObjectsFinding(props.quarantineBucket, p)),
+          ...(props.rawBucket ? [bucketObjectsFinding(props.rawBucket, `claim-check/${dataset}/*`)] : []),
+        ].filter((f): f is string => f !== undefined),
       ],
       reason:
-        's3:PutObject only, on object keys under the dataset prefix (object names are derived per batch at run time); ' +
+        's3:PutObject only (and s3:GetObject for HeadObject on curated), on object keys under the dataset, lineage and ' +
+        'claim-check prefixes (object names are derived per batch at run time); ' +
         'kms data-key actions from aws-cdk-lib grants on the pipeline key for the SQS DLQ; X-Ray PutTraceSegments and ' +
         'PutTelemetryRecords support only Resource "*".',
     });
@@ -425,10 +511,15 @@ export class TransformFunction extends Construct {
 
 /** The handler source shipped with the package: TypeScript in the repo, JavaScript once compiled. */
 function resolveHandlerEntry(): string {
+  return resolveSource(HANDLER_ENTRY);
+}
+
+/** A runtime source file by its path without extension (.ts in the repo, .js once compiled). */
+function resolveSource(withoutExtension: string): string {
   for (const ext of ['.ts', '.js']) {
-    if (fs.existsSync(HANDLER_ENTRY + ext)) return HANDLER_ENTRY + ext;
+    if (fs.existsSync(withoutExtension + ext)) return withoutExtension + ext;
   }
-  throw new Error(`cdk-serverless-etl: the runtime handler is missing (${HANDLER_ENTRY}.ts)`);
+  throw new Error(`cdk-serverless-etl: runtime source missing (${withoutExtension}.ts)`);
 }
 
 /** A short content hash of the transform file: the transform code version written for lineage. */
@@ -436,10 +527,10 @@ function fileVersion(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 12);
 }
 
-/** PutObject only, under one prefix, plus the bucket key's data key for SSE-KMS. */
-function grantPutUnderPrefix(role: iam.IRole, bucket: s3.IBucket, keyPattern: string): void {
+/** PutObject only, under the given key patterns, plus the bucket key's data key for SSE-KMS. */
+function grantPutUnderPrefix(role: iam.IRole, bucket: s3.IBucket, ...keyPatterns: string[]): void {
   role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(keyPattern)] }),
+    new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: keyPatterns.map((k) => bucket.arnForObjects(k)) }),
   );
   bucket.encryptionKey?.grant(role, 'kms:GenerateDataKey');
 }
@@ -458,6 +549,11 @@ function validateFunctionProps(nodePath: string, props: TransformFunctionProps, 
     .pattern('dataset', props.dataset, /^[a-z0-9][a-z0-9_-]{0,127}$/, '1 to 128 characters of a-z, 0-9, "_" and "-"')
     .pattern('stage', props.stage, /^[A-Za-z][A-Za-z0-9-]{0,63}$/, '1 to 64 characters of letters, digits and "-", starting with a letter')
     .pattern('idField', props.idField, /^[^\s]{1,256}$/, 'a non-empty field name without spaces')
+    .integer('maxRecordBytes', props.maxRecordBytes, 1024, 5 * 1024 * 1024)
+    .check(
+      props.maxRecordBytes !== undefined && props.rawBucket === undefined,
+      'maxRecordBytes is set but rawBucket is not; the claim check needs rawBucket',
+    )
     .pattern('eventTimeField', props.eventTimeField, /^[^\s]{1,256}$/, 'a non-empty field name without spaces')
     .integer('memorySize', props.memorySize, 128, 10240)
     .duration('timeout', timeout, Duration.seconds(1), Duration.minutes(15))

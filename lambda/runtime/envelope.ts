@@ -1,0 +1,86 @@
+import type { RuntimeConfig } from './config';
+import { parseRecordBody } from './parse-record';
+import { payloadHashId } from './record-id';
+import type { SourceRecord } from './source-records';
+import type { PipelineRecord, SourcePosition } from './transform-contract';
+
+/**
+ * A record normalized from whatever delivered it: the unit the runtime validates, masks,
+ * deduplicates, transforms and writes.
+ */
+export interface Envelope {
+  /** The Lambda batch item this record came in (Kinesis sequence number, SQS message id, ...). */
+  readonly itemId: string;
+  /** The idempotency key: the id field's value, or a hash of the payload. */
+  readonly id: string;
+  /** Who sent it: the EventBridge `source`, else the delivering service. */
+  readonly source: string;
+  /** The event type: the EventBridge `detail-type`, when there is one. */
+  readonly type?: string;
+  /** Event time, ISO-8601 (the receive time when the record has no valid event time). */
+  readonly eventTime: string;
+  /** Whether `eventTime` came from the record (true) or fell back to the receive time. */
+  readonly eventTimeFromRecord: boolean;
+  /** When the source received the record, ISO-8601. */
+  readonly receivedAt: string;
+  /** The record itself. */
+  readonly payload: PipelineRecord;
+  /** Where it came from. */
+  readonly position: SourcePosition;
+}
+
+/** Why an input could not become an envelope. */
+export type EnvelopeFailure = 'MALFORMED_JSON' | 'NOT_AN_OBJECT' | 'MISSING_ID';
+
+/** The outcome of building an envelope. */
+export type EnvelopeResult =
+  | { readonly ok: true; readonly envelope: Envelope }
+  | { readonly ok: false; readonly reason: EnvelopeFailure; readonly message: string; readonly input: unknown };
+
+/** Builds the envelope of one source record; never throws for bad input. */
+export function toEnvelope(record: SourceRecord, config: RuntimeConfig): EnvelopeResult {
+  const parsed = parseRecordBody(record.body);
+  if (!parsed.ok) return { ok: false, reason: parsed.reason, message: parsed.message, input: record.body };
+  const payload = parsed.record;
+
+  let id: string;
+  if (config.idField) {
+    const raw = payload[config.idField];
+    if ((typeof raw !== 'string' && typeof raw !== 'number') || raw === '') {
+      return {
+        ok: false,
+        reason: 'MISSING_ID',
+        message: `field ${JSON.stringify(config.idField)} must be a non-empty string or a number`,
+        input: payload,
+      };
+    }
+    id = String(raw);
+  } else {
+    id = payloadHashId(payload);
+  }
+
+  const receivedAt = new Date(record.receivedAtMs).toISOString();
+  const eventMs = parseTime(payload[config.eventTimeField]);
+  const meta = parsed.eventBridge;
+  return {
+    ok: true,
+    envelope: {
+      itemId: record.itemId,
+      id,
+      source: meta?.source ?? record.position.kind,
+      type: meta?.detailType,
+      eventTime: eventMs === undefined ? receivedAt : new Date(eventMs).toISOString(),
+      eventTimeFromRecord: eventMs !== undefined,
+      receivedAt,
+      payload,
+      position: record.position,
+    },
+  };
+}
+
+/** Epoch milliseconds of an ISO-8601 string or epoch-millisecond number; undefined if invalid. */
+function parseTime(value: unknown): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? undefined : ms;
+}

@@ -1,0 +1,152 @@
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  PutItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+
+/** A record id and the curated object its output goes to. */
+export interface Claim {
+  readonly id: string;
+  readonly objectKey: string;
+  /** The object key of an earlier claim whose object was never written (a crashed attempt). */
+  readonly staleObjectKey?: string;
+}
+
+/** The outcome of claiming ids. */
+export interface ClaimOutcome {
+  /** Ids another invocation claimed first (a concurrent duplicate): retry them later. */
+  readonly conflicts: Set<string>;
+  /** Ids whose claim could not be written (throttling, errors): retry them later. */
+  readonly failed: Set<string>;
+}
+
+const GET_CHUNK = 100;
+const WRITE_CHUNK = 25;
+const MAX_ATTEMPTS = 5;
+const PUT_CONCURRENCY = 16;
+
+/**
+ * The idempotency store: which record ids reached curated, and in which object.
+ *
+ * One item per record id (`id`, `objectKey`, `expiresAt` for TTL). A record is claimed right
+ * before its curated object is written; a claim whose object does not exist is stale (the attempt
+ * crashed or its write failed) and may be taken over. Calls: one BatchGetItem per 100 ids; one
+ * write per new record, batched 25 per call where the source orders delivery (Kinesis) and
+ * conditional where it does not (SQS). Duplicates cost reads only.
+ */
+export class IdempotencyStore {
+  /** DynamoDB calls made, for metrics and benchmarks. */
+  public calls = 0;
+
+  constructor(
+    private readonly ddb: DynamoDBClient,
+    private readonly table: string,
+    private readonly ttlSeconds: number,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  /** The object key each already-claimed id points to (strongly consistent reads). */
+  public async lookup(ids: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += GET_CHUNK) {
+      let keys: Array<Record<string, AttributeValue>> = unique.slice(i, i + GET_CHUNK).map((id) => ({ id: { S: id } }));
+      for (let attempt = 1; keys.length > 0; attempt++) {
+        if (attempt > MAX_ATTEMPTS) throw new Error(`idempotency store: ${keys.length} keys still unprocessed after ${MAX_ATTEMPTS} attempts`);
+        if (attempt > 1) await this.backoff(attempt);
+        this.calls++;
+        const out = await this.ddb.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id, objectKey' } },
+          }),
+        );
+        for (const item of out.Responses?.[this.table] ?? []) {
+          if (item.id?.S && item.objectKey?.S) found.set(item.id.S, item.objectKey.S);
+        }
+        keys = (out.UnprocessedKeys?.[this.table]?.Keys as Array<Record<string, AttributeValue>> | undefined) ?? [];
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Claims ids with unconditional batch writes: only safe where one invocation at a time handles a
+   * given id (Kinesis delivers a partition key's records in order to one invocation).
+   */
+  public async claimOrdered(claims: readonly Claim[]): Promise<ClaimOutcome> {
+    const failed = new Set<string>();
+    for (let i = 0; i < claims.length; i += WRITE_CHUNK) {
+      let requests = claims.slice(i, i + WRITE_CHUNK).map((c) => ({ PutRequest: { Item: this.item(c) } }));
+      for (let attempt = 1; requests.length > 0; attempt++) {
+        if (attempt > MAX_ATTEMPTS) {
+          requests.forEach((r) => failed.add(r.PutRequest.Item.id.S as string));
+          break;
+        }
+        if (attempt > 1) await this.backoff(attempt);
+        this.calls++;
+        try {
+          const out = await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: requests } }));
+          requests = (out.UnprocessedItems?.[this.table] as typeof requests | undefined) ?? [];
+        } catch {
+          if (attempt === MAX_ATTEMPTS) requests.forEach((r) => failed.add(r.PutRequest.Item.id.S as string));
+          if (attempt === MAX_ATTEMPTS) break;
+        }
+      }
+    }
+    return { conflicts: new Set(), failed };
+  }
+
+  /**
+   * Claims ids with one conditional write each: the claim succeeds only if the id is unclaimed or
+   * its claim is the known stale one. Safe with concurrent deliveries of the same id (SQS).
+   */
+  public async claimConditional(claims: readonly Claim[]): Promise<ClaimOutcome> {
+    const conflicts = new Set<string>();
+    const failed = new Set<string>();
+    let next = 0;
+    const worker = async () => {
+      while (next < claims.length) {
+        const claim = claims[next++];
+        this.calls++;
+        try {
+          await this.ddb.send(
+            new PutItemCommand({
+              TableName: this.table,
+              Item: this.item(claim),
+              ...(claim.staleObjectKey
+                ? {
+                    ConditionExpression: 'attribute_not_exists(id) OR objectKey = :stale',
+                    ExpressionAttributeValues: { ':stale': { S: claim.staleObjectKey } },
+                  }
+                : { ConditionExpression: 'attribute_not_exists(id)' }),
+            }),
+          );
+        } catch (error) {
+          if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+            conflicts.add(claim.id);
+          } else {
+            failed.add(claim.id);
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PUT_CONCURRENCY, claims.length) }, worker));
+    return { conflicts, failed };
+  }
+
+  private item(claim: Claim): Record<string, AttributeValue> & { id: { S: string } } {
+    return {
+      id: { S: claim.id },
+      objectKey: { S: claim.objectKey },
+      expiresAt: { N: String(Math.floor(Date.now() / 1000) + this.ttlSeconds) },
+    };
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    // Full jitter: a random wait up to 50 ms × 2^attempt.
+    return this.sleep(Math.random() * 50 * 2 ** attempt);
+  }
+}

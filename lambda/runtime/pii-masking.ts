@@ -1,0 +1,75 @@
+import { createHmac } from 'node:crypto';
+import { canonicalJson } from './record-id';
+
+/** A field marked `"x-pii"` in a schema: where it is and what to do with it. */
+export interface PiiField {
+  /** Property names from the record root; `'*'` stands for every element of an array. */
+  readonly path: readonly string[];
+  /** `hash`: replace by a keyed hash (joins still work); `redact`: remove the field. */
+  readonly action: 'hash' | 'redact';
+}
+
+/** Turns a value into its keyed hash. */
+export type PiiHasher = (value: unknown) => string;
+
+/**
+ * A keyed hash (HMAC-SHA256, hex) of a value's canonical JSON. Without the key, the hash cannot be
+ * reversed by trying likely values, unlike a plain hash of an e-mail address or user id.
+ */
+export function createPiiHasher(key: string | Buffer): PiiHasher {
+  return (value) => createHmac('sha256', key).update(typeof value === 'string' ? value : canonicalJson(value)).digest('hex');
+}
+
+/**
+ * Returns a copy of `record` with every PII field hashed or removed. The input is not modified;
+ * only the objects on a PII field's path are copied.
+ */
+export function maskRecord<T extends Record<string, unknown>>(record: T, fields: readonly PiiField[], hasher: PiiHasher | undefined): T {
+  let result: unknown = record;
+  for (const field of fields) {
+    if (field.action === 'hash' && !hasher) {
+      throw new Error('cdk-serverless-etl runtime: a schema marks fields "x-pii": "hash" but no hashing key is configured');
+    }
+    result = applyAtPath(result, field.path, field.action === 'redact' ? REMOVE : (v) => (hasher as PiiHasher)(v));
+  }
+  return result as T;
+}
+
+const REMOVE = Symbol('remove');
+type Edit = typeof REMOVE | ((value: unknown) => unknown);
+
+function applyAtPath(node: unknown, path: readonly string[], edit: Edit): unknown {
+  if (path.length === 0 || node === null || typeof node !== 'object') return node;
+  const [head, ...rest] = path;
+  if (head === '*') {
+    if (!Array.isArray(node)) return node;
+    return node.map((item) => applyAtPath(item, rest, edit));
+  }
+  if (Array.isArray(node) || !Object.prototype.hasOwnProperty.call(node, head)) return node;
+  const obj = node as Record<string, unknown>;
+  const copy: Record<string, unknown> = { ...obj };
+  if (rest.length > 0) {
+    copy[head] = applyAtPath(obj[head], rest, edit);
+  } else if (edit === REMOVE) {
+    delete copy[head];
+  } else if (obj[head] !== null && obj[head] !== undefined) {
+    copy[head] = edit(obj[head]);
+  }
+  return copy;
+}
+
+/**
+ * Best-effort scrubbing of text that is not valid JSON (so cannot be masked field by field) before
+ * it is stored in quarantine: the value after any `"<name>":` for a PII field name is replaced.
+ */
+export function scrubPiiText(text: string, fieldNames: readonly string[]): string {
+  if (fieldNames.length === 0) return text;
+  const names = fieldNames.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  const pattern = new RegExp(`("(?:${names})"\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*"?|[^,}\\]\\s]+)`, 'g');
+  return text.replace(pattern, '$1"[pii removed]"');
+}
+
+/** The last property name of each PII field (for {@link scrubPiiText}). */
+export function piiFieldNames(fields: readonly PiiField[]): string[] {
+  return [...new Set(fields.map((f) => f.path[f.path.length - 1]).filter((n) => n !== '*'))];
+}

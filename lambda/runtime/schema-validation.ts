@@ -1,0 +1,68 @@
+import type { PiiField } from './pii-masking';
+import type { PipelineRecord } from './transform-contract';
+
+/** A precompiled validator, as ajv's standalone code generates it. */
+export type CompiledValidator = ((data: unknown) => boolean) & {
+  errors?: Array<{ instancePath: string; keyword: string; message?: string; params?: unknown }> | null;
+};
+
+/** The schemas of a pipeline, compiled at synth time and bundled into the function. */
+export interface SchemaBundle {
+  /** Record field naming the schema version. */
+  readonly versionField?: string;
+  /** Version assumed when a record has no version field. */
+  readonly defaultVersion?: string;
+  /** Validator and PII fields of each version. */
+  readonly versions: Readonly<Record<string, { readonly validate: CompiledValidator; readonly pii: readonly PiiField[] }>>;
+}
+
+/** The outcome of validating one record. */
+export type SchemaCheck =
+  | { readonly ok: true; readonly version?: string; readonly pii: readonly PiiField[] }
+  | {
+      readonly ok: false;
+      readonly reason: 'SCHEMA_MISMATCH' | 'UNKNOWN_SCHEMA_VERSION';
+      readonly version?: string;
+      readonly errors: string[];
+      /** Fields to mask before the record is quarantined. */
+      readonly pii: readonly PiiField[];
+    };
+
+const MAX_ERRORS = 10;
+
+/** Validates a record against the schema version it names (or the default version). */
+export function checkSchema(record: PipelineRecord, bundle: SchemaBundle): SchemaCheck {
+  const versions = Object.keys(bundle.versions);
+  if (versions.length === 0) return { ok: true, pii: [] };
+  const named = bundle.versionField ? record[bundle.versionField] : undefined;
+  const version = typeof named === 'string' || typeof named === 'number' ? String(named) : bundle.defaultVersion;
+  const schema = version === undefined ? undefined : bundle.versions[version];
+  if (!schema) {
+    return {
+      ok: false,
+      reason: 'UNKNOWN_SCHEMA_VERSION',
+      version,
+      errors: [`schema version ${JSON.stringify(version ?? null)} is not registered (known: ${versions.join(', ')})`],
+      pii: allPiiFields(bundle),
+    };
+  }
+  if (schema.validate(record)) return { ok: true, version, pii: schema.pii };
+  const errors = (schema.validate.errors ?? [])
+    .slice(0, MAX_ERRORS)
+    .map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}`);
+  // Mask with every version's fields: a record that does not match its schema may carry PII elsewhere.
+  return { ok: false, reason: 'SCHEMA_MISMATCH', version, errors, pii: allPiiFields(bundle) };
+}
+
+/** Every PII field of every version, deduplicated. */
+export function allPiiFields(bundle: SchemaBundle): PiiField[] {
+  const seen = new Map<string, PiiField>();
+  for (const { pii } of Object.values(bundle.versions)) {
+    for (const field of pii) {
+      // A field redacted in any version is redacted everywhere it is masked generically.
+      const existing = seen.get(field.path.join('.'));
+      if (!existing || field.action === 'redact') seen.set(field.path.join('.'), field);
+    }
+  }
+  return [...seen.values()];
+}
