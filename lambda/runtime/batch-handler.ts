@@ -52,9 +52,9 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
   const store = config.idempotencyTable
     ? new IdempotencyStore(deps.dynamodb ?? new DynamoDBClient({}), config.idempotencyTable, config.idempotencyTtlSeconds)
     : undefined;
-  const objectExists = async (key: string) => {
+  const existsIn = (bucket: string) => async (key: string) => {
     try {
-      await s3.send(new HeadObjectCommand({ Bucket: config.curatedBucket, Key: key }));
+      await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       return true;
     } catch (error) {
       const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -62,7 +62,8 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
       throw error;
     }
   };
-  const duplicateFilter = store ? storeDuplicateFilter(store, objectExists) : undefined;
+  const duplicateFilter = store ? storeDuplicateFilter(store, existsIn(config.curatedBucket)) : undefined;
+  const quarantineObjectExists = existsIn(config.quarantineBucket);
   const logger =
     deps.logger ?? new Logger({ serviceName: config.pipeline, persistentKeys: { pipeline: config.pipeline, stage: config.stage } });
 
@@ -73,16 +74,20 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     const hasher = needsHasher ? (deps.hasher ?? (await piiHasherFromSecret(config.piiSecretArn as string))) : deps.hasher;
     const callsBefore = store?.calls ?? 0;
     const outcome = await processBatch(batch.records, module, config, { schemas, hasher, duplicateFilter });
-    const result = await writeOutcome({ s3, store, kind: batch.kind, requestId: context?.awsRequestId }, config, outcome);
+    const result = await writeOutcome(
+      { s3, store, kind: batch.kind, requestId: context?.awsRequestId, quarantineObjectExists },
+      config,
+      outcome,
+    );
     const { failed } = result;
     const batchItemFailures = batch.records.filter((r) => failed.has(r.itemId)).map((r) => ({ itemIdentifier: r.itemId }));
 
-    const quarantinedOk = outcome.quarantined.filter((q) => !failed.has(q.itemId));
+    const quarantinedOk = result.quarantined;
     metrics.count('RecordsIn', batch.records.length);
     metrics.count('RecordsOut', result.curatedInputs);
     metrics.count('RecordsQuarantined', quarantinedOk.length);
     metrics.count('RecordsDropped', outcome.dropped.length);
-    metrics.count('DuplicatesSkipped', outcome.duplicates.length);
+    metrics.count('DuplicatesSkipped', outcome.duplicates.length + result.alreadyQuarantined.size);
     metrics.count('SchemaMismatches', quarantinedOk.filter((q) => q.reason === 'SCHEMA_MISMATCH' || q.reason === 'UNKNOWN_SCHEMA_VERSION').length);
     metrics.count('TransformErrors', quarantinedOk.filter((q) => q.reason === 'TRANSFORM_ERROR' || q.reason === 'INVALID_OUTPUT').length);
     metrics.count('RecordsRetried', batchItemFailures.length);
@@ -97,7 +102,7 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
       curatedRecords: result.curatedRecords,
       quarantined: quarantinedOk.length,
       dropped: outcome.dropped.length,
-      duplicates: outcome.duplicates.length,
+      duplicates: outcome.duplicates.length + result.alreadyQuarantined.size,
       retried: batchItemFailures.length,
       storeCalls: (store?.calls ?? 0) - callsBefore,
       objects: result.objects.map((o) => o.key),

@@ -18,6 +18,8 @@ export interface SinkContext {
   readonly requestId?: string;
   /** The clock (tests). */
   readonly now?: () => number;
+  /** Whether a quarantine object exists (HeadObject); a claim to a missing object is stale. */
+  readonly quarantineObjectExists?: (key: string) => Promise<boolean>;
 }
 
 /** A curated object written (or attempted) for one partition. */
@@ -43,6 +45,10 @@ export interface WriteResult {
   readonly freshnessLagSeconds: number[];
   /** Whether the lineage manifest was written. */
   readonly lineageWritten: boolean;
+  /** Quarantined records written now. */
+  readonly quarantined: QuarantinedRecord[];
+  /** Item ids of quarantined records already in quarantine from an earlier delivery (skipped). */
+  readonly alreadyQuarantined: Set<string>;
 }
 
 /**
@@ -97,8 +103,8 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
       stage: config.stage,
     });
   });
-  const quarantineWrite =
-    outcome.quarantined.length > 0 ? quarantineObject(ctx.s3, config, outcome.quarantined) : undefined;
+  const { toWrite: quarantined, already: alreadyQuarantined } = await claimQuarantine(ctx, config, outcome.quarantined, failed);
+  const quarantineWrite = quarantined.length > 0 ? quarantineObject(ctx.s3, config, quarantined) : undefined;
 
   const results = await Promise.allSettled([...curatedWrites, ...(quarantineWrite ? [quarantineWrite.put] : [])]);
   const written: CuratedObject[] = [];
@@ -115,7 +121,7 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
   const freshnessLagSeconds = written.flatMap((o) =>
     o.outputs.filter((out) => out.eventTimeFromRecord).map((out) => (writtenAt - Date.parse(out.eventTime)) / 1000),
   );
-  const lineageWritten = await writeLineage(ctx, config, outcome, written, failed, writtenAt);
+  const lineageWritten = await writeLineage(ctx, config, outcome, written, failed, writtenAt, quarantined.length);
   return {
     failed,
     objects: written,
@@ -124,7 +130,52 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
     claimChecked,
     freshnessLagSeconds,
     lineageWritten,
+    quarantined: quarantined.filter((q) => !failed.has(q.itemId)),
+    alreadyQuarantined,
   };
+}
+
+/**
+ * Quarantine entries are claimed in the idempotency store by source position
+ * (`quarantine#<position>`), so a record redelivered after it was quarantined (Kinesis redelivers
+ * everything after the lowest failed record) is not quarantined twice. Costs reads and writes only
+ * for bad records.
+ */
+async function claimQuarantine(
+  ctx: SinkContext,
+  config: RuntimeConfig,
+  records: QuarantinedRecord[],
+  failed: Set<string>,
+): Promise<{ toWrite: QuarantinedRecord[]; already: Set<string> }> {
+  const already = new Set<string>();
+  if (!ctx.store || records.length === 0) return { toWrite: records, already };
+  const key = quarantineObjectKey(config, records);
+  const idOf = (r: QuarantinedRecord) => `quarantine#${positionId(r.source)}`;
+  try {
+    const claimed = await ctx.store.lookup(records.map(idOf));
+    const toWrite: QuarantinedRecord[] = [];
+    const exists = new Map<string, Promise<boolean>>();
+    for (const r of records) {
+      const objectKey = claimed.get(idOf(r));
+      if (objectKey !== undefined) {
+        let answer = exists.get(objectKey);
+        if (!answer) exists.set(objectKey, (answer = ctx.quarantineObjectExists?.(objectKey) ?? Promise.resolve(true)));
+        if (await answer) {
+          already.add(r.itemId);
+          continue;
+        }
+      }
+      toWrite.push(r);
+    }
+    const claims = toWrite.map((r) => ({ id: idOf(r), objectKey: key, staleObjectKey: claimed.get(idOf(r)) }));
+    const result = ctx.kind === 'kinesis' ? await ctx.store.claimOrdered(claims) : await ctx.store.claimConditional(claims);
+    const unclaimed = new Set([...result.conflicts, ...result.failed]);
+    toWrite.filter((r) => unclaimed.has(idOf(r))).forEach((r) => failed.add(r.itemId));
+    return { toWrite: toWrite.filter((r) => !unclaimed.has(idOf(r))), already };
+  } catch {
+    records.forEach((r) => failed.add(r.itemId));
+    return { toWrite: [], already };
+  }
 }
 
 /** Groups curated outputs by partition; each group's key is derived from its inputs' positions. */
@@ -172,9 +223,14 @@ async function claimCheck(s3: S3Client, config: RuntimeConfig, out: CuratedOutpu
   });
 }
 
-function quarantineObject(s3: S3Client, config: RuntimeConfig, records: QuarantinedRecord[]) {
+/** The quarantine object of a batch's bad records: partitioned by receive time, named by their positions. */
+function quarantineObjectKey(config: RuntimeConfig, records: QuarantinedRecord[]): string {
   const partition = `dt=${records[0].receivedAt.slice(0, 10)}/hr=${records[0].receivedAt.slice(11, 13)}`;
-  const key = `${config.dataset}/${partition}/${batchObjectId(config, records.map((r) => r.source))}.jsonl.gz`;
+  return `${config.dataset}/${partition}/${batchObjectId(config, records.map((r) => r.source))}.jsonl.gz`;
+}
+
+function quarantineObject(s3: S3Client, config: RuntimeConfig, records: QuarantinedRecord[]) {
+  const key = quarantineObjectKey(config, records);
   const lines = records.map((r) =>
     JSON.stringify({
       pipeline: config.pipeline,
@@ -208,6 +264,7 @@ async function writeLineage(
   written: CuratedObject[],
   failed: Set<string>,
   writtenAt: number,
+  quarantinedCount: number,
 ): Promise<boolean> {
   if (written.length === 0) return true;
   const iso = new Date(writtenAt).toISOString();
@@ -221,7 +278,7 @@ async function writeLineage(
     transformVersion: config.transformVersion,
     counts: {
       curated: written.reduce((n, o) => n + o.outputs.length, 0),
-      quarantined: outcome.quarantined.length,
+      quarantined: quarantinedCount,
       dropped: outcome.dropped.length,
       duplicates: outcome.duplicates.length,
       retried: failed.size,

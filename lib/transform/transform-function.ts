@@ -347,11 +347,15 @@ export class TransformFunction extends Construct {
     if (props.rawBucket) grantPutUnderPrefix(this.role, props.rawBucket, `claim-check/${dataset}/*`);
     if (props.idempotencyStore) {
       props.idempotencyStore.grantClaims(this.role);
-      // HeadObject: is the object a claim points to really there (or was its write lost)?
+      // HeadObject: is the curated or quarantine object a claim points to really there (or was its write lost)?
       this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.curatedBucket.arnForObjects(`${dataset}/*`)] }),
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [props.curatedBucket.arnForObjects(`${dataset}/*`), props.quarantineBucket.arnForObjects(`${dataset}/*`)],
+        }),
       );
       props.curatedBucket.encryptionKey?.grant(this.role, 'kms:Decrypt');
+      props.quarantineBucket.encryptionKey?.grant(this.role, 'kms:Decrypt');
     }
     this.piiSecret?.grantRead(this.role);
     this.acknowledgeDesignFindings(props, dataset);
