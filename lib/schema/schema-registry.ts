@@ -1,0 +1,283 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Annotations, Names, Token } from 'aws-cdk-lib';
+import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
+import { Construct } from 'constructs';
+import { PropValidator } from '../core/prop-validator';
+import { DRAFT_04_URI, isDraft04, isSchemaObject, JsonSchema } from './json-schema';
+import { collectPiiFields } from './pii-fields';
+import { compileValidatorCode, writeSchemaBundle } from './schema-bundle';
+import { PiiField } from './schema-bundle-types';
+import { checkBackwardCompatibility } from './schema-compatibility';
+
+/** One version of a record schema. */
+export interface SchemaVersion {
+  /**
+   * The version label, as records carry it in the version field (e.g. `1`): 1 to 32 letters,
+   * digits, `.`, `_` or `-`, unique within the registry.
+   */
+  readonly version: string;
+
+  /**
+   * Path to the JSON Schema (draft-04) file of this version. Relative paths resolve from the
+   * current directory. Fields marked `"x-pii": "hash" | "redact"` are masked by the runtime.
+   */
+  readonly file: string;
+}
+
+/** Props for {@link SchemaRegistry}. */
+export interface SchemaRegistryProps {
+  /**
+   * The schema versions, oldest first. Each version must be backward compatible with the one
+   * before it (see `allowBreakingChanges`).
+   */
+  readonly schemas: SchemaVersion[];
+
+  /**
+   * Name of the EventBridge schema registry: 1 to 64 letters, digits, `.`, `_` or `-`.
+   * @default - a name generated from the construct path
+   */
+  readonly registryName?: string;
+
+  /**
+   * The top-level record field naming the record's schema version.
+   * @default 'schemaVersion'
+   */
+  readonly versionField?: string;
+
+  /**
+   * The version of records without the version field; one of the `schemas` versions.
+   * @default - the latest version (the last of `schemas`)
+   */
+  readonly defaultVersion?: string;
+
+  /**
+   * Accept versions that break readers of data written under the version before (a property
+   * removed or retyped, a new required property, an enum narrowed). Each break is reported as a
+   * warning instead of failing synth.
+   * @default false
+   */
+  readonly allowBreakingChanges?: boolean;
+
+  /**
+   * Description of the registry (at most 256 characters).
+   * @default - names the construct
+   */
+  readonly description?: string;
+}
+
+/** A version as loaded from its file. */
+interface LoadedSchema {
+  readonly version: string;
+  readonly file: string;
+  readonly schema: JsonSchema;
+  readonly pii: PiiField[];
+}
+
+const VERSION_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;
+const REGISTRY_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const MAX_DESCRIPTION = 256;
+
+/**
+ * The versioned JSON Schemas (draft-04) of a pipeline's records: an EventBridge schema registry
+ * with one schema per version, and, for the Lambda runtime, a module of validators precompiled at
+ * synth time ({@link SchemaRegistry.bundle}).
+ *
+ * Every schema file is checked when the construct is created: it must be valid draft-04 JSON
+ * Schema that ajv compiles in strict mode, with valid `x-pii` annotations, and each version must
+ * be backward compatible with the version before it unless `allowBreakingChanges` is set.
+ */
+export class SchemaRegistry extends Construct {
+  /** The EventBridge schema registry. */
+  public readonly registry: eventschemas.CfnRegistry;
+  /** One EventBridge schema per version, in the order of `versions`. */
+  public readonly schemaResources: eventschemas.CfnSchema[];
+  /** Name of the schema registry. */
+  public readonly registryName: string;
+  /** ARN of the schema registry. */
+  public readonly registryArn: string;
+  /** The versions, oldest first. */
+  public readonly versions: string[];
+  /** The record field naming the record's schema version. */
+  public readonly versionField: string;
+  /** The version of records without the version field. */
+  public readonly defaultVersion: string;
+  /** The newest version. */
+  public readonly latestVersion: string;
+  /** True when any version marks a field `"x-pii": "hash"` (the runtime then needs a hashing key). */
+  public readonly hasHashedFields: boolean;
+
+  private readonly loaded: LoadedSchema[];
+  private bundlePath?: string;
+
+  constructor(scope: Construct, id: string, props: SchemaRegistryProps) {
+    super(scope, id);
+    const versionField = props.versionField ?? 'schemaVersion';
+    const loaded = validateProps(this.node.path, props, versionField);
+    this.loaded = loaded;
+    this.versions = loaded.map((s) => s.version);
+    this.latestVersion = this.versions[this.versions.length - 1];
+    this.defaultVersion = props.defaultVersion ?? this.latestVersion;
+    this.versionField = versionField;
+    this.hasHashedFields = loaded.some((s) => s.pii.some((f) => f.action === 'hash'));
+
+    if (props.allowBreakingChanges) {
+      for (const problem of compatibilityProblems(loaded, versionField)) {
+        Annotations.of(this).addWarningV2(
+          'cdk-serverless-etl:breakingSchemaChange',
+          `${problem} (allowed by allowBreakingChanges: readers of older records must handle this change)`,
+        );
+      }
+    }
+
+    this.registryName =
+      props.registryName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-', allowedSpecialCharacters: '-_.' });
+    this.registry = new eventschemas.CfnRegistry(this, 'Resource', {
+      registryName: this.registryName,
+      description: props.description ?? `Record schemas of ${this.node.path}`.slice(0, MAX_DESCRIPTION),
+    });
+    this.registryArn = this.registry.attrRegistryArn;
+
+    this.schemaResources = loaded.map((s) => {
+      const schema = new eventschemas.CfnSchema(this, `Version${s.version}`, {
+        registryName: this.registryName,
+        schemaName: `${this.registryName}-v${s.version}`,
+        type: 'JSONSchemaDraft4',
+        content: JSON.stringify(s.schema),
+        description: `Version ${s.version} of the record schema (${path.basename(s.file)})`.slice(0, MAX_DESCRIPTION),
+      });
+      schema.node.addDependency(this.registry);
+      return schema;
+    });
+  }
+
+  /**
+   * Generates (once per registry) the validator module the Lambda runtime bundles: one CommonJS
+   * file with a precompiled ajv validator and the PII fields of every version, and the version
+   * field and default version. Its exports are typed by `SchemaBundleModule`
+   * (`lib/schema/schema-bundle-types.ts`).
+   *
+   * @returns the absolute path of the module (in a temporary directory, named by content hash)
+   */
+  public bundle(): string {
+    this.bundlePath ??= writeSchemaBundle({
+      versions: this.loaded.map((s) => ({ version: s.version, schema: s.schema })),
+      versionField: this.versionField,
+      defaultVersion: this.defaultVersion,
+    });
+    return this.bundlePath;
+  }
+}
+
+/** Checks every prop and schema file, throws one error listing every problem, returns the loaded schemas. */
+function validateProps(constructPath: string, props: SchemaRegistryProps, versionField: string): LoadedSchema[] {
+  const v = new PropValidator(`SchemaRegistry (${constructPath})`);
+  const schemas = props.schemas ?? [];
+  v.check(schemas.length === 0, 'schemas is empty; it must list at least one schema version, oldest first');
+
+  const versions = schemas.map((s) => s.version);
+  const loaded: Array<LoadedSchema | undefined> = schemas.map((s, i) => {
+    v.check(typeof s.version !== 'string', `schemas[${i}].version is ${JSON.stringify(s.version)}; it must be a string`);
+    v.pattern(`schemas[${i}].version`, s.version, VERSION_PATTERN, "1 to 32 letters, digits, '.', '_' or '-'");
+    const first = versions.indexOf(s.version);
+    v.check(
+      first !== i,
+      `schemas[${i}].version is ${JSON.stringify(s.version)}; versions must be unique (schemas[${first}] has it too)`,
+    );
+    return loadSchema(v, i, s);
+  });
+
+  v.pattern('registryName', props.registryName, REGISTRY_NAME_PATTERN, "1 to 64 letters, digits, '.', '_' or '-'");
+  v.check(
+    Token.isUnresolved(versionField) || versionField.length === 0,
+    `versionField is ${JSON.stringify(versionField)}; it must name a top-level record field (a literal string: ` +
+      'it is compiled into the validator module at synth)',
+  );
+  v.check(
+    props.defaultVersion !== undefined && !versions.includes(props.defaultVersion),
+    `defaultVersion is ${JSON.stringify(props.defaultVersion)}; it must be one of the versions ` +
+      `${[...new Set(versions.filter((x) => typeof x === 'string'))].map((x) => JSON.stringify(x)).join(', ')}`,
+  );
+  if (props.description !== undefined && !Token.isUnresolved(props.description)) {
+    v.check(
+      props.description.length > MAX_DESCRIPTION,
+      `description is ${props.description.length} characters long; it must be at most ${MAX_DESCRIPTION}`,
+    );
+  }
+
+  if (!props.allowBreakingChanges) {
+    // Consecutive pairs that both loaded: one bad file does not hide the other breaks.
+    loaded.forEach((next, i) => {
+      const prev = loaded[i - 1];
+      if (!prev || !next) return;
+      for (const problem of pairProblems(prev, next, i, versionField)) v.check(true, problem);
+    });
+  }
+
+  v.throwIfInvalid();
+  return loaded as LoadedSchema[];
+}
+
+/** Reads, parses and checks one schema file; records each problem and returns undefined if any. */
+function loadSchema(v: PropValidator, i: number, entry: SchemaVersion): LoadedSchema | undefined {
+  const prop = `schemas[${i}].file`;
+  if (typeof entry.file !== 'string' || entry.file.length === 0) {
+    v.check(true, `${prop} is ${JSON.stringify(entry.file)}; it must be the path of a JSON Schema file`);
+    return undefined;
+  }
+  const where = `${prop} (${JSON.stringify(entry.file)})`;
+  let text: string;
+  try {
+    text = fs.readFileSync(path.resolve(entry.file), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT' ? 'the file does not exist' : code === 'EISDIR' ? 'it is a directory' : `the file cannot be read (${code ?? (error as Error).message})`;
+    v.check(true, `${prop} is ${JSON.stringify(entry.file)}; ${reason}`);
+    return undefined;
+  }
+  let schema: unknown;
+  try {
+    schema = JSON.parse(text);
+  } catch (error) {
+    v.check(true, `${where} is not valid JSON: ${(error as Error).message}`);
+    return undefined;
+  }
+  if (!isSchemaObject(schema)) {
+    v.check(true, `${where} is not a JSON Schema: its top level must be a JSON object`);
+    return undefined;
+  }
+  const declared = schema.$schema;
+  if (declared !== undefined && !isDraft04(declared)) {
+    v.check(
+      true,
+      `${where} declares $schema ${JSON.stringify(declared)}; it must be JSON Schema draft-04 ("${DRAFT_04_URI}"), ` +
+        'the draft EventBridge schemas (JSONSchemaDraft4) and the runtime validator use',
+    );
+    return undefined;
+  }
+  let valid = true;
+  try {
+    compileValidatorCode(schema);
+  } catch (error) {
+    v.check(true, `${where} is not a valid draft-04 schema: ${(error as Error).message}`);
+    valid = false;
+  }
+  const pii = collectPiiFields(schema);
+  for (const problem of pii.problems) v.check(true, `${where}: ${problem}`);
+  if (!valid || pii.problems.length > 0) return undefined;
+  return { version: entry.version, file: entry.file, schema, pii: pii.fields };
+}
+
+function compatibilityProblems(loaded: LoadedSchema[], versionField: string): string[] {
+  return loaded.flatMap((next, i) => (i === 0 ? [] : pairProblems(loaded[i - 1], next, i, versionField)));
+}
+
+function pairProblems(prev: LoadedSchema, next: LoadedSchema, i: number, versionField: string): string[] {
+  return checkBackwardCompatibility(prev.schema, next.schema, {
+    previous: prev.version,
+    next: next.version,
+    subject: `schemas[${i}] (version ${next.version})`,
+    versionField,
+  });
+}
