@@ -80,6 +80,9 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
       outcome,
     );
     const { failed } = result;
+    // A duplicate of a record earlier in the batch shares its fate: retried if that one is.
+    for (const d of outcome.duplicates) if (d.of !== undefined && failed.has(d.of)) failed.add(d.itemId);
+    const skipped = outcome.duplicates.filter((d) => !failed.has(d.itemId));
     const batchItemFailures = batch.records.filter((r) => failed.has(r.itemId)).map((r) => ({ itemIdentifier: r.itemId }));
 
     const quarantinedOk = result.quarantined;
@@ -87,7 +90,7 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     metrics.count('RecordsOut', result.curatedInputs);
     metrics.count('RecordsQuarantined', quarantinedOk.length);
     metrics.count('RecordsDropped', outcome.dropped.length);
-    metrics.count('DuplicatesSkipped', outcome.duplicates.length + result.alreadyQuarantined.size);
+    metrics.count('DuplicatesSkipped', skipped.length + result.alreadyQuarantined.size);
     metrics.count('SchemaMismatches', quarantinedOk.filter((q) => q.reason === 'SCHEMA_MISMATCH' || q.reason === 'UNKNOWN_SCHEMA_VERSION').length);
     metrics.count('TransformErrors', quarantinedOk.filter((q) => q.reason === 'TRANSFORM_ERROR' || q.reason === 'INVALID_OUTPUT').length);
     metrics.count('RecordsRetried', batchItemFailures.length);
@@ -102,14 +105,14 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
       curatedRecords: result.curatedRecords,
       quarantined: quarantinedOk.length,
       dropped: outcome.dropped.length,
-      duplicates: outcome.duplicates.length + result.alreadyQuarantined.size,
+      duplicates: skipped.length + result.alreadyQuarantined.size,
       retried: batchItemFailures.length,
       storeCalls: (store?.calls ?? 0) - callsBefore,
       objects: result.objects.map((o) => o.key),
       quarantinedIds: quarantinedOk.map((q) => ({ recordId: q.recordId ?? null, itemId: q.itemId, reason: q.reason })),
       retriedIds: batchItemFailures.map((f) => f.itemIdentifier),
     });
-    if (!result.lineageWritten) logger.error('lineage manifest not written', { objects: result.objects.map((o) => o.key) });
+    if (!result.lineageWritten) logger.warn('lineage manifest not written: the batch is retried', { retried: batchItemFailures.length });
 
     if (batch.kind === 'eventbridge' && batchItemFailures.length > 0) {
       throw new Error(`cdk-serverless-etl runtime: ${batchItemFailures.length} record(s) could not be stored; retrying the event`);

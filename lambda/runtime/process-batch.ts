@@ -51,6 +51,11 @@ export interface CuratedOutput {
 export interface DuplicateRecord {
   readonly itemId: string;
   readonly recordId: string;
+  /**
+   * The item of the same record earlier in this batch, when that is what it duplicates: if that
+   * item's output cannot be stored, this one must be retried too (it shares its fate).
+   */
+  readonly of?: string;
 }
 
 /** What one batch produced, before anything is written. */
@@ -125,11 +130,12 @@ export async function processBatch(
 
   const duplicates: DuplicateRecord[] = [];
   const fresh: typeof ready = [];
-  const seen = new Set<string>();
+  const firstItem = new Map<string, string>();
   for (const r of ready) {
-    if (seen.has(r.envelope.id)) duplicates.push({ itemId: r.envelope.itemId, recordId: r.envelope.id });
+    const first = firstItem.get(r.envelope.id);
+    if (first !== undefined) duplicates.push({ itemId: r.envelope.itemId, recordId: r.envelope.id, of: first });
     else {
-      seen.add(r.envelope.id);
+      firstItem.set(r.envelope.id, r.envelope.itemId);
       fresh.push(r);
     }
   }

@@ -73,24 +73,37 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
     } catch {
       result = { conflicts: new Set(), failed: new Set(claims.map((c) => c.id)) };
     }
+    // All or nothing per object: an object is written only with every record its key was derived
+    // from, so a claim can never point to an object that exists without its record.
     const unclaimed = new Set([...result.conflicts, ...result.failed]);
-    objects = objects
-      .map((o) => {
-        o.outputs.filter((out) => unclaimed.has(out.recordId)).forEach((out) => failed.add(out.itemId));
-        return { ...o, outputs: o.outputs.filter((out) => !unclaimed.has(out.recordId)) };
-      })
-      .filter((o) => o.outputs.length > 0);
+    objects = objects.filter((o) => {
+      if (!o.outputs.some((out) => unclaimed.has(out.recordId))) return true;
+      o.outputs.forEach((out) => failed.add(out.itemId));
+      return false;
+    });
+  }
+
+  const { toWrite: quarantined, already: alreadyQuarantined } = await claimQuarantine(ctx, config, outcome.quarantined, failed);
+
+  // The lineage manifest goes first, like a write-ahead log: every curated object that exists is
+  // listed in a manifest. If it cannot be written, nothing is, and the whole batch is retried.
+  const writtenAt = now();
+  if (objects.length > 0 && !(await writeLineage(ctx, config, outcome, objects, writtenAt, quarantined.length))) {
+    objects.forEach((o) => o.outputs.forEach((out) => failed.add(out.itemId)));
+    quarantined.forEach((q) => failed.add(q.itemId));
+    return emptyResult(failed, alreadyQuarantined, false);
   }
 
   let claimChecked = 0;
   const curatedWrites = objects.map(async (object) => {
     const lines: string[] = [];
+    let checked = 0;
     for (const out of object.outputs) {
       for (let i = 0; i < out.lines.length; i++) {
         const line = out.lines[i];
         if (config.rawBucket && Buffer.byteLength(line) > config.maxRecordBytes) {
           lines.push(await claimCheck(ctx.s3, config, out, i, line));
-          claimChecked++;
+          checked++;
         } else {
           lines.push(line);
         }
@@ -102,8 +115,8 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
       'transform-version': config.transformVersion,
       stage: config.stage,
     });
+    claimChecked += checked;
   });
-  const { toWrite: quarantined, already: alreadyQuarantined } = await claimQuarantine(ctx, config, outcome.quarantined, failed);
   const quarantineWrite = quarantined.length > 0 ? quarantineObject(ctx.s3, config, quarantined) : undefined;
 
   const results = await Promise.allSettled([...curatedWrites, ...(quarantineWrite ? [quarantineWrite.put] : [])]);
@@ -117,11 +130,9 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
     }
   });
 
-  const writtenAt = now();
   const freshnessLagSeconds = written.flatMap((o) =>
     o.outputs.filter((out) => out.eventTimeFromRecord).map((out) => (writtenAt - Date.parse(out.eventTime)) / 1000),
   );
-  const lineageWritten = await writeLineage(ctx, config, outcome, written, failed, writtenAt, quarantined.length);
   return {
     failed,
     objects: written,
@@ -129,8 +140,22 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
     curatedRecords: written.reduce((n, o) => n + o.outputs.reduce((m, out) => m + out.lines.length, 0), 0),
     claimChecked,
     freshnessLagSeconds,
-    lineageWritten,
+    lineageWritten: true,
     quarantined: quarantined.filter((q) => !failed.has(q.itemId)),
+    alreadyQuarantined,
+  };
+}
+
+function emptyResult(failed: Set<string>, alreadyQuarantined: Set<string>, lineageWritten: boolean): WriteResult {
+  return {
+    failed,
+    objects: [],
+    curatedInputs: 0,
+    curatedRecords: 0,
+    claimChecked: 0,
+    freshnessLagSeconds: [],
+    lineageWritten,
+    quarantined: [],
     alreadyQuarantined,
   };
 }
@@ -149,7 +174,6 @@ async function claimQuarantine(
 ): Promise<{ toWrite: QuarantinedRecord[]; already: Set<string> }> {
   const already = new Set<string>();
   if (!ctx.store || records.length === 0) return { toWrite: records, already };
-  const key = quarantineObjectKey(config, records);
   const idOf = (r: QuarantinedRecord) => `quarantine#${positionId(r.source)}`;
   try {
     const claimed = await ctx.store.lookup(records.map(idOf));
@@ -167,11 +191,17 @@ async function claimQuarantine(
       }
       toWrite.push(r);
     }
+    if (toWrite.length === 0) return { toWrite, already };
+    // The object's key is derived from exactly the records written to it, and it is written only
+    // if every one of them is claimed (all or nothing, as for curated objects).
+    const key = quarantineObjectKey(config, toWrite);
     const claims = toWrite.map((r) => ({ id: idOf(r), objectKey: key, staleObjectKey: claimed.get(idOf(r)) }));
     const result = ctx.kind === 'kinesis' ? await ctx.store.claimOrdered(claims) : await ctx.store.claimConditional(claims);
-    const unclaimed = new Set([...result.conflicts, ...result.failed]);
-    toWrite.filter((r) => unclaimed.has(idOf(r))).forEach((r) => failed.add(r.itemId));
-    return { toWrite: toWrite.filter((r) => !unclaimed.has(idOf(r))), already };
+    if (result.conflicts.size + result.failed.size > 0) {
+      toWrite.forEach((r) => failed.add(r.itemId));
+      return { toWrite: [], already };
+    }
+    return { toWrite, already };
   } catch {
     records.forEach((r) => failed.add(r.itemId));
     return { toWrite: [], already };
@@ -254,19 +284,18 @@ function quarantineObject(s3: S3Client, config: RuntimeConfig, records: Quaranti
 
 /**
  * One manifest per invocation under `_lineage/<dataset>/` in the curated bucket (outside the
- * dataset's table location): from any curated object to its inputs, code and schema versions.
- * A failed manifest write is reported, not retried: the data it describes is already stored.
+ * dataset's table location), written before the objects it lists: from any curated object to its
+ * inputs, code and schema versions. An object listed whose write then failed does not exist; its
+ * records are retried and listed again by a later manifest.
  */
 async function writeLineage(
   ctx: SinkContext,
   config: RuntimeConfig,
   outcome: BatchOutcome,
   written: CuratedObject[],
-  failed: Set<string>,
   writtenAt: number,
   quarantinedCount: number,
 ): Promise<boolean> {
-  if (written.length === 0) return true;
   const iso = new Date(writtenAt).toISOString();
   const positions = written.flatMap((o) => o.outputs.map((out) => out.source));
   const key = `_lineage/${config.dataset}/dt=${iso.slice(0, 10)}/${batchObjectId(config, positions)}.json`;
@@ -281,7 +310,6 @@ async function writeLineage(
       quarantined: quarantinedCount,
       dropped: outcome.dropped.length,
       duplicates: outcome.duplicates.length,
-      retried: failed.size,
     },
     objects: written.map((o) => ({
       bucket: config.curatedBucket,
