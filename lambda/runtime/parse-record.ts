@@ -21,7 +21,10 @@ export function parseRecordBody(body: string): ParseResult {
   try {
     value = JSON.parse(body);
   } catch (error) {
-    return { ok: false, reason: 'MALFORMED_JSON', message: (error as Error).message };
+    // The parser's own message quotes the input around the bad token (which may be PII): keep
+    // only where the input stops being JSON.
+    const at = /position (\d+)/.exec((error as Error).message)?.[1];
+    return { ok: false, reason: 'MALFORMED_JSON', message: at ? `not valid JSON (at character ${at})` : 'not valid JSON' };
   }
   let eventBridge: EventBridgeMetadata | undefined;
   if (isEventBridgeEvent(value)) {

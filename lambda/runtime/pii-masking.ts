@@ -41,11 +41,21 @@ type Edit = typeof REMOVE | ((value: unknown) => unknown);
 function applyAtPath(node: unknown, path: readonly string[], edit: Edit): unknown {
   if (path.length === 0 || node === null || typeof node !== 'object') return node;
   const [head, ...rest] = path;
-  if (head === '*') {
-    if (!Array.isArray(node)) return node;
-    return node.map((item) => applyAtPath(item, rest, edit));
+  if (Array.isArray(node)) {
+    if (head === '*') {
+      if (rest.length > 0) return node.map((item) => applyAtPath(item, rest, edit));
+      // The elements themselves are PII: hash each one, or remove them all.
+      return edit === REMOVE ? [] : node.map((item) => (item === null || item === undefined ? item : edit(item)));
+    }
+    const index = Number(head);
+    if (!Number.isInteger(index) || index < 0 || index >= node.length) return node;
+    const copy = [...node];
+    if (rest.length > 0) copy[index] = applyAtPath(node[index], rest, edit);
+    else if (edit === REMOVE) copy[index] = null;
+    else if (node[index] !== null && node[index] !== undefined) copy[index] = edit(node[index]);
+    return copy;
   }
-  if (Array.isArray(node) || !Object.prototype.hasOwnProperty.call(node, head)) return node;
+  if (!Object.prototype.hasOwnProperty.call(node, head)) return node;
   const obj = node as Record<string, unknown>;
   const copy: Record<string, unknown> = { ...obj };
   if (rest.length > 0) {
@@ -65,11 +75,13 @@ function applyAtPath(node: unknown, path: readonly string[], edit: Edit): unknow
 export function scrubPiiText(text: string, fieldNames: readonly string[]): string {
   if (fieldNames.length === 0) return text;
   const names = fieldNames.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
-  const pattern = new RegExp(`("(?:${names})"\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*"?|[^,}\\]\\s]+)`, 'g');
+  // The value: a string (possibly unterminated), an array (possibly unterminated), or a bare token.
+  const pattern = new RegExp(`("(?:${names})"\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*"?|\\[[^\\]]*\\]?|[^,}\\]\\s]+)`, 'g');
   return text.replace(pattern, '$1"[pii removed]"');
 }
 
-/** The last property name of each PII field (for {@link scrubPiiText}). */
+/** The property name holding each PII field's value (for {@link scrubPiiText}): for array paths, the array's name. */
 export function piiFieldNames(fields: readonly PiiField[]): string[] {
-  return [...new Set(fields.map((f) => f.path[f.path.length - 1]).filter((n) => n !== '*'))];
+  const names = fields.map((f) => [...f.path].reverse().find((segment) => segment !== '*' && !/^\d+$/.test(segment)));
+  return [...new Set(names.filter((n): n is string => n !== undefined))];
 }

@@ -2,7 +2,8 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EtlPipeline, EtlPipelineProps } from '../../lib';
-import { CLICKSTREAM_TRANSFORM, stableTemplate, TEST_ENV, testStack } from '../support/cdk';
+import * as path from 'node:path';
+import { CLICKSTREAM_TRANSFORM, ROOT, stableTemplate, TEST_ENV, testStack } from '../support/cdk';
 
 function pipeline(props: Partial<EtlPipelineProps> = {}) {
   const stack = testStack();
@@ -91,7 +92,7 @@ describe('EtlPipeline', () => {
   test('outputs name the inputs, buckets, function, alarm topic and every DLQ', () => {
     const { t } = pipeline();
     const outputs = Object.keys(t.toJSON().Outputs);
-    for (const name of ['RawBucketName', 'CuratedBucketName', 'QuarantineBucketName', 'StreamName', 'StreamArn', 'EventBusName', 'EventArchiveName', 'BufferQueueUrl', 'AlarmTopicArn', 'TransformFunctionName', 'KinesisDlq1Url', 'BufferDlqUrl', 'DeliveryDlqUrl']) {
+    for (const name of ['IdempotencyTableName', 'RawBucketName', 'CuratedBucketName', 'QuarantineBucketName', 'StreamName', 'StreamArn', 'EventBusName', 'EventArchiveName', 'BufferQueueUrl', 'AlarmTopicArn', 'TransformFunctionName', 'KinesisDlq1Url', 'BufferDlqUrl', 'DeliveryDlqUrl']) {
       expect(outputs.some((o) => o.startsWith(`Pipeline${name}`))).toBe(true);
     }
   });
@@ -128,6 +129,32 @@ describe('EtlPipeline', () => {
     t.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'logging.s3.amazonaws.com' } })]) },
     });
+  });
+
+  test('an idempotency store by default, with the pipeline key; none when disabled', () => {
+    const { t, p, stack } = pipeline();
+    t.resourceCountIs('AWS::DynamoDB::Table', 1);
+    const keyId = stack.getLogicalId(p.encryptionKey.node.defaultChild as never);
+    t.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: Match.objectLike({ KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } }) });
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ IDEMPOTENCY_TABLE: Match.anyValue() }) } });
+    expect(p.idempotencyStore).toBeDefined();
+    const off = pipeline({ idempotency: false });
+    off.t.resourceCountIs('AWS::DynamoDB::Table', 0);
+    expect(() => pipeline({ idempotency: false, idempotencyTimeToLive: Duration.days(1) })).toThrow(/idempotencyTimeToLive is set but idempotency is false/);
+  });
+
+  test('schemas: a registry, validators bundled, a PII key secret; claim check to the raw bucket', () => {
+    const { t, p } = pipeline({
+      schemas: { schemas: [{ version: '1', file: path.join(ROOT, 'examples', 'clickstream', 'schemas', 'clickstream-v1.json') }] },
+    });
+    expect(p.schemaRegistry?.versions).toEqual(['1']);
+    t.resourceCountIs('AWS::EventSchemas::Registry', 1);
+    t.resourceCountIs('AWS::EventSchemas::Schema', 1);
+    t.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PII_SECRET_ARN: Match.anyValue(), RAW_BUCKET: Match.anyValue(), MAX_RECORD_BYTES: '262144' }) },
+    });
+    expect(Object.keys(t.toJSON().Outputs).some((o) => o.startsWith('PipelineSchemaRegistryName'))).toBe(true);
   });
 
   test('snapshot', () => {

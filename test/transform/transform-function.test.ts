@@ -5,7 +5,7 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { TransformFunction, TransformFunctionProps } from '../../lib';
+import { IdempotencyStore, SchemaRegistry, TransformFunction, TransformFunctionProps } from '../../lib';
 import { CLICKSTREAM_TRANSFORM, ROOT, stableTemplate, testStack } from '../support/cdk';
 
 function setup(props: Partial<TransformFunctionProps> = {}, stack: Stack = testStack()) {
@@ -63,9 +63,10 @@ describe('TransformFunction', () => {
     const s3Statements = statements.filter((s) => JSON.stringify(s.Action).includes('s3:'));
     for (const s of s3Statements) expect(s.Action).toBe('s3:PutObject');
     const resources = s3Statements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
-    expect(resources).toHaveLength(2);
+    expect(resources).toHaveLength(3);
     expect(resources.map((r) => JSON.stringify(r)).sort()).toEqual([
-      expect.stringMatching(/Curated.*\/events\/\*/),
+      expect.stringMatching(/Curated.*\/_lineage\/events\/\*/),
+      expect.stringMatching(/Curated.*"\/events\/\*/),
       expect.stringMatching(/Quarantine.*\/events\/\*/),
     ]);
     expect(statements.some((s) => JSON.stringify(s.Action).includes('s3:GetObject') || JSON.stringify(s.Action).includes('s3:Delete'))).toBe(false);
@@ -190,6 +191,76 @@ describe('TransformFunction', () => {
     ).toThrow(/batchSize is 0; it must be an integer from 1 to 10000[\s\S]*parallelizationFactor is 11[\s\S]*maxRecordAge is 8 days/);
     expect(() => fn.addSqsSource(new sqs.Queue(stack, 'Q'), { batchSize: 100, maxConcurrency: 1 })).toThrow(
       /maxConcurrency is 1; it must be an integer from 2 to 1000[\s\S]*batchSize is 100; above 10 it needs maxBatchingWindow/,
+    );
+  });
+
+  test('without idField, records are identified by a hash (no RECORD_ID_FIELD)', () => {
+    const { stack } = setup();
+    const fn = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const variables = Object.values(fn)[0].Properties.Environment.Variables;
+    expect(variables.RECORD_ID_FIELD).toBeUndefined();
+    expect(variables.IDEMPOTENCY_TABLE).toBeUndefined();
+    expect(variables.PII_SECRET_ARN).toBeUndefined();
+  });
+
+  test('with a schema registry with hashed fields: creates the PII key secret and may read it', () => {
+    const stack = testStack();
+    const registry = new SchemaRegistry(stack, 'Schemas', {
+      schemas: [{ version: '1', file: path.join(ROOT, 'examples', 'clickstream', 'schemas', 'clickstream-v1.json') }],
+    });
+    const { fn } = setup({ schemaRegistry: registry }, stack);
+    expect(fn.piiSecret).toBeDefined();
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
+      KmsKeyId: Match.anyValue(),
+    });
+    t.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PII_SECRET_ARN: { Ref: Match.stringLikeRegexp('PiiHashKey') } }) },
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: { Ref: Match.stringLikeRegexp('PiiHashKey') } }),
+        ]),
+      },
+    });
+  });
+
+  test('with an idempotency store: table env, claim permissions and HeadObject on its own prefixes only', () => {
+    const stack = testStack();
+    const store = new IdempotencyStore(stack, 'Store', { timeToLive: Duration.days(7) });
+    setup({ idempotencyStore: store, dataset: 'events' }, stack);
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ IDEMPOTENCY_TABLE: { Ref: Match.stringLikeRegexp('StoreTable') }, IDEMPOTENCY_TTL_SECONDS: String(7 * 86400) }),
+      },
+    });
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
+    );
+    const dynamo = statements.find((st) => JSON.stringify(st.Action).includes('dynamodb:'));
+    expect([...(dynamo?.Action as string[])].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    const reads = statements.find((st) => st.Action === 's3:GetObject');
+    expect(JSON.stringify(reads?.Resource)).toMatch(/Curated.*\/events\/\*.*Quarantine.*\/events\/\*/);
+  });
+
+  test('claim check: RAW_BUCKET and put permission under claim-check/<dataset>/ only', () => {
+    const stack = testStack();
+    const raw = new s3.Bucket(stack, 'Raw');
+    setup({ rawBucket: raw, maxRecordBytes: 4096, dataset: 'events' }, stack);
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RAW_BUCKET: { Ref: Match.stringLikeRegexp('^Raw') }, MAX_RECORD_BYTES: '4096' }) },
+    });
+    expect(JSON.stringify(t.toJSON())).toContain('/claim-check/events/*');
+  });
+
+  test('maxRecordBytes needs rawBucket and a sane size', () => {
+    expect(() => setup({ maxRecordBytes: 100 })).toThrow(
+      /maxRecordBytes is 100; it must be an integer from 1024 to 5242880[\s\S]*maxRecordBytes is set but rawBucket is not/,
     );
   });
 

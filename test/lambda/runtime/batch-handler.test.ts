@@ -1,16 +1,26 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 import * as clickstreamTransform from '../../../examples/clickstream/transform';
-import { ENV } from '../../../lambda/runtime/config';
-import { createBatchHandler } from '../../../lambda/runtime/batch-handler';
+import { ENV, type RuntimeConfig } from '../../../lambda/runtime/config';
+import { createBatchHandler, type BatchHandlerDeps } from '../../../lambda/runtime/batch-handler';
+import { METRIC_NAMES } from '../../../lambda/runtime/metrics';
+import { createPiiHasher } from '../../../lambda/runtime/pii-masking';
+import type { SchemaBundle } from '../../../lambda/runtime/schema-validation';
+import type { EventBridgeEventInput } from '../../../lambda/runtime/source-records';
 import type { PipelineRecord, TransformModule } from '../../../lambda/runtime/transform-contract';
 import {
+  allStoredObjects,
+  clickstreamSchemas,
   deepKeys,
   eventBridgeEnvelope,
+  fakeIdempotencyTable,
+  fakeS3Store,
   kinesisEvent,
+  lineageManifests,
   objectKeyPattern,
   sampleEventLines,
   sequenceNumber,
@@ -27,18 +37,36 @@ import {
 const clickstream = clickstreamTransform as unknown as TransformModule;
 
 const s3Mock = mockClient(S3Client);
+const ddbMock = mockClient(DynamoDBClient);
 const config = testConfig();
 const logger = new Logger({ serviceName: 'clickstream-test', logLevel: 'SILENT' });
+/** EMF lines of the handlers of this file (kept off stdout). */
+const metricLines: string[] = [];
+const writeMetrics = (line: string) => metricLines.push(line);
 
-function handlerFor(module: TransformModule = clickstream) {
-  return createBatchHandler(module, { s3: new S3Client({ region: 'us-east-1' }), config, logger });
+function handlerFor(module: TransformModule = clickstream, schemas?: SchemaBundle, deps: BatchHandlerDeps = {}) {
+  return createBatchHandler(module, schemas, {
+    s3: new S3Client({ region: 'us-east-1' }),
+    dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
+    config,
+    logger,
+    writeMetrics,
+    ...deps,
+  });
+}
+
+/** The last EMF line written, parsed. */
+function lastMetrics(): Record<string, unknown> {
+  expect(metricLines.length).toBeGreaterThan(0);
+  return JSON.parse(metricLines[metricLines.length - 1]) as Record<string, unknown>;
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 /** Sample events by line: 12 valid, duplicate evt-0003, bot, malformed, drifted, oversize, no eventId. */
 const SAMPLE = sampleEventLines();
-const CURATED_LINES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16];
+const CURATED_LINES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 16];
+const DUPLICATE_LINE = 12;
 const BOT_LINE = 13;
 const MALFORMED_LINE = 14;
 const DRIFTED_LINE = 15;
@@ -46,10 +74,15 @@ const MISSING_ID_LINE = 17;
 
 beforeEach(() => {
   s3Mock.reset();
+  ddbMock.reset();
   s3Mock.on(PutObjectCommand).resolves({});
+  metricLines.length = 0;
 });
 
-afterAll(() => s3Mock.restore());
+afterAll(() => {
+  s3Mock.restore();
+  ddbMock.restore();
+});
 
 describe('createBatchHandler', () => {
   it.each([
@@ -58,7 +91,7 @@ describe('createBatchHandler', () => {
     ['a default export only', { default: { transform: () => null } }],
     ['undefined', undefined],
   ])('rejects %s with a clear error', (_label, module) => {
-    expect(() => createBatchHandler(module as unknown as TransformModule, { config, logger })).toThrow(
+    expect(() => createBatchHandler(module as unknown as TransformModule, undefined, { config, logger })).toThrow(
       'cdk-serverless-etl runtime: the transform module must export a function named "transform"',
     );
   });
@@ -67,8 +100,8 @@ describe('createBatchHandler', () => {
     const saved = Object.fromEntries(Object.values(ENV).map((name) => [name, process.env[name]]));
     try {
       for (const name of Object.values(ENV)) delete process.env[name];
-      expect(() => createBatchHandler(clickstream, { s3: new S3Client({ region: 'us-east-1' }), logger })).toThrow(
-        /missing environment variables PIPELINE_NAME, CURATED_BUCKET, QUARANTINE_BUCKET/,
+      expect(() => createBatchHandler(clickstream, undefined, { s3: new S3Client({ region: 'us-east-1' }), logger })).toThrow(
+        'cdk-serverless-etl runtime: PIPELINE_NAME is missing; CURATED_BUCKET is missing; QUARANTINE_BUCKET is missing',
       );
     } finally {
       for (const [name, value] of Object.entries(saved)) {
@@ -79,7 +112,7 @@ describe('createBatchHandler', () => {
   });
 
   it('fails the invocation clearly for an event that is not a batch', async () => {
-    await expect(handlerFor()({} as SQSEvent)).rejects.toThrow(/no Records array/);
+    await expect(handlerFor()({} as SQSEvent)).rejects.toThrow(/unsupported event \(expected a Kinesis or SQS batch/);
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
@@ -110,12 +143,14 @@ describe('createBatchHandler', () => {
       const [object] = curatedObjects;
       expect(object.key).toMatch(objectKeyPattern('clickstream-events'));
       expect(object.key.startsWith('clickstream-events/dt=2026-11-24/hr=09/')).toBe(true);
-      expect(object.metadata).toMatchObject({ 'record-count': '14', 'input-count': '14', 'transform-version': 'v-test' });
-      // The duplicate evt-0003 is a distinct input and is written again; the bot event evt-0013 is dropped.
+      expect(object.metadata).toMatchObject({ 'record-count': '13', 'input-count': '13', 'transform-version': 'v-test' });
+      // The second evt-0003 has an id already seen in the batch: skipped and counted, not written twice.
+      // The bot event evt-0013 is dropped on purpose.
       expect(object.records.map((r) => r.eventId)).toEqual([
         'evt-0001', 'evt-0002', 'evt-0003', 'evt-0004', 'evt-0005', 'evt-0006', 'evt-0007',
-        'evt-0008', 'evt-0009', 'evt-0010', 'evt-0011', 'evt-0012', 'evt-0003', 'evt-0016',
+        'evt-0008', 'evt-0009', 'evt-0010', 'evt-0011', 'evt-0012', 'evt-0016',
       ]);
+      expect(lastMetrics()).toMatchObject({ RecordsIn: 18, RecordsOut: 13, DuplicatesSkipped: 1, RecordsDropped: 1, RecordsQuarantined: 3 });
     });
 
     it('curates the transform output: host, path, conversion flag, hashed user key', async () => {
@@ -161,7 +196,7 @@ describe('createBatchHandler', () => {
       expect(object.text).not.toMatch(/@example\.com|203\.0\.113\./);
     });
 
-    it('quarantines the malformed, schema-drifted and id-less records in one object, in input order', async () => {
+    it('quarantines the malformed, schema-drifted and id-less records in one object', async () => {
       await handlerFor()(event);
 
       const quarantineObjects = storedObjects(s3Mock, 'quarantine-bucket');
@@ -170,36 +205,61 @@ describe('createBatchHandler', () => {
       expect(object.key).toMatch(objectKeyPattern('clickstream-events'));
       // Quarantine is partitioned by arrival time (2026-11-24T10:00Z in the fixtures).
       expect(object.key.startsWith('clickstream-events/dt=2026-11-24/hr=10/')).toBe(true);
+      // Records failing before the transform come first (input order among them), then transform failures.
       expect(object.records.map((r) => [r.reason, r.recordId, (r.source as { sequenceNumber: string }).sequenceNumber])).toEqual([
         ['MALFORMED_JSON', undefined, sequenceNumber(MALFORMED_LINE)],
-        ['TRANSFORM_ERROR', 'evt-0015', sequenceNumber(DRIFTED_LINE)],
         ['MISSING_ID', undefined, sequenceNumber(MISSING_ID_LINE)],
+        ['TRANSFORM_ERROR', 'evt-0015', sequenceNumber(DRIFTED_LINE)],
       ]);
-      expect(object.records[0]).toMatchObject({ input: SAMPLE[MALFORMED_LINE], pipeline: 'clickstream', stage: 'transform' });
-      expect(object.records[1]).toMatchObject({
+      const byReason = Object.fromEntries(object.records.map((r) => [r.reason, r]));
+      expect(byReason.MALFORMED_JSON).toMatchObject({ input: SAMPLE[MALFORMED_LINE], pipeline: 'clickstream', stage: 'transform' });
+      expect(byReason.TRANSFORM_ERROR).toMatchObject({
         error: 'TypeError: page.url must be a string',
         input: inputs[DRIFTED_LINE],
         source: { kind: 'kinesis', streamArn: STREAM_ARN, shardId: SHARD_ID, sequenceNumber: sequenceNumber(DRIFTED_LINE) },
       });
-      expect(object.records[2]).toMatchObject({ error: 'field "eventId" must be a non-empty string or a number', input: inputs[MISSING_ID_LINE] });
+      expect(byReason.MISSING_ID).toMatchObject({ error: 'field "eventId" must be a non-empty string or a number', input: inputs[MISSING_ID_LINE] });
     });
 
-    it('writes the same objects again when the batch is retried', async () => {
+    it('writes the same objects again when the batch is retried (no idempotency store)', async () => {
       await handlerFor()(event);
       await handlerFor()(event);
       const keys = storedObjects(s3Mock).map((o) => `${o.bucket}/${o.key}`);
       expect(keys).toHaveLength(4);
       expect(new Set(keys).size).toBe(2);
+      const lineage = lineageManifests(s3Mock).map((o) => o.key);
+      expect(lineage).toHaveLength(2);
+      expect(lineage[0]).toBe(lineage[1]);
     });
 
     it('reports exactly the curated items, in input order, when the curated PutObject fails', async () => {
-      s3Mock.on(PutObjectCommand, { Bucket: 'curated-bucket' }).rejects(new Error('SlowDown'));
+      s3Mock.on(PutObjectCommand).callsFake(async (input: { Bucket: string; Key: string }) => {
+        if (input.Bucket === 'curated-bucket' && !input.Key.startsWith('_lineage/')) throw new Error('SlowDown');
+        return {};
+      });
 
       const response = await handlerFor()(event);
 
-      expect(response.batchItemFailures).toEqual(CURATED_LINES.map((line) => ({ itemIdentifier: sequenceNumber(line) })));
+      // The skipped duplicate of evt-0003 shares the fate of its first occurrence: retried with it.
+      const retried = [...CURATED_LINES, DUPLICATE_LINE].sort((a, b) => a - b);
+      expect(response.batchItemFailures).toEqual(retried.map((line) => ({ itemIdentifier: sequenceNumber(line) })));
       // The quarantine write still happened.
       expect(storedObjects(s3Mock, 'quarantine-bucket')).toHaveLength(1);
+      expect(lastMetrics()).toMatchObject({ RecordsOut: 0, RecordsRetried: retried.length, RecordsQuarantined: 3, DuplicatesSkipped: 0 });
+    });
+
+    it('retries the whole batch, writing nothing, when the lineage manifest cannot be written', async () => {
+      s3Mock.on(PutObjectCommand).callsFake(async (input: { Key: string }) => {
+        if (input.Key.startsWith('_lineage/')) throw new Error('InternalError');
+        return {};
+      });
+
+      const response = await handlerFor()(event);
+
+      const retried = [...CURATED_LINES, DUPLICATE_LINE, MALFORMED_LINE, DRIFTED_LINE, MISSING_ID_LINE].sort((a, b) => a - b);
+      expect(response.batchItemFailures).toEqual(retried.map((line) => ({ itemIdentifier: sequenceNumber(line) })));
+      expect(storedObjects(s3Mock)).toEqual([]);
+      expect(lastMetrics()).toMatchObject({ RecordsIn: 18, RecordsOut: 0, RecordsQuarantined: 0, RecordsDropped: 1, RecordsRetried: 17 });
     });
 
     it('reports exactly the quarantined items when the quarantine PutObject fails', async () => {
@@ -320,5 +380,278 @@ describe('createBatchHandler', () => {
     expect(quarantinedRecords).toHaveLength(1);
     expect(quarantinedRecords[0].recordId).toBe('evt-bad');
     expect(['INVALID_OUTPUT', 'TRANSFORM_ERROR']).toContain(quarantinedRecords[0].reason);
+  });
+});
+
+describe('createBatchHandler with the clickstream schemas, PII masking and the idempotency store', () => {
+  const TABLE = 'clickstream-idempotency';
+  const storeConfig: RuntimeConfig = testConfig({ rawBucket: 'raw-bucket', idempotencyTable: TABLE });
+  const hasher = createPiiHasher('batch-handler-test-key-0123456789');
+  const schemas = clickstreamSchemas();
+  const SAMPLE_0 = JSON.parse(SAMPLE[0]) as PipelineRecord;
+
+  /** Bad records carrying PII, one per way a record can fail. */
+  const EXTRA = [
+    // MALFORMED_JSON (truncated)
+    '{"eventId":"evt-m1","eventTime":"2026-11-24T09:05:00Z","userId":"user-777","email":"m1@example.com","ip":"192.0.2.77","page":{"url":"https://shop.example.com/"',
+    // MALFORMED_JSON (cut inside a value)
+    '{"eventId":"evt-m2","eventTime":"2026-11-24T09:05:00Z","userId":"user-778","email":"m2@exam',
+    // NOT_AN_OBJECT
+    '[{"userId":"user-779","email":"a1@example.com","ip":"192.0.2.79"}]',
+    // SCHEMA_MISMATCH (unknown event type)
+    JSON.stringify({ ...SAMPLE_0, eventId: 'evt-s1', eventType: 'scroll', userId: 'user-780', email: 's1@example.com', ip: '192.0.2.80' }),
+    // MISSING_ID
+    JSON.stringify({ ...SAMPLE_0, eventId: undefined, userId: 'user-781', email: 'n1@example.com', ip: '192.0.2.81' }),
+    // TRANSFORM_ERROR (the reference transform cannot parse the URL)
+    JSON.stringify({ ...SAMPLE_0, eventId: 'evt-t1', page: { url: 'not a url' }, userId: 'user-782', email: 't1@example.com', ip: '192.0.2.82' }),
+  ];
+  const BODIES = [...SAMPLE, ...EXTRA];
+
+  /** Every raw userId, email and ip value of the batch (from the JSON records and the malformed text). */
+  const RAW_PII = (() => {
+    const values = new Set<string>();
+    const visit = (v: unknown) => {
+      if (Array.isArray(v)) v.forEach(visit);
+      else if (v !== null && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+          if (['userId', 'email', 'ip'].includes(k) && typeof x === 'string') values.add(x);
+          visit(x);
+        }
+      }
+    };
+    for (const body of BODIES) {
+      try {
+        visit(JSON.parse(body));
+      } catch {
+        for (const m of body.matchAll(/"(?:userId|email|ip)":"([^"]*)/g)) values.add(m[1]);
+      }
+    }
+    return [...values];
+  })();
+
+  function storeHandler(deps: BatchHandlerDeps = {}) {
+    return handlerFor(clickstream, schemas, { config: storeConfig, hasher, ...deps });
+  }
+
+  function expectNoRawPii(text: string, where: string) {
+    for (const value of RAW_PII) {
+      if (text.includes(value)) throw new Error(`raw PII value ${JSON.stringify(value)} found in ${where}`);
+    }
+  }
+
+  it('sanity: the batch carries the PII values the test looks for', () => {
+    expect(RAW_PII).toEqual(expect.arrayContaining(['user-101', 'user1@example.com', '203.0.113.1', 'user-777', 'm2@exam', 'user-779', 'user-782']));
+    expect(RAW_PII.length).toBeGreaterThan(20);
+  });
+
+  it('refuses schemas that hash fields without a hasher or PII_SECRET_ARN', () => {
+    expect(() => createBatchHandler(clickstream, schemas, { config, logger, s3: new S3Client({ region: 'us-east-1' }) })).toThrow(
+      'cdk-serverless-etl runtime: the schemas mark fields "x-pii": "hash" but PII_SECRET_ARN is not set',
+    );
+  });
+
+  it('never lets a raw userId, email or ip reach S3 (curated, raw, quarantine, lineage), DynamoDB, the logs or the metrics', async () => {
+    fakeS3Store(s3Mock);
+    fakeIdempotencyTable(ddbMock, TABLE);
+    const printed: string[] = [];
+    const capture = (chunk: unknown) => {
+      printed.push(String(chunk));
+      return true;
+    };
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture as typeof process.stdout.write);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture as typeof process.stderr.write);
+    let response;
+    try {
+      const verbose = new Logger({ serviceName: 'clickstream-test', logLevel: 'DEBUG', persistentKeys: { pipeline: 'clickstream', stage: 'transform' } });
+      response = await storeHandler({ logger: verbose })(kinesisEvent(BODIES));
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const objects = allStoredObjects(s3Mock);
+    const buckets = new Set(objects.map((o) => o.bucket));
+    expect([...buckets].sort()).toEqual(['curated-bucket', 'quarantine-bucket', 'raw-bucket']);
+    expect(lineageManifests(s3Mock)).toHaveLength(1);
+    for (const o of objects) expectNoRawPii(o.text, `s3://${o.bucket}/${o.key}`);
+    // Every way to fail was exercised, and every bad record is in quarantine, masked.
+    const quarantined = storedObjects(s3Mock, 'quarantine-bucket').flatMap((o) => o.records);
+    expect(quarantined.map((r) => r.reason).sort()).toEqual(
+      ['MALFORMED_JSON', 'MALFORMED_JSON', 'MALFORMED_JSON', 'MISSING_ID', 'MISSING_ID', 'NOT_AN_OBJECT', 'SCHEMA_MISMATCH', 'TRANSFORM_ERROR', 'UNKNOWN_SCHEMA_VERSION'].sort(),
+    );
+    for (const call of ddbMock.calls()) expectNoRawPii(JSON.stringify(call.args[0].input), 'a DynamoDB request');
+
+    const logs = printed.join('');
+    expect(logs).toContain('batch processed');
+    expectNoRawPii(logs, 'the logs');
+    expect(metricLines).toHaveLength(1);
+    expectNoRawPii(metricLines[0], 'the metrics');
+  });
+
+  it('hashes userId with the key before the transform, so the curated user key is derived from the keyed hash', async () => {
+    fakeS3Store(s3Mock);
+    fakeIdempotencyTable(ddbMock, TABLE);
+    await storeHandler()(kinesisEvent(SAMPLE.slice(0, 1)));
+    const [object] = storedObjects(s3Mock, 'curated-bucket');
+    expect(object.records[0].userKey).toBe(sha256(hasher('user-101')));
+    expect(object.records[0].userKey).not.toBe(sha256('user-101'));
+  });
+
+  it('publishes counts equal to what was written', async () => {
+    fakeS3Store(s3Mock);
+    fakeIdempotencyTable(ddbMock, TABLE);
+    await storeHandler()(kinesisEvent(BODIES));
+
+    const curatedLines = storedObjects(s3Mock, 'curated-bucket').flatMap((o) => o.records);
+    const quarantined = storedObjects(s3Mock, 'quarantine-bucket').flatMap((o) => o.records);
+    const raw = storedObjects(s3Mock, 'raw-bucket');
+    const emf = lastMetrics();
+    expect(emf).toMatchObject({
+      Pipeline: 'clickstream',
+      Stage: 'transform',
+      RecordsIn: BODIES.length,
+      RecordsOut: curatedLines.length,
+      RecordsQuarantined: quarantined.length,
+      RecordsDropped: 1,
+      DuplicatesSkipped: 1,
+      SchemaMismatches: quarantined.filter((r) => r.reason === 'SCHEMA_MISMATCH' || r.reason === 'UNKNOWN_SCHEMA_VERSION').length,
+      TransformErrors: quarantined.filter((r) => r.reason === 'TRANSFORM_ERROR' || r.reason === 'INVALID_OUTPUT').length,
+      RecordsRetried: 0,
+      ClaimChecked: raw.length,
+    });
+    expect([curatedLines.length, quarantined.length, raw.length]).toEqual([13, 9, 1]);
+    // Every input is accounted for exactly once.
+    expect(curatedLines.length + quarantined.length + 1 + 1).toBe(BODIES.length);
+    const aws = emf._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> };
+    expect(aws.CloudWatchMetrics[0].Namespace).toBe('ServerlessEtl');
+    expect(aws.CloudWatchMetrics[0].Dimensions).toEqual([['Pipeline', 'Stage']]);
+    expect(aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name)).toEqual([...METRIC_NAMES, 'FreshnessLagSeconds']);
+    expect((emf.FreshnessLagSeconds as number[]).length).toBe(curatedLines.length);
+    // The claim-checked line in curated is a reference, not the 300 KB payload.
+    expect(curatedLines.find((r) => r.claimCheck)).toMatchObject({ recordId: 'evt-0016', claimCheck: { bucket: 'raw-bucket' } });
+  });
+
+  it('writes nothing new to curated or quarantine when the batch is redelivered, and counts the duplicates', async () => {
+    fakeS3Store(s3Mock);
+    const table = fakeIdempotencyTable(ddbMock, TABLE);
+    const event = kinesisEvent(BODIES);
+    const handler = storeHandler();
+
+    await handler(event);
+    const first = storedObjects(s3Mock);
+    const curatedFirst = first.filter((o) => o.bucket === 'curated-bucket').flatMap((o) => o.records).length;
+    const quarantinedFirst = first.filter((o) => o.bucket === 'quarantine-bucket').flatMap((o) => o.records).length;
+    expect([...table.keys()].filter((id) => !id.startsWith('quarantine#')).sort()).toEqual(
+      storedObjects(s3Mock, 'curated-bucket').flatMap((o) => o.records.map((r) => String(r.eventId ?? r.recordId))).sort(),
+    );
+
+    metricLines.length = 0;
+    const response = await handler(event);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(storedObjects(s3Mock)).toHaveLength(first.length);
+    expect(s3Mock.commandCalls(HeadObjectCommand).length).toBeGreaterThan(0);
+    expect(ddbMock.commandCalls(BatchGetItemCommand).length).toBeGreaterThan(0);
+    expect(lastMetrics()).toMatchObject({
+      RecordsIn: BODIES.length,
+      RecordsOut: 0,
+      RecordsQuarantined: 0,
+      RecordsRetried: 0,
+      // Every record already curated or quarantined, plus the in-batch duplicate of evt-0003.
+      DuplicatesSkipped: curatedFirst + quarantinedFirst + 1,
+    });
+  });
+
+  it('re-writes a record whose claim points to a curated object that was never written (a stale claim)', async () => {
+    const stored = fakeS3Store(s3Mock);
+    const table = fakeIdempotencyTable(ddbMock, TABLE);
+    table.set('evt-0001', 'clickstream-events/dt=2026-11-24/hr=09/never-written.jsonl.gz');
+
+    const response = await storeHandler()(sqsEvent(SAMPLE.slice(0, 2)));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const [object] = storedObjects(s3Mock, 'curated-bucket');
+    expect(object.records.map((r) => r.eventId)).toEqual(['evt-0001', 'evt-0002']);
+    expect(table.get('evt-0001')).toBe(object.key);
+    expect(stored.has(`curated-bucket/${object.key}`)).toBe(true);
+    expect(ddbMock.commandCalls(PutItemCommand).find((c) => c.args[0].input.Item?.id.S === 'evt-0001')?.args[0].input).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(id) OR objectKey = :stale',
+    });
+  });
+
+  it('claims Kinesis batches with BatchWriteItem and SQS batches with conditional PutItem', async () => {
+    fakeS3Store(s3Mock);
+    fakeIdempotencyTable(ddbMock, TABLE);
+    await storeHandler()(kinesisEvent(SAMPLE.slice(0, 3)));
+    expect(ddbMock.commandCalls(BatchWriteItemCommand)).toHaveLength(1);
+    expect(ddbMock.commandCalls(PutItemCommand)).toHaveLength(0);
+
+    ddbMock.resetHistory();
+    await storeHandler()(sqsEvent(SAMPLE.slice(3, 6)));
+    expect(ddbMock.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(PutItemCommand)).toHaveLength(3);
+  });
+
+  it('does not lose a record whose claim was stored although the claim call failed', async () => {
+    // The conditional PutItem for evt-0002 lands in DynamoDB, but the call fails (a response
+    // timeout): the record is reported for retry. Its redelivery must still reach curated.
+    fakeS3Store(s3Mock);
+    const table = fakeIdempotencyTable(ddbMock, TABLE);
+    let failNext = true;
+    ddbMock.on(PutItemCommand).callsFake(async (input: { Item: Record<string, { S?: string }> }) => {
+      const id = input.Item.id.S as string;
+      if (!table.has(id) || table.get(id) === (input as { ExpressionAttributeValues?: Record<string, { S?: string }> }).ExpressionAttributeValues?.[':stale']?.S) {
+        table.set(id, input.Item.objectKey.S as string);
+      } else {
+        throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+      }
+      if (id === 'evt-0002' && failNext) {
+        failNext = false;
+        throw Object.assign(new Error('socket timeout'), { name: 'TimeoutError' });
+      }
+      return {};
+    });
+    const handler = storeHandler();
+
+    const event = sqsEvent(SAMPLE.slice(0, 2));
+    const first = await handler(event);
+    const failedIds = first.batchItemFailures.map((f) => f.itemIdentifier);
+    expect(failedIds).toContain('msg-1');
+
+    // SQS redelivers the failed messages, with their message ids.
+    const second = await handler({ Records: event.Records.filter((r) => failedIds.includes(r.messageId)) });
+    expect(second).toEqual({ batchItemFailures: [] });
+    const curatedIds = storedObjects(s3Mock, 'curated-bucket').flatMap((o) => o.records.map((r) => r.eventId));
+    // Each record in curated exactly once, whichever object holds it.
+    expect([...curatedIds].sort()).toEqual(['evt-0001', 'evt-0002']);
+  });
+});
+
+describe('createBatchHandler invoked directly by an EventBridge rule', () => {
+  const detail = { ...(JSON.parse(SAMPLE[0]) as PipelineRecord), eventId: 'evt-eb-direct' };
+  const event = { ...eventBridgeEnvelope(detail, 'eb-direct-1'), 'event-bus-name': 'clickstream-bus' } as unknown as EventBridgeEventInput;
+
+  it('writes the event’s detail and returns no failures', async () => {
+    const response = await handlerFor()(event);
+    expect(response).toEqual({ batchItemFailures: [] });
+    const [object] = storedObjects(s3Mock, 'curated-bucket');
+    expect(object.records).toEqual([expect.objectContaining({ eventId: 'evt-eb-direct', host: 'shop.example.com' })]);
+    const [lineage] = lineageManifests(s3Mock);
+    expect((lineage.manifest.objects as Array<{ inputs: unknown[] }>)[0].inputs).toEqual([
+      { recordId: 'evt-eb-direct', source: { kind: 'eventbridge', eventBusName: 'clickstream-bus', eventId: 'eb-direct-1' } },
+    ]);
+  });
+
+  it('throws when the record could not be stored, so EventBridge retries the event', async () => {
+    s3Mock.on(PutObjectCommand).rejects(new Error('SlowDown'));
+    await expect(handlerFor()(event)).rejects.toThrow('cdk-serverless-etl runtime: 1 record(s) could not be stored; retrying the event');
+    expect(lastMetrics()).toMatchObject({ RecordsIn: 1, RecordsOut: 0, RecordsRetried: 1 });
+  });
+
+  it('does not throw for a bad event: it is quarantined', async () => {
+    const response = await handlerFor()({ ...event, detail: { ...detail, eventId: undefined } } as EventBridgeEventInput);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(storedObjects(s3Mock, 'quarantine-bucket')[0].records).toEqual([expect.objectContaining({ reason: 'MISSING_ID' })]);
   });
 });

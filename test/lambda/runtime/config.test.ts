@@ -1,53 +1,85 @@
-import { ENV, readConfig } from '../../../lambda/runtime/config';
+import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, DEFAULT_MAX_RECORD_BYTES, ENV, readConfig } from '../../../lambda/runtime/config';
 
 const REQUIRED = { PIPELINE_NAME: 'clickstream', CURATED_BUCKET: 'curated', QUARANTINE_BUCKET: 'quarantine' };
 
 describe('readConfig', () => {
   it('names every missing required variable in one error', () => {
     expect(() => readConfig({})).toThrow(
-      'cdk-serverless-etl runtime: missing environment variables PIPELINE_NAME, CURATED_BUCKET, QUARANTINE_BUCKET',
+      'cdk-serverless-etl runtime: PIPELINE_NAME is missing; CURATED_BUCKET is missing; QUARANTINE_BUCKET is missing',
     );
   });
 
   it('names only the variables that are missing (empty counts as missing)', () => {
-    expect(() => readConfig({ PIPELINE_NAME: 'p', CURATED_BUCKET: '' })).toThrow(
-      /missing environment variables CURATED_BUCKET, QUARANTINE_BUCKET$/,
-    );
-    expect(() => readConfig({ CURATED_BUCKET: 'c', QUARANTINE_BUCKET: 'q' })).toThrow(/missing environment variables PIPELINE_NAME$/);
+    expect(() => readConfig({ PIPELINE_NAME: 'p', CURATED_BUCKET: '' })).toThrow(/: CURATED_BUCKET is missing; QUARANTINE_BUCKET is missing$/);
+    expect(() => readConfig({ CURATED_BUCKET: 'c', QUARANTINE_BUCKET: 'q' })).toThrow(/: PIPELINE_NAME is missing$/);
   });
 
-  it('applies the defaults', () => {
-    expect(readConfig(REQUIRED)).toEqual({
+  it('applies the defaults: no id field (records get payload-hash ids), no store, no raw bucket', () => {
+    const config = readConfig(REQUIRED);
+    expect(config).toEqual({
       pipeline: 'clickstream',
       stage: 'transform',
       curatedBucket: 'curated',
       quarantineBucket: 'quarantine',
       dataset: 'clickstream',
-      idField: 'id',
       eventTimeField: 'time',
       transformVersion: 'unknown',
+      idempotencyTtlSeconds: DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+      maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
     });
+    expect(config.idField).toBeUndefined();
+    expect(config.idempotencyTable).toBeUndefined();
+    expect(config.rawBucket).toBeUndefined();
+    expect(config.piiSecretArn).toBeUndefined();
+    expect(DEFAULT_IDEMPOTENCY_TTL_SECONDS).toBe(30 * 24 * 3600);
+    expect(DEFAULT_MAX_RECORD_BYTES).toBe(256 * 1024);
+  });
+
+  it('treats an empty RECORD_ID_FIELD as unset', () => {
+    expect(readConfig({ ...REQUIRED, RECORD_ID_FIELD: '' }).idField).toBeUndefined();
   });
 
   it('reads every variable when set', () => {
     const env = {
       ...REQUIRED,
       PIPELINE_STAGE: 'enrich',
+      RAW_BUCKET: 'raw',
       DATASET: 'clicks',
       RECORD_ID_FIELD: 'eventId',
       EVENT_TIME_FIELD: 'eventTime',
       TRANSFORM_VERSION: 'abc123',
+      IDEMPOTENCY_TABLE: 'clickstream-idempotency',
+      IDEMPOTENCY_TTL_SECONDS: '86400',
+      PII_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pii-key',
+      MAX_RECORD_BYTES: '1024',
     };
     expect(readConfig(env)).toEqual({
       pipeline: 'clickstream',
       stage: 'enrich',
       curatedBucket: 'curated',
       quarantineBucket: 'quarantine',
+      rawBucket: 'raw',
       dataset: 'clicks',
       idField: 'eventId',
       eventTimeField: 'eventTime',
       transformVersion: 'abc123',
+      idempotencyTable: 'clickstream-idempotency',
+      idempotencyTtlSeconds: 86400,
+      piiSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pii-key',
+      maxRecordBytes: 1024,
     });
+  });
+
+  it.each(['0', '-5', '1.5', 'ten', '1e3x'])('rejects %j as IDEMPOTENCY_TTL_SECONDS and MAX_RECORD_BYTES, naming both', (value) => {
+    expect(() => readConfig({ ...REQUIRED, IDEMPOTENCY_TTL_SECONDS: value, MAX_RECORD_BYTES: value })).toThrow(
+      'cdk-serverless-etl runtime: IDEMPOTENCY_TTL_SECONDS must be a positive integer; MAX_RECORD_BYTES must be a positive integer',
+    );
+  });
+
+  it('collects missing and invalid variables in one error', () => {
+    expect(() => readConfig({ PIPELINE_NAME: 'p', MAX_RECORD_BYTES: '0' })).toThrow(
+      'cdk-serverless-etl runtime: CURATED_BUCKET is missing; QUARANTINE_BUCKET is missing; MAX_RECORD_BYTES must be a positive integer',
+    );
   });
 
   it('reads process.env by default', () => {
@@ -68,10 +100,15 @@ describe('readConfig', () => {
       stage: 'PIPELINE_STAGE',
       curatedBucket: 'CURATED_BUCKET',
       quarantineBucket: 'QUARANTINE_BUCKET',
+      rawBucket: 'RAW_BUCKET',
       dataset: 'DATASET',
       idField: 'RECORD_ID_FIELD',
       eventTimeField: 'EVENT_TIME_FIELD',
       transformVersion: 'TRANSFORM_VERSION',
+      idempotencyTable: 'IDEMPOTENCY_TABLE',
+      idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
+      piiSecretArn: 'PII_SECRET_ARN',
+      maxRecordBytes: 'MAX_RECORD_BYTES',
     });
   });
 });

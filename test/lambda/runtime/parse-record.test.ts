@@ -1,4 +1,4 @@
-import { parseRecordBody } from '../../../lambda/runtime/parse-record';
+import { isEventBridgeEvent, parseRecordBody } from '../../../lambda/runtime/parse-record';
 import { eventBridgeEnvelope } from '../support/fixtures';
 
 describe('parseRecordBody', () => {
@@ -29,10 +29,19 @@ describe('parseRecordBody', () => {
     expect(parseRecordBody(body)).toEqual({ ok: false, reason: 'NOT_AN_OBJECT', message: `expected a JSON object, got ${described}` });
   });
 
-  it('unwraps an EventBridge event to its detail', () => {
+  it('unwraps an EventBridge event to its detail, keeping its id, source and detail-type', () => {
     const detail = { eventId: 'evt-9', eventTime: '2026-11-24T09:00:00Z', page: { url: 'https://shop.example.com/a' } };
-    const result = parseRecordBody(JSON.stringify(eventBridgeEnvelope(detail)));
-    expect(result).toEqual({ ok: true, record: detail });
+    const result = parseRecordBody(JSON.stringify(eventBridgeEnvelope(detail, 'eb-9')));
+    expect(result).toEqual({
+      ok: true,
+      record: detail,
+      eventBridge: { id: 'eb-9', source: 'com.example.storefront', detailType: 'ClickstreamEvent' },
+    });
+  });
+
+  it('gives a plain record no EventBridge metadata', () => {
+    const result = parseRecordBody('{"eventId":"evt-1"}');
+    expect(result.ok && result.eventBridge).toBeUndefined();
   });
 
   it('rejects an EventBridge event whose detail is not an object', () => {
@@ -45,5 +54,17 @@ describe('parseRecordBody', () => {
   it('does not unwrap an object that merely has a detail field', () => {
     const record = { id: 'r-1', detail: { nested: true } };
     expect(parseRecordBody(JSON.stringify(record))).toEqual({ ok: true, record });
+  });
+});
+
+describe('isEventBridgeEvent', () => {
+  it('needs a string id and source, a detail-type and a detail', () => {
+    expect(isEventBridgeEvent(eventBridgeEnvelope({}))).toBe(true);
+    expect(isEventBridgeEvent({ id: 'x', source: 's', 'detail-type': 't', detail: null })).toBe(true);
+    expect(isEventBridgeEvent({ source: 's', 'detail-type': 't', detail: {} })).toBe(false);
+    expect(isEventBridgeEvent({ id: 1, source: 's', 'detail-type': 't', detail: {} })).toBe(false);
+    expect(isEventBridgeEvent({ id: 'x', source: 's', detail: {} })).toBe(false);
+    expect(isEventBridgeEvent(null)).toBe(false);
+    expect(isEventBridgeEvent('text')).toBe(false);
   });
 });

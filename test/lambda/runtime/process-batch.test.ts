@@ -1,7 +1,10 @@
-import { processBatch } from '../../../lambda/runtime/process-batch';
+import type { Envelope } from '../../../lambda/runtime/envelope';
+import { createPiiHasher } from '../../../lambda/runtime/pii-masking';
+import { partitionOf, processBatch, type DuplicateFilter } from '../../../lambda/runtime/process-batch';
+import { payloadHashId } from '../../../lambda/runtime/record-id';
 import type { SourceRecord } from '../../../lambda/runtime/source-records';
 import type { PipelineRecord, TransformContext, TransformFn, TransformModule } from '../../../lambda/runtime/transform-contract';
-import { QUEUE_ARN, STREAM_ARN, testConfig } from '../support/fixtures';
+import { clickstreamSchemas, QUEUE_ARN, sampleEventLines, STREAM_ARN, testConfig } from '../support/fixtures';
 
 const config = testConfig();
 const RECEIVED_MS = Date.parse('2026-11-24T10:15:00.500Z');
@@ -45,6 +48,8 @@ describe('processBatch', () => {
           itemId: 'msg-1',
           recordId: 'evt-1',
           partition: 'dt=2026-11-24/hr=09',
+          eventTime: '2026-11-24T09:30:00.000Z',
+          eventTimeFromRecord: true,
           source: { kind: 'sqs', queueArn: QUEUE_ARN, messageId: 'msg-1' },
           records: [{ id: 'evt-1', doubled: 2 }],
           lines: ['{"id":"evt-1","doubled":2}'],
@@ -52,7 +57,10 @@ describe('processBatch', () => {
       ],
       quarantined: [],
       dropped: [],
+      duplicates: [],
     });
+    expect(outcome.curated[0].schemaVersion).toBeUndefined();
+    expect(outcome.curated[0].staleObjectKey).toBeUndefined();
   });
 
   it('supports async transforms', async () => {
@@ -62,7 +70,11 @@ describe('processBatch', () => {
 
   it('falls back to the receive time partition when the event time is missing', async () => {
     const outcome = await processBatch([sqs({ eventId: 'evt-1' })], moduleOf((r) => r), config);
-    expect(outcome.curated[0].partition).toBe('dt=2026-11-24/hr=10');
+    expect(outcome.curated[0]).toMatchObject({
+      partition: 'dt=2026-11-24/hr=10',
+      eventTime: '2026-11-24T10:15:00.500Z',
+      eventTimeFromRecord: false,
+    });
   });
 
   it('uses the configured id and event time fields', async () => {
@@ -224,6 +236,7 @@ describe('processBatch', () => {
         pipeline: 'orders',
         stage: 'enrich',
         recordId: 'evt-k',
+        eventTime: '2026-11-24T09:30:00.000Z',
         source: {
           kind: 'kinesis',
           streamArn: STREAM_ARN,
@@ -236,6 +249,7 @@ describe('processBatch', () => {
         pipeline: 'orders',
         stage: 'enrich',
         recordId: 'evt-s',
+        eventTime: '2026-11-24T09:30:00.000Z',
         source: { kind: 'sqs', queueArn: QUEUE_ARN, messageId: 'msg-7' },
         receivedAt: '2026-11-24T10:15:00.500Z',
       },
@@ -282,6 +296,7 @@ describe('processBatch', () => {
       ['m6', 'TRANSFORM_ERROR'],
     ]);
     expect(outcome.dropped).toEqual(['m3', 'm7']);
+    expect(outcome.duplicates).toEqual([]);
   });
 });
 
@@ -291,22 +306,187 @@ describe('processBatch: empty fan-out', () => {
     const outcome = await processBatch(
       [{ itemId: 'm', position: { kind: 'sqs', queueArn: 'arn:aws:sqs:us-east-1:123456789012:q', messageId: 'm' }, body: input, receivedAtMs: 0 }],
       { transform: () => [] },
-      { ...testConfigForEmpty(), idField: 'eventId', eventTimeField: 'eventTime' },
+      testConfig({ idField: 'eventId', eventTimeField: 'eventTime' }),
     );
     expect(outcome.curated).toEqual([]);
     expect(outcome.dropped).toEqual(['m']);
   });
 });
 
-function testConfigForEmpty() {
-  return {
-    pipeline: 'p',
-    stage: 'transform',
-    curatedBucket: 'c',
-    quarantineBucket: 'q',
-    dataset: 'd',
-    idField: 'id',
-    eventTimeField: 'time',
-    transformVersion: 'v',
-  };
-}
+describe('processBatch: record ids and duplicates', () => {
+  it('uses a hash of the payload as id when no id field is configured', async () => {
+    const record = { user: 'u', n: 1 };
+    const outcome = await processBatch([sqs(record)], moduleOf((r) => r), testConfig({ idField: undefined }));
+    expect(outcome.curated[0].recordId).toBe(payloadHashId(record));
+  });
+
+  it('skips and counts later records with an id already seen in the batch, without transforming them', async () => {
+    const transform = jest.fn((r: PipelineRecord) => ({ id: r.eventId }));
+    const outcome = await processBatch(
+      [sqs(event('evt-1'), 'm1'), sqs(event('evt-2'), 'm2'), sqs(event('evt-1', { value: 2 }), 'm3'), sqs(event('evt-1'), 'm4')],
+      moduleOf(transform),
+      config,
+    );
+    expect(outcome.curated.map((c) => c.itemId)).toEqual(['m1', 'm2']);
+    // Each in-batch duplicate names the item it duplicates (it shares that item's fate).
+    expect(outcome.duplicates).toEqual([
+      { itemId: 'm3', recordId: 'evt-1', of: 'm1' },
+      { itemId: 'm4', recordId: 'evt-1', of: 'm1' },
+    ]);
+    expect(transform).toHaveBeenCalledTimes(2);
+  });
+
+  it('dedupes identical payloads in the batch when ids are hashes', async () => {
+    const outcome = await processBatch([sqs({ a: 1, b: 2 }, 'm1'), sqs({ b: 2, a: 1 }, 'm2'), sqs({ a: 1, b: 3 }, 'm3')], moduleOf((r) => r), testConfig({ idField: undefined }));
+    expect(outcome.curated.map((c) => c.itemId)).toEqual(['m1', 'm3']);
+    expect(outcome.duplicates.map((d) => d.itemId)).toEqual(['m2']);
+  });
+
+  it('asks the duplicate filter about the first record of each id only, then skips its duplicates and passes stale claims on', async () => {
+    const seen: Envelope[][] = [];
+    const duplicateFilter: DuplicateFilter = async (envelopes) => {
+      seen.push([...envelopes]);
+      return { duplicates: new Set(['m2']), stale: new Map([['evt-3', 'clicks/dt=2026-11-24/hr=09/old.jsonl.gz']]) };
+    };
+    const transform = jest.fn((r: PipelineRecord) => r);
+    const outcome = await processBatch(
+      [sqs(event('evt-1'), 'm1'), sqs(event('evt-2'), 'm2'), sqs(event('evt-3'), 'm3'), sqs(event('evt-1'), 'm4'), sqs('bad json', 'm5')],
+      moduleOf(transform),
+      config,
+      { duplicateFilter },
+    );
+    expect(seen).toHaveLength(1);
+    expect(seen[0].map((e) => [e.itemId, e.id])).toEqual([
+      ['m1', 'evt-1'],
+      ['m2', 'evt-2'],
+      ['m3', 'evt-3'],
+    ]);
+    expect(transform).toHaveBeenCalledTimes(2);
+    expect(outcome.curated.map((c) => [c.itemId, c.staleObjectKey])).toEqual([
+      ['m1', undefined],
+      ['m3', 'clicks/dt=2026-11-24/hr=09/old.jsonl.gz'],
+    ]);
+    // In-batch duplicates name their first item; duplicates of earlier batches do not.
+    expect(outcome.duplicates).toEqual([
+      { itemId: 'm4', recordId: 'evt-1', of: 'm1' },
+      { itemId: 'm2', recordId: 'evt-2' },
+    ]);
+    expect(outcome.duplicates[1].of).toBeUndefined();
+    expect(outcome.quarantined.map((q) => q.itemId)).toEqual(['m5']);
+  });
+
+  it('lets a failing duplicate filter fail the batch (a transient failure)', async () => {
+    await expect(
+      processBatch([sqs(event('evt-1'))], moduleOf((r) => r), config, {
+        duplicateFilter: async () => {
+          throw new Error('ProvisionedThroughputExceededException');
+        },
+      }),
+    ).rejects.toThrow('ProvisionedThroughputExceededException');
+  });
+});
+
+describe('processBatch: schemas and PII', () => {
+  const hasher = createPiiHasher('process-batch-test-key-0123456789');
+  const schemas = clickstreamSchemas();
+  const SAMPLE = sampleEventLines();
+  const valid = JSON.parse(SAMPLE[0]) as PipelineRecord;
+
+  it('validates, masks, then transforms: the transform never sees raw PII', async () => {
+    const seen: Array<[PipelineRecord, TransformContext]> = [];
+    const outcome = await processBatch(
+      [sqs(valid)],
+      moduleOf((r, ctx) => {
+        seen.push([r, ctx]);
+        return r;
+      }),
+      config,
+      { schemas, hasher },
+    );
+    const { email: _e, ip: _i, ...rest } = valid;
+    expect(seen[0][0]).toEqual({ ...rest, userId: hasher('user-101') });
+    expect(seen[0][1].schemaVersion).toBe('1');
+    expect(outcome.curated[0]).toMatchObject({ schemaVersion: '1', recordId: 'evt-0001' });
+    expect(outcome.curated[0].lines[0]).not.toMatch(/user-101|user1@example\.com|203\.0\.113\.1/);
+  });
+
+  it('quarantines a schema mismatch with its errors, masked with every version’s PII fields, without transforming it', async () => {
+    const transform = jest.fn((r: PipelineRecord) => r);
+    const input = { ...valid, eventType: 'scroll' };
+    const outcome = await processBatch([sqs(input, 'bad')], moduleOf(transform), config, { schemas, hasher });
+    expect(transform).not.toHaveBeenCalled();
+    expect(outcome.quarantined).toEqual([
+      {
+        itemId: 'bad',
+        recordId: 'evt-0001',
+        reason: 'SCHEMA_MISMATCH',
+        error: '/eventType must be equal to one of the allowed values',
+        errors: ['/eventType must be equal to one of the allowed values'],
+        schemaVersion: '1',
+        source: { kind: 'sqs', queueArn: QUEUE_ARN, messageId: 'bad' },
+        receivedAt: '2026-11-24T10:15:00.500Z',
+        input: { ...input, email: undefined, ip: undefined, userId: hasher('user-101') },
+      },
+    ]);
+    expect(outcome.quarantined[0].input).not.toHaveProperty('email');
+    expect(outcome.quarantined[0].input).not.toHaveProperty('ip');
+  });
+
+  it('quarantines an unknown schema version as UNKNOWN_SCHEMA_VERSION, masked', async () => {
+    const drifted = JSON.parse(SAMPLE[15]) as PipelineRecord;
+    const outcome = await processBatch([sqs(drifted)], moduleOf((r) => r), config, { schemas, hasher });
+    expect(outcome.quarantined).toEqual([
+      expect.objectContaining({ reason: 'UNKNOWN_SCHEMA_VERSION', schemaVersion: '2', recordId: 'evt-0015', errors: [expect.stringContaining('"2" is not registered')] }),
+    ]);
+    expect(JSON.stringify(outcome.quarantined[0].input)).not.toMatch(/user-100|user0@example\.com|203\.0\.113\.15/);
+  });
+
+  it('quarantines a throwing transform with the masked input', async () => {
+    const outcome = await processBatch(
+      [sqs(valid)],
+      moduleOf(() => {
+        throw new Error('boom');
+      }),
+      config,
+      { schemas, hasher },
+    );
+    expect(outcome.quarantined[0]).toMatchObject({ reason: 'TRANSFORM_ERROR', input: { userId: hasher('user-101') } });
+    expect(JSON.stringify(outcome.quarantined[0].input)).not.toMatch(/user-101|@example\.com|203\.0\.113\./);
+  });
+
+  it('masks a record without an id before quarantining it', async () => {
+    const { eventId: _id, ...noId } = valid;
+    const outcome = await processBatch([sqs(noId)], moduleOf((r) => r), config, { schemas, hasher });
+    expect(outcome.quarantined[0]).toMatchObject({ reason: 'MISSING_ID', input: { userId: hasher('user-101') } });
+    expect(JSON.stringify(outcome.quarantined[0].input)).not.toMatch(/user-101|@example\.com|203\.0\.113\./);
+  });
+
+  it('scrubs the PII fields out of malformed text before quarantining it', async () => {
+    const truncated = SAMPLE[0].slice(0, SAMPLE[0].indexOf('"properties"'));
+    const outcome = await processBatch([sqs(truncated), sqs('["user-101","user1@example.com"]', 'arr')], moduleOf((r) => r), config, { schemas, hasher });
+    expect(outcome.quarantined[0]).toMatchObject({ reason: 'MALFORMED_JSON' });
+    expect(outcome.quarantined[0].input).toEqual(expect.stringContaining('"eventId":"evt-0001"'));
+    expect(outcome.quarantined[0].input).not.toMatch(/user-101|user1@example\.com|203\.0\.113\.1/);
+    // Text without field names cannot be scrubbed field by field; it is kept as is (best effort).
+    expect(outcome.quarantined[1]).toMatchObject({ reason: 'NOT_AN_OBJECT' });
+  });
+
+  it('does not let a JSON parser message carry PII into quarantine', async () => {
+    // A producer template bug: an unquoted value. V8's message quotes the text around the bad token.
+    const body = '{"eventId":"evt-m3","userId":user-778,"email":"m3@example.com"}';
+    const outcome = await processBatch([sqs(body)], moduleOf((r) => r), config, { schemas, hasher });
+    expect(outcome.quarantined[0].reason).toBe('MALFORMED_JSON');
+    expect(JSON.stringify(outcome.quarantined[0])).not.toMatch(/user-778|m3@example\.com/);
+  });
+
+  it('throws when a schema hashes a field and no hasher is given (a configuration error)', async () => {
+    await expect(processBatch([sqs(valid)], moduleOf((r) => r), config, { schemas })).rejects.toThrow(/no hashing key is configured/);
+  });
+});
+
+describe('partitionOf', () => {
+  it('is the Hive-style UTC date and hour', () => {
+    expect(partitionOf('2026-11-24T09:59:59.999Z')).toBe('dt=2026-11-24/hr=09');
+    expect(partitionOf('2026-01-02T23:00:00.000Z')).toBe('dt=2026-01-02/hr=23');
+  });
+});

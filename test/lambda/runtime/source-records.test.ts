@@ -1,6 +1,6 @@
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
-import { toSourceRecords, type BatchEvent } from '../../../lambda/runtime/source-records';
-import { kinesisRecord, QUEUE_ARN, sqsRecord, STREAM_ARN } from '../support/fixtures';
+import { toSourceBatch, toSourceRecords, type BatchEvent, type EventBridgeEventInput } from '../../../lambda/runtime/source-records';
+import { eventBridgeEnvelope, kinesisRecord, QUEUE_ARN, sqsRecord, STREAM_ARN } from '../support/fixtures';
 
 describe('toSourceRecords', () => {
   describe('Kinesis', () => {
@@ -74,6 +74,7 @@ describe('toSourceRecords', () => {
 
   it('handles an empty batch', () => {
     expect(toSourceRecords({ Records: [] })).toEqual([]);
+    expect(toSourceBatch({ Records: [] })).toEqual({ kind: 'sqs', records: [] });
   });
 
   it('rejects an unsupported event source, naming it', () => {
@@ -85,13 +86,107 @@ describe('toSourceRecords', () => {
     expect(() => toSourceRecords({ Records: [{ body: '{}' }] } as unknown as SQSEvent)).toThrow(/unsupported event source/);
   });
 
+  it('rejects a batch mixing Kinesis and SQS records, naming both sources', () => {
+    const event = { Records: [kinesisRecord('{}'), sqsRecord('{}')] } as unknown as BatchEvent;
+    expect(() => toSourceBatch(event)).toThrow('cdk-serverless-etl runtime: mixed event sources in one batch: aws:kinesis, aws:sqs');
+  });
+
   it.each([
     ['an object without Records', {}],
     ['Records that are not an array', { Records: 'nope' }],
-    ['an EventBridge event invoking the function directly', { 'detail-type': 'x', source: 'y', detail: {} }],
+    ['an EventBridge-like event without an id', { 'detail-type': 'x', source: 'y', detail: {} }],
   ])('rejects %s with a clear error', (_label, event) => {
     expect(() => toSourceRecords(event as unknown as BatchEvent)).toThrow(
-      'cdk-serverless-etl runtime: the event has no Records array (expected a Kinesis or SQS batch)',
+      'cdk-serverless-etl runtime: unsupported event (expected a Kinesis or SQS batch, an EventBridge event or s3JsonLines)',
     );
+  });
+
+  it('tells Kinesis and SQS batches apart', () => {
+    expect(toSourceBatch({ Records: [kinesisRecord('{}')] }).kind).toBe('kinesis');
+    expect(toSourceBatch({ Records: [sqsRecord('{}')] }).kind).toBe('sqs');
+  });
+});
+
+describe('toSourceBatch: an EventBridge event invoking the function directly', () => {
+  const event = {
+    ...eventBridgeEnvelope({ eventId: 'evt-eb-1', eventTime: '2026-11-24T09:59:00Z' }, 'eb-direct-1'),
+    'event-bus-name': 'clickstream-bus',
+  } as unknown as EventBridgeEventInput;
+
+  it('is one record, keyed by the event id, with the whole event as body and its time as receive time', () => {
+    const batch = toSourceBatch(event);
+    expect(batch).toEqual({
+      kind: 'eventbridge',
+      records: [
+        {
+          itemId: 'eb-direct-1',
+          position: { kind: 'eventbridge', eventBusName: 'clickstream-bus', eventId: 'eb-direct-1' },
+          body: JSON.stringify(event),
+          receivedAtMs: Date.parse('2026-11-24T10:00:00Z'),
+        },
+      ],
+    });
+    // The body still carries the envelope: parsing unwraps it to the detail and keeps source/detail-type.
+    expect(JSON.parse(batch.records[0].body)).toMatchObject({ source: 'com.example.storefront', 'detail-type': 'ClickstreamEvent' });
+  });
+
+  it('falls back to the current time when the event time is not a date', () => {
+    const now = jest.spyOn(Date, 'now').mockReturnValue(1795514409999);
+    try {
+      expect(toSourceBatch({ ...event, time: 'not a time' }).records[0].receivedAtMs).toBe(1795514409999);
+    } finally {
+      now.mockRestore();
+    }
+  });
+
+  it('leaves the bus name out when the event has none', () => {
+    const { 'event-bus-name': _bus, ...withoutBus } = event;
+    expect(toSourceBatch(withoutBus as EventBridgeEventInput).records[0].position).toEqual({
+      kind: 'eventbridge',
+      eventBusName: undefined,
+      eventId: 'eb-direct-1',
+    });
+  });
+});
+
+describe('toSourceBatch: an s3JsonLines batch from the batch workflow', () => {
+  const batch = {
+    s3JsonLines: {
+      bucket: 'raw-bucket',
+      key: 'uploads/2026/11/24/clicks.jsonl',
+      createdAt: '2026-11-24T10:30:00.000Z',
+      lines: [
+        { line: 7, body: '{"eventId":"evt-7"}' },
+        { line: 8, body: '{"eventId":"evt-8"}' },
+        { line: 12, body: 'not json' },
+      ],
+    },
+  };
+
+  it('makes one record per line, keyed by object key and line number, in order', () => {
+    expect(toSourceBatch(batch)).toEqual({
+      kind: 's3',
+      records: [7, 8, 12].map((line, i) => ({
+        itemId: `uploads/2026/11/24/clicks.jsonl#${line}`,
+        position: { kind: 's3', bucket: 'raw-bucket', key: 'uploads/2026/11/24/clicks.jsonl', line },
+        body: batch.s3JsonLines.lines[i].body,
+        receivedAtMs: Date.parse('2026-11-24T10:30:00.000Z'),
+      })),
+    });
+  });
+
+  it('uses the current time without a valid createdAt', () => {
+    const now = jest.spyOn(Date, 'now').mockReturnValue(1795514401111);
+    try {
+      const { createdAt: _createdAt, ...noTime } = batch.s3JsonLines;
+      expect(toSourceBatch({ s3JsonLines: noTime }).records.map((r) => r.receivedAtMs)).toEqual([1795514401111, 1795514401111, 1795514401111]);
+      expect(toSourceBatch({ s3JsonLines: { ...noTime, createdAt: 'garbage' } }).records[0].receivedAtMs).toBe(1795514401111);
+    } finally {
+      now.mockRestore();
+    }
+  });
+
+  it('handles an object with no lines', () => {
+    expect(toSourceBatch({ s3JsonLines: { ...batch.s3JsonLines, lines: [] } })).toEqual({ kind: 's3', records: [] });
   });
 });

@@ -5,10 +5,26 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { PutObjectCommand, type S3ClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-s3';
+import type { DynamoDBClientResolvedConfig, ServiceInputTypes as DynamoDBInputTypes, ServiceOutputTypes as DynamoDBOutputTypes } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  PutItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import {
+  HeadObjectCommand,
+  NotFound,
+  PutObjectCommand,
+  type S3ClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from '@aws-sdk/client-s3';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import type { KinesisStreamEvent, KinesisStreamRecord, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { RuntimeConfig } from '../../../lambda/runtime/config';
+import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, DEFAULT_MAX_RECORD_BYTES, type RuntimeConfig } from '../../../lambda/runtime/config';
+import type { CompiledValidator, SchemaBundle } from '../../../lambda/runtime/schema-validation';
 
 // Keep test output quiet: the SDK warns on every new process that Node 20 support ends in 2027.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -34,6 +50,8 @@ export function testConfig(overrides: Partial<RuntimeConfig> = {}): RuntimeConfi
     idField: 'eventId',
     eventTimeField: 'eventTime',
     transformVersion: 'v-test',
+    idempotencyTtlSeconds: DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+    maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
     ...overrides,
   };
 }
@@ -155,14 +173,23 @@ export interface StoredObject {
 /** What `mockClient(S3Client)` returns. */
 export type S3Mock = AwsStub<ServiceInputTypes, ServiceOutputTypes, S3ClientResolvedConfig>;
 
-/** The PutObject calls the mock received, in call order, decompressed and parsed. */
-export function storedObjects(s3Mock: S3Mock, bucket?: string): StoredObject[] {
+/** What `mockClient(DynamoDBClient)` returns. */
+export type DynamoDBMock = AwsStub<DynamoDBInputTypes, DynamoDBOutputTypes, DynamoDBClientResolvedConfig>;
+
+/** The body of a PutObject as text: gunzipped when it was sent with `ContentEncoding: gzip`. */
+export function bodyText(input: { Body?: unknown; ContentEncoding?: string }): string {
+  const body = input.Body;
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body as Uint8Array);
+  return input.ContentEncoding === 'gzip' ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+}
+
+/** Every PutObject the mock received, in call order, lineage manifests and claim-checks included. */
+export function allStoredObjects(s3Mock: S3Mock): StoredObject[] {
   return s3Mock
     .commandCalls(PutObjectCommand)
     .map((call) => call.args[0].input)
-    .filter((input) => bucket === undefined || input.Bucket === bucket)
     .map((input) => {
-      const text = gunzipSync(input.Body as Uint8Array).toString('utf8');
+      const text = bodyText(input);
       const lines = jsonLines(text);
       return {
         bucket: input.Bucket as string,
@@ -175,6 +202,125 @@ export function storedObjects(s3Mock: S3Mock, bucket?: string): StoredObject[] {
         contentEncoding: input.ContentEncoding,
       };
     });
+}
+
+/** The data objects (not the `_lineage/` manifests) the mock received, in call order, decompressed and parsed. */
+export function storedObjects(s3Mock: S3Mock, bucket?: string): StoredObject[] {
+  return allStoredObjects(s3Mock).filter((o) => (bucket === undefined || o.bucket === bucket) && !o.key.startsWith('_lineage/'));
+}
+
+/** The lineage manifests the mock received, in call order. */
+export function lineageManifests(s3Mock: S3Mock): Array<StoredObject & { manifest: Record<string, unknown> }> {
+  return allStoredObjects(s3Mock)
+    .filter((o) => o.key.startsWith('_lineage/'))
+    .map((o) => ({ ...o, manifest: JSON.parse(o.text) as Record<string, unknown> }));
+}
+
+/**
+ * Makes the mocked S3 behave like a bucket store: PutObject stores the key, HeadObject finds a
+ * stored key and fails with `NotFound` otherwise. Returns the stored keys (`bucket/key`).
+ */
+export function fakeS3Store(s3Mock: S3Mock): Set<string> {
+  const stored = new Set<string>();
+  s3Mock.on(PutObjectCommand).callsFake(async (input: { Bucket: string; Key: string }) => {
+    stored.add(`${input.Bucket}/${input.Key}`);
+    return {};
+  });
+  s3Mock.on(HeadObjectCommand).callsFake(async (input: { Bucket: string; Key: string }) => {
+    if (stored.has(`${input.Bucket}/${input.Key}`)) return { ContentLength: 1 };
+    throw new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } });
+  });
+  return stored;
+}
+
+/**
+ * Makes the mocked DynamoDB behave like the idempotency table (BatchGetItem, BatchWriteItem,
+ * conditional PutItem). Returns the table: record id → object key.
+ */
+export function fakeIdempotencyTable(ddbMock: DynamoDBMock, table: string): Map<string, string> {
+  const items = new Map<string, string>();
+  const toItem = (id: string) => ({ id: { S: id }, objectKey: { S: items.get(id) as string } });
+  ddbMock.on(BatchGetItemCommand).callsFake(async (input: { RequestItems: Record<string, { Keys: Array<Record<string, AttributeValue>> }> }) => {
+    const ids = input.RequestItems[table].Keys.map((k) => k.id.S as string);
+    return { Responses: { [table]: ids.filter((id) => items.has(id)).map(toItem) }, UnprocessedKeys: {} };
+  });
+  ddbMock.on(BatchWriteItemCommand).callsFake(
+    async (input: { RequestItems: Record<string, Array<{ PutRequest: { Item: Record<string, AttributeValue> } }>> }) => {
+      for (const r of input.RequestItems[table]) items.set(r.PutRequest.Item.id.S as string, r.PutRequest.Item.objectKey.S as string);
+      return { UnprocessedItems: {} };
+    },
+  );
+  ddbMock.on(PutItemCommand).callsFake(
+    async (input: { Item: Record<string, AttributeValue>; ConditionExpression?: string; ExpressionAttributeValues?: Record<string, AttributeValue> }) => {
+      const id = input.Item.id.S as string;
+      const existing = items.get(id);
+      const stale = input.ExpressionAttributeValues?.[':stale']?.S;
+      if (existing !== undefined && !(stale !== undefined && existing === stale)) {
+        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
+      }
+      items.set(id, input.Item.objectKey.S as string);
+      return {};
+    },
+  );
+  return items;
+}
+
+/**
+ * A hand-written validator shaped like the ones ajv's standalone code generates: a function
+ * returning whether the data is valid, with the errors of the last call on `errors`.
+ */
+export function handWrittenValidator(
+  check: (data: Record<string, unknown>) => Array<{ instancePath: string; keyword: string; message?: string }>,
+): CompiledValidator {
+  const validate = ((data: unknown) => {
+    const errors =
+      data === null || typeof data !== 'object' || Array.isArray(data)
+        ? [{ instancePath: '', keyword: 'type', message: 'must be object' }]
+        : check(data as Record<string, unknown>);
+    validate.errors = errors.length > 0 ? errors : null;
+    return errors.length === 0;
+  }) as CompiledValidator;
+  return validate;
+}
+
+const EVENT_TYPES = ['page_view', 'click', 'add_to_cart', 'purchase'];
+
+/** A hand-written validator of examples/clickstream/schemas/clickstream-v1.json (the checks that matter here). */
+export const clickstreamV1Validator = handWrittenValidator((r) => {
+  const errors: Array<{ instancePath: string; keyword: string; message: string }> = [];
+  for (const name of ['eventId', 'eventTime', 'eventType', 'userId', 'sessionId', 'page']) {
+    if (!(name in r)) errors.push({ instancePath: '', keyword: 'required', message: `must have required property '${name}'` });
+  }
+  for (const name of ['eventId', 'eventTime', 'eventType', 'userId', 'sessionId', 'email', 'ip']) {
+    if (name in r && typeof r[name] !== 'string') errors.push({ instancePath: `/${name}`, keyword: 'type', message: 'must be string' });
+  }
+  if (typeof r.eventType === 'string' && !EVENT_TYPES.includes(r.eventType)) {
+    errors.push({ instancePath: '/eventType', keyword: 'enum', message: 'must be equal to one of the allowed values' });
+  }
+  if ('page' in r) {
+    const page = r.page as Record<string, unknown> | null;
+    if (page === null || typeof page !== 'object' || Array.isArray(page)) errors.push({ instancePath: '/page', keyword: 'type', message: 'must be object' });
+    else if (typeof page.url !== 'string') errors.push({ instancePath: '/page', keyword: 'required', message: "must have required property 'url'" });
+  }
+  return errors;
+});
+
+/** The clickstream schema bundle: version 1 only, `userId` hashed, `email` and `ip` removed. */
+export function clickstreamSchemas(): SchemaBundle {
+  return {
+    versionField: 'schemaVersion',
+    defaultVersion: '1',
+    versions: {
+      '1': {
+        validate: clickstreamV1Validator,
+        pii: [
+          { path: ['userId'], action: 'hash' },
+          { path: ['email'], action: 'redact' },
+          { path: ['ip'], action: 'redact' },
+        ],
+      },
+    },
+  };
 }
 
 /** Curated keys look like `<dataset>/dt=YYYY-MM-DD/hr=HH/<32 hex>.jsonl.gz`. */
