@@ -4,11 +4,13 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { readConfig, type RuntimeConfig } from './config';
 import { storeDuplicateFilter } from './deduplicate';
+import { writeToTable } from './dynamodb-sink';
 import { IdempotencyStore } from './idempotency-store';
 import { PipelineMetrics } from './metrics';
 import type { PiiHasher } from './pii-masking';
 import { piiHasherFromSecret } from './pii-secret';
 import { processBatch } from './process-batch';
+import { isS3ObjectInput, loadS3JsonLines, type S3ObjectInput } from './s3-object-source';
 import { writeOutcome } from './s3-sink';
 import type { SchemaBundle } from './schema-validation';
 import { toSourceBatch, type BatchEvent } from './source-records';
@@ -49,8 +51,13 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     throw new Error('cdk-serverless-etl runtime: the schemas mark fields "x-pii": "hash" but PII_SECRET_ARN is not set');
   }
   const s3 = deps.s3 ?? new S3Client({});
+  const dynamodb = config.idempotencyTable || config.sinkTable ? (deps.dynamodb ?? new DynamoDBClient({})) : undefined;
   const store = config.idempotencyTable
-    ? new IdempotencyStore(deps.dynamodb ?? new DynamoDBClient({}), config.idempotencyTable, config.idempotencyTtlSeconds)
+    ? new IdempotencyStore(dynamodb as DynamoDBClient, config.idempotencyTable, config.idempotencyTtlSeconds)
+    : undefined;
+  const tableSink = config.sinkTable
+    ? (records: Array<{ id: string; record: Record<string, unknown> }>) =>
+        writeToTable(dynamodb as DynamoDBClient, { table: config.sinkTable as string, key: config.sinkTableKey }, records)
     : undefined;
   const existsIn = (bucket: string) => async (key: string) => {
     try {
@@ -67,15 +74,15 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
   const logger =
     deps.logger ?? new Logger({ serviceName: config.pipeline, persistentKeys: { pipeline: config.pipeline, stage: config.stage } });
 
-  return async (event: BatchEvent, context?: Context): Promise<BatchResponse> => {
+  return async (event: BatchEvent | S3ObjectInput, context?: Context): Promise<BatchResponse> => {
     if (context) logger.addContext(context);
     const metrics = new PipelineMetrics(config.pipeline, config.stage, deps.writeMetrics);
-    const batch = toSourceBatch(event);
+    const batch = toSourceBatch(isS3ObjectInput(event) ? await loadS3JsonLines(s3, event) : event);
     const hasher = needsHasher ? (deps.hasher ?? (await piiHasherFromSecret(config.piiSecretArn as string))) : deps.hasher;
     const callsBefore = store?.calls ?? 0;
     const outcome = await processBatch(batch.records, module, config, { schemas, hasher, duplicateFilter });
     const result = await writeOutcome(
-      { s3, store, kind: batch.kind, requestId: context?.awsRequestId, quarantineObjectExists },
+      { s3, store, kind: batch.kind, requestId: context?.awsRequestId, quarantineObjectExists, tableSink },
       config,
       outcome,
     );

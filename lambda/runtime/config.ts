@@ -26,6 +26,10 @@ export interface RuntimeConfig {
   readonly piiSecretArn?: string;
   /** Curated records larger than this many bytes are claim-checked to the raw bucket (`MAX_RECORD_BYTES`). */
   readonly maxRecordBytes: number;
+  /** DynamoDB table curated records are also written to (`SINK_TABLE`); none: S3 only. */
+  readonly sinkTable?: string;
+  /** Partition key attribute of the sink table (`SINK_TABLE_KEY`). */
+  readonly sinkTableKey: string;
 }
 
 /** Environment variable names, shared with the TransformFunction construct. */
@@ -43,6 +47,8 @@ export const ENV = {
   idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
   piiSecretArn: 'PII_SECRET_ARN',
   maxRecordBytes: 'MAX_RECORD_BYTES',
+  sinkTable: 'SINK_TABLE',
+  sinkTableKey: 'SINK_TABLE_KEY',
 } as const;
 
 /** Default claim-check threshold: records above 256 KiB go to the raw bucket by reference. */
@@ -76,6 +82,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     idempotencyTtlSeconds: ttl as number,
     piiSecretArn: env[ENV.piiSecretArn] || undefined,
     maxRecordBytes: maxBytes as number,
+    sinkTable: env[ENV.sinkTable] || undefined,
+    sinkTableKey: env[ENV.sinkTableKey] || 'id',
   };
 }
 

@@ -20,6 +20,8 @@ export interface SinkContext {
   readonly now?: () => number;
   /** Whether a quarantine object exists (HeadObject); a claim to a missing object is stale. */
   readonly quarantineObjectExists?: (key: string) => Promise<boolean>;
+  /** Writes curated records to the optional DynamoDB sink; returns the ids not written. */
+  readonly tableSink?: (records: Array<{ id: string; record: Record<string, unknown> }>) => Promise<Set<string>>;
 }
 
 /** A curated object written (or attempted) for one partition. */
@@ -108,6 +110,13 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
           lines.push(line);
         }
       }
+    }
+    if (ctx.tableSink) {
+      // Table items first: the curated object is the commit marker, so a retry (which sees a
+      // missing object as a stale claim) rewrites them, and conditional puts keep that idempotent.
+      const items = object.outputs.flatMap((out) => out.records.map((record, i) => ({ id: i === 0 ? out.recordId : `${out.recordId}#${i}`, record })));
+      const notWritten = await ctx.tableSink(items);
+      if (notWritten.size > 0) throw new Error(`${notWritten.size} item(s) not written to the sink table`);
     }
     await putGzipLines(ctx.s3, config.curatedBucket, object.key, lines, {
       'record-count': String(lines.length),

@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -88,6 +89,18 @@ export interface EtlPipelineProps {
    * @default Duration.days(30)
    */
   readonly idempotencyTimeToLive?: Duration;
+
+  /**
+   * A DynamoDB table curated records are also written to (conditional puts keyed by record id).
+   * @default - curated records go to S3 only
+   */
+  readonly sinkTable?: dynamodb.ITable;
+
+  /**
+   * Partition key attribute of `sinkTable`.
+   * @default 'id'
+   */
+  readonly sinkTableKey?: string;
 
   /**
    * Curated records larger than this are stored in the raw bucket and referenced (claim check).
@@ -256,6 +269,8 @@ export class EtlPipeline extends Construct {
       quarantineBucket: this.dataLake.quarantineBucket,
       rawBucket: this.dataLake.rawBucket,
       maxRecordBytes: props.maxRecordBytes,
+      sinkTable: props.sinkTable,
+      sinkTableKey: props.sinkTableKey,
       schemaRegistry: this.schemaRegistry,
       idempotencyStore: this.idempotencyStore,
       encryptionKey: this.encryptionKey,

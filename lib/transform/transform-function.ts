@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -97,6 +98,19 @@ export interface TransformFunctionProps {
    * @default - no claim check: large records are written to curated as they are
    */
   readonly rawBucket?: s3.IBucket;
+
+  /**
+   * A DynamoDB table curated records are also written to (one item per record, keyed by record id,
+   * written with conditional puts so retries and redeliveries never overwrite or duplicate).
+   * @default - curated records go to S3 only
+   */
+  readonly sinkTable?: dynamodb.ITable;
+
+  /**
+   * Partition key attribute (string) of `sinkTable`, which receives the record id.
+   * @default 'id'
+   */
+  readonly sinkTableKey?: string;
 
   /**
    * Size above which a curated record is claim-checked to `rawBucket` (1 KiB to 5 MiB).
@@ -290,6 +304,7 @@ export class TransformFunction extends Construct {
       [ENV.maxRecordBytes]: String(props.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES),
       ...(props.idField ? { [ENV.idField]: props.idField } : {}),
       ...(props.rawBucket ? { [ENV.rawBucket]: props.rawBucket.bucketName } : {}),
+      ...(props.sinkTable ? { [ENV.sinkTable]: props.sinkTable.tableName, [ENV.sinkTableKey]: props.sinkTableKey ?? 'id' } : {}),
       ...(props.idempotencyStore
         ? {
             [ENV.idempotencyTable]: props.idempotencyStore.table.tableName,
@@ -344,7 +359,16 @@ export class TransformFunction extends Construct {
     const dataset = props.dataset ?? props.pipelineName;
     grantPutUnderPrefix(this.role, props.curatedBucket, `${dataset}/*`, `_lineage/${dataset}/*`);
     grantPutUnderPrefix(this.role, props.quarantineBucket, `${dataset}/*`);
-    if (props.rawBucket) grantPutUnderPrefix(this.role, props.rawBucket, `claim-check/${dataset}/*`);
+    if (props.rawBucket) {
+      grantPutUnderPrefix(this.role, props.rawBucket, `claim-check/${dataset}/*`);
+      // Reading raw JSON Lines objects (`{ s3Object: { bucket, key } }` events) for reprocessing.
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.rawBucket.arnForObjects('*')] }));
+      props.rawBucket.encryptionKey?.grant(this.role, 'kms:Decrypt');
+    }
+    if (props.sinkTable) {
+      props.sinkTable.grant(this.role, 'dynamodb:PutItem');
+      props.sinkTable.encryptionKey?.grant(this.role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    }
     if (props.idempotencyStore) {
       props.idempotencyStore.grantClaims(this.role);
       // HeadObject: is the curated or quarantine object a claim points to really there (or was its write lost)?
@@ -410,12 +434,15 @@ export class TransformFunction extends Construct {
           ...objectPatterns.map((p) => bucketObjectsFinding(props.curatedBucket, p)),
           bucketObjectsFinding(props.curatedBucket, `_lineage/${dataset}/*`),
           ...objectPatterns.map((p) => bucketObjectsFinding(props.quarantineBucket, p)),
-          ...(props.rawBucket ? [bucketObjectsFinding(props.rawBucket, `claim-check/${dataset}/*`)] : []),
+          ...(props.rawBucket
+            ? [bucketObjectsFinding(props.rawBucket, `claim-check/${dataset}/*`), bucketObjectsFinding(props.rawBucket, '*')]
+            : []),
         ].filter((f): f is string => f !== undefined),
       ],
       reason:
-        's3:PutObject only (and s3:GetObject for HeadObject on curated), on object keys under the dataset, lineage and ' +
-        'claim-check prefixes (object names are derived per batch at run time); ' +
+        's3:PutObject only (and s3:GetObject for HeadObject on curated and for reading raw JSON Lines objects to ' +
+        'reprocess), on object keys under the dataset, lineage and claim-check prefixes (object names are derived per ' +
+        'batch at run time; raw object names are the producers\' own); ' +
         'kms data-key actions from aws-cdk-lib grants on the pipeline key for the SQS DLQ; X-Ray PutTraceSegments and ' +
         'PutTelemetryRecords support only Resource "*".',
     });
@@ -554,6 +581,8 @@ function validateFunctionProps(nodePath: string, props: TransformFunctionProps, 
     .pattern('stage', props.stage, /^[A-Za-z][A-Za-z0-9-]{0,63}$/, '1 to 64 characters of letters, digits and "-", starting with a letter')
     .pattern('idField', props.idField, /^[^\s]{1,256}$/, 'a non-empty field name without spaces')
     .integer('maxRecordBytes', props.maxRecordBytes, 1024, 5 * 1024 * 1024)
+    .pattern('sinkTableKey', props.sinkTableKey, /^[^\s]{1,255}$/, 'a non-empty attribute name without spaces')
+    .check(props.sinkTableKey !== undefined && props.sinkTable === undefined, 'sinkTableKey is set but sinkTable is not')
     .check(
       props.maxRecordBytes !== undefined && props.rawBucket === undefined,
       'maxRecordBytes is set but rawBucket is not; the claim check needs rawBucket',

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -256,6 +257,33 @@ describe('TransformFunction', () => {
       Environment: { Variables: Match.objectLike({ RAW_BUCKET: { Ref: Match.stringLikeRegexp('^Raw') }, MAX_RECORD_BYTES: '4096' }) },
     });
     expect(JSON.stringify(t.toJSON())).toContain('/claim-check/events/*');
+  });
+
+  test('sink table: env, PutItem only (no reads, no deletes); sinkTableKey needs a table', () => {
+    const stack = testStack();
+    const table = new dynamodb.Table(stack, 'Sink', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    setup({ sinkTable: table, sinkTableKey: 'pk' }, stack);
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SINK_TABLE: { Ref: Match.stringLikeRegexp('^Sink') }, SINK_TABLE_KEY: 'pk' }) },
+    });
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>,
+    );
+    const dynamoActions = statements.flatMap((st) => [st.Action].flat()).filter((a) => a.startsWith('dynamodb:'));
+    expect(dynamoActions).toEqual(['dynamodb:PutItem']);
+    expect(() => setup({ sinkTableKey: 'pk' })).toThrow(/sinkTableKey is set but sinkTable is not/);
+  });
+
+  test('raw bucket: objects readable for reprocessing (GetObject only)', () => {
+    const stack = testStack();
+    setup({ rawBucket: new s3.Bucket(stack, 'Raw') }, stack);
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
+    );
+    const rawRead = statements.find((st) => st.Action === 's3:GetObject' && JSON.stringify(st.Resource).includes('Raw'));
+    expect(JSON.stringify(rawRead?.Resource)).toMatch(/Raw.*"\/\*"/);
+    expect(statements.some((st) => JSON.stringify(st.Action).match(/s3:(List|Delete|GetBucket)/))).toBe(false);
   });
 
   test('maxRecordBytes needs rawBucket and a sane size', () => {
