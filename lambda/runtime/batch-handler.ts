@@ -74,6 +74,7 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
   const logger =
     deps.logger ?? new Logger({ serviceName: config.pipeline, persistentKeys: { pipeline: config.pipeline, stage: config.stage } });
 
+  let coldStart = true;
   return async (event: BatchEvent | S3ObjectInput, context?: Context): Promise<BatchResponse> => {
     if (context) logger.addContext(context);
     const metrics = new PipelineMetrics(config.pipeline, config.stage, deps.writeMetrics);
@@ -102,6 +103,8 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     metrics.count('TransformErrors', quarantinedOk.filter((q) => q.reason === 'TRANSFORM_ERROR' || q.reason === 'INVALID_OUTPUT').length);
     metrics.count('RecordsRetried', batchItemFailures.length);
     metrics.count('ClaimChecked', result.claimChecked);
+    if (coldStart) metrics.count('ColdStarts', 1);
+    coldStart = false;
     result.freshnessLagSeconds.forEach((s) => metrics.freshnessLag(s));
     metrics.publish();
 

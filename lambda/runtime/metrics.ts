@@ -19,6 +19,7 @@ export const METRIC_NAMES = [
   'TransformErrors',
   'RecordsRetried',
   'ClaimChecked',
+  'ColdStarts',
 ] as const;
 
 /** A metric name of the runtime. */

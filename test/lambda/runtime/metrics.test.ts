@@ -23,6 +23,7 @@ describe('PipelineMetrics', () => {
       'TransformErrors',
       'RecordsRetried',
       'ClaimChecked',
+      'ColdStarts',
     ]);
     expect(METRICS_NAMESPACE).toBe('ServerlessEtl');
   });
