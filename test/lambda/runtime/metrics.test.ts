@@ -62,6 +62,7 @@ describe('PipelineMetrics', () => {
       TransformErrors: 0,
       RecordsRetried: 0,
       ClaimChecked: 0,
+      ColdStarts: 0,
     });
   });
 
