@@ -46,6 +46,9 @@ export class ClickstreamPipelineStack extends Stack {
       },
       kinesisSource: { batchSize: 500, parallelizationFactor: 2 },
       sqsSource: { batchSize: 100, maxBatchingWindow: Duration.seconds(2), maxConcurrency: 10 },
+      slos: { successRate: 0.995, freshnessTarget: Duration.minutes(5) },
+      alarmThresholds: { staleAfter: Duration.minutes(30) },
+      monthlyBudgetUsd: 100,
     });
     acknowledgeComplianceFindings(this, this.pipeline);
   }

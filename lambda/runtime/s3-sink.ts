@@ -114,7 +114,12 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
     if (ctx.tableSink) {
       // Table items first: the curated object is the commit marker, so a retry (which sees a
       // missing object as a stale claim) rewrites them, and conditional puts keep that idempotent.
-      const items = object.outputs.flatMap((out) => out.records.map((record, i) => ({ id: i === 0 ? out.recordId : `${out.recordId}#${i}`, record })));
+      // Items hold exactly what the curated lines hold (JSON values; a claim-check reference for
+      // an oversize record, which could not fit in an item anyway).
+      let n = 0;
+      const items = object.outputs.flatMap((out) =>
+        out.lines.map((_, i) => ({ id: i === 0 ? out.recordId : `${out.recordId}#${i}`, record: JSON.parse(lines[n++]) as Record<string, unknown> })),
+      );
       const notWritten = await ctx.tableSink(items);
       if (notWritten.size > 0) throw new Error(`${notWritten.size} item(s) not written to the sink table`);
     }

@@ -1,8 +1,6 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -11,6 +9,11 @@ import { createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
 import { EventBusIngest, EventBusIngestProps } from '../ingest/event-bus-ingest';
 import { StreamIngest, StreamIngestProps } from '../ingest/stream-ingest';
+import { CostGuardrails } from '../governance/cost-guardrails';
+import { AlarmRouting } from '../observability/alarm-routing';
+import { OperationalAlarmThresholds, PipelineAlarms } from '../observability/pipeline-alarms';
+import { PipelineDashboard } from '../observability/pipeline-dashboard';
+import { PipelineSlos, SloObjectives } from '../observability/pipeline-slos';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
 import { IdempotencyStore } from '../reliability/idempotency-store';
 import { SchemaRegistry, SchemaRegistryProps } from '../schema/schema-registry';
@@ -182,11 +185,48 @@ export interface EtlPipelineProps {
   readonly sqsSource?: SqsSourceOptions;
 
   /**
-   * Topic the pipeline's alarms notify. Bring your own (e.g. wired to a pager) or let the
-   * pipeline create one; subscribe to it after deploy.
+   * Topic of page-severity alarms (bring your pager's topic, or subscribe to the created one).
    * @default - a new KMS-encrypted, TLS-only topic
    */
-  readonly alarmTopic?: sns.ITopic;
+  readonly pageTopic?: sns.ITopic;
+
+  /**
+   * Topic of ticket-severity alarms and budget notifications.
+   * @default - a new KMS-encrypted, TLS-only topic
+   */
+  readonly ticketTopic?: sns.ITopic;
+
+  /**
+   * Service-level objectives (success rate, freshness, error rate, cold starts) and their
+   * burn-rate alerts.
+   * @default - SloObjectives defaults (success 99.5%, p95 freshness under 5 minutes, ...)
+   */
+  readonly slos?: SloObjectives;
+
+  /**
+   * Thresholds of the operational alarms.
+   * @default - OperationalAlarmThresholds defaults
+   */
+  readonly alarmThresholds?: OperationalAlarmThresholds;
+
+  /**
+   * Monthly AWS Budgets cost budget in USD for the resources tagged `pipeline=<name>`.
+   * @default - no budget
+   */
+  readonly monthlyBudgetUsd?: number;
+
+  /**
+   * Base address of the runbook that every alarm description links to (e.g. your repository's
+   * copy of docs/runbooks.md).
+   * @default 'docs/runbooks.md'
+   */
+  readonly runbookUrl?: string;
+
+  /**
+   * Create the CloudWatch dashboard.
+   * @default true
+   */
+  readonly dashboard?: boolean;
 
   /**
    * Create stack outputs naming the pipeline's inputs, outputs and DLQs (used by the CLI and runbooks).
@@ -217,8 +257,16 @@ export class EtlPipeline extends Construct {
   public readonly schemaRegistry?: SchemaRegistry;
   /** The idempotency store, unless disabled. */
   public readonly idempotencyStore?: IdempotencyStore;
-  /** The topic the pipeline's alarms notify. */
-  public readonly alarmTopic: sns.ITopic;
+  /** Routing of the pipeline's alarms to its page and ticket topics. */
+  public readonly alarmRouting: AlarmRouting;
+  /** The pipeline's objectives and burn-rate alerts. */
+  public readonly slos: PipelineSlos;
+  /** The pipeline's operational alarms. */
+  public readonly operationalAlarms: PipelineAlarms;
+  /** The dashboard, unless disabled. */
+  public readonly dashboard?: PipelineDashboard;
+  /** The cost budget, when `monthlyBudgetUsd` is set. */
+  public readonly costGuardrails?: CostGuardrails;
   /** Every dead-letter queue of the pipeline. */
   public readonly deadLetterQueues: DeadLetterQueue[];
 
@@ -298,9 +346,49 @@ export class EtlPipeline extends Construct {
     }
     this.deadLetterQueues = dlqs;
 
-    this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic();
-    const notify = new cwActions.SnsAction(this.alarmTopic);
-    for (const dlq of dlqs) dlq.depthAlarm.addAlarmAction(notify);
+    this.alarmRouting = new AlarmRouting(this, 'Alarms', {
+      pageTopic: props.pageTopic,
+      ticketTopic: props.ticketTopic,
+      encryptionKey: this.encryptionKey,
+      displayName: `${props.pipelineName} pipeline`,
+    });
+    const runbookUrl = props.runbookUrl;
+    this.slos = new PipelineSlos(this, 'Slos', {
+      ...props.slos,
+      pipelineName: props.pipelineName,
+      stage: this.transform.stage,
+      routing: this.alarmRouting,
+      transformFunction: this.transform,
+      runbookUrl,
+    });
+    this.operationalAlarms = new PipelineAlarms(this, 'OperationalAlarms', {
+      ...props.alarmThresholds,
+      pipelineName: props.pipelineName,
+      routing: this.alarmRouting,
+      transform: this.transform,
+      streamIngest: this.streamIngest,
+      eventBusIngest: this.eventBusIngest,
+      deadLetterQueues: dlqs,
+      runbookUrl,
+    });
+    if (props.dashboard ?? true) {
+      this.dashboard = new PipelineDashboard(this, 'Dashboard', {
+        pipelineName: props.pipelineName,
+        transform: this.transform,
+        slos: this.slos,
+        alarms: this.alarmRouting.alarms.map((a) => a.alarm),
+        streamIngest: this.streamIngest,
+        eventBusIngest: this.eventBusIngest,
+        deadLetterQueues: dlqs,
+      });
+    }
+    if (props.monthlyBudgetUsd !== undefined) {
+      this.costGuardrails = new CostGuardrails(this, 'CostGuardrails', {
+        pipelineName: props.pipelineName,
+        monthlyBudgetUsd: props.monthlyBudgetUsd,
+        notificationTopic: this.alarmRouting.ticketTopic,
+      });
+    }
 
     Tags.of(this).add('pipeline', props.pipelineName);
     if (props.createOutputs ?? true) this.createOutputs();
@@ -311,29 +399,14 @@ export class EtlPipeline extends Construct {
     return this.deadLetterQueues.map((d) => d.depthAlarm);
   }
 
-  private createAlarmTopic(): sns.Topic {
-    const topic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: `${this.pipelineName} pipeline alarms`,
-      masterKey: this.encryptionKey,
-      enforceSSL: true,
-    });
-    // CloudWatch publishes alarm notifications to the encrypted topic.
-    this.encryptionKey.grant(
-      new iam.ServicePrincipal('cloudwatch.amazonaws.com').withConditions({
-        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
-      }),
-      'kms:Decrypt',
-      'kms:GenerateDataKey*',
-    );
-    return topic;
-  }
-
   private createOutputs(): void {
     const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     out('RawBucketName', this.dataLake.rawBucket.bucketName, 'Raw bucket: landing zone and replay source');
     out('CuratedBucketName', this.dataLake.curatedBucket.bucketName, 'Curated bucket: transformed, partitioned output');
     out('QuarantineBucketName', this.dataLake.quarantineBucket.bucketName, 'Quarantine bucket: records that failed deterministically');
-    out('AlarmTopicArn', this.alarmTopic.topicArn, 'SNS topic the pipeline alarms notify: subscribe on-call here');
+    out('PageTopicArn', this.alarmRouting.pageTopic.topicArn, 'SNS topic of page-severity alarms: subscribe the pager');
+    out('TicketTopicArn', this.alarmRouting.ticketTopic.topicArn, 'SNS topic of ticket-severity alarms and budget notifications');
+    if (this.dashboard) out('DashboardName', this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
     if (this.idempotencyStore) out('IdempotencyTableName', this.idempotencyStore.table.tableName, 'Idempotency store (record id → curated object)');
     if (this.schemaRegistry) out('SchemaRegistryName', this.schemaRegistry.registryName, 'EventBridge Schemas registry of the record schemas');
     out('TransformFunctionName', this.transform.function.functionName, 'Transform function (invoked through its live alias)');

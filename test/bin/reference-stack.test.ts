@@ -70,8 +70,18 @@ describe('ClickstreamPipelineStack (full synth)', () => {
   });
 
   test('every alarm has actions, every queue and stream is KMS-encrypted, every log group has retention', () => {
-    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
-      expect(alarm.Properties.AlarmActions?.length).toBeGreaterThan(0);
+    // Every alarm notifies, or is a component of a composite (burn-rate) alarm that notifies; every
+    // alarm description links its runbook section, and that section exists in docs/runbooks.md.
+    const composites = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'));
+    const referenced = JSON.stringify(composites.map((c) => c.Properties.AlarmRule));
+    const runbook = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'runbooks.md'), 'utf8');
+    const anchors = new Set([...runbook.matchAll(/^#+ .*\{#([a-z-]+)\}|^<a id="([a-z-]+)"><\/a>/gm)].map((m) => m[1] ?? m[2]));
+    const alarms = { ...template.findResources('AWS::CloudWatch::Alarm'), ...template.findResources('AWS::CloudWatch::CompositeAlarm') };
+    for (const [id, alarm] of Object.entries(alarms)) {
+      const notifies = (alarm.Properties.AlarmActions?.length ?? 0) > 0;
+      expect({ id, notifiesOrFeedsComposite: notifies || referenced.includes(id) }).toEqual({ id, notifiesOrFeedsComposite: true });
+      const anchor = /Runbook: docs\/runbooks\.md#([a-z-]+)$/.exec(String(alarm.Properties.AlarmDescription))?.[1];
+      expect({ id, anchor, documented: anchor !== undefined && anchors.has(anchor) }).toEqual({ id, anchor, documented: true });
     }
     for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
       expect(queue.Properties.KmsMasterKeyId).toBeDefined();

@@ -56,6 +56,7 @@ const config: RuntimeConfig = {
   idempotencyTable: TABLE,
   idempotencyTtlSeconds: 3600,
   maxRecordBytes: MAX_RECORD_BYTES,
+  sinkTableKey: 'id',
 };
 
 /** A delivery of a generated event: where it was sent, and what it was. */

@@ -49,26 +49,55 @@ describe('EtlPipeline', () => {
     }
   });
 
-  test('DLQ alarms notify the alarm topic; CloudWatch may use the key for the encrypted topic', () => {
+  test('DLQ depth alarms page; CloudWatch may use the key for the encrypted topics', () => {
     const { t, stack, p } = pipeline();
-    const topicId = stack.getLogicalId(p.alarmTopic.node.defaultChild as never);
-    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(3);
-    for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
-    t.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' } })]) },
-    });
+    const pageId = stack.getLogicalId(p.alarmRouting.pageTopic.node.defaultChild as never);
+    for (const dlq of p.deadLetterQueues) {
+      const alarm = t.toJSON().Resources[stack.getLogicalId(dlq.depthAlarm.node.defaultChild as never)];
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: pageId }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: pageId }]);
+      expect(alarm.Properties.AlarmDescription).toMatch(/^\[page\] orders\/transform: .*Runbook: docs\/runbooks.md#dlq-messages$/);
+    }
+    const keyPolicy = JSON.stringify(Object.values(t.findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy);
+    expect(keyPolicy).toContain('cloudwatch.amazonaws.com');
+    expect(keyPolicy).toContain('budgets.amazonaws.com');
   });
 
-  test('brings its own alarm topic', () => {
+  test('every alarm notifies or feeds a composite that does, and links its runbook section', () => {
+    const { t } = pipeline({ runbookUrl: 'https://example.com/runbooks' });
+    const resources = t.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    const composites = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::CompositeAlarm');
+    const referenced = JSON.stringify(composites.map((c) => c.Properties.AlarmRule));
+    const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm' || r.Type === 'AWS::CloudWatch::CompositeAlarm');
+    expect(alarms.length).toBeGreaterThan(20);
+    for (const [id, alarm] of alarms) {
+      const notifies = ((alarm.Properties.AlarmActions as unknown[]) ?? []).length > 0;
+      expect({ id, ok: notifies || referenced.includes(id) }).toEqual({ id, ok: true });
+      expect(String(alarm.Properties.AlarmDescription)).toMatch(/Runbook: https:\/\/example\.com\/runbooks#[a-z-]+$/);
+    }
+    for (const c of composites) expect((c.Properties.AlarmActions as unknown[]).length).toBe(1);
+  });
+
+  test('brings its own page and ticket topics', () => {
     const stack = testStack();
-    const topic = sns.Topic.fromTopicArn(stack, 'Pager', 'arn:aws:sns:eu-west-1:123456789012:pager');
-    new EtlPipeline(stack, 'Pipeline', { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM, alarmTopic: topic });
+    const pager = sns.Topic.fromTopicArn(stack, 'Pager', 'arn:aws:sns:eu-west-1:123456789012:pager');
+    const tickets = sns.Topic.fromTopicArn(stack, 'Tickets', 'arn:aws:sns:eu-west-1:123456789012:tickets');
+    new EtlPipeline(stack, 'Pipeline', { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM, pageTopic: pager, ticketTopic: tickets });
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::SNS::Topic', 0);
-    for (const a of Object.values(t.findResources('AWS::CloudWatch::Alarm'))) {
-      expect(a.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:pager']);
-    }
+    const actions = new Set(
+      Object.values(t.findResources('AWS::CloudWatch::Alarm'))
+        .concat(Object.values(t.findResources('AWS::CloudWatch::CompositeAlarm')))
+        .flatMap((a) => (a.Properties.AlarmActions as string[]) ?? []),
+    );
+    expect([...actions].sort()).toEqual(['arn:aws:sns:eu-west-1:123456789012:pager', 'arn:aws:sns:eu-west-1:123456789012:tickets']);
+  });
+
+  test('a monthly budget on the pipeline tag, notifying the ticket topic', () => {
+    const { t } = pipeline({ monthlyBudgetUsd: 250 });
+    t.hasResourceProperties('AWS::Budgets::Budget', {
+      Budget: Match.objectLike({ BudgetLimit: { Amount: 250, Unit: 'USD' }, TimeUnit: 'MONTHLY', CostFilters: { TagKeyValue: ['user:pipeline$orders'] } }),
+    });
   });
 
   test('buffer visibility timeout follows the transform timeout (6x)', () => {
@@ -92,7 +121,7 @@ describe('EtlPipeline', () => {
   test('outputs name the inputs, buckets, function, alarm topic and every DLQ', () => {
     const { t } = pipeline();
     const outputs = Object.keys(t.toJSON().Outputs);
-    for (const name of ['IdempotencyTableName', 'RawBucketName', 'CuratedBucketName', 'QuarantineBucketName', 'StreamName', 'StreamArn', 'EventBusName', 'EventArchiveName', 'BufferQueueUrl', 'AlarmTopicArn', 'TransformFunctionName', 'KinesisDlq1Url', 'BufferDlqUrl', 'DeliveryDlqUrl']) {
+    for (const name of ['IdempotencyTableName', 'RawBucketName', 'CuratedBucketName', 'QuarantineBucketName', 'StreamName', 'StreamArn', 'EventBusName', 'EventArchiveName', 'BufferQueueUrl', 'PageTopicArn', 'TicketTopicArn', 'DashboardName', 'TransformFunctionName', 'KinesisDlq1Url', 'BufferDlqUrl', 'DeliveryDlqUrl']) {
       expect(outputs.some((o) => o.startsWith(`Pipeline${name}`))).toBe(true);
     }
   });

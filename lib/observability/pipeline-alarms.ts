@@ -1,0 +1,267 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { AlarmRouting, AlarmSeverity } from './alarm-routing';
+import { pipelineMetric, runbookLink } from './pipeline-metric';
+import { PropValidator } from '../core/prop-validator';
+import type { EventBusIngest } from '../ingest/event-bus-ingest';
+import type { StreamIngest } from '../ingest/stream-ingest';
+import type { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import type { TransformFunction } from '../transform/transform-function';
+
+/** Thresholds of the operational alarms. */
+export interface OperationalAlarmThresholds {
+  /**
+   * Alarm when the Kinesis iterator age or the buffer's oldest message is older than this, for 5 minutes.
+   * @default Duration.minutes(5)
+   */
+  readonly maxLag?: Duration;
+  /**
+   * Alarm (ticket) when a dead-lettered message is older than this: redrive before it expires.
+   * @default Duration.days(3)
+   */
+  readonly maxDeadLetterAge?: Duration;
+  /**
+   * Alarm when more than this share of records is quarantined over 15 minutes (0 to 1).
+   * @default 0.05
+   */
+  readonly maxQuarantineRate?: number;
+  /**
+   * Alarm (schema drift) when more than this share of records mismatches its schema over 15 minutes (0 to 1).
+   * @default 0.01
+   */
+  readonly maxSchemaMismatchRate?: number;
+  /**
+   * Alarm when nothing new reached curated for this long (missing data counts as breaching).
+   * @default - no staleness alarm (a pipeline without traffic would alarm)
+   */
+  readonly staleAfter?: Duration;
+}
+
+/** Props for {@link PipelineAlarms}. */
+export interface PipelineAlarmsProps extends OperationalAlarmThresholds {
+  /** The pipeline's name (the `Pipeline` dimension). */
+  readonly pipelineName: string;
+  /** Where the alarms go. */
+  readonly routing: AlarmRouting;
+  /** The transform function watched. */
+  readonly transform: TransformFunction;
+  /**
+   * The Kinesis ingest (iterator age, write throttles).
+   * @default - none
+   */
+  readonly streamIngest?: StreamIngest;
+  /**
+   * The EventBridge ingest (buffer age).
+   * @default - none
+   */
+  readonly eventBusIngest?: EventBusIngest;
+  /**
+   * Dead-letter queues (their depth alarms are routed as pages; an oldest-message alarm is added).
+   * @default - none
+   */
+  readonly deadLetterQueues?: DeadLetterQueue[];
+  /**
+   * Base address of the runbook the alarm descriptions link to.
+   * @default 'docs/runbooks.md'
+   */
+  readonly runbookUrl?: string;
+}
+
+/**
+ * The operational alarms of a pipeline, each scoped by dimensions, described with what it means
+ * and a runbook link, and routed by severity: DLQ depth and age, transform errors, throttles,
+ * duration near the timeout and concurrency near its cap, Kinesis iterator age and write
+ * throttles, buffer age, quarantine rate, schema drift, staleness; and Step Functions failures
+ * for state machines added with {@link PipelineAlarms.addStateMachine}.
+ */
+export class PipelineAlarms extends Construct {
+  /** Every alarm created or routed here. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly routing: AlarmRouting;
+  private readonly runbook: string;
+  private readonly prefix: string;
+
+  constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
+    super(scope, id);
+    const maxLag = props.maxLag ?? Duration.minutes(5);
+    const maxDeadLetterAge = props.maxDeadLetterAge ?? Duration.days(3);
+    const v = new PropValidator(`PipelineAlarms (${this.node.path})`)
+      .duration('maxLag', maxLag, Duration.minutes(1), Duration.days(1))
+      .duration('maxDeadLetterAge', maxDeadLetterAge, Duration.hours(1), Duration.days(13))
+      .duration('staleAfter', props.staleAfter, Duration.minutes(5), Duration.days(1));
+    for (const [prop, value] of [
+      ['maxQuarantineRate', props.maxQuarantineRate],
+      ['maxSchemaMismatchRate', props.maxSchemaMismatchRate],
+    ] as const) {
+      v.check(value !== undefined && !(value > 0 && value <= 1), `${prop} is ${value}; it must be above 0 and at most 1`);
+    }
+    v.throwIfInvalid();
+    this.routing = props.routing;
+    this.runbook = props.runbookUrl ?? 'docs/runbooks.md';
+    const { transform } = props;
+    const stage = transform.stage;
+    this.prefix = `${props.pipelineName}/${stage}`;
+    const fiveMinutes = Duration.minutes(5);
+
+    for (const dlq of props.deadLetterQueues ?? []) {
+      const cfn = dlq.depthAlarm.node.defaultChild as cloudwatch.CfnAlarm;
+      cfn.alarmDescription = `[page] ${this.prefix}: ${cfn.alarmDescription} Runbook: ${runbookLink(this.runbook, 'dlq-messages')}`;
+      this.routing.route(dlq.depthAlarm, AlarmSeverity.PAGE);
+      this.alarms.push(dlq.depthAlarm);
+      this.add(`${dlq.node.id}OldestMessage`, dlq.metricOldestMessageAge({ period: fiveMinutes }), {
+        threshold: maxDeadLetterAge.toSeconds(),
+        severity: AlarmSeverity.TICKET,
+        anchor: 'dlq-oldest-message',
+        meaning: `a message has been in ${dlq.node.path} for more than ${maxDeadLetterAge.toHumanString()}: redrive it before it expires`,
+      });
+    }
+
+    this.add('TransformErrors', transform.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }), {
+      threshold: 0,
+      severity: AlarmSeverity.PAGE,
+      anchor: 'transform-errors',
+      meaning: 'the transform function failed whole invocations (a crash, a timeout or a configuration error, not a bad record)',
+    });
+    this.add('TransformThrottles', transform.metricThrottles({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }), {
+      threshold: 0,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      severity: AlarmSeverity.TICKET,
+      anchor: 'transform-throttles',
+      meaning: 'invocations of the transform were throttled in 3 of the last 5 minutes (concurrency limit reached)',
+    });
+    const timeoutMs = transform.function.timeout?.toMilliseconds() ?? 60000;
+    this.add('TransformDurationNearTimeout', transform.metricDuration({ period: fiveMinutes, statistic: cloudwatch.Stats.p(99) }), {
+      threshold: Math.round(timeoutMs * 0.8),
+      severity: AlarmSeverity.TICKET,
+      anchor: 'transform-duration-near-timeout',
+      meaning: `p99 duration of the transform is above 80% of its ${timeoutMs / 1000} s timeout: batches will soon time out and be retried`,
+    });
+    const reserved = (transform.function.node.defaultChild as { reservedConcurrentExecutions?: number }).reservedConcurrentExecutions;
+    if (typeof reserved === 'number' && reserved > 0) {
+      const concurrency = transform.function.metric('ConcurrentExecutions', { period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM });
+      this.add('TransformConcurrencyNearCap', concurrency, {
+        threshold: Math.floor(reserved * 0.8),
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        severity: AlarmSeverity.TICKET,
+        anchor: 'transform-concurrency-near-cap',
+        meaning: `the transform has used more than 80% of its reserved concurrency (${reserved}) for 5 minutes`,
+      });
+    }
+
+    if (props.streamIngest) {
+      const iteratorAge = transform.alias.metric('IteratorAge', { period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM });
+      this.add('StreamIteratorAge', iteratorAge, {
+        threshold: maxLag.toMilliseconds(),
+        evaluationPeriods: 5,
+        severity: AlarmSeverity.PAGE,
+        anchor: 'stream-iterator-age',
+        meaning: `the transform is more than ${maxLag.toHumanString()} behind the Kinesis stream for 5 minutes (consumer lag)`,
+      });
+      this.add('StreamWriteThrottles', props.streamIngest.metricWriteThrottles({ period: fiveMinutes }), {
+        threshold: 0,
+        severity: AlarmSeverity.TICKET,
+        anchor: 'stream-write-throttles',
+        meaning: 'producers were throttled writing to the Kinesis stream (records may be lost on the producer side)',
+      });
+    }
+    if (props.eventBusIngest) {
+      this.add('BufferAge', props.eventBusIngest.metricBufferAge({ period: Duration.minutes(1) }), {
+        threshold: maxLag.toSeconds(),
+        evaluationPeriods: 5,
+        severity: AlarmSeverity.PAGE,
+        anchor: 'buffer-age',
+        meaning: `the oldest message in the SQS buffer is more than ${maxLag.toHumanString()} old for 5 minutes (backlog)`,
+      });
+    }
+
+    const ratio = (numerator: 'RecordsQuarantined' | 'SchemaMismatches', label: string) =>
+      new cloudwatch.MathExpression({
+        expression: 'IF(recordsIn > 0, part / recordsIn, 0)',
+        usingMetrics: {
+          part: pipelineMetric(props.pipelineName, stage, numerator, { period: Duration.minutes(15) }),
+          recordsIn: pipelineMetric(props.pipelineName, stage, 'RecordsIn', { period: Duration.minutes(15) }),
+        },
+        period: Duration.minutes(15),
+        label,
+      });
+    const quarantineRate = props.maxQuarantineRate ?? 0.05;
+    this.add('QuarantineRate', ratio('RecordsQuarantined', 'Quarantine ratio'), {
+      threshold: quarantineRate,
+      severity: AlarmSeverity.TICKET,
+      anchor: 'quarantine-rate',
+      meaning: `more than ${quarantineRate * 100}% of records were quarantined over 15 minutes (bad input or a transform bug)`,
+    });
+    const driftRate = props.maxSchemaMismatchRate ?? 0.01;
+    this.add('SchemaDrift', ratio('SchemaMismatches', 'Schema mismatch ratio'), {
+      threshold: driftRate,
+      severity: AlarmSeverity.TICKET,
+      anchor: 'schema-drift',
+      meaning: `more than ${driftRate * 100}% of records did not match their schema over 15 minutes: a producer changed its events`,
+    });
+    if (props.staleAfter) {
+      this.add('NoNewData', pipelineMetric(props.pipelineName, stage, 'RecordsOut', { period: props.staleAfter }), {
+        threshold: 1,
+        comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        severity: AlarmSeverity.TICKET,
+        anchor: 'no-new-data',
+        meaning: `nothing new reached curated for ${props.staleAfter.toHumanString()}`,
+      });
+    }
+  }
+
+  /** Adds failed, timed-out and throttled execution alarms for a state machine of the pipeline. */
+  public addStateMachine(id: string, stateMachine: sfn.IStateMachine): void {
+    const period = Duration.minutes(5);
+    this.add(`${id}Failed`, stateMachine.metricFailed({ period }), {
+      threshold: 0,
+      severity: AlarmSeverity.PAGE,
+      anchor: 'state-machine-failures',
+      meaning: `executions of ${stateMachine.node.path} failed`,
+    });
+    this.add(`${id}TimedOut`, stateMachine.metricTimedOut({ period }), {
+      threshold: 0,
+      severity: AlarmSeverity.PAGE,
+      anchor: 'state-machine-failures',
+      meaning: `executions of ${stateMachine.node.path} timed out`,
+    });
+    this.add(`${id}Throttled`, stateMachine.metricThrottled({ period }), {
+      threshold: 0,
+      severity: AlarmSeverity.TICKET,
+      anchor: 'state-machine-failures',
+      meaning: `executions of ${stateMachine.node.path} were throttled`,
+    });
+  }
+
+  private add(
+    id: string,
+    metric: cloudwatch.IMetric,
+    options: {
+      threshold: number;
+      severity: AlarmSeverity;
+      anchor: string;
+      meaning: string;
+      evaluationPeriods?: number;
+      datapointsToAlarm?: number;
+      comparison?: cloudwatch.ComparisonOperator;
+      treatMissingData?: cloudwatch.TreatMissingData;
+    },
+  ): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold: options.threshold,
+      comparisonOperator: options.comparison ?? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: options.evaluationPeriods ?? 1,
+      datapointsToAlarm: options.datapointsToAlarm,
+      treatMissingData: options.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `[${options.severity}] ${this.prefix}: ${options.meaning}. Runbook: ${runbookLink(this.runbook, options.anchor)}`,
+    });
+    this.routing.route(alarm, options.severity);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}

@@ -1,0 +1,185 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { pipelineMetric, type PipelineMetricName } from './pipeline-metric';
+import type { PipelineSlos } from './pipeline-slos';
+import type { EventBusIngest } from '../ingest/event-bus-ingest';
+import type { StreamIngest } from '../ingest/stream-ingest';
+import type { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import type { TransformFunction } from '../transform/transform-function';
+
+/** Prices the cost estimate uses (USD); defaults are us-east-1 list prices for arm64 Lambda. */
+export interface CostModel {
+  /**
+   * USD per GB-second of arm64 Lambda compute.
+   * @default 0.0000133334
+   */
+  readonly lambdaGbSecond?: number;
+  /**
+   * USD per Lambda request.
+   * @default 0.0000002
+   */
+  readonly lambdaRequest?: number;
+}
+
+/** Props for {@link PipelineDashboard}. */
+export interface PipelineDashboardProps {
+  readonly pipelineName: string;
+  readonly transform: TransformFunction;
+  /**
+   * The pipeline's objectives (success rate and freshness widgets).
+   * @default - no SLO widgets
+   */
+  readonly slos?: PipelineSlos;
+  /**
+   * Every alarm to show on the on-call row.
+   * @default - none
+   */
+  readonly alarms?: cloudwatch.IAlarm[];
+  /** @default - none */
+  readonly streamIngest?: StreamIngest;
+  /** @default - none */
+  readonly eventBusIngest?: EventBusIngest;
+  /** @default - none */
+  readonly deadLetterQueues?: DeadLetterQueue[];
+  /**
+   * Prices of the cost estimate.
+   * @default - arm64 Lambda list prices in us-east-1
+   */
+  readonly costModel?: CostModel;
+  /**
+   * Name of the CloudWatch dashboard.
+   * @default - `<pipelineName>-pipeline`
+   */
+  readonly dashboardName?: string;
+}
+
+/**
+ * One CloudWatch dashboard, three rows: executive (success rate against the objective, records per
+ * day, error-budget burn, estimated cost per million records and this period), on-call (alarm
+ * states, DLQ depths, lag per source, failing stages), debug (duration percentiles, cold starts,
+ * retries, quarantine by reason, throughput).
+ */
+export class PipelineDashboard extends Construct {
+  /** The dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
+  /** Estimated USD per million records in, from Lambda duration × memory and requests. */
+  public readonly costPerMillionRecords: cloudwatch.MathExpression;
+
+  constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
+    super(scope, id);
+    const { transform } = props;
+    const stage = transform.stage;
+    const m = (name: PipelineMetricName, period = Duration.minutes(5), statistic: string = cloudwatch.Stats.SUM) =>
+      pipelineMetric(props.pipelineName, stage, name, { period, statistic, label: name });
+    const memoryGb = ((transform.function.node.defaultChild as { memorySize?: number }).memorySize ?? 1024) / 1024;
+    // Plain decimals: metric math reads 2e-7 as an identifier.
+    const gbSecond = decimal(props.costModel?.lambdaGbSecond ?? 0.0000133334);
+    const request = decimal(props.costModel?.lambdaRequest ?? 0.0000002);
+    const hour = Duration.hours(1);
+    this.costPerMillionRecords = new cloudwatch.MathExpression({
+      expression: `IF(recordsIn > 0, ((duration / 1000) * ${memoryGb} * ${gbSecond} + invocations * ${request}) / recordsIn * 1000000, 0)`,
+      usingMetrics: {
+        duration: transform.alias.metricDuration({ period: hour, statistic: cloudwatch.Stats.SUM }),
+        invocations: transform.alias.metricInvocations({ period: hour, statistic: cloudwatch.Stats.SUM }),
+        recordsIn: m('RecordsIn', hour),
+      },
+      period: hour,
+      label: 'Estimated Lambda USD per million records',
+    });
+    const costThisPeriod = new cloudwatch.MathExpression({
+      expression: `(dayDuration / 1000) * ${memoryGb} * ${gbSecond} + dayInvocations * ${request}`,
+      usingMetrics: {
+        dayDuration: transform.alias.metricDuration({ period: Duration.days(1), statistic: cloudwatch.Stats.SUM }),
+        dayInvocations: transform.alias.metricInvocations({ period: Duration.days(1), statistic: cloudwatch.Stats.SUM }),
+      },
+      period: Duration.days(1),
+      label: 'Estimated Lambda USD per day',
+    });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName ?? `${props.pipelineName}-pipeline`,
+      defaultInterval: Duration.hours(24),
+    });
+    const executive: cloudwatch.IWidget[] = [
+      new cloudwatch.TextWidget({ markdown: `# ${props.pipelineName}: executive\nObjectives, volume, budget burn and cost.`, width: 24, height: 1 }),
+    ];
+    if (props.slos) {
+      const slo = props.slos;
+      executive.push(
+        new cloudwatch.GraphWidget({
+          title: `Success rate vs objective ${slo.successRate}`,
+          left: [new cloudwatch.MathExpression({ expression: '1 - e', usingMetrics: { e: slo.successErrorRatio }, label: 'Success rate' })],
+          leftAnnotations: [{ value: slo.successRate, label: 'Objective', color: '#d62728' }],
+          leftYAxis: { min: 0.9, max: 1 },
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Error-budget burn rate (5 min)',
+          left: [new cloudwatch.MathExpression({ expression: `e / ${decimal(1 - slo.successRate)}`, usingMetrics: { e: slo.successErrorRatio }, label: 'Burn rate' })],
+          leftAnnotations: [{ value: 1, label: 'Budget-neutral' }, { value: 14.4, label: 'Page', color: '#d62728' }],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({ title: 'Fresh share', left: [slo.freshRatio], leftYAxis: { min: 0, max: 1 }, width: 8 }),
+      );
+    }
+    executive.push(
+      new cloudwatch.SingleValueWidget({ title: 'Records per day', metrics: [m('RecordsIn', Duration.days(1)), m('RecordsOut', Duration.days(1))], width: 8 }),
+      new cloudwatch.SingleValueWidget({ title: 'Estimated cost', metrics: [this.costPerMillionRecords, costThisPeriod], width: 8 }),
+    );
+
+    const onCall: cloudwatch.IWidget[] = [
+      new cloudwatch.TextWidget({ markdown: `# On-call\nAlarm states, dead-letter queues, lag, failing stages. Runbook: docs/runbooks.md`, width: 24, height: 1 }),
+    ];
+    if (props.alarms && props.alarms.length > 0) {
+      onCall.push(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms, width: 24, height: Math.min(8, 2 + Math.ceil(props.alarms.length / 4)) }));
+    }
+    if (props.deadLetterQueues && props.deadLetterQueues.length > 0) {
+      onCall.push(new cloudwatch.GraphWidget({ title: 'DLQ depth', left: props.deadLetterQueues.map((d) => d.metricMessagesVisible({ label: d.node.id })), width: 8 }));
+    }
+    const lag: cloudwatch.IMetric[] = [];
+    if (props.streamIngest) lag.push(transform.alias.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, label: 'Kinesis iterator age (ms)' }));
+    if (props.eventBusIngest) lag.push(props.eventBusIngest.metricBufferAge({ label: 'Buffer oldest message (s)' }));
+    if (lag.length > 0) onCall.push(new cloudwatch.GraphWidget({ title: 'Lag per source', left: lag, width: 8 }));
+    onCall.push(
+      new cloudwatch.GraphWidget({
+        title: 'Failing stages',
+        left: [transform.metricErrors({ label: 'Invocation errors' }), m('RecordsRetried'), m('TransformErrors')],
+        width: 8,
+      }),
+    );
+
+    const debug: cloudwatch.IWidget[] = [
+      new cloudwatch.TextWidget({ markdown: '# Debug\nDurations, cold starts, retries, quarantine, throughput.', width: 24, height: 1 }),
+      new cloudwatch.GraphWidget({
+        title: 'Transform duration',
+        left: ['p50', 'p90', 'p99'].map((p) => transform.metricDuration({ statistic: p, label: p })),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({ title: 'Cold starts and retries', left: [m('ColdStarts'), m('RecordsRetried'), m('DuplicatesSkipped')], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Quarantine by reason',
+        left: [m('SchemaMismatches'), m('TransformErrors'), m('RecordsQuarantined')],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Throughput (records per minute)',
+        left: [m('RecordsIn', Duration.minutes(1)), m('RecordsOut', Duration.minutes(1)), m('RecordsDropped', Duration.minutes(1))],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Freshness lag (s)',
+        left: ['p50', 'p95', 'p99'].map((p) => m('FreshnessLagSeconds', Duration.minutes(5), p)),
+        width: 12,
+      }),
+    ];
+    this.dashboard.addWidgets(...executive);
+    this.dashboard.addWidgets(...onCall);
+    this.dashboard.addWidgets(...debug);
+  }
+}
+
+/** A number as a plain decimal (no exponent), for metric math expressions. */
+function decimal(n: number): string {
+  return n.toFixed(12).replace(/0+$/, '').replace(/\.$/, '');
+}

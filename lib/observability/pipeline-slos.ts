@@ -1,0 +1,268 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { AlarmRouting, AlarmSeverity } from './alarm-routing';
+import { BurnRateAlert, DEFAULT_BURN_RATE_ALERTS, validateBurnRateAlerts } from './burn-rate';
+import { pipelineMetric, runbookLink } from './pipeline-metric';
+import { acknowledgeRules } from '../core/compliance';
+import { PropValidator } from '../core/prop-validator';
+import type { TransformFunction } from '../transform/transform-function';
+
+/** The objectives of a pipeline stage. */
+export interface SloObjectives {
+  /**
+   * Success-rate objective: records curated, dropped on purpose or skipped as duplicates over
+   * records in (0.9 to 0.99999).
+   * @default 0.995
+   */
+  readonly successRate?: number;
+  /**
+   * Count quarantined records as failures in the success rate. Off by default: quarantine is
+   * the pipeline working as designed on bad data (alarmed separately by its rate).
+   * @default false
+   */
+  readonly quarantineIsFailure?: boolean;
+  /**
+   * Freshness target: a record is fresh when it reaches curated within this time of its event
+   * time (1 minute to 1 day).
+   * @default Duration.minutes(5)
+   */
+  readonly freshnessTarget?: Duration;
+  /**
+   * Share of records that must be fresh (0.5 to 0.9999): 0.95 means p95 freshness under the target.
+   * @default 0.95
+   */
+  readonly freshnessObjective?: number;
+  /**
+   * Transform errors (quarantined by the transform) over records in, per transform (0 to 0.5).
+   * @default 0.001
+   */
+  readonly errorRate?: number;
+  /**
+   * Cold starts over invocations (0 to 1).
+   * @default 0.05
+   */
+  readonly coldStartRate?: number;
+  /**
+   * Multi-window burn-rate alerts, for both the success-rate and the freshness objectives.
+   * @default DEFAULT_BURN_RATE_ALERTS (page 14.4× 1 h/5 min and 6× 6 h/30 min, ticket 3× 1 day/2 h)
+   */
+  readonly burnRateAlerts?: BurnRateAlert[];
+}
+
+/** Props for {@link PipelineSlos}. */
+export interface PipelineSlosProps extends SloObjectives {
+  /** The pipeline's name (the `Pipeline` dimension of its metrics). */
+  readonly pipelineName: string;
+  /**
+   * The stage measured (the `Stage` dimension).
+   * @default 'transform'
+   */
+  readonly stage?: string;
+  /** Where the alerts go. */
+  readonly routing: AlarmRouting;
+  /**
+   * The transform function, for the cold-start objective (its invocations).
+   * @default - no cold-start objective
+   */
+  readonly transformFunction?: TransformFunction;
+  /**
+   * Base address of the runbook the alarm descriptions link to.
+   * @default 'docs/runbooks.md'
+   */
+  readonly runbookUrl?: string;
+}
+
+/**
+ * Service-level objectives of a pipeline stage with multi-window, multi-burn-rate alerts:
+ * success rate and freshness (metric-math burn-rate alarms combined in composite alarms; the page
+ * alert suppresses the ticket alert while it fires), plus error-rate and cold-start objectives.
+ */
+export class PipelineSlos extends Construct {
+  /** The alerting (composite) alarms, by objective and severity. */
+  public readonly alerts: cloudwatch.CompositeAlarm[] = [];
+  /** Every alarm created (components included). */
+  public readonly alarms: cloudwatch.IAlarm[] = [];
+  /** Success-rate error ratio (0..1) per 5 minutes, for dashboards. */
+  public readonly successErrorRatio: cloudwatch.MathExpression;
+  /** Share of fresh records (0..1) per 5 minutes, for dashboards. */
+  public readonly freshRatio: cloudwatch.MathExpression;
+  /** The success-rate objective. */
+  public readonly successRate: number;
+  private readonly runbook: string;
+  private readonly pipeline: string;
+  private readonly stage: string;
+
+  constructor(scope: Construct, id: string, props: PipelineSlosProps) {
+    super(scope, id);
+    this.pipeline = props.pipelineName;
+    this.stage = props.stage ?? 'transform';
+    this.runbook = props.runbookUrl ?? 'docs/runbooks.md';
+    this.successRate = props.successRate ?? 0.995;
+    const freshnessObjective = props.freshnessObjective ?? 0.95;
+    const freshnessTarget = props.freshnessTarget ?? Duration.minutes(5);
+    const alerts = props.burnRateAlerts ?? [...DEFAULT_BURN_RATE_ALERTS];
+    const v = new PropValidator(`PipelineSlos (${this.node.path})`);
+    rangeCheck(v, 'successRate', this.successRate, 0.9, 0.99999);
+    rangeCheck(v, 'freshnessObjective', freshnessObjective, 0.5, 0.9999);
+    rangeCheck(v, 'errorRate', props.errorRate, 0, 0.5);
+    rangeCheck(v, 'coldStartRate', props.coldStartRate, 0, 1);
+    v.duration('freshnessTarget', freshnessTarget, Duration.minutes(1), Duration.days(1));
+    v.check(alerts.length === 0, 'burnRateAlerts is empty; give at least one alert');
+    validateBurnRateAlerts(v, 'burnRateAlerts', alerts, Math.max(this.successRate, freshnessObjective));
+    v.throwIfInvalid();
+
+    this.successErrorRatio = this.successErrors(Duration.minutes(5), props.quarantineIsFailure ?? false);
+    this.freshRatio = this.freshShare(Duration.minutes(5), freshnessTarget);
+    this.burnRateAlerts('SuccessRate', 'success-rate-burn', alerts, props.routing, {
+      objective: this.successRate,
+      describe: 'records not curated, dropped or deduplicated on their first delivery (retried or failed)',
+      errorRatio: (period) => this.successErrors(period, props.quarantineIsFailure ?? false),
+    });
+    this.burnRateAlerts('Freshness', 'freshness-burn', alerts, props.routing, {
+      objective: freshnessObjective,
+      describe: `records reaching curated later than ${freshnessTarget.toHumanString()} after their event time`,
+      errorRatio: (period) => new cloudwatch.MathExpression({ expression: '1 - fresh', usingMetrics: { fresh: this.freshShare(period, freshnessTarget) }, period }),
+    });
+
+    const errorRate = props.errorRate ?? 0.001;
+    const transformErrors = new cloudwatch.MathExpression({
+      expression: 'IF(recordsIn > 0, errors / recordsIn, 0)',
+      usingMetrics: { errors: this.metric('TransformErrors', Duration.minutes(15)), recordsIn: this.metric('RecordsIn', Duration.minutes(15)) },
+      period: Duration.minutes(15),
+      label: 'Transform error ratio',
+    });
+    this.objectiveAlarm('TransformErrorRate', transformErrors, errorRate, 'error-rate-per-transform', props.routing,
+      `Transform errors (records the transform threw on or returned invalid output for) exceeded ${errorRate * 100}% of records in over 15 minutes in ${this.stage}.`);
+
+    if (props.transformFunction) {
+      const coldStartRate = props.coldStartRate ?? 0.05;
+      const coldStarts = new cloudwatch.MathExpression({
+        expression: 'IF(invocations > 0, coldStarts / invocations, 0)',
+        usingMetrics: {
+          coldStarts: this.metric('ColdStarts', Duration.hours(1)),
+          invocations: props.transformFunction.alias.metricInvocations({ period: Duration.hours(1), statistic: cloudwatch.Stats.SUM }),
+        },
+        period: Duration.hours(1),
+        label: 'Cold start ratio',
+      });
+      this.objectiveAlarm('ColdStartRate', coldStarts, coldStartRate, 'cold-start-rate', props.routing,
+        `More than ${coldStartRate * 100}% of invocations over an hour were cold starts in ${this.stage}: consider provisioned concurrency or larger batches.`);
+    }
+  }
+
+  private metric(name: Parameters<typeof pipelineMetric>[2], period: Duration, statistic: string = cloudwatch.Stats.SUM) {
+    return pipelineMetric(this.pipeline, this.stage, name, { period, statistic });
+  }
+
+  /** Share of records in that were not curated, dropped or deduplicated (retried, or quarantined if they count). */
+  private successErrors(period: Duration, quarantineIsFailure: boolean): cloudwatch.MathExpression {
+    const good = quarantineIsFailure ? 'recordsOut + dropped + duplicates' : 'recordsOut + dropped + duplicates + quarantined';
+    return new cloudwatch.MathExpression({
+      expression: `IF(recordsIn > 0, MAX([0, recordsIn - (${good})]) / recordsIn, 0)`,
+      usingMetrics: {
+        recordsIn: this.metric('RecordsIn', period),
+        recordsOut: this.metric('RecordsOut', period),
+        dropped: this.metric('RecordsDropped', period),
+        duplicates: this.metric('DuplicatesSkipped', period),
+        quarantined: this.metric('RecordsQuarantined', period),
+      },
+      period,
+      label: 'Success-rate error ratio',
+    });
+  }
+
+  /** Share of curated records (0..1) within the freshness target: the percentile rank of the target. */
+  private freshShare(period: Duration, target: Duration): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: 'FILL(rank, 100) / 100',
+      usingMetrics: { rank: this.metric('FreshnessLagSeconds', period, `PR(:${target.toSeconds()})`) },
+      period,
+      label: 'Fresh share',
+    });
+  }
+
+  private burnRateAlerts(
+    name: string,
+    anchor: string,
+    alerts: readonly BurnRateAlert[],
+    routing: AlarmRouting,
+    slo: { objective: number; describe: string; errorRatio: (period: Duration) => cloudwatch.MathExpression },
+  ): void {
+    const budget = 1 - slo.objective;
+    const burnAlarm = (window: Duration, burnRate: number, id: string) => {
+      const expression = new cloudwatch.MathExpression({
+        expression: `errors / ${round(budget)}`,
+        usingMetrics: { errors: slo.errorRatio(window) },
+        period: window,
+        label: `${name} burn rate (${window.toHumanString()})`,
+      });
+      const alarm = expression.createAlarm(this, id, {
+        alarmDescription: `Component of the ${name} burn-rate alerts: burn rate over ${window.toHumanString()} is at least ${burnRate}. ` +
+          `Runbook: ${runbookLink(this.runbook, anchor)}`,
+        threshold: burnRate,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      acknowledgeRules(alarm, {
+        ids: ['NIST.800.53.R5-CloudWatchAlarmAction', 'HIPAA.Security-CloudWatchAlarmAction'],
+        reason: 'A component of a multi-window burn-rate alert: the composite alarm built on it notifies, so a single window alone does not page.',
+      });
+      this.alarms.push(alarm);
+      return alarm;
+    };
+
+    const bySeverity = new Map<AlarmSeverity, cloudwatch.IAlarmRule[]>();
+    alerts.forEach((a, i) => {
+      const long = burnAlarm(a.longWindow, a.burnRate, `${name}Burn${i}Long`);
+      const short = burnAlarm(a.shortWindow, a.burnRate, `${name}Burn${i}Short`);
+      bySeverity.set(a.severity, [...(bySeverity.get(a.severity) ?? []), cloudwatch.AlarmRule.allOf(long, short)]);
+    });
+    let page: cloudwatch.CompositeAlarm | undefined;
+    for (const severity of [AlarmSeverity.PAGE, AlarmSeverity.TICKET]) {
+      const rules = bySeverity.get(severity);
+      if (!rules) continue;
+      const windows = alerts
+        .filter((a) => a.severity === severity)
+        .map((a) => `${a.burnRate}× over ${a.longWindow.toHumanString()} and ${a.shortWindow.toHumanString()}`)
+        .join(', or ');
+      const composite = new cloudwatch.CompositeAlarm(this, `${name}${severity === AlarmSeverity.PAGE ? 'Page' : 'Ticket'}`, {
+        alarmRule: cloudwatch.AlarmRule.anyOf(...rules),
+        alarmDescription:
+          `[${severity}] ${this.pipeline}/${this.stage}: the ${name} error budget (objective ${slo.objective}) is burning ${windows}: ` +
+          `${slo.describe}. Runbook: ${runbookLink(this.runbook, anchor)}`,
+        // The faster (page) alert suppresses the slower (ticket) one while it fires.
+        ...(page && severity === AlarmSeverity.TICKET
+          ? { actionsSuppressor: page, actionsSuppressorWaitPeriod: Duration.minutes(1), actionsSuppressorExtensionPeriod: Duration.minutes(10) }
+          : {}),
+      });
+      routing.route(composite, severity);
+      this.alerts.push(composite);
+      this.alarms.push(composite);
+      if (severity === AlarmSeverity.PAGE) page = composite;
+    }
+  }
+
+  private objectiveAlarm(id: string, ratio: cloudwatch.MathExpression, objective: number, anchor: string, routing: AlarmRouting, meaning: string) {
+    const alarm = ratio.createAlarm(this, id, {
+      alarmDescription: `[ticket] ${this.pipeline}/${this.stage}: ${meaning} Runbook: ${runbookLink(this.runbook, anchor)}`,
+      threshold: objective,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    routing.route(alarm, AlarmSeverity.TICKET);
+    this.alarms.push(alarm);
+  }
+}
+
+function rangeCheck(v: PropValidator, prop: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  v.check(!(value >= min && value <= max), `${prop} is ${value}; it must be from ${min} to ${max}`);
+}
+
+/** A number as a plain decimal (no exponent), for metric math expressions. */
+function round(n: number): string {
+  return n.toFixed(9).replace(/0+$/, '').replace(/\.$/, '');
+}
