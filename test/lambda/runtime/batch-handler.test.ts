@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 import * as clickstreamTransform from '../../../examples/clickstream/transform';
@@ -18,7 +19,9 @@ import {
   deepKeys,
   eventBridgeEnvelope,
   fakeIdempotencyTable,
+  fakeS3Objects,
   fakeS3Store,
+  fakeSinkTable,
   kinesisEvent,
   lineageManifests,
   objectKeyPattern,
@@ -29,6 +32,7 @@ import {
   storedObjects,
   STREAM_ARN,
   testConfig,
+  unmarshallItem,
 } from '../support/fixtures';
 
 // The reference transform returns `CuratedClickstreamEvent`, an interface, which TypeScript does not
@@ -653,5 +657,247 @@ describe('createBatchHandler invoked directly by an EventBridge rule', () => {
     const response = await handlerFor()({ ...event, detail: { ...detail, eventId: undefined } } as EventBridgeEventInput);
     expect(response).toEqual({ batchItemFailures: [] });
     expect(storedObjects(s3Mock, 'quarantine-bucket')[0].records).toEqual([expect.objectContaining({ reason: 'MISSING_ID' })]);
+  });
+});
+
+describe('createBatchHandler with an s3Object event (a JSON Lines object)', () => {
+  const RAW = 'raw-bucket';
+  const KEY = 'replay/clickstream/2026-11-24/sample-events.jsonl.gz';
+  const LAST_MODIFIED = new Date('2026-11-24T10:42:00.000Z');
+  /**
+   * The sample file with an empty line after its fifth line and CRLF endings, gzip: SAMPLE[i] is on
+   * line i + 1 for i < 5 and on line i + 2 after the empty line.
+   */
+  const BODY = gzipSync(`${SAMPLE.slice(0, 5).join('\r\n')}\r\n\r\n${SAMPLE.slice(5).join('\r\n')}\r\n`);
+  const lineOf = (sampleIndex: number) => (sampleIndex < 5 ? sampleIndex + 1 : sampleIndex + 2);
+  const s3Position = (sampleIndex: number) => ({ kind: 's3', bucket: RAW, key: KEY, line: lineOf(sampleIndex) });
+  const event = (range: { firstLine?: number; lineCount?: number } = {}) => ({ s3Object: { bucket: RAW, key: KEY, ...range } });
+
+  beforeEach(() => {
+    fakeS3Objects(s3Mock, { [`${RAW}/${KEY}`]: BODY }, LAST_MODIFIED);
+  });
+
+  it('reads the object and writes its curated records, like a batch of its lines', async () => {
+    const response = await handlerFor()(event());
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: RAW, Key: KEY }]);
+    const curatedObjects = storedObjects(s3Mock, 'curated-bucket');
+    expect(curatedObjects).toHaveLength(1);
+    const [object] = curatedObjects;
+    expect(object.key).toMatch(objectKeyPattern('clickstream-events'));
+    expect(object.key.startsWith('clickstream-events/dt=2026-11-24/hr=09/')).toBe(true);
+    expect(object.records.map((r) => r.eventId)).toEqual([
+      'evt-0001', 'evt-0002', 'evt-0003', 'evt-0004', 'evt-0005', 'evt-0006', 'evt-0007',
+      'evt-0008', 'evt-0009', 'evt-0010', 'evt-0011', 'evt-0012', 'evt-0016',
+    ]);
+    expect(object.records[0]).toMatchObject({ eventId: 'evt-0001', host: 'shop.example.com', path: '/products/1', userKey: sha256('user-101') });
+    expect(lastMetrics()).toMatchObject({ RecordsIn: 18, RecordsOut: 13, DuplicatesSkipped: 1, RecordsDropped: 1, RecordsQuarantined: 3 });
+  });
+
+  it('quarantines the bad lines with their position: bucket, key and line (1-based, empty lines counted)', async () => {
+    await handlerFor()(event());
+
+    const quarantineObjects = storedObjects(s3Mock, 'quarantine-bucket');
+    expect(quarantineObjects).toHaveLength(1);
+    const [object] = quarantineObjects;
+    // Partitioned by receive time: the object's LastModified.
+    expect(object.key.startsWith('clickstream-events/dt=2026-11-24/hr=10/')).toBe(true);
+    expect(object.records.map((r) => [r.reason, r.source, r.receivedAt])).toEqual([
+      ['MALFORMED_JSON', s3Position(MALFORMED_LINE), LAST_MODIFIED.toISOString()],
+      ['MISSING_ID', s3Position(MISSING_ID_LINE), LAST_MODIFIED.toISOString()],
+      ['TRANSFORM_ERROR', s3Position(DRIFTED_LINE), LAST_MODIFIED.toISOString()],
+    ]);
+    expect(object.records[0]).toMatchObject({ source: { kind: 's3', bucket: RAW, key: KEY, line: 16 }, input: SAMPLE[MALFORMED_LINE] });
+  });
+
+  it('lists every curated input with its s3 position in the lineage manifest', async () => {
+    await handlerFor()(event());
+    const [lineage] = lineageManifests(s3Mock);
+    const inputs = (lineage.manifest.objects as Array<{ inputs: Array<{ recordId: string; source: unknown }> }>)[0].inputs;
+    expect(inputs).toEqual(CURATED_LINES.map((i) => ({ recordId: `evt-${String(i < 12 ? i + 1 : 16).padStart(4, '0')}`, source: s3Position(i) })));
+  });
+
+  it('processes only the requested range of lines, keeping their line numbers', async () => {
+    // Lines 5 to 8: SAMPLE[4], the empty line, SAMPLE[5], SAMPLE[6].
+    const response = await handlerFor()(event({ firstLine: 5, lineCount: 4 }));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(storedObjects(s3Mock, 'curated-bucket').flatMap((o) => o.records.map((r) => r.eventId))).toEqual(['evt-0005', 'evt-0006', 'evt-0007']);
+    const [lineage] = lineageManifests(s3Mock);
+    const inputs = (lineage.manifest.objects as Array<{ inputs: Array<{ source: { line: number } }> }>)[0].inputs;
+    expect(inputs.map((i) => i.source.line)).toEqual([5, 7, 8]);
+    expect(lastMetrics()).toMatchObject({ RecordsIn: 3, RecordsOut: 3 });
+  });
+
+  it('reports the lines whose output could not be stored as <key>#<line>', async () => {
+    s3Mock.on(PutObjectCommand).callsFake(async (input: { Bucket: string; Key: string }) => {
+      if (input.Bucket === 'curated-bucket' && !input.Key.startsWith('_lineage/')) throw new Error('SlowDown');
+      return {};
+    });
+
+    const response = await handlerFor()(event());
+
+    const retried = [...CURATED_LINES, DUPLICATE_LINE].sort((a, b) => a - b);
+    expect(response.batchItemFailures).toEqual(retried.map((i) => ({ itemIdentifier: `${KEY}#${lineOf(i)}` })));
+  });
+
+  it('fails the invocation when the object cannot be read, writing nothing', async () => {
+    await expect(handlerFor()({ s3Object: { bucket: RAW, key: 'replay/missing.jsonl' } })).rejects.toThrow('The specified key does not exist.');
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('claims the lines in the idempotency store and skips them when the object is processed again', async () => {
+    const TABLE = 'clickstream-idempotency';
+    fakeS3Store(s3Mock);
+    fakeS3Objects(s3Mock, { [`${RAW}/${KEY}`]: BODY }, LAST_MODIFIED);
+    const table = fakeIdempotencyTable(ddbMock, TABLE);
+    const handler = handlerFor(clickstream, undefined, { config: testConfig({ idempotencyTable: TABLE }) });
+
+    expect(await handler(event())).toEqual({ batchItemFailures: [] });
+    const first = storedObjects(s3Mock).length;
+    expect(table.get('evt-0001')).toBe(storedObjects(s3Mock, 'curated-bucket')[0].key);
+    metricLines.length = 0;
+
+    expect(await handler(event())).toEqual({ batchItemFailures: [] });
+    expect(storedObjects(s3Mock)).toHaveLength(first);
+    expect(lastMetrics()).toMatchObject({ RecordsIn: 18, RecordsOut: 0, RecordsQuarantined: 0, DuplicatesSkipped: 13 + 3 + 1 });
+  });
+});
+
+describe('createBatchHandler with a DynamoDB sink table', () => {
+  const SINK = 'clickstream-events-table';
+  const sinkConfig = testConfig({ sinkTable: SINK, sinkTableKey: 'eventKey' });
+  const RAW = 'raw-bucket';
+  const KEY = 'replay/sample-events.jsonl';
+
+  const sinkPuts = () =>
+    ddbMock
+      .commandCalls(PutItemCommand)
+      .map((c) => c.args[0].input)
+      .filter((input) => input.TableName === SINK);
+
+  beforeEach(() => {
+    fakeS3Objects(s3Mock, { [`${RAW}/${KEY}`]: `${SAMPLE.join('\n')}\n` }, new Date('2026-11-24T10:42:00.000Z'));
+  });
+
+  it('puts each curated record into the table, keyed by its record id, before the curated object is written', async () => {
+    const order: string[] = [];
+    ddbMock.on(PutItemCommand).callsFake(async (input: { Item: Record<string, AttributeValue> }) => {
+      order.push(`item ${input.Item.eventKey.S}`);
+      return {};
+    });
+    s3Mock.on(PutObjectCommand).callsFake(async (input: { Bucket: string; Key: string }) => {
+      order.push(input.Key.startsWith('_lineage/') ? 'lineage' : `object ${input.Bucket}`);
+      return {};
+    });
+
+    const response = await handlerFor(clickstream, undefined, { config: sinkConfig })({ s3Object: { bucket: RAW, key: KEY } });
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const [object] = storedObjects(s3Mock, 'curated-bucket');
+    const puts = sinkPuts();
+    expect(puts).toHaveLength(13);
+    expect(puts.map((p) => p.Item?.eventKey.S).sort()).toEqual(object.records.map((r) => String(r.eventId)).sort());
+    for (const put of puts) {
+      expect(put).toMatchObject({ TableName: SINK, ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': 'eventKey' } });
+    }
+    // Each item holds the curated record, the same values as the curated line.
+    const byId = new Map(puts.map((p) => [p.Item?.eventKey.S as string, p.Item as Record<string, AttributeValue>]));
+    for (const record of object.records) {
+      const { eventKey, ...rest } = unmarshallItem(byId.get(String(record.eventId)));
+      expect(eventKey).toBe(record.eventId);
+      expect(rest).toEqual(record);
+    }
+    // Every item before the curated object (the commit marker).
+    const objectAt = order.indexOf('object curated-bucket');
+    expect(objectAt).toBeGreaterThan(-1);
+    expect(order.slice(0, objectAt).filter((o) => o.startsWith('item '))).toHaveLength(13);
+    expect(order.slice(objectAt).some((o) => o.startsWith('item '))).toBe(false);
+    // Nothing of the quarantined, dropped or duplicate records reaches the table.
+    const putIds = puts.map((p) => p.Item?.eventKey.S);
+    for (const id of ['evt-0013', 'evt-0015']) expect(putIds).not.toContain(id);
+    expect(new Set(putIds).size).toBe(putIds.length);
+  });
+
+  it('puts the curated records of a Kinesis batch into the table too', async () => {
+    const table = fakeSinkTable(ddbMock, SINK, 'eventKey');
+    const response = await handlerFor(clickstream, undefined, { config: sinkConfig })(kinesisEvent(SAMPLE.slice(0, 4)));
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect([...table.keys()].sort()).toEqual(['evt-0001', 'evt-0002', 'evt-0003', 'evt-0004']);
+  });
+
+  it('gives fan-out records the ids <id>, <id>#1, …', async () => {
+    const table = fakeSinkTable(ddbMock, SINK, 'eventKey');
+    const fanOut: TransformModule = { transform: (r) => [{ eventId: r.eventId, part: 0 }, { eventId: r.eventId, part: 1 }, { eventId: r.eventId, part: 2 }] };
+
+    await handlerFor(fanOut, undefined, { config: sinkConfig })(sqsEvent(SAMPLE.slice(0, 2)));
+
+    expect([...table.keys()].sort()).toEqual(['evt-0001', 'evt-0001#1', 'evt-0001#2', 'evt-0002', 'evt-0002#1', 'evt-0002#2']);
+    expect(unmarshallItem(table.get('evt-0002#2'))).toEqual({ eventKey: 'evt-0002#2', eventId: 'evt-0002', part: 2 });
+  });
+
+  it('counts items already in the table as written (a redelivery), and writes the curated object', async () => {
+    const table = fakeSinkTable(ddbMock, SINK, 'eventKey');
+    const handler = handlerFor(clickstream, undefined, { config: sinkConfig });
+    await handler(sqsEvent(SAMPLE.slice(0, 3)));
+    const before = new Map(table);
+
+    const response = await handler(sqsEvent(SAMPLE.slice(0, 3)));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(storedObjects(s3Mock, 'curated-bucket')).toHaveLength(2);
+    expect(table).toEqual(before);
+  });
+
+  it('does not write the curated object when an item could not be put, and retries all of its records', async () => {
+    ddbMock.on(PutItemCommand).callsFake(async (input: { Item: Record<string, AttributeValue> }) => {
+      if (input.Item.eventKey.S === 'evt-0002') throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+      return {};
+    });
+
+    const response = await handlerFor(clickstream, undefined, { config: sinkConfig })(sqsEvent(SAMPLE.slice(0, 4)));
+
+    expect(response.batchItemFailures).toEqual(['msg-0', 'msg-1', 'msg-2', 'msg-3'].map((itemIdentifier) => ({ itemIdentifier })));
+    expect(storedObjects(s3Mock, 'curated-bucket')).toEqual([]);
+    expect(lastMetrics()).toMatchObject({ RecordsOut: 0, RecordsRetried: 4 });
+  });
+
+  it('writes to the sink table and claims in the idempotency table, each with its own key', async () => {
+    const TABLE = 'clickstream-idempotency';
+    fakeS3Store(s3Mock);
+    fakeS3Objects(s3Mock, { [`${RAW}/${KEY}`]: `${SAMPLE.slice(0, 3).join('\n')}\n` });
+    const claims = fakeIdempotencyTable(ddbMock, TABLE);
+    const table = fakeSinkTable(ddbMock, SINK, 'eventKey');
+    const handler = handlerFor(clickstream, undefined, { config: { ...sinkConfig, idempotencyTable: TABLE } });
+
+    const response = await handler({ s3Object: { bucket: RAW, key: KEY } });
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const [object] = storedObjects(s3Mock, 'curated-bucket');
+    expect([...claims.entries()]).toEqual(['evt-0001', 'evt-0002', 'evt-0003'].map((id) => [id, object.key]));
+    expect([...table.keys()].sort()).toEqual(['evt-0001', 'evt-0002', 'evt-0003']);
+    expect(ddbMock.commandCalls(PutItemCommand).filter((c) => c.args[0].input.TableName === SINK)).toHaveLength(3);
+  });
+
+  it('makes no DynamoDB call without a sink table (and no idempotency table)', async () => {
+    await handlerFor()(sqsEvent(SAMPLE.slice(0, 3)));
+    expect(ddbMock.calls()).toHaveLength(0);
+  });
+
+  it('writes the same values to the table as to the curated line, also for values JSON turns into text (a Date)', async () => {
+    // The curated line is JSON.stringify(record): a Date becomes its ISO string. The table item of
+    // the same record must hold the same value, not an empty map.
+    const table = fakeSinkTable(ddbMock, SINK, 'eventKey');
+    const withDate: TransformModule = {
+      transform: (r) => ({ eventId: r.eventId, processedAt: new Date('2026-11-24T11:00:00.000Z'), nested: { at: new Date('2026-11-24T11:30:00.000Z') } }),
+    };
+
+    await handlerFor(withDate, undefined, { config: sinkConfig })(sqsEvent(SAMPLE.slice(0, 1)));
+
+    const [object] = storedObjects(s3Mock, 'curated-bucket');
+    expect(object.records).toEqual([{ eventId: 'evt-0001', processedAt: '2026-11-24T11:00:00.000Z', nested: { at: '2026-11-24T11:30:00.000Z' } }]);
+    const { eventKey: _key, ...item } = unmarshallItem(table.get('evt-0001'));
+    expect(item).toEqual(object.records[0]);
   });
 });

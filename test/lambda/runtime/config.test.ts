@@ -26,7 +26,9 @@ describe('readConfig', () => {
       transformVersion: 'unknown',
       idempotencyTtlSeconds: DEFAULT_IDEMPOTENCY_TTL_SECONDS,
       maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
+      sinkTableKey: 'id',
     });
+    expect(config.sinkTable).toBeUndefined();
     expect(config.idField).toBeUndefined();
     expect(config.idempotencyTable).toBeUndefined();
     expect(config.rawBucket).toBeUndefined();
@@ -52,6 +54,8 @@ describe('readConfig', () => {
       IDEMPOTENCY_TTL_SECONDS: '86400',
       PII_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pii-key',
       MAX_RECORD_BYTES: '1024',
+      SINK_TABLE: 'clickstream-events',
+      SINK_TABLE_KEY: 'pk',
     };
     expect(readConfig(env)).toEqual({
       pipeline: 'clickstream',
@@ -67,7 +71,16 @@ describe('readConfig', () => {
       idempotencyTtlSeconds: 86400,
       piiSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pii-key',
       maxRecordBytes: 1024,
+      sinkTable: 'clickstream-events',
+      sinkTableKey: 'pk',
     });
+  });
+
+  it('treats an empty SINK_TABLE as no sink table and an empty SINK_TABLE_KEY as the default "id"', () => {
+    const config = readConfig({ ...REQUIRED, SINK_TABLE: '', SINK_TABLE_KEY: '' });
+    expect(config.sinkTable).toBeUndefined();
+    expect(config.sinkTableKey).toBe('id');
+    expect(readConfig({ ...REQUIRED, SINK_TABLE: 'events' })).toMatchObject({ sinkTable: 'events', sinkTableKey: 'id' });
   });
 
   it.each(['0', '-5', '1.5', 'ten', '1e3x'])('rejects %j as IDEMPOTENCY_TTL_SECONDS and MAX_RECORD_BYTES, naming both', (value) => {
@@ -109,6 +122,8 @@ describe('readConfig', () => {
       idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
       piiSecretArn: 'PII_SECRET_ARN',
       maxRecordBytes: 'MAX_RECORD_BYTES',
+      sinkTable: 'SINK_TABLE',
+      sinkTableKey: 'SINK_TABLE_KEY',
     });
   });
 });

@@ -663,6 +663,174 @@ describe('writeOutcome: lineage', () => {
   });
 });
 
+describe('writeOutcome: DynamoDB table sink', () => {
+  type Item = { id: string; record: Record<string, unknown> };
+
+  /** A tableSink fake that records each call (its items) in `order`, next to the S3 writes. */
+  function recordingSink(notWritten: (items: Item[]) => string[] = () => []) {
+    const order: string[] = [];
+    const calls: Item[][] = [];
+    s3Mock.on(PutObjectCommand).callsFake(async (input: { Bucket: string; Key: string }) => {
+      order.push(input.Key.startsWith('_lineage/') ? 'put lineage' : `put ${input.Bucket} ${input.Key.split('/')[2] ?? ''}`.trim());
+      return {};
+    });
+    const tableSink = jest.fn(async (items: Item[]) => {
+      calls.push(items);
+      order.push(`table ${items.map((i) => i.id).join(',')}`);
+      // Resolve on a later tick: a curated write that did not wait for the table would come first.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      order.push(`table done ${items.map((i) => i.id).join(',')}`);
+      return new Set(notWritten(items));
+    });
+    return { order, calls, tableSink };
+  }
+
+  it('writes the table items of an object BEFORE its curated PutObject, after the lineage manifest', async () => {
+    const { order, tableSink } = recordingSink();
+    const result = await writeOutcome({ ...sink, tableSink }, config, outcome({ curated: [curated('1', P9, [{ n: 1 }]), curated('2', P9, [{ n: 2 }])] }));
+
+    expect(result.failed.size).toBe(0);
+    expect(order).toEqual(['put lineage', 'table rec-1,rec-2', 'table done rec-1,rec-2', 'put curated-bucket hr=09']);
+    expect(tableSink).toHaveBeenCalledTimes(1);
+  });
+
+  it('writes each object’s items before that object, one tableSink call per object with only its items', async () => {
+    const { order, calls, tableSink } = recordingSink();
+    await writeOutcome(
+      { ...sink, tableSink },
+      config,
+      outcome({ curated: [curated('1', P9, [{ n: 1 }]), curated('2', P10, [{ n: 2 }]), curated('3', P9, [{ n: 3 }])] }),
+    );
+
+    expect(calls.map((items) => items.map((i) => i.id))).toEqual([['rec-1', 'rec-3'], ['rec-2']]);
+    expect(order.indexOf('table done rec-1,rec-3')).toBeLessThan(order.indexOf('put curated-bucket hr=09'));
+    expect(order.indexOf('table done rec-2')).toBeLessThan(order.indexOf('put curated-bucket hr=10'));
+    expect(order[0]).toBe('put lineage');
+    expect(storedObjects(s3Mock, 'curated-bucket')).toHaveLength(2);
+  });
+
+  it('gives fan-out records the ids <id>, <id>#1, <id>#2, … with the records themselves', async () => {
+    const { calls, tableSink } = recordingSink();
+    await writeOutcome(
+      { ...sink, tableSink },
+      config,
+      outcome({ curated: [curated('1', P9, [{ n: 1 }, { n: 2 }, { n: 3 }]), curated('2', P9, [{ n: 4 }]), curated('3', P9, [{ n: 5 }, { n: 6 }])] }),
+    );
+
+    expect(calls).toEqual([
+      [
+        { id: 'rec-1', record: { n: 1 } },
+        { id: 'rec-1#1', record: { n: 2 } },
+        { id: 'rec-1#2', record: { n: 3 } },
+        { id: 'rec-2', record: { n: 4 } },
+        { id: 'rec-3', record: { n: 5 } },
+        { id: 'rec-3#1', record: { n: 6 } },
+      ],
+    ]);
+  });
+
+  it('writes no curated object whose items were not all written, and reports every item of that object', async () => {
+    const { tableSink } = recordingSink((items) => items.filter((i) => i.id === 'rec-1#1').map((i) => i.id));
+
+    const result = await writeOutcome(
+      { ...sink, tableSink },
+      config,
+      outcome({ curated: [curated('1', P9, [{ n: 1 }, { n: 2 }]), curated('2', P9, [{ n: 3 }]), curated('3', P10, [{ n: 4 }])] }),
+    );
+
+    // rec-1#1 failed: the hr=09 object (items 1 and 2) is not written; hr=10 is.
+    expect([...result.failed].sort()).toEqual(['1', '2']);
+    const curatedObjects = storedObjects(s3Mock, 'curated-bucket');
+    expect(curatedObjects.map((o) => o.key.split('/')[2])).toEqual(['hr=10']);
+    expect(curatedObjects[0].records).toEqual([{ n: 4 }]);
+    expect(result.objects.map((o) => o.partition)).toEqual([P10]);
+    expect(result).toMatchObject({ curatedInputs: 1, curatedRecords: 1 });
+  });
+
+  it('reports the object’s items when the tableSink throws, and writes the other objects', async () => {
+    const tableSink = jest.fn(async (items: Item[]) => {
+      if (items.some((i) => i.id === 'rec-2')) throw new Error('DynamoDB unreachable');
+      return new Set<string>();
+    });
+
+    const result = await writeOutcome(
+      { ...sink, tableSink },
+      config,
+      outcome({ curated: [curated('1', P9, [{ n: 1 }]), curated('2', P10, [{ n: 2 }])], quarantined: [quarantined('q-1')] }),
+    );
+
+    expect([...result.failed]).toEqual(['2']);
+    expect(storedObjects(s3Mock, 'curated-bucket').map((o) => o.records)).toEqual([[{ n: 1 }]]);
+    expect(storedObjects(s3Mock, 'quarantine-bucket')).toHaveLength(1);
+  });
+
+  it('reports every item when no item could be written', async () => {
+    const tableSink = jest.fn(async (items: Item[]) => new Set(items.map((i) => i.id)));
+    const result = await writeOutcome({ ...sink, tableSink }, config, outcome({ curated: [curated('1', P9, [{ n: 1 }, { n: 2 }]), curated('2', P10, [{ n: 3 }])] }));
+    expect([...result.failed].sort()).toEqual(['1', '2']);
+    expect(storedObjects(s3Mock, 'curated-bucket')).toEqual([]);
+    expect(result.objects).toEqual([]);
+  });
+
+  it('writes nothing to the table when nothing goes to curated, or when the lineage manifest fails', async () => {
+    const tableSink = jest.fn(async () => new Set<string>());
+    await writeOutcome({ ...sink, tableSink }, config, outcome({ quarantined: [quarantined('q-1')], dropped: ['d-1'] }));
+    expect(tableSink).not.toHaveBeenCalled();
+
+    s3Mock.on(PutObjectCommand).callsFake(async (input: { Key: string }) => {
+      if (input.Key.startsWith('_lineage/')) throw new Error('InternalError');
+      return {};
+    });
+    const result = await writeOutcome({ ...sink, tableSink }, config, outcome({ curated: [curated('1', P9, [{ n: 1 }])] }));
+    expect(tableSink).not.toHaveBeenCalled();
+    expect([...result.failed]).toEqual(['1']);
+  });
+
+  it('writes no table item for a record whose idempotency claim failed (its object is not written)', async () => {
+    ddbMock.on(PutItemCommand).callsFake(async (input: { Item: Record<string, AttributeValue> }) => {
+      if (input.Item.id.S === 'rec-2') throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      return {};
+    });
+    const { calls, tableSink } = recordingSink();
+
+    const result = await writeOutcome(
+      { ...withStore('sqs'), tableSink },
+      config,
+      outcome({ curated: [curated('1', P9, [{ n: 1 }]), curated('2', P9, [{ n: 2 }]), curated('3', P10, [{ n: 3 }])] }),
+    );
+
+    expect([...result.failed].sort()).toEqual(['1', '2']);
+    expect(calls.map((items) => items.map((i) => i.id))).toEqual([['rec-3']]);
+  });
+
+  it('is idempotent over a retry: the items are written again (conditionally) and the object then written', async () => {
+    // A table with conditional puts, as writeToTable uses it: an existing item counts as written.
+    const table = new Map<string, Record<string, unknown>>();
+    const tableSink = jest.fn(async (items: Item[]) => {
+      for (const { id, record } of items) if (!table.has(id)) table.set(id, record);
+      return new Set<string>();
+    });
+    let failCurated = true;
+    s3Mock.on(PutObjectCommand).callsFake(async (input: { Bucket: string; Key: string }) => {
+      if (failCurated && input.Bucket === 'curated-bucket' && !input.Key.startsWith('_lineage/')) throw new Error('SlowDown');
+      return {};
+    });
+    const batch = outcome({ curated: [curated('1', P9, [{ n: 1 }, { n: 2 }])] });
+
+    const first = await writeOutcome({ ...sink, tableSink }, config, batch);
+    expect([...first.failed]).toEqual(['1']);
+    expect([...table.keys()]).toEqual(['rec-1', 'rec-1#1']);
+
+    failCurated = false;
+    const retry = await writeOutcome({ ...sink, tableSink }, config, batch);
+    expect(retry.failed.size).toBe(0);
+    expect(tableSink).toHaveBeenCalledTimes(2);
+    expect(tableSink.mock.calls[1][0].map((i) => i.id)).toEqual(['rec-1', 'rec-1#1']);
+    expect(table.size).toBe(2);
+    expect(storedObjects(s3Mock, 'curated-bucket').map((o) => o.records)).toEqual([[{ n: 1 }, { n: 2 }], [{ n: 1 }, { n: 2 }]]);
+  });
+});
+
 describe('planObjects and positionId', () => {
   it('groups outputs by partition in first-seen order, keyed by their positions', () => {
     const outputs = [curated('1', P10, [{}]), curated('2', P9, [{}]), curated('3', P10, [{}])];

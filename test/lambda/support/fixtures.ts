@@ -14,9 +14,12 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import {
+  GetObjectCommand,
   HeadObjectCommand,
+  NoSuchKey,
   NotFound,
   PutObjectCommand,
+  type GetObjectCommandOutput,
   type S3ClientResolvedConfig,
   type ServiceInputTypes,
   type ServiceOutputTypes,
@@ -52,6 +55,7 @@ export function testConfig(overrides: Partial<RuntimeConfig> = {}): RuntimeConfi
     transformVersion: 'v-test',
     idempotencyTtlSeconds: DEFAULT_IDEMPOTENCY_TTL_SECONDS,
     maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
+    sinkTableKey: 'id',
     ...overrides,
   };
 }
@@ -233,6 +237,27 @@ export function fakeS3Store(s3Mock: S3Mock): Set<string> {
   return stored;
 }
 
+/** A GetObject response body as the SDK returns it (only the byte reader is used by the runtime). */
+export function objectBody(content: string | Uint8Array): GetObjectCommandOutput['Body'] {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
+  return {
+    transformToByteArray: async () => new Uint8Array(bytes),
+    transformToString: async (encoding?: BufferEncoding) => bytes.toString(encoding ?? 'utf8'),
+  } as unknown as GetObjectCommandOutput['Body'];
+}
+
+/**
+ * Makes the mocked S3 serve objects to GetObject (`bucket/key` → content), with `LastModified`;
+ * any other key fails with `NoSuchKey`.
+ */
+export function fakeS3Objects(s3Mock: S3Mock, objects: Record<string, string | Uint8Array>, lastModified?: Date): void {
+  s3Mock.on(GetObjectCommand).callsFake(async (input: { Bucket: string; Key: string }) => {
+    const content = objects[`${input.Bucket}/${input.Key}`];
+    if (content === undefined) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
+    return { Body: objectBody(content), LastModified: lastModified, ContentLength: Buffer.byteLength(content) };
+  });
+}
+
 /**
  * Makes the mocked DynamoDB behave like the idempotency table (BatchGetItem, BatchWriteItem,
  * conditional PutItem). Returns the table: record id → object key.
@@ -263,6 +288,46 @@ export function fakeIdempotencyTable(ddbMock: DynamoDBMock, table: string): Map<
     },
   );
   return items;
+}
+
+/**
+ * Makes the mocked DynamoDB behave like a sink table for PutItem calls naming `table`: a put
+ * conditional on `attribute_not_exists` of the key fails with ConditionalCheckFailedException when
+ * the key is already there. Register it after {@link fakeIdempotencyTable}: it only answers calls
+ * for its own table. Returns the table: key value → item.
+ */
+export function fakeSinkTable(ddbMock: DynamoDBMock, table: string, key: string): Map<string, Record<string, AttributeValue>> {
+  const items = new Map<string, Record<string, AttributeValue>>();
+  ddbMock.on(PutItemCommand, { TableName: table }).callsFake(
+    async (input: { Item: Record<string, AttributeValue>; ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string> }) => {
+      const id = input.Item[key]?.S;
+      if (id === undefined) throw Object.assign(new Error(`One or more parameter values were invalid: Missing the key ${key} in the item`), { name: 'ValidationException' });
+      const conditional = input.ConditionExpression === 'attribute_not_exists(#k)' && input.ExpressionAttributeNames?.['#k'] === key;
+      if (conditional && items.has(id)) {
+        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
+      }
+      items.set(id, input.Item);
+      return {};
+    },
+  );
+  return items;
+}
+
+/** A DynamoDB attribute value as the JSON value it holds (S, N, BOOL, NULL, L, M). */
+export function unmarshallValue(value: AttributeValue): unknown {
+  if (value.S !== undefined) return value.S;
+  if (value.N !== undefined) return Number(value.N);
+  if (value.BOOL !== undefined) return value.BOOL;
+  if (value.NULL) return null;
+  if (value.L) return value.L.map(unmarshallValue);
+  if (value.M) return Object.fromEntries(Object.entries(value.M).map(([k, v]) => [k, unmarshallValue(v)]));
+  throw new Error(`unsupported attribute value ${JSON.stringify(value)}`);
+}
+
+/** A DynamoDB item as the JSON object it holds; fails for a missing item. */
+export function unmarshallItem(item: Record<string, AttributeValue> | undefined): Record<string, unknown> {
+  if (item === undefined) throw new Error('no such item');
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, unmarshallValue(v)]));
 }
 
 /**

@@ -1,0 +1,238 @@
+import { gzipSync } from 'node:zlib';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { isS3ObjectInput, loadS3JsonLines, type S3ObjectInput } from '../../../lambda/runtime/s3-object-source';
+import { toSourceBatch } from '../../../lambda/runtime/source-records';
+import { fakeS3Objects, kinesisEvent, sampleEventLines, sqsEvent } from '../support/fixtures';
+
+const s3Mock = mockClient(S3Client);
+const s3 = new S3Client({ region: 'us-east-1' });
+const BUCKET = 'raw-bucket';
+const LAST_MODIFIED = new Date('2026-11-24T08:15:30.000Z');
+
+beforeEach(() => {
+  s3Mock.reset();
+});
+
+afterAll(() => {
+  s3Mock.restore();
+});
+
+const input = (key: string, range: { firstLine?: number; lineCount?: number } = {}): S3ObjectInput => ({ s3Object: { bucket: BUCKET, key, ...range } });
+
+/** Serves one object and reads it back. */
+async function load(key: string, content: string | Uint8Array, range: { firstLine?: number; lineCount?: number } = {}) {
+  fakeS3Objects(s3Mock, { [`${BUCKET}/${key}`]: content }, LAST_MODIFIED);
+  return (await loadS3JsonLines(s3, input(key, range))).s3JsonLines;
+}
+
+const A = '{"eventId":"a"}';
+const B = '{"eventId":"b"}';
+const C = '{"eventId":"c"}';
+const D = '{"eventId":"d"}';
+
+describe('isS3ObjectInput', () => {
+  it('recognises an s3Object event', () => {
+    expect(isS3ObjectInput({ s3Object: { bucket: 'b', key: 'k' } })).toBe(true);
+    expect(isS3ObjectInput({ s3Object: { bucket: 'b', key: 'k', firstLine: 10, lineCount: 5 } })).toBe(true);
+  });
+
+  it.each([
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', 's3Object'],
+    ['a number', 42],
+    ['an empty object', {}],
+    ['an s3JsonLines batch', { s3JsonLines: { bucket: 'b', key: 'k', lines: [] } }],
+    ['a Kinesis batch', kinesisEvent([A])],
+    ['an SQS batch', sqsEvent([A])],
+  ])('rejects %s', (_label, event) => {
+    expect(isS3ObjectInput(event)).toBe(false);
+  });
+});
+
+describe('loadS3JsonLines', () => {
+  it('reads a plain JSON Lines object: one line each, numbered from 1, body verbatim', async () => {
+    const batch = await load('in/events.jsonl', `${A}\n${B}\n${C}\n`);
+
+    expect(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: BUCKET, Key: 'in/events.jsonl' }]);
+    expect(batch).toEqual({
+      bucket: BUCKET,
+      key: 'in/events.jsonl',
+      createdAt: '2026-11-24T08:15:30.000Z',
+      lines: [
+        { line: 1, body: A },
+        { line: 2, body: B },
+        { line: 3, body: C },
+      ],
+    });
+  });
+
+  it('reads the last line without a trailing newline', async () => {
+    const batch = await load('in/events.jsonl', `${A}\n${B}`);
+    expect(batch.lines).toEqual([
+      { line: 1, body: A },
+      { line: 2, body: B },
+    ]);
+  });
+
+  it('keeps a line that is not JSON as it is (the runtime quarantines it with its position)', async () => {
+    const batch = await load('in/events.jsonl', `${A}\n{"truncated":\n${C}\n`);
+    expect(batch.lines).toEqual([
+      { line: 1, body: A },
+      { line: 2, body: '{"truncated":' },
+      { line: 3, body: C },
+    ]);
+  });
+
+  it('reads a gzip object named .gz', async () => {
+    const batch = await load('in/events.jsonl.gz', gzipSync(`${A}\n${B}\n`));
+    expect(batch.lines).toEqual([
+      { line: 1, body: A },
+      { line: 2, body: B },
+    ]);
+  });
+
+  it('reads a gzip object by its magic bytes when the key does not end in .gz', async () => {
+    const batch = await load('in/events.jsonl', gzipSync(`${A}\n${B}\n`));
+    expect(batch.lines).toEqual([
+      { line: 1, body: A },
+      { line: 2, body: B },
+    ]);
+  });
+
+  it('reads a gzip object made of several gzip members (concatenated files)', async () => {
+    const batch = await load('in/events.jsonl.gz', Buffer.concat([gzipSync(`${A}\n${B}\n`), gzipSync(`${C}\n`)]));
+    expect(batch.lines.map((l) => l.body)).toEqual([A, B, C]);
+  });
+
+  it('does not treat a plain object as gzip', async () => {
+    const batch = await load('in/events.jsonl', `${A}\n`);
+    expect(batch.lines).toEqual([{ line: 1, body: A }]);
+  });
+
+  it('fails for a .gz object that is not gzip rather than reading garbage', async () => {
+    fakeS3Objects(s3Mock, { [`${BUCKET}/in/events.jsonl.gz`]: `${A}\n` }, LAST_MODIFIED);
+    await expect(loadS3JsonLines(s3, input('in/events.jsonl.gz'))).rejects.toThrow();
+  });
+
+  it('removes the CR of CRLF line endings, plain and gzip', async () => {
+    const crlf = `${A}\r\n${B}\r\n${C}`;
+    for (const [key, content] of [
+      ['in/crlf.jsonl', crlf],
+      ['in/crlf.jsonl.gz', gzipSync(crlf)],
+    ] as const) {
+      const batch = await load(key, content);
+      expect(batch.lines).toEqual([
+        { line: 1, body: A },
+        { line: 2, body: B },
+        { line: 3, body: C },
+      ]);
+    }
+  });
+
+  it('keeps a CR inside a line (only a line-ending CR is removed)', async () => {
+    const batch = await load('in/events.jsonl', `{"text":"a\rb"}\r\n`);
+    expect(batch.lines).toEqual([{ line: 1, body: '{"text":"a\rb"}' }]);
+  });
+
+  it('skips empty and blank lines, keeping the line numbers of the others', async () => {
+    const batch = await load('in/events.jsonl', `\n${A}\n\n   \n\t\n\r\n${B}\n\n\n${C}\n\n`);
+    expect(batch.lines).toEqual([
+      { line: 2, body: A },
+      { line: 7, body: B },
+      { line: 10, body: C },
+    ]);
+  });
+
+  it('returns no lines for an empty object, plain or gzip', async () => {
+    expect((await load('in/empty.jsonl', '')).lines).toEqual([]);
+    expect((await load('in/empty.jsonl.gz', gzipSync(''))).lines).toEqual([]);
+    expect((await load('in/blank.jsonl', '\n\n\r\n')).lines).toEqual([]);
+  });
+
+  describe('line ranges', () => {
+    const content = `${A}\n${B}\n${C}\n${D}\n`;
+
+    it('starts at firstLine (1-based) and reads to the end without lineCount', async () => {
+      expect((await load('in/e.jsonl', content, { firstLine: 3 })).lines).toEqual([
+        { line: 3, body: C },
+        { line: 4, body: D },
+      ]);
+    });
+
+    it('reads lineCount lines from the start without firstLine', async () => {
+      expect((await load('in/e.jsonl', content, { lineCount: 2 })).lines).toEqual([
+        { line: 1, body: A },
+        { line: 2, body: B },
+      ]);
+    });
+
+    it('reads lineCount lines from firstLine', async () => {
+      expect((await load('in/e.jsonl', content, { firstLine: 2, lineCount: 2 })).lines).toEqual([
+        { line: 2, body: B },
+        { line: 3, body: C },
+      ]);
+    });
+
+    it('reads firstLine 1 with lineCount as the first lines', async () => {
+      expect((await load('in/e.jsonl', content, { firstLine: 1, lineCount: 1 })).lines).toEqual([{ line: 1, body: A }]);
+    });
+
+    it('stops at the end of the object when the range goes past it', async () => {
+      expect((await load('in/e.jsonl', content, { firstLine: 3, lineCount: 100 })).lines).toEqual([
+        { line: 3, body: C },
+        { line: 4, body: D },
+      ]);
+    });
+
+    it('returns no lines for a range after the end or of zero lines', async () => {
+      expect((await load('in/e.jsonl', content, { firstLine: 50 })).lines).toEqual([]);
+      expect((await load('in/e.jsonl', content, { firstLine: 2, lineCount: 0 })).lines).toEqual([]);
+    });
+
+    it('counts empty lines in the range (lines are positions in the object, not records)', async () => {
+      const sparse = `${A}\n\n${B}\n\n${C}\n`;
+      expect((await load('in/e.jsonl', sparse, { firstLine: 2, lineCount: 3 })).lines).toEqual([{ line: 3, body: B }]);
+    });
+
+    it('splits an object into consecutive ranges that together hold every line exactly once', async () => {
+      const lines = Array.from({ length: 25 }, (_, i) => `{"n":${i + 1}}`);
+      const text = `${lines.join('\r\n')}\r\n`;
+      const gz = gzipSync(text);
+      const seen: Array<{ line: number; body: string }> = [];
+      for (let firstLine = 1; firstLine <= 25; firstLine += 7) {
+        seen.push(...(await load('in/big.jsonl.gz', gz, { firstLine, lineCount: 7 })).lines);
+      }
+      expect(seen).toEqual(lines.map((body, i) => ({ line: i + 1, body })));
+    });
+  });
+
+  it('uses the object’s LastModified as createdAt, and leaves it unset without one', async () => {
+    expect((await load('in/e.jsonl', A)).createdAt).toBe(LAST_MODIFIED.toISOString());
+    fakeS3Objects(s3Mock, { [`${BUCKET}/in/e.jsonl`]: A });
+    expect((await loadS3JsonLines(s3, input('in/e.jsonl'))).s3JsonLines.createdAt).toBeUndefined();
+  });
+
+  it('fails when the object cannot be read (the invocation is retried)', async () => {
+    fakeS3Objects(s3Mock, {});
+    await expect(loadS3JsonLines(s3, input('in/missing.jsonl'))).rejects.toThrow('The specified key does not exist.');
+  });
+
+  it('gives every record its position (bucket, key, line) and LastModified as receive time', async () => {
+    fakeS3Objects(s3Mock, { [`${BUCKET}/in/e.jsonl.gz`]: gzipSync(`${A}\n\n${B}\n`) }, LAST_MODIFIED);
+    const batch = await loadS3JsonLines(s3, input('in/e.jsonl.gz'));
+    const source = toSourceBatch(batch);
+    expect(source.kind).toBe('s3');
+    expect(source.records).toEqual([
+      { itemId: 'in/e.jsonl.gz#1', position: { kind: 's3', bucket: BUCKET, key: 'in/e.jsonl.gz', line: 1 }, body: A, receivedAtMs: LAST_MODIFIED.getTime() },
+      { itemId: 'in/e.jsonl.gz#3', position: { kind: 's3', bucket: BUCKET, key: 'in/e.jsonl.gz', line: 3 }, body: B, receivedAtMs: LAST_MODIFIED.getTime() },
+    ]);
+  });
+
+  it('reads the clickstream sample file, gzip, line for line', async () => {
+    const sample = sampleEventLines();
+    const batch = await load('samples/sample-events.jsonl.gz', gzipSync(`${sample.join('\n')}\n`));
+    expect(batch.lines).toEqual(sample.map((body, i) => ({ line: i + 1, body })));
+  });
+});
