@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', '**/*.js', '**/*.d.ts', '!lambda/handlers/bundle-modules.d.ts', '.local-run/'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', '**/*.js', '**/*.d.ts', '!lambda/handlers/bundle-modules.d.ts', '.local-run/', 'bench/.out/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

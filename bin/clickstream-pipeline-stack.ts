@@ -49,6 +49,24 @@ export class ClickstreamPipelineStack extends Stack {
       slos: { successRate: 0.995, freshnessTarget: Duration.minutes(5) },
       alarmThresholds: { staleAfter: Duration.minutes(30) },
       monthlyBudgetUsd: 100,
+      warehouse: {
+        databaseName: 'clickstream_etl',
+        tableName: 'clickstream',
+        columns: [
+          { name: 'eventid', type: 'string', comment: 'unique event id' },
+          { name: 'eventtime', type: 'string', comment: 'ISO-8601 event time' },
+          { name: 'eventtype', type: 'string', comment: 'page_view, click, add_to_cart or purchase' },
+          { name: 'userkey', type: 'string', comment: 'pseudonymous user key (keyed hash)' },
+          { name: 'sessionid', type: 'string' },
+          { name: 'host', type: 'string' },
+          { name: 'path', type: 'string' },
+          { name: 'referrerhost', type: 'string' },
+          { name: 'isconversion', type: 'boolean' },
+          { name: 'properties', type: 'map<string,string>' },
+          { name: 'schemaversion', type: 'string' },
+          { name: 'pipeline', type: 'string' },
+        ],
+      },
     });
     acknowledgeComplianceFindings(this, this.pipeline);
   }

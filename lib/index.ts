@@ -13,3 +13,4 @@ export * from './observability/pipeline-slos';
 export * from './observability/pipeline-alarms';
 export * from './observability/pipeline-dashboard';
 export * from './governance/cost-guardrails';
+export * from './staging/serverless-warehouse';

@@ -53,11 +53,11 @@ export class CostGuardrails extends Construct {
       },
       notificationsWithSubscribers: [
         {
-          notification: { notificationType: 'ACTUAL', comparisonOperator: 'GREATER_THAN', threshold: actual * 100, thresholdType: 'PERCENTAGE' },
+          notification: { notificationType: 'ACTUAL', comparisonOperator: 'GREATER_THAN', threshold: Number((actual * 100).toFixed(6)), thresholdType: 'PERCENTAGE' },
           subscribers,
         },
         {
-          notification: { notificationType: 'FORECASTED', comparisonOperator: 'GREATER_THAN', threshold: forecast * 100, thresholdType: 'PERCENTAGE' },
+          notification: { notificationType: 'FORECASTED', comparisonOperator: 'GREATER_THAN', threshold: Number((forecast * 100).toFixed(6)), thresholdType: 'PERCENTAGE' },
           subscribers,
         },
       ],

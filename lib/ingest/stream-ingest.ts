@@ -151,9 +151,9 @@ export class StreamIngest extends Construct {
     });
   }
 
-  /** Records rejected by PutRecords because of throttling (sum over 1 minute). */
+  /** Records rejected because of write throttling, by PutRecord and PutRecords alike (sum over 1 minute). */
   public metricWriteThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stream.metricPutRecordsThrottledRecords({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1), ...props });
+    return this.stream.metricWriteProvisionedThroughputExceeded({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1), ...props });
   }
 
   private createArchive(bucket: s3.IBucket, props: StreamIngestProps): firehose.DeliveryStream {

@@ -51,7 +51,7 @@ export function validateBurnRateAlerts(v: PropValidator, prop: string, alerts: r
       );
     }
     v.check(
-      !(a.burnRate > 1) || a.burnRate > maxBurn,
+      !(a.burnRate > 1) || a.burnRate > maxBurn * (1 + 1e-9),
       `${name}.burnRate is ${a.burnRate}; it must be above 1 and at most ${round(maxBurn)} (the burn rate of a 100% error rate with objective ${objective})`,
     );
   });

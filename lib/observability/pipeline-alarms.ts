@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AlarmRouting, AlarmSeverity } from './alarm-routing';
-import { pipelineMetric, runbookLink } from './pipeline-metric';
+import { percent, pipelineMetric, runbookLink } from './pipeline-metric';
 import { PropValidator } from '../core/prop-validator';
 import type { EventBusIngest } from '../ingest/event-bus-ingest';
 import type { StreamIngest } from '../ingest/stream-ingest';
@@ -193,14 +193,14 @@ export class PipelineAlarms extends Construct {
       threshold: quarantineRate,
       severity: AlarmSeverity.TICKET,
       anchor: 'quarantine-rate',
-      meaning: `more than ${quarantineRate * 100}% of records were quarantined over 15 minutes (bad input or a transform bug)`,
+      meaning: `more than ${percent(quarantineRate)} of records were quarantined over 15 minutes (bad input or a transform bug)`,
     });
     const driftRate = props.maxSchemaMismatchRate ?? 0.01;
     this.add('SchemaDrift', ratio('SchemaMismatches', 'Schema mismatch ratio'), {
       threshold: driftRate,
       severity: AlarmSeverity.TICKET,
       anchor: 'schema-drift',
-      meaning: `more than ${driftRate * 100}% of records did not match their schema over 15 minutes: a producer changed its events`,
+      meaning: `more than ${percent(driftRate)} of records did not match their schema over 15 minutes: a producer changed its events`,
     });
     if (props.staleAfter) {
       this.add('NoNewData', pipelineMetric(props.pipelineName, stage, 'RecordsOut', { period: props.staleAfter }), {

@@ -39,3 +39,8 @@ export function pipelineMetric(
 export function runbookLink(base: string, anchor: string): string {
   return `${base}#${anchor}`;
 }
+
+/** A ratio as a percentage for alarm descriptions, without floating-point noise (0.07 → "7%"). */
+export function percent(ratio: number): string {
+  return `${Number((ratio * 100).toFixed(6))}%`;
+}

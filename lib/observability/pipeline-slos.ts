@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { AlarmRouting, AlarmSeverity } from './alarm-routing';
 import { BurnRateAlert, DEFAULT_BURN_RATE_ALERTS, validateBurnRateAlerts } from './burn-rate';
-import { pipelineMetric, runbookLink } from './pipeline-metric';
+import { percent, pipelineMetric, runbookLink } from './pipeline-metric';
 import { acknowledgeRules } from '../core/compliance';
 import { PropValidator } from '../core/prop-validator';
 import type { TransformFunction } from '../transform/transform-function';
@@ -109,7 +109,9 @@ export class PipelineSlos extends Construct {
     rangeCheck(v, 'coldStartRate', props.coldStartRate, 0, 1);
     v.duration('freshnessTarget', freshnessTarget, Duration.minutes(1), Duration.days(1));
     v.check(alerts.length === 0, 'burnRateAlerts is empty; give at least one alert');
-    validateBurnRateAlerts(v, 'burnRateAlerts', alerts, Math.max(this.successRate, freshnessObjective));
+    // The same alerts serve both objectives: each must be reachable with the smaller budget's objective.
+    const objectivesValid = this.successRate >= 0.9 && this.successRate <= 0.99999 && freshnessObjective >= 0.5 && freshnessObjective <= 0.9999;
+    if (objectivesValid) validateBurnRateAlerts(v, 'burnRateAlerts', alerts, Math.min(this.successRate, freshnessObjective));
     v.throwIfInvalid();
 
     this.successErrorRatio = this.successErrors(Duration.minutes(5), props.quarantineIsFailure ?? false);
@@ -133,7 +135,7 @@ export class PipelineSlos extends Construct {
       label: 'Transform error ratio',
     });
     this.objectiveAlarm('TransformErrorRate', transformErrors, errorRate, 'error-rate-per-transform', props.routing,
-      `Transform errors (records the transform threw on or returned invalid output for) exceeded ${errorRate * 100}% of records in over 15 minutes in ${this.stage}.`);
+      `Transform errors (records the transform threw on or returned invalid output for) exceeded ${percent(errorRate)} of records in over 15 minutes in ${this.stage}.`);
 
     if (props.transformFunction) {
       const coldStartRate = props.coldStartRate ?? 0.05;
@@ -147,7 +149,7 @@ export class PipelineSlos extends Construct {
         label: 'Cold start ratio',
       });
       this.objectiveAlarm('ColdStartRate', coldStarts, coldStartRate, 'cold-start-rate', props.routing,
-        `More than ${coldStartRate * 100}% of invocations over an hour were cold starts in ${this.stage}: consider provisioned concurrency or larger batches.`);
+        `More than ${percent(coldStartRate)} of invocations over an hour were cold starts in ${this.stage}: consider provisioned concurrency or larger batches.`);
     }
   }
 

@@ -18,6 +18,7 @@ import { DeadLetterQueue } from '../reliability/dead-letter-queue';
 import { IdempotencyStore } from '../reliability/idempotency-store';
 import { SchemaRegistry, SchemaRegistryProps } from '../schema/schema-registry';
 import { DataLake, DataLakeProps } from '../staging/data-lake';
+import { ServerlessWarehouse, WarehouseOptions } from '../staging/serverless-warehouse';
 import { KinesisSourceOptions, SqsSourceOptions, TransformFunction } from '../transform/transform-function';
 
 /** Settings of the pipeline's transform function. */
@@ -223,6 +224,13 @@ export interface EtlPipelineProps {
   readonly runbookUrl?: string;
 
   /**
+   * A Glue table (partition projection) and an Athena workgroup over the curated data, so it is
+   * queryable right after deploy.
+   * @default - no warehouse
+   */
+  readonly warehouse?: WarehouseOptions;
+
+  /**
    * Create the CloudWatch dashboard.
    * @default true
    */
@@ -265,6 +273,8 @@ export class EtlPipeline extends Construct {
   public readonly operationalAlarms: PipelineAlarms;
   /** The dashboard, unless disabled. */
   public readonly dashboard?: PipelineDashboard;
+  /** The warehouse, when `warehouse` is set. */
+  public readonly warehouse?: ServerlessWarehouse;
   /** The cost budget, when `monthlyBudgetUsd` is set. */
   public readonly costGuardrails?: CostGuardrails;
   /** Every dead-letter queue of the pipeline. */
@@ -346,6 +356,16 @@ export class EtlPipeline extends Construct {
     }
     this.deadLetterQueues = dlqs;
 
+    if (props.warehouse) {
+      this.warehouse = new ServerlessWarehouse(this, 'Warehouse', {
+        ...props.warehouse,
+        curatedBucket: this.dataLake.curatedBucket,
+        dataset: props.dataset ?? props.pipelineName,
+        encryptionKey: this.encryptionKey,
+        accessLogsBucket: this.dataLake.accessLogsBucket,
+      });
+    }
+
     this.alarmRouting = new AlarmRouting(this, 'Alarms', {
       pageTopic: props.pageTopic,
       ticketTopic: props.ticketTopic,
@@ -406,6 +426,11 @@ export class EtlPipeline extends Construct {
     out('QuarantineBucketName', this.dataLake.quarantineBucket.bucketName, 'Quarantine bucket: records that failed deterministically');
     out('PageTopicArn', this.alarmRouting.pageTopic.topicArn, 'SNS topic of page-severity alarms: subscribe the pager');
     out('TicketTopicArn', this.alarmRouting.ticketTopic.topicArn, 'SNS topic of ticket-severity alarms and budget notifications');
+    if (this.warehouse) {
+      out('WarehouseDatabase', this.warehouse.databaseName, 'Glue database of the curated table');
+      out('WarehouseTable', this.warehouse.tableName, 'Glue table over the curated data (partition projection)');
+      out('AthenaWorkGroup', this.warehouse.workGroupName, 'Athena workgroup for queries (encrypted results, scan limit)');
+    }
     if (this.dashboard) out('DashboardName', this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
     if (this.idempotencyStore) out('IdempotencyTableName', this.idempotencyStore.table.tableName, 'Idempotency store (record id → curated object)');
     if (this.schemaRegistry) out('SchemaRegistryName', this.schemaRegistry.registryName, 'EventBridge Schemas registry of the record schemas');

@@ -148,7 +148,7 @@ describe('StreamIngest options', () => {
     expect(incoming.statistic).toBe('Sum');
     expect(incoming.period.toSeconds()).toBe(60);
     const throttles = ingest.metricWriteThrottles();
-    expect(throttles.metricName).toBe('PutRecords.ThrottledRecords');
+    expect(throttles.metricName).toBe('WriteProvisionedThroughputExceeded');
     expect(throttles.statistic).toBe('Sum');
     expect(throttles.period.toSeconds()).toBe(60);
   });

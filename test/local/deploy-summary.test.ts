@@ -25,7 +25,7 @@ describe('summarizeStack', () => {
 
   test('counts resources by type, most frequent first', () => {
     expect(summary.resourceCount).toBe(summary.resourcesByType.reduce((n, r) => n + r.count, 0));
-    expect(summary.resourcesByType.find((r) => r.type === 'AWS::S3::Bucket')?.count).toBe(4);
+    expect(summary.resourcesByType.find((r) => r.type === 'AWS::S3::Bucket')?.count).toBe(5); // raw, curated, quarantine, access logs, Athena results
     const counts = summary.resourcesByType.map((r) => r.count);
     expect([...counts].sort((a, b) => b - a)).toEqual(counts);
   });
@@ -49,8 +49,13 @@ describe('summarizeStack', () => {
   });
 
   test('lists alarms with metric, threshold and actions, and the function', () => {
-    expect(summary.alarms).toHaveLength(3);
-    for (const a of summary.alarms) expect(a.detail).toBe('AWS/SQS/ApproximateNumberOfMessagesVisible > 0, 1 action');
+    const depthAlarms = summary.alarms.filter((a) => a.path.endsWith('/DepthAlarm'));
+    expect(depthAlarms.map((a) => a.path).sort()).toEqual([
+      'Pipeline/EventBusIngest/BufferDlq/DepthAlarm',
+      'Pipeline/EventBusIngest/DeliveryDlq/DepthAlarm',
+      'Pipeline/Transform/KinesisDlq1/DepthAlarm',
+    ]);
+    for (const a of depthAlarms) expect(a.detail).toBe('AWS/SQS/ApproximateNumberOfMessagesVisible > 0, 1 action');
     expect(summary.functions).toEqual([
       expect.objectContaining({ path: 'Pipeline/Transform/Function', detail: 'nodejs24.x arm64, 1024 MB, timeout 60 s' }),
     ]);
@@ -66,7 +71,7 @@ describe('summarizeStack', () => {
     expect(text).toContain('Stack ClickstreamPipeline (aws://123456789012/eu-west-1)');
     expect(text).toMatch(/Inputs \(3\):/);
     expect(text).toMatch(/Dead-letter queues \(3\):/);
-    expect(text).toMatch(/Alarms \(3\):/);
+    expect(text).toContain(`Alarms (${summary.alarms.length}):`);
     expect(text).toContain('Policy validation: 0 unacknowledged findings');
     const withFinding = formatSummary([summary], {
       pluginReports: [{ pluginName: 'cdk-nag', conclusion: 'failure', violations: [{ ruleName: 'X1', description: 'bad' }] }],

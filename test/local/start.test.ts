@@ -1,25 +1,40 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { RunReport } from '../../local/run-report';
 import { ROOT } from '../support/cdk';
 
-/** `npm start` end to end: the CDK CLI synthesizes the reference app offline and the summary prints. */
+/**
+ * `npm start` end to end: the CDK CLI synthesizes the reference app once (offline), then the
+ * runner creates its resources on the emulators, runs the bundled function and reports.
+ */
 describe('npm start (local/start.ts)', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'start-'));
+  const assembly = path.join(work, 'cdk.out');
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  function start(...args: string[]) {
-    return spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'local', 'start.ts'), ...args], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, CDK_VALIDATION: 'false', ETL_NAG: 'false' },
-    });
+  const env = { ...process.env, CDK_VALIDATION: 'false', ETL_NAG: 'false' };
+  const args = (...rest: string[]) => [require.resolve('tsx/cli'), path.join(ROOT, 'local', 'start.ts'), ...rest];
+  function start(...rest: string[]) {
+    return spawnSync(process.execPath, args(...rest), { cwd: ROOT, encoding: 'utf8', env, timeout: 110_000 });
+  }
+  function run(name: string, ...rest: string[]): { report: RunReport; stdout: string; stderr: string; status: number | null } {
+    const json = path.join(work, `${name}.json`);
+    const result = start('--assembly', assembly, '--json', json, ...rest);
+    if (result.status !== 0) throw new Error(`exit ${result.status}\n${result.stdout}\n${result.stderr}`);
+    return { report: JSON.parse(fs.readFileSync(json, 'utf8')) as RunReport, stdout: result.stdout, stderr: result.stderr, status: result.status };
+  }
+  function writeInput(name: string, lines: string[]): string {
+    const file = path.join(work, name);
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    return file;
   }
 
-  test('synthesizes the reference app and writes the summary as JSON', () => {
+  beforeAll(() => {
+    // --summary-only: synth and the offline deploy summary, as before the local run existed.
     const json = path.join(work, 'summary.json');
-    const result = start('--out', path.join(work, 'cdk.out'), '--json', json);
+    const result = start('--summary-only', '--cdk-out', assembly, '--json', json);
     expect(result.stderr).not.toMatch(/Error/);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('Stack ClickstreamPipeline');
@@ -27,18 +42,133 @@ describe('npm start (local/start.ts)', () => {
     const summary = JSON.parse(fs.readFileSync(json, 'utf8')) as { stacks: Array<{ stackName: string; inputs: unknown[] }> };
     expect(summary.stacks.map((s) => s.stackName)).toEqual(['ClickstreamPipeline']);
     expect(summary.stacks[0].inputs).toHaveLength(3);
-    expect(fs.existsSync(path.join(work, 'cdk.out', 'ClickstreamPipeline.template.json'))).toBe(true);
+  }, 110_000);
+
+  test('the sample events: report, conservation, --json and --out', () => {
+    const out = path.join(work, 'out');
+    const { report, stdout, stderr } = run('sample', '--out', out);
+    // 12 valid + 1 oversize (claim-checked) curated; malformed, schema-drifted, no eventId quarantined;
+    // 1 bot dropped; the second evt-0003 suppressed as a duplicate.
+    expect(report).toEqual(
+      expect.objectContaining({
+        recordsIn: 18,
+        curated: 13,
+        claimChecked: 1,
+        quarantined: 3,
+        quarantinedByReason: { MALFORMED_JSON: 1, MISSING_ID: 1, UNKNOWN_SCHEMA_VERSION: 1 },
+        deadLettered: 0,
+        dropped: 1,
+        duplicatesSuppressed: 1,
+        conservationOk: true,
+        conservationProblems: [],
+      }),
+    );
+    expect(report.sent.stream + report.sent.bus).toBe(18);
+    expect(report.sent.stream).toBeGreaterThan(0);
+    expect(report.sent.bus).toBeGreaterThan(0);
+    expect(report.freshnessP95Ms).toBeGreaterThanOrEqual(report.freshnessP50Ms as number);
+    expect(report.throughputPerSec).toBeGreaterThan(0);
+    expect(report.notes.join('\n')).toMatch(/state machines are not run/);
+
+    expect(stdout).toMatch(/Emulators up in \d+ ms/);
+    expect(stdout).toMatch(/Created ClickstreamPipeline: 5 buckets, 4 queues, 1 streams \(2 shards\)/);
+    expect(stdout).toMatch(/Loaded Pipeline\/Transform\/Function from .*asset\.[0-9a-f]{64}\/index\.js/);
+    expect(stdout).toMatch(/Drained Pipeline\/StreamIngest\/Stream/);
+    expect(stdout).toMatch(/conservation\s+OK/);
+    expect(stdout).not.toContain('"_aws"'); // metric and log lines stay out of the terminal
+    expect(stderr).not.toMatch(/open handles|Warning/);
+
+    // --out: every curated and quarantine object (decompressed JSON Lines), every DLQ.
+    const files = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(path.join(dir, d.name)) : [path.join(dir, d.name)]));
+    const all = files(out);
+    const curatedLines = all
+      .filter((f) => f.includes(`${path.sep}curated${path.sep}`) && !f.includes('_lineage') && f.endsWith('.jsonl'))
+      .flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { eventId?: string; recordId?: string }));
+    const ids = curatedLines.map((r) => r.eventId ?? r.recordId).sort();
+    expect(ids).toEqual([...Array.from({ length: 12 }, (_, i) => `evt-${String(i + 1).padStart(4, '0')}`), 'evt-0016']);
+    expect(JSON.stringify(curatedLines)).not.toMatch(/@example\.com|203\.0\.113/); // PII masked
+    const quarantine = all.filter((f) => f.includes(`${path.sep}quarantine${path.sep}`));
+    const reasons = quarantine.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { reason: string }).reason));
+    expect(reasons.sort()).toEqual(['MALFORMED_JSON', 'MISSING_ID', 'UNKNOWN_SCHEMA_VERSION']);
+    expect(all.filter((f) => f.includes(`${path.sep}dlq${path.sep}`))).toHaveLength(3);
+    expect(all.some((f) => f.includes('_lineage'))).toBe(true);
   });
 
+  test('--input with a non-JSON line via the bus: it goes raw to the buffer queue and is quarantined', () => {
+    const input = writeInput('custom.jsonl', [
+      JSON.stringify({ eventId: 'c-1', eventTime: '2026-11-24T10:00:00Z', eventType: 'click', userId: 'u1', sessionId: 's', page: { url: 'https://a.example/x' }, schemaVersion: '1' }),
+      'this is not json {',
+      JSON.stringify({ eventId: 'c-2', eventTime: '2026-11-24T10:00:01Z', eventType: 'purchase', userId: 'u2', sessionId: 's', page: { url: 'https://a.example/y' } }),
+      JSON.stringify({ eventId: 'c-1', eventTime: '2026-11-24T10:00:00Z', eventType: 'click', userId: 'u1', sessionId: 's', page: { url: 'https://a.example/x' }, schemaVersion: '1' }),
+      '[1, 2, 3]',
+    ]);
+    const { report } = run('custom', '--input', input, '--via', 'bus');
+    expect(report).toEqual(
+      expect.objectContaining({ recordsIn: 5, curated: 2, quarantined: 2, dropped: 0, duplicatesSuppressed: 1, deadLettered: 0, conservationOk: true }),
+    );
+    expect(report.sent).toEqual(expect.objectContaining({ stream: 0, bus: 3, 'bus (raw)': 2 }));
+    expect(report.quarantinedByReason).toEqual({ MALFORMED_JSON: 1, NOT_AN_OBJECT: 1 });
+    expect(report.notes.join('\n')).toMatch(/2 line\(s\) that are not a JSON object cannot be put on a bus/);
+  });
+
+  test('--via stream and --rate; --via s3 is reported as not wired and not counted', () => {
+    const input = writeInput('three.jsonl', [
+      JSON.stringify({ eventId: 'r-1', eventTime: '2026-11-24T10:00:00Z', eventType: 'click', userId: 'u1', sessionId: 's', page: { url: 'https://a.example/x' } }),
+      JSON.stringify({ eventId: 'r-2', eventTime: '2026-11-24T10:00:00Z', eventType: 'click', userId: 'u1', sessionId: 's', page: { url: 'https://a.example/x' } }),
+      JSON.stringify({ eventId: 'r-3', eventTime: '2026-11-24T10:00:00Z', eventType: 'click', userId: 'u1', sessionId: 's', page: { url: 'https://a.example/x' } }),
+    ]);
+    const stream = run('stream', '--input', input, '--via', 'stream', '--rate', '50').report;
+    expect(stream).toEqual(expect.objectContaining({ recordsIn: 3, curated: 3, conservationOk: true }));
+    expect(stream.sent.stream).toBe(3);
+    const s3 = run('s3', '--input', input, '--via', 's3').report;
+    expect(s3).toEqual(expect.objectContaining({ recordsIn: 0, curated: 0, conservationOk: true }));
+    expect(s3.sent['s3 (not counted)']).toBe(3);
+    expect(s3.notes.join('\n')).toMatch(/s3 ingest is not wired.*matched no rule on the default bus/);
+  });
+
+  test('--app runs another CDK app end to end', () => {
+    const json = path.join(work, 'tiny.json');
+    const fixtures = path.join(__dirname, 'fixtures');
+    const app = `${process.execPath} ${require.resolve('tsx/cli')} ${path.join(fixtures, 'tiny-app.ts')}`;
+    const result = start('--app', app, '--cdk-out', path.join(work, 'tiny.out'), '--input', path.join(fixtures, 'tiny-events.jsonl'), '--json', json);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/Created TinyPipeline: .* 0 buses/);
+    const report = JSON.parse(fs.readFileSync(json, 'utf8')) as RunReport;
+    // t-1, t-2, t-4 curated; "not json" and the line without id quarantined; t-3 dropped; the second t-1 a duplicate.
+    expect(report).toEqual(
+      expect.objectContaining({ recordsIn: 7, curated: 3, quarantined: 2, dropped: 1, duplicatesSuppressed: 1, deadLettered: 0, conservationOk: true }),
+    );
+  }, 110_000);
+
   test('exits non-zero with the synth error when the app does not synthesize', () => {
-    const result = start('--out', path.join(work, 'broken.out'), '--app', `${process.execPath} -e "process.exit(3)"`);
+    const result = start('--cdk-out', path.join(work, 'broken.out'), '--app', `${process.execPath} -e "process.exit(3)"`);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/cdk synth failed/);
   });
 
-  test('rejects unknown options with usage', () => {
-    const result = start('--bogus');
-    expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/Usage: npm start --/);
+  test('rejects unknown and invalid options with usage', () => {
+    for (const bad of [['--bogus'], ['--via', 'carrier-pigeon'], ['--rate', '-1']]) {
+      const result = start(...bad);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/Usage: npm start --/);
+    }
+  });
+
+  test('Ctrl-C stops the emulators and exits 130', async () => {
+    const big = writeInput('big.jsonl', Array.from({ length: 400 }, (_, i) => JSON.stringify({ eventId: `b-${i}`, eventTime: '2026-11-24T10:00:00Z' })));
+    const child = spawn(process.execPath, args('--assembly', assembly, '--input', big, '--rate', '20'), { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        if (/Loaded /.test(stdout) && !child.killed) setTimeout(() => child.kill('SIGINT'), 300);
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(stderr).toMatch(/SIGINT: stopping the functions and emulators/);
+    expect(code).toBe(130);
   });
 });

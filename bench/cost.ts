@@ -1,0 +1,73 @@
+/**
+ * 4. Modelled cost per million 1 KB records, from the calls and units counted in the throughput
+ * run and the CPU time measured there. Prices: AWS list prices, us-east-1, as published when this
+ * benchmark was written (check https://aws.amazon.com/pricing before relying on them).
+ */
+import type { PerRecord } from './throughput';
+
+export const PRICES = {
+  lambdaArmGbSecond: 0.0000133334,
+  lambdaPerMillionRequests: 0.2,
+  dynamodbPerMillionWriteUnits: 0.625,
+  dynamodbPerMillionReadUnits: 0.125,
+  s3PerThousandPuts: 0.005,
+  s3PerThousandGets: 0.0004,
+  kinesisOnDemandPerGbIn: 0.08,
+  kinesisOnDemandPerGbOut: 0.04,
+};
+
+export const ASSUMPTIONS = {
+  records: 1_000_000,
+  recordBytes: 1024,
+  batchSize: 100,
+  memoryMb: 1024,
+  /** Lambda gives a full vCPU at 1,769 MB: CPU-bound time at 1,024 MB is this much longer. */
+  cpuScaleAt1024Mb: 1769 / 1024,
+  /** Round-trip latencies inside a region (typical, assumed): DynamoDB item call, batch call, S3 PUT. */
+  dynamodbItemMs: 5,
+  dynamodbBatchMs: 10,
+  s3PutMs: 25,
+};
+
+export interface CostLine {
+  lambdaCompute: number;
+  lambdaRequests: number;
+  dynamodb: number;
+  s3: number;
+  kinesis: number;
+  total: number;
+  billedMsPerBatch: number;
+}
+
+/**
+ * Billed Lambda time per batch = measured CPU time (single core, scaled to 1,024 MB) + the
+ * sequential AWS round-trips of one batch (`waitsPerBatchMs`, from the call pattern).
+ */
+export function costPerMillion(recordsPerSecond: number, perRecord: PerRecord, waitsPerBatchMs: number): CostLine {
+  const a = ASSUMPTIONS;
+  const batches = a.records / a.batchSize;
+  const cpuMsPerBatch = (a.batchSize / recordsPerSecond) * 1000 * a.cpuScaleAt1024Mb;
+  const billedMsPerBatch = Math.ceil(cpuMsPerBatch + waitsPerBatchMs);
+  const lambdaCompute = batches * (billedMsPerBatch / 1000) * (a.memoryMb / 1024) * PRICES.lambdaArmGbSecond;
+  const lambdaRequests = (batches / 1e6) * PRICES.lambdaPerMillionRequests;
+  const dynamodb =
+    perRecord.writeUnits * a.records * (PRICES.dynamodbPerMillionWriteUnits / 1e6) + perRecord.readUnits * a.records * (PRICES.dynamodbPerMillionReadUnits / 1e6);
+  const s3 = perRecord.s3Puts * a.records * (PRICES.s3PerThousandPuts / 1000);
+  const gb = (a.records * a.recordBytes) / 1024 ** 3;
+  const kinesis = gb * (PRICES.kinesisOnDemandPerGbIn + PRICES.kinesisOnDemandPerGbOut);
+  const total = lambdaCompute + lambdaRequests + dynamodb + s3 + kinesis;
+  const r = (x: number) => Math.round(x * 10000) / 10000;
+  return { lambdaCompute: r(lambdaCompute), lambdaRequests: r(lambdaRequests), dynamodb: r(dynamodb), s3: r(s3), kinesis: r(kinesis), total: r(total), billedMsPerBatch };
+}
+
+/**
+ * Sequential round-trips per batch of 100 (assumed latencies above).
+ * Runtime (Kinesis): 1 BatchGetItem, then 4 BatchWriteItem one after another, then the lineage
+ * PUT, then the curated PUTs in parallel.
+ * Powertools: records run in parallel (BatchProcessor default), each PutItem then UpdateItem in
+ * sequence, then one PUT for the batch.
+ */
+export const WAITS_MS = {
+  runtime: ASSUMPTIONS.dynamodbBatchMs * 5 + ASSUMPTIONS.s3PutMs * 2,
+  powertools: ASSUMPTIONS.dynamodbItemMs * 2 + ASSUMPTIONS.s3PutMs,
+};

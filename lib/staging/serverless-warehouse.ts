@@ -1,0 +1,242 @@
+import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledgeRules } from '../core/compliance';
+import { createPipelineKey } from '../core/encryption';
+import { PropValidator } from '../core/prop-validator';
+
+/** A column of the curated table. */
+export interface WarehouseColumn {
+  /** Column name (lower case; JSON field names are matched case-insensitively). */
+  readonly name: string;
+  /** Hive type: `string`, `boolean`, `bigint`, `double`, `map<string,string>`, `struct<…>`, `array<…>`. */
+  readonly type: string;
+  /**
+   * What the column holds.
+   * @default - none
+   */
+  readonly comment?: string;
+}
+
+/** What a pipeline's warehouse is made of. */
+export interface WarehouseOptions {
+  /** The curated records' columns (the transform's output). */
+  readonly columns: WarehouseColumn[];
+  /**
+   * Glue database name (lower case letters, digits, `_`).
+   * @default - the dataset with `-` replaced by `_`, plus `_etl`
+   */
+  readonly databaseName?: string;
+  /**
+   * Table name.
+   * @default - the dataset with `-` replaced by `_`
+   */
+  readonly tableName?: string;
+  /**
+   * First day of the date partitions the table projects (YYYY-MM-DD).
+   * @default '2024-01-01'
+   */
+  readonly firstPartitionDate?: string;
+  /**
+   * Cost guardrail: a query that would scan more than this is cancelled (10 MB to 1 PB).
+   * @default Size.gibibytes(10)
+   */
+  readonly bytesScannedCutoffPerQuery?: Size;
+  /**
+   * How long query results are kept.
+   * @default Duration.days(30)
+   */
+  readonly resultsExpiration?: Duration;
+}
+
+/** Props for {@link ServerlessWarehouse}. */
+export interface ServerlessWarehouseProps extends WarehouseOptions {
+  /** The curated bucket. */
+  readonly curatedBucket: s3.IBucket;
+  /** The dataset: the table reads `s3://<curated>/<dataset>/dt=YYYY-MM-DD/hr=HH/`. */
+  readonly dataset: string;
+  /**
+   * KMS key that encrypts query results.
+   * @default - a new key with rotation on
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Bucket for the results bucket's server access logs.
+   * @default - results are not access-logged
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+}
+
+/**
+ * A serverless warehouse over the curated data: a Glue database and table with partition
+ * projection (no crawler: new `dt`/`hr` partitions are queryable as soon as they are written) and
+ * an Athena workgroup that enforces KMS-encrypted results and a per-query scan limit.
+ */
+export class ServerlessWarehouse extends Construct {
+  /** The Glue database. */
+  public readonly database: glue.CfnDatabase;
+  /** The curated table. */
+  public readonly table: glue.CfnTable;
+  /** The Athena workgroup queries must use. */
+  public readonly workGroup: athena.CfnWorkGroup;
+  /** Where query results go. */
+  public readonly resultsBucket: s3.Bucket;
+  /** Database name. */
+  public readonly databaseName: string;
+  /** Table name. */
+  public readonly tableName: string;
+  /** Workgroup name. */
+  public readonly workGroupName: string;
+  private readonly encryptionKey: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: ServerlessWarehouseProps) {
+    super(scope, id);
+    const base = props.dataset.replace(/-/g, '_').toLowerCase();
+    this.databaseName = props.databaseName ?? `${base}_etl`;
+    this.tableName = props.tableName ?? base;
+    const cutoff = props.bytesScannedCutoffPerQuery ?? Size.gibibytes(10);
+    const firstDate = props.firstPartitionDate ?? '2024-01-01';
+    const v = new PropValidator(`ServerlessWarehouse (${this.node.path})`)
+      .pattern('databaseName', this.databaseName, /^[a-z0-9_]{1,255}$/, '1 to 255 characters of a-z, 0-9 and "_"')
+      .pattern('tableName', this.tableName, /^[a-z0-9_]{1,255}$/, '1 to 255 characters of a-z, 0-9 and "_"')
+      .pattern('firstPartitionDate', firstDate, /^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+      .check(props.columns.length === 0, 'columns is empty; give the curated records\' columns')
+      .check(
+        cutoff.toBytes() < 10 * 1024 * 1024,
+        `bytesScannedCutoffPerQuery is ${cutoff.toBytes()} bytes; Athena's minimum is 10 MB (10485760 bytes)`,
+      );
+    props.columns.forEach((c, i) =>
+      v.pattern(`columns[${i}].name`, c.name, /^[a-z_][a-z0-9_]*$/, 'lower case letters, digits and "_"'),
+    );
+    v.throwIfInvalid();
+
+    this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Warehouse results of ${this.node.path}`);
+    this.resultsBucket = new s3.Bucket(this, 'Results', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.encryptionKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        { id: 'expire-results', expiration: props.resultsExpiration ?? Duration.days(30), noncurrentVersionExpiration: Duration.days(1) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    if (props.accessLogsBucket) {
+      (this.resultsBucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+        destinationBucketName: props.accessLogsBucket.bucketName,
+        logFilePrefix: 'athena-results/',
+      };
+      props.accessLogsBucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowAccessLogsFromWarehouseResults',
+          principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+          actions: ['s3:PutObject'],
+          resources: [props.accessLogsBucket.arnForObjects('athena-results/*')],
+          conditions: { ArnLike: { 'aws:SourceArn': this.resultsBucket.bucketArn }, StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        }),
+      );
+    }
+    acknowledgeRules(this.resultsBucket, {
+      ids: ['NIST.800.53.R5-S3BucketReplicationEnabled', 'HIPAA.Security-S3BucketReplicationEnabled'],
+      reason: 'Query results are disposable (expired after resultsExpiration) and can be recomputed from curated data: no replica needed.',
+    });
+
+    const account = Stack.of(this).account;
+    this.database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: account,
+      databaseInput: { name: this.databaseName, description: `Curated data of ${props.dataset}` },
+    });
+    const location = `s3://${props.curatedBucket.bucketName}/${props.dataset}/`;
+    this.table = new glue.CfnTable(this, 'Table', {
+      catalogId: account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: this.tableName,
+        description: `Curated ${props.dataset} records (gzip JSON Lines, partitioned by event time)`,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          classification: 'json',
+          compressionType: 'gzip',
+          'projection.enabled': 'true',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'projection.dt.range': `${firstDate},NOW`,
+          'projection.dt.interval': '1',
+          'projection.dt.interval.unit': 'DAYS',
+          'projection.hr.type': 'integer',
+          'projection.hr.range': '0,23',
+          'projection.hr.digits': '2',
+          'storage.location.template': `${location}dt=\${dt}/hr=\${hr}/`,
+        },
+        partitionKeys: [
+          { name: 'dt', type: 'string', comment: 'event date (UTC), YYYY-MM-DD' },
+          { name: 'hr', type: 'string', comment: 'event hour (UTC), 00-23' },
+        ],
+        storageDescriptor: {
+          location,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', parameters: { 'ignore.malformed.json': 'false' } },
+          columns: [
+            ...props.columns,
+            { name: 'recordid', type: 'string', comment: 'record id of a claim-checked record' },
+            { name: 'claimcheck', type: 'struct<bucket:string,key:string,bytes:bigint>', comment: 'where an oversize record is stored' },
+          ].filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i),
+        },
+      },
+    });
+    this.table.addResourceDependency(this.database);
+
+    this.workGroupName = `${this.databaseName.replace(/_/g, '-')}`;
+    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: this.workGroupName,
+      description: `Queries over ${props.dataset}: encrypted results, ${cutoff.toGibibytes({ rounding: 0 })} GiB scan limit per query`,
+      state: 'ENABLED',
+      recursiveDeleteOption: false,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: cutoff.toBytes(),
+        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        resultConfiguration: {
+          outputLocation: `s3://${this.resultsBucket.bucketName}/results/`,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: this.encryptionKey.keyArn },
+        },
+      },
+    });
+  }
+
+  /**
+   * Grants running queries in the workgroup and reading the curated table: Athena, the Glue
+   * table's metadata, the curated objects and writing results.
+   */
+  public grantQuery(grantee: iam.IGrantable, curatedBucket: s3.IBucket): iam.Grant {
+    const stack = Stack.of(this);
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
+      resourceArns: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroupName })],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+      resourceArns: [
+        stack.formatArn({ service: 'glue', resource: 'catalog' }),
+        stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
+        stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${this.tableName}` }),
+      ],
+    });
+    curatedBucket.grantRead(grantee);
+    this.resultsBucket.grantReadWrite(grantee);
+    return grant;
+  }
+}

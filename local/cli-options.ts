@@ -1,0 +1,66 @@
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Via } from './pipeline-run';
+
+/** The usage line of `npm start`. */
+export const USAGE =
+  'Usage: npm start -- [--app <command>] [--assembly <dir> | --cdk-out <dir>] [--input <file.jsonl>] [--via stream|bus|s3|all]\n' +
+  '                    [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]';
+
+/** Parsed `npm start` options. */
+export interface CliOptions {
+  /** The CDK app command (default: cdk.json's app, the reference app). */
+  readonly app?: string;
+  /** Use this cloud assembly instead of synthesizing. */
+  readonly assembly?: string;
+  /** Where synth writes the cloud assembly. */
+  readonly cdkOut: string;
+  /** Input events file (default: the reference sample events). */
+  readonly input: string;
+  readonly via: Via;
+  readonly rate?: number;
+  readonly json?: string;
+  readonly out?: string;
+  /** Only synthesize and print the deploy summary (no run). */
+  readonly summaryOnly: boolean;
+  readonly help: boolean;
+}
+
+/** The reference sample events. */
+export const SAMPLE_EVENTS = path.join(__dirname, '..', 'examples', 'clickstream', 'sample-events.jsonl');
+
+/** Parses `argv`; throws with a message naming the bad option. */
+export function parseCliOptions(argv: string[]): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      app: { type: 'string' },
+      assembly: { type: 'string' },
+      'cdk-out': { type: 'string' },
+      input: { type: 'string' },
+      via: { type: 'string' },
+      rate: { type: 'string' },
+      json: { type: 'string' },
+      out: { type: 'string' },
+      'summary-only': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const via = (values.via ?? 'all') as Via;
+  if (!['stream', 'bus', 's3', 'all'].includes(via)) throw new Error(`--via must be stream, bus, s3 or all, not "${values.via}"`);
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
+  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new Error(`--rate must be a positive number of events per second, not "${values.rate}"`);
+  if (values.app && values.assembly) throw new Error('--app and --assembly exclude each other: --assembly skips synth');
+  return {
+    app: values.app,
+    assembly: values.assembly ? path.resolve(values.assembly) : undefined,
+    cdkOut: path.resolve(values['cdk-out'] ?? path.join('.local-run', 'cdk.out')),
+    input: path.resolve(values.input ?? SAMPLE_EVENTS),
+    via,
+    rate,
+    json: values.json,
+    out: values.out ? path.resolve(values.out) : undefined,
+    summaryOnly: values['summary-only'] === true,
+    help: values.help === true,
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * A local EventBridge: buses with rules, `PutEvents` wrapping each entry in the EventBridge
+ * envelope, real event-pattern matching ({@link matchesEventPattern}), and delivery to each
+ * matching rule's targets, with the target's dead-letter queue when delivery fails.
+ */
+import { randomUUID } from 'node:crypto';
+import { matchesEventPattern, validateEventPattern, type EventPattern } from './event-pattern';
+
+export { matchesEventPattern, validateEventPattern, type EventPattern } from './event-pattern';
+
+/** EventBridge's limit on one PutEvents entry (and on a whole call): 256 KiB. */
+export const MAX_EVENT_ENTRY_BYTES = 256 * 1024;
+
+/** The default bus every account has (S3 object-created events go there). */
+export const DEFAULT_BUS = 'default';
+
+/** An event as EventBridge delivers it to targets. */
+export interface EventBridgeEnvelope {
+  readonly version: '0';
+  readonly id: string;
+  readonly 'detail-type': string;
+  readonly source: string;
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: string[];
+  readonly detail: unknown;
+}
+
+/** One `PutEvents` entry. */
+export interface PutEventsEntry {
+  readonly Source: string;
+  readonly DetailType: string;
+  /** A JSON object, as a string. */
+  readonly Detail: string;
+  readonly EventBusName?: string;
+  readonly Resources?: string[];
+  readonly Time?: Date;
+}
+
+/** Where a rule sends a matching event. */
+export interface BusTarget {
+  readonly id: string;
+  /** Delivers the (possibly transformed) event; throws when delivery fails. */
+  deliver(payload: string): Promise<void>;
+  /** Receives an event whose delivery failed, with the error (the target's DeadLetterConfig). */
+  deadLetter?(payload: string, error: Error): Promise<void>;
+  /** A JSONPath (`$` or `$.a.b`) selecting what is delivered. */
+  readonly inputPath?: string;
+  /** A constant JSON text delivered instead of the event. */
+  readonly input?: string;
+}
+
+/** A rule on a bus. */
+export interface BusRule {
+  readonly name: string;
+  readonly eventBusName: string;
+  readonly eventPattern: EventPattern;
+  readonly targets: BusTarget[];
+}
+
+/** What one PutEvents call did. */
+export interface PutEventsResult {
+  readonly entries: Array<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }>;
+  readonly failedEntryCount: number;
+  /** Deliveries to targets (an event matching two rules counts twice). */
+  readonly delivered: number;
+  /** Events sent to a target's dead-letter queue. */
+  readonly deadLettered: number;
+  /** Accepted events that matched no rule (EventBridge drops them silently). */
+  readonly unmatched: number;
+}
+
+/** Buses and rules of one account and region. */
+export class LocalEventBridge {
+  private readonly rules: BusRule[] = [];
+  private readonly buses = new Set<string>([DEFAULT_BUS]);
+
+  constructor(
+    private readonly account: string,
+    private readonly region: string,
+  ) {}
+
+  /** Creates a bus. */
+  public createEventBus(name: string): void {
+    this.buses.add(name);
+  }
+
+  /** Adds a rule; throws when its bus does not exist or its pattern is invalid. */
+  public putRule(rule: BusRule): void {
+    if (!this.buses.has(rule.eventBusName)) throw new Error(`Rule ${rule.name}: event bus "${rule.eventBusName}" does not exist`);
+    validateEventPattern(rule.eventPattern);
+    this.rules.push(rule);
+  }
+
+  /** The rules on a bus. */
+  public rulesOf(eventBusName: string): readonly BusRule[] {
+    return this.rules.filter((r) => r.eventBusName === eventBusName);
+  }
+
+  /** `PutEvents`: validates each entry, then delivers it to the targets of every matching rule. */
+  public async putEvents(entries: readonly PutEventsEntry[]): Promise<PutEventsResult> {
+    const result = { entries: [] as PutEventsResult['entries'], failedEntryCount: 0, delivered: 0, deadLettered: 0, unmatched: 0 };
+    const busOf = new Map<EventBridgeEnvelope, string>();
+    const accepted: EventBridgeEnvelope[] = [];
+    for (const entry of entries) {
+      const busName = busNameOf(entry.EventBusName);
+      const problem = this.validate(entry, busName);
+      if (problem) {
+        result.entries.push(problem);
+        result.failedEntryCount++;
+        continue;
+      }
+      const event: EventBridgeEnvelope = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': entry.DetailType,
+        source: entry.Source,
+        account: this.account,
+        time: (entry.Time ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        region: this.region,
+        resources: entry.Resources ?? [],
+        detail: JSON.parse(entry.Detail) as unknown,
+      };
+      result.entries.push({ EventId: event.id });
+      accepted.push(event);
+      busOf.set(event, busName);
+    }
+    // The entries of one call are delivered concurrently, as EventBridge does (no ordering).
+    await Promise.all(
+      accepted.map(async (event) => {
+        const matching = this.rulesOf(busOf.get(event) as string).filter((r) => matchesEventPattern(event, r.eventPattern));
+        if (matching.length === 0) result.unmatched++;
+        for (const rule of matching) {
+          for (const target of rule.targets) {
+            const payload = target.input ?? JSON.stringify(selectPath(event, target.inputPath));
+            try {
+              await deliverWithRetry(target, payload);
+              result.delivered++;
+            } catch (error) {
+              if (!target.deadLetter) throw error;
+              await target.deadLetter(payload, error as Error);
+              result.deadLettered++;
+            }
+          }
+        }
+      }),
+    );
+    return result;
+  }
+
+  private validate(entry: PutEventsEntry, busName: string): PutEventsResult['entries'][number] | undefined {
+    if (!this.buses.has(busName)) return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${busName} does not exist.` };
+    if (!entry.Source || !entry.DetailType) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source and DetailType are required.' };
+    const size = Buffer.byteLength(entry.Source) + Buffer.byteLength(entry.DetailType) + Buffer.byteLength(entry.Detail ?? '');
+    if (size > MAX_EVENT_ENTRY_BYTES) {
+      return { ErrorCode: 'EntryTooLarge', ErrorMessage: `Entry of ${size} bytes exceeds the ${MAX_EVENT_ENTRY_BYTES}-byte limit.` };
+    }
+    let detail: unknown;
+    try {
+      detail = JSON.parse(entry.Detail);
+    } catch {
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+    }
+    if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail must be a JSON object.' };
+    }
+    return undefined;
+  }
+}
+
+/** A bus name from a `PutEvents` EventBusName (a name or an ARN; absent: the default bus). */
+export function busNameOf(nameOrArn: string | undefined): string {
+  if (!nameOrArn) return DEFAULT_BUS;
+  const arn = /^arn:[^:]+:events:[^:]*:[^:]*:event-bus\/(.+)$/.exec(nameOrArn);
+  return arn ? arn[1] : nameOrArn;
+}
+
+async function deliverWithRetry(target: BusTarget, payload: string, attempts = 3): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await target.deliver(payload);
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, 20 * attempt));
+    }
+  }
+}
+
+/** The value at a simple JSONPath (`$`, `$.detail`, `$.detail.a`). */
+function selectPath(event: unknown, path: string | undefined): unknown {
+  if (!path || path === '$') return event;
+  if (!path.startsWith('$.')) throw new Error(`Unsupported InputPath ${path}`);
+  return path
+    .slice(2)
+    .split('.')
+    .reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), event);
+}

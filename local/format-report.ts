@@ -1,0 +1,35 @@
+import type { RunReport } from './run-report';
+
+/** Renders a run report as plain text for a terminal. */
+export function formatReport(r: RunReport): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  const ms = (v: number | null) =>
+    v === null ? 'n/a' : v >= 86_400_000 ? `${(v / 86_400_000).toFixed(1)} d` : v >= 3_600_000 ? `${(v / 3_600_000).toFixed(1)} h` : v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v} ms`;
+  const lines = [
+    'Report',
+    `  records in              ${n(r.recordsIn)}  (${Object.entries(r.sent).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${n(v)}`).join(', ') || 'none'})`,
+    `  curated                 ${n(r.curated)}${r.fanOut > 0 ? `  (${n(r.curatedRecords)} records: fan-out ${n(r.fanOut)})` : ''}${r.claimChecked > 0 ? `  (${n(r.claimChecked)} claim-checked)` : ''}`,
+    `  quarantined             ${n(r.quarantined)}${formatCounts(r.quarantinedByReason)}`,
+    `  dead-lettered           ${n(r.deadLettered)}${formatCounts(Object.fromEntries(Object.entries(r.deadLetteredByQueue).filter(([, v]) => v > 0)))}`,
+    `  dropped on purpose      ${n(r.dropped)}`,
+    `  duplicates suppressed   ${n(r.duplicatesSuppressed)}`,
+    `  freshness p50 / p95     ${ms(r.freshnessP50Ms)} / ${ms(r.freshnessP95Ms)}  (event time to curated write)`,
+    `  throughput              ${n(r.throughputPerSec)} records/s  (${n(r.recordsIn)} in ${(r.wallTimeMs / 1000).toFixed(1)} s, ${n(r.invocations)} invocations${r.functionErrors > 0 ? `, ${n(r.functionErrors)} failed` : ''})`,
+    `  conservation            ${r.conservationOk ? 'OK' : 'FAILED'}: in = curated + quarantined + dead-lettered + dropped + duplicates${r.conservationOk ? ', no id twice in curated' : ''}`,
+  ];
+  for (const p of r.conservationProblems) lines.push(`    - ${p}`);
+  if (r.rejectedAtSource.length > 0) {
+    lines.push(`  rejected by the source  ${n(r.rejectedAtSource.length)} (never entered the pipeline, not counted)`);
+    for (const x of r.rejectedAtSource.slice(0, 5)) lines.push(`    - line ${x.line}: ${x.reason}`);
+  }
+  if (r.notes.length > 0) {
+    lines.push('', 'Notes');
+    for (const note of r.notes) lines.push(`  - ${note}`);
+  }
+  return lines.join('\n');
+}
+
+function formatCounts(counts: Record<string, number>): string {
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return entries.length === 0 ? '' : `  (${entries.map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')})`;
+}

@@ -1,0 +1,171 @@
+/**
+ * Physical values of a template's resources on the emulators (names, URLs, ARNs), so `Ref` and
+ * `Fn::GetAtt` in environment variables, event source mappings, redrive policies and rule targets
+ * resolve to the emulated resources.
+ */
+import type { Template } from './cloud-assembly';
+import { resolveIntrinsics, resolveToString, type ReferenceLookup } from './intrinsics';
+import type { LocalResources } from './template-resources';
+
+/** Account and region of every local ARN (the emulators' own). */
+export const LOCAL_ACCOUNT = '000000000000';
+
+/** Options of {@link LocalReferences}. */
+export interface LocalReferencesOptions {
+  readonly region: string;
+  /** Queue URLs by logical id, as the SQS emulator returned them. */
+  readonly queueUrls?: ReadonlyMap<string, string>;
+}
+
+/** What a physical ARN or name refers to. */
+export interface ResolvedTarget {
+  readonly kind: 'bucket' | 'queue' | 'stream' | 'table' | 'eventBus' | 'secret' | 'function';
+  readonly logicalId: string;
+}
+
+/** `Ref` / `Fn::GetAtt` answers for a stack's resources, as emulated locally. */
+export class LocalReferences implements ReferenceLookup {
+  private readonly kinds = new Map<string, { kind: ResolvedTarget['kind']; name: string }>();
+
+  constructor(
+    private readonly template: Template,
+    private readonly resources: LocalResources,
+    private readonly options: LocalReferencesOptions,
+  ) {
+    const add = (kind: ResolvedTarget['kind'], list: ReadonlyArray<{ logicalId: string; name: string }>) => {
+      for (const r of list) this.kinds.set(r.logicalId, { kind, name: r.name });
+    };
+    add('bucket', resources.buckets);
+    add('queue', resources.queues);
+    add('stream', resources.streams);
+    add('table', resources.tables);
+    add('eventBus', resources.eventBuses);
+    add('secret', resources.secrets);
+    add('function', resources.functions);
+  }
+
+  /** The ARN of a resource the local run emulates. */
+  public arnOf(logicalId: string): string {
+    return this.getAtt(logicalId, 'Arn');
+  }
+
+  /** Resolves a template value (intrinsics included) to a literal. */
+  public resolve(value: unknown): unknown {
+    return resolveIntrinsics(value, this);
+  }
+
+  /** Resolves a template value to a string. */
+  public resolveString(value: unknown): string {
+    return resolveToString(value, this);
+  }
+
+  /**
+   * Finds the emulated resource a template value refers to: by `Ref`/`Fn::GetAtt` logical id, or
+   * by the resolved ARN, URL or name (a function name may carry a `:qualifier`).
+   */
+  public target(value: unknown): ResolvedTarget | undefined {
+    const direct = directLogicalId(value);
+    if (direct && this.kinds.has(direct)) return { kind: this.kinds.get(direct)!.kind, logicalId: direct };
+    let text: string;
+    try {
+      text = this.resolveString(value);
+    } catch {
+      return undefined;
+    }
+    for (const [logicalId, { kind, name }] of this.kinds) {
+      const candidates = [name, this.ref(logicalId), this.arnOf(logicalId)];
+      if (candidates.includes(text)) return { kind, logicalId };
+      if (kind === 'function' && candidates.some((c) => text.startsWith(`${c}:`))) return { kind, logicalId };
+    }
+    return undefined;
+  }
+
+  public ref(id: string): string {
+    const { region } = this.options;
+    switch (id) {
+      case 'AWS::Region':
+        return region;
+      case 'AWS::AccountId':
+        return LOCAL_ACCOUNT;
+      case 'AWS::Partition':
+        return 'aws';
+      case 'AWS::URLSuffix':
+        return 'amazonaws.com';
+      case 'AWS::StackName':
+        return this.resources.stackName;
+      case 'AWS::StackId':
+        return `arn:aws:cloudformation:${region}:${LOCAL_ACCOUNT}:stack/${this.resources.stackName}/local`;
+    }
+    const known = this.kinds.get(id);
+    if (known?.kind === 'queue') return this.options.queueUrls?.get(id) ?? known.name;
+    if (known?.kind === 'secret') return this.arnOf(id);
+    if (known) return known.name;
+    const resource = this.template.Resources[id];
+    if (resource?.Type === 'AWS::Lambda::Alias' || resource?.Type === 'AWS::Lambda::Version') return this.getAtt(id, 'Arn');
+    if (!resource) throw new Error(`Ref to unknown resource or parameter "${id}"`);
+    return id;
+  }
+
+  public getAtt(id: string, attribute: string): string {
+    const { region } = this.options;
+    const known = this.kinds.get(id);
+    const arnPrefix = (service: string) => `arn:aws:${service}:${region}:${LOCAL_ACCOUNT}`;
+    if (known) {
+      const { kind, name } = known;
+      const arns: Record<ResolvedTarget['kind'], string> = {
+        bucket: `arn:aws:s3:::${name}`,
+        queue: `${arnPrefix('sqs')}:${name}`,
+        stream: `${arnPrefix('kinesis')}:stream/${name}`,
+        table: `${arnPrefix('dynamodb')}:table/${name}`,
+        eventBus: `${arnPrefix('events')}:event-bus/${name}`,
+        secret: `${arnPrefix('secretsmanager')}:secret:${name}-local0`,
+        function: `${arnPrefix('lambda')}:function:${name}`,
+      };
+      switch (attribute) {
+        case 'Arn':
+          return arns[kind];
+        case 'QueueName':
+        case 'Name':
+        case 'BucketName':
+          return name;
+        case 'QueueUrl':
+          return this.ref(id);
+        case 'StreamArn':
+          return `${arns[kind]}/stream/local`;
+        case 'DomainName':
+        case 'RegionalDomainName':
+          return `${name}.s3.${region}.amazonaws.com`;
+      }
+      throw new Error(`Fn::GetAtt ${id}.${attribute} is not emulated`);
+    }
+    const resource = this.template.Resources[id];
+    if (!resource) throw new Error(`Fn::GetAtt of unknown resource "${id}"`);
+    const p = (resource.Properties ?? {}) as Record<string, unknown>;
+    if (resource.Type === 'AWS::Lambda::Alias') {
+      if (attribute === 'Arn' || attribute === 'AliasArn') return `${this.getAtt(this.functionOf(p.FunctionName), 'Arn')}:${String(p.Name)}`;
+    }
+    if (resource.Type === 'AWS::Lambda::Version') {
+      if (attribute === 'Version') return '1';
+      if (attribute === 'Arn') return `${this.getAtt(this.functionOf(p.FunctionName), 'Arn')}:1`;
+    }
+    if (attribute === 'Arn') return `${arnPrefix('local')}:${id}`;
+    return `${id}.${attribute}`;
+  }
+
+  private functionOf(value: unknown): string {
+    const id = directLogicalId(value);
+    if (id && this.kinds.get(id)?.kind === 'function') return id;
+    const target = this.target(value);
+    if (target?.kind !== 'function') throw new Error(`Cannot find the function of ${JSON.stringify(value)}`);
+    return target.logicalId;
+  }
+}
+
+function directLogicalId(value: unknown): string | undefined {
+  if (value && typeof value === 'object') {
+    const v = value as { Ref?: unknown; 'Fn::GetAtt'?: unknown };
+    if (typeof v.Ref === 'string') return v.Ref;
+    if (Array.isArray(v['Fn::GetAtt'])) return String(v['Fn::GetAtt'][0]);
+  }
+  return undefined;
+}

@@ -1,0 +1,178 @@
+/**
+ * Wires a provisioned stack as AWS would: starts each function that an event source mapping
+ * invokes (from its bundled asset, in a worker) and turns each mapping into a drain of its
+ * stream or queue with the mapping's settings (batch size, retries, bisect, maximum record age,
+ * partial batch responses, on-failure destination).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { drainKinesis } from './event-sources/kinesis-event-source';
+import { drainSqs } from './event-sources/sqs-event-source';
+import type { BatchHandler, PollStats } from './event-sources/types';
+import { FunctionHost } from './function-host';
+import { functionEnvironment, resolveEnvironment } from './function-environment';
+import type { ProvisionedStack } from './provision';
+import type { LocalEventSourceMapping, LocalFunction } from './template-resources';
+
+/** Retries used when a Kinesis mapping retries until records expire (MaximumRetryAttempts -1). */
+export const UNBOUNDED_RETRIES_LOCALLY = 10;
+
+/** A function started for the run. */
+export interface StartedFunction {
+  readonly stack: ProvisionedStack;
+  readonly fn: LocalFunction;
+  readonly host: FunctionHost;
+  /** The function's resolved environment (template variables only). */
+  readonly variables: Record<string, string>;
+  /** The entry file it was loaded from. */
+  readonly file: string;
+}
+
+/** A mapping ready to drain its source into its function. */
+export interface MappingRunner {
+  readonly mapping: LocalEventSourceMapping;
+  readonly kind: 'kinesis' | 'sqs';
+  /** Construct path of the stream or queue. */
+  readonly sourcePath: string;
+  readonly functionPath: string;
+  /** Reads everything in the source and invokes the function until it is drained. */
+  drain(onProgress: (stats: { invocations: number; records: number }) => void): Promise<PollStats>;
+}
+
+/** Finds the function an event source mapping invokes (through its alias or version). */
+export function mappingFunction(stack: ProvisionedStack, mapping: LocalEventSourceMapping): LocalFunction | undefined {
+  const target = stack.refs.target(mapping.functionName);
+  return target?.kind === 'function' ? stack.resources.functions.find((f) => f.logicalId === target.logicalId) : undefined;
+}
+
+/** Starts a worker for every function that a mapping of `stacks` invokes. */
+export async function startFunctions(
+  stacks: readonly ProvisionedStack[],
+  assemblyDir: string,
+  emulatorEnv: Readonly<Record<string, string>>,
+  onLog: (fn: LocalFunction, line: string) => void,
+): Promise<StartedFunction[]> {
+  const started: StartedFunction[] = [];
+  const nodeModules = path.resolve(__dirname, '..', 'node_modules');
+  try {
+    for (const stack of stacks) {
+      for (const mapping of stack.resources.eventSourceMappings) {
+        const fn = mappingFunction(stack, mapping);
+        if (!fn || started.some((s) => s.fn === fn)) continue;
+        const file = entryFile(fn, assemblyDir);
+        const variables = resolveEnvironment(fn, stack.refs);
+        const host = await FunctionHost.start({
+          file,
+          exportName: fn.handler.slice(fn.handler.lastIndexOf('.') + 1),
+          functionName: fn.name,
+          functionArn: stack.refs.arnOf(fn.logicalId),
+          memorySize: fn.memorySize,
+          timeoutSeconds: fn.timeoutSeconds,
+          env: functionEnvironment(fn, variables, emulatorEnv, path.dirname(file)),
+          extraNodePaths: [nodeModules],
+          onLog: (line) => onLog(fn, line),
+        });
+        started.push({ stack, fn, host, variables, file });
+      }
+    }
+  } catch (error) {
+    await Promise.allSettled(started.map((s) => s.host.stop()));
+    throw error;
+  }
+  return started;
+}
+
+/** The bundled entry file of a function in the cloud assembly. */
+export function entryFile(fn: LocalFunction, assemblyDir: string): string {
+  if (!fn.assetPath) {
+    throw new Error(`${fn.path}: no code asset in the cloud assembly${fn.inlineCode ? ' (inline code is not run locally)' : ''}`);
+  }
+  const base = path.join(assemblyDir, fn.assetPath, fn.handler.slice(0, fn.handler.lastIndexOf('.')));
+  const file = ['.js', '.cjs', '.mjs'].map((ext) => base + ext).find((f) => fs.existsSync(f));
+  if (!file) throw new Error(`${fn.path}: ${path.relative(process.cwd(), base)}.js not found in the cloud assembly (handler ${fn.handler})`);
+  if (file.endsWith('.mjs')) throw new Error(`${fn.path}: ES module handlers (.mjs) are not run locally yet`);
+  return file;
+}
+
+/** Drains for every enabled mapping of `stack` whose function was started. */
+export function mappingRunners(
+  stack: ProvisionedStack,
+  functions: readonly StartedFunction[],
+  clients: { kinesis: KinesisClient; sqs: SQSClient },
+  region: string,
+): { runners: MappingRunner[]; notes: string[] } {
+  const runners: MappingRunner[] = [];
+  const notes: string[] = [];
+  for (const mapping of stack.resources.eventSourceMappings) {
+    const fn = mappingFunction(stack, mapping);
+    const started = functions.find((f) => f.fn === fn);
+    const source = stack.refs.target(mapping.eventSourceArn);
+    if (!mapping.enabled || !started || !source) {
+      notes.push(`${mapping.path}: not wired (${!mapping.enabled ? 'disabled' : !started ? 'function not found' : 'source not emulated'})`);
+      continue;
+    }
+    let invocations = 0;
+    let records = 0;
+    const handlerFor = (onProgress: (s: { invocations: number; records: number }) => void): BatchHandler => async (event) => {
+      invocations++;
+      records += (event as { Records: unknown[] }).Records.length;
+      onProgress({ invocations, records });
+      const response = (await started.host.invoke(event)) as { batchItemFailures?: Array<{ itemIdentifier: string }> } | undefined;
+      // Without ReportBatchItemFailures, Lambda ignores the response: the batch succeeded.
+      return mapping.reportBatchItemFailures ? response : undefined;
+    };
+    const functionPath = started.fn.path;
+    if (source.kind === 'stream') {
+      const stream = stack.resources.streams.find((s) => s.logicalId === source.logicalId)!;
+      const retries = mapping.maximumRetryAttempts === undefined || mapping.maximumRetryAttempts < 0 ? UNBOUNDED_RETRIES_LOCALLY : mapping.maximumRetryAttempts;
+      if (retries !== mapping.maximumRetryAttempts) notes.push(`${mapping.path}: unbounded retries (-1) are capped at ${retries} locally`);
+      const destination = mapping.onFailureDestination === undefined ? undefined : stack.refs.target(mapping.onFailureDestination);
+      runners.push({
+        mapping,
+        kind: 'kinesis',
+        sourcePath: stream.path,
+        functionPath,
+        drain: (onProgress) =>
+          drainKinesis(clients.kinesis, clients.sqs, {
+            streamName: stream.name,
+            streamArn: stack.refs.arnOf(stream.logicalId),
+            handler: handlerFor(onProgress),
+            batchSize: mapping.batchSize ?? 100,
+            retryAttempts: retries,
+            bisectBatchOnError: mapping.bisectBatchOnFunctionError ?? false,
+            maxRecordAgeMs: mapping.maximumRecordAgeInSeconds && mapping.maximumRecordAgeInSeconds > 0 ? mapping.maximumRecordAgeInSeconds * 1000 : 7 * 24 * 3600 * 1000,
+            onFailureQueueUrl: destination?.kind === 'queue' ? stack.queueUrls.get(destination.logicalId) : undefined,
+            region,
+          }),
+      });
+      if ((mapping.parallelizationFactor ?? 1) > 1) notes.push(`${mapping.path}: ParallelizationFactor ${mapping.parallelizationFactor} is run as 1 (shards are drained one by one)`);
+    } else if (source.kind === 'queue') {
+      const queue = stack.resources.queues.find((q) => q.logicalId === source.logicalId)!;
+      runners.push({
+        mapping,
+        kind: 'sqs',
+        sourcePath: queue.path,
+        functionPath,
+        drain: (onProgress) =>
+          drainSqs(clients.sqs, {
+            queueUrl: stack.queueUrls.get(queue.logicalId) as string,
+            queueArn: stack.refs.arnOf(queue.logicalId),
+            handler: handlerFor(onProgress),
+            batchSize: mapping.batchSize ?? 10,
+            retryDelaySeconds: 0,
+            region,
+          }),
+      });
+      if ((mapping.batchSize ?? 10) > 10) notes.push(`${mapping.path}: SQS batches hold at most 10 messages locally (one ReceiveMessage), not BatchSize ${mapping.batchSize}`);
+      if (mapping.maximumConcurrency) notes.push(`${mapping.path}: MaximumConcurrency ${mapping.maximumConcurrency} is run as 1 (one batch at a time)`);
+    } else {
+      notes.push(`${mapping.path}: ${source.kind} event sources are not emulated`);
+    }
+    if (mapping.maximumBatchingWindowInSeconds) {
+      notes.push(`${mapping.path}: batching window ${mapping.maximumBatchingWindowInSeconds} s: the source is drained after sending, so batches fill to BatchSize first`);
+    }
+  }
+  return { runners, notes };
+}
