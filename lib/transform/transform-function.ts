@@ -9,7 +9,6 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -27,6 +26,7 @@ import { PropValidator } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
 import { IdempotencyStore } from '../reliability/idempotency-store';
 import { SchemaRegistry } from '../schema/schema-registry';
+import { runtimeCode } from './runtime-code';
 
 /** The module name the runtime imports the user's transform by (aliased by esbuild). */
 const USER_TRANSFORM_MODULE = '@cdk-serverless-etl/user-transform';
@@ -252,7 +252,7 @@ export interface SqsSourceOptions {
  */
 export class TransformFunction extends Construct {
   /** The function. */
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   /** The `live` alias: event sources invoke it, and provisioned concurrency is set on it. */
   public readonly alias: lambda.Alias;
   /** The function's log group. */
@@ -324,9 +324,15 @@ export class TransformFunction extends Construct {
       );
     }
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: resolveHandlerEntry(),
-      handler: 'handler',
+    this.function = new lambda.Function(this, 'Function', {
+      code: runtimeCode({
+        handlerEntry: resolveHandlerEntry(),
+        aliases: {
+          [USER_TRANSFORM_MODULE]: transformEntry,
+          [SCHEMA_BUNDLE_MODULE]: props.schemaRegistry ? props.schemaRegistry.bundle() : resolveSource(NO_SCHEMAS_MODULE),
+        },
+      }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
@@ -338,17 +344,6 @@ export class TransformFunction extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrency,
       description: `cdk-serverless-etl transform of pipeline ${props.pipelineName} (${this.stage})`,
       environment: { ...props.environment, ...runtimeEnvironment },
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: false,
-        target: 'node24',
-        format: nodejs.OutputFormat.CJS,
-        esbuildArgs: {
-          [`--alias:${USER_TRANSFORM_MODULE}`]: transformEntry,
-          [`--alias:${SCHEMA_BUNDLE_MODULE}`]: props.schemaRegistry ? props.schemaRegistry.bundle() : resolveSource(NO_SCHEMAS_MODULE),
-        },
-      },
     });
     this.alias = new lambda.Alias(this, 'Live', {
       aliasName: 'live',

@@ -1,0 +1,60 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { TransformFunction } from '../../lib';
+import { TEST_ENV, testApp } from '../support/cdk';
+
+/** Bundling for real (in-process esbuild), as `cdk synth` does it. */
+describe('TransformFunction bundling', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'transform-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function synth(transformEntry: string) {
+    const app = testApp({ bundle: true });
+    const stack = new Stack(app, 'S', { env: TEST_ENV });
+    new TransformFunction(stack, 'T', {
+      transformEntry,
+      pipelineName: 'pp',
+      curatedBucket: new s3.Bucket(stack, 'C'),
+      quarantineBucket: new s3.Bucket(stack, 'Q'),
+    });
+    const assembly = app.synth();
+    const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0];
+    const key = String(fn.Properties.Code.S3Key);
+    const bundle = fs.readFileSync(path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
+    return { key, bundle, fn };
+  }
+
+  function writeTransform(name: string, helperBody: string) {
+    fs.writeFileSync(path.join(dir, `${name}-helper.ts`), `export const suffix = ${JSON.stringify(helperBody)};\n`);
+    const entry = path.join(dir, `${name}.ts`);
+    fs.writeFileSync(
+      entry,
+      `import { suffix } from './${name}-helper';\nexport function transform(r: Record<string, unknown>) { return { ...r, tag: suffix }; }\n`,
+    );
+    return entry;
+  }
+
+  test('bundles the runtime with the transform and its imports, AWS SDK left out, handler index.handler', () => {
+    const { bundle, fn } = synth(writeTransform('a', 'marker-one'));
+    expect(fn.Properties.Handler).toBe('index.handler');
+    expect(bundle).toContain('marker-one');
+    expect(bundle).not.toContain('@cdk-serverless-etl/user-transform');
+    expect(bundle).toMatch(/require\("@aws-sdk\/client-s3"\)/);
+  });
+
+  test('a change in a file the transform imports gives a new asset (new code is deployed)', () => {
+    const first = synth(writeTransform('b', 'one'));
+    const second = synth(writeTransform('b', 'two'));
+    expect(second.key).not.toBe(first.key);
+  });
+
+  test('a transform that does not compile fails synth naming the file and the error', () => {
+    const entry = path.join(dir, 'broken.ts');
+    fs.writeFileSync(entry, 'export function transform( {\n');
+    expect(() => synth(entry)).toThrow(/bundling the transform failed \(.*broken\.ts\):\n {2}- .*broken\.ts:\d+: /);
+  });
+});
