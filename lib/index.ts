@@ -8,7 +8,7 @@ export * from './pipeline/etl-pipeline';
 export * from './reliability/idempotency-store';
 export * from './schema/schema-registry';
 export * from './observability/alarm-routing';
-export * from './observability/burn-rate';
+export type { BurnRateAlert } from './observability/burn-rate';
 export * from './observability/pipeline-slos';
 export * from './observability/pipeline-alarms';
 export * from './observability/pipeline-dashboard';

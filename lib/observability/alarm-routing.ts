@@ -15,6 +15,14 @@ export enum AlarmSeverity {
   TICKET = 'ticket',
 }
 
+/** An alarm and the severity it was routed with. */
+export interface RoutedAlarm {
+  /** The alarm. */
+  readonly alarm: cloudwatch.IAlarm;
+  /** Its severity. */
+  readonly severity: AlarmSeverity;
+}
+
 /** Props for {@link AlarmRouting}. */
 export interface AlarmRoutingProps {
   /**
@@ -52,7 +60,7 @@ export class AlarmRouting extends Construct {
   public readonly pageTopic: sns.ITopic;
   /** Topic of ticket-severity alarms and budget notifications. */
   public readonly ticketTopic: sns.ITopic;
-  private readonly routed: Array<{ alarm: cloudwatch.IAlarm; severity: AlarmSeverity }> = [];
+  private readonly routed: RoutedAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: AlarmRoutingProps = {}) {
     super(scope, id);
@@ -67,7 +75,7 @@ export class AlarmRouting extends Construct {
   }
 
   /** Sends the alarm's ALARM and OK notifications to the topic of its severity. */
-  public route(alarm: cloudwatch.Alarm | cloudwatch.CompositeAlarm, severity: AlarmSeverity): void {
+  public route(alarm: cloudwatch.AlarmBase, severity: AlarmSeverity): void {
     const action = new cwActions.SnsAction(severity === AlarmSeverity.PAGE ? this.pageTopic : this.ticketTopic);
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);
@@ -75,8 +83,8 @@ export class AlarmRouting extends Construct {
   }
 
   /** Every alarm routed so far, with its severity (for dashboards and tests). */
-  public get alarms(): ReadonlyArray<{ alarm: cloudwatch.IAlarm; severity: AlarmSeverity }> {
-    return this.routed;
+  public get alarms(): RoutedAlarm[] {
+    return [...this.routed];
   }
 
   private createTopic(id: string, displayName: string, key: kms.IKey): sns.Topic {

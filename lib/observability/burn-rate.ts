@@ -28,9 +28,12 @@ export const DEFAULT_BURN_RATE_ALERTS: readonly BurnRateAlert[] = [
 /** CloudWatch: an alarm evaluates at most 7 days, and at most 1 day when its period is under 1 hour. */
 const MAX_ALARM_RANGE = Duration.days(7);
 
-/** Checks burn-rate alerts against CloudWatch's limits and the objective; adds problems to `v`. */
-export function validateBurnRateAlerts(v: PropValidator, prop: string, alerts: readonly BurnRateAlert[], objective: number): void {
-  const maxBurn = 1 / (1 - objective);
+/**
+ * Checks burn-rate alerts against CloudWatch's limits and, when the objective is known to be
+ * valid, against the highest burn rate it allows; adds problems to `v`.
+ */
+export function validateBurnRateAlerts(v: PropValidator, prop: string, alerts: readonly BurnRateAlert[], objective: number | undefined): void {
+  const maxBurn = objective === undefined ? Infinity : 1 / (1 - objective);
   alerts.forEach((a, i) => {
     const name = `${prop}[${i}]`;
     for (const [field, window] of [
@@ -52,7 +55,9 @@ export function validateBurnRateAlerts(v: PropValidator, prop: string, alerts: r
     }
     v.check(
       !(a.burnRate > 1) || a.burnRate > maxBurn * (1 + 1e-9),
-      `${name}.burnRate is ${a.burnRate}; it must be above 1 and at most ${round(maxBurn)} (the burn rate of a 100% error rate with objective ${objective})`,
+      objective === undefined
+        ? `${name}.burnRate is ${a.burnRate}; it must be above 1`
+        : `${name}.burnRate is ${a.burnRate}; it must be above 1 and at most ${round(maxBurn)} (the burn rate of a 100% error rate with objective ${objective})`,
     );
   });
 }

@@ -105,12 +105,12 @@ export class PipelineAlarms extends Construct {
     this.prefix = `${props.pipelineName}/${stage}`;
     const fiveMinutes = Duration.minutes(5);
 
-    for (const dlq of props.deadLetterQueues ?? []) {
+    for (const [index, dlq] of (props.deadLetterQueues ?? []).entries()) {
       const cfn = dlq.depthAlarm.node.defaultChild as cloudwatch.CfnAlarm;
       cfn.alarmDescription = `[page] ${this.prefix}: ${cfn.alarmDescription} Runbook: ${runbookLink(this.runbook, 'dlq-messages')}`;
       this.routing.route(dlq.depthAlarm, AlarmSeverity.PAGE);
       this.alarms.push(dlq.depthAlarm);
-      this.add(`${dlq.node.id}OldestMessage`, dlq.metricOldestMessageAge({ period: fiveMinutes }), {
+      this.add(`${dlq.node.id}${index + 1}OldestMessage`, dlq.metricOldestMessageAge({ period: fiveMinutes }), {
         threshold: maxDeadLetterAge.toSeconds(),
         severity: AlarmSeverity.TICKET,
         anchor: 'dlq-oldest-message',

@@ -79,6 +79,12 @@ export interface PipelineSlosProps extends SloObjectives {
  * alert suppresses the ticket alert while it fires), plus error-rate and cold-start objectives.
  */
 export class PipelineSlos extends Construct {
+  /**
+   * The default burn-rate alerts (SRE workbook, 30-day budget): page at 14.4× over 1 h and 5 min
+   * or 6× over 6 h and 30 min; ticket at 3× over 1 day and 2 h.
+   */
+  public static readonly DEFAULT_BURN_RATE_ALERTS: BurnRateAlert[] = [...DEFAULT_BURN_RATE_ALERTS];
+
   /** The alerting (composite) alarms, by objective and severity. */
   public readonly alerts: cloudwatch.CompositeAlarm[] = [];
   /** Every alarm created (components included). */
@@ -111,7 +117,7 @@ export class PipelineSlos extends Construct {
     v.check(alerts.length === 0, 'burnRateAlerts is empty; give at least one alert');
     // The same alerts serve both objectives: each must be reachable with the smaller budget's objective.
     const objectivesValid = this.successRate >= 0.9 && this.successRate <= 0.99999 && freshnessObjective >= 0.5 && freshnessObjective <= 0.9999;
-    if (objectivesValid) validateBurnRateAlerts(v, 'burnRateAlerts', alerts, Math.min(this.successRate, freshnessObjective));
+    validateBurnRateAlerts(v, 'burnRateAlerts', alerts, objectivesValid ? Math.min(this.successRate, freshnessObjective) : undefined);
     v.throwIfInvalid();
 
     this.successErrorRatio = this.successErrors(Duration.minutes(5), props.quarantineIsFailure ?? false);

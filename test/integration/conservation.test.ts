@@ -124,10 +124,13 @@ describe('conservation: 10,000 records through the runtime on emulators, with fa
       defaultVersion: '1',
     });
     const schemas = (await import(schemaModule)) as SchemaBundle;
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout.push(String(chunk));
-      return true;
-    });
+    // Everything the runtime logs (stdout and stderr) is kept for the PII check, and kept off the test output.
+    for (const stream of [process.stdout, process.stderr]) {
+      jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        stdout.push(String(chunk));
+        return true;
+      });
+    }
     const handler = createBatchHandler(clickstream as unknown as TransformModule, schemas, {
       config,
       s3: faultyS3,
