@@ -11,10 +11,14 @@ let cached: Promise<PiiHasher> | undefined;
  */
 export function piiHasherFromSecret(secretArn: string, client?: SecretsManagerClient): Promise<PiiHasher> {
   if (!cached) {
-    cached = import('@aws-sdk/client-secrets-manager')
-      .then(({ GetSecretValueCommand, SecretsManagerClient: Client }) =>
-        (client ?? new Client({})).send(new GetSecretValueCommand({ SecretId: secretArn })),
-      )
+    cached = Promise.resolve()
+      .then(() => {
+        // A plain require (not import()): resolved like the handler's other SDK modules (CommonJS
+        // paths), and only when a pipeline hashes PII.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const sdk = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+        return (client ?? new sdk.SecretsManagerClient({})).send(new sdk.GetSecretValueCommand({ SecretId: secretArn }));
+      })
       .then((out) => {
         const key = out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('base64') : '');
         if (key.length < 16) throw new Error('the PII hashing secret is missing or shorter than 16 characters');
