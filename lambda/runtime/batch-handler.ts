@@ -19,6 +19,19 @@ import type { TransformModule } from './transform-contract';
 /** The partial-batch response Lambda event source mappings understand. */
 export interface BatchResponse {
   batchItemFailures: Array<{ itemIdentifier: string }>;
+  /** Counts of the batch, for callers that act on them (a batch workflow); S3 inputs only. */
+  summary?: BatchSummary;
+}
+
+/** What happened to a batch's records (the same counts as the metrics). */
+export interface BatchSummary {
+  readonly recordsIn: number;
+  readonly curated: number;
+  readonly quarantined: number;
+  readonly schemaMismatches: number;
+  readonly dropped: number;
+  readonly duplicates: number;
+  readonly retried: number;
 }
 
 /** Overrides for tests and local runs; each defaults to what Lambda provides. */
@@ -106,6 +119,15 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     if (coldStart) metrics.count('ColdStarts', 1);
     coldStart = false;
     result.freshnessLagSeconds.forEach((s) => metrics.freshnessLag(s));
+    const summary: BatchSummary = {
+      recordsIn: metrics.value('RecordsIn'),
+      curated: metrics.value('RecordsOut'),
+      quarantined: metrics.value('RecordsQuarantined'),
+      schemaMismatches: metrics.value('SchemaMismatches'),
+      dropped: metrics.value('RecordsDropped'),
+      duplicates: metrics.value('DuplicatesSkipped'),
+      retried: metrics.value('RecordsRetried'),
+    };
     metrics.publish();
 
     logger.info('batch processed', {
@@ -127,6 +149,7 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     if (batch.kind === 'eventbridge' && batchItemFailures.length > 0) {
       throw new Error(`cdk-serverless-etl runtime: ${batchItemFailures.length} record(s) could not be stored; retrying the event`);
     }
+    if (batch.kind === 's3') return { batchItemFailures, summary };
     return { batchItemFailures };
   };
 }
