@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
+import { guardStackSize } from '../core/stack-size-guard';
 import { EventBusIngest, EventBusIngestProps } from '../ingest/event-bus-ingest';
 import { StreamIngest, StreamIngestProps } from '../ingest/stream-ingest';
 import { CostGuardrails } from '../governance/cost-guardrails';
@@ -411,6 +412,7 @@ export class EtlPipeline extends Construct {
     }
 
     Tags.of(this).add('pipeline', props.pipelineName);
+    guardStackSize(this);
     if (props.createOutputs ?? true) this.createOutputs();
   }
 

@@ -191,3 +191,17 @@ describe('EtlPipeline', () => {
     expect(stableTemplate(stack)).toMatchSnapshot();
   });
 });
+
+describe('EtlPipeline stack size guard', () => {
+  test('warns when pipelines bring a stack near the 500-resource limit, not before', () => {
+    const stack = testStack();
+    for (let i = 0; i < 4; i++) new EtlPipeline(stack, `P${i}`, { pipelineName: `orders-${i}`, transformEntry: CLICKSTREAM_TRANSFORM });
+    const four = Object.keys(Template.fromStack(stack).toJSON().Resources).length;
+    expect(four).toBeLessThan(400);
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('CloudFormation allows 500'));
+
+    const big = testStack();
+    for (let i = 0; i < 6; i++) new EtlPipeline(big, `P${i}`, { pipelineName: `orders-${i}`, transformEntry: CLICKSTREAM_TRANSFORM });
+    Annotations.fromStack(big).hasWarning('/TestStack', Match.stringLikeRegexp('TestStack has \\d+ resources; CloudFormation allows 500 per stack'));
+  });
+});
