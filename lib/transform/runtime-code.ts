@@ -6,15 +6,20 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 export interface RuntimeCodeOptions {
   /** The runtime's Lambda entry point. */
   readonly handlerEntry: string;
-  /** Module aliases: `@cdk-serverless-etl/user-transform` and `@cdk-serverless-etl/schema-bundle`. */
-  readonly aliases: { [module: string]: string };
+  /**
+   * Module aliases: for a transform function, `@cdk-serverless-etl/user-transform` and
+   * `@cdk-serverless-etl/schema-bundle`.
+   * @default - none
+   */
+  readonly aliases?: { [module: string]: string };
 }
 
 /**
- * The function code of a TransformFunction: the runtime, the user's transform and the compiled
- * schemas bundled by esbuild's API, in-process (no `npx esbuild` spawn per function, no Docker):
- * minified CommonJS for Node.js 24, with the AWS SDK left to the Lambda runtime. The asset is
- * named by a hash of the bundle, so any change in any imported file deploys new code.
+ * Lambda code bundled by esbuild's API, in-process (no `npx esbuild` spawn per function, no
+ * Docker): minified CommonJS for Node.js 24, with the AWS SDK left to the Lambda runtime. For a
+ * TransformFunction: the runtime, the user's transform and the compiled schemas; also the
+ * library's own small handlers. The asset is named by a hash of the bundle, so any change in any
+ * imported file deploys new code.
  */
 export function runtimeCode(options: RuntimeCodeOptions): lambda.Code {
   return lambda.Code.fromAsset(path.dirname(options.handlerEntry), {
@@ -22,6 +27,10 @@ export function runtimeCode(options: RuntimeCodeOptions): lambda.Code {
     bundling: {
       // Never used: local bundling either succeeds or fails synth with esbuild's errors.
       image: DockerImage.fromRegistry('cdk-serverless-etl/local-bundling-only'),
+      // Not read by the bundler: aws-cdk-lib caches staged assets by source directory and the JSON
+      // of the bundling options, where `local.tryBundle` (a function) does not appear; naming the
+      // entry and aliases here keeps two functions with different transforms from sharing a bundle.
+      environment: { CDK_SERVERLESS_ETL_BUNDLE: JSON.stringify({ entry: options.handlerEntry, aliases: options.aliases ?? {} }) },
       local: {
         tryBundle(outputDir: string): boolean {
           bundle(options, path.join(outputDir, 'index.js'));
@@ -55,7 +64,7 @@ function bundle(options: RuntimeCodeOptions, outfile: string): void {
       sourcemap: false,
       legalComments: 'none',
       external: ['@aws-sdk/*', '@smithy/*'],
-      alias: options.aliases,
+      alias: options.aliases ?? {},
       logLevel: 'silent',
     });
   } catch (error) {
@@ -63,7 +72,8 @@ function bundle(options: RuntimeCodeOptions, outfile: string): void {
     const details = (failure.errors ?? [])
       .map((e) => `  - ${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`)
       .join('\n');
-    throw new Error(`bundling the transform failed (${options.aliases['@cdk-serverless-etl/user-transform']}):\n${details || String(error)}`, {
+    const subject = options.aliases?.['@cdk-serverless-etl/user-transform'] ?? options.handlerEntry;
+    throw new Error(`bundling the transform failed (${subject}):\n${details || String(error)}`, {
       cause: error,
     });
   }

@@ -58,3 +58,30 @@ describe('TransformFunction bundling', () => {
     expect(() => synth(entry)).toThrow(/bundling the transform failed \(.*broken\.ts\):\n {2}- .*broken\.ts:\d+: /);
   });
 });
+
+describe('TransformFunction bundling, two functions in one app', () => {
+  test('each function gets its own bundle (the asset cache is keyed per transform)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'two-transforms-'));
+    try {
+      const app = testApp({ bundle: true });
+      const stack = new Stack(app, 'S', { env: TEST_ENV });
+      const curated = new s3.Bucket(stack, 'C');
+      const quarantine = new s3.Bucket(stack, 'Q');
+      for (const name of ['alpha', 'beta']) {
+        const entry = path.join(dir, `${name}.ts`);
+        fs.writeFileSync(entry, `export function transform(r: Record<string, unknown>) { return { ...r, tag: '${name}-marker' }; }\n`);
+        new TransformFunction(stack, name, { transformEntry: entry, pipelineName: name, curatedBucket: curated, quarantineBucket: quarantine });
+      }
+      const assembly = app.synth();
+      const keys = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map((f) => String(f.Properties.Code.S3Key));
+      expect(new Set(keys).size).toBe(2);
+      const bundles = keys.map((k) => fs.readFileSync(path.join(assembly.directory, `asset.${k.replace(/\.zip$/, '')}`, 'index.js'), 'utf8'));
+      expect(bundles.map((b) => [b.includes('alpha-marker'), b.includes('beta-marker')]).sort()).toEqual([
+        [false, true],
+        [true, false],
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

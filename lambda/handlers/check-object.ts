@@ -1,0 +1,234 @@
+/**
+ * Lambda entry point of the BatchWorkflow's own steps (one small function, three actions):
+ *
+ * - `check`: HeadObject (size limit), then one streaming pass over the object (gzip too) that
+ *   counts its lines and parses a sample of them; returns the line ranges the workflow maps over.
+ *   Deterministic rejections throw named errors (`ObjectTooLarge`, `NotJsonLines`,
+ *   `TooManyBatches`, `EmptyObject`) that the state machine routes to quarantine.
+ * - `summarize`: sums the batch summaries of the Map and decides whether the schema drifted.
+ * - `quarantine`: copies the object to the quarantine bucket with a sidecar holding the reason.
+ *
+ * It never reads a record's content beyond parsing the sample (no payload is logged or returned).
+ */
+import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+/** Names of the deterministic rejections (the state machine catches them by name). */
+export const CHECK_ERRORS = ['ObjectTooLarge', 'NotJsonLines', 'TooManyBatches', 'EmptyObject'] as const;
+
+/** A contiguous range of lines, processed by one invocation of the transform. */
+export interface LineRange {
+  readonly firstLine: number;
+  readonly lineCount: number;
+}
+
+/** `check` input. */
+export interface CheckObjectInput {
+  readonly action: 'check';
+  readonly bucket: string;
+  readonly key: string;
+  readonly linesPerBatch: number;
+  readonly maxObjectBytes: number;
+  /** @default 1000 */
+  readonly maxBatches?: number;
+  /** Lines parsed as JSON to decide whether the object is JSON Lines. @default 100 */
+  readonly sampleSize?: number;
+}
+
+/** `check` output. */
+export interface CheckObjectOutput {
+  readonly bytes: number;
+  readonly lineCount: number;
+  readonly etag?: string;
+  readonly versionId?: string;
+  readonly ranges: LineRange[];
+}
+
+/** Counts of one batch, as the transform's runtime returns them. */
+export interface Counts {
+  recordsIn: number;
+  curated: number;
+  quarantined: number;
+  schemaMismatches: number;
+  dropped: number;
+  duplicates: number;
+  retried: number;
+}
+
+/** `summarize` input: the Map's results. */
+export interface SummarizeInput {
+  readonly action: 'summarize';
+  readonly batches: Array<{ summary?: Partial<Counts> } | null>;
+  readonly maxDriftRate: number;
+}
+
+/** `summarize` output. */
+export interface SummarizeOutput extends Counts {
+  readonly batches: number;
+  readonly driftRate: number;
+  readonly drifted: boolean;
+}
+
+/** `quarantine` input. */
+export interface QuarantineInput {
+  readonly action: 'quarantine';
+  readonly bucket: string;
+  readonly key: string;
+  readonly quarantineBucket: string;
+  readonly prefix: string;
+  readonly reason: string;
+  readonly cause?: string;
+  readonly executionId?: string;
+}
+
+/** A rejection the workflow handles deterministically (quarantine, never retried). */
+export class CheckError extends Error {
+  constructor(name: (typeof CHECK_ERRORS)[number], message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+const COUNT_FIELDS: Array<keyof Counts> = ['recordsIn', 'curated', 'quarantined', 'schemaMismatches', 'dropped', 'duplicates', 'retried'];
+
+/** Sums the batch summaries; the drift rate is schema mismatches over records in. */
+export function summarize(input: SummarizeInput): SummarizeOutput {
+  const total = Object.fromEntries(COUNT_FIELDS.map((f) => [f, 0])) as unknown as Counts;
+  for (const batch of input.batches) {
+    for (const f of COUNT_FIELDS) total[f] += Number(batch?.summary?.[f] ?? 0);
+  }
+  const driftRate = total.recordsIn === 0 ? 0 : total.schemaMismatches / total.recordsIn;
+  return { ...total, batches: input.batches.length, driftRate, drifted: driftRate > input.maxDriftRate };
+}
+
+/** Line ranges of `linesPerBatch` lines covering `lineCount` lines (1-based). */
+export function lineRanges(lineCount: number, linesPerBatch: number): LineRange[] {
+  const ranges: LineRange[] = [];
+  for (let first = 1; first <= lineCount; first += linesPerBatch) {
+    ranges.push({ firstLine: first, lineCount: Math.min(linesPerBatch, lineCount - first + 1) });
+  }
+  return ranges;
+}
+
+/**
+ * Counts the lines of a byte stream (a last line without "\n" counts) and returns up to
+ * `sampleSize` non-empty lines, reading the stream once without holding it in memory.
+ */
+export async function scanLines(stream: AsyncIterable<Buffer | Uint8Array | string>, sampleSize: number): Promise<{ lineCount: number; sample: string[] }> {
+  let lineCount = 0;
+  let partial = '';
+  let trailing = false;
+  const sample: string[] = [];
+  for await (const chunk of stream) {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    if (text.length === 0) continue;
+    let start = 0;
+    let nl = text.indexOf('\n', start);
+    while (nl !== -1) {
+      lineCount++;
+      if (sample.length < sampleSize) {
+        const line = (partial + text.slice(start, nl)).replace(/\r$/, '');
+        if (line.trim() !== '') sample.push(line);
+      }
+      partial = '';
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+    }
+    if (sample.length < sampleSize) partial += text.slice(start);
+    trailing = start < text.length;
+  }
+  if (trailing) {
+    lineCount++;
+    if (sample.length < sampleSize && partial.trim() !== '') sample.push(partial.replace(/\r$/, ''));
+  }
+  return { lineCount, sample };
+}
+
+/** The object's bytes, gunzipped when they are gzip (by their magic bytes, like the runtime reads them). */
+async function decompressed(body: Readable): Promise<AsyncIterable<Buffer>> {
+  const iterator = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (!first.done) yield Buffer.from(first.value);
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield Buffer.from(next.value);
+  }
+  const head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return Readable.from(rest()).pipe(createGunzip());
+  return rest();
+}
+
+function isJsonObject(line: string): boolean {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+/** Creates the handler; `s3` is injectable for tests. */
+export function createHandler(s3: S3Client = new S3Client({})) {
+  async function check(input: CheckObjectInput): Promise<CheckObjectOutput> {
+    const { bucket, key, linesPerBatch, maxObjectBytes } = input;
+    const maxBatches = input.maxBatches ?? 1000;
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const bytes = head.ContentLength ?? 0;
+    if (bytes > maxObjectBytes) {
+      throw new CheckError('ObjectTooLarge', `s3://${bucket}/${key} is ${bytes} bytes; the limit is ${maxObjectBytes} (maxObjectBytes)`);
+    }
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: head.ETag }));
+    const { lineCount, sample } = await scanLines(await decompressed(object.Body as Readable), input.sampleSize ?? 100);
+    if (sample.length === 0) throw new CheckError('EmptyObject', `s3://${bucket}/${key} has no records`);
+    const valid = sample.filter(isJsonObject).length;
+    // Some bad lines are the runtime's business (quarantined with their line); a mostly-bad sample
+    // means the object is not JSON Lines at all (CSV, a JSON array, binary).
+    if (valid / sample.length < 0.5) {
+      throw new CheckError('NotJsonLines', `s3://${bucket}/${key}: ${sample.length - valid} of the first ${sample.length} lines are not JSON objects`);
+    }
+    const ranges = lineRanges(lineCount, linesPerBatch);
+    if (ranges.length > maxBatches) {
+      throw new CheckError(
+        'TooManyBatches',
+        `s3://${bucket}/${key} has ${lineCount} lines: ${ranges.length} batches of ${linesPerBatch}, above ${maxBatches}; raise linesPerBatch or split the object`,
+      );
+    }
+    return { bytes, lineCount, etag: head.ETag, versionId: head.VersionId, ranges };
+  }
+
+  async function quarantine(input: QuarantineInput): Promise<{ bucket: string; key: string }> {
+    const target = `${input.prefix}${input.key}`;
+    const copySource = `${input.bucket}/${input.key.split('/').map(encodeURIComponent).join('/')}`;
+    await s3.send(new CopyObjectCommand({ Bucket: input.quarantineBucket, Key: target, CopySource: copySource }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: input.quarantineBucket,
+        Key: `${target}.error.json`,
+        ContentType: 'application/json',
+        Body: JSON.stringify({
+          source: { bucket: input.bucket, key: input.key },
+          reason: input.reason,
+          cause: input.cause ?? null,
+          executionId: input.executionId ?? null,
+          quarantinedAt: new Date().toISOString(),
+        }),
+      }),
+    );
+    return { bucket: input.quarantineBucket, key: target };
+  }
+
+  return async (event: CheckObjectInput | SummarizeInput | QuarantineInput): Promise<unknown> => {
+    switch (event.action) {
+      case 'check':
+        return check(event);
+      case 'summarize':
+        return summarize(event);
+      case 'quarantine':
+        return quarantine(event);
+      default:
+        throw new Error(`unknown action ${JSON.stringify((event as { action?: unknown }).action)}`);
+    }
+  };
+}
+
+export const handler = createHandler();

@@ -1,0 +1,99 @@
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createHandler, lineRanges, scanLines, summarize } from '../../../lambda/handlers/check-object';
+
+const s3Mock = mockClient(S3Client);
+const handler = createHandler(new S3Client({ region: 'eu-west-1' }));
+const check = { action: 'check' as const, bucket: 'raw', key: 'batch/a.jsonl', linesPerBatch: 2, maxObjectBytes: 1000 };
+
+function serve(content: string | Buffer, chunk = 7) {
+  const bytes = Buffer.from(content);
+  s3Mock.on(HeadObjectCommand).resolves({ ContentLength: bytes.length, ETag: '"e"', VersionId: 'v1' });
+  s3Mock.on(GetObjectCommand).callsFake(async () => {
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += chunk) chunks.push(bytes.subarray(i, i + chunk));
+    return { Body: Readable.from(chunks) };
+  });
+}
+
+beforeEach(() => s3Mock.reset());
+afterAll(() => s3Mock.restore());
+
+describe('check', () => {
+  test('counts lines across chunks and returns ranges of linesPerBatch', async () => {
+    serve('{"a":1}\n{"a":2}\r\n\n{"a":3}\n{"a":4}\n{"a":5}');
+    expect(await handler(check)).toEqual({
+      bytes: 41,
+      lineCount: 6,
+      etag: '"e"',
+      versionId: 'v1',
+      ranges: [{ firstLine: 1, lineCount: 2 }, { firstLine: 3, lineCount: 2 }, { firstLine: 5, lineCount: 2 }],
+    });
+    expect(s3Mock.commandCalls(GetObjectCommand)[0].args[0].input).toEqual({ Bucket: 'raw', Key: 'batch/a.jsonl', IfMatch: '"e"' });
+  });
+
+  test('reads gzip objects (by their bytes, whatever the key)', async () => {
+    serve(gzipSync('{"a":1}\n{"a":2}\n{"a":3}\n'), 5);
+    expect(await handler(check)).toMatchObject({ lineCount: 3, ranges: [{ firstLine: 1, lineCount: 2 }, { firstLine: 3, lineCount: 1 }] });
+  });
+
+  test('a few bad lines are the runtime\'s (quarantined with their line); a mostly bad object is not JSON Lines', async () => {
+    serve('{"a":1}\nnot json\n{"a":3}\n');
+    await expect(handler(check)).resolves.toMatchObject({ lineCount: 3 });
+    serve('a,b\n1,2\n3,4\n');
+    await expect(handler(check)).rejects.toMatchObject({ name: 'NotJsonLines' });
+    serve('[{"a":1},{"a":2}]');
+    await expect(handler(check)).rejects.toMatchObject({ name: 'NotJsonLines' });
+  });
+
+  test('rejects objects too large, empty, or with too many batches, by name', async () => {
+    serve('x'.repeat(1001));
+    await expect(handler(check)).rejects.toMatchObject({ name: 'ObjectTooLarge', message: expect.stringContaining('1001 bytes; the limit is 1000') });
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+    serve('\n\n');
+    await expect(handler(check)).rejects.toMatchObject({ name: 'EmptyObject' });
+    serve('{"a":1}\n'.repeat(7));
+    await expect(handler({ ...check, maxBatches: 3 })).rejects.toMatchObject({ name: 'TooManyBatches' });
+  });
+});
+
+describe('summarize', () => {
+  test('sums the batch counts and compares the mismatch rate with the threshold', () => {
+    const batch = (recordsIn: number, schemaMismatches: number) => ({
+      summary: { recordsIn, curated: recordsIn - schemaMismatches, quarantined: schemaMismatches, schemaMismatches, dropped: 0, duplicates: 0, retried: 0 },
+    });
+    expect(summarize({ action: 'summarize', batches: [batch(10, 1), batch(10, 0)], maxDriftRate: 0.05 })).toEqual({
+      recordsIn: 20, curated: 19, quarantined: 1, schemaMismatches: 1, dropped: 0, duplicates: 0, retried: 0, batches: 2, driftRate: 0.05, drifted: false,
+    });
+    expect(summarize({ action: 'summarize', batches: [batch(10, 2)], maxDriftRate: 0.05 })).toMatchObject({ driftRate: 0.2, drifted: true });
+    expect(summarize({ action: 'summarize', batches: [], maxDriftRate: 0 })).toMatchObject({ recordsIn: 0, driftRate: 0, drifted: false });
+  });
+});
+
+describe('quarantine', () => {
+  test('copies the object under the prefix (URL-encoded source) and writes the reason beside it', async () => {
+    s3Mock.on(CopyObjectCommand).resolves({});
+    s3Mock.on(PutObjectCommand).resolves({});
+    const out = await handler({
+      action: 'quarantine', bucket: 'raw', key: 'batch/a b+c.jsonl', quarantineBucket: 'q', prefix: 'clicks/objects/', reason: 'NotJsonLines', cause: 'csv',
+    });
+    expect(out).toEqual({ bucket: 'q', key: 'clicks/objects/batch/a b+c.jsonl' });
+    expect(s3Mock.commandCalls(CopyObjectCommand)[0].args[0].input).toEqual({ Bucket: 'q', Key: 'clicks/objects/batch/a b+c.jsonl', CopySource: 'raw/batch/a%20b%2Bc.jsonl' });
+    const put = s3Mock.commandCalls(PutObjectCommand)[0].args[0].input;
+    expect(put.Key).toBe('clicks/objects/batch/a b+c.jsonl.error.json');
+    expect(JSON.parse(put.Body as string)).toMatchObject({ source: { bucket: 'raw', key: 'batch/a b+c.jsonl' }, reason: 'NotJsonLines', cause: 'csv' });
+  });
+});
+
+test('lineRanges and scanLines edge cases', async () => {
+  expect(lineRanges(0, 10)).toEqual([]);
+  expect(lineRanges(10, 10)).toEqual([{ firstLine: 1, lineCount: 10 }]);
+  expect(await scanLines(Readable.from([Buffer.from('a\nb')]), 1)).toEqual({ lineCount: 2, sample: ['a'] });
+  expect(await scanLines(Readable.from([Buffer.from('a\n')]), 5)).toEqual({ lineCount: 1, sample: ['a'] });
+});
+
+test('an unknown action fails', async () => {
+  await expect(handler({ action: 'nope' } as never)).rejects.toThrow('unknown action "nope"');
+});

@@ -1,0 +1,360 @@
+/**
+ * The BatchWorkflow's state machine, taken from the synthesized template and executed locally with
+ * aws-local-stepfunctions: tasks are overridden by state name with the real step handler
+ * (check, summarize, quarantine), the real transform runtime (clickstream transform, mocked S3)
+ * and fakes for SSM, SQS and EventBridge.
+ */
+import './support/promise-with-resolvers';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Construct } from 'constructs';
+import validator from 'asl-validator';
+import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
+import { mockClient } from 'aws-sdk-client-mock';
+import * as clickstreamTransform from '../../examples/clickstream/transform';
+import { createHandler } from '../../lambda/handlers/check-object';
+import { createBatchHandler } from '../../lambda/runtime/batch-handler';
+import { createPiiHasher } from '../../lambda/runtime/pii-masking';
+import type { SchemaBundle } from '../../lambda/runtime/schema-validation';
+import type { TransformModule } from '../../lambda/runtime/transform-contract';
+import { BatchWorkflowProps } from '../../lib/orchestration/batch-workflow';
+import { bodyText, clickstreamSchemas, sampleEventLines, testConfig } from '../lambda/support/fixtures';
+import { testStack } from '../support/cdk';
+import { workflowStack } from './fixture';
+import { allStates, stateMachineDefinitions } from './support/asl';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const RAW = 'raw-bucket';
+const s3Mock = mockClient(S3Client);
+const s3 = new S3Client({ region: 'eu-west-1' });
+const logger = new Logger({ serviceName: 'workflow-test', logLevel: 'SILENT' });
+const clickstream = clickstreamTransform as unknown as TransformModule;
+
+/** An S3 store behind the mocked client: GetObject bodies are streams with the SDK's byte reader. */
+function fakeBuckets(initial: Record<string, string | Buffer>): Map<string, Buffer> {
+  const objects = new Map(Object.entries(initial).map(([k, v]) => [k, Buffer.from(v)]));
+  s3Mock.on(HeadObjectCommand).callsFake(async (i: { Bucket: string; Key: string }) => {
+    const o = objects.get(`${i.Bucket}/${i.Key}`);
+    if (!o) throw new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } });
+    return { ContentLength: o.length, ETag: '"etag"' };
+  });
+  s3Mock.on(GetObjectCommand).callsFake(async (i: { Bucket: string; Key: string }) => {
+    const o = objects.get(`${i.Bucket}/${i.Key}`);
+    if (!o) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
+    const body = Object.assign(Readable.from([o]), { transformToByteArray: async () => new Uint8Array(o) });
+    return { Body: body, ContentLength: o.length, LastModified: new Date('2026-11-24T10:00:00Z') };
+  });
+  s3Mock.on(PutObjectCommand).callsFake(async (i: { Bucket: string; Key: string; Body: string | Uint8Array; ContentEncoding?: string }) => {
+    objects.set(`${i.Bucket}/${i.Key}`, Buffer.from(bodyText(i)));
+    return {};
+  });
+  s3Mock.on(CopyObjectCommand).callsFake(async (i: { Bucket: string; Key: string; CopySource: string }) => {
+    const source = objects.get(decodeURIComponent(i.CopySource));
+    if (!source) throw new NoSuchKey({ message: 'no source', $metadata: { httpStatusCode: 404 } });
+    objects.set(`${i.Bucket}/${i.Key}`, source);
+    return {};
+  });
+  return objects;
+}
+
+/** The synthesized definition (placeholder ARNs), valid per asl-validator. */
+function synthesizedDefinition(overrides: Partial<BatchWorkflowProps> = {}): Json {
+  const stack = testStack();
+  const { lake } = workflowStack(stack, overrides);
+  const ref = (b: Construct) => stack.resolve((b.node.defaultChild as CfnElement).logicalId) as string;
+  const names = { [ref(lake.quarantineBucket)]: 'quarantine-bucket', [ref(lake.rawBucket)]: RAW };
+  const definitions = Object.values(stateMachineDefinitions(Template.fromStack(stack), names));
+  expect(definitions).toHaveLength(1);
+  return definitions[0];
+}
+
+interface Harness {
+  paused: string;
+  events: Array<{ DetailType: string; Source: string; EventBusName: string; Detail: Json }>;
+  dlq: Json[];
+  calls: Record<string, number>;
+  objects: Map<string, Buffer>;
+}
+
+interface RunOptions {
+  readonly paused?: string;
+  readonly schemas?: SchemaBundle;
+  /** Wraps the transform runtime's handler (to fail, delay or count). */
+  readonly processBatch?: (input: Json, real: (input: Json) => Promise<unknown>, attempt: number) => Promise<unknown>;
+  readonly definition?: Json;
+}
+
+async function run(objects: Record<string, string | Buffer>, key: string, options: RunOptions = {}) {
+  const definition = options.definition ?? DEFINITION;
+  const h: Harness = { paused: options.paused ?? 'false', events: [], dlq: [], calls: {}, objects: fakeBuckets(objects) };
+  const steps = createHandler(s3);
+  const runtime = createBatchHandler(clickstream, options.schemas, {
+    s3,
+    logger,
+    config: testConfig(),
+    hasher: createPiiHasher('test-key'),
+    writeMetrics: () => undefined,
+  }) as (input: Json) => Promise<unknown>;
+  const counted = (name: string, fn: (input: Json) => unknown) => async (input: Json) => {
+    h.calls[name] = (h.calls[name] ?? 0) + 1;
+    return fn(input);
+  };
+  const putEvents = (input: Json) => {
+    h.events.push(...(input.Entries as Harness['events']));
+    return { Entries: [{ EventId: 'e-1' }], FailedEntryCount: 0 };
+  };
+  const handlers: Record<string, (input: Json) => Promise<unknown>> = {
+    CheckPaused: counted('CheckPaused', (i) => ({ Parameter: { Name: i.Name, Type: 'String', Value: h.paused } })),
+    PausePipeline: counted('PausePipeline', (i) => {
+      h.paused = i.Value as string;
+      return { Version: 2 };
+    }),
+    CheckObject: counted('CheckObject', (i) => steps(i as never)),
+    ProcessBatch: counted('ProcessBatch', (i) =>
+      options.processBatch ? options.processBatch(i, runtime, h.calls.ProcessBatch) : runtime(i),
+    ),
+    Summarize: counted('Summarize', (i) => steps(i as never)),
+    QuarantineRejectedObject: counted('QuarantineRejectedObject', (i) => steps(i as never)),
+    QuarantineDriftedObject: counted('QuarantineDriftedObject', (i) => steps(i as never)),
+    EmitCompleted: counted('EmitCompleted', putEvents),
+    EmitFailed: counted('EmitFailed', putEvents),
+    EmitDrift: counted('EmitDrift', putEvents),
+    SendToDlq: counted('SendToDlq', (i) => {
+      h.dlq.push(i.MessageBody as Json);
+      return { MessageId: 'm-1' };
+    }),
+  };
+  const retrying = Object.entries(allStates(definition)).filter(([, s]) => s.Retry).map(([name]) => name);
+  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+  const execution = machine.run(
+    { bucket: RAW, key, size: 1 },
+    {
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        retryIntervalOverrides: Object.fromEntries(retrying.map((n) => [n, 0])),
+      },
+      context: { Execution: { Id: 'arn:aws:states:eu-west-1:123456789012:execution:wf:run-1', Name: 'run-1' } } as never,
+    },
+  );
+  try {
+    return { output: (await execution.result) as Json, error: undefined, h };
+  } catch (error) {
+    return { output: undefined, error: error as Error, h };
+  }
+}
+
+/** The cause of a failed execution: the Fail state's error name and cause. */
+function failure(error: Error | undefined): { name: string; message: string } {
+  expect(error).toBeInstanceOf(ExecutionError);
+  const cause = (error as ExecutionError).cause as Error;
+  return { name: cause.name, message: cause.message };
+}
+
+const SAMPLE = sampleEventLines();
+const KEY = 'batch/2026/11/24/sample-events.jsonl';
+let DEFINITION: Json;
+
+beforeAll(() => {
+  DEFINITION = synthesizedDefinition({ linesPerBatch: 5 });
+});
+beforeEach(() => s3Mock.reset());
+afterAll(() => s3Mock.restore());
+
+/** A valid clickstream event (schema v1). */
+function event(n: number, overrides: Json = {}): string {
+  return JSON.stringify({
+    eventId: `evt-${String(n).padStart(4, '0')}`,
+    eventTime: '2026-11-24T09:00:00.000Z',
+    eventType: 'click',
+    userId: `user-${n % 5}`,
+    sessionId: 'sess-1',
+    page: { url: `https://shop.example.com/p/${n}` },
+    ...overrides,
+  });
+}
+
+describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
+  test('the synthesized definition passes asl-validator', () => {
+    const { isValid, errors } = validator(JSON.parse(JSON.stringify(DEFINITION)));
+    expect(errors).toEqual([]);
+    expect(isValid).toBe(true);
+    // and the Distributed Map's item processor on its own
+    const map = allStates(DEFINITION).ProcessBatches;
+    expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+  });
+
+  test('success: every range is processed by the runtime, the counts are summed into BatchCompleted', async () => {
+    const lines = Array.from({ length: 12 }, (_, i) => event(i + 1));
+    const { output, error, h } = await run({ [`${RAW}/${KEY}`]: `${lines.join('\n')}\n` }, KEY);
+    expect(error).toBeUndefined();
+    expect(h.calls).toMatchObject({ CheckPaused: 1, CheckObject: 1, ProcessBatch: 3, Summarize: 1, EmitCompleted: 1 });
+    expect(h.calls.SendToDlq).toBeUndefined();
+    expect(output?.object.ranges).toEqual([
+      { firstLine: 1, lineCount: 5 },
+      { firstLine: 6, lineCount: 5 },
+      { firstLine: 11, lineCount: 2 },
+    ]);
+    const counts = { recordsIn: 12, curated: 12, quarantined: 0, schemaMismatches: 0, dropped: 0, duplicates: 0, retried: 0 };
+    expect(h.events).toEqual([
+      {
+        EventBusName: expect.stringMatching(/^arn:aws:events:eu-west-1:123456789012:event-bus\//),
+        Source: 'cdk-serverless-etl',
+        DetailType: 'BatchCompleted',
+        Detail: {
+          pipeline: 'clicks',
+          bucket: RAW,
+          key: KEY,
+          executionId: 'arn:aws:states:eu-west-1:123456789012:execution:wf:run-1',
+          counts: { ...counts, batches: 3, driftRate: 0, drifted: false },
+          lineCount: 12,
+          bytes: expect.any(Number),
+        },
+      },
+    ]);
+    // The load: curated objects and one lineage manifest per range, written by the runtime.
+    const curated = [...h.objects.keys()].filter((k) => k.startsWith('curated-bucket/'));
+    expect(curated.filter((k) => k.includes('/_lineage/'))).toHaveLength(3);
+    expect(curated.filter((k) => k.startsWith('curated-bucket/clickstream-events/dt=2026-11-24/hr=09/'))).toHaveLength(3);
+  });
+
+  test('retry then success: a throttled invocation is retried, the run completes', async () => {
+    const lines = Array.from({ length: 7 }, (_, i) => event(i + 1));
+    let throttled = 0;
+    const { error, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, {
+      processBatch: async (input, real) => {
+        if ((input.s3Object as Json).firstLine === 6 && throttled === 0) {
+          throttled++;
+          const e = new Error('Rate exceeded');
+          e.name = 'Lambda.TooManyRequestsException';
+          throw e;
+        }
+        return real(input);
+      },
+    });
+    expect(error).toBeUndefined();
+    expect(throttled).toBe(1);
+    expect(h.calls.ProcessBatch).toBe(3); // 2 ranges + 1 retry
+    expect(h.events.map((e) => e.DetailType)).toEqual(['BatchCompleted']);
+    expect(h.events[0].Detail.counts).toMatchObject({ recordsIn: 7, curated: 7, retried: 0 });
+    expect(h.dlq).toEqual([]);
+  });
+
+  test('poison records are quarantined with their line, the run still completes', async () => {
+    // The reference sample, gzip under a .jsonl key: malformed JSON (line 15), a record without id
+    // (line 18) and one the transform rejects (line 16) — counts from the runtime, summed over 4 ranges.
+    const { error, h } = await run({ [`${RAW}/${KEY}`]: gzipSync(`${SAMPLE.join('\n')}\n`) }, KEY);
+    expect(error).toBeUndefined();
+    const [completed] = h.events;
+    expect(completed.DetailType).toBe('BatchCompleted');
+    const c = completed.Detail.counts;
+    expect(c.recordsIn).toBe(18);
+    expect(c.quarantined).toBe(3);
+    expect(c.curated + c.quarantined + c.dropped + c.duplicates + c.retried).toBe(18);
+    const quarantined = [...h.objects.entries()]
+      .filter(([k]) => k.startsWith('quarantine-bucket/'))
+      .flatMap(([, v]) => v.toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as Json));
+    expect(quarantined.map((q) => [q.reason, q.position?.line ?? q.source?.line])).toEqual(
+      expect.arrayContaining([['MALFORMED_JSON', 15]]),
+    );
+    expect(h.dlq).toEqual([]);
+  });
+
+  test('schema drift: the pipeline is paused, the object quarantined, a drift event emitted; the next run is deferred to the DLQ', async () => {
+    const lines = Array.from({ length: 10 }, (_, i) => (i % 3 === 0 ? event(i + 1, { eventType: 'scroll', schemaVersion: '1' }) : event(i + 1)));
+    const objects = { [`${RAW}/${KEY}`]: lines.join('\n') };
+    const drifted = await run(objects, KEY, { schemas: clickstreamSchemas() });
+    expect(failure(drifted.error).name).toBe('SchemaDrift');
+    expect(drifted.h.paused).toBe('true');
+    expect(drifted.h.calls.PausePipeline).toBe(1);
+    expect(drifted.h.events.map((e) => e.DetailType)).toEqual(['SchemaDriftDetected']);
+    expect(drifted.h.events[0].Detail).toMatchObject({
+      pipeline: 'clicks',
+      key: KEY,
+      counts: { recordsIn: 10, schemaMismatches: 4, driftRate: 0.4, drifted: true },
+      maxDriftRate: 0.05,
+      pausedParameter: '/cdk-serverless-etl/clicks/paused',
+    });
+    expect(drifted.h.objects.has(`quarantine-bucket/clicks/objects/${KEY}`)).toBe(true);
+    const sidecar = JSON.parse(drifted.h.objects.get(`quarantine-bucket/clicks/objects/${KEY}.error.json`)!.toString()) as Json;
+    expect(sidecar).toMatchObject({ source: { bucket: RAW, key: KEY }, reason: 'SchemaDrift' });
+    expect(drifted.h.dlq).toEqual([]);
+
+    // While paused, a run neither checks nor loads: it goes to the DLQ (redriven after resume).
+    const deferred = await run(objects, KEY, { schemas: clickstreamSchemas(), paused: drifted.h.paused });
+    expect(failure(deferred.error).name).toBe('BatchFailed');
+    expect(deferred.h.calls.CheckObject).toBeUndefined();
+    expect(deferred.h.calls.ProcessBatch).toBeUndefined();
+    expect(deferred.h.dlq).toEqual([expect.objectContaining({ pipeline: 'clicks', bucket: RAW, key: KEY, error: 'PipelinePaused' })]);
+    expect(deferred.h.events.map((e) => [e.DetailType, e.Detail.error])).toEqual([['BatchFailed', 'PipelinePaused']]);
+  });
+
+  test('below the drift threshold the run completes and the pipeline stays unpaused', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) => (i === 0 ? event(i + 1, { eventType: 'scroll' }) : event(i + 1)));
+    const { error, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, { schemas: clickstreamSchemas() });
+    expect(error).toBeUndefined();
+    expect(h.paused).toBe('false');
+    expect(h.events[0].Detail.counts).toMatchObject({ recordsIn: 40, schemaMismatches: 1, driftRate: 0.025, drifted: false });
+  });
+
+  test('failure: a batch that keeps failing is retried to the bound, then the run goes to the DLQ with a BatchFailed event', async () => {
+    const lines = Array.from({ length: 3 }, (_, i) => event(i + 1));
+    const { error, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, {
+      processBatch: async () => {
+        const e = new Error('boom');
+        e.name = 'Lambda.ServiceException';
+        throw e;
+      },
+    });
+    expect(failure(error).name).toBe('BatchFailed');
+    expect(h.calls.ProcessBatch).toBe(4); // 1 + 3 retries (MaxAttempts 3)
+    expect(h.dlq).toEqual([
+      expect.objectContaining({ pipeline: 'clicks', bucket: RAW, key: KEY, error: 'Lambda.ServiceException', cause: 'boom' }),
+    ]);
+    expect(h.events.map((e) => [e.DetailType, e.Detail.error])).toEqual([['BatchFailed', 'Lambda.ServiceException']]);
+  });
+
+  test('records that could not be stored fail the range (the Map Run is retried in AWS), never a silent success', async () => {
+    const lines = Array.from({ length: 3 }, (_, i) => event(i + 1));
+    const { error, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, {
+      processBatch: async () => ({ batchItemFailures: [{ itemIdentifier: '1' }], summary: { recordsIn: 3, curated: 2, retried: 1 } }),
+    });
+    expect(failure(error).name).toBe('BatchFailed');
+    expect(h.dlq).toEqual([expect.objectContaining({ error: 'BatchItemFailures' })]);
+    expect(h.calls.EmitCompleted).toBeUndefined();
+  });
+
+  test('an object that is not JSON Lines is quarantined (no DLQ, no retry) with a BatchFailed event', async () => {
+    const csv = 'eventId,eventType\nevt-1,click\nevt-2,click\n';
+    const { error, h } = await run({ [`${RAW}/${KEY}`]: csv }, KEY);
+    expect(failure(error).name).toBe('BatchFailed');
+    expect(h.calls.CheckObject).toBe(1);
+    expect(h.calls.ProcessBatch).toBeUndefined();
+    expect(h.objects.has(`quarantine-bucket/clicks/objects/${KEY}`)).toBe(true);
+    expect(h.dlq).toEqual([]);
+    expect(h.events.map((e) => [e.DetailType, e.Detail.error])).toEqual([['BatchFailed', 'NotJsonLines']]);
+  });
+
+  test('a missing object (a transient or unknown error) goes to the DLQ after retries', async () => {
+    const { error, h } = await run({}, KEY);
+    expect(failure(error).name).toBe('BatchFailed');
+    expect(h.dlq).toEqual([expect.objectContaining({ key: KEY, error: 'NotFound' })]);
+    expect(h.events.map((e) => e.DetailType)).toEqual(['BatchFailed']);
+  });
+
+  test('timeout: the execution stops at its TimeoutSeconds (the AbandonedRuns rule sends it to the DLQ)', async () => {
+    const definition = { ...synthesizedDefinition({ linesPerBatch: 5 }), TimeoutSeconds: 1 };
+    const lines = Array.from({ length: 3 }, (_, i) => event(i + 1));
+    const { error, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, {
+      definition,
+      processBatch: (input, real) => new Promise((resolve) => setTimeout(() => resolve(real(input)), 1500)),
+    });
+    expect(error).toBeInstanceOf(ExecutionTimeoutError);
+    expect(h.calls.EmitCompleted).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 700)); // let the abandoned invocation settle
+  });
+});

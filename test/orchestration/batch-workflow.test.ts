@@ -1,0 +1,268 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cdkJson from '../../cdk.json';
+import { addComplianceChecks } from '../../bin/compliance-checks';
+import { stableTemplate, testStack, TEST_ENV } from '../support/cdk';
+import { workflowStack } from './fixture';
+import { allStates, stateMachineDefinitions } from './support/asl';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('BatchWorkflow', () => {
+  let stack: Stack;
+  let template: Template;
+  let states: Record<string, Json>;
+
+  beforeAll(() => {
+    stack = testStack();
+    workflowStack(stack, { schedule: events.Schedule.cron({ hour: '2', minute: '0' }), scheduledKey: 'batch/nightly/export.jsonl.gz' });
+    template = Template.fromStack(stack);
+    states = allStates(Object.values(stateMachineDefinitions(template))[0]);
+  });
+
+  test('a STANDARD state machine with a timeout, X-Ray and ALL logging with execution data to a KMS log group with retention', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowLogs'), 'Arn'] } } }],
+      },
+    });
+    const definition = Object.values(stateMachineDefinitions(template))[0];
+    expect(definition.TimeoutSeconds).toBe(3600);
+    const logGroups = template.findResources('AWS::Logs::LogGroup');
+    for (const [id, lg] of Object.entries(logGroups).filter(([id]) => id.startsWith('Workflow'))) {
+      expect({ id, retention: lg.Properties.RetentionInDays, key: lg.Properties.KmsKeyId !== undefined }).toEqual({ id, retention: 30, key: true });
+      expect(lg.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  test('the object-created rule filters the raw bucket and prefix and starts the workflow with bucket, key and size, with a DLQ', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: { bucket: { name: [{ Ref: Match.stringLikeRegexp('^LakeRaw') }] }, object: { key: [{ prefix: 'batch/' }] } },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: Match.stringLikeRegexp('^WorkflowStateMachine') },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowDlq'), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          InputTransformer: {
+            InputPathsMap: { 'detail-bucket-name': '$.detail.bucket.name', 'detail-object-key': '$.detail.object.key', 'detail-object-size': '$.detail.object.size' },
+            InputTemplate: '{"bucket":<detail-bucket-name>,"key":<detail-object-key>,"size":<detail-object-size>}',
+          },
+        }),
+      ],
+    });
+  });
+
+  test('prefix and suffix together become one wildcard filter', () => {
+    const s = testStack();
+    workflowStack(s, { prefix: 'in/', suffix: '.jsonl' });
+    Template.fromStack(s).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ detail: Match.objectLike({ object: { key: [{ wildcard: 'in/*.jsonl' }] } }) }),
+    });
+  });
+
+  test('a schedule starts the workflow for the scheduled key; timed-out and aborted runs go to the DLQ', () => {
+    const [schedule] = Object.values(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'cron(0 2 * * ? *)' } }));
+    expect(schedule.Properties.Targets[0].Arn).toEqual({ Ref: expect.stringMatching(/^WorkflowStateMachine/) });
+    expect(schedule.Properties.Targets[0].Input).toEqual({
+      'Fn::Join': ['', ['{"bucket":"', { Ref: expect.stringMatching(/^LakeRaw/) }, '","key":"batch/nightly/export.jsonl.gz"}']],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [{ Ref: Match.stringLikeRegexp('^WorkflowStateMachine') }], status: ['TIMED_OUT', 'ABORTED'] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowDlq'), 'Arn'] } })],
+    });
+  });
+
+  test('every task retries with exponential backoff, full jitter and an attempt bound, and is caught', () => {
+    const taskNames = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map').map(([n]) => n);
+    expect(taskNames.sort()).toEqual(
+      ['CheckObject', 'CheckPaused', 'EmitCompleted', 'EmitDrift', 'EmitFailed', 'PausePipeline', 'ProcessBatch', 'ProcessBatches',
+        'QuarantineDriftedObject', 'QuarantineRejectedObject', 'SendToDlq', 'Summarize'].sort(),
+    );
+    for (const name of taskNames) {
+      const retry = states[name].Retry as Json[];
+      expect({ name, retries: retry.length }).toEqual({ name, retries: 1 });
+      expect(retry[0]).toEqual(
+        expect.objectContaining({ JitterStrategy: 'FULL', BackoffRate: 2, MaxAttempts: expect.any(Number), MaxDelaySeconds: expect.any(Number) }),
+      );
+      expect(retry[0].MaxAttempts).toBeLessThanOrEqual(3);
+      // The one task without a Catch runs inside the Map: its failure fails the Map, which is caught.
+      if (name !== 'ProcessBatch') expect({ name, caught: (states[name].Catch as Json[]).length > 0 }).toEqual({ name, caught: true });
+    }
+    expect(states.ProcessBatch.Retry[0]).toMatchObject({
+      ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'States.Timeout']),
+      IntervalSeconds: 2,
+      MaxAttempts: 3,
+    });
+    expect(states.ProcessBatch.TimeoutSeconds).toBe(90);
+    expect(states.CheckObject.Catch[0]).toEqual({
+      ErrorEquals: ['ObjectTooLarge', 'NotJsonLines', 'TooManyBatches', 'EmptyObject'],
+      ResultPath: '$.failure',
+      Next: 'QuarantineRejectedObject',
+    });
+  });
+
+  test('the Distributed Map maps over line ranges with the transform\'s live alias and a concurrency cap', () => {
+    expect(states.ProcessBatches).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.object.ranges',
+      MaxConcurrency: 10,
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+    });
+    expect(states.ProcessBatch.Resource).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:TransformLive.*:live$/);
+    expect(states.DriftCheck.Choices).toEqual([{ Variable: '$.summary.drifted', BooleanEquals: true, Next: 'PausePipeline' }]);
+    expect(states.Summarize.Parameters).toMatchObject({ action: 'summarize', maxDriftRate: 0.05 });
+  });
+
+  test('the paused flag is an SSM String parameter, false by default', () => {
+    template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/cdk-serverless-etl/clicks/paused', Type: 'String', Value: 'false' });
+  });
+
+  test('the state machine role is least-privilege: no * actions, SSM and SQS on their resources only', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const smPolicy = Object.entries(policies).find(([id]) => id.startsWith('WorkflowStateMachineRole'))![1];
+    const statements = smPolicy.Properties.PolicyDocument.Statement as Json[];
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    expect(actions.filter((a: string) => a === '*' || a.endsWith(':*'))).toEqual([]);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: ['ssm:getParameter', 'ssm:putParameter'],
+          Resource: { 'Fn::Join': ['', ['arn:aws:ssm:eu-west-1:123456789012:parameter', { Ref: expect.stringMatching(/^WorkflowPaused/) }]] },
+        }),
+        expect.objectContaining({
+          Action: 'lambda:InvokeFunction',
+          Resource: [
+            { 'Fn::GetAtt': [expect.stringMatching(/^WorkflowSteps/), 'Arn'] },
+            { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^WorkflowSteps/), 'Arn'] }, ':*']] },
+            { Ref: expect.stringMatching(/^TransformLive/) },
+          ],
+        }),
+        expect.objectContaining({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^WorkflowDlq/), 'Arn'] } }),
+        expect.objectContaining({ Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Bus/), 'Arn'] } }),
+      ]),
+    );
+    // Only X-Ray and log delivery (which support no resource) are on "*".
+    const onStar = statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat() as string[]);
+    expect(onStar.filter((a) => !a.startsWith('xray:') && !a.startsWith('logs:'))).toEqual([]);
+  });
+
+  test('the steps function: arm64, Node.js 24, X-Ray, JSON logs to its own KMS log group', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('batch workflow steps'),
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('^WorkflowStepsLogs') } }),
+    });
+  });
+
+  test('invalid props are reported together in one error', () => {
+    expect(() =>
+      workflowStack(testStack(), {
+        pipelineName: 'Bad Name',
+        linesPerBatch: 0,
+        maxConcurrency: 1001,
+        maxDriftRate: 1.5,
+        maxObjectBytes: 0,
+        timeout: Duration.seconds(10),
+        prefix: '/abs',
+        suffix: '*.jsonl',
+        pausedParameterName: 'no-slash',
+        schedule: events.Schedule.rate(Duration.hours(1)),
+      }),
+    ).toThrow(
+      [
+        'Invalid BatchWorkflow (TestStack/Workflow) props:',
+        '  - pipelineName is "Bad Name"; it must be 2 to 63 characters of a-z, 0-9 and "-", starting with a letter',
+        '  - linesPerBatch is 0; it must be an integer from 1 to 100000',
+        '  - maxConcurrency is 1001; it must be an integer from 1 to 1000',
+        '  - maxObjectBytes is 0; it must be an integer from 1 to 10737418240',
+        '  - timeout is 10 seconds; it must be from 1 minute to 7 days',
+        '  - maxDriftRate is 1.5; it must be from 0 to 1',
+        '  - prefix is "/abs"; it must be empty or a key prefix without "*" and without a leading "/"',
+        '  - suffix is "*.jsonl"; it must be 1 to 1024 characters without "*"',
+        '  - pausedParameterName is "no-slash"; it must be an SSM parameter path starting with "/" (a-z, A-Z, 0-9, "_", ".", "-", "/")',
+        '  - schedule is set but scheduledKey is not; a scheduled run needs the key to process',
+      ].join('\n'),
+    );
+  });
+
+  test('custom settings flow into the definition and resources', () => {
+    const s = testStack();
+    workflowStack(s, { linesPerBatch: 250, maxConcurrency: 3, maxDriftRate: 0.2, timeout: Duration.minutes(30), logRetention: logs.RetentionDays.ONE_YEAR, pausedParameterName: '/ops/clicks/paused' });
+    const t = Template.fromStack(s);
+    const st = allStates(Object.values(stateMachineDefinitions(t))[0]);
+    expect(st.CheckObject.Parameters).toMatchObject({ linesPerBatch: 250 });
+    expect(st.ProcessBatches.MaxConcurrency).toBe(3);
+    expect(st.Summarize.Parameters.maxDriftRate).toBe(0.2);
+    expect(Object.values(stateMachineDefinitions(t))[0].TimeoutSeconds).toBe(1800);
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+    t.hasResourceProperties('AWS::SSM::Parameter', { Name: '/ops/clicks/paused' });
+  });
+
+  test('snapshot', () => {
+    expect(stableTemplate(stack)).toMatchSnapshot();
+  });
+});
+
+test('the steps function is bundled on its own (not served the transform\'s cached bundle of the same directory)', () => {
+  const s = testStack({ bundle: true });
+  const { workflow } = workflowStack(s);
+  const assembly = (s.node.root as App).synth();
+  const template = assembly.getStackByName('TestStack').template as Json;
+  const key = String(template.Resources[s.getLogicalId(workflow.stepsFunction.node.defaultChild as CfnElement)].Properties.Code.S3Key);
+  const bundle = fs.readFileSync(path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
+  expect(bundle).toContain('TooManyBatches');
+  expect(bundle).not.toContain('@aws-sdk/client-dynamodb');
+  expect(Buffer.byteLength(bundle)).toBeLessThan(20 * 1024);
+});
+
+describe('BatchWorkflow compliance', () => {
+  test('cdk-nag (AwsSolutions, Serverless, NIST 800-53 R5, HIPAA): no finding from the workflow\'s resources', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-workflow-'));
+    try {
+      const app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+      const s = new Stack(app, 'TestStack', { env: TEST_ENV });
+      workflowStack(s);
+      addComplianceChecks(app);
+      process.env.CDK_VALIDATION = 'true';
+      try {
+        app.synth();
+      } catch {
+        // findings fail synth; the report lists them
+      }
+      const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as {
+        pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }>;
+      };
+      const findings = report.pluginReports.flatMap((p) =>
+        p.violations.flatMap((v) =>
+          v.violatingConstructs
+            // The DLQ depth alarm gets its action when PipelineAlarms routes it (EtlPipeline lists the DLQ).
+            .filter((c) => c.constructPath.startsWith('TestStack/Workflow/') && !c.constructPath.startsWith('TestStack/Workflow/Dlq/DepthAlarm/'))
+            .map((c) => `${v.ruleName} ${c.constructPath}`),
+        ),
+      );
+      expect(findings).toEqual([]);
+    } finally {
+      process.env.CDK_VALIDATION = 'false';
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
