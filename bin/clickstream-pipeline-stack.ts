@@ -49,6 +49,7 @@ export class ClickstreamPipelineStack extends Stack {
       slos: { successRate: 0.995, freshnessTarget: Duration.minutes(5) },
       alarmThresholds: { staleAfter: Duration.minutes(30) },
       monthlyBudgetUsd: 100,
+      batchWorkflow: { prefix: 'batch/', linesPerBatch: 1000, maxConcurrency: 10, maxDriftRate: 0.05 },
       warehouse: {
         databaseName: 'clickstream_etl',
         tableName: 'clickstream',

@@ -14,3 +14,4 @@ export * from './observability/pipeline-alarms';
 export * from './observability/pipeline-dashboard';
 export * from './governance/cost-guardrails';
 export * from './staging/serverless-warehouse';
+export * from './orchestration/batch-workflow';

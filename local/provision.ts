@@ -134,7 +134,9 @@ export async function provisionStack(
       });
     }
     const busName = rule.eventBusName === undefined ? DEFAULT_BUS : refs.resolveString(rule.eventBusName);
-    eventBridge.putRule({ name: rule.name, eventBusName: busName, eventPattern: rule.eventPattern, targets });
+    // Patterns may name resources (`{"Ref": <bucket>}`): resolve them to the emulated names.
+    const eventPattern = refs.resolve(rule.eventPattern) as typeof rule.eventPattern;
+    eventBridge.putRule({ name: rule.name, eventBusName: busName, eventPattern, targets });
   }
   return { stack, resources, refs, queueUrls, notes };
 }

@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -12,6 +13,7 @@ import { EventBusIngest, EventBusIngestProps } from '../ingest/event-bus-ingest'
 import { StreamIngest, StreamIngestProps } from '../ingest/stream-ingest';
 import { CostGuardrails } from '../governance/cost-guardrails';
 import { AlarmRouting } from '../observability/alarm-routing';
+import { BatchWorkflow, BatchWorkflowOptions } from '../orchestration/batch-workflow';
 import { OperationalAlarmThresholds, PipelineAlarms } from '../observability/pipeline-alarms';
 import { PipelineDashboard } from '../observability/pipeline-dashboard';
 import { PipelineSlos, SloObjectives } from '../observability/pipeline-slos';
@@ -225,6 +227,14 @@ export interface EtlPipelineProps {
   readonly runbookUrl?: string;
 
   /**
+   * Process JSON Lines objects landing in the raw bucket (under the workflow's `prefix`, default
+   * `batch/`) with a Step Functions batch workflow; its completion, failure and drift events go
+   * to the default event bus.
+   * @default - no batch workflow
+   */
+  readonly batchWorkflow?: BatchWorkflowOptions;
+
+  /**
    * A Glue table (partition projection) and an Athena workgroup over the curated data, so it is
    * queryable right after deploy.
    * @default - no warehouse
@@ -274,6 +284,8 @@ export class EtlPipeline extends Construct {
   public readonly operationalAlarms: PipelineAlarms;
   /** The dashboard, unless disabled. */
   public readonly dashboard?: PipelineDashboard;
+  /** The batch workflow, when `batchWorkflow` is set. */
+  public readonly batchWorkflow?: BatchWorkflow;
   /** The warehouse, when `warehouse` is set. */
   public readonly warehouse?: ServerlessWarehouse;
   /** The cost budget, when `monthlyBudgetUsd` is set. */
@@ -355,6 +367,20 @@ export class EtlPipeline extends Construct {
       this.transform.addSqsSource(this.eventBusIngest.bufferQueue, props.sqsSource);
       dlqs.push(this.eventBusIngest.bufferDeadLetterQueue, this.eventBusIngest.deliveryDeadLetterQueue);
     }
+    if (props.batchWorkflow) {
+      this.batchWorkflow = new BatchWorkflow(this, 'BatchWorkflow', {
+        ...props.batchWorkflow,
+        pipelineName: props.pipelineName,
+        dataset: props.dataset,
+        transform: this.transform,
+        rawBucket: this.dataLake.rawBucket,
+        quarantineBucket: this.dataLake.quarantineBucket,
+        // Not the ingest bus: its rule would feed the workflow's own events back into the transform.
+        eventBus: events.EventBus.fromEventBusName(this, 'DefaultBus', 'default'),
+        encryptionKey: this.encryptionKey,
+      });
+      dlqs.push(this.batchWorkflow.deadLetterQueue);
+    }
     this.deadLetterQueues = dlqs;
 
     if (props.warehouse) {
@@ -392,6 +418,7 @@ export class EtlPipeline extends Construct {
       deadLetterQueues: dlqs,
       runbookUrl,
     });
+    if (this.batchWorkflow) this.operationalAlarms.addStateMachine('BatchWorkflow', this.batchWorkflow.stateMachine);
     if (props.dashboard ?? true) {
       this.dashboard = new PipelineDashboard(this, 'Dashboard', {
         pipelineName: props.pipelineName,
@@ -428,6 +455,10 @@ export class EtlPipeline extends Construct {
     out('QuarantineBucketName', this.dataLake.quarantineBucket.bucketName, 'Quarantine bucket: records that failed deterministically');
     out('PageTopicArn', this.alarmRouting.pageTopic.topicArn, 'SNS topic of page-severity alarms: subscribe the pager');
     out('TicketTopicArn', this.alarmRouting.ticketTopic.topicArn, 'SNS topic of ticket-severity alarms and budget notifications');
+    if (this.batchWorkflow) {
+      out('BatchWorkflowStateMachineArn', this.batchWorkflow.stateMachine.stateMachineArn, 'Step Functions batch workflow (re-run: start-execution with {"bucket","key"})');
+      out('BatchWorkflowPausedParameter', this.batchWorkflow.pausedParameter.parameterName, 'SSM flag: "true" pauses batch loads (set on schema drift)');
+    }
     if (this.warehouse) {
       out('WarehouseDatabase', this.warehouse.databaseName, 'Glue database of the curated table');
       out('WarehouseTable', this.warehouse.tableName, 'Glue table over the curated data (partition projection)');

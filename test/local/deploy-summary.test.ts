@@ -45,20 +45,23 @@ describe('summarizeStack', () => {
       'Pipeline/Transform/KinesisDlq1/Queue': 'retention 14 days, fed by on-failure of the event source mapping for Pipeline/StreamIngest/Stream',
       'Pipeline/EventBusIngest/BufferDlq/Queue': 'retention 14 days, fed by redrive of Pipeline/EventBusIngest/Buffer',
       'Pipeline/EventBusIngest/DeliveryDlq/Queue': 'retention 14 days, fed by undelivered events of Pipeline/EventBusIngest/Rule',
+      'Pipeline/BatchWorkflow/Dlq/Queue': 'retention 14 days, fed by undelivered events of Pipeline/BatchWorkflow/ObjectCreated',
     });
   });
 
   test('lists alarms with metric, threshold and actions, and the function', () => {
     const depthAlarms = summary.alarms.filter((a) => a.path.endsWith('/DepthAlarm'));
     expect(depthAlarms.map((a) => a.path).sort()).toEqual([
+      'Pipeline/BatchWorkflow/Dlq/DepthAlarm',
       'Pipeline/EventBusIngest/BufferDlq/DepthAlarm',
       'Pipeline/EventBusIngest/DeliveryDlq/DepthAlarm',
       'Pipeline/Transform/KinesisDlq1/DepthAlarm',
     ]);
     for (const a of depthAlarms) expect(a.detail).toBe('AWS/SQS/ApproximateNumberOfMessagesVisible > 0, 1 action');
-    expect(summary.functions).toEqual([
-      expect.objectContaining({ path: 'Pipeline/Transform/Function', detail: 'nodejs24.x arm64, 1024 MB, timeout 60 s' }),
-    ]);
+    expect(summary.functions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'Pipeline/Transform/Function', detail: 'nodejs24.x arm64, 1024 MB, timeout 60 s' })]),
+    );
+    expect(summary.functions.map((f) => f.path).sort()).toEqual(['Pipeline/BatchWorkflow/Steps', 'Pipeline/Transform/Function']);
   });
 
   test('renders outputs as construct paths', () => {
@@ -70,7 +73,7 @@ describe('summarizeStack', () => {
     const text = formatSummary([summary], { pluginReports: [] });
     expect(text).toContain('Stack ClickstreamPipeline (aws://123456789012/eu-west-1)');
     expect(text).toMatch(/Inputs \(3\):/);
-    expect(text).toMatch(/Dead-letter queues \(3\):/);
+    expect(text).toMatch(/Dead-letter queues \(4\):/);
     expect(text).toContain(`Alarms (${summary.alarms.length}):`);
     expect(text).toContain('Policy validation: 0 unacknowledged findings');
     const withFinding = formatSummary([summary], {

@@ -38,7 +38,7 @@ describe('npm start (local/start.ts)', () => {
     expect(result.stderr).not.toMatch(/Error/);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('Stack ClickstreamPipeline');
-    expect(result.stdout).toContain('Dead-letter queues (3):');
+    expect(result.stdout).toContain('Dead-letter queues (4):');
     const summary = JSON.parse(fs.readFileSync(json, 'utf8')) as { stacks: Array<{ stackName: string; inputs: unknown[] }> };
     expect(summary.stacks.map((s) => s.stackName)).toEqual(['ClickstreamPipeline']);
     expect(summary.stacks[0].inputs).toHaveLength(3);
@@ -71,7 +71,7 @@ describe('npm start (local/start.ts)', () => {
     expect(report.notes.join('\n')).toMatch(/state machines are not run/);
 
     expect(stdout).toMatch(/Emulators up in \d+ ms/);
-    expect(stdout).toMatch(/Created ClickstreamPipeline: 5 buckets, 4 queues, 1 streams \(2 shards\)/);
+    expect(stdout).toMatch(/Created ClickstreamPipeline: 5 buckets, 5 queues, 1 streams \(2 shards\)/);
     expect(stdout).toMatch(/Loaded Pipeline\/Transform\/Function from .*asset\.[0-9a-f]{64}\/index\.js/);
     expect(stdout).toMatch(/Drained Pipeline\/StreamIngest\/Stream/);
     expect(stdout).toMatch(/conservation\s+OK/);
@@ -91,7 +91,7 @@ describe('npm start (local/start.ts)', () => {
     const quarantine = all.filter((f) => f.includes(`${path.sep}quarantine${path.sep}`));
     const reasons = quarantine.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { reason: string }).reason));
     expect(reasons.sort()).toEqual(['MALFORMED_JSON', 'MISSING_ID', 'UNKNOWN_SCHEMA_VERSION']);
-    expect(all.filter((f) => f.includes(`${path.sep}dlq${path.sep}`))).toHaveLength(3);
+    expect(all.filter((f) => f.includes(`${path.sep}dlq${path.sep}`))).toHaveLength(4);
     expect(all.some((f) => f.includes('_lineage'))).toBe(true);
   });
 
