@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -17,7 +16,7 @@ import { INLINE_POLICY_ACKNOWLEDGEMENT, KMS_GRANT_WILDCARD_FINDINGS, acknowledge
 import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
-import { runtimeCode } from '../transform/runtime-code';
+import { runtimeCode, runtimeSource } from '../transform/runtime-code';
 import { TransformFunction } from '../transform/transform-function';
 
 /** `source` of every event the workflow puts on the pipeline bus. */
@@ -323,7 +322,7 @@ export class BatchWorkflow extends Construct {
     });
     logGroup.grantWrite(role);
     const fn = new lambda.Function(this, 'Steps', {
-      code: runtimeCode({ handlerEntry: resolveSource(STEPS_ENTRY) }),
+      code: runtimeCode({ handlerEntry: runtimeSource(STEPS_ENTRY) }),
       handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -657,13 +656,6 @@ function objectKeyFilter(prefix: string, suffix: string | undefined): Record<str
   if (prefix !== '') return { object: { key: [{ prefix }] } };
   if (suffix !== undefined) return { object: { key: [{ suffix }] } };
   return {};
-}
-
-function resolveSource(withoutExtension: string): string {
-  for (const ext of ['.ts', '.js']) {
-    if (fs.existsSync(withoutExtension + ext)) return withoutExtension + ext;
-  }
-  throw new Error(`cdk-serverless-etl: workflow source missing (${withoutExtension}.ts)`);
 }
 
 function validateProps(

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -77,4 +78,15 @@ function bundle(options: RuntimeCodeOptions, outfile: string): void {
       cause: error,
     });
   }
+}
+
+/**
+ * A source file of the package's Lambda code by its path without extension: TypeScript in the
+ * repository, JavaScript once the package is compiled.
+ */
+export function runtimeSource(withoutExtension: string): string {
+  for (const ext of ['.ts', '.js']) {
+    if (fs.existsSync(withoutExtension + ext)) return withoutExtension + ext;
+  }
+  throw new Error(`cdk-serverless-etl: Lambda source missing (${withoutExtension}.ts)`);
 }

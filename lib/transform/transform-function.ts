@@ -26,7 +26,7 @@ import { PropValidator } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
 import { IdempotencyStore } from '../reliability/idempotency-store';
 import { SchemaRegistry } from '../schema/schema-registry';
-import { runtimeCode } from './runtime-code';
+import { runtimeCode, runtimeSource } from './runtime-code';
 
 /** The module name the runtime imports the user's transform by (aliased by esbuild). */
 const USER_TRANSFORM_MODULE = '@cdk-serverless-etl/user-transform';
@@ -326,10 +326,10 @@ export class TransformFunction extends Construct {
 
     this.function = new lambda.Function(this, 'Function', {
       code: runtimeCode({
-        handlerEntry: resolveHandlerEntry(),
+        handlerEntry: runtimeSource(HANDLER_ENTRY),
         aliases: {
           [USER_TRANSFORM_MODULE]: transformEntry,
-          [SCHEMA_BUNDLE_MODULE]: props.schemaRegistry ? props.schemaRegistry.bundle() : resolveSource(NO_SCHEMAS_MODULE),
+          [SCHEMA_BUNDLE_MODULE]: props.schemaRegistry ? props.schemaRegistry.bundle() : runtimeSource(NO_SCHEMAS_MODULE),
         },
       }),
       handler: 'index.handler',
@@ -533,19 +533,6 @@ export class TransformFunction extends Construct {
   public metricDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.alias.metricDuration({ statistic: cloudwatch.Stats.p(99), period: Duration.minutes(1), ...props });
   }
-}
-
-/** The handler source shipped with the package: TypeScript in the repo, JavaScript once compiled. */
-function resolveHandlerEntry(): string {
-  return resolveSource(HANDLER_ENTRY);
-}
-
-/** A runtime source file by its path without extension (.ts in the repo, .js once compiled). */
-function resolveSource(withoutExtension: string): string {
-  for (const ext of ['.ts', '.js']) {
-    if (fs.existsSync(withoutExtension + ext)) return withoutExtension + ext;
-  }
-  throw new Error(`cdk-serverless-etl: runtime source missing (${withoutExtension}.ts)`);
 }
 
 /** A short content hash of the transform file: the transform code version written for lineage. */
