@@ -26,44 +26,57 @@ export function createPiiHasher(key: string | Buffer): PiiHasher {
  */
 export function maskRecord<T extends Record<string, unknown>>(record: T, fields: readonly PiiField[], hasher: PiiHasher | undefined): T {
   let result: unknown = record;
+  // Objects already copied for this record: each is copied once however many fields it holds.
+  const copies = new WeakSet<object>();
   for (const field of fields) {
     if (field.action === 'hash' && !hasher) {
       throw new Error('cdk-serverless-etl runtime: a schema marks fields "x-pii": "hash" but no hashing key is configured');
     }
-    result = applyAtPath(result, field.path, field.action === 'redact' ? REMOVE : (v) => (hasher as PiiHasher)(v));
+    result = applyAtPath(result, field.path, field.action === 'redact' ? REMOVE : (v) => (hasher as PiiHasher)(v), copies);
   }
   return result as T;
+}
+
+/** The node itself if it was already copied for this record, else a shallow copy (remembered). */
+function ownCopy<T extends object>(node: T, copies: WeakSet<object>): T {
+  if (copies.has(node)) return node;
+  const copy = (Array.isArray(node) ? [...node] : { ...node }) as T;
+  copies.add(copy);
+  return copy;
 }
 
 const REMOVE = Symbol('remove');
 type Edit = typeof REMOVE | ((value: unknown) => unknown);
 
-function applyAtPath(node: unknown, path: readonly string[], edit: Edit): unknown {
+function applyAtPath(node: unknown, path: readonly string[], edit: Edit, copies: WeakSet<object>): unknown {
   if (path.length === 0 || node === null || typeof node !== 'object') return node;
   const [head, ...rest] = path;
   if (Array.isArray(node)) {
     if (head === '*') {
-      if (rest.length > 0) return node.map((item) => applyAtPath(item, rest, edit));
-      // The elements themselves are PII: hash each one, or remove them all.
-      return edit === REMOVE ? [] : node.map((item) => (item === null || item === undefined ? item : edit(item)));
+      // The elements themselves are PII when the path ends here: hash each one, or remove them all.
+      if (rest.length === 0 && edit === REMOVE) return [];
+      const copy = ownCopy(node, copies);
+      for (let i = 0; i < copy.length; i++) {
+        copy[i] = rest.length > 0 ? applyAtPath(copy[i], rest, edit, copies) : copy[i] === null || copy[i] === undefined ? copy[i] : (edit as (v: unknown) => unknown)(copy[i]);
+      }
+      return copy;
     }
     const index = Number(head);
     if (!Number.isInteger(index) || index < 0 || index >= node.length) return node;
-    const copy = [...node];
-    if (rest.length > 0) copy[index] = applyAtPath(node[index], rest, edit);
+    const copy = ownCopy(node, copies);
+    if (rest.length > 0) copy[index] = applyAtPath(copy[index], rest, edit, copies);
     else if (edit === REMOVE) copy[index] = null;
-    else if (node[index] !== null && node[index] !== undefined) copy[index] = edit(node[index]);
+    else if (copy[index] !== null && copy[index] !== undefined) copy[index] = edit(copy[index]);
     return copy;
   }
   if (!Object.prototype.hasOwnProperty.call(node, head)) return node;
-  const obj = node as Record<string, unknown>;
-  const copy: Record<string, unknown> = { ...obj };
+  const copy = ownCopy(node as Record<string, unknown>, copies);
   if (rest.length > 0) {
-    copy[head] = applyAtPath(obj[head], rest, edit);
+    copy[head] = applyAtPath(copy[head], rest, edit, copies);
   } else if (edit === REMOVE) {
     delete copy[head];
-  } else if (obj[head] !== null && obj[head] !== undefined) {
-    copy[head] = edit(obj[head]);
+  } else if (copy[head] !== null && copy[head] !== undefined) {
+    copy[head] = edit(copy[head]);
   }
   return copy;
 }
