@@ -217,7 +217,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     progress(`Wrote ${files.length} files under ${options.outDir}.`);
   }
   if (standIn.calls.GetSecretValue) notes.push(`Secrets Manager: a local stand-in served GetSecretValue ${standIn.calls.GetSecretValue} time(s) with a key generated for this run`);
-  notes.push('state machines are not run (aws-local-stepfunctions is not available yet)');
+  notes.push('state machines are not run locally yet (the batch workflow definition is tested on aws-local-stepfunctions in npm test)');
   return buildReport({
     recordsIn,
     outputs,
