@@ -1,0 +1,110 @@
+/**
+ * What every command of the operations CLI shares: output, confirmation, SDK clients, errors.
+ * Commands never print with `console`: they write through {@link CliIo}, so tests capture it.
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { StackOutputs } from './outputs';
+
+/** Exit codes of the CLI. */
+export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, refused: 3 });
+
+/** An error the CLI reports as one line (no stack trace) with its exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failed,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** Where the CLI writes, and whether it may ask the operator. */
+export interface CliIo {
+  /** Writes one line of normal output. */
+  out(line: string): void;
+  /** Writes one line of diagnostics. */
+  err(line: string): void;
+  /** Whether stdin and stdout are a terminal (prompts are only shown on a terminal). */
+  readonly isTTY: boolean;
+  /** Asks a question on the terminal and returns the answer. */
+  ask(question: string): Promise<string>;
+}
+
+/** The SDK v3 clients the commands use; created lazily, once each. */
+export interface Clients {
+  sqs(): SQSClient;
+  s3(): S3Client;
+  eventbridge(): EventBridgeClient;
+  ssm(): SSMClient;
+  sfn(): SFNClient;
+  cloudformation(): CloudFormationClient;
+}
+
+/** Clients for the given region (default: the SDK's region resolution), made on first use. */
+export function createClients(region?: string): Clients {
+  const config = region ? { region } : {};
+  const once = <T>(make: () => T): (() => T) => {
+    let made: T | undefined;
+    return () => (made ??= make());
+  };
+  return {
+    sqs: once(() => new SQSClient(config)),
+    s3: once(() => new S3Client(config)),
+    eventbridge: once(() => new EventBridgeClient(config)),
+    ssm: once(() => new SSMClient(config)),
+    sfn: once(() => new SFNClient(config)),
+    cloudformation: once(() => new CloudFormationClient(config)),
+  };
+}
+
+/** Options every command receives. */
+export interface CommandContext {
+  readonly io: CliIo;
+  readonly clients: Clients;
+  readonly outputs: StackOutputs;
+  readonly yes: boolean;
+  readonly dryRun: boolean;
+  /** Sleeps (replaceable in tests; the rate caps are measured with the real one). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Paces actions to at most `ratePerSecond`: action n (0-based) starts no earlier than n / rate
+ * seconds after the first, so no window of a second ever holds more than `rate` actions.
+ */
+export class RateLimiter {
+  private readonly intervalMs: number;
+  private started?: number;
+  private count = 0;
+
+  constructor(
+    ratePerSecond: number,
+    private readonly sleep: (ms: number) => Promise<void> = realSleep,
+  ) {
+    if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) throw new CliError(`rate must be a positive number, got ${ratePerSecond}`, EXIT.usage);
+    this.intervalMs = 1000 / ratePerSecond;
+  }
+
+  /** Waits for the next slot. */
+  async take(): Promise<void> {
+    const now = Date.now();
+    this.started ??= now;
+    const due = this.started + this.count * this.intervalMs;
+    this.count++;
+    if (due > now) await this.sleep(Math.ceil(due - now));
+  }
+}
+
+/** The error's name, for deciding whether an API is unavailable. */
+export function errorName(error: unknown): string {
+  const e = error as { name?: string; Code?: string; message?: string };
+  return `${e?.name ?? ''} ${e?.Code ?? ''} ${e?.message ?? ''}`;
+}

@@ -1,0 +1,187 @@
+/**
+ * Operations CLI of cdk-serverless-etl: `npx cdk-serverless-etl <command> [options]`.
+ * Reads the pipeline's stack outputs (`--stack` via CloudFormation, or `--outputs` from the file
+ * `cdk deploy --outputs-file` writes) and uses AWS SDK v3.
+ */
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { redrive } from './commands/redrive';
+import { replay } from './commands/replay';
+import { setPaused } from './commands/pause';
+import { status } from './commands/status';
+import { CliError, createClients, EXIT, type CliIo, type Clients, type CommandContext } from './context';
+import { describeStackOutputs, readOutputsFile, type StackOutputs } from './outputs';
+
+export const USAGE = `Usage: cdk-serverless-etl <command> [options]
+
+Commands:
+  replay --from <iso> --to <iso> [--source archive|raw] [--prefix <p>] [--rate <n/s>]
+        Reprocess a time range: EventBridge archive replay back to the pipeline's rules, or one
+        batch workflow execution per raw object modified in the range. Never duplicates curated records.
+  redrive [--queue <output name|url>] [--to <output name|url>] [--rate <msgs/s>] [--max <n>] [--manual]
+        Move a DLQ's messages back to their source queue, at most --rate per second (default 10).
+  pause | resume
+        Set the pipeline's paused flag (SSM) to true / false. Resume after the schema drift is handled.
+  status
+        Paused flag, DLQ and buffer depths, last batch workflow executions.
+
+Global options:
+  --stack <name>          read the stack's outputs with CloudFormation DescribeStacks
+  --outputs <file.json>   read outputs from a \`cdk deploy --outputs-file\` file (with --stack: pick that stack)
+  --region <region>       AWS region (default: the SDK's configuration)
+  --yes, -y               do not ask for confirmation
+  --dry-run               show what would be done; change nothing
+  --help, -h              this text
+
+Exit codes: 0 done, 1 failed, 2 usage error, 3 not confirmed.`;
+
+const OPTIONS = {
+  stack: { type: 'string' },
+  outputs: { type: 'string' },
+  region: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+  'dry-run': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  source: { type: 'string' },
+  prefix: { type: 'string' },
+  queue: { type: 'string' },
+  rate: { type: 'string' },
+  max: { type: 'string' },
+  manual: { type: 'boolean' },
+} as const;
+
+/** Options of each command (besides the global ones). */
+const COMMAND_OPTIONS: Record<string, readonly string[]> = {
+  replay: ['from', 'to', 'source', 'prefix', 'rate'],
+  redrive: ['queue', 'to', 'rate', 'max', 'manual'],
+  pause: [],
+  resume: [],
+  status: [],
+};
+
+/** What `main` needs from its surroundings (tests replace them). */
+export interface MainDeps {
+  readonly io?: CliIo;
+  /** Makes the SDK clients (default: real clients for `--region`). */
+  readonly clients?: (region?: string) => Clients;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Runs the CLI and returns its exit code. Never throws. */
+export async function main(argv: readonly string[], deps: MainDeps = {}): Promise<number> {
+  const io = deps.io ?? processIo();
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    } catch (error) {
+      throw new CliError(`${(error as Error).message}\n\n${USAGE}`, EXIT.usage);
+    }
+    const { values, positionals } = parsed;
+    if (values.help || positionals.length === 0) {
+      (values.help ? io.out : io.err)(USAGE);
+      return values.help ? EXIT.ok : EXIT.usage;
+    }
+    const [command, ...extra] = positionals;
+    if (!(command in COMMAND_OPTIONS)) throw new CliError(`unknown command "${command}"\n\n${USAGE}`, EXIT.usage);
+    if (extra.length > 0) throw new CliError(`unexpected argument(s): ${extra.join(' ')}`, EXIT.usage);
+    const globals = new Set(['stack', 'outputs', 'region', 'yes', 'dry-run', 'help']);
+    const misplaced = Object.keys(values).filter((k) => !globals.has(k) && !COMMAND_OPTIONS[command].includes(k));
+    if (misplaced.length > 0) throw new CliError(`${command} does not take ${misplaced.map((k) => `--${k}`).join(', ')}`, EXIT.usage);
+
+    const clients = (deps.clients ?? createClients)(values.region);
+    const outputs = await loadOutputs(clients, values.stack, values.outputs);
+    const ctx: CommandContext = { io, clients, outputs, yes: values.yes ?? false, dryRun: values['dry-run'] ?? false, sleep: deps.sleep };
+
+    switch (command) {
+      case 'replay': {
+        if (!values.from || !values.to) throw new CliError('replay needs --from <iso> and --to <iso>', EXIT.usage);
+        const source = values.source;
+        if (source !== undefined && source !== 'archive' && source !== 'raw') throw new CliError(`--source must be archive or raw, got ${source}`, EXIT.usage);
+        await replay(ctx, {
+          from: parseTime('--from', values.from),
+          to: parseTime('--to', values.to),
+          source,
+          prefix: values.prefix,
+          rate: parseNumber('--rate', values.rate),
+        });
+        break;
+      }
+      case 'redrive':
+        await redrive(ctx, {
+          queue: values.queue,
+          to: values.to,
+          rate: parseNumber('--rate', values.rate),
+          max: parseNumber('--max', values.max, true),
+          manual: values.manual,
+        });
+        break;
+      case 'pause':
+      case 'resume':
+        await setPaused(ctx, command === 'pause');
+        break;
+      case 'status':
+        await status(ctx);
+        break;
+    }
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(`error: ${error.message}`);
+      return error.exitCode;
+    }
+    const e = error as { name?: string; message?: string };
+    io.err(`error: ${e?.name ?? 'Error'}: ${e?.message ?? String(error)}`);
+    return EXIT.failed;
+  }
+}
+
+async function loadOutputs(clients: Clients, stack: string | undefined, file: string | undefined): Promise<StackOutputs> {
+  if (file) return readOutputsFile(file, stack);
+  if (stack) return describeStackOutputs(clients.cloudformation(), stack);
+  throw new CliError('give the pipeline stack with --stack <name> or --outputs <file.json>', EXIT.usage);
+}
+
+function parseTime(flag: string, text: string): Date {
+  // ISO 8601 only: a date, or a date and time (with Z or an offset; local time otherwise).
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) {
+    throw new CliError(`${flag} must be an ISO 8601 time such as 2026-01-31T12:00:00Z, got "${text}"`, EXIT.usage);
+  }
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) throw new CliError(`${flag} is not a valid time: "${text}"`, EXIT.usage);
+  return date;
+}
+
+function parseNumber(flag: string, text: string | undefined, integer = false): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new CliError(`${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"`, EXIT.usage);
+  }
+  return n;
+}
+
+/** The terminal: stdout/stderr, and prompts on stdin when both ends are a TTY. */
+export function processIo(): CliIo {
+  return {
+    out: (line) => void process.stdout.write(`${line}\n`),
+    err: (line) => void process.stderr.write(`${line}\n`),
+    isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    ask: async (question) => {
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      try {
+        return await rl.question(question);
+      } finally {
+        rl.close();
+      }
+    },
+  };
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
