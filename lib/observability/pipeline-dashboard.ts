@@ -117,7 +117,14 @@ export class PipelineDashboard extends Construct {
         new cloudwatch.GraphWidget({
           title: 'Error-budget burn rate (5 min)',
           left: [new cloudwatch.MathExpression({ expression: `e / ${decimal(1 - slo.successRate)}`, usingMetrics: { e: slo.successErrorRatio }, label: 'Burn rate' })],
-          leftAnnotations: [{ value: 1, label: 'Budget-neutral' }, { value: 14.4, label: 'Page', color: '#d62728' }],
+          leftAnnotations: [
+            { value: 1, label: 'Budget-neutral' },
+            ...slo.burnRateAlerts.map((a) => ({
+              value: a.burnRate,
+              label: `${a.severity} (${a.longWindow.toHumanString()})`,
+              color: a.severity === 'page' ? '#d62728' : '#ff7f0e',
+            })),
+          ],
           width: 8,
         }),
         new cloudwatch.GraphWidget({ title: 'Fresh share', left: [slo.freshRatio], leftYAxis: { min: 0, max: 1 }, width: 8 }),

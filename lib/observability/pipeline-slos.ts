@@ -95,6 +95,8 @@ export class PipelineSlos extends Construct {
   public readonly freshRatio: cloudwatch.MathExpression;
   /** The success-rate objective. */
   public readonly successRate: number;
+  /** The burn-rate alerts in force. */
+  public readonly burnRateAlerts: BurnRateAlert[];
   private readonly runbook: string;
   private readonly pipeline: string;
   private readonly stage: string;
@@ -108,6 +110,7 @@ export class PipelineSlos extends Construct {
     const freshnessObjective = props.freshnessObjective ?? 0.95;
     const freshnessTarget = props.freshnessTarget ?? Duration.minutes(5);
     const alerts = props.burnRateAlerts ?? [...DEFAULT_BURN_RATE_ALERTS];
+    this.burnRateAlerts = alerts;
     const v = new PropValidator(`PipelineSlos (${this.node.path})`);
     rangeCheck(v, 'successRate', this.successRate, 0.9, 0.99999);
     rangeCheck(v, 'freshnessObjective', freshnessObjective, 0.5, 0.9999);
@@ -122,12 +125,12 @@ export class PipelineSlos extends Construct {
 
     this.successErrorRatio = this.successErrors(Duration.minutes(5), props.quarantineIsFailure ?? false);
     this.freshRatio = this.freshShare(Duration.minutes(5), freshnessTarget);
-    this.burnRateAlerts('SuccessRate', 'success-rate-burn', alerts, props.routing, {
+    this.addBurnRateAlerts('SuccessRate', 'success-rate-burn', alerts, props.routing, {
       objective: this.successRate,
       describe: 'records not curated, dropped or deduplicated on their first delivery (retried or failed)',
       errorRatio: (period) => this.successErrors(period, props.quarantineIsFailure ?? false),
     });
-    this.burnRateAlerts('Freshness', 'freshness-burn', alerts, props.routing, {
+    this.addBurnRateAlerts('Freshness', 'freshness-burn', alerts, props.routing, {
       objective: freshnessObjective,
       describe: `records reaching curated later than ${freshnessTarget.toHumanString()} after their event time`,
       errorRatio: (period) => new cloudwatch.MathExpression({ expression: '1 - fresh', usingMetrics: { fresh: this.freshShare(period, freshnessTarget) }, period }),
@@ -190,7 +193,7 @@ export class PipelineSlos extends Construct {
     });
   }
 
-  private burnRateAlerts(
+  private addBurnRateAlerts(
     name: string,
     anchor: string,
     alerts: readonly BurnRateAlert[],

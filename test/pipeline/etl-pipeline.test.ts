@@ -1,7 +1,7 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { EtlPipeline, EtlPipelineProps } from '../../lib';
+import { AlarmSeverity, EtlPipeline, EtlPipelineProps } from '../../lib';
 import * as path from 'node:path';
 import { CLICKSTREAM_TRANSFORM, ROOT, stableTemplate, TEST_ENV, testStack } from '../support/cdk';
 
@@ -203,5 +203,25 @@ describe('EtlPipeline stack size guard', () => {
     const big = testStack();
     for (let i = 0; i < 6; i++) new EtlPipeline(big, `P${i}`, { pipelineName: `orders-${i}`, transformEntry: CLICKSTREAM_TRANSFORM });
     Annotations.fromStack(big).hasWarning('/TestStack', Match.stringLikeRegexp('TestStack has \\d+ resources; CloudFormation allows 500 per stack'));
+  });
+});
+
+describe('EtlPipeline dashboard', () => {
+  test('the burn-rate graph marks the alerts in force, custom ones included', () => {
+    const stack = testStack();
+    new EtlPipeline(stack, 'P', {
+      pipelineName: 'orders',
+      transformEntry: CLICKSTREAM_TRANSFORM,
+      slos: {
+        burnRateAlerts: [
+          { longWindow: Duration.hours(2), shortWindow: Duration.minutes(10), burnRate: 10, severity: AlarmSeverity.PAGE },
+          { longWindow: Duration.days(1), shortWindow: Duration.hours(2), burnRate: 2, severity: AlarmSeverity.TICKET },
+        ],
+      },
+    });
+    const body = JSON.stringify(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('\\"value\\":10,\\"label\\":\\"page (2 hours)\\"');
+    expect(body).toContain('\\"value\\":2,\\"label\\":\\"ticket (1 day)\\"');
+    expect(body).not.toContain('\\"value\\":14.4');
   });
 });
