@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // TypeScript first: `npm run build` (prepack) leaves compiled .js next to the sources.
+  moduleFileExtensions: ['ts', 'js', 'json', 'cjs', 'mjs'],
   transform: {
     // Type-checking is done once by `tsc --noEmit` in `npm test`; jest only transpiles.
     '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
