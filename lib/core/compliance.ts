@@ -46,3 +46,11 @@ export const INLINE_POLICY_ACKNOWLEDGEMENT: RuleAcknowledgement = {
     'The policy is written by aws-cdk-lib grant methods for this one role and scoped to this pipeline\'s resources; ' +
     'an inline policy cannot be attached to another principal by mistake, unlike a managed one.',
 };
+
+/** The reason the library's functions run outside a VPC. */
+export const NO_VPC_ACKNOWLEDGEMENT: RuleAcknowledgement = {
+  ids: ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC'],
+  reason:
+    'The function reaches only AWS service APIs (S3, KMS, X-Ray) over TLS with IAM authentication and no ' +
+    'resource inside a VPC; a VPC would add NAT or endpoint cost and ENI cold starts for no isolation gain.',
+};

@@ -12,7 +12,13 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { INLINE_POLICY_ACKNOWLEDGEMENT, KMS_GRANT_WILDCARD_FINDINGS, acknowledgeRules, bucketObjectsFinding } from '../core/compliance';
+import {
+  INLINE_POLICY_ACKNOWLEDGEMENT,
+  KMS_GRANT_WILDCARD_FINDINGS,
+  NO_VPC_ACKNOWLEDGEMENT,
+  acknowledgeRules,
+  bucketObjectsFinding,
+} from '../core/compliance';
 import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
@@ -349,12 +355,7 @@ export class BatchWorkflow extends Construct {
           'Invoked only synchronously by the state machine, whose Catch sends the failed run to the workflow DLQ; ' +
           'an async-invoke DLQ would stay empty.',
       },
-      {
-        ids: ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC'],
-        reason:
-          'The function reaches only AWS service APIs (S3, KMS, X-Ray) over TLS with IAM authentication and no ' +
-          'resource inside a VPC; a VPC would add NAT or endpoint cost and ENI cold starts for no isolation gain.',
-      },
+      NO_VPC_ACKNOWLEDGEMENT,
       {
         ids: ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
         reason:

@@ -18,6 +18,7 @@ import { DEFAULT_MAX_RECORD_BYTES, ENV } from '../../lambda/runtime/config';
 import {
   INLINE_POLICY_ACKNOWLEDGEMENT,
   KMS_GRANT_WILDCARD_FINDINGS,
+  NO_VPC_ACKNOWLEDGEMENT,
   acknowledgeRules,
   bucketObjectsFinding,
 } from '../core/compliance';
@@ -406,12 +407,7 @@ export class TransformFunction extends Construct {
           'Invoked only synchronously by event source mappings, never asynchronously: failed batches go to the ' +
           "Kinesis mapping's on-failure DLQ or the SQS source's redrive DLQ; an async-invoke DLQ would stay empty.",
       },
-      {
-        ids: ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC'],
-        reason:
-          'The function reaches only AWS service APIs (S3, KMS, X-Ray) over TLS with IAM authentication and no ' +
-          'resource inside a VPC; a VPC would add NAT or endpoint cost and ENI cold starts for no isolation gain.',
-      },
+      NO_VPC_ACKNOWLEDGEMENT,
     );
     if (props.reservedConcurrency === undefined) {
       acknowledgeRules(this.function, {
