@@ -12,6 +12,7 @@ import { piiHasherFromSecret } from './pii-secret';
 import { processBatch } from './process-batch';
 import { isS3ObjectInput, loadS3JsonLines, type S3ObjectInput } from './s3-object-source';
 import { writeOutcome } from './s3-sink';
+import { sampleSchema, type SchemaSample } from './schema-sample';
 import type { SchemaBundle } from './schema-validation';
 import { toSourceBatch, type BatchEvent } from './source-records';
 import type { TransformModule } from './transform-contract';
@@ -21,6 +22,8 @@ export interface BatchResponse {
   batchItemFailures: Array<{ itemIdentifier: string }>;
   /** Counts of the batch, for callers that act on them (a batch workflow); S3 inputs only. */
   summary?: BatchSummary;
+  /** The schema check of a validate-only S3 input (nothing was written). */
+  sample?: SchemaSample;
 }
 
 /** What happened to a batch's records (the same counts as the metrics). */
@@ -92,6 +95,11 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     if (context) logger.addContext(context);
     const metrics = new PipelineMetrics(config.pipeline, config.stage, deps.writeMetrics);
     const batch = toSourceBatch(isS3ObjectInput(event) ? await loadS3JsonLines(s3, event) : event);
+    if (isS3ObjectInput(event) && event.validateOnly === true) {
+      const sample = sampleSchema(batch.records, schemas, config);
+      logger.info('schema sample checked', { ...sample, bucket: event.s3Object.bucket, key: event.s3Object.key });
+      return { batchItemFailures: [], sample };
+    }
     const hasher = needsHasher ? (deps.hasher ?? (await piiHasherFromSecret(config.piiSecretArn as string))) : deps.hasher;
     const callsBefore = store?.calls ?? 0;
     const outcome = await processBatch(batch.records, module, config, { schemas, hasher, duplicateFilter });

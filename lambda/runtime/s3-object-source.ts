@@ -12,6 +12,12 @@ export interface S3ObjectInput {
     /** Number of lines to process. @default - to the end */
     readonly lineCount?: number;
   };
+  /**
+   * Only validate the lines against the schemas and return a {@link SchemaSample}: nothing is
+   * masked, transformed, claimed or written (a batch workflow's drift check before any load).
+   * @default false
+   */
+  readonly validateOnly?: boolean;
 }
 
 /** Whether an event names an S3 object to read. */

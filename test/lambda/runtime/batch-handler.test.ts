@@ -746,6 +746,23 @@ describe('createBatchHandler with an s3Object event (a JSON Lines object)', () =
     expect(response.batchItemFailures).toEqual(retried.map((i) => ({ itemIdentifier: `${KEY}#${lineOf(i)}` })));
   });
 
+  it('only validates a validate-only range: the schema sample, no writes, no claims, no metrics', async () => {
+    const metricsBefore = metricLines.length;
+    const response = await handlerFor(clickstream, clickstreamSchemas(), {
+      config: testConfig({ idempotencyTable: 'clickstream-idempotency' }),
+      hasher: createPiiHasher('k'),
+    })({ ...event({ firstLine: 1, lineCount: 100 }), validateOnly: true });
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(response.summary).toBeUndefined();
+    expect(response.sample).toMatchObject({ recordsIn: 18, malformed: 2 });
+    expect(response.sample?.schemaMismatches).toBeGreaterThan(0);
+    expect(response.sample?.driftRate).toBeCloseTo((response.sample?.schemaMismatches ?? 0) / 18);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(ddbMock.calls()).toHaveLength(0);
+    expect(metricLines.length).toBe(metricsBefore);
+  });
+
   it('fails the invocation when the object cannot be read, writing nothing', async () => {
     await expect(handlerFor()({ s3Object: { bucket: RAW, key: 'replay/missing.jsonl' } })).rejects.toThrow('The specified key does not exist.');
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);

@@ -1,0 +1,62 @@
+import type { RuntimeConfig } from './config';
+import { toEnvelope } from './envelope';
+import { checkSchema, type SchemaBundle } from './schema-validation';
+import type { SourceRecord } from './source-records';
+
+/** Most distinct mismatch messages a sample reports (schema paths and rules, never values). */
+const MAX_SAMPLE_ERRORS = 5;
+
+/**
+ * What a validate-only pass over a sample found: the schema-mismatch rate a batch workflow
+ * compares with its drift threshold before it loads anything.
+ */
+export interface SchemaSample {
+  /** Records (non-empty lines) in the sample. */
+  readonly recordsIn: number;
+  /** Records that parse and carry an id (the same envelope the runtime builds). */
+  readonly parsed: number;
+  /** Records whose body is not a JSON object or lacks an id (quarantined later, not drift). */
+  readonly malformed: number;
+  /** Records that fail their schema version or name a version that is not registered. */
+  readonly schemaMismatches: number;
+  /** `schemaMismatches / recordsIn` (0 for an empty sample), as the workflow's summary computes it. */
+  readonly driftRate: number;
+  /** Records per schema version named (or defaulted), mismatches included. */
+  readonly versions: Readonly<Record<string, number>>;
+  /** Up to five distinct mismatch messages: JSON pointer and rule, no record content. */
+  readonly errors: readonly string[];
+}
+
+/**
+ * Validates records against the pipeline's schemas without masking, transforming or writing:
+ * the classification is the runtime's own (envelope, then schema version), so a sample's drift
+ * rate predicts what the load would quarantine as `SCHEMA_MISMATCH` or `UNKNOWN_SCHEMA_VERSION`.
+ */
+export function sampleSchema(records: readonly SourceRecord[], schemas: SchemaBundle, config: RuntimeConfig): SchemaSample {
+  let parsed = 0;
+  let schemaMismatches = 0;
+  const versions: Record<string, number> = {};
+  const errors = new Set<string>();
+  for (const record of records) {
+    const envelope = toEnvelope(record, config);
+    if (!envelope.ok) continue;
+    parsed++;
+    const check = checkSchema(envelope.envelope.payload, schemas);
+    // Versions come from records: bounded, so a stray value cannot bloat the state or the logs.
+    const version = (check.version ?? '(none)').slice(0, 40);
+    versions[version] = (versions[version] ?? 0) + 1;
+    if (check.ok) continue;
+    schemaMismatches++;
+    for (const e of check.errors) if (errors.size < MAX_SAMPLE_ERRORS) errors.add(`${check.reason}: ${e}`);
+  }
+  const recordsIn = records.length;
+  return {
+    recordsIn,
+    parsed,
+    malformed: recordsIn - parsed,
+    schemaMismatches,
+    driftRate: recordsIn === 0 ? 0 : schemaMismatches / recordsIn,
+    versions,
+    errors: [...errors],
+  };
+}
