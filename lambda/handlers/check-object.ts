@@ -1,5 +1,5 @@
 /**
- * Lambda entry point of the BatchWorkflow's own steps (one small function, three actions):
+ * Lambda entry point of the BatchWorkflow's own steps (one small function, four actions):
  *
  * - `check`: HeadObject (size limit), then one streaming pass over the object (gzip too) that
  *   counts its lines and parses a sample of them; returns the line ranges the workflow maps over.
@@ -7,6 +7,8 @@
  *   `TooManyBatches`, `EmptyObject`) that the state machine routes to quarantine.
  * - `summarize`: sums the batch summaries of the Map and decides whether the schema drifted.
  * - `quarantine`: copies the object to the quarantine bucket with a sidecar holding the reason.
+ * - `lineage`: writes the run-level lineage manifest (source object version, transform version,
+ *   schema sample, counts), one per execution, named by the execution.
  *
  * It never reads a record's content beyond parsing the sample (no payload is logged or returned).
  */
@@ -65,6 +67,8 @@ export interface SummarizeInput {
 
 /** `summarize` output. */
 export interface SummarizeOutput extends Counts {
+  /** What the counts cover: the whole object (a drift verdict after loading). */
+  readonly scope: 'object';
   readonly batches: number;
   readonly driftRate: number;
   readonly drifted: boolean;
@@ -80,6 +84,24 @@ export interface QuarantineInput {
   readonly reason: string;
   readonly cause?: string;
   readonly executionId?: string;
+}
+
+/** `lineage` input: what the state machine knows of the run when its batches are summarized. */
+export interface LineageInput {
+  readonly action: 'lineage';
+  /** Bucket and key prefix of the run manifests (the curated bucket's `_lineage/<dataset>/runs/`). */
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly pipeline: string;
+  readonly dataset: string;
+  readonly executionId: string;
+  readonly executionName: string;
+  /** The execution's start time (ISO 8601). */
+  readonly startedAt: string;
+  readonly source: { readonly bucket: string; readonly key: string; readonly object: Partial<CheckObjectOutput> };
+  readonly transform: { readonly functionName: string; readonly alias: string; readonly version: string };
+  readonly schemaSample?: Record<string, unknown>;
+  readonly counts: Partial<SummarizeOutput>;
 }
 
 /** A rejection the workflow handles deterministically (quarantine, never retried). */
@@ -99,7 +121,7 @@ export function summarize(input: SummarizeInput): SummarizeOutput {
     for (const f of COUNT_FIELDS) total[f] += Number(batch?.summary?.[f] ?? 0);
   }
   const driftRate = total.recordsIn === 0 ? 0 : total.schemaMismatches / total.recordsIn;
-  return { ...total, batches: input.batches.length, driftRate, drifted: driftRate > input.maxDriftRate };
+  return { ...total, scope: 'object', batches: input.batches.length, driftRate, drifted: driftRate > input.maxDriftRate };
 }
 
 /** Line ranges of `linesPerBatch` lines covering `lineCount` lines (1-based). */
@@ -217,7 +239,31 @@ export function createHandler(s3: S3Client = new S3Client({})) {
     return { bucket: input.quarantineBucket, key: target };
   }
 
-  return async (event: CheckObjectInput | SummarizeInput | QuarantineInput): Promise<unknown> => {
+  /**
+   * One manifest per execution at `<prefix>dt=<start date>/<execution name>.json`: a retry of the
+   * step overwrites it with the same content. The per-batch manifests the runtime writes list the
+   * curated objects and record positions; this one ties them to the source object's version.
+   */
+  async function lineage(input: LineageInput): Promise<{ bucket: string; key: string }> {
+    const key = `${input.prefix}dt=${input.startedAt.slice(0, 10)}/${input.executionName}.json`;
+    const { ranges, ...object } = input.source.object;
+    const manifest = {
+      kind: 'batch-run',
+      pipeline: input.pipeline,
+      dataset: input.dataset,
+      executionId: input.executionId,
+      startedAt: input.startedAt,
+      recordedAt: new Date().toISOString(),
+      source: { bucket: input.source.bucket, key: input.source.key, ...object, batches: ranges?.length ?? null },
+      transform: input.transform,
+      schemaSample: input.schemaSample ?? null,
+      counts: input.counts,
+    };
+    await s3.send(new PutObjectCommand({ Bucket: input.bucket, Key: key, ContentType: 'application/json', Body: JSON.stringify(manifest) }));
+    return { bucket: input.bucket, key };
+  }
+
+  return async (event: CheckObjectInput | SummarizeInput | QuarantineInput | LineageInput): Promise<unknown> => {
     switch (event.action) {
       case 'check':
         return check(event);
@@ -225,6 +271,8 @@ export function createHandler(s3: S3Client = new S3Client({})) {
         return summarize(event);
       case 'quarantine':
         return quarantine(event);
+      case 'lineage':
+        return lineage(event);
       default:
         throw new Error(`unknown action ${JSON.stringify((event as { action?: unknown }).action)}`);
     }

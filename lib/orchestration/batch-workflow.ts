@@ -100,6 +100,15 @@ export interface BatchWorkflowOptions {
   readonly maxDriftRate?: number;
 
   /**
+   * Lines from the start of each object validated against the schemas before anything is loaded
+   * (0 to 100,000; 0 turns the sample off). A sample whose schema-mismatch rate passes
+   * `maxDriftRate` is treated as drift at once: nothing of the object is loaded. Needs the
+   * transform's `schemaRegistry`; without one there is nothing to sample against.
+   * @default 500
+   */
+  readonly schemaSampleLines?: number;
+
+  /**
    * Objects larger than this are quarantined without processing (1 byte to 10 GiB). Every batch
    * reads the object, so keep it within what the transform's memory holds.
    * @default 268435456 (256 MiB)
@@ -136,6 +145,12 @@ export interface BatchWorkflowProps extends BatchWorkflowOptions {
   /** Bucket whose JSON Lines objects start the workflow (object-created events on the default bus). */
   readonly rawBucket: s3.IBucket;
 
+  /**
+   * Bucket of the run-level lineage manifests, under `_lineage/<dataset>/runs/` (the transform's
+   * curated bucket, next to its per-batch manifests).
+   */
+  readonly curatedBucket: s3.IBucket;
+
   /** Bucket rejected objects (not JSON Lines, too large, schema drift) are copied to, with the reason. */
   readonly quarantineBucket: s3.IBucket;
 
@@ -165,17 +180,20 @@ export interface BatchWorkflowProps extends BatchWorkflowOptions {
 
 /**
  * Step Functions orchestration of S3 JSON Lines objects: each object created under `prefix` in the
- * raw bucket (and, optionally, a scheduled object) is checked (size, format, line count), processed
- * by the transform in line ranges with a Distributed Map, summarized, and announced on the pipeline
- * bus (`BatchCompleted`). The transform's runtime does the load: curated writes (idempotent per
- * range, partitioned), quarantine with line positions and per-batch lineage manifests.
+ * raw bucket (and, optionally, a scheduled object) is checked (size, format, line count), its first
+ * lines are validated against the schemas (a sample that loads nothing), it is processed by the
+ * transform in line ranges with a Distributed Map, summarized, recorded in a run-level lineage
+ * manifest and announced on the pipeline bus (`BatchCompleted`). The transform's runtime does the
+ * load: curated writes (idempotent per range, partitioned), quarantine with line positions and
+ * per-batch lineage manifests.
  *
  * Failures: every task retries with exponential backoff, full jitter and an attempt bound; then a
  * deterministic rejection quarantines the object, anything else sends the input and error to the
  * DLQ, and both emit `BatchFailed`. Executions that time out or are aborted reach the DLQ through a
- * rule on their status change. A run whose schema-mismatch rate passes `maxDriftRate` sets the
- * pipeline's paused flag, quarantines the object and emits `SchemaDriftDetected`; while the flag is
- * `true`, new runs go straight to the DLQ (redrive them after an operator resumes).
+ * rule on their status change. A schema sample, or a whole run, whose schema-mismatch rate passes
+ * `maxDriftRate` sets the pipeline's paused flag, quarantines the object and emits
+ * `SchemaDriftDetected` (`counts.scope` says which: `sample`, nothing loaded, or `object`); while
+ * the flag is `true`, new runs go straight to the DLQ (restart them after an operator resumes).
  */
 export class BatchWorkflow extends Construct {
   /** The state machine. */
@@ -203,6 +221,7 @@ export class BatchWorkflow extends Construct {
     const maxConcurrency = props.maxConcurrency ?? 10;
     const maxDriftRate = props.maxDriftRate ?? 0.05;
     const maxObjectBytes = props.maxObjectBytes ?? 256 * 1024 * 1024;
+    const schemaSampleLines = props.schemaSampleLines ?? 500;
     const timeout = props.timeout ?? Duration.hours(1);
     const prefix = props.prefix ?? 'batch/';
     const dataset = props.dataset ?? props.pipelineName;
@@ -226,7 +245,7 @@ export class BatchWorkflow extends Construct {
     this.pausedParameter = pausedParameter;
     this.stepsFunction = this.createStepsFunction(retention, props, dataset);
 
-    const definition = this.definition(props, { linesPerBatch, maxConcurrency, maxDriftRate, maxObjectBytes, dataset });
+    const definition = this.definition(props, { linesPerBatch, maxConcurrency, maxDriftRate, maxObjectBytes, schemaSampleLines, dataset });
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention,
       encryptionKey: this.encryptionKey,
@@ -324,7 +343,7 @@ export class BatchWorkflow extends Construct {
     const logGroup = new logs.LogGroup(this, 'StepsLogs', { retention, encryptionKey: this.encryptionKey, removalPolicy: RemovalPolicy.RETAIN });
     const role = new iam.Role(this, 'StepsRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of the check/summarize/quarantine steps of ${this.node.path}`,
+      description: `Execution role of the check/summarize/quarantine/lineage steps of ${this.node.path}`,
     });
     logGroup.grantWrite(role);
     const fn = new lambda.Function(this, 'Steps', {
@@ -347,6 +366,11 @@ export class BatchWorkflow extends Construct {
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.quarantineBucket.arnForObjects(`${dataset}/objects/*`)] }),
     );
     props.quarantineBucket.encryptionKey?.grant(role, 'kms:GenerateDataKey');
+    // The run-level lineage manifest.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.curatedBucket.arnForObjects(`${runLineagePrefix(dataset)}*`)] }),
+    );
+    props.curatedBucket.encryptionKey?.grant(role, 'kms:GenerateDataKey');
     acknowledgeRules(
       fn,
       {
@@ -367,13 +391,18 @@ export class BatchWorkflow extends Construct {
       ids: [
         ...KMS_GRANT_WILDCARD_FINDINGS,
         'AwsSolutions-IAM5[Resource::*]',
-        ...[bucketObjectsFinding(props.rawBucket, '*'), bucketObjectsFinding(props.quarantineBucket, `${dataset}/objects/*`)].filter(
+        ...[
+          bucketObjectsFinding(props.rawBucket, '*'),
+          bucketObjectsFinding(props.quarantineBucket, `${dataset}/objects/*`),
+          bucketObjectsFinding(props.curatedBucket, `${runLineagePrefix(dataset)}*`),
+        ].filter(
           (f): f is string => f !== undefined,
         ),
       ],
       reason:
         's3:GetObject on raw objects (their names are the producers\' own, known only at run time) to check them, ' +
-        's3:PutObject under the dataset\'s objects/ prefix of the quarantine bucket to quarantine rejected objects; ' +
+        's3:PutObject under the dataset\'s objects/ prefix of the quarantine bucket to quarantine rejected objects and ' +
+        'under its run lineage prefix of the curated bucket (one manifest per execution, named by the execution); ' +
         'kms data-key actions from aws-cdk-lib grants on the pipeline key; X-Ray PutTraceSegments and ' +
         'PutTelemetryRecords support only Resource "*".',
     });
@@ -382,7 +411,7 @@ export class BatchWorkflow extends Construct {
 
   private definition(
     props: BatchWorkflowProps,
-    o: { linesPerBatch: number; maxConcurrency: number; maxDriftRate: number; maxObjectBytes: number; dataset: string },
+    o: { linesPerBatch: number; maxConcurrency: number; maxDriftRate: number; maxObjectBytes: number; schemaSampleLines: number; dataset: string },
   ): sfn.IChainable {
     const quarantinePrefix = `${o.dataset}/objects/`;
     const lambdaRetry = (task: sfn.TaskStateBase) =>
@@ -506,6 +535,31 @@ export class BatchWorkflow extends Construct {
     });
     catchAll(checkObject);
 
+    // 2b. Schema sample (canary): the transform validates the first lines and writes nothing; a
+    // sample past the drift threshold pauses the pipeline before any record of the object is loaded.
+    const sampleSchema =
+      props.transform.schemaRegistry && o.schemaSampleLines > 0
+        ? new tasks.LambdaInvoke(this, 'SampleSchema', {
+            lambdaFunction: props.transform.alias,
+            payloadResponseOnly: true,
+            retryOnServiceExceptions: false,
+            payload: sfn.TaskInput.fromObject({
+              s3Object: { bucket: sfn.JsonPath.stringAt('$.bucket'), key: sfn.JsonPath.stringAt('$.key'), firstLine: 1, lineCount: o.schemaSampleLines },
+              validateOnly: true,
+            }),
+            resultSelector: {
+              'recordsIn.$': '$.sample.recordsIn',
+              'schemaMismatches.$': '$.sample.schemaMismatches',
+              'driftRate.$': '$.sample.driftRate',
+              'versions.$': '$.sample.versions',
+              'errors.$': '$.sample.errors',
+            },
+            resultPath: '$.sample',
+            taskTimeout: sfn.Timeout.duration(Duration.seconds((props.transform.function.timeout ?? Duration.seconds(60)).toSeconds() + 30)),
+          })
+        : undefined;
+    if (sampleSchema) catchAll(lambdaRetry(sampleSchema));
+
     // 3. The transform, once per line range (the runtime reads the object, loads and writes lineage).
     const processBatch = new tasks.LambdaInvoke(this, 'ProcessBatch', {
       lambdaFunction: props.transform.alias,
@@ -565,6 +619,37 @@ export class BatchWorkflow extends Construct {
     });
     catchAll(lambdaRetry(summarize));
 
+    // 4b. Run-level lineage: source object (version, ETag), transform version, schema sample, counts.
+    const recordLineage = new tasks.LambdaInvoke(this, 'RecordLineage', {
+      lambdaFunction: this.stepsFunction,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      payload: sfn.TaskInput.fromObject({
+        action: 'lineage',
+        bucket: props.curatedBucket.bucketName,
+        prefix: runLineagePrefix(o.dataset),
+        pipeline: props.pipelineName,
+        dataset: o.dataset,
+        executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        source: {
+          bucket: sfn.JsonPath.stringAt('$.bucket'),
+          key: sfn.JsonPath.stringAt('$.key'),
+          object: sfn.JsonPath.objectAt('$.object'),
+        },
+        transform: {
+          functionName: props.transform.function.functionName,
+          alias: props.transform.alias.aliasName,
+          version: props.transform.alias.version.version,
+        },
+        ...(sampleSchema ? { schemaSample: sfn.JsonPath.objectAt('$.sample') } : {}),
+        counts: sfn.JsonPath.objectAt('$.summary'),
+      }),
+      resultPath: '$.lineage',
+    });
+    catchAll(lambdaRetry(recordLineage));
+
     // 5. Drift: pause the pipeline first (stops later loads), then quarantine the object and tell.
     const pause = new tasks.CallAwsService(this, 'PausePipeline', {
       service: 'ssm',
@@ -602,9 +687,33 @@ export class BatchWorkflow extends Construct {
     checkPaused.next(
       new sfn.Choice(this, 'IsPaused').when(sfn.Condition.stringEquals('$.paused.value', 'true'), markPaused).otherwise(checkObject),
     );
-    checkObject
-      .next(processBatches)
+    let loadStart: sfn.IChainable = processBatches;
+    if (sampleSchema) {
+      const sampleDrift = new sfn.Pass(this, 'SampleDrifted', {
+        comment: 'The sample is the drift evidence: nothing of the object was loaded',
+        parameters: {
+          scope: 'sample',
+          'recordsIn.$': '$.sample.recordsIn',
+          'schemaMismatches.$': '$.sample.schemaMismatches',
+          'driftRate.$': '$.sample.driftRate',
+          'versions.$': '$.sample.versions',
+          'errors.$': '$.sample.errors',
+          curated: 0,
+          drifted: true,
+        },
+        resultPath: '$.summary',
+      });
+      sampleDrift.next(pause);
+      loadStart = sampleSchema.next(
+        new sfn.Choice(this, 'SampleCheck')
+          .when(sfn.Condition.numberGreaterThan('$.sample.driftRate', o.maxDriftRate), sampleDrift)
+          .otherwise(processBatches),
+      );
+    }
+    checkObject.next(loadStart);
+    processBatches
       .next(summarize)
+      .next(recordLineage)
       .next(
         new sfn.Choice(this, 'DriftCheck')
           .when(sfn.Condition.booleanEquals('$.summary.drifted', true), pause)
@@ -645,6 +754,11 @@ export class BatchWorkflow extends Construct {
   }
 }
 
+/** Key prefix of the run-level lineage manifests in the curated bucket. */
+function runLineagePrefix(dataset: string): string {
+  return `_lineage/${dataset}/runs/`;
+}
+
 function logicalId(scope: Construct): string {
   const cfn = scope.node.defaultChild as unknown as { logicalId: string } | undefined;
   const stack = Stack.of(scope);
@@ -670,6 +784,7 @@ function validateProps(
     .integer('linesPerBatch', props.linesPerBatch, 1, 100000)
     .integer('maxConcurrency', props.maxConcurrency, 1, 1000)
     .integer('maxObjectBytes', props.maxObjectBytes, 1, 10 * 1024 * 1024 * 1024)
+    .integer('schemaSampleLines', props.schemaSampleLines, 0, 100000)
     .duration('timeout', d.timeout, Duration.minutes(1), Duration.days(7))
     .check(
       !(d.maxDriftRate >= 0 && d.maxDriftRate <= 1),

@@ -374,6 +374,7 @@ export class EtlPipeline extends Construct {
         dataset: props.dataset,
         transform: this.transform,
         rawBucket: this.dataLake.rawBucket,
+        curatedBucket: this.dataLake.curatedBucket,
         quarantineBucket: this.dataLake.quarantineBucket,
         // Not the ingest bus: its rule would feed the workflow's own events back into the transform.
         eventBus: events.EventBus.fromEventBusName(this, 'DefaultBus', 'default'),

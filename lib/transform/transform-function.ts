@@ -266,6 +266,8 @@ export class TransformFunction extends Construct {
   public readonly deadLetterQueues: DeadLetterQueue[] = [];
   /** The secret keying the PII hash, when the schemas have hashed fields. */
   public readonly piiSecret?: secretsmanager.ISecret;
+  /** The schemas the runtime validates against, when given. */
+  public readonly schemaRegistry?: SchemaRegistry;
   /** Pipeline name. */
   public readonly pipelineName: string;
   /** Stage name. */
@@ -278,6 +280,7 @@ export class TransformFunction extends Construct {
     this.timeout = props.timeout ?? Duration.seconds(60);
     this.pipelineName = props.pipelineName;
     this.stage = props.stage ?? 'transform';
+    this.schemaRegistry = props.schemaRegistry;
     validateFunctionProps(this.node.path, props, transformEntry, this.timeout);
 
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Transform key of ${this.node.path}`);

@@ -24,7 +24,7 @@ import type { TransformModule } from '../../lambda/runtime/transform-contract';
 import { BatchWorkflowProps } from '../../lib/orchestration/batch-workflow';
 import { bodyText, clickstreamSchemas, sampleEventLines, testConfig } from '../lambda/support/fixtures';
 import { testStack } from '../support/cdk';
-import { workflowStack } from './fixture';
+import { workflowStack, type WorkflowFixtureOptions } from './fixture';
 import { allStates, stateMachineDefinitions } from './support/asl';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -63,11 +63,11 @@ function fakeBuckets(initial: Record<string, string | Buffer>): Map<string, Buff
 }
 
 /** The synthesized definition (placeholder ARNs), valid per asl-validator. */
-function synthesizedDefinition(overrides: Partial<BatchWorkflowProps> = {}): Json {
+function synthesizedDefinition(overrides: Partial<BatchWorkflowProps> = {}, options: WorkflowFixtureOptions = { schemas: true }): Json {
   const stack = testStack();
-  const { lake } = workflowStack(stack, overrides);
+  const { lake } = workflowStack(stack, overrides, options);
   const ref = (b: Construct) => stack.resolve((b.node.defaultChild as CfnElement).logicalId) as string;
-  const names = { [ref(lake.quarantineBucket)]: 'quarantine-bucket', [ref(lake.rawBucket)]: RAW };
+  const names = { [ref(lake.quarantineBucket)]: 'quarantine-bucket', [ref(lake.rawBucket)]: RAW, [ref(lake.curatedBucket)]: 'curated-bucket' };
   const definitions = Object.values(stateMachineDefinitions(Template.fromStack(stack), names));
   expect(definitions).toHaveLength(1);
   return definitions[0];
@@ -115,6 +115,8 @@ async function run(objects: Record<string, string | Buffer>, key: string, option
       return { Version: 2 };
     }),
     CheckObject: counted('CheckObject', (i) => steps(i as never)),
+    SampleSchema: counted('SampleSchema', (i) => runtime(i)),
+    RecordLineage: counted('RecordLineage', (i) => steps(i as never)),
     ProcessBatch: counted('ProcessBatch', (i) =>
       options.processBatch ? options.processBatch(i, runtime, h.calls.ProcessBatch) : runtime(i),
     ),
@@ -190,9 +192,9 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
 
   test('success: every range is processed by the runtime, the counts are summed into BatchCompleted', async () => {
     const lines = Array.from({ length: 12 }, (_, i) => event(i + 1));
-    const { output, error, h } = await run({ [`${RAW}/${KEY}`]: `${lines.join('\n')}\n` }, KEY);
+    const { output, error, h } = await run({ [`${RAW}/${KEY}`]: `${lines.join('\n')}\n` }, KEY, { schemas: clickstreamSchemas() });
     expect(error).toBeUndefined();
-    expect(h.calls).toMatchObject({ CheckPaused: 1, CheckObject: 1, ProcessBatch: 3, Summarize: 1, EmitCompleted: 1 });
+    expect(h.calls).toMatchObject({ CheckPaused: 1, CheckObject: 1, SampleSchema: 1, ProcessBatch: 3, Summarize: 1, RecordLineage: 1, EmitCompleted: 1 });
     expect(h.calls.SendToDlq).toBeUndefined();
     expect(output?.object.ranges).toEqual([
       { firstLine: 1, lineCount: 5 },
@@ -210,7 +212,7 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
           bucket: RAW,
           key: KEY,
           executionId: 'arn:aws:states:eu-west-1:123456789012:execution:wf:run-1',
-          counts: { ...counts, batches: 3, driftRate: 0, drifted: false },
+          counts: { ...counts, scope: 'object', batches: 3, driftRate: 0, drifted: false },
           lineCount: 12,
           bytes: expect.any(Number),
         },
@@ -218,8 +220,31 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
     ]);
     // The load: curated objects and one lineage manifest per range, written by the runtime.
     const curated = [...h.objects.keys()].filter((k) => k.startsWith('curated-bucket/'));
-    expect(curated.filter((k) => k.includes('/_lineage/'))).toHaveLength(3);
+    expect(curated.filter((k) => k.startsWith('curated-bucket/_lineage/clickstream-events/'))).toHaveLength(3);
     expect(curated.filter((k) => k.startsWith('curated-bucket/clickstream-events/dt=2026-11-24/hr=09/'))).toHaveLength(3);
+    // And the run's own manifest: source object version, transform version, schema sample, counts.
+    const runManifests = curated.filter((k) => k.startsWith('curated-bucket/_lineage/clicks/runs/'));
+    expect(runManifests).toEqual([expect.stringMatching(/^curated-bucket\/_lineage\/clicks\/runs\/dt=\d{4}-\d{2}-\d{2}\/run-1\.json$/)]);
+    const manifest = JSON.parse(h.objects.get(runManifests[0])!.toString('utf8')) as Json;
+    expect(manifest).toMatchObject({
+      kind: 'batch-run',
+      pipeline: 'clicks',
+      dataset: 'clicks',
+      executionId: 'arn:aws:states:eu-west-1:123456789012:execution:wf:run-1',
+      source: { bucket: RAW, key: KEY, lineCount: 12, etag: '"etag"', batches: 3 },
+      transform: { alias: 'live', version: '1' },
+      schemaSample: { recordsIn: 12, schemaMismatches: 0, driftRate: 0, versions: { '1': 12 }, errors: [] },
+      counts: { ...counts, scope: 'object', drifted: false },
+    });
+    expect(manifest.source.ranges).toBeUndefined();
+    expect(output?.lineage).toEqual({ bucket: 'curated-bucket', key: runManifests[0].slice('curated-bucket/'.length) });
+  });
+
+  test('without schemas there is nothing to sample: the workflow has no SampleSchema state', () => {
+    const definition = synthesizedDefinition({}, { schemas: false });
+    expect(allStates(definition).SampleSchema).toBeUndefined();
+    expect(allStates(definition).CheckObject.Next).toBe('ProcessBatches');
+    expect(allStates(synthesizedDefinition({ schemaSampleLines: 0 })).SampleSchema).toBeUndefined();
   });
 
   test('retry then success: a throttled invocation is retried, the run completes', async () => {
@@ -264,18 +289,29 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
     expect(h.dlq).toEqual([]);
   });
 
-  test('schema drift: the pipeline is paused, the object quarantined, a drift event emitted; the next run is deferred to the DLQ', async () => {
+  test('schema drift in the sample: nothing is loaded, the pipeline is paused, the object quarantined, a drift event emitted; the next run is deferred to the DLQ', async () => {
     const lines = Array.from({ length: 10 }, (_, i) => (i % 3 === 0 ? event(i + 1, { eventType: 'scroll', schemaVersion: '1' }) : event(i + 1)));
     const objects = { [`${RAW}/${KEY}`]: lines.join('\n') };
     const drifted = await run(objects, KEY, { schemas: clickstreamSchemas() });
     expect(failure(drifted.error).name).toBe('SchemaDrift');
     expect(drifted.h.paused).toBe('true');
-    expect(drifted.h.calls.PausePipeline).toBe(1);
+    expect(drifted.h.calls).toMatchObject({ SampleSchema: 1, PausePipeline: 1 });
+    // Stopped before the load: no range was processed, nothing curated, no run manifest.
+    expect(drifted.h.calls.ProcessBatch).toBeUndefined();
+    expect([...drifted.h.objects.keys()].filter((k) => k.startsWith('curated-bucket/'))).toEqual([]);
     expect(drifted.h.events.map((e) => e.DetailType)).toEqual(['SchemaDriftDetected']);
     expect(drifted.h.events[0].Detail).toMatchObject({
       pipeline: 'clicks',
       key: KEY,
-      counts: { recordsIn: 10, schemaMismatches: 4, driftRate: 0.4, drifted: true },
+      counts: {
+        scope: 'sample',
+        recordsIn: 10,
+        schemaMismatches: 4,
+        driftRate: 0.4,
+        drifted: true,
+        curated: 0,
+        errors: ['SCHEMA_MISMATCH: /eventType must be equal to one of the allowed values'],
+      },
       maxDriftRate: 0.05,
       pausedParameter: '/cdk-serverless-etl/clicks/paused',
     });
@@ -291,6 +327,22 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
     expect(deferred.h.calls.ProcessBatch).toBeUndefined();
     expect(deferred.h.dlq).toEqual([expect.objectContaining({ pipeline: 'clicks', bucket: RAW, key: KEY, error: 'PipelinePaused' })]);
     expect(deferred.h.events.map((e) => [e.DetailType, e.Detail.error])).toEqual([['BatchFailed', 'PipelinePaused']]);
+  });
+
+  test('drift the sample cannot see (later in the object) is caught after the load, which the manifest records', async () => {
+    const definition = synthesizedDefinition({ linesPerBatch: 5, schemaSampleLines: 5 });
+    const lines = Array.from({ length: 20 }, (_, i) => (i >= 5 && i % 2 === 0 ? event(i + 1, { eventType: 'scroll' }) : event(i + 1)));
+    const { error, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, { schemas: clickstreamSchemas(), definition });
+    expect(failure(error).name).toBe('SchemaDrift');
+    expect(h.calls).toMatchObject({ SampleSchema: 1, ProcessBatch: 4, Summarize: 1, RecordLineage: 1, PausePipeline: 1 });
+    expect(h.paused).toBe('true');
+    const counts = { scope: 'object', recordsIn: 20, schemaMismatches: 7, curated: 13, drifted: true };
+    expect(h.events.map((e) => [e.DetailType, e.Detail.counts])).toEqual([['SchemaDriftDetected', expect.objectContaining(counts)]]);
+    const [runManifest] = [...h.objects.keys()].filter((k) => k.startsWith('curated-bucket/_lineage/clicks/runs/'));
+    expect(JSON.parse(h.objects.get(runManifest)!.toString('utf8'))).toMatchObject({
+      schemaSample: { recordsIn: 5, schemaMismatches: 0 },
+      counts,
+    });
   });
 
   test('below the drift threshold the run completes and the pipeline stays unpaused', async () => {

@@ -20,7 +20,11 @@ describe('BatchWorkflow', () => {
 
   beforeAll(() => {
     stack = testStack();
-    workflowStack(stack, { schedule: events.Schedule.cron({ hour: '2', minute: '0' }), scheduledKey: 'batch/nightly/export.jsonl.gz' });
+    workflowStack(
+      stack,
+      { schedule: events.Schedule.cron({ hour: '2', minute: '0' }), scheduledKey: 'batch/nightly/export.jsonl.gz' },
+      { schemas: true },
+    );
     template = Template.fromStack(stack);
     states = allStates(Object.values(stateMachineDefinitions(template))[0]);
   });
@@ -93,7 +97,7 @@ describe('BatchWorkflow', () => {
     const taskNames = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map').map(([n]) => n);
     expect(taskNames.sort()).toEqual(
       ['CheckObject', 'CheckPaused', 'EmitCompleted', 'EmitDrift', 'EmitFailed', 'PausePipeline', 'ProcessBatch', 'ProcessBatches',
-        'QuarantineDriftedObject', 'QuarantineRejectedObject', 'SendToDlq', 'Summarize'].sort(),
+        'QuarantineDriftedObject', 'QuarantineRejectedObject', 'RecordLineage', 'SampleSchema', 'SendToDlq', 'Summarize'].sort(),
     );
     for (const name of taskNames) {
       const retry = states[name].Retry as Json[];
@@ -128,6 +132,45 @@ describe('BatchWorkflow', () => {
     expect(states.ProcessBatch.Resource).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:TransformLive.*:live$/);
     expect(states.DriftCheck.Choices).toEqual([{ Variable: '$.summary.drifted', BooleanEquals: true, Next: 'PausePipeline' }]);
     expect(states.Summarize.Parameters).toMatchObject({ action: 'summarize', maxDriftRate: 0.05 });
+  });
+
+  test('a schema sample runs before the load: the live alias validates the first lines, a drifted sample goes to the pause', () => {
+    expect(states.CheckObject.Next).toBe('SampleSchema');
+    expect(states.SampleSchema.Resource).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:TransformLive.*:live$/);
+    expect(states.SampleSchema.Parameters).toEqual({
+      s3Object: { 'bucket.$': '$.bucket', 'key.$': '$.key', firstLine: 1, lineCount: 500 },
+      validateOnly: true,
+    });
+    expect(states.SampleSchema.ResultPath).toBe('$.sample');
+    expect(states.SampleCheck.Choices).toEqual([{ Variable: '$.sample.driftRate', NumericGreaterThan: 0.05, Next: 'SampleDrifted' }]);
+    expect(states.SampleCheck.Default).toBe('ProcessBatches');
+    expect(states.SampleDrifted).toMatchObject({ Type: 'Pass', ResultPath: '$.summary', Next: 'PausePipeline' });
+    expect(states.SampleDrifted.Parameters).toMatchObject({ scope: 'sample', drifted: true, curated: 0 });
+  });
+
+  test('every loaded run writes a run lineage manifest to the curated bucket before the drift check and the completion event', () => {
+    expect(states.Summarize.Next).toBe('RecordLineage');
+    expect(states.RecordLineage.Next).toBe('DriftCheck');
+    expect(states.RecordLineage.Parameters).toMatchObject({
+      action: 'lineage',
+      // Placeholders of the resolved template: the curated bucket's name, the live alias's version.
+      bucket: expect.stringMatching(/^lakecurated/),
+      prefix: '_lineage/clicks/runs/',
+      'executionId.$': '$$.Execution.Id',
+      'executionName.$': '$$.Execution.Name',
+      'startedAt.$': '$$.Execution.StartTime',
+      transform: { alias: 'live', version: '1' },
+      'schemaSample.$': '$.sample',
+      'counts.$': '$.summary',
+    });
+    const policies = template.findResources('AWS::IAM::Policy');
+    const stepsPolicy = Object.entries(policies).find(([id]) => id.startsWith('WorkflowStepsRole'))![1];
+    // s3:PutObject only under the run-lineage prefix (curated) and the objects/ prefix (quarantine).
+    const puts = (stepsPolicy.Properties.PolicyDocument.Statement as Json[]).filter((st) => st.Action === 's3:PutObject');
+    expect(puts.flatMap((st) => [st.Resource].flat())).toEqual([
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^LakeCurated/), 'Arn'] }, '/_lineage/clicks/runs/*']] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^LakeQuarantine/), 'Arn'] }, '/clicks/objects/*']] },
+    ]);
   });
 
   test('the paused flag is an SSM String parameter, false by default', () => {
@@ -181,6 +224,7 @@ describe('BatchWorkflow', () => {
         maxConcurrency: 1001,
         maxDriftRate: 1.5,
         maxObjectBytes: 0,
+        schemaSampleLines: -1,
         timeout: Duration.seconds(10),
         prefix: '/abs',
         suffix: '*.jsonl',
@@ -194,6 +238,7 @@ describe('BatchWorkflow', () => {
         '  - linesPerBatch is 0; it must be an integer from 1 to 100000',
         '  - maxConcurrency is 1001; it must be an integer from 1 to 1000',
         '  - maxObjectBytes is 0; it must be an integer from 1 to 10737418240',
+        '  - schemaSampleLines is -1; it must be an integer from 0 to 100000',
         '  - timeout is 10 seconds; it must be from 1 minute to 7 days',
         '  - maxDriftRate is 1.5; it must be from 0 to 1',
         '  - prefix is "/abs"; it must be empty or a key prefix without "*" and without a leading "/"',

@@ -65,7 +65,8 @@ describe('summarize', () => {
       summary: { recordsIn, curated: recordsIn - schemaMismatches, quarantined: schemaMismatches, schemaMismatches, dropped: 0, duplicates: 0, retried: 0 },
     });
     expect(summarize({ action: 'summarize', batches: [batch(10, 1), batch(10, 0)], maxDriftRate: 0.05 })).toEqual({
-      recordsIn: 20, curated: 19, quarantined: 1, schemaMismatches: 1, dropped: 0, duplicates: 0, retried: 0, batches: 2, driftRate: 0.05, drifted: false,
+      recordsIn: 20, curated: 19, quarantined: 1, schemaMismatches: 1, dropped: 0, duplicates: 0, retried: 0,
+      scope: 'object', batches: 2, driftRate: 0.05, drifted: false,
     });
     expect(summarize({ action: 'summarize', batches: [batch(10, 2)], maxDriftRate: 0.05 })).toMatchObject({ driftRate: 0.2, drifted: true });
     expect(summarize({ action: 'summarize', batches: [], maxDriftRate: 0 })).toMatchObject({ recordsIn: 0, driftRate: 0, drifted: false });
@@ -84,6 +85,45 @@ describe('quarantine', () => {
     const put = s3Mock.commandCalls(PutObjectCommand)[0].args[0].input;
     expect(put.Key).toBe('clicks/objects/batch/a b+c.jsonl.error.json');
     expect(JSON.parse(put.Body as string)).toMatchObject({ source: { bucket: 'raw', key: 'batch/a b+c.jsonl' }, reason: 'NotJsonLines', cause: 'csv' });
+  });
+});
+
+describe('lineage', () => {
+  test('writes one run manifest named by the execution under the dated prefix, without the ranges', async () => {
+    s3Mock.on(PutObjectCommand).resolves({});
+    const input = {
+      action: 'lineage' as const,
+      bucket: 'curated',
+      prefix: '_lineage/clicks/runs/',
+      pipeline: 'clicks',
+      dataset: 'clicks',
+      executionId: 'arn:aws:states:eu-west-1:123456789012:execution:wf:run-7',
+      executionName: 'run-7',
+      startedAt: '2026-11-24T23:59:58.000Z',
+      source: {
+        bucket: 'raw',
+        key: 'batch/a.jsonl',
+        object: { bytes: 10, lineCount: 3, etag: '"e"', versionId: 'v1', ranges: [{ firstLine: 1, lineCount: 3 }] },
+      },
+      transform: { functionName: 'fn', alias: 'live', version: '12' },
+      schemaSample: { recordsIn: 3, schemaMismatches: 0, driftRate: 0 },
+      counts: { recordsIn: 3, curated: 3, scope: 'object' as const, drifted: false },
+    };
+    expect(await handler(input)).toEqual({ bucket: 'curated', key: '_lineage/clicks/runs/dt=2026-11-24/run-7.json' });
+    const put = s3Mock.commandCalls(PutObjectCommand)[0].args[0].input;
+    expect(put).toMatchObject({ Bucket: 'curated', Key: '_lineage/clicks/runs/dt=2026-11-24/run-7.json', ContentType: 'application/json' });
+    expect(JSON.parse(put.Body as string)).toEqual({
+      kind: 'batch-run',
+      pipeline: 'clicks',
+      dataset: 'clicks',
+      executionId: input.executionId,
+      startedAt: input.startedAt,
+      recordedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+      source: { bucket: 'raw', key: 'batch/a.jsonl', bytes: 10, lineCount: 3, etag: '"e"', versionId: 'v1', batches: 1 },
+      transform: { functionName: 'fn', alias: 'live', version: '12' },
+      schemaSample: { recordsIn: 3, schemaMismatches: 0, driftRate: 0 },
+      counts: { recordsIn: 3, curated: 3, scope: 'object', drifted: false },
+    });
   });
 });
 

@@ -20,6 +20,8 @@ function placeholder(resources: Record<string, Json>, logicalId: string, attribu
       return `arn:aws:lambda:${region}:${account}:function:${logicalId}`;
     case 'AWS::Lambda::Alias':
       return `arn:aws:lambda:${region}:${account}:function:${logicalId}:live`;
+    case 'AWS::Lambda::Version':
+      return attribute === 'Version' ? '1' : `arn:aws:lambda:${region}:${account}:function:${logicalId}:1`;
     case 'AWS::SSM::Parameter':
       return attribute ? `arn:aws:ssm:${region}:${account}:parameter${props.Name as string}` : (props.Name as string);
     case 'AWS::SQS::Queue':
