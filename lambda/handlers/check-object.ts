@@ -19,10 +19,16 @@ import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectComman
 /** Names of the deterministic rejections (the state machine catches them by name). */
 export const CHECK_ERRORS = ['ObjectTooLarge', 'NotJsonLines', 'TooManyBatches', 'EmptyObject'] as const;
 
-/** A contiguous range of lines, processed by one invocation of the transform. */
+/**
+ * A contiguous range of lines, processed by one invocation of the transform. For an uncompressed
+ * object it also carries the range's bytes (inclusive), so the invocation reads only its part of
+ * the object; for gzip they are `null` (the runtime decompresses from the start).
+ */
 export interface LineRange {
   readonly firstLine: number;
   readonly lineCount: number;
+  readonly firstByte: number | null;
+  readonly lastByte: number | null;
 }
 
 /** `check` input. */
@@ -36,15 +42,22 @@ export interface CheckObjectInput {
   readonly maxBatches?: number;
   /** Lines parsed as JSON to decide whether the object is JSON Lines. @default 100 */
   readonly sampleSize?: number;
+  /** Lines of the schema sample (the workflow's `schemaSampleLines`) whose byte range to return. @default 0 */
+  readonly schemaSampleLines?: number;
 }
 
 /** `check` output. */
 export interface CheckObjectOutput {
   readonly bytes: number;
   readonly lineCount: number;
-  readonly etag?: string;
-  readonly versionId?: string;
+  /** The ETag the batches read with `If-Match` (a replaced object fails them instead of mixing versions). */
+  readonly etag: string | null;
+  readonly versionId: string | null;
   readonly ranges: LineRange[];
+  /** Whether the object is gzip (then ranges carry no bytes). */
+  readonly gzip: boolean;
+  /** The range of the schema sample: the first `schemaSampleLines` lines (at least one line). */
+  readonly sampleRange: LineRange;
 }
 
 /** Counts of one batch, as the transform's runtime returns them. */
@@ -124,51 +137,83 @@ export function summarize(input: SummarizeInput): SummarizeOutput {
   return { ...total, scope: 'object', batches: input.batches.length, driftRate, drifted: driftRate > input.maxDriftRate };
 }
 
-/** Line ranges of `linesPerBatch` lines covering `lineCount` lines (1-based). */
-export function lineRanges(lineCount: number, linesPerBatch: number): LineRange[] {
+/**
+ * Line ranges of `linesPerBatch` lines covering `lineCount` lines (1-based). With `lineStart`
+ * (the byte offset of a line, known for the first line of every range) and the object's size,
+ * each range also gets its bytes.
+ */
+export function lineRanges(
+  lineCount: number,
+  linesPerBatch: number,
+  bytes?: { readonly lineStart: (line: number) => number; readonly size: number },
+): LineRange[] {
   const ranges: LineRange[] = [];
   for (let first = 1; first <= lineCount; first += linesPerBatch) {
-    ranges.push({ firstLine: first, lineCount: Math.min(linesPerBatch, lineCount - first + 1) });
+    const count = Math.min(linesPerBatch, lineCount - first + 1);
+    const next = first + count;
+    ranges.push({
+      firstLine: first,
+      lineCount: count,
+      firstByte: bytes ? bytes.lineStart(first) : null,
+      lastByte: bytes ? (next <= lineCount ? bytes.lineStart(next) : bytes.size) - 1 : null,
+    });
   }
   return ranges;
 }
 
+/** What one pass over an object found. */
+export interface LineScan {
+  readonly lineCount: number;
+  /** Up to `sampleSize` non-empty lines (for the format check). */
+  readonly sample: string[];
+  /** Byte offset of line `n` for every `n` that is 1 plus a multiple of `every` (key: line number). */
+  readonly lineStarts: ReadonlyMap<number, number>;
+}
+
 /**
- * Counts the lines of a byte stream (a last line without "\n" counts) and returns up to
- * `sampleSize` non-empty lines, reading the stream once without holding it in memory.
+ * Counts the lines of a byte stream (a last line without "\n" counts), keeps up to `sampleSize`
+ * non-empty lines and the byte offsets of every `every`-th line start, reading the stream once
+ * without holding it in memory. Works on bytes: offsets are exact for any UTF-8 content.
  */
-export async function scanLines(stream: AsyncIterable<Buffer | Uint8Array | string>, sampleSize: number): Promise<{ lineCount: number; sample: string[] }> {
+export async function scanLines(stream: AsyncIterable<Buffer | Uint8Array | string>, sampleSize: number, every = 0): Promise<LineScan> {
   let lineCount = 0;
-  let partial = '';
-  let trailing = false;
+  let offset = 0; // bytes before the current chunk
+  let lineStart = 0; // byte offset of the current (unfinished) line
+  let partial: Buffer[] = [];
   const sample: string[] = [];
-  for await (const chunk of stream) {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    if (text.length === 0) continue;
-    let start = 0;
-    let nl = text.indexOf('\n', start);
-    while (nl !== -1) {
+  const lineStarts = new Map<number, number>();
+  const startLine = (line: number, at: number) => {
+    if (every > 0 && (line - 1) % every === 0) lineStarts.set(line, at);
+  };
+  const keep = (line: Buffer) => {
+    const text = line.toString('utf8').replace(/\r$/, '');
+    if (text.trim() !== '') sample.push(text);
+  };
+  startLine(1, 0);
+  for await (const raw of stream) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    if (chunk.length === 0) continue;
+    let from = 0;
+    for (let nl = chunk.indexOf(0x0a, from); nl !== -1; nl = chunk.indexOf(0x0a, from)) {
       lineCount++;
-      if (sample.length < sampleSize) {
-        const line = (partial + text.slice(start, nl)).replace(/\r$/, '');
-        if (line.trim() !== '') sample.push(line);
-      }
-      partial = '';
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
+      if (sample.length < sampleSize) keep(Buffer.concat([...partial, chunk.subarray(from, nl)]));
+      partial = [];
+      from = nl + 1;
+      lineStart = offset + from;
+      startLine(lineCount + 1, lineStart);
     }
-    if (sample.length < sampleSize) partial += text.slice(start);
-    trailing = start < text.length;
+    if (sample.length < sampleSize && from < chunk.length) partial.push(chunk.subarray(from));
+    offset += chunk.length;
   }
-  if (trailing) {
+  if (offset > lineStart) {
     lineCount++;
-    if (sample.length < sampleSize && partial.trim() !== '') sample.push(partial.replace(/\r$/, ''));
+    if (sample.length < sampleSize) keep(Buffer.concat(partial));
   }
-  return { lineCount, sample };
+  return { lineCount, sample, lineStarts };
 }
 
 /** The object's bytes, gunzipped when they are gzip (by their magic bytes, like the runtime reads them). */
-async function decompressed(body: Readable): Promise<AsyncIterable<Buffer>> {
+async function decompressed(body: Readable): Promise<{ gzip: boolean; bytes: AsyncIterable<Buffer> }> {
   const iterator = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   const first = await iterator.next();
   async function* rest(): AsyncGenerator<Buffer> {
@@ -176,8 +221,12 @@ async function decompressed(body: Readable): Promise<AsyncIterable<Buffer>> {
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield Buffer.from(next.value);
   }
   const head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return Readable.from(rest()).pipe(createGunzip());
-  return rest();
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return { gzip: true, bytes: Readable.from(rest()).pipe(createGunzip()) };
+  return { gzip: false, bytes: rest() };
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }
 
 function isJsonObject(line: string): boolean {
@@ -200,7 +249,9 @@ export function createHandler(s3: S3Client = new S3Client({})) {
       throw new CheckError('ObjectTooLarge', `s3://${bucket}/${key} is ${bytes} bytes; the limit is ${maxObjectBytes} (maxObjectBytes)`);
     }
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: head.ETag }));
-    const { lineCount, sample } = await scanLines(await decompressed(object.Body as Readable), input.sampleSize ?? 100);
+    const { gzip, bytes: content } = await decompressed(object.Body as Readable);
+    const sampleLines = Math.max(1, input.schemaSampleLines ?? 0);
+    const { lineCount, sample, lineStarts } = await scanLines(content, input.sampleSize ?? 100, gzip ? 0 : gcd(linesPerBatch, sampleLines));
     if (sample.length === 0) throw new CheckError('EmptyObject', `s3://${bucket}/${key} has no records`);
     const valid = sample.filter(isJsonObject).length;
     // Some bad lines are the runtime's business (quarantined with their line); a mostly-bad sample
@@ -208,14 +259,17 @@ export function createHandler(s3: S3Client = new S3Client({})) {
     if (valid / sample.length < 0.5) {
       throw new CheckError('NotJsonLines', `s3://${bucket}/${key}: ${sample.length - valid} of the first ${sample.length} lines are not JSON objects`);
     }
-    const ranges = lineRanges(lineCount, linesPerBatch);
+    // Byte ranges let each invocation read only its part of an uncompressed object.
+    const byteRanges = gzip ? undefined : { lineStart: (line: number) => lineStarts.get(line) as number, size: bytes };
+    const ranges = lineRanges(lineCount, linesPerBatch, byteRanges);
     if (ranges.length > maxBatches) {
       throw new CheckError(
         'TooManyBatches',
         `s3://${bucket}/${key} has ${lineCount} lines: ${ranges.length} batches of ${linesPerBatch}, above ${maxBatches}; raise linesPerBatch or split the object`,
       );
     }
-    return { bytes, lineCount, etag: head.ETag, versionId: head.VersionId, ranges };
+    const [sampleRange] = lineRanges(lineCount, sampleLines, byteRanges);
+    return { bytes, lineCount, etag: head.ETag ?? null, versionId: head.VersionId ?? null, gzip, ranges, sampleRange };
   }
 
   async function quarantine(input: QuarantineInput): Promise<{ bucket: string; key: string }> {

@@ -11,6 +11,16 @@ export interface S3ObjectInput {
     readonly firstLine?: number;
     /** Number of lines to process. @default - to the end */
     readonly lineCount?: number;
+    /**
+     * Byte offset of `firstLine` in the (uncompressed) object: with `lastByte`, only those bytes
+     * are read (a ranged GET) instead of the whole object. `null` for gzip objects.
+     * @default - the whole object is read
+     */
+    readonly firstByte?: number | null;
+    /** Last byte (inclusive) of the range's last line. @default - the whole object is read */
+    readonly lastByte?: number | null;
+    /** Read only this version of the object (`If-Match`): a replaced object fails the read. @default - any */
+    readonly etag?: string | null;
   };
   /**
    * Only validate the lines against the schemas and return a {@link SchemaSample}: nothing is
@@ -31,16 +41,26 @@ export function isS3ObjectInput(event: unknown): event is S3ObjectInput {
  * Empty lines are skipped (they are not records).
  */
 export async function loadS3JsonLines(s3: S3Client, input: S3ObjectInput): Promise<S3JsonLinesBatch> {
-  const { bucket, key, firstLine = 1, lineCount } = input.s3Object;
-  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const { bucket, key, firstLine = 1, lineCount, firstByte, lastByte, etag } = input.s3Object;
+  const ranged = typeof firstByte === 'number' && typeof lastByte === 'number';
+  const out = await s3.send(
+    new GetObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      ...(ranged ? { Range: `bytes=${firstByte}-${lastByte}` } : {}),
+      ...(etag ? { IfMatch: etag } : {}),
+    }),
+  );
   let bytes = Buffer.from(await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-  if (key.endsWith('.gz') || (bytes[0] === 0x1f && bytes[1] === 0x8b)) bytes = gunzipSync(bytes);
+  if (!ranged && (key.endsWith('.gz') || (bytes[0] === 0x1f && bytes[1] === 0x8b))) bytes = gunzipSync(bytes);
+  // A ranged read starts at `firstLine`; a whole read at line 1.
+  const skip = ranged ? 0 : firstLine - 1;
   const all = bytes.toString('utf8').split('\n');
-  const last = lineCount === undefined ? all.length : Math.min(all.length, firstLine - 1 + lineCount);
+  const last = lineCount === undefined ? all.length : Math.min(all.length, skip + lineCount);
   const lines: Array<{ line: number; body: string }> = [];
-  for (let i = firstLine - 1; i < last; i++) {
+  for (let i = skip; i < last; i++) {
     const body = all[i].replace(/\r$/, '');
-    if (body.trim() !== '') lines.push({ line: i + 1, body });
+    if (body.trim() !== '') lines.push({ line: firstLine + (i - skip), body });
   }
   return { s3JsonLines: { bucket, key, createdAt: out.LastModified?.toISOString(), lines } };
 }

@@ -109,8 +109,9 @@ export interface BatchWorkflowOptions {
   readonly schemaSampleLines?: number;
 
   /**
-   * Objects larger than this are quarantined without processing (1 byte to 10 GiB). Every batch
-   * reads the object, so keep it within what the transform's memory holds.
+   * Objects larger than this are quarantined without processing (1 byte to 10 GiB). Batches of an
+   * uncompressed object read only their byte range; batches of a gzip object each decompress it
+   * from the start, so keep gzip objects within what the transform's memory holds.
    * @default 268435456 (256 MiB)
    */
   readonly maxObjectBytes?: number;
@@ -526,6 +527,7 @@ export class BatchWorkflow extends Construct {
         linesPerBatch: o.linesPerBatch,
         maxObjectBytes: o.maxObjectBytes,
         maxBatches: MAX_BATCHES,
+        schemaSampleLines: o.schemaSampleLines,
       }),
       resultPath: '$.object',
     });
@@ -544,7 +546,15 @@ export class BatchWorkflow extends Construct {
             payloadResponseOnly: true,
             retryOnServiceExceptions: false,
             payload: sfn.TaskInput.fromObject({
-              s3Object: { bucket: sfn.JsonPath.stringAt('$.bucket'), key: sfn.JsonPath.stringAt('$.key'), firstLine: 1, lineCount: o.schemaSampleLines },
+              s3Object: {
+                bucket: sfn.JsonPath.stringAt('$.bucket'),
+                key: sfn.JsonPath.stringAt('$.key'),
+                etag: sfn.JsonPath.stringAt('$.object.etag'),
+                firstLine: sfn.JsonPath.numberAt('$.object.sampleRange.firstLine'),
+                lineCount: sfn.JsonPath.numberAt('$.object.sampleRange.lineCount'),
+                firstByte: sfn.JsonPath.numberAt('$.object.sampleRange.firstByte'),
+                lastByte: sfn.JsonPath.numberAt('$.object.sampleRange.lastByte'),
+              },
               validateOnly: true,
             }),
             resultSelector: {
@@ -583,8 +593,11 @@ export class BatchWorkflow extends Construct {
         s3Object: {
           'bucket.$': '$.bucket',
           'key.$': '$.key',
+          'etag.$': '$.object.etag',
           'firstLine.$': '$$.Map.Item.Value.firstLine',
           'lineCount.$': '$$.Map.Item.Value.lineCount',
+          'firstByte.$': '$$.Map.Item.Value.firstByte',
+          'lastByte.$': '$$.Map.Item.Value.lastByte',
         },
       },
       maxConcurrency: o.maxConcurrency,

@@ -22,7 +22,7 @@ import { createPiiHasher } from '../../lambda/runtime/pii-masking';
 import type { SchemaBundle } from '../../lambda/runtime/schema-validation';
 import type { TransformModule } from '../../lambda/runtime/transform-contract';
 import { BatchWorkflowProps } from '../../lib/orchestration/batch-workflow';
-import { bodyText, clickstreamSchemas, sampleEventLines, testConfig } from '../lambda/support/fixtures';
+import { bodyText, clickstreamSchemas, sampleEventLines, servedObject, testConfig } from '../lambda/support/fixtures';
 import { testStack } from '../support/cdk';
 import { workflowStack, type WorkflowFixtureOptions } from './fixture';
 import { allStates, stateMachineDefinitions } from './support/asl';
@@ -36,18 +36,20 @@ const logger = new Logger({ serviceName: 'workflow-test', logLevel: 'SILENT' });
 const clickstream = clickstreamTransform as unknown as TransformModule;
 
 /** An S3 store behind the mocked client: GetObject bodies are streams with the SDK's byte reader. */
-function fakeBuckets(initial: Record<string, string | Buffer>): Map<string, Buffer> {
+function fakeBuckets(initial: Record<string, string | Buffer>, gets: Harness['gets']): Map<string, Buffer> {
   const objects = new Map(Object.entries(initial).map(([k, v]) => [k, Buffer.from(v)]));
   s3Mock.on(HeadObjectCommand).callsFake(async (i: { Bucket: string; Key: string }) => {
     const o = objects.get(`${i.Bucket}/${i.Key}`);
     if (!o) throw new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } });
     return { ContentLength: o.length, ETag: '"etag"' };
   });
-  s3Mock.on(GetObjectCommand).callsFake(async (i: { Bucket: string; Key: string }) => {
+  s3Mock.on(GetObjectCommand).callsFake(async (i: { Bucket: string; Key: string; Range?: string; IfMatch?: string }) => {
     const o = objects.get(`${i.Bucket}/${i.Key}`);
     if (!o) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
-    const body = Object.assign(Readable.from([o]), { transformToByteArray: async () => new Uint8Array(o) });
-    return { Body: body, ContentLength: o.length, LastModified: new Date('2026-11-24T10:00:00Z') };
+    gets.push({ key: `${i.Bucket}/${i.Key}`, range: i.Range });
+    const served = servedObject(o, i, new Date('2026-11-24T10:00:00Z'));
+    const bytes = Buffer.from(await (served.Body as unknown as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    return { ...served, Body: Object.assign(Readable.from([bytes]), { transformToByteArray: async () => new Uint8Array(bytes) }) };
   });
   s3Mock.on(PutObjectCommand).callsFake(async (i: { Bucket: string; Key: string; Body: string | Uint8Array; ContentEncoding?: string }) => {
     objects.set(`${i.Bucket}/${i.Key}`, Buffer.from(bodyText(i)));
@@ -79,6 +81,8 @@ interface Harness {
   dlq: Json[];
   calls: Record<string, number>;
   objects: Map<string, Buffer>;
+  /** GetObject calls: object and byte range. */
+  gets: Array<{ key: string; range?: string }>;
 }
 
 interface RunOptions {
@@ -91,7 +95,8 @@ interface RunOptions {
 
 async function run(objects: Record<string, string | Buffer>, key: string, options: RunOptions = {}) {
   const definition = options.definition ?? DEFINITION;
-  const h: Harness = { paused: options.paused ?? 'false', events: [], dlq: [], calls: {}, objects: fakeBuckets(objects) };
+  const gets: Harness['gets'] = [];
+  const h: Harness = { paused: options.paused ?? 'false', events: [], dlq: [], calls: {}, objects: fakeBuckets(objects, gets), gets };
   const steps = createHandler(s3);
   const runtime = createBatchHandler(clickstream, options.schemas, {
     s3,
@@ -197,10 +202,14 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
     expect(h.calls).toMatchObject({ CheckPaused: 1, CheckObject: 1, SampleSchema: 1, ProcessBatch: 3, Summarize: 1, RecordLineage: 1, EmitCompleted: 1 });
     expect(h.calls.SendToDlq).toBeUndefined();
     expect(output?.object.ranges).toEqual([
-      { firstLine: 1, lineCount: 5 },
-      { firstLine: 6, lineCount: 5 },
-      { firstLine: 11, lineCount: 2 },
+      { firstLine: 1, lineCount: 5, firstByte: 0, lastByte: expect.any(Number) },
+      { firstLine: 6, lineCount: 5, firstByte: expect.any(Number), lastByte: expect.any(Number) },
+      { firstLine: 11, lineCount: 2, firstByte: expect.any(Number), lastByte: h.objects.get(`${RAW}/${KEY}`)!.length - 1 },
     ]);
+    // Each range reads only its bytes; the sample reads the first lines only (here: all 12).
+    const ranged = h.gets.filter((g) => g.range !== undefined).map((g) => g.range);
+    expect(ranged).toHaveLength(4);
+    expect(ranged).toEqual(expect.arrayContaining((output?.object.ranges as Json[]).map((r) => `bytes=${r.firstByte}-${r.lastByte}`)));
     const counts = { recordsIn: 12, curated: 12, quarantined: 0, schemaMismatches: 0, dropped: 0, duplicates: 0, retried: 0 };
     expect(h.events).toEqual([
       {

@@ -138,9 +138,18 @@ describe('BatchWorkflow', () => {
     expect(states.CheckObject.Next).toBe('SampleSchema');
     expect(states.SampleSchema.Resource).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:TransformLive.*:live$/);
     expect(states.SampleSchema.Parameters).toEqual({
-      s3Object: { 'bucket.$': '$.bucket', 'key.$': '$.key', firstLine: 1, lineCount: 500 },
+      s3Object: {
+        'bucket.$': '$.bucket',
+        'key.$': '$.key',
+        'etag.$': '$.object.etag',
+        'firstLine.$': '$.object.sampleRange.firstLine',
+        'lineCount.$': '$.object.sampleRange.lineCount',
+        'firstByte.$': '$.object.sampleRange.firstByte',
+        'lastByte.$': '$.object.sampleRange.lastByte',
+      },
       validateOnly: true,
     });
+    expect(states.CheckObject.Parameters.Payload ?? states.CheckObject.Parameters).toMatchObject({ schemaSampleLines: 500 });
     expect(states.SampleSchema.ResultPath).toBe('$.sample');
     expect(states.SampleCheck.Choices).toEqual([{ Variable: '$.sample.driftRate', NumericGreaterThan: 0.05, Next: 'SampleDrifted' }]);
     expect(states.SampleCheck.Default).toBe('ProcessBatches');

@@ -22,21 +22,40 @@ beforeEach(() => s3Mock.reset());
 afterAll(() => s3Mock.restore());
 
 describe('check', () => {
-  test('counts lines across chunks and returns ranges of linesPerBatch', async () => {
-    serve('{"a":1}\n{"a":2}\r\n\n{"a":3}\n{"a":4}\n{"a":5}');
-    expect(await handler(check)).toEqual({
+  test('counts lines across chunks and returns ranges of linesPerBatch with their bytes', async () => {
+    const content = '{"a":1}\n{"a":2}\r\n\n{"a":3}\n{"a":4}\n{"a":5}';
+    serve(content);
+    const out = (await handler({ ...check, schemaSampleLines: 3 })) as { ranges: Array<{ firstByte: number; lastByte: number }> };
+    expect(out).toEqual({
       bytes: 41,
       lineCount: 6,
       etag: '"e"',
       versionId: 'v1',
-      ranges: [{ firstLine: 1, lineCount: 2 }, { firstLine: 3, lineCount: 2 }, { firstLine: 5, lineCount: 2 }],
+      gzip: false,
+      ranges: [
+        { firstLine: 1, lineCount: 2, firstByte: 0, lastByte: 16 },
+        { firstLine: 3, lineCount: 2, firstByte: 17, lastByte: 25 },
+        { firstLine: 5, lineCount: 2, firstByte: 26, lastByte: 40 },
+      ],
+      sampleRange: { firstLine: 1, lineCount: 3, firstByte: 0, lastByte: 17 },
     });
+    // The byte ranges tile the object: each range's bytes are exactly its lines.
+    const text = (r: { firstByte: number; lastByte: number }) => Buffer.from(content).subarray(r.firstByte, r.lastByte + 1).toString();
+    expect(out.ranges.map(text)).toEqual(['{"a":1}\n{"a":2}\r\n', '\n{"a":3}\n', '{"a":4}\n{"a":5}']);
     expect(s3Mock.commandCalls(GetObjectCommand)[0].args[0].input).toEqual({ Bucket: 'raw', Key: 'batch/a.jsonl', IfMatch: '"e"' });
   });
 
   test('reads gzip objects (by their bytes, whatever the key)', async () => {
     serve(gzipSync('{"a":1}\n{"a":2}\n{"a":3}\n'), 5);
-    expect(await handler(check)).toMatchObject({ lineCount: 3, ranges: [{ firstLine: 1, lineCount: 2 }, { firstLine: 3, lineCount: 1 }] });
+    expect(await handler(check)).toMatchObject({
+      lineCount: 3,
+      gzip: true,
+      ranges: [
+        { firstLine: 1, lineCount: 2, firstByte: null, lastByte: null },
+        { firstLine: 3, lineCount: 1, firstByte: null, lastByte: null },
+      ],
+      sampleRange: { firstLine: 1, lineCount: 1, firstByte: null, lastByte: null },
+    });
   });
 
   test('a few bad lines are the runtime\'s (quarantined with their line); a mostly bad object is not JSON Lines', async () => {
@@ -103,7 +122,7 @@ describe('lineage', () => {
       source: {
         bucket: 'raw',
         key: 'batch/a.jsonl',
-        object: { bytes: 10, lineCount: 3, etag: '"e"', versionId: 'v1', ranges: [{ firstLine: 1, lineCount: 3 }] },
+        object: { bytes: 10, lineCount: 3, etag: '"e"', versionId: 'v1', ranges: [{ firstLine: 1, lineCount: 3, firstByte: 0, lastByte: 9 }] },
       },
       transform: { functionName: 'fn', alias: 'live', version: '12' },
       schemaSample: { recordsIn: 3, schemaMismatches: 0, driftRate: 0 },
@@ -129,9 +148,16 @@ describe('lineage', () => {
 
 test('lineRanges and scanLines edge cases', async () => {
   expect(lineRanges(0, 10)).toEqual([]);
-  expect(lineRanges(10, 10)).toEqual([{ firstLine: 1, lineCount: 10 }]);
-  expect(await scanLines(Readable.from([Buffer.from('a\nb')]), 1)).toEqual({ lineCount: 2, sample: ['a'] });
-  expect(await scanLines(Readable.from([Buffer.from('a\n')]), 5)).toEqual({ lineCount: 1, sample: ['a'] });
+  expect(lineRanges(10, 10)).toEqual([{ firstLine: 1, lineCount: 10, firstByte: null, lastByte: null }]);
+  expect(await scanLines(Readable.from([Buffer.from('a\nb')]), 1)).toMatchObject({ lineCount: 2, sample: ['a'] });
+  expect(await scanLines(Readable.from([Buffer.from('a\n')]), 5)).toMatchObject({ lineCount: 1, sample: ['a'] });
+  // Offsets are bytes, not characters: multi-byte UTF-8 split across chunks.
+  const utf8 = Buffer.from('{"n":"é"}\n{"n":"€"}\n{"n":"x"}');
+  const chunks = [utf8.subarray(0, 7), utf8.subarray(7, 19), utf8.subarray(19)];
+  const scan = await scanLines(Readable.from(chunks), 5, 1);
+  expect(scan.sample).toEqual(['{"n":"é"}', '{"n":"€"}', '{"n":"x"}']);
+  expect([...scan.lineStarts]).toEqual([[1, 0], [2, 11], [3, 23]]);
+  expect(utf8.subarray(11, 23).toString()).toBe('{"n":"€"}\n');
 });
 
 test('an unknown action fails', async () => {

@@ -208,6 +208,35 @@ describe('loadS3JsonLines', () => {
     });
   });
 
+  it('reads only the byte range of a range (a ranged, conditional GET), numbering lines from firstLine', async () => {
+    const content = `${A}\n${B}\n\n${C}\n${D}\n`;
+    const firstByte = content.indexOf(B);
+    const lastByte = content.indexOf(D) - 1; // B, the empty line and C
+    fakeS3Objects(s3Mock, { [`${BUCKET}/k.jsonl`]: content }, LAST_MODIFIED);
+    const out = await loadS3JsonLines(s3, { s3Object: { bucket: BUCKET, key: 'k.jsonl', firstLine: 2, lineCount: 3, firstByte, lastByte, etag: '"etag"' } });
+    expect(out.s3JsonLines.lines).toEqual([
+      { line: 2, body: B },
+      { line: 4, body: C },
+    ]);
+    expect(s3Mock.commandCalls(GetObjectCommand)[0].args[0].input).toEqual({
+      Bucket: BUCKET,
+      Key: 'k.jsonl',
+      Range: `bytes=${firstByte}-${lastByte}`,
+      IfMatch: '"etag"',
+    });
+  });
+
+  it('fails a read of a replaced object (If-Match) instead of mixing two versions of it', async () => {
+    fakeS3Objects(s3Mock, { [`${BUCKET}/k.jsonl`]: `${A}\n` });
+    await expect(loadS3JsonLines(s3, { s3Object: { bucket: BUCKET, key: 'k.jsonl', etag: '"older"' } })).rejects.toMatchObject({ name: 'PreconditionFailed' });
+  });
+
+  it('reads the whole object when the range has no bytes (gzip: null offsets)', async () => {
+    const lines = await load('g.jsonl.gz', gzipSync(`${A}\n${B}\n${C}\n`), { firstLine: 2, lineCount: 1, firstByte: null, lastByte: null } as never);
+    expect(lines.lines).toEqual([{ line: 2, body: B }]);
+    expect(s3Mock.commandCalls(GetObjectCommand)[0].args[0].input.Range).toBeUndefined();
+  });
+
   it('uses the object’s LastModified as createdAt, and leaves it unset without one', async () => {
     expect((await load('in/e.jsonl', A)).createdAt).toBe(LAST_MODIFIED.toISOString());
     fakeS3Objects(s3Mock, { [`${BUCKET}/in/e.jsonl`]: A });

@@ -247,15 +247,29 @@ export function objectBody(content: string | Uint8Array): GetObjectCommandOutput
 }
 
 /**
- * Makes the mocked S3 serve objects to GetObject (`bucket/key` → content), with `LastModified`;
- * any other key fails with `NoSuchKey`.
+ * Makes the mocked S3 serve objects to GetObject (`bucket/key` → content), with `LastModified`
+ * and ETag `"etag"`; honours `Range: bytes=a-b` and `If-Match` (412 on another ETag) like S3.
+ * Any other key fails with `NoSuchKey`.
  */
 export function fakeS3Objects(s3Mock: S3Mock, objects: Record<string, string | Uint8Array>, lastModified?: Date): void {
-  s3Mock.on(GetObjectCommand).callsFake(async (input: { Bucket: string; Key: string }) => {
+  s3Mock.on(GetObjectCommand).callsFake(async (input: { Bucket: string; Key: string; Range?: string; IfMatch?: string }) => {
     const content = objects[`${input.Bucket}/${input.Key}`];
     if (content === undefined) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
-    return { Body: objectBody(content), LastModified: lastModified, ContentLength: Buffer.byteLength(content) };
+    return servedObject(Buffer.from(content), input, lastModified);
   });
+}
+
+/** A GetObject answer for `bytes` as S3 gives it: ranged, conditional, with ETag `"etag"`. */
+export function servedObject(bytes: Buffer, input: { Range?: string; IfMatch?: string }, lastModified?: Date) {
+  if (input.IfMatch !== undefined && input.IfMatch !== '"etag"') {
+    throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), {
+      name: 'PreconditionFailed',
+      $metadata: { httpStatusCode: 412 },
+    });
+  }
+  const range = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '');
+  const body = range ? bytes.subarray(Number(range[1]), Number(range[2]) + 1) : bytes;
+  return { Body: objectBody(body), LastModified: lastModified, ContentLength: body.length, ETag: '"etag"' };
 }
 
 /**
