@@ -104,7 +104,15 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     const callsBefore = store?.calls ?? 0;
     const outcome = await processBatch(batch.records, module, config, { schemas, hasher, duplicateFilter });
     const result = await writeOutcome(
-      { s3, store, kind: batch.kind, requestId: context?.awsRequestId, quarantineObjectExists, tableSink },
+      {
+        s3,
+        store,
+        kind: batch.kind,
+        requestId: context?.awsRequestId,
+        workflowRun: isS3ObjectInput(event) ? event.run : undefined,
+        quarantineObjectExists,
+        tableSink,
+      },
       config,
       outcome,
     );

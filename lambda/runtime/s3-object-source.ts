@@ -28,6 +28,12 @@ export interface S3ObjectInput {
    * @default false
    */
   readonly validateOnly?: boolean;
+  /**
+   * The batch workflow execution (ARN) processing this range: named in the lineage manifest, which
+   * ties the curated objects to the run's own manifest.
+   * @default - none
+   */
+  readonly run?: string;
 }
 
 /** Whether an event names an S3 object to read. */

@@ -16,6 +16,8 @@ export interface SinkContext {
   readonly kind: BatchKind;
   /** The Lambda request id, for lineage. */
   readonly requestId?: string;
+  /** The batch workflow execution that invoked the runtime (its run manifest), for lineage. */
+  readonly workflowRun?: string;
   /** The clock (tests). */
   readonly now?: () => number;
   /** Whether a quarantine object exists (HeadObject); a claim to a missing object is stale. */
@@ -317,6 +319,7 @@ async function writeLineage(
     pipeline: config.pipeline,
     stage: config.stage,
     requestId: ctx.requestId,
+    ...(ctx.workflowRun ? { workflowRun: ctx.workflowRun } : {}),
     writtenAt: iso,
     transformVersion: config.transformVersion,
     counts: {

@@ -590,6 +590,7 @@ export class BatchWorkflow extends Construct {
     const processBatches = new sfn.DistributedMap(this, 'ProcessBatches', {
       itemsPath: '$.object.ranges',
       itemSelector: {
+        'run.$': '$$.Execution.Id',
         s3Object: {
           'bucket.$': '$.bucket',
           'key.$': '$.key',

@@ -229,7 +229,12 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
     ]);
     // The load: curated objects and one lineage manifest per range, written by the runtime.
     const curated = [...h.objects.keys()].filter((k) => k.startsWith('curated-bucket/'));
-    expect(curated.filter((k) => k.startsWith('curated-bucket/_lineage/clickstream-events/'))).toHaveLength(3);
+    const batchManifests = curated.filter((k) => k.startsWith('curated-bucket/_lineage/clickstream-events/'));
+    expect(batchManifests).toHaveLength(3);
+    // Each batch manifest names the run, whose own manifest names the source object's version.
+    for (const k of batchManifests) {
+      expect(JSON.parse(h.objects.get(k)!.toString('utf8'))).toMatchObject({ workflowRun: 'arn:aws:states:eu-west-1:123456789012:execution:wf:run-1' });
+    }
     expect(curated.filter((k) => k.startsWith('curated-bucket/clickstream-events/dt=2026-11-24/hr=09/'))).toHaveLength(3);
     // And the run's own manifest: source object version, transform version, schema sample, counts.
     const runManifests = curated.filter((k) => k.startsWith('curated-bucket/_lineage/clicks/runs/'));

@@ -123,6 +123,18 @@ describe('BatchWorkflow', () => {
   });
 
   test('the Distributed Map maps over line ranges with the transform\'s live alias and a concurrency cap', () => {
+    expect(states.ProcessBatches.ItemSelector).toEqual({
+      'run.$': '$$.Execution.Id',
+      s3Object: {
+        'bucket.$': '$.bucket',
+        'key.$': '$.key',
+        'etag.$': '$.object.etag',
+        'firstLine.$': '$$.Map.Item.Value.firstLine',
+        'lineCount.$': '$$.Map.Item.Value.lineCount',
+        'firstByte.$': '$$.Map.Item.Value.firstByte',
+        'lastByte.$': '$$.Map.Item.Value.lastByte',
+      },
+    });
     expect(states.ProcessBatches).toMatchObject({
       Type: 'Map',
       ItemsPath: '$.object.ranges',
