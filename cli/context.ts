@@ -3,15 +3,20 @@
  * Commands never print with `console`: they write through {@link CliIo}, so tests capture it.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { StackOutputs } from './outputs';
 
-/** Exit codes of the CLI. */
-export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, refused: 3 });
+/**
+ * Exit codes of the CLI. `partial`: the command ran, but left messages it could not handle in
+ * their DLQ (each reported), so the DLQ is not empty.
+ */
+export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, refused: 3, partial: 4 });
 
 /** An error the CLI reports as one line (no stack trace) with its exit code. */
 export class CliError extends Error {
@@ -43,6 +48,8 @@ export interface Clients {
   eventbridge(): EventBridgeClient;
   ssm(): SSMClient;
   sfn(): SFNClient;
+  kinesis(): KinesisClient;
+  cloudwatch(): CloudWatchClient;
   cloudformation(): CloudFormationClient;
 }
 
@@ -59,6 +66,8 @@ export function createClients(region?: string): Clients {
     eventbridge: once(() => new EventBridgeClient(config)),
     ssm: once(() => new SSMClient(config)),
     sfn: once(() => new SFNClient(config)),
+    kinesis: once(() => new KinesisClient(config)),
+    cloudwatch: once(() => new CloudWatchClient(config)),
     cloudformation: once(() => new CloudFormationClient(config)),
   };
 }
@@ -78,28 +87,35 @@ export const realSleep = (ms: number): Promise<void> => new Promise((resolve) =>
 
 /**
  * Paces actions to at most `ratePerSecond`: action n (0-based) starts no earlier than n / rate
- * seconds after the first, so no window of a second ever holds more than `rate` actions.
+ * seconds after the first, and no earlier than 1 / rate seconds after the one before it (a late
+ * action is not caught up by bunching the next ones), so no window of a second ever holds more
+ * than `rate` actions.
  */
 export class RateLimiter {
   private readonly intervalMs: number;
   private started?: number;
+  private previous?: number;
   private count = 0;
 
   constructor(
-    ratePerSecond: number,
+    readonly ratePerSecond: number,
     private readonly sleep: (ms: number) => Promise<void> = realSleep,
   ) {
     if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) throw new CliError(`rate must be a positive number, got ${ratePerSecond}`, EXIT.usage);
     this.intervalMs = 1000 / ratePerSecond;
   }
 
-  /** Waits for the next slot. */
-  async take(): Promise<void> {
+  /**
+   * Waits for the next slot, or for the last of the next `n` slots when `n` actions are to be done
+   * at once (a batch request): the batch then stands for `n` actions in the window.
+   */
+  async take(n = 1): Promise<void> {
     const now = Date.now();
     this.started ??= now;
-    const due = this.started + this.count * this.intervalMs;
-    this.count++;
+    const due = Math.max(this.started + (this.count + n - 1) * this.intervalMs, this.previous === undefined ? now : this.previous + n * this.intervalMs);
+    this.count += n;
     if (due > now) await this.sleep(Math.ceil(due - now));
+    this.previous = Math.max(due, Date.now());
   }
 }
 

@@ -6,7 +6,9 @@
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { redrive } from './commands/redrive';
+import { redriveStream } from './commands/redrive-stream';
 import { replay } from './commands/replay';
+import { restart } from './commands/restart';
 import { setPaused } from './commands/pause';
 import { status } from './commands/status';
 import { CliError, createClients, EXIT, type CliIo, type Clients, type CommandContext } from './context';
@@ -19,21 +21,36 @@ Commands:
         Reprocess a time range: EventBridge archive replay back to the pipeline's rules, or one
         batch workflow execution per raw object modified in the range. Never duplicates curated records.
   redrive [--queue <output name|url>] [--to <output name|url>] [--rate <msgs/s>] [--max <n>] [--manual]
-        Move a DLQ's messages back to their source queue, at most --rate per second (default 10).
+        Move an SQS DLQ's messages (buffer, delivery) back to their source queue, at most --rate
+        per second (default 10).
+  redrive-stream [--queue <KinesisDlqNUrl|url>] [--rate <records/s>] [--max <n>]
+        Redrive the Kinesis DLQ: read each message's shard range back from the stream and put its
+        records on the stream again (same partition keys and data), at most --rate records per
+        second (default 500); --max ranges at most. A message is deleted once its whole range was
+        put; ranges past the stream's retention are reported and left in the DLQ.
+  restart [--queue <output name|url>] [--rate <runs/s>] [--max <n>] [--force]
+        Start the batch workflow again for each run in its DLQ (failed, timed out, aborted, deferred
+        while paused, or an undelivered start event), with {"bucket","key"}, at most --rate per
+        second (default 5); --max messages at most. A message is deleted once its execution
+        started; messages that name no run are reported and left. Refuses while the pipeline is
+        paused, unless --force.
   pause | resume
         Set the pipeline's paused flag (SSM) to true / false. Resume after the schema drift is handled.
   status
-        Paused flag, DLQ and buffer depths, last batch workflow executions.
+        Paused flag, DLQ and buffer depths, buffer, DLQ and Kinesis iterator ages (CloudWatch, last
+        15 min), last batch workflow executions.
 
 Global options:
   --stack <name>          read the stack's outputs with CloudFormation DescribeStacks
   --outputs <file.json>   read outputs from a \`cdk deploy --outputs-file\` file (with --stack: pick that stack)
   --region <region>       AWS region (default: the SDK's configuration)
   --yes, -y               do not ask for confirmation
-  --dry-run               show what would be done; change nothing
+  --dry-run               show what would be done; change nothing (redrive-stream and restart read
+                          the DLQ's messages and put them back)
   --help, -h              this text
 
-Exit codes: 0 done, 1 failed, 2 usage error, 3 not confirmed.`;
+Exit codes: 0 done, 1 failed, 2 usage error, 3 not confirmed or refused, 4 done in part: messages
+that could not be handled were left in the DLQ (each reported).`;
 
 const OPTIONS = {
   stack: { type: 'string' },
@@ -50,12 +67,15 @@ const OPTIONS = {
   rate: { type: 'string' },
   max: { type: 'string' },
   manual: { type: 'boolean' },
+  force: { type: 'boolean' },
 } as const;
 
 /** Options of each command (besides the global ones). */
 const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   replay: ['from', 'to', 'source', 'prefix', 'rate'],
   redrive: ['queue', 'to', 'rate', 'max', 'manual'],
+  'redrive-stream': ['queue', 'rate', 'max'],
+  restart: ['queue', 'rate', 'max', 'force'],
   pause: [],
   resume: [],
   status: [],
@@ -67,6 +87,8 @@ export interface MainDeps {
   /** Makes the SDK clients (default: real clients for `--region`). */
   readonly clients?: (region?: string) => Clients;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Long-poll seconds of the receive that decides a DLQ is empty (default 2; tests shorten it). */
+  readonly emptyWaitSeconds?: number;
 }
 
 /** Runs the CLI and returns its exit code. Never throws. */
@@ -110,13 +132,13 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
         break;
       }
       case 'redrive':
-        await redrive(ctx, {
-          queue: values.queue,
-          to: values.to,
-          rate: parseNumber('--rate', values.rate),
-          max: parseNumber('--max', values.max, true),
-          manual: values.manual,
-        });
+        await redrive(ctx, { ...dlqOptions(values, deps), to: values.to, manual: values.manual });
+        break;
+      case 'redrive-stream':
+        await redriveStream(ctx, dlqOptions(values, deps));
+        break;
+      case 'restart':
+        await restart(ctx, { ...dlqOptions(values, deps), force: values.force });
         break;
       case 'pause':
       case 'resume':
@@ -129,7 +151,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CliError) {
-      io.err(`error: ${error.message}`);
+      io.err(`${error.exitCode === EXIT.partial ? 'incomplete' : 'error'}: ${error.message}`);
       return error.exitCode;
     }
     const e = error as { name?: string; message?: string };
@@ -142,6 +164,16 @@ async function loadOutputs(clients: Clients, stack: string | undefined, file: st
   if (file) return readOutputsFile(file, stack);
   if (stack) return describeStackOutputs(clients.cloudformation(), stack);
   throw new CliError('give the pipeline stack with --stack <name> or --outputs <file.json>', EXIT.usage);
+}
+
+/** The options of the commands that work a DLQ: which, how fast, how many. */
+function dlqOptions(values: { queue?: string; rate?: string; max?: string }, deps: MainDeps) {
+  return {
+    queue: values.queue,
+    rate: parseNumber('--rate', values.rate),
+    max: parseNumber('--max', values.max, true),
+    emptyWaitSeconds: deps.emptyWaitSeconds,
+  };
 }
 
 function parseTime(flag: string, text: string): Date {

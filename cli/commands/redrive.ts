@@ -6,7 +6,6 @@
  */
 import {
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   ListDeadLetterSourceQueuesCommand,
   ListMessageMoveTasksCommand,
   ListQueuesCommand,
@@ -20,6 +19,7 @@ import {
 import { confirm } from '../confirm';
 import { CliError, errorName, EXIT, RateLimiter, realSleep, type CommandContext } from '../context';
 import { findOutput, findOutputs, type StackOutputs } from '../outputs';
+import { queueAttributes, resolveQueue, streamDlqs, workflowDlq } from '../queues';
 
 export interface RedriveOptions {
   /** The DLQ: an output name (`BufferDlqUrl`, `BufferDlq`) or a queue URL. @default the buffer DLQ, or the only DLQ */
@@ -57,6 +57,7 @@ export async function redrive(ctx: CommandContext, options: RedriveOptions): Pro
     throw new CliError(`--max must be a positive integer, got ${options.max}`, EXIT.usage);
   }
   const dlqUrl = resolveDlq(ctx.outputs, options.queue);
+  if (!options.to) refuseOtherKinds(ctx.outputs, dlqUrl);
   const sqs = ctx.clients.sqs();
   const dlq = await queueAttributes(sqs, dlqUrl);
   const depth = Number(dlq.ApproximateNumberOfMessages ?? 0);
@@ -98,17 +99,19 @@ function resolveDlq(outputs: StackOutputs, queue: string | undefined): string {
   );
 }
 
-/** A queue URL from a URL or an output name (with or without its `Url` suffix). */
-function resolveQueue(outputs: StackOutputs, queue: string): string {
-  if (/^https?:\/\//.test(queue)) return queue;
-  const value = findOutput(outputs, queue) ?? findOutput(outputs, `${queue}Url`);
-  if (value === undefined) throw new CliError(`no output named ${queue} (or ${queue}Url); give a queue URL or one of: ${Object.keys(outputs).join(', ')}`, EXIT.usage);
-  return value;
-}
-
-async function queueAttributes(sqs: SQSClient, url: string): Promise<Record<string, string>> {
-  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
-  return out.Attributes ?? {};
+/**
+ * The DLQs whose messages are not records of a source queue: a Kinesis event source's (batch
+ * ranges) and the batch workflow's (runs). Moving them to a queue would lose them.
+ */
+function refuseOtherKinds(outputs: StackOutputs, dlqUrl: string): void {
+  const stream = streamDlqs(outputs).find(([, url]) => url === dlqUrl);
+  if (stream) {
+    throw new CliError(`${stream[0]} holds Kinesis batch ranges, not records: use \`redrive-stream --queue ${stream[0]}\` to put the ranges' records back on the stream`, EXIT.usage);
+  }
+  const workflow = workflowDlq(outputs);
+  if (workflow && workflow[1] === dlqUrl) {
+    throw new CliError(`${workflow[0]} holds batch workflow runs, not records: use \`restart\` to start their executions again`, EXIT.usage);
+  }
 }
 
 function isUnavailable(error: unknown): boolean {
@@ -148,7 +151,7 @@ async function findSourceQueue(sqs: SQSClient, outputs: StackOutputs, dlqUrl: st
   if (sources.length === 1) return sources[0];
   throw new CliError(
     sources.length === 0
-      ? `no queue has ${dlqArn} as its dead-letter queue (a DLQ of Kinesis batches or workflow runs has no source queue); give the destination with --to`
+      ? `no queue has ${dlqArn} as its dead-letter queue (a DLQ of Kinesis batches or workflow runs has no source queue: see redrive-stream and restart); give the destination with --to`
       : `several queues use ${dlqArn} as DLQ (${sources.join(', ')}); choose one with --to`,
     EXIT.usage,
   );

@@ -1,7 +1,9 @@
 /**
- * `status`: the paused flag, the depth of every DLQ and of the buffer, and the batch workflow's
- * last executions. Each part is reported on its own: one failing call does not hide the others.
+ * `status`: the paused flag, the depth of every DLQ and of the buffer, their ages and the Kinesis
+ * iterator age (CloudWatch, last 15 minutes), and the batch workflow's last executions. Each part
+ * is reported on its own: one failing call does not hide the others.
  */
+import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -12,11 +14,16 @@ export interface StatusReport {
   paused?: string;
   queues: Array<{ name: string; url: string; visible?: number; inFlight?: number; delayed?: number; error?: string }>;
   executions?: Array<{ name: string; status: string; startDate?: string }>;
+  /** Ages from CloudWatch: latest and highest of the window, in milliseconds; none when no data. */
+  ages: Array<{ name: string; metric: string; latestMs?: number; maxMs?: number; error?: string }>;
   errors: string[];
 }
 
+/** The window of the CloudWatch ages. */
+export const AGE_WINDOW_MINUTES = 15;
+
 export async function status(ctx: CommandContext, options: { executions?: number } = {}): Promise<StatusReport> {
-  const report: StatusReport = { queues: [], errors: [] };
+  const report: StatusReport = { queues: [], ages: [], errors: [] };
   const parameter = findOutput(ctx.outputs, 'BatchWorkflowPausedParameter');
   if (parameter) {
     try {
@@ -59,7 +66,7 @@ export async function status(ctx: CommandContext, options: { executions?: number
       ctx.io.out(`${name}: unknown (${(error as Error).message})`);
     }
   }
-  if (queues.length > 0) ctx.io.out('(the buffer age, ApproximateAgeOfOldestMessage, is a CloudWatch metric: see the dashboard)');
+  await ages(ctx, report, queues);
 
   const stateMachineArn = findOutput(ctx.outputs, 'BatchWorkflowStateMachineArn');
   if (stateMachineArn) {
@@ -74,4 +81,111 @@ export async function status(ctx: CommandContext, options: { executions?: number
     }
   }
   return report;
+}
+
+/** One age to read from CloudWatch. */
+interface AgeQuery {
+  readonly name: string;
+  /** How the metric is named in the output. */
+  readonly metric: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Record<string, string>;
+  /** Milliseconds per unit of the metric. */
+  readonly msPerUnit: number;
+}
+
+/**
+ * The age of the oldest message of the buffer and of each DLQ (`AWS/SQS
+ * ApproximateAgeOfOldestMessage`) and the Kinesis iterator age of the transform (`AWS/Lambda
+ * IteratorAge`; the stream's `GetRecords.IteratorAgeMilliseconds` when the function is not in the
+ * outputs), maxima per minute over the last 15 minutes, in one GetMetricData call.
+ */
+async function ages(ctx: CommandContext, report: StatusReport, queues: Array<[string, string]>): Promise<void> {
+  const wanted: AgeQuery[] = queues.map(([key, url]) => ({
+    name: logicalName(key).endsWith('BufferQueueUrl') ? 'buffer age' : `${logicalName(key)} age`,
+    metric: `oldest message, AWS/SQS ApproximateAgeOfOldestMessage of ${queueName(url)}`,
+    namespace: 'AWS/SQS',
+    metricName: 'ApproximateAgeOfOldestMessage',
+    dimensions: { QueueName: queueName(url) },
+    msPerUnit: 1000,
+  }));
+  const functionName = findOutput(ctx.outputs, 'TransformFunctionName');
+  const streamName = findOutput(ctx.outputs, 'StreamName');
+  if (streamName !== undefined && functionName !== undefined) {
+    wanted.push({ name: 'stream iterator age', metric: `AWS/Lambda IteratorAge of ${functionName}`, namespace: 'AWS/Lambda', metricName: 'IteratorAge', dimensions: { FunctionName: functionName }, msPerUnit: 1 });
+  } else if (streamName !== undefined) {
+    wanted.push({
+      name: 'stream iterator age',
+      metric: `AWS/Kinesis GetRecords.IteratorAgeMilliseconds of ${streamName}`,
+      namespace: 'AWS/Kinesis',
+      metricName: 'GetRecords.IteratorAgeMilliseconds',
+      dimensions: { StreamName: streamName },
+      msPerUnit: 1,
+    });
+  }
+  if (wanted.length === 0) return;
+  ctx.io.out(`ages (CloudWatch, per-minute maximum; latest, and highest of the last ${AGE_WINDOW_MINUTES} min):`);
+  const queries: MetricDataQuery[] = wanted.map((w, i) => ({
+    Id: `age${i}`,
+    Label: w.name,
+    MetricStat: {
+      Metric: { Namespace: w.namespace, MetricName: w.metricName, Dimensions: Object.entries(w.dimensions).map(([Name, Value]) => ({ Name, Value })) },
+      Period: 60,
+      Stat: 'Maximum',
+    },
+    ReturnData: true,
+  }));
+  const values = new Map<string, Array<{ at: number; value: number }>>();
+  try {
+    const endTime = new Date();
+    const startTime = new Date(endTime.getTime() - AGE_WINDOW_MINUTES * 60_000);
+    let token: string | undefined;
+    do {
+      const out = await ctx.clients.cloudwatch().send(
+        new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: startTime, EndTime: endTime, ScanBy: 'TimestampDescending', NextToken: token }),
+      );
+      for (const r of out.MetricDataResults ?? []) {
+        const points = values.get(r.Id ?? '') ?? [];
+        (r.Values ?? []).forEach((value, i) => points.push({ at: r.Timestamps?.[i]?.getTime() ?? 0, value }));
+        values.set(r.Id ?? '', points);
+      }
+      token = out.NextToken;
+    } while (token);
+  } catch (error) {
+    const message = (error as Error).message;
+    report.errors.push(`ages: ${message}`);
+    for (const w of wanted) {
+      report.ages.push({ name: w.name, metric: w.metric, error: message });
+      ctx.io.out(`  ${w.name}: unknown (${message})`);
+    }
+    return;
+  }
+  wanted.forEach((w, i) => {
+    const points = values.get(`age${i}`) ?? [];
+    if (points.length === 0) {
+      report.ages.push({ name: w.name, metric: w.metric });
+      ctx.io.out(`  ${w.name}: no data in the last ${AGE_WINDOW_MINUTES} min (${w.metric})`);
+      return;
+    }
+    const latest = points.reduce((a, b) => (b.at > a.at ? b : a));
+    const latestMs = latest.value * w.msPerUnit;
+    const maxMs = Math.max(...points.map((p) => p.value)) * w.msPerUnit;
+    report.ages.push({ name: w.name, metric: w.metric, latestMs, maxMs });
+    ctx.io.out(`  ${w.name}: ${formatAge(latestMs)} at ${new Date(latest.at).toISOString().slice(11, 16)} UTC, highest ${formatAge(maxMs)} (${w.metric})`);
+  });
+}
+
+function queueName(url: string): string {
+  return url.replace(/\/+$/, '').split('/').pop() ?? url;
+}
+
+/** A duration for people: `850 ms`, `42 s`, `12 min`, `5.5 h`, `3.2 d`. */
+export function formatAge(ms: number): string {
+  const s = ms / 1000;
+  if (s < 1) return `${Math.round(ms)} ms`;
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86_400).toFixed(1)} d`;
 }

@@ -1,7 +1,7 @@
 import { findOutput, findOutputs, logicalName, readOutputsFile, describeStackOutputs } from '../../cli/outputs';
 import { main } from '../../cli/main';
 import { confirm } from '../../cli/confirm';
-import { CliError } from '../../cli/context';
+import { CliError, RateLimiter } from '../../cli/context';
 import { captureIo, clientsOf, fakeClient, writeOutputsFile } from './support';
 
 const OUTPUTS = {
@@ -46,6 +46,15 @@ describe('outputs', () => {
 
 describe('arguments', () => {
   const file = writeOutputsFile({ EtlStack: OUTPUTS });
+  // The DLQ outputs of the reference stack: the Kinesis source's and the batch workflow's.
+  const pipeline = writeOutputsFile({
+    EtlStack: {
+      ...OUTPUTS,
+      PipelineBatchWorkflowStateMachineArn5571F3EC: 'arn:aws:states:eu-west-1:1:stateMachine:batch',
+      PipelineDlqUrl3EBA1153: 'https://sqs.eu-west-1.amazonaws.com/1/workflow-dlq',
+      PipelineKinesisDlq1UrlCC911075: 'https://sqs.eu-west-1.amazonaws.com/1/kinesis-dlq',
+    },
+  });
   const run = async (...argv: string[]) => {
     const io = captureIo();
     const code = await main(argv, { io, clients: clientsOf({}) });
@@ -66,6 +75,15 @@ describe('arguments', () => {
     [['status'], /give the pipeline stack with --stack <name> or --outputs <file.json>/],
     [['pause', '--outputs', writeOutputsFile({ S: { X: 'y' } }), '--yes'], /no output BatchWorkflowPausedParameter/],
     [['redrive', '--outputs', file, '--queue', 'NoSuchDlq'], /no output named NoSuchDlq/],
+    [['redrive', '--outputs', pipeline, '--queue', 'KinesisDlq1Url'], /PipelineKinesisDlq1UrlCC911075 holds Kinesis batch ranges, not records: use `redrive-stream --queue PipelineKinesisDlq1UrlCC911075`/],
+    [['redrive', '--outputs', pipeline, '--queue', 'PipelineDlqUrl3EBA1153'], /PipelineDlqUrl3EBA1153 holds batch workflow runs, not records: use `restart`/],
+    [['restart', '--outputs', file, '--to', 'BufferDlqUrl'], /restart does not take --to/],
+    [['restart', '--outputs', file, '--rate', 'fast'], /--rate must be a positive number, got "fast"/],
+    [['restart', '--outputs', file], /no output BatchWorkflowStateMachineArn \(needed to restart batch workflow runs\)/],
+    [['restart', '--outputs', writeOutputsFile({ S: { PipelineBatchWorkflowStateMachineArn5571F3EC: 'arn:sm' } })], /no workflow DLQ output .*give the queue with --queue/],
+    [['redrive-stream', '--outputs', file, '--force'], /redrive-stream does not take --force/],
+    [['redrive-stream', '--outputs', file, '--max', '0'], /--max must be a positive integer/],
+    [['redrive-stream', '--outputs', file], /no Kinesis DLQ output \(KinesisDlq<n>Url\); give the queue with --queue/],
   ])('%j → exit 2 with a clear message', async (argv, message) => {
     const r = await run(...argv);
     expect(r.err).toMatch(message);
@@ -74,7 +92,11 @@ describe('arguments', () => {
 
   test('no arguments prints the usage on stderr (exit 2); --help on stdout (exit 0)', async () => {
     expect(await run()).toEqual(expect.objectContaining({ code: 2, err: expect.stringContaining('Usage: cdk-serverless-etl <command>') }));
-    expect(await run('--help')).toEqual(expect.objectContaining({ code: 0, out: expect.stringContaining('redrive [--queue') }));
+    const help = await run('--help');
+    expect(help.code).toBe(0);
+    for (const usage of ['redrive [--queue', 'redrive-stream [--queue <KinesisDlqNUrl|url>] [--rate <records/s>] [--max <n>]', 'restart [--queue <output name|url>] [--rate <runs/s>] [--max <n>] [--force]', '4 done in part']) {
+      expect(help.out).toContain(usage);
+    }
   });
 });
 
@@ -91,5 +113,27 @@ describe('confirmation', () => {
     await expect(confirm(io, false, 'do it')).rejects.toEqual(expect.any(CliError));
     await expect(confirm(io, false, 'do it')).rejects.toThrow(/aborted: do it was not confirmed/);
     expect(io.questions).toEqual(Array(4).fill('do it? [y/N] '));
+  });
+});
+
+describe('RateLimiter', () => {
+  test('spaces actions by 1/rate from the one before (a late action is not caught up), and a batch of n takes n slots', async () => {
+    let clock = 1_000_000;
+    const now = jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    const sleeps: number[] = [];
+    const limiter = new RateLimiter(10, async (ms) => {
+      sleeps.push(ms);
+      clock += ms;
+    });
+    try {
+      await limiter.take(); // slot 0 at t=0
+      clock += 250; // action 0 ran long: action 1 is late
+      await limiter.take(); // due at 100 by the schedule: now (250)
+      await limiter.take(); // by the schedule 200, but 100 ms after the one before: 350
+      await limiter.take(5); // 5 at once: 500 ms after the one before (850), and after slot 7 (700)
+      expect(sleeps).toEqual([100, 500]);
+    } finally {
+      now.mockRestore();
+    }
   });
 });

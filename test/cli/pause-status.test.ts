@@ -1,5 +1,8 @@
-/** `pause`, `resume` (fake SSM) and `status` (emulated SQS, fake SSM and Step Functions). */
+/** `pause`, `resume` (fake SSM) and `status` (emulated SQS, fake SSM and Step Functions; CloudWatch mocked). */
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { formatAge } from '../../cli/commands/status';
 import { main } from '../../cli/main';
 import { startEmulators, type Emulators } from '../../local/emulators';
 import { captureIo, clientsOf, fakeClient, writeOutputsFile } from './support';
@@ -94,4 +97,88 @@ describe('status', () => {
     expect(text).toContain('  2026-01-02T00:00:00.000Z  FAILED     run-2');
     expect(sfn.calls[0].input).toEqual({ stateMachineArn: STATE_MACHINE, maxResults: 5 });
   });
+});
+
+describe('status ages (CloudWatch, mocked with aws-sdk-client-mock)', () => {
+  const sqs = fakeClient(() => ({ Attributes: { ApproximateNumberOfMessages: '4', ApproximateNumberOfMessagesNotVisible: '1', ApproximateNumberOfMessagesDelayed: '0' } }));
+  const outputs = {
+    PipelineBufferQueueUrlADA13B6A: 'https://sqs.us-east-1.amazonaws.com/000000000000/clickstream-buffer',
+    PipelineBufferDlqUrl9BA9DAB0: 'https://sqs.us-east-1.amazonaws.com/000000000000/clickstream-buffer-dlq',
+    PipelineStreamName00684A1A: 'clickstream-stream',
+    PipelineTransformFunctionName1A2B3C4D: 'clickstream-transform',
+  };
+  let cloudwatch: CloudWatchClient;
+  let cw: ReturnType<typeof mockClient>;
+  beforeEach(() => {
+    cloudwatch = new CloudWatchClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    cw = mockClient(cloudwatch);
+  });
+  afterEach(() => cw.restore());
+
+  const minute = (m: number) => new Date(Date.UTC(2026, 10, 24, 12, m));
+
+  test('buffer age, DLQ age and Kinesis iterator age from one GetMetricData over the last 15 minutes; missing data is "no data"', async () => {
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'age0', Label: 'buffer age', Timestamps: [minute(5), minute(4), minute(3)], Values: [42, 95, 12], StatusCode: 'Complete' },
+        { Id: 'age1', Label: 'PipelineBufferDlqUrl age', Timestamps: [], Values: [], StatusCode: 'Complete' },
+        { Id: 'age2', Label: 'stream iterator age', Timestamps: [minute(5)], Values: [850], StatusCode: 'Complete' },
+      ],
+    });
+    const io = captureIo();
+    const before = Date.now();
+    expect(await main(['status', '--outputs', writeOutputsFile({ S: outputs })], { io, clients: clientsOf({ sqs, cloudwatch }) })).toBe(0);
+    const calls = cw.commandCalls(GetMetricDataCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0].args[0].input;
+    expect(input.EndTime!.getTime() - input.StartTime!.getTime()).toBe(15 * 60_000);
+    expect(input.EndTime!.getTime()).toBeGreaterThanOrEqual(before);
+    expect(input.MetricDataQueries!.map((q) => [q.Id, q.MetricStat?.Metric?.Namespace, q.MetricStat?.Metric?.MetricName, q.MetricStat?.Metric?.Dimensions, q.MetricStat?.Stat, q.MetricStat?.Period])).toEqual([
+      ['age0', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', [{ Name: 'QueueName', Value: 'clickstream-buffer' }], 'Maximum', 60],
+      ['age1', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', [{ Name: 'QueueName', Value: 'clickstream-buffer-dlq' }], 'Maximum', 60],
+      ['age2', 'AWS/Lambda', 'IteratorAge', [{ Name: 'FunctionName', Value: 'clickstream-transform' }], 'Maximum', 60],
+    ]);
+    const text = io.lines.join('\n');
+    expect(text).toContain('  buffer age: 42 s at 12:05 UTC, highest 95 s (oldest message, AWS/SQS ApproximateAgeOfOldestMessage of clickstream-buffer)');
+    expect(text).toContain('  PipelineBufferDlqUrl age: no data in the last 15 min (oldest message, AWS/SQS ApproximateAgeOfOldestMessage of clickstream-buffer-dlq)');
+    expect(text).toContain('  stream iterator age: 850 ms at 12:05 UTC, highest 850 ms (AWS/Lambda IteratorAge of clickstream-transform)');
+    expect(io.errors).toEqual([]);
+  });
+
+  test('pages of GetMetricData are joined; without the function output the stream metric is used', async () => {
+    const { PipelineTransformFunctionName1A2B3C4D: _, ...withoutFunction } = outputs;
+    cw.on(GetMetricDataCommand)
+      .resolvesOnce({ MetricDataResults: [{ Id: 'age2', Timestamps: [minute(9)], Values: [3_600_000] }], NextToken: 'more' })
+      .resolvesOnce({ MetricDataResults: [{ Id: 'age2', Timestamps: [minute(8)], Values: [7_200_000] }] });
+    const io = captureIo();
+    expect(await main(['status', '--outputs', writeOutputsFile({ S: withoutFunction })], { io, clients: clientsOf({ sqs, cloudwatch }) })).toBe(0);
+    const calls = cw.commandCalls(GetMetricDataCommand);
+    expect(calls.map((c) => c.args[0].input.NextToken)).toEqual([undefined, 'more']);
+    expect(calls[0].args[0].input.MetricDataQueries![2].MetricStat?.Metric).toEqual({
+      Namespace: 'AWS/Kinesis',
+      MetricName: 'GetRecords.IteratorAgeMilliseconds',
+      Dimensions: [{ Name: 'StreamName', Value: 'clickstream-stream' }],
+    });
+    expect(io.lines).toContain('  stream iterator age: 60 min at 12:09 UTC, highest 2.0 h (AWS/Kinesis GetRecords.IteratorAgeMilliseconds of clickstream-stream)');
+    expect(io.lines).toContain('  buffer age: no data in the last 15 min (oldest message, AWS/SQS ApproximateAgeOfOldestMessage of clickstream-buffer)');
+  });
+
+  test('a failing GetMetricData makes the ages unknown and hides nothing else (exit 0)', async () => {
+    cw.on(GetMetricDataCommand).rejects(Object.assign(new Error('User is not authorized to perform cloudwatch:GetMetricData'), { name: 'AccessDenied' }));
+    const io = captureIo();
+    expect(await main(['status', '--outputs', writeOutputsFile({ S: outputs })], { io, clients: clientsOf({ sqs, cloudwatch }) })).toBe(0);
+    expect(io.lines).toContain('PipelineBufferQueueUrl: 4 visible, 1 in flight, 0 delayed');
+    expect(io.lines).toContain('  buffer age: unknown (User is not authorized to perform cloudwatch:GetMetricData)');
+    expect(io.lines).toContain('  stream iterator age: unknown (User is not authorized to perform cloudwatch:GetMetricData)');
+  });
+});
+
+describe('formatAge', () => {
+  test.each([
+    [850, '850 ms'],
+    [42_000, '42 s'],
+    [12 * 60_000, '12 min'],
+    [5.5 * 3_600_000, '5.5 h'],
+    [3.2 * 86_400_000, '3.2 d'],
+  ])('%d ms → %s', (ms, text) => expect(formatAge(ms)).toBe(text));
 });

@@ -86,7 +86,7 @@ describe('redrive on emulated SQS', () => {
     const { dlqUrl, bufferUrl, bodies, file } = await setup(10);
     const io = captureIo();
     const sendTimes: number[] = [];
-    const code = await main(['redrive', '--outputs', file, '--rate', '20', '--yes'], { io, clients: clientsOf({ sqs: timedSqs(sendTimes) }) });
+    const code = await main(['redrive', '--outputs', file, '--rate', '20', '--yes'], { io, emptyWaitSeconds: 0, clients: clientsOf({ sqs: timedSqs(sendTimes) }) });
     expect(io.errors.join('\n')).toMatch(/StartMessageMoveTask is not available here .*InvalidAction/);
     expect(code).toBe(0);
     expect(await depth(dlqUrl)).toBe(0);
@@ -108,6 +108,7 @@ describe('redrive on emulated SQS', () => {
     const io = captureIo();
     const code = await main(['redrive', '--outputs', file, '--queue', 'BufferDlqUrl', '--rate', '100', '--max', '5', '--yes'], {
       io,
+      emptyWaitSeconds: 0,
       clients: clientsOf({ sqs }),
     });
     expect(code).toBe(0);
@@ -151,7 +152,7 @@ describe('redrive on emulated SQS', () => {
     const io = captureIo();
     expect(await main(['redrive', '--outputs', file, '--yes'], { io, clients: clientsOf({ sqs }) })).toBe(2);
     expect(io.errors.join('\n')).toMatch(/no queue has .*orphan-dlq as its dead-letter queue .*give the destination with --to/);
-    expect(await main(['redrive', '--outputs', file, '--yes', '--to', 'TargetQueue', '--rate', '50'], { io, clients: clientsOf({ sqs }) })).toBe(0);
+    expect(await main(['redrive', '--outputs', file, '--yes', '--to', 'TargetQueue', '--rate', '50'], { io, emptyWaitSeconds: 0, clients: clientsOf({ sqs }) })).toBe(0);
     expect(await depth(other)).toBe(0);
     expect((await drain(target)).map((m) => m.Body)).toEqual(['x']);
   });

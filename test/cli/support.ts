@@ -42,6 +42,8 @@ export function clientsOf(given: Partial<{ [K in keyof Clients]: unknown }>): ()
       eventbridge: pick('eventbridge'),
       ssm: pick('ssm'),
       sfn: pick('sfn'),
+      kinesis: pick('kinesis'),
+      cloudwatch: pick('cloudwatch'),
       cloudformation: pick('cloudformation'),
     }) as unknown as Clients;
 }
