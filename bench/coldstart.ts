@@ -1,13 +1,16 @@
 /**
- * 2. Cold start proxy: each handler bundled as TransformFunction bundles it (esbuild, minified,
- * CommonJS, `@aws-sdk/*` external as on Lambda's Node runtime), then `require`d in a fresh node
- * process with the AWS SDK clients it imports loaded from node_modules, as the Lambda runtime
- * loads them. Rounds alternate the handlers' order; median of the rounds.
+ * 2. Cold start proxy: the library's handler bundled by `bundleRuntime` exactly as TransformFunction
+ * stages it (minified CommonJS, the AWS SDK clients it uses bundled beside it in `aws-sdk.js`), and
+ * the same handler with the SDK left to the runtime (loaded from node_modules, as before); the
+ * alternative and a minimal handler bundled the usual way (esbuild, minified, `@aws-sdk/*` external,
+ * loaded from node_modules as the Lambda runtime loads them). Each is `require`d in a fresh node
+ * process. Rounds alternate the handlers' order; median of the rounds.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
+import { bundleRuntime, type RuntimeCodeOptions } from '../lib/transform/runtime-code';
 import { loadSchemas, OUT_DIR } from './throughput';
 import { compare, median, msSince, progress, round, type Comparison } from './lib/stats';
 
@@ -24,6 +27,10 @@ export interface BundleInfo {
   topInputs: Array<{ input: string; bytes: number }>;
   /** Whether ajv's schema compiler (ajv/dist/compile, ajv/dist/core) is in the bundle. */
   containsAjvCompiler: boolean;
+  /** Bytes of the bundled AWS SDK beside the handler (`aws-sdk.js`), when it is bundled. */
+  sdkBytes?: number;
+  /** The SDK modules bundled in `aws-sdk.js`. */
+  sdkBundled?: string[];
 }
 
 export interface ColdStartResults {
@@ -39,6 +46,10 @@ export interface ColdStartResults {
   sdkClientInitMs: Record<string, number>;
   /** esbuild itself vs one `npx esbuild` spawn for the same bundle */
   esbuild: { apiMs: number[]; npxMs: number[]; comparison: Comparison };
+  /** The library handler's whole bundling (`bundleRuntime`), SDK bundle from the cache vs built afresh (a first synth), ms per round */
+  sdkBundling: { cachedMs: number[]; freshMs: number[] };
+  /** The library handler with the SDK left to the runtime (the state before bundling it) vs as shipped */
+  runtimeExternalVsBundled: Comparison;
 }
 
 const ENTRIES = {
@@ -91,6 +102,37 @@ function buildOptions(name: keyof typeof ENTRIES, schemaFile: string, outfile: s
   };
 }
 
+function runtimeOptions(schemaFile: string, bundleAwsSdk: boolean): RuntimeCodeOptions {
+  return {
+    handlerEntry: ENTRIES.runtime,
+    aliases: { '@cdk-serverless-etl/user-transform': path.join(ROOT, 'examples/clickstream/transform.ts'), '@cdk-serverless-etl/schema-bundle': schemaFile },
+    bundleAwsSdk,
+  };
+}
+
+/** The library handler as TransformFunction stages it (`bundleAwsSdk`: as shipped, or with the SDK left to the runtime). */
+async function runtimeBundle(name: string, schemaFile: string, bundleAwsSdk: boolean): Promise<BundleInfo> {
+  const dir = path.join(BUNDLE_DIR, name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  bundleRuntime(runtimeOptions(schemaFile, bundleAwsSdk), dir);
+  const file = path.join(dir, 'index.js');
+  const code = fs.readFileSync(file, 'utf8');
+  // Inputs and ajv check from the same esbuild configuration, with a metafile.
+  const info = await bundle('runtime', schemaFile);
+  const sdkFile = path.join(dir, 'aws-sdk.js');
+  const sdkDir = path.join(dir, 'aws-sdk');
+  return {
+    ...info,
+    name,
+    file,
+    bytes: Buffer.byteLength(code),
+    external: [...new Set([...code.matchAll(/require\("(@aws-sdk\/[^"]+)"\)/g)].map((m) => m[1]))].sort(),
+    ...(fs.existsSync(sdkFile)
+      ? { sdkBytes: fs.statSync(sdkFile).size, sdkBundled: fs.readdirSync(sdkDir).map((f) => `@aws-sdk/${f.replace(/\.js$/, '')}`).sort() }
+      : {}),
+  };
+}
+
 async function bundle(name: keyof typeof ENTRIES, schemaFile: string): Promise<BundleInfo> {
   const file = path.join(BUNDLE_DIR, `${name}.js`);
   const result = await esbuild.build(buildOptions(name, schemaFile, file));
@@ -119,18 +161,21 @@ export async function runColdStart(rounds = 7): Promise<ColdStartResults> {
   fs.writeFileSync(path.join(BUNDLE_DIR, 'empty.js'), '');
   const { file: schemaFile } = await loadSchemas();
   const bundles: Record<string, BundleInfo> = {};
-  for (const name of Object.keys(ENTRIES) as Array<keyof typeof ENTRIES>) bundles[name] = await bundle(name, schemaFile);
-  progress(`  bundles: ${Object.values(bundles).map((b) => `${b.name} ${round(b.bytes / 1024, 1)} KB`).join(', ')}`);
+  bundles.powertools = await bundle('powertools', schemaFile);
+  bundles.minimal = await bundle('minimal', schemaFile);
+  bundles['runtime-sdk-external'] = await runtimeBundle('runtime-sdk-external', schemaFile, false);
+  bundles.runtime = await runtimeBundle('runtime', schemaFile, true);
+  progress(`  bundles: ${Object.values(bundles).map((b) => `${b.name} ${round(b.bytes / 1024, 1)} KB${b.sdkBytes ? ` + SDK ${round(b.sdkBytes / 1024, 1)} KB` : ''}`).join(', ')}`);
 
-  const names = ['runtime', 'powertools', 'minimal', 'empty'];
+  const names = ['runtime', 'runtime-sdk-external', 'powertools', 'minimal', 'empty'];
+  const probeFile = (name: string) => (bundles[name]?.file ?? path.join(BUNDLE_DIR, `${name}.js`));
   const initMs: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   const processMs: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  runProbe(path.join(BUNDLE_DIR, 'runtime.js')); // warm the file system cache
-  runProbe(path.join(BUNDLE_DIR, 'powertools.js'));
+  for (const name of ['runtime', 'runtime-sdk-external', 'powertools']) runProbe(probeFile(name)); // warm the file system cache
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? names : [...names].reverse();
     for (const name of order) {
-      const m = runProbe(path.join(BUNDLE_DIR, `${name}.js`));
+      const m = runProbe(probeFile(name));
       initMs[name].push(m.initMs);
       processMs[name].push(m.processMs);
     }
@@ -178,6 +223,16 @@ export async function runColdStart(rounds = 7): Promise<ColdStartResults> {
       await api();
     }
   }
+  // The SDK bundle: from the cache (every synth after the first on a machine) vs built afresh.
+  const sdkBundling = { cachedMs: [] as number[], freshMs: [] as number[] };
+  for (let r = 0; r < 5; r++) {
+    for (const fresh of r % 2 === 0 ? [false, true] : [true, false]) {
+      const s = process.hrtime.bigint();
+      bundleRuntime(runtimeOptions(schemaFile, true), path.join(BUNDLE_DIR, 'runtime-timing'), !fresh);
+      (fresh ? sdkBundling.freshMs : sdkBundling.cachedMs).push(round(msSince(s), 1));
+    }
+  }
+
   const result: ColdStartResults = {
     rounds,
     bundles,
@@ -185,11 +240,13 @@ export async function runColdStart(rounds = 7): Promise<ColdStartResults> {
     processMs: Object.fromEntries(Object.entries(processMs).map(([k, v]) => [k, v.map((x) => round(x, 1))])),
     medians,
     runtimeVsPowertools: compare(initMs.runtime, initMs.powertools),
+    runtimeExternalVsBundled: compare(initMs['runtime-sdk-external'], initMs.runtime),
+    sdkBundling,
     sdkClientInitMs,
     esbuild: { apiMs: apiMs.map((x) => round(x, 1)), npxMs: npxMs.map((x) => round(x, 1)), comparison: compare(npxMs, apiMs) },
   };
   progress(
-    `  init: runtime ${medians.runtime.initMs} ms, powertools ${medians.powertools.initMs} ms, minimal ${medians.minimal.initMs} ms; ` +
+    `  init: runtime ${medians.runtime.initMs} ms (SDK from node_modules: ${medians['runtime-sdk-external'].initMs} ms), powertools ${medians.powertools.initMs} ms, minimal ${medians.minimal.initMs} ms; ` +
       `esbuild api ${round(median(apiMs), 0)} ms vs npx ${round(median(npxMs), 0)} ms`,
   );
   return result;

@@ -1,7 +1,10 @@
 /**
  * 4. Modelled cost per million 1 KB records, from the calls and units counted in the throughput
- * run and the CPU time measured there. Prices: AWS list prices, us-east-1, as published when this
- * benchmark was written (check https://aws.amazon.com/pricing before relying on them).
+ * run and the CPU time measured there. Prices: AWS list prices, us-east-1, checked 2026-11: DynamoDB
+ * on-demand since the November 2024 reduction ($0.625 per million write request units, $0.125 per
+ * million read request units), Lambda arm64, S3 Standard requests, Kinesis Data Streams on-demand
+ * (per GB written and read; the per-stream hourly charge does not depend on the records and is
+ * left out, as are provisioned shards). Check https://aws.amazon.com/pricing before relying on them.
  */
 import type { PerRecord } from './throughput';
 
@@ -62,12 +65,13 @@ export function costPerMillion(recordsPerSecond: number, perRecord: PerRecord, w
 
 /**
  * Sequential round-trips per batch of 100 (assumed latencies above).
- * Runtime (Kinesis): 1 BatchGetItem, then 4 BatchWriteItem one after another, then the lineage
- * PUT, then the curated PUTs in parallel.
+ * Runtime (Kinesis): 1 BatchGetItem, then the 4 BatchWriteItem calls together (the store sends a
+ * batch's chunks concurrently, at most 8 in flight), then the lineage PUT, then the curated PUTs in
+ * parallel.
  * Powertools: records run in parallel (BatchProcessor default), each PutItem then UpdateItem in
  * sequence, then one PUT for the batch.
  */
 export const WAITS_MS = {
-  runtime: ASSUMPTIONS.dynamodbBatchMs * 5 + ASSUMPTIONS.s3PutMs * 2,
+  runtime: ASSUMPTIONS.dynamodbBatchMs * 2 + ASSUMPTIONS.s3PutMs * 2,
   powertools: ASSUMPTIONS.dynamodbItemMs * 2 + ASSUMPTIONS.s3PutMs,
 };

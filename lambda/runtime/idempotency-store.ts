@@ -27,6 +27,8 @@ const GET_CHUNK = 100;
 const WRITE_CHUNK = 25;
 const MAX_ATTEMPTS = 5;
 const PUT_CONCURRENCY = 16;
+/** Batch calls in flight at once: a batch of 1,000 records is 40 BatchWriteItem calls, waited for together. */
+const BATCH_CONCURRENCY = 8;
 
 /**
  * The idempotency store: which record ids reached curated, and in which object.
@@ -35,7 +37,9 @@ const PUT_CONCURRENCY = 16;
  * before its curated object is written; a claim whose object does not exist is stale (the attempt
  * crashed or its write failed) and may be taken over. Calls: one BatchGetItem per 100 ids; one
  * write per new record, batched 25 per call where the source orders delivery (Kinesis) and
- * conditional where it does not (SQS). Duplicates cost reads only.
+ * conditional where it does not (SQS). Duplicates cost reads only. The chunks of a batch are sent
+ * concurrently (at most 8 calls in flight), so a batch waits for about one round trip, not one per
+ * chunk; each chunk retries on its own.
  */
 export class IdempotencyStore {
   /** DynamoDB calls made, for metrics and benchmarks. */
@@ -52,8 +56,8 @@ export class IdempotencyStore {
   public async lookup(ids: readonly string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     const unique = [...new Set(ids)];
-    for (let i = 0; i < unique.length; i += GET_CHUNK) {
-      let keys: Array<Record<string, AttributeValue>> = unique.slice(i, i + GET_CHUNK).map((id) => ({ id: { S: id } }));
+    await inChunks(unique, GET_CHUNK, async (chunk) => {
+      let keys: Array<Record<string, AttributeValue>> = chunk.map((id) => ({ id: { S: id } }));
       for (let attempt = 1; keys.length > 0; attempt++) {
         if (attempt > MAX_ATTEMPTS) throw new Error(`idempotency store: ${keys.length} keys still unprocessed after ${MAX_ATTEMPTS} attempts`);
         if (attempt > 1) await this.backoff(attempt);
@@ -68,7 +72,7 @@ export class IdempotencyStore {
         }
         keys = (out.UnprocessedKeys?.[this.table]?.Keys as Array<Record<string, AttributeValue>> | undefined) ?? [];
       }
-    }
+    });
     return found;
   }
 
@@ -78,8 +82,8 @@ export class IdempotencyStore {
    */
   public async claimOrdered(claims: readonly Claim[]): Promise<ClaimOutcome> {
     const failed = new Set<string>();
-    for (let i = 0; i < claims.length; i += WRITE_CHUNK) {
-      let requests = claims.slice(i, i + WRITE_CHUNK).map((c) => ({ PutRequest: { Item: this.item(c) } }));
+    await inChunks(claims, WRITE_CHUNK, async (chunk) => {
+      let requests = chunk.map((c) => ({ PutRequest: { Item: this.item(c) } }));
       for (let attempt = 1; requests.length > 0; attempt++) {
         if (attempt > MAX_ATTEMPTS) {
           requests.forEach((r) => failed.add(r.PutRequest.Item.id.S as string));
@@ -95,7 +99,7 @@ export class IdempotencyStore {
           if (attempt === MAX_ATTEMPTS) break;
         }
       }
-    }
+    });
     return { conflicts: new Set(), failed };
   }
 
@@ -149,4 +153,15 @@ export class IdempotencyStore {
     // Full jitter: a random wait up to 50 ms × 2^attempt.
     return this.sleep(Math.random() * 50 * 2 ** attempt);
   }
+}
+
+/** Runs `work` on consecutive chunks of `size` items, at most BATCH_CONCURRENCY at a time; rejects with the first error. */
+async function inChunks<T>(items: readonly T[], size: number, work: (chunk: T[]) => Promise<void>): Promise<void> {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) await work(chunks[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, chunks.length) }, worker));
 }

@@ -1,10 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { TransformFunction } from '../../lib';
+import { runtimeCode, sdkImports } from '../../lib/transform/runtime-code';
 import { TEST_ENV, testApp } from '../support/cdk';
 
 /** Bundling for real (in-process esbuild), as `cdk synth` does it. */
@@ -24,8 +27,9 @@ describe('TransformFunction bundling', () => {
     const assembly = app.synth();
     const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0];
     const key = String(fn.Properties.Code.S3Key);
-    const bundle = fs.readFileSync(path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
-    return { key, bundle, fn };
+    const assetDir = path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+    const bundle = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
+    return { key, bundle, fn, assetDir };
   }
 
   function writeTransform(name: string, helperBody: string) {
@@ -38,12 +42,47 @@ describe('TransformFunction bundling', () => {
     return entry;
   }
 
-  test('bundles the runtime with the transform and its imports, AWS SDK left out, handler index.handler', () => {
+  test('bundles the runtime with the transform and its imports, handler index.handler', () => {
     const { bundle, fn } = synth(writeTransform('a', 'marker-one'));
     expect(fn.Properties.Handler).toBe('index.handler');
     expect(bundle).toContain('marker-one');
     expect(bundle).not.toContain('@cdk-serverless-etl/user-transform');
-    expect(bundle).toMatch(/require\("@aws-sdk\/client-s3"\)/);
+  });
+
+  test('the AWS SDK clients the runtime uses are bundled beside it (aws-sdk.js), tree-shaken to the commands it imports', () => {
+    const { bundle, assetDir } = synth(writeTransform('sdk', 'marker-sdk'));
+    expect(bundle).not.toMatch(/require\("@aws-sdk\//);
+    expect(bundle).toContain('require("./aws-sdk/client-s3.js")');
+    expect(bundle).toContain('require("./aws-sdk/client-dynamodb.js")');
+    const sdk = fs.readFileSync(path.join(assetDir, 'aws-sdk.js'), 'utf8');
+    expect(sdk).toContain('PutObjectCommand');
+    expect(sdk).toContain('BatchWriteItemCommand');
+    // Commands nothing imports are left out.
+    expect(sdk).not.toContain('ListBucketsCommand');
+    expect(sdk).not.toContain('CreateTableCommand');
+    expect(Buffer.byteLength(sdk)).toBeLessThan(1024 * 1024);
+    // The bundle loads with nothing but Node: no node_modules beside it.
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'asset-copy-'));
+    try {
+      fs.cpSync(assetDir, copy, { recursive: true });
+      const child = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `const m = require(${JSON.stringify(path.join(copy, 'index.js'))}); const s3 = require(${JSON.stringify(path.join(copy, 'aws-sdk', 'client-s3.js'))}); ` +
+            `if (typeof m.handler !== 'function' || typeof s3.S3Client !== 'function') process.exit(3);`,
+        ],
+        {
+          cwd: copy,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', NODE_PATH: '', AWS_REGION: 'eu-west-1', PIPELINE_NAME: 'pp', CURATED_BUCKET: 'c', QUARANTINE_BUCKET: 'q', AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' },
+        },
+      );
+      expect(child.stderr).not.toMatch(/Cannot find module/);
+      expect(child.status).toBe(0);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   test('a change in a file the transform imports gives a new asset (new code is deployed)', () => {
@@ -83,5 +122,43 @@ describe('TransformFunction bundling, two functions in one app', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('runtimeCode, AWS SDK', () => {
+  test('other functions leave the AWS SDK to the Lambda runtime (bundleAwsSdk defaults to false without a user transform)', () => {
+    const app = testApp({ bundle: true });
+    const stack = new Stack(app, 'S', { env: TEST_ENV });
+    const fn = new lambda.Function(stack, 'F', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: runtimeCode({ handlerEntry: path.join(__dirname, '..', '..', 'lambda', 'handlers', 'check-object.ts') }),
+    });
+    const assembly = app.synth();
+    const key = String((Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)] as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key);
+    const dir = path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+    expect(fs.readFileSync(path.join(dir, 'index.js'), 'utf8')).toMatch(/require\("@aws-sdk\/client-s3"\)/);
+    expect(fs.existsSync(path.join(dir, 'aws-sdk.js'))).toBe(false);
+  });
+
+  test('sdkImports reads named, namespace, default, re-exported and required SDK modules', () => {
+    const code = [
+      'import { S3Client, PutObjectCommand as Put } from "@aws-sdk/client-s3";',
+      'import {\n  DynamoDBClient,\n  BatchGetItemCommand\n} from "@aws-sdk/client-dynamodb";',
+      'import * as sqs from "@aws-sdk/client-sqs";',
+      'import sns from "@aws-sdk/client-sns";',
+      'export { Foo } from "@aws-sdk/client-foo";',
+      'const sm = require("@aws-sdk/client-secrets-manager");',
+      'import { x } from "./local";',
+    ].join('\n');
+    const imports = sdkImports(code);
+    expect(Object.fromEntries([...imports].map(([k, v]) => [k, v === 'all' ? v : [...v].sort()]))).toEqual({
+      '@aws-sdk/client-s3': ['PutObjectCommand', 'S3Client'],
+      '@aws-sdk/client-dynamodb': ['BatchGetItemCommand', 'DynamoDBClient'],
+      '@aws-sdk/client-sqs': 'all',
+      '@aws-sdk/client-sns': 'all',
+      '@aws-sdk/client-foo': 'all',
+      '@aws-sdk/client-secrets-manager': 'all',
+    });
   });
 });

@@ -172,8 +172,9 @@ describe('IdempotencyStore.claimOrdered', () => {
 
     expect(outcome).toEqual({ conflicts: new Set(), failed: new Set(['evt-0003']) });
     const calls = ddbMock.commandCalls(BatchWriteItemCommand).map((c) => writtenIds(c.args[0].input as WriteInput));
-    // First chunk: 1 full call + 4 retries of evt-0003; second chunk: one call.
-    expect(calls.map((c) => c.length)).toEqual([25, 1, 1, 1, 1, 5]);
+    // First chunk: 1 full call + 4 retries of evt-0003; second chunk (sent alongside): one call.
+    expect(calls.map((c) => c.length).sort((a, b) => a - b)).toEqual([1, 1, 1, 1, 5, 25]);
+    expect(calls.filter((c) => c.length === 1).flat()).toEqual(['evt-0003', 'evt-0003', 'evt-0003', 'evt-0003']);
     expect(s.calls).toBe(6);
   });
 
@@ -187,6 +188,23 @@ describe('IdempotencyStore.claimOrdered', () => {
     const s = store();
     expect(await s.claimOrdered(claimsOf(['a', 'b']))).toEqual({ conflicts: new Set(), failed: new Set(['a', 'b']) });
     expect(s.calls).toBe(5);
+  });
+
+  it('sends the chunks of a batch concurrently, at most 8 calls in flight', async () => {
+    let inFlight = 0;
+    let most = 0;
+    ddbMock.on(BatchWriteItemCommand).callsFake(async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      return { UnprocessedItems: {} };
+    });
+    const s = store();
+    expect(await s.claimOrdered(claimsOf(ids(1000)))).toEqual({ conflicts: new Set(), failed: new Set() });
+    expect(s.calls).toBe(40);
+    expect(most).toBe(8);
+    const written = ddbMock.commandCalls(BatchWriteItemCommand).flatMap((c) => writtenIds(c.args[0].input as WriteInput));
+    expect(written.sort()).toEqual(ids(1000).sort());
   });
 
   it('makes no call for no claims', async () => {
