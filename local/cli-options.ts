@@ -4,7 +4,7 @@ import type { Via } from './pipeline-run';
 
 /** The usage line of `npm start`. */
 export const USAGE =
-  'Usage: npm start -- [--app <command>] [--assembly <dir> | --cdk-out <dir>] [--input <file.jsonl>] [--via stream|bus|s3|all]\n' +
+  'Usage: npm start -- [--app <command>] [--assembly <dir> | --cdk-out <dir>] [--input <file.jsonl>] [--via stream|bus|batch|all]\n' +
   '                    [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]';
 
 /** Parsed `npm start` options. */
@@ -46,8 +46,9 @@ export function parseCliOptions(argv: string[]): CliOptions {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const via = (values.via ?? 'all') as Via;
-  if (!['stream', 'bus', 's3', 'all'].includes(via)) throw new Error(`--via must be stream, bus, s3 or all, not "${values.via}"`);
+  // `s3` is the earlier name of `batch` (one JSON Lines object into the raw bucket).
+  const via = (values.via === 's3' ? 'batch' : (values.via ?? 'all')) as Via;
+  if (!['stream', 'bus', 'batch', 'all'].includes(via)) throw new Error(`--via must be stream, bus, batch or all, not "${values.via}"`);
   const rate = values.rate === undefined ? undefined : Number(values.rate);
   if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new Error(`--rate must be a positive number of events per second, not "${values.rate}"`);
   if (values.app && values.assembly) throw new Error('--app and --assembly exclude each other: --assembly skips synth');

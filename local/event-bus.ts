@@ -1,7 +1,8 @@
 /**
  * A local EventBridge: buses with rules, `PutEvents` wrapping each entry in the EventBridge
  * envelope, real event-pattern matching ({@link matchesEventPattern}), and delivery to each
- * matching rule's targets, with the target's dead-letter queue when delivery fails.
+ * matching rule's targets (`Input`, `InputPath` or `InputTransformer`), with the target's
+ * dead-letter queue when delivery fails.
  */
 import { randomUUID } from 'node:crypto';
 import { matchesEventPattern, validateEventPattern, type EventPattern } from './event-pattern';
@@ -49,6 +50,16 @@ export interface BusTarget {
   readonly inputPath?: string;
   /** A constant JSON text delivered instead of the event. */
   readonly input?: string;
+  /** Variables taken from the event by path, put into a template ({@link applyInputTransformer}). */
+  readonly inputTransformer?: InputTransformer;
+}
+
+/** A target's `InputTransformer`. */
+export interface InputTransformer {
+  /** Variable name → JSONPath in the event (`$.detail.a.b`). */
+  readonly inputPathsMap: Record<string, string>;
+  /** The text delivered, with `<variable>` placeholders. */
+  readonly inputTemplate: string;
 }
 
 /** A rule on a bus. */
@@ -133,7 +144,11 @@ export class LocalEventBridge {
         if (matching.length === 0) result.unmatched++;
         for (const rule of matching) {
           for (const target of rule.targets) {
-            const payload = target.input ?? JSON.stringify(selectPath(event, target.inputPath));
+            const payload =
+              target.input ??
+              (target.inputTransformer
+                ? applyInputTransformer(event, target.inputTransformer, rule.name)
+                : JSON.stringify(selectPath(event, target.inputPath)));
             try {
               await deliverWithRetry(target, payload);
               result.delivered++;
@@ -186,6 +201,44 @@ async function deliverWithRetry(target: BusTarget, payload: string, attempts = 3
       await new Promise((r) => setTimeout(r, 20 * attempt));
     }
   }
+}
+
+/**
+ * What an `InputTransformer` delivers, as EventBridge builds it: each `<variable>` of the template
+ * is replaced by the value its path selects in the event, as JSON (a string quoted, a missing
+ * path `null`), or — inside a string of the template — as the string's escaped text. The
+ * predefined `<aws.events.rule-name>`, `<aws.events.event.ingestion-time>` and
+ * `<aws.events.event.json>` (the whole event) are known too.
+ */
+export function applyInputTransformer(event: EventBridgeEnvelope, transformer: InputTransformer, ruleName = ''): string {
+  const values = new Map<string, unknown>([
+    ['aws.events.rule-name', ruleName],
+    ['aws.events.event.ingestion-time', event.time],
+    ['aws.events.event.json', event],
+  ]);
+  for (const [name, path] of Object.entries(transformer.inputPathsMap)) values.set(name, selectPath(event, path));
+  const template = transformer.inputTemplate;
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i];
+    const placeholder = c === '<' ? /^<([A-Za-z0-9_.-]+)>/.exec(template.slice(i)) : null;
+    if (placeholder && values.has(placeholder[1])) {
+      const value = values.get(placeholder[1]);
+      if (!inString) out += value === undefined ? 'null' : JSON.stringify(value);
+      else if (value !== undefined) out += JSON.stringify(typeof value === 'string' ? value : JSON.stringify(value)).slice(1, -1);
+      i += placeholder[0].length - 1;
+      continue;
+    }
+    if (c === '\\' && inString) {
+      out += c + (template[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    if (c === '"') inString = !inString;
+    out += c;
+  }
+  return out;
 }
 
 /** The value at a simple JSONPath (`$`, `$.detail`, `$.detail.a`). */

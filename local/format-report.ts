@@ -1,4 +1,4 @@
-import type { RunReport } from './run-report';
+import type { ExecutionReport, RunReport } from './run-report';
 
 /** Renders a run report as plain text for a terminal. */
 export function formatReport(r: RunReport): string {
@@ -22,11 +22,29 @@ export function formatReport(r: RunReport): string {
     lines.push(`  rejected by the source  ${n(r.rejectedAtSource.length)} (never entered the pipeline, not counted)`);
     for (const x of r.rejectedAtSource.slice(0, 5)) lines.push(`    - line ${x.line}: ${x.reason}`);
   }
+  if (r.executions.length > 0) {
+    lines.push('', 'State machine executions');
+    for (const e of r.executions) lines.push(...formatExecution(e));
+  }
   if (r.notes.length > 0) {
     lines.push('', 'Notes');
     for (const note of r.notes) lines.push(`  - ${note}`);
   }
   return lines.join('\n');
+}
+
+function formatExecution(e: ExecutionReport): string[] {
+  const lines = [
+    `  ${e.stateMachine}  ${e.input}`,
+    `    ${e.status} in ${(e.durationMs / 1000).toFixed(1)} s: ${e.statesVisited} states visited` +
+      `${e.mapIterations > 0 ? ` (${e.mapIterations} map iteration${e.mapIterations === 1 ? '' : 's'})` : ''}, ${e.taskCalls} task calls`,
+  ];
+  for (const event of e.events) {
+    const counts = event.counts ? Object.entries(event.counts).filter(([, v]) => typeof v === 'number' || typeof v === 'boolean') : [];
+    lines.push(`    ${event.detailType}${counts.length > 0 ? `: ${counts.map(([k, v]) => `${k} ${String(v)}`).join(', ')}` : ''}${event.error ? ` (error ${event.error})` : ''}`);
+  }
+  if (e.error) lines.push(`    error ${e.error}${e.cause ? `: ${e.cause.length > 200 ? `${e.cause.slice(0, 200)}...` : e.cause}` : ''}`);
+  return lines;
 }
 
 function formatCounts(counts: Record<string, number>): string {

@@ -113,7 +113,8 @@ export class FunctionHost {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         this.errors++;
-        reject(new Error(`Task timed out after ${this.options.timeoutSeconds} seconds`));
+        // Lambda reports a timeout as the error type Sandbox.Timedout (what a state machine's Retry sees).
+        reject(Object.assign(new Error(`Task timed out after ${this.options.timeoutSeconds} seconds`), { name: 'Sandbox.Timedout' }));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       this.worker.postMessage({ type: 'invoke', id, event, requestId: randomUUID(), deadline: Date.now() + timeoutMs });

@@ -136,12 +136,18 @@ async function sendChunkToBus(
   for (const f of out.Failed ?? []) result.rejected.push({ index: raw[Number(f.Id)].index, reason: `SendMessage: ${f.Code}: ${f.Message}` });
 }
 
-/** Puts the lines as one JSON Lines object into a bucket; returns its key. */
-export async function sendToBucket(s3: S3Client, bucket: string, lines: ReadonlyArray<{ line: string }>, result: IngestResult): Promise<string> {
-  const key = `local-run/${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`;
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${lines.map((l) => l.line).join('\n')}\n`, ContentType: 'application/x-ndjson' }));
+/** Puts the lines as one JSON Lines object into a bucket (under `key`, default `local-run/<time>.jsonl`); returns its key and size. */
+export async function sendToBucket(
+  s3: S3Client,
+  bucket: string,
+  lines: ReadonlyArray<{ line: string }>,
+  result: IngestResult,
+  key = `local-run/${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`,
+): Promise<{ key: string; size: number }> {
+  const body = `${lines.map((l) => l.line).join('\n')}\n`;
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/x-ndjson' }));
   result.accepted.s3 += lines.length;
-  return key;
+  return { key, size: Buffer.byteLength(body) };
 }
 
 /** True when a line fits on an EventBridge bus: a JSON object within the entry size limit. */

@@ -1,7 +1,9 @@
 /**
  * One local end-to-end run of a synthesized app: emulators up, the stacks' resources created,
- * functions loaded from their bundled assets, input sent the way sources send it, every event
- * source mapping drained, outputs read back and the report computed.
+ * functions loaded from their bundled assets, state machines compiled, input sent the way sources
+ * send it (stream, bus, and a batch object whose `Object Created` event starts the workflow),
+ * every event source mapping drained, every execution finished, outputs read back and the report
+ * computed.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,16 +12,26 @@ import { startEmulators, type Emulators } from './emulators';
 import { LocalEventBridge } from './event-bus';
 import { emptyIngestResult, fitsOnBus, Pacer, sendToBucket, sendToBus, sendToStream } from './ingest';
 import { readOutputs, writeOutputs, type OutputLocations } from './outputs';
+import { LocalParameterStore } from './parameter-store';
 import { provisionStack, type ProvisionedStack } from './provision';
 import { LOCAL_ACCOUNT } from './references';
-import { buildReport, type RunReport } from './run-report';
+import { buildReport, type BatchPass, type ExecutionReport, type RunReport } from './run-report';
 import { notifyObjectCreated } from './s3-notifications';
 import { generateSecretValue, startSecretsStandIn } from './secrets-stand-in';
+import type { TaskCall } from './state-machine';
+import { LocalStepFunctions, type ExecutionRecord } from './step-functions';
 import { readLocalResources } from './template-resources';
-import { mappingRunners, startFunctions, type StartedFunction } from './wiring';
+import { mappingRunners, startFunctions, type MappingRunner, type StartedFunction } from './wiring';
+import { findBatchRoute, prepareStateMachines, registerStateMachines, taskServices } from './workflows';
 
 /** How input is sent. */
-export type Via = 'stream' | 'bus' | 's3' | 'all';
+export type Via = 'stream' | 'bus' | 'batch' | 'all';
+
+/**
+ * State machine retry intervals are scaled by this locally (a 2 s interval waits 20 ms), so a
+ * retried task does not hold the run for seconds; counts and order of retries are unchanged.
+ */
+export const RETRY_INTERVAL_SCALE = 0.01;
 
 /** Options of {@link runPipeline}. */
 export interface RunOptions {
@@ -78,18 +90,27 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
 
   const clients = { s3: emulators.clients.s3(), sqs: emulators.clients.sqs(), kinesis: emulators.clients.kinesis(), dynamodb: emulators.clients.dynamodb() };
   const eventBridge = new LocalEventBridge(LOCAL_ACCOUNT, emulators.region);
+  const passes = new Map<string, BatchPass[]>();
+  const stepFunctions = new LocalStepFunctions({
+    account: LOCAL_ACCOUNT,
+    region: emulators.region,
+    eventBridge,
+    onTask: (_execution, call) => recordPass(call, passes),
+  });
+  started(async () => stepFunctions.abortAll());
   const stacks: ProvisionedStack[] = [];
   const notes: string[] = [];
   try {
     for (const stack of options.assembly.stacks) {
       const resources = readLocalResources(stack.template, stack.name);
-      const provisioned = await provisionStack(stack, resources, clients, eventBridge, emulators.region);
+      const provisioned = await provisionStack(stack, resources, clients, eventBridge, emulators.region, stepFunctions);
       stacks.push(provisioned);
       notes.push(...provisioned.notes);
       const r = resources;
       progress(
         `Created ${stack.name}: ${r.buckets.length} buckets, ${r.queues.length} queues, ${r.streams.length} streams (${r.streams.map((s) => `${s.shardCount} shards`).join(', ') || 'none'}), ` +
-          `${r.tables.length} tables, ${r.eventBuses.length} buses, ${r.rules.length} rules, ${r.secrets.length} secrets, ${r.eventSourceMappings.length} event source mappings.`,
+          `${r.tables.length} tables, ${r.eventBuses.length} buses, ${r.rules.length} rules, ${r.secrets.length} secrets, ${r.eventSourceMappings.length} event source mappings` +
+          `${r.stateMachines.length > 0 ? `, ${r.stateMachines.length} state machine(s), ${r.parameters.length} parameter(s)` : ''}.`,
       );
       if (r.notEmulated.length > 0) notes.push(`not emulated in ${stack.name}: ${r.notEmulated.map((t) => `${t.type} (${t.count})`).join(', ')}`);
     }
@@ -110,6 +131,11 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   if (options.logFile) fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const logStream = options.logFile ? fs.createWriteStream(options.logFile, { flags: 'w' }) : undefined;
   started(() => new Promise<void>((resolve) => (logStream ? logStream.end(resolve) : resolve())));
+  // State machines: definitions resolved to the local resources; the functions they invoke are loaded too.
+  const prepared = prepareStateMachines(stacks);
+  const parameters = new LocalParameterStore(LOCAL_ACCOUNT, emulators.region);
+  for (const s of stacks) for (const p of s.resources.parameters) parameters.seed(p.name, p.type, s.refs.resolveString(p.value));
+
   let functions: StartedFunction[];
   try {
     functions = await startFunctions(
@@ -117,43 +143,57 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
       options.assembly.directory,
       { ...emulators.env, AWS_ENDPOINT_URL_SECRETS_MANAGER: standIn.endpoint },
       (fn, line) => logStream?.write(`${fn.path}\t${line}\n`),
+      prepared.flatMap((p) => p.functions.map((fn) => ({ stack: p.stack, fn }))),
     );
   } catch (error) {
     throw new RunError('functions', `Loading the functions failed: ${(error as Error).message}`);
   }
-  for (const f of functions) {
-    started(() => f.host.stop());
-    progress(`Loaded ${f.fn.path} from ${path.relative(process.cwd(), f.file)} (${f.fn.runtime}, init ${f.host.initMs} ms).`);
+  for (const f of functions) started(() => f.host.stop());
+  // Compiling loads aws-local-stepfunctions and validates each definition (a few hundred ms of CPU
+  // that block the event loop): done before the progress lines, so a Ctrl-C after them is answered.
+  if (prepared.length > 0) {
+    const services = taskServices({ functions, parameters, sqs: clients.sqs, eventBridge });
+    notes.push(...(await registerStateMachines(prepared, services, stepFunctions, { retryIntervalScale: RETRY_INTERVAL_SCALE, distributedMapConcurrency: 1 })));
+  }
+  for (const f of functions) progress(`Loaded ${f.fn.path} from ${path.relative(process.cwd(), f.file)} (${f.fn.runtime}, init ${f.host.initMs} ms).`);
+  const runnable = stepFunctions.stateMachines().filter((m) => m.machine);
+  if (runnable.length > 0) {
+    progress(`Compiled ${runnable.map((m) => m.path).join(', ')} (aws-local-stepfunctions; tasks run on the local functions, SSM stand-in, SQS and EventBridge).`);
   }
 
   const wiring = stacks.map((s) => mappingRunners(s, functions, clients, emulators.region));
   const runners = wiring.flatMap((w) => w.runners);
   notes.push(...wiring.flatMap((w) => w.notes));
 
-  // Sources: the stream and the bus that feed the functions, the raw bucket that sends S3 events.
+  // Sources: the stream and the bus that feed the functions, the raw bucket that sends S3 events
+  // (a batch route when a rule starts a state machine with them).
   const streamRunner = runners.find((r) => r.kind === 'kinesis');
   const stream = stacks.flatMap((s) => s.resources.streams).find((s) => s.path === streamRunner?.sourcePath);
   const busRule = stacks
     .flatMap((s) => s.resources.rules.map((rule) => ({ s, rule })))
     .find(({ s, rule }) => rule.eventBusName !== undefined && rule.targets.some((t) => s.refs.target(t.arn)?.kind === 'queue'));
   const busTarget = busRule && busRule.rule.targets.map((t) => busRule.s.refs.target(t.arn)).find((t) => t?.kind === 'queue');
-  const rawBucket = stacks.flatMap((s) => s.resources.buckets).find((b) => b.eventBridgeEnabled);
+  const batchRoute = findBatchRoute(stacks, emulators.region);
+  const rawBucket = batchRoute?.bucket ?? stacks.flatMap((s) => s.resources.buckets).find((b) => b.eventBridgeEnabled);
 
   const indexed = options.lines.map((line, i) => ({ index: i + 1, line }));
   const toStream: typeof indexed = [];
   const toBus: typeof indexed = [];
-  const toS3: typeof indexed = [];
+  const toBatch: typeof indexed = [];
+  let alternate = 0;
   for (const l of indexed) {
-    if (options.via === 's3') toS3.push(l);
+    if (options.via === 'batch') toBatch.push(l);
     else if (options.via === 'stream') toStream.push(l);
     else if (options.via === 'bus') toBus.push(l);
-    // all: alternate between the stream and the bus; what is too large for a bus entry goes to the stream.
-    else if (!busRule || (stream && (l.index % 2 === 1 || !fitsOnBus(l.line)))) toStream.push(l);
+    // all: every third line into the batch object (when a workflow takes one), the others
+    // alternating between the stream and the bus; what is too large for a bus entry goes to the stream.
+    else if (batchRoute && (l.index % 3 === 0 || (!stream && !busRule))) toBatch.push(l);
+    else if (!busRule || (stream && (alternate++ % 2 === 0 || !fitsOnBus(l.line)))) toStream.push(l);
     else toBus.push(l);
   }
-  if (toStream.length > 0 && !stream) throw new RunError('input', 'The app has no Kinesis stream with an event source mapping: use --via bus or s3.');
-  if (toBus.length > 0 && !busRule) throw new RunError('input', 'The app has no event bus with a rule: use --via stream or s3.');
-  if (toS3.length > 0 && !rawBucket) throw new RunError('input', 'The app has no bucket that sends S3 events to EventBridge: use --via stream or bus.');
+  if (toStream.length > 0 && !stream) throw new RunError('input', 'The app has no Kinesis stream with an event source mapping: use --via bus or batch.');
+  if (toBus.length > 0 && !busRule) throw new RunError('input', 'The app has no event bus with a rule: use --via stream or batch.');
+  if (toBatch.length > 0 && !rawBucket) throw new RunError('input', 'The app has no bucket that sends S3 events to EventBridge: use --via stream or bus.');
 
   const sendStarted = Date.now();
   const ingest = emptyIngestResult();
@@ -179,36 +219,44 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
       notes.push(`${ingest.accepted['bus-raw']} line(s) that are not a JSON object cannot be put on a bus: sent as raw messages to the rule's target queue`);
     }
   }
-  if (toS3.length > 0 && rawBucket) {
-    const key = await sendToBucket(clients.s3, rawBucket.name, toS3, ingest);
-    const size = Buffer.byteLength(toS3.map((l) => l.line).join('\n')) + 1;
-    const event = await notifyObjectCreated(eventBridge, { bucket: rawBucket.name, key, size });
-    notes.push(
-      `s3 ingest is not wired: ${toS3.length} line(s) put to ${rawBucket.path} as s3://${rawBucket.name}/${key}; its Object Created event ` +
-        `${event.unmatched > 0 ? 'matched no rule on the default bus' : `was delivered ${event.delivered} time(s)`} (there is no batch workflow until the orchestration issue lands); these records are not counted`,
-    );
-  }
-  const recordsIn = ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw'];
+  const drainAll = async (quietWhenEmpty: boolean) => {
+    for (const runner of runners) await drain(runner, progress, quietWhenEmpty);
+  };
+  const recordsInOf = () => ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw'] + (batchRoute ? ingest.accepted.s3 : 0);
   progress(
-    `Sent ${recordsIn + ingest.accepted.s3} of ${options.lines.length} events in ${Date.now() - sendStarted} ms: stream ${ingest.accepted.stream}, bus ${ingest.accepted.bus}` +
-      `${ingest.accepted['bus-raw'] > 0 ? ` (+${ingest.accepted['bus-raw']} raw to the buffer queue)` : ''}, s3 ${ingest.accepted.s3}` +
-      `${ingest.rejected.length > 0 ? `; ${ingest.rejected.length} rejected by the source` : ''}.`,
+    `Sent ${ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw']} of ${options.lines.length} events in ${Date.now() - sendStarted} ms: stream ${ingest.accepted.stream}, bus ${ingest.accepted.bus}` +
+      `${ingest.accepted['bus-raw'] > 0 ? ` (+${ingest.accepted['bus-raw']} raw to the buffer queue)` : ''}` +
+      `${toBatch.length > 0 ? `; ${toBatch.length} for the batch object` : ''}${ingest.rejected.length > 0 ? `; ${ingest.rejected.length} rejected by the source` : ''}.`,
   );
+  await drainAll(toStream.length + toBus.length === 0);
 
-  for (const runner of runners) {
+  // Batch: one JSON Lines object into the raw bucket; its Object Created event starts the workflow.
+  const batchObjects: Array<{ bucket: string; key: string; records: number }> = [];
+  if (toBatch.length > 0 && rawBucket) {
     const began = Date.now();
-    let last = began;
-    const stats = await runner.drain(({ invocations, records }) => {
-      if (Date.now() - last < 2000) return;
-      last = Date.now();
-      progress(`  draining ${runner.sourcePath}: ${invocations} invocations, ${records} records delivered ...`);
-    });
-    progress(
-      `Drained ${runner.sourcePath} → ${runner.functionPath} in ${Date.now() - began} ms: ${stats.invocations} invocations, ${stats.recordsDelivered} records delivered` +
-        `${stats.itemFailures > 0 ? `, ${stats.itemFailures} item failures` : ''}${stats.functionErrors > 0 ? `, ${stats.functionErrors} function errors` : ''}` +
-        `${stats.recordsDeadLettered > 0 ? `, ${stats.recordsDeadLettered} given up` : ''}.`,
-    );
+    const { key, size } = await sendToBucket(clients.s3, rawBucket.name, toBatch, ingest, batchRoute?.key);
+    const event = await notifyObjectCreated(eventBridge, { bucket: rawBucket.name, key, size });
+    if (batchRoute) {
+      batchObjects.push({ bucket: rawBucket.name, key, records: toBatch.length });
+      progress(`Put s3://${rawBucket.name}/${key} (${toBatch.length} lines, ${size} bytes); its Object Created event started ${stepFunctions.executions().length} execution(s) of ${batchRoute.stateMachine.path} ...`);
+    } else {
+      notes.push(
+        `${toBatch.length} line(s) put to ${rawBucket.path} as s3://${rawBucket.name}/${key}; its Object Created event ` +
+          `${event.unmatched > 0 ? 'matched no rule on the default bus' : `was delivered ${event.delivered} time(s)`}, and no rule starts a state machine with it: these records are not counted`,
+      );
+    }
+    await stepFunctions.settled();
+    if (batchRoute) progress(`Batch object done in ${Date.now() - began} ms.`);
   }
+  // Executions may have fed queues or streams, and drains may have started executions: settle both.
+  for (let round = 0; round < 3 && stepFunctions.executions().length > 0; round++) {
+    const before = stepFunctions.executions().length;
+    await drainAll(true);
+    await stepFunctions.settled();
+    if (stepFunctions.executions().length === before) break;
+  }
+  for (const e of stepFunctions.executions()) progress(`  ${describeExecution(e)}`);
+  const recordsIn = recordsInOf();
   const wallTimeMs = Date.now() - sendStarted;
 
   const outputs = await readOutputs(clients.s3, clients.sqs, outputLocations(stacks, functions));
@@ -217,7 +265,16 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     progress(`Wrote ${files.length} files under ${options.outDir}.`);
   }
   if (standIn.calls.GetSecretValue) notes.push(`Secrets Manager: a local stand-in served GetSecretValue ${standIn.calls.GetSecretValue} time(s) with a key generated for this run`);
-  notes.push('state machines are not run locally yet (the batch workflow definition is tested on aws-local-stepfunctions in npm test)');
+  const executions = stepFunctions.executions();
+  if (executions.length > 0) {
+    const calls = Object.entries(parameters.calls).map(([op, n]) => `${op} ${n}`).join(', ');
+    const changed = parameters.changed().map((p) => `${p.name} = ${JSON.stringify(p.value)}`);
+    notes.push(
+      `state machines run on aws-local-stepfunctions, with retry intervals scaled by ${RETRY_INTERVAL_SCALE} and Distributed Map items run one at a time ` +
+        '(MaxConcurrency is not applied); a failed item fails the Map with States.ExceedToleratedFailureThreshold (tolerance 0)',
+    );
+    if (calls) notes.push(`SSM Parameter Store: an in-process stand-in served ${calls}${changed.length > 0 ? `; changed by the run: ${changed.join(', ')}` : ''}`);
+  }
   return buildReport({
     recordsIn,
     outputs,
@@ -225,10 +282,100 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     wallTimeMs,
     invocations: functions.reduce((n, f) => n + f.host.invocations, 0),
     functionErrors: functions.reduce((n, f) => n + f.host.errors, 0),
-    sent: { stream: ingest.accepted.stream, bus: ingest.accepted.bus, 'bus (raw)': ingest.accepted['bus-raw'], 's3 (not counted)': ingest.accepted.s3 },
+    sent: {
+      stream: ingest.accepted.stream,
+      bus: ingest.accepted.bus,
+      'bus (raw)': ingest.accepted['bus-raw'],
+      [batchRoute ? 'batch' : 's3 (not counted)']: ingest.accepted.s3,
+    },
     rejectedAtSource: ingest.rejected.map((r) => ({ line: r.index, reason: r.reason })),
+    executions: executions.map(executionReport),
+    batchObjects: batchObjects.map((b) => ({ ...b, passes: passes.get(`${b.bucket}/${b.key}`) ?? [] })),
     notes,
   });
+}
+
+/** Drains one mapping's source, with progress lines (none for an empty source when `quietWhenEmpty`). */
+async function drain(runner: MappingRunner, progress: (line: string) => void, quietWhenEmpty: boolean): Promise<void> {
+  const began = Date.now();
+  let last = began;
+  const stats = await runner.drain(({ invocations, records }) => {
+    if (Date.now() - last < 2000) return;
+    last = Date.now();
+    progress(`  draining ${runner.sourcePath}: ${invocations} invocations, ${records} records delivered ...`);
+  });
+  if (quietWhenEmpty && stats.invocations === 0) return;
+  progress(
+    `Drained ${runner.sourcePath} → ${runner.functionPath} in ${Date.now() - began} ms: ${stats.invocations} invocations, ${stats.recordsDelivered} records delivered` +
+      `${stats.itemFailures > 0 ? `, ${stats.itemFailures} item failures` : ''}${stats.functionErrors > 0 ? `, ${stats.functionErrors} function errors` : ''}` +
+      `${stats.recordsDeadLettered > 0 ? `, ${stats.recordsDeadLettered} given up` : ''}.`,
+  );
+}
+
+/**
+ * Keeps each transform pass over a line range of an S3 object (the runtime's S3 input contract:
+ * an `{ s3Object }` payload, not `validateOnly`, answered with a `summary`), by object.
+ */
+function recordPass(call: TaskCall, passes: Map<string, BatchPass[]>): void {
+  if (call.error || (call.kind !== 'lambda' && call.kind !== 'lambda:invoke')) return;
+  const payload = (call.kind === 'lambda' ? call.input : (call.input as { Payload?: unknown } | undefined)?.Payload) as
+    | { s3Object?: { bucket?: unknown; key?: unknown; firstLine?: unknown; lineCount?: unknown }; validateOnly?: unknown }
+    | undefined;
+  const result = (call.kind === 'lambda' ? call.output : (call.output as { Payload?: unknown } | undefined)?.Payload) as { summary?: Record<string, unknown> } | undefined;
+  const object = payload?.s3Object;
+  const summary = result?.summary;
+  if (!object || payload.validateOnly === true || typeof summary?.recordsIn !== 'number') return;
+  const id = `${String(object.bucket)}/${String(object.key)}`;
+  const n = (field: string) => (typeof summary[field] === 'number' ? (summary[field] as number) : 0);
+  const pass: BatchPass = {
+    firstLine: typeof object.firstLine === 'number' ? object.firstLine : 1,
+    lineCount: typeof object.lineCount === 'number' ? object.lineCount : undefined,
+    summary: { recordsIn: n('recordsIn'), curated: n('curated'), quarantined: n('quarantined'), dropped: n('dropped'), duplicates: n('duplicates') },
+  };
+  passes.set(id, [...(passes.get(id) ?? []), pass]);
+}
+
+/** The report's view of an execution: outcome, states, and the events it put. */
+function executionReport(e: ExecutionRecord): ExecutionReport {
+  const o = e.outcome;
+  const input = parseJson(e.input) as { bucket?: unknown; key?: unknown } | undefined;
+  const events = (o?.tasks ?? [])
+    .filter((t) => t.kind === 'events:putEvents' && !t.error)
+    .flatMap((t) => ((t.input as { Entries?: Array<{ DetailType?: unknown; Detail?: unknown }> }).Entries ?? []))
+    .map((entry) => {
+      const detail = (typeof entry.Detail === 'string' ? parseJson(entry.Detail) : entry.Detail) as { counts?: Record<string, unknown>; error?: unknown } | undefined;
+      return { detailType: String(entry.DetailType), counts: detail?.counts, error: typeof detail?.error === 'string' ? detail.error : undefined };
+    });
+  return {
+    stateMachine: e.stateMachine.path,
+    executionArn: e.executionArn,
+    input: typeof input?.bucket === 'string' && typeof input.key === 'string' ? `s3://${input.bucket}/${input.key}` : e.input.slice(0, 200),
+    status: e.status,
+    durationMs: o ? o.stopDate.getTime() - o.startDate.getTime() : 0,
+    statesVisited: o?.statesVisited ?? 0,
+    mapIterations: o?.mapIterations ?? 0,
+    taskCalls: o?.tasks.length ?? 0,
+    events,
+    error: o?.error,
+    cause: o?.cause,
+  };
+}
+
+/** One progress line for an ended execution. */
+function describeExecution(e: ExecutionRecord): string {
+  const r = executionReport(e);
+  return (
+    `${r.stateMachine} ${e.name.slice(0, 8)}: ${r.status} in ${r.durationMs} ms, ${r.statesVisited} states, ${r.taskCalls} task calls` +
+    `${r.events.length > 0 ? `; put ${r.events.map((x) => x.detailType).join(', ')}` : ''}${r.error ? `; error ${r.error}` : ''}.`
+  );
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The curated and quarantine buckets the functions write to, and every dead-letter queue. */

@@ -1,8 +1,8 @@
 /**
  * Creates a stack's data-plane resources on the emulators, as CloudFormation would create them on
  * AWS: buckets, queues (DLQs first, then queues with their RedrivePolicy), Kinesis streams
- * (ShardCount), DynamoDB tables (key schema, indexes), EventBridge buses and rules with SQS
- * targets (and their dead-letter queues). Returns the references that resolve to them.
+ * (ShardCount), DynamoDB tables (key schema, indexes), EventBridge buses and rules with SQS and
+ * state machine targets (and their dead-letter queues). Returns the references that resolve to them.
  */
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
@@ -19,6 +19,12 @@ export interface ProvisionClients {
   readonly sqs: SQSClient;
   readonly kinesis: KinesisClient;
   readonly dynamodb: DynamoDBClient;
+}
+
+/** Starts state machine executions for rule targets (the local Step Functions). */
+export interface ExecutionStarter {
+  /** Starts an execution of the state machine with this ARN; throws when it cannot (as StartExecution fails). */
+  startExecution(stateMachineArn: string, input: string): unknown;
 }
 
 /** A stack as created on the emulators. */
@@ -39,6 +45,7 @@ export async function provisionStack(
   clients: ProvisionClients,
   eventBridge: LocalEventBridge,
   region: string,
+  stepFunctions?: ExecutionStarter,
 ): Promise<ProvisionedStack> {
   const notes: string[] = [];
   const queueUrls = new Map<string, string>();
@@ -98,29 +105,35 @@ export async function provisionStack(
       continue;
     }
     const targets: BusTarget[] = [];
+    const ruleArn = `arn:aws:events:${region}:000000000000:rule/${rule.name}`;
+    const send = (logicalId: string, body: string, attributes: Record<string, string> = {}) =>
+      clients.sqs
+        .send(
+          new SendMessageCommand({
+            QueueUrl: queueUrls.get(logicalId),
+            MessageBody: body,
+            MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
+          }),
+        )
+        .then(() => undefined);
     for (const t of rule.targets) {
       const target = refs.target(t.arn);
-      if (target?.kind !== 'queue') {
-        notes.push(`${rule.path}: target ${t.id} (${describeTarget(refs, t.arn)}) is not wired locally; only SQS targets are`);
+      let deliver: BusTarget['deliver'];
+      if (target?.kind === 'queue') deliver = (payload) => send(target.logicalId, payload);
+      else if (target?.kind === 'stateMachine' && stepFunctions) {
+        const arn = refs.arnOf(target.logicalId);
+        deliver = async (payload) => void stepFunctions.startExecution(arn, payload);
+      } else {
+        notes.push(`${rule.path}: target ${t.id} (${describeTarget(refs, t.arn)}) is not wired locally; only SQS and state machine targets are`);
         continue;
       }
       const dlq = t.deadLetterArn === undefined ? undefined : refs.target(t.deadLetterArn);
-      const ruleArn = `arn:aws:events:${region}:000000000000:rule/${rule.name}`;
-      const send = (logicalId: string, body: string, attributes: Record<string, string> = {}) =>
-        clients.sqs
-          .send(
-            new SendMessageCommand({
-              QueueUrl: queueUrls.get(logicalId),
-              MessageBody: body,
-              MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
-            }),
-          )
-          .then(() => undefined);
       targets.push({
         id: t.id,
         inputPath: t.inputPath,
         input: t.input,
-        deliver: (payload) => send(target.logicalId, payload),
+        inputTransformer: t.inputTransformer && { inputPathsMap: t.inputTransformer.inputPathsMap, inputTemplate: refs.resolveString(t.inputTransformer.inputTemplate) },
+        deliver,
         deadLetter:
           dlq?.kind === 'queue'
             ? (payload, error) =>

@@ -19,7 +19,7 @@ export interface LocalReferencesOptions {
 
 /** What a physical ARN or name refers to. */
 export interface ResolvedTarget {
-  readonly kind: 'bucket' | 'queue' | 'stream' | 'table' | 'eventBus' | 'secret' | 'function';
+  readonly kind: 'bucket' | 'queue' | 'stream' | 'table' | 'eventBus' | 'secret' | 'function' | 'stateMachine' | 'parameter';
   readonly logicalId: string;
 }
 
@@ -42,6 +42,8 @@ export class LocalReferences implements ReferenceLookup {
     add('eventBus', resources.eventBuses);
     add('secret', resources.secrets);
     add('function', resources.functions);
+    add('stateMachine', resources.stateMachines);
+    add('parameter', resources.parameters);
   }
 
   /** The ARN of a resource the local run emulates. */
@@ -98,7 +100,8 @@ export class LocalReferences implements ReferenceLookup {
     }
     const known = this.kinds.get(id);
     if (known?.kind === 'queue') return this.options.queueUrls?.get(id) ?? known.name;
-    if (known?.kind === 'secret') return this.arnOf(id);
+    // Ref of a secret or a state machine is its ARN; of a parameter, its name.
+    if (known?.kind === 'secret' || known?.kind === 'stateMachine') return this.arnOf(id);
     if (known) return known.name;
     const resource = this.template.Resources[id];
     if (resource?.Type === 'AWS::Lambda::Alias' || resource?.Type === 'AWS::Lambda::Version') return this.getAtt(id, 'Arn');
@@ -120,6 +123,8 @@ export class LocalReferences implements ReferenceLookup {
         eventBus: `${arnPrefix('events')}:event-bus/${name}`,
         secret: `${arnPrefix('secretsmanager')}:secret:${name}-local0`,
         function: `${arnPrefix('lambda')}:function:${name}`,
+        stateMachine: `${arnPrefix('states')}:stateMachine:${name}`,
+        parameter: `${arnPrefix('ssm')}:parameter/${name.replace(/^\//, '')}`,
       };
       switch (attribute) {
         case 'Arn':

@@ -1,8 +1,13 @@
 /**
  * The report of a local run: where every record that entered ended (curated, quarantined by
  * reason, dead-lettered, dropped on purpose, suppressed as a duplicate), freshness, throughput,
- * and the conservation check: records in = curated + quarantined + dead-lettered + dropped +
- * duplicates suppressed, and no record id twice in curated.
+ * the state machine executions, and the conservation check: records in = curated + quarantined +
+ * dead-lettered + dropped + duplicates suppressed, and no record id twice in curated.
+ *
+ * Batch objects are accounted record by record when the transform processed them; the records of
+ * an object that was rejected whole (quarantined as an object by the workflow, or sent to a DLQ)
+ * are counted there, by the object's line count. A whole-object quarantine copy (the object next
+ * to `<key>.error.json` naming its source) is never read as quarantined records.
  */
 import { linesOf, type RunOutputs } from './outputs';
 
@@ -33,8 +38,62 @@ export interface RunReport {
   /** Lines sent, by path, and lines the sources rejected (never entered). */
   readonly sent: Record<string, number>;
   readonly rejectedAtSource: Array<{ line: number; reason: string }>;
+  /** State machine executions, in start order. */
+  readonly executions: ExecutionReport[];
+  /** The batch objects the run put, and where their records were accounted. */
+  readonly batchObjects: BatchObjectOutcome[];
   /** What the local run does not emulate, or did differently, for this run. */
   readonly notes: string[];
+}
+
+/** One state machine execution, for the report. */
+export interface ExecutionReport {
+  /** Construct path of the state machine. */
+  readonly stateMachine: string;
+  readonly executionArn: string;
+  /** `s3://bucket/key` when the input names an object, else the input (shortened). */
+  readonly input: string;
+  readonly status: string;
+  readonly durationMs: number;
+  readonly statesVisited: number;
+  readonly mapIterations: number;
+  readonly taskCalls: number;
+  /** Events the execution put (`events:putEvents` tasks), with their `counts` and `error` when they carry them. */
+  readonly events: Array<{ readonly detailType: string; readonly counts?: Record<string, unknown>; readonly error?: string }>;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/** A batch object the run put into a bucket, and the transform's passes over its line ranges. */
+export interface BatchObject {
+  readonly bucket: string;
+  readonly key: string;
+  /** Records (non-empty lines) in it. */
+  readonly records: number;
+  /** Each successful transform invocation on a range of it, in completion order. */
+  readonly passes: readonly BatchPass[];
+}
+
+/** One transform invocation on a line range of a batch object, with the summary it returned. */
+export interface BatchPass {
+  readonly firstLine: number;
+  readonly lineCount?: number;
+  readonly summary: { readonly recordsIn: number; readonly curated: number; readonly quarantined: number; readonly dropped: number; readonly duplicates: number };
+}
+
+/** Where a batch object's records were accounted. */
+export interface BatchObjectOutcome {
+  readonly bucket: string;
+  readonly key: string;
+  readonly records: number;
+  /** Records the transform processed (the last pass over each range). */
+  readonly processed: number;
+  /** Ranges processed more than once (a retried Map): their earlier passes are not counted again. */
+  readonly rangesReprocessed: number;
+  /** `records`: every record processed; `quarantined` / `dead-lettered`: the unprocessed ones, as an object; `unaccounted`: lost. */
+  readonly accounting: 'records' | 'quarantined' | 'dead-lettered' | 'unaccounted';
+  /** The object's quarantine reason or DLQ error, when rejected whole. */
+  readonly reason?: string;
 }
 
 /** What the report is computed from. */
@@ -49,6 +108,8 @@ export interface ReportInputs {
   readonly sent: Record<string, number>;
   readonly rejectedAtSource: Array<{ line: number; reason: string }>;
   readonly notes: string[];
+  readonly executions?: ExecutionReport[];
+  readonly batchObjects?: BatchObject[];
 }
 
 /** Computes the report and the conservation check. */
@@ -78,9 +139,21 @@ export function buildReport(inputs: ReportInputs): RunReport {
     }
   }
 
+  // Whole objects quarantined by a workflow: `<copy>` and `<copy>.error.json` naming the source object.
+  const objectCopies = new Set<string>();
+  const quarantinedObjects = new Map<string, string>();
+  for (const o of outputs.quarantine) {
+    if (!o.key.endsWith(SIDECAR)) continue;
+    const sidecar = parse(o.text) as { source?: { bucket?: unknown; key?: unknown }; reason?: unknown } | undefined;
+    if (typeof sidecar?.source?.key !== 'string') continue;
+    objectCopies.add(`${o.bucket}/${o.key}`).add(`${o.bucket}/${o.key.slice(0, -SIDECAR.length)}`);
+    quarantinedObjects.set(`${String(sidecar.source.bucket)}/${sidecar.source.key}`, String(sidecar.reason ?? 'UNKNOWN'));
+  }
+
   const quarantinedByReason: Record<string, number> = {};
   let quarantined = 0;
   for (const o of outputs.quarantine) {
+    if (objectCopies.has(`${o.bucket}/${o.key}`)) continue;
     for (const line of linesOf(o.text)) {
       const reason = String((parse(line) as { reason?: unknown } | undefined)?.reason ?? 'UNKNOWN');
       quarantinedByReason[reason] = (quarantinedByReason[reason] ?? 0) + 1;
@@ -88,22 +161,69 @@ export function buildReport(inputs: ReportInputs): RunReport {
     }
   }
 
+  const batchObjects = inputs.batchObjects ?? [];
+  const isBatchObject = (o: { bucket: string; key: string } | undefined) => o !== undefined && batchObjects.some((b) => b.bucket === o.bucket && b.key === o.key);
   const deadLetteredByQueue: Record<string, number> = {};
+  const deadLetteredObjects = new Map<string, { path: string; error: string }>();
   for (const q of outputs.deadLetters) {
-    // A Kinesis on-failure message describes a range of records; any other message is one record.
+    // A Kinesis on-failure message describes a range of records; a message naming a batch object
+    // stands for its unprocessed records (counted below); any other message is one record.
     const count = q.messages.reduce((n, m) => {
+      const object = objectOfMessage(m.body);
+      if (object && isBatchObject(object)) {
+        deadLetteredObjects.set(`${object.bucket}/${object.key}`, { path: q.path, error: object.error });
+        return n;
+      }
       const info = (parse(m.body) as { KinesisBatchInfo?: { batchSize?: number } } | undefined)?.KinesisBatchInfo;
       return n + (q.kind === 'on-failure' && info ? Number(info.batchSize ?? 0) : 1);
     }, 0);
     deadLetteredByQueue[q.path] = count;
   }
-  const deadLettered = Object.values(deadLetteredByQueue).reduce((a, b) => a + b, 0);
-
-  const dropped = sum('RecordsDropped');
-  const duplicatesSuppressed = sum('DuplicatesSkipped');
-  const freshness = metrics.flatMap((m) => (Array.isArray(m.FreshnessLagSeconds) ? (m.FreshnessLagSeconds as number[]) : []));
 
   const problems: string[] = [];
+  // A range processed again (its Map retried) is re-counted by the runtime's metrics: its earlier
+  // passes' drops count again, and what they curated or quarantined comes back as duplicates.
+  const rerun = { dropped: 0, duplicates: 0 };
+  const batchOutcomes: BatchObjectOutcome[] = batchObjects.map((b) => {
+    const id = `${b.bucket}/${b.key}`;
+    const ranges = new Map<string, BatchPass[]>();
+    for (const pass of b.passes) {
+      const range = `${pass.firstLine}:${pass.lineCount ?? '*'}`;
+      ranges.set(range, [...(ranges.get(range) ?? []), pass]);
+    }
+    let processed = 0;
+    let rangesReprocessed = 0;
+    for (const passes of ranges.values()) {
+      processed += passes[passes.length - 1].summary.recordsIn;
+      if (passes.length > 1) rangesReprocessed++;
+      for (const earlier of passes.slice(0, -1)) {
+        rerun.dropped += earlier.summary.dropped;
+        rerun.duplicates += earlier.summary.duplicates + earlier.summary.curated + earlier.summary.quarantined;
+      }
+    }
+    const base = { bucket: b.bucket, key: b.key, records: b.records, processed, rangesReprocessed };
+    const unprocessed = b.records - processed;
+    if (unprocessed <= 0) return { ...base, accounting: 'records' };
+    const reason = quarantinedObjects.get(id);
+    if (reason !== undefined) {
+      quarantined += unprocessed;
+      quarantinedByReason[`${reason} (object)`] = (quarantinedByReason[`${reason} (object)`] ?? 0) + unprocessed;
+      return { ...base, accounting: 'quarantined', reason };
+    }
+    const dlq = deadLetteredObjects.get(id);
+    if (dlq) {
+      deadLetteredByQueue[dlq.path] = (deadLetteredByQueue[dlq.path] ?? 0) + unprocessed;
+      return { ...base, accounting: 'dead-lettered', reason: dlq.error };
+    }
+    problems.push(`s3://${id}: ${unprocessed} of its ${b.records} record(s) were not processed, and the object is neither quarantined nor dead-lettered`);
+    return { ...base, accounting: 'unaccounted' };
+  });
+  const deadLettered = Object.values(deadLetteredByQueue).reduce((a, b) => a + b, 0);
+
+  const dropped = sum('RecordsDropped') - rerun.dropped;
+  const duplicatesSuppressed = sum('DuplicatesSkipped') - rerun.duplicates;
+  const freshness = metrics.flatMap((m) => (Array.isArray(m.FreshnessLagSeconds) ? (m.FreshnessLagSeconds as number[]) : []));
+
   const accounted = curatedInputs.size + quarantined + deadLettered + dropped + duplicatesSuppressed;
   if (accounted !== inputs.recordsIn) {
     problems.push(
@@ -139,8 +259,30 @@ export function buildReport(inputs: ReportInputs): RunReport {
     conservationProblems: problems,
     sent: inputs.sent,
     rejectedAtSource: inputs.rejectedAtSource,
+    executions: inputs.executions ?? [],
+    batchObjects: batchOutcomes,
     notes: inputs.notes,
   };
+}
+
+const SIDECAR = '.error.json';
+
+/**
+ * The object a dead-letter message is about: `{ bucket, key, error? }` (a workflow's own DLQ
+ * message, or a start event's transformed input), or `{ input: "<json with bucket and key>" }`
+ * (a timed-out or aborted execution).
+ */
+function objectOfMessage(body: string): { bucket: string; key: string; error: string } | undefined {
+  const message = parse(body) as { bucket?: unknown; key?: unknown; error?: unknown; input?: unknown } | undefined;
+  if (!message || typeof message !== 'object') return undefined;
+  if (typeof message.bucket === 'string' && typeof message.key === 'string') {
+    return { bucket: message.bucket, key: message.key, error: typeof message.error === 'string' ? message.error : 'undeliverable' };
+  }
+  const input = typeof message.input === 'string' ? (parse(message.input) as { bucket?: unknown; key?: unknown } | undefined) : undefined;
+  if (typeof input?.bucket === 'string' && typeof input.key === 'string') {
+    return { bucket: input.bucket, key: input.key, error: typeof message.error === 'string' ? message.error : 'abandoned' };
+  }
+  return undefined;
 }
 
 /** The `q` percentile (nearest rank) of values in seconds, in milliseconds; null without values. */

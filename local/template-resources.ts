@@ -1,6 +1,7 @@
 /**
  * Reads the data-plane resources a synthesized template declares (buckets, queues, streams,
- * tables, event buses and rules, secrets, functions and their event source mappings) into plain
+ * tables, event buses and rules, secrets, functions and their event source mappings, state machines,
+ * SSM parameters) into plain
  * descriptions the local run can create on the emulators, each with a deterministic local name.
  * References between resources stay as template values: {@link LocalReferences} resolves them.
  */
@@ -59,6 +60,8 @@ export interface LocalRuleTarget {
   readonly deadLetterArn?: unknown;
   readonly inputPath?: string;
   readonly input?: string;
+  /** `InputTransformer`: paths by variable name, and the template (a template value). */
+  readonly inputTransformer?: { readonly inputPathsMap: Record<string, string>; readonly inputTemplate: unknown };
 }
 
 /** An EventBridge rule with an event pattern. */
@@ -76,6 +79,26 @@ export interface LocalSecret extends LocalResourceBase {
   readonly secretString?: string;
   /** GenerateSecretString settings: a random value is generated for the run. */
   readonly generate?: { readonly length: number; readonly excludePunctuation: boolean };
+}
+
+/** A Step Functions state machine; its definition stays a template value until resolved. */
+export interface LocalStateMachine extends LocalResourceBase {
+  readonly type: 'STANDARD' | 'EXPRESS';
+  /** `DefinitionString` (a string or intrinsics), when the template has one. */
+  readonly definitionString?: unknown;
+  /** `Definition` (an object), when the template has one. */
+  readonly definition?: unknown;
+  /** `DefinitionSubstitutions`: `${name}` in the definition is replaced by each (resolved) value. */
+  readonly definitionSubstitutions?: Record<string, unknown>;
+  /** Set when the definition is in S3 (`DefinitionS3Location`): not run locally. */
+  readonly definitionInS3: boolean;
+}
+
+/** An SSM parameter (served by the in-process Parameter Store stand-in). */
+export interface LocalParameter extends LocalResourceBase {
+  readonly type: string;
+  /** `Value`, as a template value. */
+  readonly value: unknown;
 }
 
 /** A Lambda function and where its bundled code is in the cloud assembly. */
@@ -124,6 +147,8 @@ export interface LocalResources {
   readonly secrets: LocalSecret[];
   readonly functions: LocalFunction[];
   readonly eventSourceMappings: LocalEventSourceMapping[];
+  readonly stateMachines: LocalStateMachine[];
+  readonly parameters: LocalParameter[];
   /** Resource types in the template the local run does not emulate, with counts. */
   readonly notEmulated: Array<{ type: string; count: number }>;
 }
@@ -163,6 +188,8 @@ const HANDLED_TYPES = new Set([
   'AWS::SecretsManager::Secret',
   'AWS::Lambda::Function',
   'AWS::Lambda::EventSourceMapping',
+  'AWS::StepFunctions::StateMachine',
+  'AWS::SSM::Parameter',
 ]);
 
 /** Reads the local resources of one stack's template. */
@@ -178,6 +205,8 @@ export function readLocalResources(template: Template, stackName: string): Local
     secrets: [],
     functions: [],
     eventSourceMappings: [],
+    stateMachines: [],
+    parameters: [],
     notEmulated: [],
   };
   const skipped = new Map<string, number>();
@@ -248,6 +277,7 @@ export function readLocalResources(template: Template, stackName: string): Local
             deadLetterArn: (t.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn,
             inputPath: literal(t.InputPath),
             input: literal(t.Input),
+            inputTransformer: inputTransformer(t.InputTransformer),
           })),
         });
         break;
@@ -299,6 +329,26 @@ export function readLocalResources(template: Template, stackName: string): Local
         });
         break;
       }
+      case 'AWS::StepFunctions::StateMachine':
+        result.stateMachines.push({
+          ...base,
+          name: literal(p.StateMachineName) ?? physicalName(stackName, logicalId, 80, false),
+          type: p.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
+          definitionString: p.DefinitionString,
+          definition: p.Definition,
+          definitionSubstitutions: p.DefinitionSubstitutions as Record<string, unknown> | undefined,
+          definitionInS3: p.DefinitionS3Location !== undefined,
+        });
+        break;
+      case 'AWS::SSM::Parameter':
+        result.parameters.push({
+          ...base,
+          // Without a Name, CloudFormation generates one (CFN-<logical id>-<random>).
+          name: literal(p.Name) ?? `CFN-${logicalId}`,
+          type: literal(p.Type) ?? 'String',
+          value: p.Value,
+        });
+        break;
       default:
         if (!CONTROL_PLANE_TYPES.has(resource.Type) && !HANDLED_TYPES.has(resource.Type)) {
           skipped.set(resource.Type, (skipped.get(resource.Type) ?? 0) + 1);
@@ -330,6 +380,13 @@ function queueAttributes(p: Record<string, unknown>): Record<string, string> {
   if (p.FifoQueue === true || p.FifoQueue === 'true') attributes.FifoQueue = 'true';
   if (p.ContentBasedDeduplication === true || p.ContentBasedDeduplication === 'true') attributes.ContentBasedDeduplication = 'true';
   return attributes;
+}
+
+function inputTransformer(value: unknown): LocalRuleTarget['inputTransformer'] {
+  const t = value as { InputPathsMap?: Record<string, unknown>; InputTemplate?: unknown } | undefined;
+  if (!t || t.InputTemplate === undefined) return undefined;
+  const paths = Object.fromEntries(Object.entries(t.InputPathsMap ?? {}).map(([k, v]) => [k, String(v)]));
+  return { inputPathsMap: paths, inputTemplate: t.InputTemplate };
 }
 
 function literal(value: unknown): string | undefined {

@@ -47,39 +47,50 @@ export function mappingFunction(stack: ProvisionedStack, mapping: LocalEventSour
   return target?.kind === 'function' ? stack.resources.functions.find((f) => f.logicalId === target.logicalId) : undefined;
 }
 
-/** Starts a worker for every function that a mapping of `stacks` invokes. */
+/**
+ * Starts a worker for every function that a mapping of `stacks` invokes, and for the functions in
+ * `also` (e.g. those a state machine invokes). The workers load at the same time.
+ */
 export async function startFunctions(
   stacks: readonly ProvisionedStack[],
   assemblyDir: string,
   emulatorEnv: Readonly<Record<string, string>>,
   onLog: (fn: LocalFunction, line: string) => void,
+  also: ReadonlyArray<{ stack: ProvisionedStack; fn: LocalFunction }> = [],
 ): Promise<StartedFunction[]> {
-  const started: StartedFunction[] = [];
   const nodeModules = path.resolve(__dirname, '..', 'node_modules');
-  try {
-    for (const stack of stacks) {
-      for (const mapping of stack.resources.eventSourceMappings) {
-        const fn = mappingFunction(stack, mapping);
-        if (!fn || started.some((s) => s.fn === fn)) continue;
-        const file = entryFile(fn, assemblyDir);
-        const variables = resolveEnvironment(fn, stack.refs);
-        const host = await FunctionHost.start({
-          file,
-          exportName: fn.handler.slice(fn.handler.lastIndexOf('.') + 1),
-          functionName: fn.name,
-          functionArn: stack.refs.arnOf(fn.logicalId),
-          memorySize: fn.memorySize,
-          timeoutSeconds: fn.timeoutSeconds,
-          env: functionEnvironment(fn, variables, emulatorEnv, path.dirname(file)),
-          extraNodePaths: [nodeModules],
-          onLog: (line) => onLog(fn, line),
-        });
-        started.push({ stack, fn, host, variables, file });
-      }
+  const wanted: Array<{ stack: ProvisionedStack; fn: LocalFunction }> = [];
+  for (const stack of stacks) {
+    for (const mapping of stack.resources.eventSourceMappings) {
+      const fn = mappingFunction(stack, mapping);
+      if (fn) wanted.push({ stack, fn });
     }
-  } catch (error) {
+  }
+  wanted.push(...also);
+  const unique = wanted.filter((w, i) => wanted.findIndex((x) => x.fn === w.fn) === i);
+  const results = await Promise.allSettled(
+    unique.map(async ({ stack, fn }): Promise<StartedFunction> => {
+      const file = entryFile(fn, assemblyDir);
+      const variables = resolveEnvironment(fn, stack.refs);
+      const host = await FunctionHost.start({
+        file,
+        exportName: fn.handler.slice(fn.handler.lastIndexOf('.') + 1),
+        functionName: fn.name,
+        functionArn: stack.refs.arnOf(fn.logicalId),
+        memorySize: fn.memorySize,
+        timeoutSeconds: fn.timeoutSeconds,
+        env: functionEnvironment(fn, variables, emulatorEnv, path.dirname(file)),
+        extraNodePaths: [nodeModules],
+        onLog: (line) => onLog(fn, line),
+      });
+      return { stack, fn, host, variables, file };
+    }),
+  );
+  const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
     await Promise.allSettled(started.map((s) => s.host.stop()));
-    throw error;
+    throw failed.reason;
   }
   return started;
 }
@@ -129,6 +140,7 @@ export function mappingRunners(
       const retries = mapping.maximumRetryAttempts === undefined || mapping.maximumRetryAttempts < 0 ? UNBOUNDED_RETRIES_LOCALLY : mapping.maximumRetryAttempts;
       if (retries !== mapping.maximumRetryAttempts) notes.push(`${mapping.path}: unbounded retries (-1) are capped at ${retries} locally`);
       const destination = mapping.onFailureDestination === undefined ? undefined : stack.refs.target(mapping.onFailureDestination);
+      const checkpoints = new Map<string, string>();
       runners.push({
         mapping,
         kind: 'kinesis',
@@ -145,6 +157,7 @@ export function mappingRunners(
             maxRecordAgeMs: mapping.maximumRecordAgeInSeconds && mapping.maximumRecordAgeInSeconds > 0 ? mapping.maximumRecordAgeInSeconds * 1000 : 7 * 24 * 3600 * 1000,
             onFailureQueueUrl: destination?.kind === 'queue' ? stack.queueUrls.get(destination.logicalId) : undefined,
             region,
+            checkpoints,
           }),
       });
       if ((mapping.parallelizationFactor ?? 1) > 1) notes.push(`${mapping.path}: ParallelizationFactor ${mapping.parallelizationFactor} is run as 1 (shards are drained one by one)`);

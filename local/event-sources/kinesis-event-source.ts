@@ -24,6 +24,12 @@ export interface KinesisMappingOptions {
   /** On-failure destination: the SQS queue URL that receives the batch metadata. */
   readonly onFailureQueueUrl?: string;
   readonly region?: string;
+  /**
+   * Where each shard was left (its last sequence number handled), kept between drains: a drain
+   * with the same map reads only what arrived since, as a mapping's checkpoint does.
+   * @default - every drain reads from TRIM_HORIZON
+   */
+  readonly checkpoints?: Map<string, string>;
 }
 
 /** Batch metadata Lambda sends to a Kinesis mapping's on-failure destination. */
@@ -43,24 +49,24 @@ export interface KinesisFailureRecord {
  * in order, from TRIM_HORIZON; with ReportBatchItemFailures (checkpoint at the lowest failed
  * sequence number, everything after it is delivered again), bounded retries, bisect on function
  * error, maximum record age, and batch metadata to the on-failure queue when retries run out.
- * Drains what is in the stream when called, then returns.
+ * Drains what is in the stream when called (after `checkpoints`, when given), then returns.
  */
 export async function drainKinesis(kinesis: KinesisClient, sqs: SQSClient | undefined, options: KinesisMappingOptions): Promise<PollStats> {
   const stats = emptyStats();
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: options.streamName }))).Shards ?? [];
   for (const shard of shards) {
     const shardId = shard.ShardId as string;
-    const pending = await readShard(kinesis, options.streamName, shardId);
+    const pending = await readShard(kinesis, options.streamName, shardId, options.checkpoints?.get(shardId));
     await deliverShard(pending, shardId, kinesis, sqs, options, stats);
+    if (pending.length > 0) options.checkpoints?.set(shardId, pending[pending.length - 1].SequenceNumber as string);
   }
   return stats;
 }
 
-async function readShard(kinesis: KinesisClient, streamName: string, shardId: string): Promise<KinesisRecord[]> {
+async function readShard(kinesis: KinesisClient, streamName: string, shardId: string, after?: string): Promise<KinesisRecord[]> {
   const records: KinesisRecord[] = [];
-  let iterator = (
-    await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))
-  ).ShardIterator;
+  const position = after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, StartingSequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' as const };
+  let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ...position }))).ShardIterator;
   while (iterator) {
     const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10000 }));
     records.push(...(out.Records ?? []));

@@ -75,6 +75,94 @@ describe('buildReport', () => {
     expect(repeated.conservationProblems.join('\n')).toMatch(/appear twice in curated/);
   });
 
+  test('batch objects: a range processed twice is counted once; an object rejected whole is counted by its lines', () => {
+    const base = inputs();
+    const summary = (over: Partial<Record<'recordsIn' | 'curated' | 'quarantined' | 'dropped' | 'duplicates', number>>) => ({
+      recordsIn: 0, curated: 0, quarantined: 0, dropped: 0, duplicates: 0, ...over,
+    });
+    // Range 1-2 ran twice (its Map was retried): the second pass sees its own records as duplicates
+    // and drops the bot again; the metrics count both passes.
+    const r = buildReport({
+      ...base,
+      recordsIn: 6 + 2 + 3 + 4,
+      metrics: [...base.metrics, { _aws: {}, RecordsDropped: 1, DuplicatesSkipped: 0 }, { _aws: {}, RecordsDropped: 1, DuplicatesSkipped: 1 }],
+      outputs: {
+        ...base.outputs,
+        quarantine: [
+          ...base.outputs.quarantine,
+          // a whole object quarantined by the workflow: the copy and its sidecar are not records
+          { bucket: 'q', key: 'ds/objects/batch/bad.jsonl', text: 'a,b\n1,2\n3,4\n' },
+          { bucket: 'q', key: 'ds/objects/batch/bad.jsonl.error.json', text: JSON.stringify({ source: { bucket: 'raw', key: 'batch/bad.jsonl' }, reason: 'NotJsonLines' }) },
+        ],
+        lineage: [...base.outputs.lineage, { bucket: 'cur', key: '_lineage/y.json', text: manifest(['d/b.jsonl.gz'], ['b1']) }],
+        curated: [...base.outputs.curated, { bucket: 'cur', key: 'd/b.jsonl.gz', text: '{"eventId":"b1"}\n' }],
+        deadLetters: [
+          ...base.outputs.deadLetters,
+          { path: 'WfDlq', queueName: 'w', kind: 'rule-target', messages: [{ body: JSON.stringify({ pipeline: 'p', bucket: 'raw', key: 'batch/paused.jsonl', error: 'PipelinePaused' }), attributes: {} }] },
+        ],
+      },
+      batchObjects: [
+        {
+          bucket: 'raw',
+          key: 'batch/ok.jsonl',
+          records: 2,
+          passes: [
+            { firstLine: 1, lineCount: 2, summary: summary({ recordsIn: 2, curated: 1, dropped: 1 }) },
+            { firstLine: 1, lineCount: 2, summary: summary({ recordsIn: 2, dropped: 1, duplicates: 1 }) },
+          ],
+        },
+        { bucket: 'raw', key: 'batch/bad.jsonl', records: 3, passes: [] },
+        { bucket: 'raw', key: 'batch/paused.jsonl', records: 4, passes: [] },
+      ],
+    });
+    expect(r.batchObjects).toEqual([
+      expect.objectContaining({ key: 'batch/ok.jsonl', processed: 2, rangesReprocessed: 1, accounting: 'records' }),
+      expect.objectContaining({ key: 'batch/bad.jsonl', processed: 0, accounting: 'quarantined', reason: 'NotJsonLines' }),
+      expect.objectContaining({ key: 'batch/paused.jsonl', processed: 0, accounting: 'dead-lettered', reason: 'PipelinePaused' }),
+    ]);
+    expect(r).toEqual(
+      expect.objectContaining({
+        curated: 3,
+        quarantined: 1 + 3,
+        quarantinedByReason: { MALFORMED_JSON: 1, 'NotJsonLines (object)': 3 },
+        deadLettered: 1 + 4,
+        dropped: 1 + 1,
+        duplicatesSuppressed: 1,
+        conservationOk: true,
+      }),
+    );
+    expect(r.deadLetteredByQueue.WfDlq).toBe(4);
+
+    // An object neither processed, quarantined nor dead-lettered is named.
+    const lost = buildReport({ ...base, recordsIn: 8, batchObjects: [{ bucket: 'raw', key: 'batch/lost.jsonl', records: 2, passes: [] }] });
+    expect(lost.conservationProblems).toContain('s3://raw/batch/lost.jsonl: 2 of its 2 record(s) were not processed, and the object is neither quarantined nor dead-lettered');
+  });
+
+  test('state machine executions are listed with their events and errors', () => {
+    const r = buildReport(
+      inputs({
+        executions: [
+          {
+            stateMachine: 'Wf/StateMachine',
+            executionArn: 'arn:aws:states:us-east-1:000000000000:execution:wf:1',
+            input: 's3://raw/batch/a.jsonl',
+            status: 'FAILED',
+            durationMs: 1234,
+            statesVisited: 11,
+            mapIterations: 0,
+            taskCalls: 6,
+            events: [{ detailType: 'SchemaDriftDetected', counts: { recordsIn: 10, driftRate: 0.3, errors: ['x'] } }],
+            error: 'SchemaDrift',
+            cause: 'schema-mismatch rate 0.3 above 0.05',
+          },
+        ],
+      }),
+    );
+    const text = formatReport(r);
+    expect(text).toContain('State machine executions\n  Wf/StateMachine  s3://raw/batch/a.jsonl\n    FAILED in 1.2 s: 11 states visited, 6 task calls');
+    expect(text).toContain('    SchemaDriftDetected: recordsIn 10, driftRate 0.3\n    error SchemaDrift: schema-mismatch rate 0.3 above 0.05');
+  });
+
   test('percentiles by nearest rank', () => {
     expect(percentileMs([], 0.5)).toBeNull();
     expect(percentileMs([0.1, 0.2, 0.3, 0.4], 0.5)).toBe(200);

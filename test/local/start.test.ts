@@ -7,7 +7,8 @@ import { ROOT } from '../support/cdk';
 
 /**
  * `npm start` end to end: the CDK CLI synthesizes the reference app once (offline), then the
- * runner creates its resources on the emulators, runs the bundled function and reports.
+ * runner creates its resources on the emulators, runs the bundled functions and the batch
+ * workflow's state machine, and reports.
  */
 describe('npm start (local/start.ts)', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'start-'));
@@ -48,7 +49,9 @@ describe('npm start (local/start.ts)', () => {
     const out = path.join(work, 'out');
     const { report, stdout, stderr } = run('sample', '--out', out);
     // 12 valid + 1 oversize (claim-checked) curated; malformed, schema-drifted, no eventId quarantined;
-    // 1 bot dropped; the second evt-0003 suppressed as a duplicate.
+    // 1 bot dropped; the second evt-0003 suppressed as a duplicate. Every third line went into a
+    // batch object whose Object Created event ran the batch workflow (its evt-0003 meets the
+    // stream's across the idempotency store).
     expect(report).toEqual(
       expect.objectContaining({
         recordsIn: 18,
@@ -63,17 +66,28 @@ describe('npm start (local/start.ts)', () => {
         conservationProblems: [],
       }),
     );
-    expect(report.sent.stream + report.sent.bus).toBe(18);
-    expect(report.sent.stream).toBeGreaterThan(0);
-    expect(report.sent.bus).toBeGreaterThan(0);
+    expect(report.sent).toEqual({ stream: 7, bus: 5, 'bus (raw)': 0, batch: 6 });
     expect(report.freshnessP95Ms).toBeGreaterThanOrEqual(report.freshnessP50Ms as number);
     expect(report.throughputPerSec).toBeGreaterThan(0);
-    expect(report.notes.join('\n')).toMatch(/state machines are not run/);
+    expect(report.executions).toEqual([
+      expect.objectContaining({
+        stateMachine: 'Pipeline/BatchWorkflow/StateMachine',
+        input: expect.stringMatching(/^s3:\/\/clickstreampipeline-pipelinedatalakeraw[0-9a-f]+\/batch\/local-run\/.*\.jsonl$/),
+        status: 'SUCCEEDED',
+        events: [expect.objectContaining({ detailType: 'BatchCompleted', counts: expect.objectContaining({ recordsIn: 6, quarantined: 2, duplicates: 1 }) })],
+      }),
+    ]);
+    expect(report.executions[0].statesVisited).toBeGreaterThan(5);
+    expect(report.executions[0].mapIterations).toBe(1);
+    expect(report.batchObjects).toEqual([expect.objectContaining({ records: 6, processed: 6, accounting: 'records' })]);
+    expect(report.notes.join('\n')).not.toMatch(/not run locally|not wired/);
 
     expect(stdout).toMatch(/Emulators up in \d+ ms/);
     expect(stdout).toMatch(/Created ClickstreamPipeline: 5 buckets, 5 queues, 1 streams \(2 shards\)/);
     expect(stdout).toMatch(/Loaded Pipeline\/Transform\/Function from .*asset\.[0-9a-f]{64}\/index\.js/);
     expect(stdout).toMatch(/Drained Pipeline\/StreamIngest\/Stream/);
+    expect(stdout).toMatch(/Loaded Pipeline\/BatchWorkflow\/Steps from/);
+    expect(stdout).toMatch(/State machine executions\n {2}Pipeline\/BatchWorkflow\/StateMachine {2}s3:\/\/.*\n {4}SUCCEEDED in [\d.]+ s: \d+ states visited/);
     expect(stdout).toMatch(/conservation\s+OK/);
     expect(stdout).not.toContain('"_aws"'); // metric and log lines stay out of the terminal
     expect(stderr).not.toMatch(/open handles|Warning/);
@@ -112,19 +126,25 @@ describe('npm start (local/start.ts)', () => {
     expect(report.notes.join('\n')).toMatch(/2 line\(s\) that are not a JSON object cannot be put on a bus/);
   });
 
-  test('--via stream and --rate; --via s3 is reported as not wired and not counted', () => {
-    const input = writeInput('three.jsonl', [
-      JSON.stringify({ eventId: 'r-1', eventTime: '2026-11-24T10:00:00Z', eventType: 'click', userId: 'u1', sessionId: 's', page: { url: 'https://a.example/x' } }),
-      JSON.stringify({ eventId: 'r-2', eventTime: '2026-11-24T10:00:00Z', eventType: 'click', userId: 'u1', sessionId: 's', page: { url: 'https://a.example/x' } }),
-      JSON.stringify({ eventId: 'r-3', eventTime: '2026-11-24T10:00:00Z', eventType: 'click', userId: 'u1', sessionId: 's', page: { url: 'https://a.example/x' } }),
-    ]);
+  test('--via stream and --rate; --via batch with an object that is not JSON Lines: the workflow quarantines it whole', () => {
+    const event = (id: string) => JSON.stringify({ eventId: id, eventTime: '2026-11-24T10:00:00Z', eventType: 'click', userId: 'u1', sessionId: 's', page: { url: 'https://a.example/x' } });
+    const input = writeInput('three.jsonl', [event('r-1'), event('r-2'), event('r-3')]);
     const stream = run('stream', '--input', input, '--via', 'stream', '--rate', '50').report;
-    expect(stream).toEqual(expect.objectContaining({ recordsIn: 3, curated: 3, conservationOk: true }));
+    expect(stream).toEqual(expect.objectContaining({ recordsIn: 3, curated: 3, conservationOk: true, executions: [] }));
     expect(stream.sent.stream).toBe(3);
-    const s3 = run('s3', '--input', input, '--via', 's3').report;
-    expect(s3).toEqual(expect.objectContaining({ recordsIn: 0, curated: 0, conservationOk: true }));
-    expect(s3.sent['s3 (not counted)']).toBe(3);
-    expect(s3.notes.join('\n')).toMatch(/s3 ingest is not wired.*matched no rule on the default bus/);
+
+    const csv = writeInput('csv.jsonl', ['id,type', 'r-4,click', 'r-5,click', event('r-6')]);
+    const batch = run('batch', '--input', csv, '--via', 'batch').report;
+    // The object check rejects it (NotJsonLines): Catch by the error's name, quarantine of the
+    // object, BatchFailed; its 4 records are accounted as quarantined with the object.
+    expect(batch).toEqual(
+      expect.objectContaining({ recordsIn: 4, curated: 0, quarantined: 4, quarantinedByReason: { 'NotJsonLines (object)': 4 }, conservationOk: true }),
+    );
+    expect(batch.sent).toEqual(expect.objectContaining({ stream: 0, bus: 0, batch: 4 }));
+    expect(batch.executions).toEqual([
+      expect.objectContaining({ status: 'FAILED', error: 'BatchFailed', events: [expect.objectContaining({ detailType: 'BatchFailed', error: 'NotJsonLines' })] }),
+    ]);
+    expect(batch.batchObjects).toEqual([expect.objectContaining({ records: 4, processed: 0, accounting: 'quarantined', reason: 'NotJsonLines' })]);
   });
 
   test('--app runs another CDK app end to end', () => {
