@@ -160,15 +160,7 @@ function awsSdkFiles(
   cached: boolean,
 ): AwsSdkFiles | undefined {
   const imports = new Map<string, Set<string> | 'all'>();
-  for (const input of Object.keys(metafile.inputs)) {
-    const file = path.resolve(input);
-    if (!fs.existsSync(file)) continue;
-    const source = fs.readFileSync(file, 'utf8');
-    if (!source.includes('@aws-sdk/')) continue;
-    const loader = /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js';
-    // Compiled to plain ES module syntax first: type-only imports are gone, quotes are uniform.
-    mergeImports(imports, sdkImports(esbuild.transformSync(source, { loader, format: 'esm', target: 'node24' }).code));
-  }
+  for (const input of Object.keys(metafile.inputs)) mergeImports(imports, fileSdkImports(esbuild, path.resolve(input)));
   const modules = [...imports.keys()].filter((m) => output.includes(`require(${JSON.stringify(m)})`)).sort();
   if (modules.length === 0) return undefined;
 
@@ -199,6 +191,23 @@ function awsSdkFiles(
   if (!sdkBuilds.has(key)) sdkBuilds.set(key, cachedSdkBuild(esbuild, key, entry, resolveDir));
   const code = sdkBuilds.get(key);
   return code === undefined ? undefined : { code, shims, files };
+}
+
+/** SDK imports of each source file, by path, size and modification time (the runtime's files recur in every function). */
+const fileImports = new Map<string, { stamp: string; imports: Map<string, Set<string> | 'all'> }>();
+
+function fileSdkImports(esbuild: Esbuild, file: string): Map<string, Set<string> | 'all'> {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  if (!stat?.isFile()) return new Map();
+  const stamp = `${stat.size}:${stat.mtimeMs}`;
+  const known = fileImports.get(file);
+  if (known?.stamp === stamp) return known.imports;
+  const source = fs.readFileSync(file, 'utf8');
+  const loader = /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js';
+  // Compiled to plain ES module syntax first: type-only imports are gone, quotes are uniform.
+  const imports = source.includes('@aws-sdk/') ? sdkImports(esbuild.transformSync(source, { loader, format: 'esm', target: 'node24' }).code) : new Map();
+  fileImports.set(file, { stamp, imports });
+  return imports;
 }
 
 function mergeImports(into: Map<string, Set<string> | 'all'>, from: Map<string, Set<string> | 'all'>): void {
