@@ -7,6 +7,7 @@
  *   `TooManyBatches`, `EmptyObject`) that the state machine routes to quarantine.
  * - `summarize`: sums the batch summaries of the Map and decides whether the schema drifted.
  * - `quarantine`: copies the object to the quarantine bucket with a sidecar holding the reason.
+ * - `resolveKey`: fills the date placeholders of a scheduled run's key template.
  * - `lineage`: writes the run-level lineage manifest (source object version, transform version,
  *   schema sample, counts), one per execution, named by the execution.
  *
@@ -115,6 +116,38 @@ export interface LineageInput {
   readonly transform: { readonly functionName: string; readonly alias: string; readonly version: string };
   readonly schemaSample?: Record<string, unknown>;
   readonly counts: Partial<SummarizeOutput>;
+}
+
+/** `resolveKey` input: a scheduled run's key template, the schedule's fire time and an offset. */
+export interface ResolveKeyInput {
+  readonly action: 'resolveKey';
+  readonly template: string;
+  /** The scheduled event's `time` (ISO 8601, UTC). */
+  readonly time: string;
+  /** Seconds subtracted from `time` before the placeholders are filled. @default 0 */
+  readonly offsetSeconds?: number;
+}
+
+/**
+ * The key of a scheduled run: `{yyyy}`, `{MM}`, `{dd}`, `{HH}` and `{date}` (`yyyy-MM-dd`) of
+ * `time - offsetSeconds`, in UTC. Unknown placeholders are an error (synth already rejects them).
+ */
+export function resolveKey(input: ResolveKeyInput): string {
+  const at = new Date(Date.parse(input.time) - (input.offsetSeconds ?? 0) * 1000);
+  if (Number.isNaN(at.getTime())) throw new Error(`resolveKey: time ${JSON.stringify(input.time)} is not an ISO 8601 date`);
+  const iso = at.toISOString();
+  const parts: Record<string, string> = {
+    yyyy: iso.slice(0, 4),
+    MM: iso.slice(5, 7),
+    dd: iso.slice(8, 10),
+    HH: iso.slice(11, 13),
+    date: iso.slice(0, 10),
+  };
+  return input.template.replace(/\{([^}]*)\}/g, (placeholder: string, name: string) => {
+    const value = parts[name];
+    if (value === undefined) throw new Error(`resolveKey: unknown placeholder ${placeholder} in ${JSON.stringify(input.template)}`);
+    return value;
+  });
 }
 
 /** A rejection the workflow handles deterministically (quarantine, never retried). */
@@ -317,7 +350,7 @@ export function createHandler(s3: S3Client = new S3Client({})) {
     return { bucket: input.bucket, key };
   }
 
-  return async (event: CheckObjectInput | SummarizeInput | QuarantineInput | LineageInput): Promise<unknown> => {
+  return async (event: CheckObjectInput | SummarizeInput | QuarantineInput | LineageInput | ResolveKeyInput): Promise<unknown> => {
     switch (event.action) {
       case 'check':
         return check(event);
@@ -327,6 +360,8 @@ export function createHandler(s3: S3Client = new S3Client({})) {
         return quarantine(event);
       case 'lineage':
         return lineage(event);
+      case 'resolveKey':
+        return resolveKey(event);
       default:
         throw new Error(`unknown action ${JSON.stringify((event as { action?: unknown }).action)}`);
     }

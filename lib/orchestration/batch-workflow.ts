@@ -69,16 +69,25 @@ export interface BatchWorkflowOptions {
 
   /**
    * Also start the workflow on a schedule, for the object `scheduledKey` of the raw bucket (e.g. a
-   * nightly export written to a fixed key).
+   * nightly export).
    * @default - no schedule
    */
   readonly schedule?: events.Schedule;
 
   /**
-   * Key in the raw bucket that scheduled runs process. Required with `schedule`.
+   * Key in the raw bucket that scheduled runs process. Required with `schedule`. It may name the
+   * run's date with `{yyyy}`, `{MM}`, `{dd}`, `{HH}` and `{date}` (`{yyyy}-{MM}-{dd}`): the schedule's
+   * fire time (UTC) minus `scheduledKeyOffset`, e.g. `exports/dt={date}/events.jsonl.gz`.
    * @default - none
    */
   readonly scheduledKey?: string;
+
+  /**
+   * Subtracted from the fire time before the date placeholders of `scheduledKey` are filled (0 to
+   * 366 days), e.g. `Duration.days(1)` for a run at 02:00 that processes yesterday's export.
+   * @default Duration.seconds(0)
+   */
+  readonly scheduledKeyOffset?: Duration;
 
   /**
    * Lines per batch, i.e. per transform invocation (1 to 100,000).
@@ -294,10 +303,18 @@ export class BatchWorkflow extends Construct {
       ],
     });
     if (props.schedule) {
+      const input = hasKeyPlaceholders(props.scheduledKey as string)
+        ? {
+            bucket: props.rawBucket.bucketName,
+            keyTemplate: props.scheduledKey,
+            scheduledTime: events.EventField.time,
+            keyOffsetSeconds: (props.scheduledKeyOffset ?? Duration.seconds(0)).toSeconds(),
+          }
+        : { bucket: props.rawBucket.bucketName, key: props.scheduledKey };
       this.scheduleRule = new events.Rule(this, 'Schedule', {
         description: `Starts ${this.node.path} on a schedule for s3://<raw>/${props.scheduledKey}`,
         schedule: props.schedule,
-        targets: [startTarget(events.RuleTargetInput.fromObject({ bucket: props.rawBucket.bucketName, key: props.scheduledKey }))],
+        targets: [startTarget(events.RuleTargetInput.fromObject(input))],
       });
     }
     // Timed-out and aborted executions never reach a Catch: their input goes to the DLQ from here.
@@ -698,6 +715,32 @@ export class BatchWorkflow extends Construct {
     });
     catchAll(sdkRetry(emitCompleted));
 
+    // 0. A scheduled run with a key template: the key of the run's date, before anything else.
+    let start: sfn.IChainable = checkPaused;
+    if (props.scheduledKey !== undefined && hasKeyPlaceholders(props.scheduledKey)) {
+      const resolveKey = new tasks.LambdaInvoke(this, 'ResolveScheduledKey', {
+        lambdaFunction: this.stepsFunction,
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+        payload: sfn.TaskInput.fromObject({
+          action: 'resolveKey',
+          template: sfn.JsonPath.stringAt('$.keyTemplate'),
+          time: sfn.JsonPath.stringAt('$.scheduledTime'),
+          offsetSeconds: sfn.JsonPath.numberAt('$.keyOffsetSeconds'),
+        }),
+        resultPath: '$.key',
+      });
+      // Unresolved (the step kept failing): the DLQ message names the template as its key.
+      const keyUnresolved = new sfn.Pass(this, 'KeyUnresolved', {
+        parameters: { 'bucket.$': '$.bucket', 'key.$': '$.keyTemplate', 'failure.$': '$.failure' },
+      });
+      keyUnresolved.next(sendToDlq);
+      lambdaRetry(resolveKey).addCatch(keyUnresolved, { resultPath: '$.failure' });
+      resolveKey.next(checkPaused);
+      start = new sfn.Choice(this, 'IsScheduled')
+        .when(sfn.Condition.isPresent('$.keyTemplate'), resolveKey)
+        .otherwise(checkPaused);
+    }
     checkPaused.next(
       new sfn.Choice(this, 'IsPaused').when(sfn.Condition.stringEquals('$.paused.value', 'true'), markPaused).otherwise(checkObject),
     );
@@ -733,7 +776,7 @@ export class BatchWorkflow extends Construct {
           .when(sfn.Condition.booleanEquals('$.summary.drifted', true), pause)
           .otherwise(emitCompleted.next(new sfn.Succeed(this, 'Done'))),
       );
-    return checkPaused;
+    return start;
   }
 
   private acknowledgeDesignFindings(): void {
@@ -766,6 +809,13 @@ export class BatchWorkflow extends Construct {
         'and kms data-key actions from grants on the pipeline key (DLQ, child-execution logs).',
     });
   }
+}
+
+/** The date placeholders a scheduled key may contain. */
+const KEY_PLACEHOLDERS = ['{yyyy}', '{MM}', '{dd}', '{HH}', '{date}'];
+
+function hasKeyPlaceholders(key: string): boolean {
+  return /\{[^}]*\}/.test(key);
 }
 
 /** Key prefix of the run-level lineage manifests in the curated bucket. */
@@ -808,6 +858,11 @@ function validateProps(
     .pattern('suffix', props.suffix, /^[^*]{1,1024}$/, '1 to 1024 characters without "*"')
     .pattern('pausedParameterName', d.parameterName, /^\/[a-zA-Z0-9_.\-/]{1,1010}$/, 'an SSM parameter path starting with "/" (a-z, A-Z, 0-9, "_", ".", "-", "/")')
     .check(props.schedule !== undefined && props.scheduledKey === undefined, 'schedule is set but scheduledKey is not; a scheduled run needs the key to process')
-    .check(props.schedule === undefined && props.scheduledKey !== undefined, 'scheduledKey is set but schedule is not');
+    .check(props.schedule === undefined && props.scheduledKey !== undefined, 'scheduledKey is set but schedule is not')
+    .check(
+      (props.scheduledKey?.match(/\{[^}]*\}/g) ?? []).some((p) => !KEY_PLACEHOLDERS.includes(p)),
+      `scheduledKey is "${props.scheduledKey}"; its placeholders must be ${KEY_PLACEHOLDERS.join(', ')}`,
+    )
+    .duration('scheduledKeyOffset', props.scheduledKeyOffset ?? Duration.seconds(0), Duration.seconds(0), Duration.days(366))
   v.throwIfInvalid();
 }

@@ -9,7 +9,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CfnElement } from 'aws-cdk-lib';
+import { CfnElement, Duration } from 'aws-cdk-lib';
+import { Schedule } from 'aws-cdk-lib/aws-events';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import validator from 'asl-validator';
@@ -91,6 +92,8 @@ interface RunOptions {
   /** Wraps the transform runtime's handler (to fail, delay or count). */
   readonly processBatch?: (input: Json, real: (input: Json) => Promise<unknown>, attempt: number) => Promise<unknown>;
   readonly definition?: Json;
+  /** The execution's input. @default { bucket, key, size: 1 } (an object-created start) */
+  readonly input?: Json;
 }
 
 async function run(objects: Record<string, string | Buffer>, key: string, options: RunOptions = {}) {
@@ -119,6 +122,7 @@ async function run(objects: Record<string, string | Buffer>, key: string, option
       h.paused = i.Value as string;
       return { Version: 2 };
     }),
+    ResolveScheduledKey: counted('ResolveScheduledKey', (i) => steps(i as never)),
     CheckObject: counted('CheckObject', (i) => steps(i as never)),
     SampleSchema: counted('SampleSchema', (i) => runtime(i)),
     RecordLineage: counted('RecordLineage', (i) => steps(i as never)),
@@ -139,7 +143,7 @@ async function run(objects: Record<string, string | Buffer>, key: string, option
   const retrying = Object.entries(allStates(definition)).filter(([, s]) => s.Retry).map(([name]) => name);
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
   const execution = machine.run(
-    { bucket: RAW, key, size: 1 },
+    options.input ?? { bucket: RAW, key, size: 1 },
     {
       overrides: {
         taskResourceLocalHandlers: handlers as never,
@@ -357,6 +361,32 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
       schemaSample: { recordsIn: 5, schemaMismatches: 0 },
       counts,
     });
+  });
+
+  test('a scheduled run resolves its key template from the fire time (minus the offset), then runs as usual', async () => {
+    const definition = synthesizedDefinition({
+      linesPerBatch: 5,
+      schedule: Schedule.cron({ hour: '2', minute: '0' }),
+      scheduledKey: 'exports/dt={date}/hr={HH}/events.jsonl',
+      scheduledKeyOffset: Duration.days(1),
+    });
+    const exportKey = 'exports/dt=2026-11-23/hr=02/events.jsonl';
+    const input = { bucket: RAW, keyTemplate: 'exports/dt={date}/hr={HH}/events.jsonl', scheduledTime: '2026-11-24T02:00:00Z', keyOffsetSeconds: 86400 };
+    const lines = Array.from({ length: 3 }, (_, i) => event(i + 1));
+    const { output, error, h } = await run({ [`${RAW}/${exportKey}`]: lines.join('\n') }, exportKey, { schemas: clickstreamSchemas(), definition, input });
+    expect(error).toBeUndefined();
+    expect(output?.key).toBe(exportKey);
+    expect(h.calls).toMatchObject({ ResolveScheduledKey: 1, CheckObject: 1, ProcessBatch: 1 });
+    expect(h.events.map((e) => [e.DetailType, e.Detail.key])).toEqual([['BatchCompleted', exportKey]]);
+
+    // An object-created start of the same state machine has its key: no resolution.
+    const direct = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, { schemas: clickstreamSchemas(), definition });
+    expect(direct.error).toBeUndefined();
+    expect(direct.h.calls.ResolveScheduledKey).toBeUndefined();
+
+    // The export is missing: the run goes to the DLQ with the resolved key (restart once it lands).
+    const missing = await run({}, exportKey, { schemas: clickstreamSchemas(), definition, input });
+    expect(missing.h.dlq).toEqual([expect.objectContaining({ bucket: RAW, key: exportKey })]);
   });
 
   test('below the drift threshold the run completes and the pipeline stays unpaused', async () => {

@@ -93,6 +93,49 @@ describe('BatchWorkflow', () => {
     });
   });
 
+  test('a scheduled key with date placeholders is resolved by the first state from the fire time and offset', () => {
+    const stack = testStack();
+    workflowStack(stack, {
+      schedule: events.Schedule.cron({ hour: '2', minute: '0' }),
+      scheduledKey: 'exports/dt={date}/events.jsonl.gz',
+      scheduledKeyOffset: Duration.days(1),
+    });
+    const t = Template.fromStack(stack);
+    const [rule] = Object.values(t.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'cron(0 2 * * ? *)' } }));
+    expect(rule.Properties.Targets[0].InputTransformer).toEqual({
+      InputPathsMap: { time: '$.time' },
+      InputTemplate: {
+        'Fn::Join': [
+          '',
+          ['{"bucket":"', { Ref: expect.stringMatching(/^LakeRaw/) }, '","keyTemplate":"exports/dt={date}/events.jsonl.gz","scheduledTime":<time>,"keyOffsetSeconds":86400}'],
+        ],
+      },
+    });
+    const definition = Object.values(stateMachineDefinitions(t))[0];
+    expect(definition.StartAt).toBe('IsScheduled');
+    const s = allStates(definition);
+    expect(s.IsScheduled.Choices).toEqual([{ Variable: '$.keyTemplate', IsPresent: true, Next: 'ResolveScheduledKey' }]);
+    expect(s.IsScheduled.Default).toBe('CheckPaused');
+    expect(s.ResolveScheduledKey).toMatchObject({ ResultPath: '$.key', Next: 'CheckPaused' });
+    expect(s.ResolveScheduledKey.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'KeyUnresolved' }]);
+    expect(s.KeyUnresolved).toMatchObject({ Type: 'Pass', Next: 'SendToDlq' });
+    // A fixed key needs no resolution: the rule passes it as is (see the test above).
+    expect(states.ResolveScheduledKey).toBeUndefined();
+    expect(() =>
+      workflowStack(testStack(), {
+        schedule: events.Schedule.rate(Duration.hours(1)),
+        scheduledKey: 'x/{day}.jsonl',
+        scheduledKeyOffset: Duration.days(400),
+      }),
+    ).toThrow(
+      [
+        'Invalid BatchWorkflow (TestStack/Workflow) props:',
+        '  - scheduledKey is "x/{day}.jsonl"; its placeholders must be {yyyy}, {MM}, {dd}, {HH}, {date}',
+        '  - scheduledKeyOffset is 400 days; it must be from 0 seconds to 366 days',
+      ].join('\n'),
+    );
+  });
+
   test('every task retries with exponential backoff, full jitter and an attempt bound, and is caught', () => {
     const taskNames = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map').map(([n]) => n);
     expect(taskNames.sort()).toEqual(
@@ -266,6 +309,7 @@ describe('BatchWorkflow', () => {
         '  - suffix is "*.jsonl"; it must be 1 to 1024 characters without "*"',
         '  - pausedParameterName is "no-slash"; it must be an SSM parameter path starting with "/" (a-z, A-Z, 0-9, "_", ".", "-", "/")',
         '  - schedule is set but scheduledKey is not; a scheduled run needs the key to process',
+
       ].join('\n'),
     );
   });

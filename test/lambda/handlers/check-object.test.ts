@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createHandler, lineRanges, scanLines, summarize } from '../../../lambda/handlers/check-object';
+import { createHandler, lineRanges, resolveKey, scanLines, summarize } from '../../../lambda/handlers/check-object';
 
 const s3Mock = mockClient(S3Client);
 const handler = createHandler(new S3Client({ region: 'eu-west-1' }));
@@ -104,6 +104,21 @@ describe('quarantine', () => {
     const put = s3Mock.commandCalls(PutObjectCommand)[0].args[0].input;
     expect(put.Key).toBe('clicks/objects/batch/a b+c.jsonl.error.json');
     expect(JSON.parse(put.Body as string)).toMatchObject({ source: { bucket: 'raw', key: 'batch/a b+c.jsonl' }, reason: 'NotJsonLines', cause: 'csv' });
+  });
+});
+
+describe('resolveKey', () => {
+  test('fills the date placeholders from the fire time minus the offset, in UTC', async () => {
+    const input = { action: 'resolveKey' as const, template: 'exports/{yyyy}/{MM}/{dd}/{HH}/dt={date}.jsonl', time: '2026-03-01T00:30:00Z' };
+    expect(resolveKey(input)).toBe('exports/2026/03/01/00/dt=2026-03-01.jsonl');
+    // One day back crosses the month (and a leap-year-free February).
+    expect(resolveKey({ ...input, offsetSeconds: 86400 })).toBe('exports/2026/02/28/00/dt=2026-02-28.jsonl');
+    expect(await handler({ ...input, template: 'fixed.jsonl' })).toBe('fixed.jsonl');
+  });
+
+  test('fails for an unknown placeholder or a time that is not a date', () => {
+    expect(() => resolveKey({ action: 'resolveKey', template: 'x/{day}', time: '2026-03-01T00:00:00Z' })).toThrow('unknown placeholder {day}');
+    expect(() => resolveKey({ action: 'resolveKey', template: 'x/{date}', time: 'yesterday' })).toThrow('is not an ISO 8601 date');
   });
 });
 
