@@ -155,13 +155,24 @@ export class IdempotencyStore {
   }
 }
 
-/** Runs `work` on consecutive chunks of `size` items, at most BATCH_CONCURRENCY at a time; rejects with the first error. */
+/**
+ * Runs `work` on consecutive chunks of `size` items, at most BATCH_CONCURRENCY at a time; rejects
+ * with the first error, after which no further chunk is started.
+ */
 async function inChunks<T>(items: readonly T[], size: number, work: (chunk: T[]) => Promise<void>): Promise<void> {
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < chunks.length) await work(chunks[next++]);
+    while (!failed && next < chunks.length) {
+      try {
+        await work(chunks[next++]);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, chunks.length) }, worker));
 }

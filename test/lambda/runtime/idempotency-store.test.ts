@@ -122,6 +122,25 @@ describe('IdempotencyStore.lookup', () => {
   });
 });
 
+describe('IdempotencyStore.lookup, many chunks', () => {
+  it('reads the chunks concurrently and starts no further chunk once one has failed', async () => {
+    let inFlight = 0;
+    let most = 0;
+    ddbMock.on(BatchGetItemCommand).callsFake(async (input: GetInput) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      if (keysOf(input).includes('evt-0000')) throw new Error('InternalServerError');
+      return { Responses: { [TABLE]: [] }, UnprocessedKeys: {} };
+    });
+    const s = store();
+    await expect(s.lookup(ids(2000))).rejects.toThrow('InternalServerError');
+    // 20 chunks of 100: the first 8 start together; after the first one fails, none of the other 12 starts.
+    expect(most).toBe(8);
+    expect(ddbMock.commandCalls(BatchGetItemCommand)).toHaveLength(8);
+  });
+});
+
 describe('IdempotencyStore.claimOrdered', () => {
   it('writes 25 claims per BatchWriteItem with id, objectKey and expiresAt = now + ttl', async () => {
     ddbMock.on(BatchWriteItemCommand).resolves({ UnprocessedItems: {} });
