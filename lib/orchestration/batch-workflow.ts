@@ -450,6 +450,15 @@ export class BatchWorkflow extends Construct {
         maxDelay: Duration.seconds(30),
         jitterStrategy: sfn.JitterType.FULL,
       });
+    /** A task of the steps function: one action, its payload, where the result goes. */
+    const step = (id: string, payload: Record<string, unknown>, resultPath: string) =>
+      new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: this.stepsFunction,
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+        payload: sfn.TaskInput.fromObject(payload),
+        resultPath,
+      });
     const event = (id: string, detailType: string, detail: Record<string, unknown>) =>
       new tasks.EventBridgePutEvents(this, id, {
         entries: [
@@ -492,11 +501,9 @@ export class BatchWorkflow extends Construct {
     sdkRetry(sendToDlq).addCatch(emitFailed, { resultPath: '$.dlqError' });
     sendToDlq.next(emitFailed);
     const quarantine = (id: string) => {
-      const task = new tasks.LambdaInvoke(this, id, {
-        lambdaFunction: this.stepsFunction,
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: false,
-        payload: sfn.TaskInput.fromObject({
+      const task = step(
+        id,
+        {
           action: 'quarantine',
           bucket: sfn.JsonPath.stringAt('$.bucket'),
           key: sfn.JsonPath.stringAt('$.key'),
@@ -505,9 +512,9 @@ export class BatchWorkflow extends Construct {
           reason: sfn.JsonPath.stringAt('$.failure.Error'),
           cause: sfn.JsonPath.stringAt('$.failure.Cause'),
           executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
-        }),
-        resultPath: '$.quarantined',
-      });
+        },
+        '$.quarantined',
+      );
       lambdaRetry(task).addCatch(sendToDlq, { resultPath: '$.quarantineError' });
       return task;
     };
@@ -533,11 +540,9 @@ export class BatchWorkflow extends Construct {
     markPaused.next(sendToDlq);
 
     // 2. Check the object: size, JSON Lines, line count → ranges.
-    const checkObject = new tasks.LambdaInvoke(this, 'CheckObject', {
-      lambdaFunction: this.stepsFunction,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      payload: sfn.TaskInput.fromObject({
+    const checkObject = step(
+      'CheckObject',
+      {
         action: 'check',
         bucket: sfn.JsonPath.stringAt('$.bucket'),
         key: sfn.JsonPath.stringAt('$.key'),
@@ -545,9 +550,9 @@ export class BatchWorkflow extends Construct {
         maxObjectBytes: o.maxObjectBytes,
         maxBatches: MAX_BATCHES,
         schemaSampleLines: o.schemaSampleLines,
-      }),
-      resultPath: '$.object',
-    });
+      },
+      '$.object',
+    );
     lambdaRetry(checkObject).addCatch(quarantine('QuarantineRejectedObject').next(emitFailed), {
       errors: OBJECT_CHECK_ERRORS,
       resultPath: '$.failure',
@@ -637,25 +642,21 @@ export class BatchWorkflow extends Construct {
     catchAll(processBatches);
 
     // 4. Sum the batch counts; drift check.
-    const summarize = new tasks.LambdaInvoke(this, 'Summarize', {
-      lambdaFunction: this.stepsFunction,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      payload: sfn.TaskInput.fromObject({
+    const summarize = step(
+      'Summarize',
+      {
         action: 'summarize',
         batches: sfn.JsonPath.listAt('$.batches'),
         maxDriftRate: o.maxDriftRate,
-      }),
-      resultPath: '$.summary',
-    });
+      },
+      '$.summary',
+    );
     catchAll(lambdaRetry(summarize));
 
     // 4b. Run-level lineage: source object (version, ETag), transform version, schema sample, counts.
-    const recordLineage = new tasks.LambdaInvoke(this, 'RecordLineage', {
-      lambdaFunction: this.stepsFunction,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      payload: sfn.TaskInput.fromObject({
+    const recordLineage = step(
+      'RecordLineage',
+      {
         action: 'lineage',
         bucket: props.curatedBucket.bucketName,
         prefix: runLineagePrefix(o.dataset),
@@ -676,9 +677,9 @@ export class BatchWorkflow extends Construct {
         },
         ...(sampleSchema ? { schemaSample: sfn.JsonPath.objectAt('$.sample') } : {}),
         counts: sfn.JsonPath.objectAt('$.summary'),
-      }),
-      resultPath: '$.lineage',
-    });
+      },
+      '$.lineage',
+    );
     catchAll(lambdaRetry(recordLineage));
 
     // 5. Drift: pause the pipeline first (stops later loads), then quarantine the object and tell.
@@ -718,18 +719,16 @@ export class BatchWorkflow extends Construct {
     // 0. A scheduled run with a key template: the key of the run's date, before anything else.
     let start: sfn.IChainable = checkPaused;
     if (props.scheduledKey !== undefined && hasKeyPlaceholders(props.scheduledKey)) {
-      const resolveKey = new tasks.LambdaInvoke(this, 'ResolveScheduledKey', {
-        lambdaFunction: this.stepsFunction,
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: false,
-        payload: sfn.TaskInput.fromObject({
+      const resolveKey = step(
+        'ResolveScheduledKey',
+        {
           action: 'resolveKey',
           template: sfn.JsonPath.stringAt('$.keyTemplate'),
           time: sfn.JsonPath.stringAt('$.scheduledTime'),
           offsetSeconds: sfn.JsonPath.numberAt('$.keyOffsetSeconds'),
-        }),
-        resultPath: '$.key',
-      });
+        },
+        '$.key',
+      );
       // Unresolved (the step kept failing): the DLQ message names the template as its key.
       const keyUnresolved = new sfn.Pass(this, 'KeyUnresolved', {
         parameters: { 'bucket.$': '$.bucket', 'key.$': '$.keyTemplate', 'failure.$': '$.failure' },
