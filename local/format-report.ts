@@ -41,7 +41,8 @@ function formatExecution(e: ExecutionReport): string[] {
   ];
   for (const event of e.events) {
     const counts = event.counts ? Object.entries(event.counts).filter(([, v]) => typeof v === 'number' || typeof v === 'boolean') : [];
-    lines.push(`    ${event.detailType}${counts.length > 0 ? `: ${counts.map(([k, v]) => `${k} ${String(v)}`).join(', ')}` : ''}${event.error ? ` (error ${event.error})` : ''}`);
+    const value = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(3))) : String(v));
+    lines.push(`    ${event.detailType}${counts.length > 0 ? `: ${counts.map(([k, v]) => `${k} ${value(v)}`).join(', ')}` : ''}${event.error ? ` (error ${event.error})` : ''}`);
   }
   if (e.error) lines.push(`    error ${e.error}${e.cause ? `: ${e.cause.length > 200 ? `${e.cause.slice(0, 200)}...` : e.cause}` : ''}`);
   return lines;

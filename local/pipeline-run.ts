@@ -18,7 +18,7 @@ import { LOCAL_ACCOUNT } from './references';
 import { buildReport, type BatchPass, type ExecutionReport, type RunReport } from './run-report';
 import { notifyObjectCreated } from './s3-notifications';
 import { generateSecretValue, startSecretsStandIn } from './secrets-stand-in';
-import type { TaskCall } from './state-machine';
+import { validateDefinition, type TaskCall } from './state-machine';
 import { LocalStepFunctions, type ExecutionRecord } from './step-functions';
 import { readLocalResources } from './template-resources';
 import { mappingRunners, startFunctions, type MappingRunner, type StartedFunction } from './wiring';
@@ -133,6 +133,8 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   started(() => new Promise<void>((resolve) => (logStream ? logStream.end(resolve) : resolve())));
   // State machines: definitions resolved to the local resources; the functions they invoke are loaded too.
   const prepared = prepareStateMachines(stacks);
+  // Validating definitions loads aws-local-stepfunctions: done while the functions' workers load.
+  const validating = Promise.allSettled(prepared.flatMap((p) => (p.definition ? [validateDefinition(p.definition)] : [])));
   const parameters = new LocalParameterStore(LOCAL_ACCOUNT, emulators.region);
   for (const s of stacks) for (const p of s.resources.parameters) parameters.seed(p.name, p.type, s.refs.resolveString(p.value));
 
@@ -149,6 +151,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     throw new RunError('functions', `Loading the functions failed: ${(error as Error).message}`);
   }
   for (const f of functions) started(() => f.host.stop());
+  await validating;
   // Compiling loads aws-local-stepfunctions and validates each definition (a few hundred ms of CPU
   // that block the event loop): done before the progress lines, so a Ctrl-C after them is answered.
   if (prepared.length > 0) {

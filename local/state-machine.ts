@@ -253,6 +253,22 @@ function loadLibrary(): Promise<Library> {
   return library;
 }
 
+const validated = new Map<string, Promise<void>>();
+/**
+ * Validates a definition as written (aws-local-stepfunctions' validator: structure, ARNs, paths);
+ * rejects with the validator's errors. Results are kept, so a runner can validate while its
+ * functions load and {@link CompiledStateMachine.compile} does not validate again.
+ */
+export function validateDefinition(definition: Json): Promise<void> {
+  const key = JSON.stringify(definition);
+  let done = validated.get(key);
+  if (!done) {
+    done = loadLibrary().then((lib) => void new lib.StateMachine(JSON.parse(key) as never, { validationOptions: { checkArn: true, checkPaths: true } }));
+    validated.set(key, done);
+  }
+  return done;
+}
+
 /** An error of a task, named as Step Functions names it. */
 class TaskError extends Error {
   constructor(name: string, message: string) {
@@ -299,7 +315,7 @@ export class CompiledStateMachine {
     if (problems.length > 0) throw new UnsupportedDefinitionError(problems);
     const lib = await loadLibrary();
     // The definition as written must be valid; then Distributed Maps become local tasks.
-    new lib.StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    await validateDefinition(definition);
     const local = extractDistributedMaps(definition, options.distributedMapConcurrency);
     const machine = new lib.StateMachine(local.definition as never, { validationOptions: { noValidate: true } });
     const unchecked = (d: Json) => new lib.StateMachine(JSON.parse(JSON.stringify(d)) as never, { validationOptions: { noValidate: true } });
