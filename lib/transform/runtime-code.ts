@@ -160,7 +160,11 @@ function awsSdkFiles(
   cached: boolean,
 ): AwsSdkFiles | undefined {
   const imports = new Map<string, Set<string> | 'all'>();
-  for (const input of Object.keys(metafile.inputs)) mergeImports(imports, fileSdkImports(esbuild, path.resolve(input)));
+  try {
+    for (const input of Object.keys(metafile.inputs)) mergeImports(imports, fileSdkImports(esbuild, path.resolve(input)));
+  } catch {
+    return undefined;
+  }
   const modules = [...imports.keys()].filter((m) => output.includes(`require(${JSON.stringify(m)})`)).sort();
   if (modules.length === 0) return undefined;
 
@@ -193,6 +197,18 @@ function awsSdkFiles(
   return code === undefined ? undefined : { code, shims, files };
 }
 
+/** The code files whose imports are read (JSON, text and other inputs import nothing). */
+const LOADERS: Record<string, 'ts' | 'tsx' | 'js' | 'jsx' | undefined> = {
+  '.ts': 'ts',
+  '.mts': 'ts',
+  '.cts': 'ts',
+  '.tsx': 'tsx',
+  '.js': 'js',
+  '.mjs': 'js',
+  '.cjs': 'js',
+  '.jsx': 'jsx',
+};
+
 /** SDK imports of each source file, by path, size and modification time (the runtime's files recur in every function). */
 const fileImports = new Map<string, { stamp: string; imports: Map<string, Set<string> | 'all'> }>();
 
@@ -202,9 +218,10 @@ function fileSdkImports(esbuild: Esbuild, file: string): Map<string, Set<string>
   const stamp = `${stat.size}:${stat.mtimeMs}`;
   const known = fileImports.get(file);
   if (known?.stamp === stamp) return known.imports;
-  const source = fs.readFileSync(file, 'utf8');
-  const loader = /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js';
-  // Compiled to plain ES module syntax first: type-only imports are gone, quotes are uniform.
+  const loader = LOADERS[path.extname(file)];
+  const source = loader ? fs.readFileSync(file, 'utf8') : '';
+  // Compiled to plain ES module syntax first: type-only imports are gone, quotes are uniform. (A
+  // file esbuild bundled also transforms; if not, the caller falls back to the runtime's SDK.)
   const imports = source.includes('@aws-sdk/') ? sdkImports(esbuild.transformSync(source, { loader, format: 'esm', target: 'node24' }).code) : new Map();
   fileImports.set(file, { stamp, imports });
   return imports;

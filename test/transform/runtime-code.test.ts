@@ -85,6 +85,25 @@ describe('TransformFunction bundling', () => {
     }
   });
 
+  test("a transform's own SDK imports are bundled too; JSON it imports is not read as code", () => {
+    fs.writeFileSync(path.join(dir, 'own-sdk.json'), JSON.stringify({ uses: '@aws-sdk/client-s3' }));
+    const entry = path.join(dir, 'own-sdk.ts');
+    fs.writeFileSync(
+      entry,
+      [
+        "import { ListObjectsV2Command } from '@aws-sdk/client-s3';",
+        "import meta from './own-sdk.json';",
+        'export function transform(r: Record<string, unknown>) { return { ...r, uses: meta.uses, command: typeof ListObjectsV2Command }; }',
+        '',
+      ].join('\n'),
+    );
+    const { bundle, assetDir } = synth(entry);
+    expect(bundle).not.toMatch(/require\("@aws-sdk\//);
+    const sdk = fs.readFileSync(path.join(assetDir, 'aws-sdk.js'), 'utf8');
+    expect(sdk).toContain('ListObjectsV2Command');
+    expect(sdk).toContain('PutObjectCommand');
+  });
+
   test('a change in a file the transform imports gives a new asset (new code is deployed)', () => {
     const first = synth(writeTransform('b', 'one'));
     const second = synth(writeTransform('b', 'two'));
