@@ -333,7 +333,7 @@ function recordPass(call: TaskCall, passes: Map<string, BatchPass[]>): void {
   const pass: BatchPass = {
     firstLine: typeof object.firstLine === 'number' ? object.firstLine : 1,
     lineCount: typeof object.lineCount === 'number' ? object.lineCount : undefined,
-    summary: { recordsIn: n('recordsIn'), curated: n('curated'), quarantined: n('quarantined'), dropped: n('dropped'), duplicates: n('duplicates') },
+    summary: { recordsIn: n('recordsIn'), curated: n('curated'), quarantined: n('quarantined'), dropped: n('dropped'), duplicates: n('duplicates'), retried: n('retried') },
   };
   passes.set(id, [...(passes.get(id) ?? []), pass]);
 }

@@ -78,7 +78,15 @@ export interface BatchObject {
 export interface BatchPass {
   readonly firstLine: number;
   readonly lineCount?: number;
-  readonly summary: { readonly recordsIn: number; readonly curated: number; readonly quarantined: number; readonly dropped: number; readonly duplicates: number };
+  readonly summary: {
+    readonly recordsIn: number;
+    readonly curated: number;
+    readonly quarantined: number;
+    readonly dropped: number;
+    readonly duplicates: number;
+    /** Records the pass could not store (left for a retry of the range). */
+    readonly retried: number;
+  };
 }
 
 /** Where a batch object's records were accounted. */
@@ -86,7 +94,7 @@ export interface BatchObjectOutcome {
   readonly bucket: string;
   readonly key: string;
   readonly records: number;
-  /** Records the transform processed (the last pass over each range). */
+  /** Records the transform processed and stored somewhere (the last pass over each range, without its retried records). */
   readonly processed: number;
   /** Ranges processed more than once (a retried Map): their earlier passes are not counted again. */
   readonly rangesReprocessed: number;
@@ -194,7 +202,8 @@ export function buildReport(inputs: ReportInputs): RunReport {
     let processed = 0;
     let rangesReprocessed = 0;
     for (const passes of ranges.values()) {
-      processed += passes[passes.length - 1].summary.recordsIn;
+      const last = passes[passes.length - 1].summary;
+      processed += last.recordsIn - last.retried;
       if (passes.length > 1) rangesReprocessed++;
       for (const earlier of passes.slice(0, -1)) {
         rerun.dropped += earlier.summary.dropped;
@@ -215,7 +224,7 @@ export function buildReport(inputs: ReportInputs): RunReport {
       deadLetteredByQueue[dlq.path] = (deadLetteredByQueue[dlq.path] ?? 0) + unprocessed;
       return { ...base, accounting: 'dead-lettered', reason: dlq.error };
     }
-    problems.push(`s3://${id}: ${unprocessed} of its ${b.records} record(s) were not processed, and the object is neither quarantined nor dead-lettered`);
+    problems.push(`s3://${id}: ${unprocessed} of its ${b.records} record(s) were not processed or not stored, and the object is neither quarantined nor dead-lettered`);
     return { ...base, accounting: 'unaccounted' };
   });
   const deadLettered = Object.values(deadLetteredByQueue).reduce((a, b) => a + b, 0);

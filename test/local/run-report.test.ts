@@ -77,8 +77,8 @@ describe('buildReport', () => {
 
   test('batch objects: a range processed twice is counted once; an object rejected whole is counted by its lines', () => {
     const base = inputs();
-    const summary = (over: Partial<Record<'recordsIn' | 'curated' | 'quarantined' | 'dropped' | 'duplicates', number>>) => ({
-      recordsIn: 0, curated: 0, quarantined: 0, dropped: 0, duplicates: 0, ...over,
+    const summary = (over: Partial<Record<'recordsIn' | 'curated' | 'quarantined' | 'dropped' | 'duplicates' | 'retried', number>>) => ({
+      recordsIn: 0, curated: 0, quarantined: 0, dropped: 0, duplicates: 0, retried: 0, ...over,
     });
     // Range 1-2 ran twice (its Map was retried): the second pass sees its own records as duplicates
     // and drops the bot again; the metrics count both passes.
@@ -133,9 +133,14 @@ describe('buildReport', () => {
     );
     expect(r.deadLetteredByQueue.WfDlq).toBe(4);
 
-    // An object neither processed, quarantined nor dead-lettered is named.
-    const lost = buildReport({ ...base, recordsIn: 8, batchObjects: [{ bucket: 'raw', key: 'batch/lost.jsonl', records: 2, passes: [] }] });
-    expect(lost.conservationProblems).toContain('s3://raw/batch/lost.jsonl: 2 of its 2 record(s) were not processed, and the object is neither quarantined nor dead-lettered');
+    // Records a last pass could not store, of an object neither quarantined nor dead-lettered, are named.
+    const lost = buildReport({
+      ...base,
+      recordsIn: 9,
+      batchObjects: [{ bucket: 'raw', key: 'batch/lost.jsonl', records: 3, passes: [{ firstLine: 1, lineCount: 3, summary: summary({ recordsIn: 3, curated: 1, retried: 2 }) }] }],
+    });
+    expect(lost.batchObjects[0]).toEqual(expect.objectContaining({ processed: 1, accounting: 'unaccounted' }));
+    expect(lost.conservationProblems).toContain('s3://raw/batch/lost.jsonl: 2 of its 3 record(s) were not processed or not stored, and the object is neither quarantined nor dead-lettered');
   });
 
   test('state machine executions are listed with their events and errors', () => {
