@@ -161,7 +161,7 @@ function awsSdkFiles(
 ): AwsSdkFiles | undefined {
   const imports = new Map<string, Set<string> | 'all'>();
   try {
-    for (const input of Object.keys(metafile.inputs)) mergeImports(imports, fileSdkImports(esbuild, path.resolve(input)));
+    for (const input of Object.keys(metafile.inputs)) mergeImports(imports, fileSdkImports(path.resolve(input)));
   } catch {
     return undefined;
   }
@@ -178,9 +178,11 @@ function awsSdkFiles(
       lines.push(`export const m${i} = () => require(${JSON.stringify(module)});`);
       shims[file] = `module.exports = require('../aws-sdk.js').m${i}();\n`;
     } else {
+      // Property reads of a namespace import: esbuild still keeps only what they reach, and a name
+      // that is only a type is undefined rather than a build error.
       const sorted = [...names].sort();
-      lines.push(`import { ${sorted.map((n) => `${n} as m${i}_${n}`).join(', ')} } from ${JSON.stringify(module)};`);
-      lines.push(`export const m${i} = { ${sorted.map((n) => `${n}: m${i}_${n}`).join(', ')} };`);
+      lines.push(`import * as m${i}ns from ${JSON.stringify(module)};`);
+      lines.push(`export const m${i} = { ${sorted.map((n) => `${JSON.stringify(n)}: m${i}ns[${JSON.stringify(n)}]`).join(', ')} };`);
       shims[file] = `module.exports = require('../aws-sdk.js').m${i};\n`;
     }
     files[module] = file;
@@ -198,31 +200,19 @@ function awsSdkFiles(
 }
 
 /** The code files whose imports are read (JSON, text and other inputs import nothing). */
-const LOADERS: Record<string, 'ts' | 'tsx' | 'js' | 'jsx' | undefined> = {
-  '.ts': 'ts',
-  '.mts': 'ts',
-  '.cts': 'ts',
-  '.tsx': 'tsx',
-  '.js': 'js',
-  '.mjs': 'js',
-  '.cjs': 'js',
-  '.jsx': 'jsx',
-};
+const CODE_FILE = /\.([cm]?[jt]s|[jt]sx)$/;
 
 /** SDK imports of each source file, by path, size and modification time (the runtime's files recur in every function). */
 const fileImports = new Map<string, { stamp: string; imports: Map<string, Set<string> | 'all'> }>();
 
-function fileSdkImports(esbuild: Esbuild, file: string): Map<string, Set<string> | 'all'> {
+function fileSdkImports(file: string): Map<string, Set<string> | 'all'> {
   const stat = fs.statSync(file, { throwIfNoEntry: false });
   if (!stat?.isFile()) return new Map();
   const stamp = `${stat.size}:${stat.mtimeMs}`;
   const known = fileImports.get(file);
   if (known?.stamp === stamp) return known.imports;
-  const loader = LOADERS[path.extname(file)];
-  const source = loader ? fs.readFileSync(file, 'utf8') : '';
-  // Compiled to plain ES module syntax first: type-only imports are gone, quotes are uniform. (A
-  // file esbuild bundled also transforms; if not, the caller falls back to the runtime's SDK.)
-  const imports = source.includes('@aws-sdk/') ? sdkImports(esbuild.transformSync(source, { loader, format: 'esm', target: 'node24' }).code) : new Map();
+  const source = CODE_FILE.test(file) ? fs.readFileSync(file, 'utf8') : '';
+  const imports = source.includes('@aws-sdk/') ? sdkImports(source) : new Map<string, Set<string> | 'all'>();
   fileImports.set(file, { stamp, imports });
   return imports;
 }
@@ -235,8 +225,13 @@ function mergeImports(into: Map<string, Set<string> | 'all'>, from: Map<string, 
   }
 }
 
-/** What ES module code imports from each `@aws-sdk/*` module: named imports, or 'all' (namespace, default, re-export or require). */
-export function sdkImports(esmCode: string): Map<string, Set<string> | 'all'> {
+/**
+ * What TypeScript or JavaScript source imports from each `@aws-sdk/*` module: the names of named
+ * imports (type-only ones left out), or 'all' (namespace, default, re-export, require, dynamic
+ * import). Read from the text: a name imported only as a type without the `type` keyword is kept,
+ * and harmless (undefined in `aws-sdk.js`).
+ */
+export function sdkImports(source: string): Map<string, Set<string> | 'all'> {
   const imports = new Map<string, Set<string> | 'all'>();
   const all = (module: string): void => {
     imports.set(module, 'all');
@@ -246,24 +241,27 @@ export function sdkImports(esmCode: string): Map<string, Set<string> | 'all'> {
     if (current === 'all') return;
     const set = current ?? new Set<string>();
     for (const part of list.split(',')) {
-      const name = part.trim().split(/\s+as\s+/)[0];
+      const entry = part.trim();
+      if (entry === '' || /^type\s/.test(entry)) continue;
+      const name = entry.split(/\s+as\s+/)[0];
       if (name === 'default') {
         all(module);
         return;
       }
-      if (name) set.add(name);
+      set.add(name);
     }
     imports.set(module, set);
   };
-  for (const m of esmCode.matchAll(/^import\s+([^;]*?)\s*from\s*"(@aws-sdk\/[^"]+)";?$/gm)) {
-    const [, clause, module] = m;
+  const module = `['"](@aws-sdk/[^'"]+)['"]`;
+  for (const m of source.matchAll(new RegExp(`\\bimport\\s+(type\\s+)?([^;'"]*?)\\s*from\\s*${module}`, 'g'))) {
+    const [, typeOnly, clause, name] = m;
+    if (typeOnly) continue;
     const braces = /^\{([^}]*)\}$/.exec(clause.trim());
-    if (braces) named(module, braces[1]);
-    else all(module);
+    if (braces) named(name, braces[1]);
+    else all(name);
   }
-  for (const m of esmCode.matchAll(/^import\s+"(@aws-sdk\/[^"]+)";?$/gm)) all(m[1]);
-  for (const m of esmCode.matchAll(/^export\s+[^;]*?\s*from\s*"(@aws-sdk\/[^"]+)";?$/gm)) all(m[1]);
-  for (const m of esmCode.matchAll(/\brequire\("(@aws-sdk\/[^"]+)"\)/g)) all(m[1]);
+  for (const m of source.matchAll(new RegExp(`\\bexport\\s+(type\\s+)?[^;'"]*?\\s*from\\s*${module}`, 'g'))) if (!m[1]) all(m[2]);
+  for (const m of source.matchAll(new RegExp(`\\b(?:import|require)\\s*\\(?\\s*${module}`, 'g'))) all(m[1]);
   return imports;
 }
 

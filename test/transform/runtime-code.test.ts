@@ -160,14 +160,17 @@ describe('runtimeCode, AWS SDK', () => {
     expect(fs.existsSync(path.join(dir, 'aws-sdk.js'))).toBe(false);
   });
 
-  test('sdkImports reads named, namespace, default, re-exported and required SDK modules', () => {
+  test('sdkImports reads named, namespace, default, re-exported, required and dynamically imported SDK modules; type-only imports are left out', () => {
     const code = [
       'import { S3Client, PutObjectCommand as Put } from "@aws-sdk/client-s3";',
-      'import {\n  DynamoDBClient,\n  BatchGetItemCommand\n} from "@aws-sdk/client-dynamodb";',
+      "import {\n  DynamoDBClient,\n  type AttributeValue,\n  BatchGetItemCommand,\n} from '@aws-sdk/client-dynamodb';",
+      "import type { SESClient } from '@aws-sdk/client-ses';",
       'import * as sqs from "@aws-sdk/client-sqs";',
       'import sns from "@aws-sdk/client-sns";',
       'export { Foo } from "@aws-sdk/client-foo";',
-      'const sm = require("@aws-sdk/client-secrets-manager");',
+      "export type { Bar } from '@aws-sdk/client-bar';",
+      "const sm = require('@aws-sdk/client-secrets-manager');",
+      "const kinesis = await import('@aws-sdk/client-kinesis');",
       'import { x } from "./local";',
     ].join('\n');
     const imports = sdkImports(code);
@@ -178,6 +181,7 @@ describe('runtimeCode, AWS SDK', () => {
       '@aws-sdk/client-sns': 'all',
       '@aws-sdk/client-foo': 'all',
       '@aws-sdk/client-secrets-manager': 'all',
+      '@aws-sdk/client-kinesis': 'all',
     });
   });
 });
