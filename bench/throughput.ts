@@ -27,6 +27,7 @@ const PII_KEY = 'a-benchmark-key-of-32-characters';
 const ROOT = path.join(__dirname, '..');
 
 export const RUNTIME_CONFIG: RuntimeConfig = {
+  claimInFlightSeconds: 900,
   pipeline: 'clickstream',
   stage: 'transform',
   curatedBucket: 'curated-bucket',

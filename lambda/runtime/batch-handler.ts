@@ -9,13 +9,13 @@ import { IdempotencyStore } from './idempotency-store';
 import { PipelineMetrics } from './metrics';
 import type { PiiHasher } from './pii-masking';
 import { piiHasherFromSecret } from './pii-secret';
-import { processBatch } from './process-batch';
+import { processBatch, type DuplicateFilter } from './process-batch';
 import { isS3ObjectInput, loadS3JsonLines, type S3ObjectInput } from './s3-object-source';
 import { writeOutcome } from './s3-sink';
 import { sampleSchema, type SchemaSample } from './schema-sample';
 import type { SchemaBundle } from './schema-validation';
 import { toSourceBatch, type BatchEvent } from './source-records';
-import type { TransformModule } from './transform-contract';
+import type { SourcePosition, TransformModule } from './transform-contract';
 
 /** The partial-batch response Lambda event source mappings understand. */
 export interface BatchResponse {
@@ -47,6 +47,39 @@ export interface BatchHandlerDeps {
   readonly hasher?: PiiHasher;
   /** Where EMF metric lines go (default: stdout, where Lambda sends them to CloudWatch Logs). */
   readonly writeMetrics?: (line: string) => void;
+  /** Waits between looks at records claimed by a concurrent invocation (default: a timer). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Waits before each look at records claimed concurrently: about 3 s in all, only when it happens. */
+const CONFLICT_WAITS_MS = [200, 800, 2000];
+
+/**
+ * Records another invocation claimed first are duplicates once that invocation's object exists;
+ * until then they are retried. Looks again a few times (the other write is usually done within a
+ * second), so two line ranges of one file sharing an id do not fail a range. Returns the item ids
+ * found to be duplicates.
+ */
+async function settleConflicts(
+  conflicted: ReadonlyArray<{ itemId: string; recordId: string; position: SourcePosition }>,
+  duplicateFilter: DuplicateFilter,
+  sleep: (ms: number) => Promise<void>,
+): Promise<Set<string>> {
+  const settled = new Set<string>();
+  let open = [...conflicted];
+  for (const wait of CONFLICT_WAITS_MS) {
+    if (open.length === 0) break;
+    await sleep(wait);
+    let found: Awaited<ReturnType<DuplicateFilter>>;
+    try {
+      found = await duplicateFilter(open.map((c) => ({ id: c.recordId, itemId: c.itemId, position: c.position })));
+    } catch {
+      break; // the store is not answering: the records stay retried
+    }
+    found.duplicates.forEach((itemId) => settled.add(itemId));
+    open = open.filter((c) => !found.duplicates.has(c.itemId));
+  }
+  return settled;
 }
 
 /**
@@ -85,7 +118,10 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
       throw error;
     }
   };
-  const duplicateFilter = store ? storeDuplicateFilter(store, existsIn(config.curatedBucket)) : undefined;
+  const duplicateFilter = store
+    ? storeDuplicateFilter(store, existsIn(config.curatedBucket), { inFlightMs: config.claimInFlightSeconds * 1000 })
+    : undefined;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const quarantineObjectExists = existsIn(config.quarantineBucket);
   const logger =
     deps.logger ?? new Logger({ serviceName: config.pipeline, persistentKeys: { pipeline: config.pipeline, stage: config.stage } });
@@ -117,6 +153,12 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
       outcome,
     );
     const { failed } = result;
+    // Records another invocation claimed first: once its object is written they are duplicates.
+    // And records held back because another input's claim on their id was in flight.
+    outcome.deferred.forEach((d) => failed.add(d.itemId));
+    const waiting = [...result.conflicted, ...outcome.deferred];
+    const settled = duplicateFilter && waiting.length > 0 ? await settleConflicts(waiting, duplicateFilter, sleep) : new Set<string>();
+    settled.forEach((itemId) => failed.delete(itemId));
     // A duplicate of a record earlier in the batch shares its fate: retried if that one is.
     for (const d of outcome.duplicates) if (d.of !== undefined && failed.has(d.of)) failed.add(d.itemId);
     const skipped = outcome.duplicates.filter((d) => !failed.has(d.itemId));
@@ -127,7 +169,7 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     metrics.count('RecordsOut', result.curatedInputs);
     metrics.count('RecordsQuarantined', quarantinedOk.length);
     metrics.count('RecordsDropped', outcome.dropped.length);
-    metrics.count('DuplicatesSkipped', skipped.length + result.alreadyQuarantined.size);
+    metrics.count('DuplicatesSkipped', skipped.length + result.alreadyQuarantined.size + settled.size);
     metrics.count('SchemaMismatches', quarantinedOk.filter((q) => q.reason === 'SCHEMA_MISMATCH' || q.reason === 'UNKNOWN_SCHEMA_VERSION').length);
     metrics.count('TransformErrors', quarantinedOk.filter((q) => q.reason === 'TRANSFORM_ERROR' || q.reason === 'INVALID_OUTPUT').length);
     metrics.count('RecordsRetried', batchItemFailures.length);
@@ -153,7 +195,8 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
       curatedRecords: result.curatedRecords,
       quarantined: quarantinedOk.length,
       dropped: outcome.dropped.length,
-      duplicates: skipped.length + result.alreadyQuarantined.size,
+      duplicates: skipped.length + result.alreadyQuarantined.size + settled.size,
+      concurrentDuplicates: settled.size,
       retried: batchItemFailures.length,
       storeCalls: (store?.calls ?? 0) - callsBefore,
       objects: result.objects.map((o) => o.key),

@@ -30,6 +30,11 @@ export interface RuntimeConfig {
   readonly sinkTable?: string;
   /** Partition key attribute of the sink table (`SINK_TABLE_KEY`). */
   readonly sinkTableKey: string;
+  /**
+   * Age under which another input's claim whose object is missing is in flight, not stale
+   * (`CLAIM_IN_FLIGHT_SECONDS`): the function's timeout and a margin.
+   */
+  readonly claimInFlightSeconds: number;
 }
 
 /** Environment variable names, shared with the TransformFunction construct. */
@@ -49,10 +54,13 @@ export const ENV = {
   maxRecordBytes: 'MAX_RECORD_BYTES',
   sinkTable: 'SINK_TABLE',
   sinkTableKey: 'SINK_TABLE_KEY',
+  claimInFlightSeconds: 'CLAIM_IN_FLIGHT_SECONDS',
 } as const;
 
 /** Default claim-check threshold: records above 256 KiB go to the raw bucket by reference. */
 export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024;
+/** Default in-flight window of claims: 15 minutes, Lambda's longest timeout. */
+export const DEFAULT_CLAIM_IN_FLIGHT_SECONDS = 900;
 /** Default idempotency window: 30 days. */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 30 * 24 * 3600;
 
@@ -64,6 +72,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   const maxBytes = positiveInteger(env[ENV.maxRecordBytes], DEFAULT_MAX_RECORD_BYTES);
   if (ttl === undefined) problems.push(`${ENV.idempotencyTtlSeconds} must be a positive integer`);
   if (maxBytes === undefined) problems.push(`${ENV.maxRecordBytes} must be a positive integer`);
+  const inFlight = positiveInteger(env[ENV.claimInFlightSeconds], DEFAULT_CLAIM_IN_FLIGHT_SECONDS);
+  if (inFlight === undefined) problems.push(`${ENV.claimInFlightSeconds} must be a positive integer`);
   if (problems.length > 0) {
     throw new Error(`cdk-serverless-etl runtime: ${problems.join('; ')}`);
   }
@@ -84,6 +94,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     maxRecordBytes: maxBytes as number,
     sinkTable: env[ENV.sinkTable] || undefined,
     sinkTableKey: env[ENV.sinkTableKey] || 'id',
+    claimInFlightSeconds: inFlight as number,
   };
 }
 

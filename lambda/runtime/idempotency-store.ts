@@ -13,6 +13,17 @@ export interface Claim {
   readonly objectKey: string;
   /** The object key of an earlier claim whose object was never written (a crashed attempt). */
   readonly staleObjectKey?: string;
+  /** The claiming input's position (`positionId`): a redelivery of it may take a young claim over. */
+  readonly position?: string;
+}
+
+/** A claim as stored. */
+export interface StoredClaim {
+  readonly objectKey: string;
+  /** Position of the input that claimed (claims written before positions were stored have none). */
+  readonly position?: string;
+  /** When it was claimed (epoch ms; none for claims written before this was stored). */
+  readonly claimedAt?: number;
 }
 
 /** The outcome of claiming ids. */
@@ -50,11 +61,18 @@ export class IdempotencyStore {
     private readonly table: string,
     private readonly ttlSeconds: number,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** The object key each already-claimed id points to (strongly consistent reads). */
   public async lookup(ids: readonly string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
+    const claims = await this.lookupClaims(ids);
+    return new Map([...claims].map(([id, c]) => [id, c.objectKey]));
+  }
+
+  /** The claim of each already-claimed id: object key, claiming position and time. */
+  public async lookupClaims(ids: readonly string[]): Promise<Map<string, StoredClaim>> {
+    const found = new Map<string, StoredClaim>();
     const unique = [...new Set(ids)];
     await inChunks(unique, GET_CHUNK, async (chunk) => {
       let keys: Array<Record<string, AttributeValue>> = chunk.map((id) => ({ id: { S: id } }));
@@ -64,11 +82,14 @@ export class IdempotencyStore {
         this.calls++;
         const out = await this.ddb.send(
           new BatchGetItemCommand({
-            RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id, objectKey' } },
+            RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id, objectKey, #p, claimedAt', ExpressionAttributeNames: { '#p': 'position' } } },
           }),
         );
         for (const item of out.Responses?.[this.table] ?? []) {
-          if (item.id?.S && item.objectKey?.S) found.set(item.id.S, item.objectKey.S);
+          if (item.id?.S && item.objectKey?.S) {
+            const claimedAt = item.claimedAt?.N === undefined ? undefined : Number(item.claimedAt.N);
+            found.set(item.id.S, { objectKey: item.objectKey.S, position: item.position?.S, claimedAt });
+          }
         }
         keys = (out.UnprocessedKeys?.[this.table]?.Keys as Array<Record<string, AttributeValue>> | undefined) ?? [];
       }
@@ -145,7 +166,9 @@ export class IdempotencyStore {
     return {
       id: { S: claim.id },
       objectKey: { S: claim.objectKey },
-      expiresAt: { N: String(Math.floor(Date.now() / 1000) + this.ttlSeconds) },
+      expiresAt: { N: String(Math.floor(this.now() / 1000) + this.ttlSeconds) },
+      claimedAt: { N: String(this.now()) },
+      ...(claim.position ? { position: { S: claim.position } } : {}),
     };
   }
 

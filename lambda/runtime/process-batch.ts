@@ -66,14 +66,28 @@ export interface BatchOutcome {
   readonly dropped: string[];
   /** Records whose id was already curated. */
   readonly duplicates: DuplicateRecord[];
+  /**
+   * Records whose id another input claimed moments ago and is still writing: not processed now;
+   * a duplicate once that write lands, else retried.
+   */
+  readonly deferred: DeferredRecord[];
+}
+
+/** A record held back while another input's claim on its id is in flight. */
+export interface DeferredRecord {
+  readonly itemId: string;
+  readonly recordId: string;
+  readonly position: SourcePosition;
 }
 
 /** Answers which record ids already reached curated; see deduplicate.ts. */
-export type DuplicateFilter = (envelopes: readonly Envelope[]) => Promise<{
+export type DuplicateFilter = (envelopes: ReadonlyArray<Pick<Envelope, 'id' | 'itemId' | 'position'>>) => Promise<{
   /** Item ids to skip as duplicates. */
   readonly duplicates: ReadonlySet<string>;
   /** Stale claims (record id → object key never written) that may be taken over. */
   readonly stale: ReadonlyMap<string, string>;
+  /** Item ids whose id another input claimed moments ago and is writing now (not stale). */
+  readonly inFlight?: ReadonlySet<string>;
 }>;
 
 /** What the batch processing needs besides the records. */
@@ -143,7 +157,12 @@ export async function processBatch(
 
   const curated: CuratedOutput[] = [];
   const dropped: string[] = [];
+  const deferred: DeferredRecord[] = [];
   for (const { envelope, schemaVersion } of fresh) {
+    if (known?.inFlight?.has(envelope.itemId)) {
+      deferred.push({ itemId: envelope.itemId, recordId: envelope.id, position: envelope.position });
+      continue;
+    }
     if (known?.duplicates.has(envelope.itemId)) {
       duplicates.push({ itemId: envelope.itemId, recordId: envelope.id });
       continue;
@@ -202,7 +221,7 @@ export async function processBatch(
       staleObjectKey: known?.stale.get(envelope.id),
     });
   }
-  return { curated, quarantined, dropped, duplicates };
+  return { curated, quarantined, dropped, duplicates, deferred };
 }
 
 /** Hive-style partition of an ISO-8601 UTC time: `dt=YYYY-MM-DD/hr=HH`. */

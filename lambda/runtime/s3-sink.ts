@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { claimObjects, type ConflictedRecord } from './claim-objects';
 import type { RuntimeConfig } from './config';
-import type { Claim, ClaimOutcome, IdempotencyStore } from './idempotency-store';
+import type { IdempotencyStore } from './idempotency-store';
 import type { BatchOutcome, CuratedOutput, QuarantinedRecord } from './process-batch';
 import type { BatchKind } from './source-records';
 import type { SourcePosition } from './transform-contract';
@@ -53,6 +54,8 @@ export interface WriteResult {
   readonly quarantined: QuarantinedRecord[];
   /** Item ids of quarantined records already in quarantine from an earlier delivery (skipped). */
   readonly alreadyQuarantined: Set<string>;
+  /** Records (in `failed`) another invocation claimed first: a concurrent duplicate was being stored. */
+  readonly conflicted: ConflictedRecord[];
 }
 
 /**
@@ -67,24 +70,14 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
   const failed = new Set<string>();
   let objects = planObjects(config, outcome.curated);
 
+  let conflicted: ConflictedRecord[] = [];
   if (ctx.store && objects.length > 0) {
-    const claims: Claim[] = objects.flatMap((o) =>
-      o.outputs.map((out) => ({ id: out.recordId, objectKey: o.key, staleObjectKey: out.staleObjectKey })),
-    );
-    let result: ClaimOutcome;
-    try {
-      result = ctx.kind === 'kinesis' ? await ctx.store.claimOrdered(claims) : await ctx.store.claimConditional(claims);
-    } catch {
-      result = { conflicts: new Set(), failed: new Set(claims.map((c) => c.id)) };
-    }
-    // All or nothing per object: an object is written only with every record its key was derived
-    // from, so a claim can never point to an object that exists without its record.
-    const unclaimed = new Set([...result.conflicts, ...result.failed]);
-    objects = objects.filter((o) => {
-      if (!o.outputs.some((out) => unclaimed.has(out.recordId))) return true;
-      o.outputs.forEach((out) => failed.add(out.itemId));
-      return false;
-    });
+    // All or nothing per object (see claimObjects): a claim never points to an object that
+    // exists without its record.
+    const claimed = await claimObjects(ctx.store, ctx.kind, objects, (outputs) => planObjects(config, outputs), positionId);
+    objects = claimed.objects;
+    claimed.failed.forEach((id) => failed.add(id));
+    conflicted = claimed.conflicted;
   }
 
   const { toWrite: quarantined, already: alreadyQuarantined } = await claimQuarantine(ctx, config, outcome.quarantined, failed);
@@ -95,7 +88,7 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
   if (objects.length > 0 && !(await writeLineage(ctx, config, outcome, objects, writtenAt, quarantined.length))) {
     objects.forEach((o) => o.outputs.forEach((out) => failed.add(out.itemId)));
     quarantined.forEach((q) => failed.add(q.itemId));
-    return emptyResult(failed, alreadyQuarantined, false);
+    return emptyResult(failed, alreadyQuarantined, false, conflicted);
   }
 
   let claimChecked = 0;
@@ -159,10 +152,16 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
     lineageWritten: true,
     quarantined: quarantined.filter((q) => !failed.has(q.itemId)),
     alreadyQuarantined,
+    conflicted,
   };
 }
 
-function emptyResult(failed: Set<string>, alreadyQuarantined: Set<string>, lineageWritten: boolean): WriteResult {
+function emptyResult(
+  failed: Set<string>,
+  alreadyQuarantined: Set<string>,
+  lineageWritten: boolean,
+  conflicted: ConflictedRecord[],
+): WriteResult {
   return {
     failed,
     objects: [],
@@ -173,6 +172,7 @@ function emptyResult(failed: Set<string>, alreadyQuarantined: Set<string>, linea
     lineageWritten,
     quarantined: [],
     alreadyQuarantined,
+    conflicted,
   };
 }
 

@@ -313,6 +313,8 @@ export class TransformFunction extends Construct {
         ? {
             [ENV.idempotencyTable]: props.idempotencyStore.table.tableName,
             [ENV.idempotencyTtlSeconds]: String(props.idempotencyStore.timeToLive.toSeconds()),
+            // A claim younger than one invocation (and a margin) may still be being written.
+            [ENV.claimInFlightSeconds]: String(this.timeout.toSeconds() + 30),
           }
         : {}),
       POWERTOOLS_SERVICE_NAME: props.pipelineName,

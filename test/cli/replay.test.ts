@@ -51,6 +51,7 @@ describe('replay --source raw on emulated S3', () => {
       }),
     );
     const config: RuntimeConfig = {
+      claimInFlightSeconds: 900,
       pipeline: 'clickstream',
       stage: 'batch',
       curatedBucket: BUCKETS.curated,

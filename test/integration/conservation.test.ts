@@ -44,6 +44,8 @@ const TABLE = 'idempotency-store';
 const MAX_RECORD_BYTES = 8 * 1024;
 
 const config: RuntimeConfig = {
+  // A short function timeout: a duplicate waits this long for another input's failed write.
+  claimInFlightSeconds: 5,
   pipeline: 'clickstream',
   stage: 'transform',
   curatedBucket: BUCKETS.curated,
@@ -138,6 +140,7 @@ describe('conservation: 10,000 records through the runtime on emulators, with fa
       hasher: createPiiHasher('a-test-key-of-at-least-16-chars'),
       logger: new Logger({ serviceName: 'clickstream', logLevel: 'INFO' }),
       writeMetrics: (line) => metricLines.push(line),
+      sleep: async () => undefined,
     });
 
     // First delivery: half through Kinesis, half through the SQS buffer (as EventBridge events).

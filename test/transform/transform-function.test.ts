@@ -236,7 +236,12 @@ describe('TransformFunction', () => {
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ IDEMPOTENCY_TABLE: { Ref: Match.stringLikeRegexp('StoreTable') }, IDEMPOTENCY_TTL_SECONDS: String(7 * 86400) }),
+        // A claim younger than the timeout (60 s by default) and a margin is another invocation's write in flight.
+        Variables: Match.objectLike({
+          IDEMPOTENCY_TABLE: { Ref: Match.stringLikeRegexp('StoreTable') },
+          IDEMPOTENCY_TTL_SECONDS: String(7 * 86400),
+          CLAIM_IN_FLIGHT_SECONDS: '90',
+        }),
       },
     });
     const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(

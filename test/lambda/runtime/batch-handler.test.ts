@@ -768,6 +768,30 @@ describe('createBatchHandler with an s3Object event (a JSON Lines object)', () =
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
+  it('two ranges of one file processed at once, sharing ids, store each id once and both succeed (no livelock)', async () => {
+    const TABLE = 'clickstream-idempotency';
+    const line = (id: string, n: number) => JSON.stringify({ eventId: id, eventTime: '2026-11-24T09:00:00.000Z', eventType: 'click', userId: `u${n}`, sessionId: 's', page: { url: 'https://shop.example.com/' } });
+    // Range 1 is X, W; range 2 is W, X again (a producer's duplicates, far apart in the file).
+    const key = 'batch/dupes.jsonl';
+    fakeS3Store(s3Mock);
+    fakeS3Objects(s3Mock, { [`${RAW}/${key}`]: [line('X', 1), line('W', 2), line('W', 3), line('X', 4)].join('\n') }, LAST_MODIFIED);
+    fakeIdempotencyTable(ddbMock, TABLE);
+    const handler = handlerFor(clickstream, undefined, {
+      config: testConfig({ idempotencyTable: TABLE }),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms / 100)),
+    });
+    const range = (firstLine: number) => ({ s3Object: { bucket: RAW, key, firstLine, lineCount: 2 } });
+
+    const [a, b] = await Promise.all([handler(range(1)), handler(range(3))]);
+
+    expect(a.batchItemFailures).toEqual([]);
+    expect(b.batchItemFailures).toEqual([]);
+    const curatedIds = storedObjects(s3Mock, 'curated-bucket').flatMap((o) => o.records.map((r) => r.eventId));
+    expect(curatedIds.sort()).toEqual(['W', 'X']);
+    expect((a.summary?.curated ?? 0) + (b.summary?.curated ?? 0)).toBe(2);
+    expect((a.summary?.duplicates ?? 0) + (b.summary?.duplicates ?? 0)).toBe(2);
+  });
+
   it('claims the lines in the idempotency store and skips them when the object is processed again', async () => {
     const TABLE = 'clickstream-idempotency';
     fakeS3Store(s3Mock);

@@ -27,6 +27,7 @@ describe('readConfig', () => {
       idempotencyTtlSeconds: DEFAULT_IDEMPOTENCY_TTL_SECONDS,
       maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
       sinkTableKey: 'id',
+      claimInFlightSeconds: 900,
     });
     expect(config.sinkTable).toBeUndefined();
     expect(config.idField).toBeUndefined();
@@ -56,6 +57,7 @@ describe('readConfig', () => {
       MAX_RECORD_BYTES: '1024',
       SINK_TABLE: 'clickstream-events',
       SINK_TABLE_KEY: 'pk',
+      CLAIM_IN_FLIGHT_SECONDS: '90',
     };
     expect(readConfig(env)).toEqual({
       pipeline: 'clickstream',
@@ -73,6 +75,7 @@ describe('readConfig', () => {
       maxRecordBytes: 1024,
       sinkTable: 'clickstream-events',
       sinkTableKey: 'pk',
+      claimInFlightSeconds: 90,
     });
   });
 
@@ -124,6 +127,7 @@ describe('readConfig', () => {
       maxRecordBytes: 'MAX_RECORD_BYTES',
       sinkTable: 'SINK_TABLE',
       sinkTableKey: 'SINK_TABLE_KEY',
+      claimInFlightSeconds: 'CLAIM_IN_FLIGHT_SECONDS',
     });
   });
 });

@@ -1,6 +1,6 @@
 import { storeDuplicateFilter } from '../../../lambda/runtime/deduplicate';
 import type { Envelope } from '../../../lambda/runtime/envelope';
-import type { IdempotencyStore } from '../../../lambda/runtime/idempotency-store';
+import type { IdempotencyStore, StoredClaim } from '../../../lambda/runtime/idempotency-store';
 import { QUEUE_ARN } from '../support/fixtures';
 
 function envelope(itemId: string, id: string): Envelope {
@@ -16,13 +16,14 @@ function envelope(itemId: string, id: string): Envelope {
   };
 }
 
-/** A store whose lookup answers from a fixed map, recording what it was asked. */
-function fakeStore(claims: Record<string, string>) {
+/** A store whose lookup answers from a fixed map (object key, or the whole claim), recording what it was asked. */
+function fakeStore(claims: Record<string, string | StoredClaim>) {
   const asked: string[][] = [];
   const store = {
-    lookup: jest.fn(async (ids: readonly string[]) => {
+    lookupClaims: jest.fn(async (ids: readonly string[]) => {
       asked.push([...ids]);
-      return new Map(ids.filter((id) => id in claims).map((id) => [id, claims[id]]));
+      const claim = (c: string | StoredClaim): StoredClaim => (typeof c === 'string' ? { objectKey: c } : c);
+      return new Map(ids.filter((id) => id in claims).map((id) => [id, claim(claims[id])]));
     }),
   };
   return { store: store as unknown as IdempotencyStore, asked };
@@ -78,5 +79,37 @@ describe('storeDuplicateFilter', () => {
         throw new Error('AccessDenied');
       })([envelope('m1', 'a')]),
     ).rejects.toThrow('AccessDenied');
+  });
+
+  describe('a claim whose object is missing, made by another input', () => {
+    const NOW = 1_795_514_400_000;
+    const other = (ageMs: number): StoredClaim => ({ objectKey: 'k-writing', position: 'other-message', claimedAt: NOW - ageMs });
+    const filter = (claims: Record<string, StoredClaim>) =>
+      storeDuplicateFilter(fakeStore(claims).store, async () => false, { inFlightMs: 60_000, now: () => NOW });
+
+    it('is in flight while younger than the in-flight window: the record waits (neither duplicate nor stale)', async () => {
+      const result = await filter({ a: other(5_000) })([envelope('m1', 'a')]);
+      expect(result.inFlight).toEqual(new Set(['m1']));
+      expect(result.duplicates.size).toBe(0);
+      expect(result.stale.size).toBe(0);
+    });
+
+    it('is stale once older than the window (that writer crashed or timed out)', async () => {
+      const result = await filter({ a: other(61_000) })([envelope('m1', 'a')]);
+      expect(result.inFlight).toEqual(new Set());
+      expect(result.stale).toEqual(new Map([['a', 'k-writing']]));
+    });
+
+    it('is stale at once when it is this same input delivered again (its own failed attempt)', async () => {
+      const own: StoredClaim = { objectKey: 'k-failed', position: 'm1', claimedAt: NOW - 1_000 };
+      const result = await filter({ a: own })([envelope('m1', 'a')]);
+      expect(result.stale).toEqual(new Map([['a', 'k-failed']]));
+      expect(result.inFlight).toEqual(new Set());
+    });
+
+    it('is stale when the claim predates stored positions (no position or time)', async () => {
+      const result = await filter({ a: { objectKey: 'k-old' } })([envelope('m1', 'a')]);
+      expect(result.stale).toEqual(new Map([['a', 'k-old']]));
+    });
   });
 });

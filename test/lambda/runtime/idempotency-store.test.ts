@@ -159,6 +159,7 @@ describe('IdempotencyStore.claimOrdered', () => {
           id: { S: 'evt-0000' },
           objectKey: { S: 'clicks/dt=2026-11-24/hr=09/abc.jsonl.gz' },
           expiresAt: { N: String(Math.floor(NOW_MS / 1000) + TTL) },
+          claimedAt: { N: String(NOW_MS) },
         },
       },
     });
@@ -249,6 +250,7 @@ describe('IdempotencyStore.claimConditional', () => {
         id: { S: 'a' },
         objectKey: { S: 'clicks/dt=2026-11-24/hr=09/abc.jsonl.gz' },
         expiresAt: { N: String(Math.floor(NOW_MS / 1000) + TTL) },
+        claimedAt: { N: String(NOW_MS) },
       },
       ConditionExpression: 'attribute_not_exists(id)',
     });

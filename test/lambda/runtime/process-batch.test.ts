@@ -58,6 +58,7 @@ describe('processBatch', () => {
       quarantined: [],
       dropped: [],
       duplicates: [],
+      deferred: [],
     });
     expect(outcome.curated[0].schemaVersion).toBeUndefined();
     expect(outcome.curated[0].staleObjectKey).toBeUndefined();
@@ -343,7 +344,7 @@ describe('processBatch: record ids and duplicates', () => {
   });
 
   it('asks the duplicate filter about the first record of each id only, then skips its duplicates and passes stale claims on', async () => {
-    const seen: Envelope[][] = [];
+    const seen: Array<Array<Pick<Envelope, 'id' | 'itemId'>>> = [];
     const duplicateFilter: DuplicateFilter = async (envelopes) => {
       seen.push([...envelopes]);
       return { duplicates: new Set(['m2']), stale: new Map([['evt-3', 'clicks/dt=2026-11-24/hr=09/old.jsonl.gz']]) };

@@ -59,7 +59,7 @@ function quarantined(itemId: string, overrides: Partial<QuarantinedRecord> = {})
 }
 
 function outcome(parts: Partial<BatchOutcome>): BatchOutcome {
-  return { curated: [], quarantined: [], dropped: [], duplicates: [], ...parts };
+  return { curated: [], quarantined: [], dropped: [], duplicates: [], deferred: [], ...parts };
 }
 
 const P9 = 'dt=2026-11-24/hr=09';
@@ -364,14 +364,11 @@ describe('writeOutcome with the idempotency store', () => {
     expect(ddbMock.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
   });
 
-  it.each([
-    ['conflicted (claimed by another invocation)', new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} })],
-    ['failed (throttled)', Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' })],
-  ])('writes no object holding a record whose claim %s: reports every item of that object, writes the others', async (_label, error) => {
+  it('writes no object holding a record whose claim failed (throttled): reports every item of that object, writes the others', async () => {
     // All or nothing per object: an object is only written with every record its key was derived
     // from, so no claim can point at an object that exists without its record.
     ddbMock.on(PutItemCommand).callsFake(async (input: { Item: Record<string, AttributeValue> }) => {
-      if (input.Item.id.S === 'rec-2') throw error;
+      if (input.Item.id.S === 'rec-2') throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
       return {};
     });
 
@@ -386,6 +383,50 @@ describe('writeOutcome with the idempotency store', () => {
     expect(result).toMatchObject({ curatedInputs: 1, curatedRecords: 1 });
     const inputs = (lineageManifests(s3Mock)[0].manifest.objects as Array<{ inputs: Array<{ recordId: string }> }>).flatMap((o) => o.inputs);
     expect(inputs.map((i) => i.recordId)).toEqual(['rec-3']);
+  });
+
+  it('plans an object again without a record another invocation claimed first, moving the other claims to the new key', async () => {
+    const claims: Array<{ id: string; objectKey: string; condition?: string; stale?: string }> = [];
+    ddbMock.on(PutItemCommand).callsFake(
+      async (input: { Item: Record<string, AttributeValue>; ConditionExpression?: string; ExpressionAttributeValues?: Record<string, AttributeValue> }) => {
+        claims.push({ id: input.Item.id.S!, objectKey: input.Item.objectKey.S!, condition: input.ConditionExpression, stale: input.ExpressionAttributeValues?.[':stale']?.S });
+        if (input.Item.id.S === 'rec-2') throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+        return {};
+      },
+    );
+
+    const result = await writeOutcome(
+      withStore('sqs'),
+      config,
+      outcome({ curated: [curated('1', P9, [{ n: 1 }]), curated('2', P9, [{ n: 2 }]), curated('3', P10, [{ n: 3 }])] }),
+    );
+
+    // Only the conflicted record is retried (and reported for a second look); rec-1 is written alone.
+    expect([...result.failed]).toEqual(['2']);
+    expect(result.conflicted).toEqual([{ itemId: '2', recordId: 'rec-2', position: expect.objectContaining({ kind: 'kinesis', sequenceNumber: '2' }) }]);
+    const objects = storedObjects(s3Mock, 'curated-bucket');
+    expect(objects.map((o) => o.records).sort((a, b) => Number(a[0].n) - Number(b[0].n))).toEqual([[{ n: 1 }], [{ n: 3 }]]);
+    expect(result).toMatchObject({ curatedInputs: 2, curatedRecords: 2 });
+    const rec1 = claims.filter((c) => c.id === 'rec-1');
+    const rec1Object = objects.find((o) => o.records[0].n === 1)!.key;
+    expect(rec1).toEqual([
+      { id: 'rec-1', objectKey: expect.not.stringMatching(rec1Object), condition: 'attribute_not_exists(id)', stale: undefined },
+      { id: 'rec-1', objectKey: rec1Object, condition: 'attribute_not_exists(id) OR objectKey = :stale', stale: rec1[0].objectKey },
+    ]);
+    const inputs = (lineageManifests(s3Mock)[0].manifest.objects as Array<{ inputs: Array<{ recordId: string }> }>).flatMap((o) => o.inputs);
+    expect(inputs.map((i) => i.recordId).sort()).toEqual(['rec-1', 'rec-3']);
+  });
+
+  it('writes no object when moving the claims to the new key fails', async () => {
+    let rec1Puts = 0;
+    ddbMock.on(PutItemCommand).callsFake(async (input: { Item: Record<string, AttributeValue> }) => {
+      if (input.Item.id.S === 'rec-2') throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      if (input.Item.id.S === 'rec-1' && ++rec1Puts === 2) throw new Error('InternalServerError');
+      return {};
+    });
+    const result = await writeOutcome(withStore('sqs'), config, outcome({ curated: [curated('1', P9, [{ n: 1 }]), curated('2', P9, [{ n: 2 }])] }));
+    expect([...result.failed].sort()).toEqual(['1', '2']);
+    expect(storedObjects(s3Mock, 'curated-bucket')).toEqual([]);
   });
 
   it('writes no object for a partition whose every claim failed', async () => {
@@ -788,7 +829,7 @@ describe('writeOutcome: DynamoDB table sink', () => {
 
   it('writes no table item for a record whose idempotency claim failed (its object is not written)', async () => {
     ddbMock.on(PutItemCommand).callsFake(async (input: { Item: Record<string, AttributeValue> }) => {
-      if (input.Item.id.S === 'rec-2') throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      if (input.Item.id.S === 'rec-2') throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
       return {};
     });
     const { calls, tableSink } = recordingSink();

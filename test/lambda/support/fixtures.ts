@@ -56,6 +56,7 @@ export function testConfig(overrides: Partial<RuntimeConfig> = {}): RuntimeConfi
     idempotencyTtlSeconds: DEFAULT_IDEMPOTENCY_TTL_SECONDS,
     maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
     sinkTableKey: 'id',
+    claimInFlightSeconds: 900,
     ...overrides,
   };
 }
