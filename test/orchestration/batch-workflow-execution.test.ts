@@ -4,7 +4,7 @@
  * (check, summarize, quarantine), the real transform runtime (clickstream transform, mocked S3)
  * and fakes for SSM, SQS and EventBridge.
  */
-import './support/promise-with-resolvers';
+import '../../local/promise-with-resolvers';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { Logger } from '@aws-lambda-powertools/logger';
