@@ -3,19 +3,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { readConfig, type RuntimeConfig } from './config';
-import { storeDuplicateFilter } from './deduplicate';
+import { settleConflicts, storeDuplicateFilter } from './deduplicate';
 import { writeToTable } from './dynamodb-sink';
 import { IdempotencyStore } from './idempotency-store';
 import { PipelineMetrics } from './metrics';
 import type { PiiHasher } from './pii-masking';
 import { piiHasherFromSecret } from './pii-secret';
-import { processBatch, type DuplicateFilter } from './process-batch';
+import { processBatch } from './process-batch';
 import { isS3ObjectInput, loadS3JsonLines, type S3ObjectInput } from './s3-object-source';
 import { writeOutcome } from './s3-sink';
 import { sampleSchema, type SchemaSample } from './schema-sample';
 import type { SchemaBundle } from './schema-validation';
 import { toSourceBatch, type BatchEvent } from './source-records';
-import type { SourcePosition, TransformModule } from './transform-contract';
+import type { TransformModule } from './transform-contract';
 
 /** The partial-batch response Lambda event source mappings understand. */
 export interface BatchResponse {
@@ -49,37 +49,6 @@ export interface BatchHandlerDeps {
   readonly writeMetrics?: (line: string) => void;
   /** Waits between looks at records claimed by a concurrent invocation (default: a timer). */
   readonly sleep?: (ms: number) => Promise<void>;
-}
-
-/** Waits before each look at records claimed concurrently: about 3 s in all, only when it happens. */
-const CONFLICT_WAITS_MS = [200, 800, 2000];
-
-/**
- * Records another invocation claimed first are duplicates once that invocation's object exists;
- * until then they are retried. Looks again a few times (the other write is usually done within a
- * second), so two line ranges of one file sharing an id do not fail a range. Returns the item ids
- * found to be duplicates.
- */
-async function settleConflicts(
-  conflicted: ReadonlyArray<{ itemId: string; recordId: string; position: SourcePosition }>,
-  duplicateFilter: DuplicateFilter,
-  sleep: (ms: number) => Promise<void>,
-): Promise<Set<string>> {
-  const settled = new Set<string>();
-  let open = [...conflicted];
-  for (const wait of CONFLICT_WAITS_MS) {
-    if (open.length === 0) break;
-    await sleep(wait);
-    let found: Awaited<ReturnType<DuplicateFilter>>;
-    try {
-      found = await duplicateFilter(open.map((c) => ({ id: c.recordId, itemId: c.itemId, position: c.position })));
-    } catch {
-      break; // the store is not answering: the records stay retried
-    }
-    found.duplicates.forEach((itemId) => settled.add(itemId));
-    open = open.filter((c) => !found.duplicates.has(c.itemId));
-  }
-  return settled;
 }
 
 /**

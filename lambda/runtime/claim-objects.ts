@@ -1,6 +1,6 @@
 import type { Claim, ClaimOutcome, IdempotencyStore } from './idempotency-store';
 import type { SourcePosition } from './transform-contract';
-import type { BatchKind } from './source-records';
+import { positionId, type BatchKind } from './source-records';
 import type { CuratedOutput } from './process-batch';
 
 /** A curated object to write: its key derives from the input positions of its outputs. */
@@ -44,7 +44,6 @@ export async function claimObjects(
   kind: BatchKind,
   planned: PlannedObject[],
   replan: (outputs: CuratedOutput[]) => PlannedObject[],
-  positionId: (p: SourcePosition) => string,
 ): Promise<ClaimedObjects> {
   const claimOf = (out: CuratedOutput, objectKey: string, staleObjectKey: string | undefined): Claim => ({
     id: out.recordId,

@@ -1,6 +1,7 @@
 import type { IdempotencyStore } from './idempotency-store';
 import type { DuplicateFilter } from './process-batch';
-import { positionId } from './s3-sink';
+import { positionId } from './source-records';
+import type { SourcePosition } from './transform-contract';
 
 /** Whether a curated object exists (HeadObject). */
 export type ObjectExists = (key: string) => Promise<boolean>;
@@ -50,4 +51,35 @@ export function storeDuplicateFilter(store: IdempotencyStore, objectExists: Obje
     );
     return { duplicates, stale, inFlight };
   };
+}
+
+/** Waits before each look at records claimed concurrently: about 3 s in all, only when it happens. */
+const CONFLICT_WAITS_MS = [200, 800, 2000];
+
+/**
+ * Records another invocation claimed first are duplicates once that invocation's object exists;
+ * until then they are retried. Looks again a few times (the other write is usually done within a
+ * second), so two line ranges of one file sharing an id do not fail a range. Returns the item ids
+ * found to be duplicates.
+ */
+export async function settleConflicts(
+  conflicted: ReadonlyArray<{ itemId: string; recordId: string; position: SourcePosition }>,
+  duplicateFilter: DuplicateFilter,
+  sleep: (ms: number) => Promise<void>,
+): Promise<Set<string>> {
+  const settled = new Set<string>();
+  let open = [...conflicted];
+  for (const wait of CONFLICT_WAITS_MS) {
+    if (open.length === 0) break;
+    await sleep(wait);
+    let found: Awaited<ReturnType<DuplicateFilter>>;
+    try {
+      found = await duplicateFilter(open.map((c) => ({ id: c.recordId, itemId: c.itemId, position: c.position })));
+    } catch {
+      break; // the store is not answering: the records stay retried
+    }
+    found.duplicates.forEach((itemId) => settled.add(itemId));
+    open = open.filter((c) => !found.duplicates.has(c.itemId));
+  }
+  return settled;
 }

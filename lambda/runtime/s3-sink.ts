@@ -5,7 +5,7 @@ import { claimObjects, type ConflictedRecord } from './claim-objects';
 import type { RuntimeConfig } from './config';
 import type { IdempotencyStore } from './idempotency-store';
 import type { BatchOutcome, CuratedOutput, QuarantinedRecord } from './process-batch';
-import type { BatchKind } from './source-records';
+import { positionId, type BatchKind } from './source-records';
 import type { SourcePosition } from './transform-contract';
 
 /** What the sink needs besides the outcome. */
@@ -74,7 +74,7 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
   if (ctx.store && objects.length > 0) {
     // All or nothing per object (see claimObjects): a claim never points to an object that
     // exists without its record.
-    const claimed = await claimObjects(ctx.store, ctx.kind, objects, (outputs) => planObjects(config, outputs), positionId);
+    const claimed = await claimObjects(ctx.store, ctx.kind, objects, (outputs) => planObjects(config, outputs));
     objects = claimed.objects;
     claimed.failed.forEach((id) => failed.add(id));
     conflicted = claimed.conflicted;
@@ -246,19 +246,6 @@ export function batchObjectId(config: RuntimeConfig, positions: SourcePosition[]
   return hash.digest('hex').slice(0, 32);
 }
 
-/** A short unique text for a source position. */
-export function positionId(p: SourcePosition): string {
-  switch (p.kind) {
-    case 'kinesis':
-      return `${p.shardId}/${p.sequenceNumber}`;
-    case 'sqs':
-      return p.messageId;
-    case 'eventbridge':
-      return `eb/${p.eventId}`;
-    case 's3':
-      return `s3/${p.bucket}/${p.key}#${p.line}`;
-  }
-}
 
 async function claimCheck(s3: S3Client, config: RuntimeConfig, out: CuratedOutput, index: number, line: string): Promise<string> {
   const key = `claim-check/${config.dataset}/${out.partition}/${createHash('sha256').update(out.recordId).digest('hex').slice(0, 32)}-${index}.json`;

@@ -113,3 +113,17 @@ function fromS3JsonLines(event: S3JsonLinesBatch): SourceRecord[] {
 function isS3JsonLines(event: unknown): event is S3JsonLinesBatch {
   return typeof event === 'object' && event !== null && 's3JsonLines' in event;
 }
+
+/** A short unique text for a source position. */
+export function positionId(p: SourcePosition): string {
+  switch (p.kind) {
+    case 'kinesis':
+      return `${p.shardId}/${p.sequenceNumber}`;
+    case 'sqs':
+      return p.messageId;
+    case 'eventbridge':
+      return `eb/${p.eventId}`;
+    case 's3':
+      return `s3/${p.bucket}/${p.key}#${p.line}`;
+  }
+}

@@ -559,6 +559,9 @@ export class BatchWorkflow extends Construct {
     });
     catchAll(checkObject);
 
+    // A transform invocation may run its function's timeout, and some margin for the invoke.
+    const transformTaskTimeout = sfn.Timeout.duration(Duration.seconds((props.transform.function.timeout ?? Duration.seconds(60)).toSeconds() + 30));
+
     // 2b. Schema sample (canary): the transform validates the first lines and writes nothing; a
     // sample past the drift threshold pauses the pipeline before any record of the object is loaded.
     const sampleSchema =
@@ -587,7 +590,7 @@ export class BatchWorkflow extends Construct {
               'errors.$': '$.sample.errors',
             },
             resultPath: '$.sample',
-            taskTimeout: sfn.Timeout.duration(Duration.seconds((props.transform.function.timeout ?? Duration.seconds(60)).toSeconds() + 30)),
+            taskTimeout: transformTaskTimeout,
           })
         : undefined;
     if (sampleSchema) catchAll(lambdaRetry(sampleSchema));
@@ -598,9 +601,7 @@ export class BatchWorkflow extends Construct {
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
       resultSelector: { 'summary.$': '$.summary' },
-      taskTimeout: sfn.Timeout.duration(
-        Duration.seconds((props.transform.function.timeout ?? Duration.seconds(60)).toSeconds() + 30),
-      ),
+      taskTimeout: transformTaskTimeout,
     });
     lambdaRetry(processBatch);
     const allStored = new sfn.Choice(this, 'AllStored')

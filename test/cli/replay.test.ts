@@ -14,12 +14,12 @@ import { main } from '../../cli/main';
 import { generateClickstreamEvents } from '../../examples/clickstream/generate-events';
 import * as clickstream from '../../examples/clickstream/transform';
 import { createBatchHandler } from '../../lambda/runtime/batch-handler';
-import type { RuntimeConfig } from '../../lambda/runtime/config';
 import { createPiiHasher } from '../../lambda/runtime/pii-masking';
 import type { SchemaBundle } from '../../lambda/runtime/schema-validation';
 import type { TransformModule } from '../../lambda/runtime/transform-contract';
 import { writeSchemaBundle } from '../../lib/schema/schema-bundle';
 import { startEmulators, type Emulators } from '../../local/emulators';
+import { testConfig } from '../lambda/support/fixtures';
 import { ROOT } from '../support/cdk';
 import { captureIo, clientsOf, fakeClient, writeOutputsFile } from './support';
 
@@ -50,22 +50,17 @@ describe('replay --source raw on emulated S3', () => {
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
-    const config: RuntimeConfig = {
-      claimInFlightSeconds: 900,
-      pipeline: 'clickstream',
+    const config = testConfig({
       stage: 'batch',
       curatedBucket: BUCKETS.curated,
       quarantineBucket: BUCKETS.quarantine,
       rawBucket: BUCKETS.raw,
       dataset: 'clickstream',
-      idField: 'eventId',
-      eventTimeField: 'eventTime',
       transformVersion: 'test',
       idempotencyTable: TABLE,
       idempotencyTtlSeconds: 3600,
       maxRecordBytes: 8 * 1024,
-      sinkTableKey: 'id',
-    };
+    });
     const schemaModule = writeSchemaBundle({
       versions: [{ version: '1', schema: JSON.parse(fs.readFileSync(path.join(ROOT, 'examples/clickstream/schemas/clickstream-v1.json'), 'utf8')) }],
       versionField: 'schemaVersion',

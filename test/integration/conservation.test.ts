@@ -24,7 +24,6 @@ import * as path from 'node:path';
 import { generateClickstreamEvents, type GeneratedEvent } from '../../examples/clickstream/generate-events';
 import * as clickstream from '../../examples/clickstream/transform';
 import { createBatchHandler } from '../../lambda/runtime/batch-handler';
-import type { RuntimeConfig } from '../../lambda/runtime/config';
 import { createPiiHasher } from '../../lambda/runtime/pii-masking';
 import type { SchemaBundle } from '../../lambda/runtime/schema-validation';
 import type { TransformModule } from '../../lambda/runtime/transform-contract';
@@ -32,6 +31,7 @@ import { writeSchemaBundle } from '../../lib/schema/schema-bundle';
 import { startEmulators, type Emulators } from '../../local/emulators';
 import { drainKinesis, type KinesisFailureRecord } from '../../local/event-sources/kinesis-event-source';
 import { drainSqs } from '../../local/event-sources/sqs-event-source';
+import { testConfig } from '../lambda/support/fixtures';
 import { ROOT } from '../support/cdk';
 
 jest.setTimeout(240_000);
@@ -43,23 +43,18 @@ const BUCKETS = { curated: 'curated-bucket', quarantine: 'quarantine-bucket', ra
 const TABLE = 'idempotency-store';
 const MAX_RECORD_BYTES = 8 * 1024;
 
-const config: RuntimeConfig = {
+const config = testConfig({
   // A short function timeout: a duplicate waits this long for another input's failed write.
   claimInFlightSeconds: 5,
-  pipeline: 'clickstream',
-  stage: 'transform',
   curatedBucket: BUCKETS.curated,
   quarantineBucket: BUCKETS.quarantine,
   rawBucket: BUCKETS.raw,
   dataset: 'clickstream',
-  idField: 'eventId',
-  eventTimeField: 'eventTime',
   transformVersion: 'test',
   idempotencyTable: TABLE,
   idempotencyTtlSeconds: 3600,
   maxRecordBytes: MAX_RECORD_BYTES,
-  sinkTableKey: 'id',
-};
+});
 
 /** A delivery of a generated event: where it was sent, and what it was. */
 interface Delivery {
