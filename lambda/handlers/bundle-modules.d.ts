@@ -1,7 +1,12 @@
 /**
- * Modules TransformFunction supplies at bundle time through esbuild aliases:
- * the user's transform (`transformEntry`) and the schema validators compiled at synth.
+ * Modules TransformFunction supplies at bundle time: through esbuild aliases, the user's transform
+ * (`transformEntry`) and the schema validators compiled at synth; as a shared module of the
+ * bundle, the runtime.
  */
+declare module '@cdk-serverless-etl/runtime' {
+  export const createBatchHandler: typeof import('../runtime/batch-handler').createBatchHandler;
+}
+
 declare module '@cdk-serverless-etl/user-transform' {
   export const transform: import('../runtime/transform-contract').TransformFn;
 }

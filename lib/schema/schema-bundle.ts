@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import standaloneCode from 'ajv/dist/standalone';
 import Ajv from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
+import { cacheDir } from '../core/cache-dir';
 import { isSchemaObject } from './json-schema';
 import { piiFields } from './pii-fields';
 
@@ -32,13 +32,13 @@ export interface SchemaBundleOptions {
   readonly defaultVersion?: string;
   /**
    * Directory the module is written to.
-   * @default `<os temp dir>/cdk-serverless-etl/schema-bundles`
+   * @default `node_modules/.cache/cdk-serverless-etl/schema-bundles` of the working directory, else `<os temp dir>/cdk-serverless-etl/schema-bundles`
    */
   readonly outDir?: string;
 }
 
 /** Where generated modules go unless `outDir` is given. */
-export const DEFAULT_BUNDLE_DIR = path.join(os.tmpdir(), 'cdk-serverless-etl', 'schema-bundles');
+export const DEFAULT_BUNDLE_DIR = path.join(cacheDir(), 'schema-bundles');
 
 /**
  * The ajv options of every validator. Draft-04 (`ajv-draft-04`), all errors reported (a record's

@@ -33,9 +33,12 @@ import { runtimeCode, runtimeSource } from './runtime-code';
 const USER_TRANSFORM_MODULE = '@cdk-serverless-etl/user-transform';
 /** The module name the runtime imports the compiled schemas by (aliased by esbuild). */
 const SCHEMA_BUNDLE_MODULE = '@cdk-serverless-etl/schema-bundle';
+/** The module name the entry imports the runtime by (bundled once per synth, shared by every function). */
+const RUNTIME_MODULE = '@cdk-serverless-etl/runtime';
 const LAMBDA_DIR = path.join(__dirname, '..', '..', 'lambda');
 const HANDLER_ENTRY = path.join(LAMBDA_DIR, 'handlers', 'transform-handler');
 const NO_SCHEMAS_MODULE = path.join(LAMBDA_DIR, 'runtime', 'no-schemas');
+const RUNTIME_ENTRY = path.join(LAMBDA_DIR, 'runtime', 'batch-handler');
 const TRANSFORM_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 
 /** Props for {@link TransformFunction}. */
@@ -337,6 +340,7 @@ export class TransformFunction extends Construct {
           [USER_TRANSFORM_MODULE]: transformEntry,
           [SCHEMA_BUNDLE_MODULE]: props.schemaRegistry ? props.schemaRegistry.bundle() : runtimeSource(NO_SCHEMAS_MODULE),
         },
+        sharedModules: { [RUNTIME_MODULE]: runtimeSource(RUNTIME_ENTRY) },
       }),
       handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,

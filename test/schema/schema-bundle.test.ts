@@ -219,10 +219,10 @@ describe('schema bundle (generated at synth, bundled with esbuild)', () => {
     expect(writeSchemaBundle({ ...OPTIONS, outDir, versions: [{ version: '1', schema: v1 }], defaultVersion: undefined })).not.toBe(file);
   });
 
-  test('writes to the temp directory by default', () => {
+  test("writes to the project's node_modules/.cache by default", () => {
     const written = writeSchemaBundle(OPTIONS);
     expect(path.dirname(written)).toBe(DEFAULT_BUNDLE_DIR);
-    expect(DEFAULT_BUNDLE_DIR.startsWith(os.tmpdir())).toBe(true);
+    expect(DEFAULT_BUNDLE_DIR).toBe(path.join(process.cwd(), 'node_modules', '.cache', 'cdk-serverless-etl', 'schema-bundles'));
     expect(fs.readFileSync(written, 'utf8')).toBe(source);
   });
 

@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { TransformFunction } from '../../lib';
-import { runtimeCode, sdkImports } from '../../lib/transform/runtime-code';
+import { bundleRuntime, runtimeCode } from '../../lib/transform/runtime-code';
 import { TEST_ENV, testApp } from '../support/cdk';
 
 /** Bundling for real (in-process esbuild), as `cdk synth` does it. */
@@ -49,29 +49,29 @@ describe('TransformFunction bundling', () => {
     expect(bundle).not.toContain('@cdk-serverless-etl/user-transform');
   });
 
-  test('the AWS SDK clients the runtime uses are bundled beside it (aws-sdk.js), tree-shaken to the commands it imports', () => {
+  const RUNTIME_MODULE = path.join('node_modules', '@cdk-serverless-etl', 'runtime', 'index.js');
+
+  test('the runtime is a shared module of the bundle with the AWS SDK clients it uses, tree-shaken to the commands it imports', () => {
     const { bundle, assetDir } = synth(writeTransform('sdk', 'marker-sdk'));
+    expect(bundle).toContain('require("@cdk-serverless-etl/runtime")');
     expect(bundle).not.toMatch(/require\("@aws-sdk\//);
-    expect(bundle).toContain('require("./aws-sdk/client-s3.js")');
-    expect(bundle).toContain('require("./aws-sdk/client-dynamodb.js")');
-    const sdk = fs.readFileSync(path.join(assetDir, 'aws-sdk.js'), 'utf8');
-    expect(sdk).toContain('PutObjectCommand');
-    expect(sdk).toContain('BatchWriteItemCommand');
+    // The runtime's code is not in the function's own entry.
+    expect(bundle).not.toContain('BatchWriteItem');
+    const runtime = fs.readFileSync(path.join(assetDir, RUNTIME_MODULE), 'utf8');
+    expect(runtime).not.toMatch(/require\("@aws-sdk\/client-/);
+    expect(runtime).toContain('"PutObject"');
+    expect(runtime).toContain('"BatchWriteItem"');
     // Commands nothing imports are left out.
-    expect(sdk).not.toContain('ListBucketsCommand');
-    expect(sdk).not.toContain('CreateTableCommand');
-    expect(Buffer.byteLength(sdk)).toBeLessThan(1024 * 1024);
-    // The bundle loads with nothing but Node: no node_modules beside it.
+    expect(runtime).not.toContain('"CreateTable"');
+    expect(runtime).not.toContain('"Scan"');
+    expect(Buffer.byteLength(runtime)).toBeLessThan(1024 * 1024);
+    // The bundle loads with nothing but Node: no node_modules but its own.
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'asset-copy-'));
     try {
       fs.cpSync(assetDir, copy, { recursive: true });
       const child = spawnSync(
         process.execPath,
-        [
-          '-e',
-          `const m = require(${JSON.stringify(path.join(copy, 'index.js'))}); const s3 = require(${JSON.stringify(path.join(copy, 'aws-sdk', 'client-s3.js'))}); ` +
-            `if (typeof m.handler !== 'function' || typeof s3.S3Client !== 'function') process.exit(3);`,
-        ],
+        ['-e', `const m = require(${JSON.stringify(path.join(copy, 'index.js'))}); if (typeof m.handler !== 'function') process.exit(3);`],
         {
           cwd: copy,
           encoding: 'utf8',
@@ -85,8 +85,8 @@ describe('TransformFunction bundling', () => {
     }
   });
 
-  test("a transform's own SDK imports are bundled too; JSON it imports is not read as code", () => {
-    fs.writeFileSync(path.join(dir, 'own-sdk.json'), JSON.stringify({ uses: '@aws-sdk/client-s3' }));
+  test("a transform's own SDK imports are left to the Lambda runtime's SDK; JSON it imports is bundled", () => {
+    fs.writeFileSync(path.join(dir, 'own-sdk.json'), JSON.stringify({ uses: 'json-marker' }));
     const entry = path.join(dir, 'own-sdk.ts');
     fs.writeFileSync(
       entry,
@@ -97,11 +97,9 @@ describe('TransformFunction bundling', () => {
         '',
       ].join('\n'),
     );
-    const { bundle, assetDir } = synth(entry);
-    expect(bundle).not.toMatch(/require\("@aws-sdk\//);
-    const sdk = fs.readFileSync(path.join(assetDir, 'aws-sdk.js'), 'utf8');
-    expect(sdk).toContain('ListObjectsV2Command');
-    expect(sdk).toContain('PutObjectCommand');
+    const { bundle } = synth(entry);
+    expect(bundle).toContain('require("@aws-sdk/client-s3")');
+    expect(bundle).toContain('json-marker');
   });
 
   test('a change in a file the transform imports gives a new asset (new code is deployed)', () => {
@@ -138,6 +136,9 @@ describe('TransformFunction bundling, two functions in one app', () => {
         [false, true],
         [true, false],
       ]);
+      // Both carry the same runtime, built once.
+      const runtimes = keys.map((k) => fs.readFileSync(path.join(assembly.directory, `asset.${k.replace(/\.zip$/, '')}`, 'node_modules', '@cdk-serverless-etl', 'runtime', 'index.js'), 'utf8'));
+      expect(runtimes[0]).toBe(runtimes[1]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -145,7 +146,7 @@ describe('TransformFunction bundling, two functions in one app', () => {
 });
 
 describe('runtimeCode, AWS SDK', () => {
-  test('other functions leave the AWS SDK to the Lambda runtime (bundleAwsSdk defaults to false without a user transform)', () => {
+  test('other functions leave the AWS SDK to the Lambda runtime (bundleAwsSdk defaults to false without shared modules)', () => {
     const app = testApp({ bundle: true });
     const stack = new Stack(app, 'S', { env: TEST_ENV });
     const fn = new lambda.Function(stack, 'F', {
@@ -157,31 +158,45 @@ describe('runtimeCode, AWS SDK', () => {
     const key = String((Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)] as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key);
     const dir = path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
     expect(fs.readFileSync(path.join(dir, 'index.js'), 'utf8')).toMatch(/require\("@aws-sdk\/client-s3"\)/);
-    expect(fs.existsSync(path.join(dir, 'aws-sdk.js'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'node_modules'))).toBe(false);
   });
 
-  test('sdkImports reads named, namespace, default, re-exported, required and dynamically imported SDK modules; type-only imports are left out', () => {
-    const code = [
-      'import { S3Client, PutObjectCommand as Put } from "@aws-sdk/client-s3";',
-      "import {\n  DynamoDBClient,\n  type AttributeValue,\n  BatchGetItemCommand,\n} from '@aws-sdk/client-dynamodb';",
-      "import type { SESClient } from '@aws-sdk/client-ses';",
-      'import * as sqs from "@aws-sdk/client-sqs";',
-      'import sns from "@aws-sdk/client-sns";',
-      'export { Foo } from "@aws-sdk/client-foo";',
-      "export type { Bar } from '@aws-sdk/client-bar';",
-      "const sm = require('@aws-sdk/client-secrets-manager');",
-      "const kinesis = await import('@aws-sdk/client-kinesis');",
-      'import { x } from "./local";',
-    ].join('\n');
-    const imports = sdkImports(code);
-    expect(Object.fromEntries([...imports].map(([k, v]) => [k, v === 'all' ? v : [...v].sort()]))).toEqual({
-      '@aws-sdk/client-s3': ['PutObjectCommand', 'S3Client'],
-      '@aws-sdk/client-dynamodb': ['BatchGetItemCommand', 'DynamoDBClient'],
-      '@aws-sdk/client-sqs': 'all',
-      '@aws-sdk/client-sns': 'all',
-      '@aws-sdk/client-foo': 'all',
-      '@aws-sdk/client-secrets-manager': 'all',
-      '@aws-sdk/client-kinesis': 'all',
-    });
+  test('bundleAwsSdk without shared modules bundles the SDK into index.js', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'inline-sdk-'));
+    try {
+      bundleRuntime({ handlerEntry: path.join(__dirname, '..', '..', 'lambda', 'handlers', 'check-object.ts'), bundleAwsSdk: true }, out);
+      const code = fs.readFileSync(path.join(out, 'index.js'), 'utf8');
+      expect(code).not.toMatch(/require\("@aws-sdk\/client-/);
+      expect(code).toContain('"GetObject"');
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('runtimeCode, shared modules', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shared-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const entry = path.join(dir, 'entry.ts');
+  const shared = path.join(dir, 'shared.ts');
+  fs.writeFileSync(entry, "import { greet } from 'my-shared';\nexport const handler = async () => greet();\n");
+  const options = { handlerEntry: entry, sharedModules: { 'my-shared': shared }, bundleAwsSdk: false };
+  const load = (out: string) => fs.readFileSync(path.join(out, 'node_modules', 'my-shared', 'index.js'), 'utf8');
+
+  test('a shared module is rebuilt when its source changes (the cache is checked against its files)', () => {
+    fs.writeFileSync(shared, "export const greet = () => 'first-version';\n");
+    const first = path.join(dir, 'out-1');
+    bundleRuntime(options, first);
+    expect(load(first)).toContain('first-version');
+    fs.writeFileSync(shared, "export const greet = () => 'second-version-longer';\n");
+    const second = path.join(dir, 'out-2');
+    bundleRuntime(options, second);
+    expect(load(second)).toContain('second-version-longer');
+    expect(fs.readFileSync(path.join(second, 'index.js'), 'utf8')).toContain('require("my-shared")');
+  });
+
+  test('a shared module that does not compile fails synth naming the file and the error', () => {
+    fs.writeFileSync(shared, 'export const greet = ( => 1;\n');
+    expect(() => bundleRuntime(options, path.join(dir, 'out-3'))).toThrow(/bundling the runtime failed \(.*shared\.ts\):\n {2}- .*shared\.ts:\d+: /);
   });
 });

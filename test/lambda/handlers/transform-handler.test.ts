@@ -56,6 +56,7 @@ beforeAll(() => {
     alias: {
       '@cdk-serverless-etl/user-transform': path.join(CLICKSTREAM_DIR, 'transform.ts'),
       '@cdk-serverless-etl/schema-bundle': path.join(PROJECT_ROOT, 'lambda', 'runtime', 'no-schemas.ts'),
+      '@cdk-serverless-etl/runtime': path.join(PROJECT_ROOT, 'lambda', 'runtime', 'batch-handler.ts'),
     },
     logLevel: 'silent',
   });
