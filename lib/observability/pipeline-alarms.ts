@@ -8,6 +8,9 @@ import { PropValidator } from '../core/prop-validator';
 import type { EventBusIngest } from '../ingest/event-bus-ingest';
 import type { StreamIngest } from '../ingest/stream-ingest';
 import type { DeadLetterQueue } from '../reliability/dead-letter-queue';
+
+/** Time the dead-letter age alarm leaves between firing and the message expiring: a working day to redrive. */
+const DEAD_LETTER_REDRIVE_MARGIN = Duration.days(1);
 import type { TransformFunction } from '../transform/transform-function';
 
 /** Thresholds of the operational alarms. */
@@ -19,6 +22,7 @@ export interface OperationalAlarmThresholds {
   readonly maxLag?: Duration;
   /**
    * Alarm (ticket) when a dead-lettered message is older than this: redrive before it expires.
+   * At least one day shorter than the retention of every dead-letter queue (checked at synth).
    * @default Duration.days(3)
    */
   readonly maxDeadLetterAge?: Duration;
@@ -96,6 +100,14 @@ export class PipelineAlarms extends Construct {
       ['maxSchemaMismatchRate', props.maxSchemaMismatchRate],
     ] as const) {
       v.check(value !== undefined && !(value > 0 && value <= 1), `${prop} is ${value}; it must be above 0 and at most 1`);
+    }
+    for (const dlq of props.deadLetterQueues ?? []) {
+      if (maxDeadLetterAge.isUnresolved() || dlq.retentionPeriod.isUnresolved()) continue;
+      v.check(
+        maxDeadLetterAge.toSeconds() + DEAD_LETTER_REDRIVE_MARGIN.toSeconds() > dlq.retentionPeriod.toSeconds(),
+        `maxDeadLetterAge is ${maxDeadLetterAge.toHumanString()}; it must be at least ${DEAD_LETTER_REDRIVE_MARGIN.toHumanString()} shorter than the ` +
+          `retention of ${dlq.node.path} (${dlq.retentionPeriod.toHumanString()}), or its messages expire before the alarm leaves time to redrive them`,
+      );
     }
     v.throwIfInvalid();
     this.routing = props.routing;

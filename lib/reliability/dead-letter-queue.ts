@@ -57,6 +57,8 @@ export class DeadLetterQueue extends Construct {
   public readonly encryptionKey: kms.IKey;
   /** Alarm in ALARM while at least one message is visible in the queue. */
   public readonly depthAlarm: cloudwatch.Alarm;
+  /** How long the queue keeps a message before SQS deletes it. */
+  public readonly retentionPeriod: Duration;
 
   constructor(scope: Construct, id: string, props: DeadLetterQueueProps = {}) {
     super(scope, id);
@@ -72,6 +74,7 @@ export class DeadLetterQueue extends Construct {
       );
     }
     validator.throwIfInvalid();
+    this.retentionPeriod = retentionPeriod;
 
     this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', { enableKeyRotation: true });
     this.queue = new sqs.Queue(this, 'Queue', {

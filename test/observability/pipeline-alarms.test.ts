@@ -471,6 +471,17 @@ describe('PipelineAlarms validation', () => {
     expect(() => synth({ stream: false, eventBus: false, props })).toThrow(message);
   });
 
+  test('maxDeadLetterAge must leave a day before a dead-letter queue expires its messages', () => {
+    const stack = testStack();
+    const fn = transformFunction(stack);
+    const shortLived = new DeadLetterQueue(stack, 'ShortLived', { retentionPeriod: Duration.days(3) });
+    const props = { pipelineName: 'orders', routing: new AlarmRouting(stack, 'Routing'), transform: fn, deadLetterQueues: [shortLived] };
+    expect(() => new PipelineAlarms(stack, 'Default', props)).toThrow(
+      /maxDeadLetterAge is 3 days; it must be at least 1 day shorter than the retention of TestStack\/ShortLived \(3 days\)/,
+    );
+    expect(() => new PipelineAlarms(stack, 'TwoDays', { ...props, maxDeadLetterAge: Duration.days(2) })).not.toThrow();
+  });
+
   test('accepts the bounds', () => {
     expect(() =>
       synth({ stream: false, eventBus: false, props: { maxQuarantineRate: 1, maxSchemaMismatchRate: 1, maxLag: Duration.days(1), staleAfter: Duration.minutes(5) } }),
