@@ -48,15 +48,36 @@ if (variant === 'library') {
   }
 } else {
   const schemaModule = writeSchemaBundle({ versions: [{ version: '1', schema: JSON.parse(schemaJson) }], versionField: 'schemaVersion' });
-  for (let i = 0; i < count; i++) {
-    new PlainPipelineStack(app, `Plain${i}`, {
+  const bundler = variant === 'plain-in-process' ? 'in-process' : 'npx';
+  if (layout !== 'one-stack' && count === 1) {
+    // Mirrors ClickstreamPipelineStack: batch workflow, warehouse, budget, staleness alarm.
+    new PlainPipelineStack(app, 'PlainClickstream', {
       env,
-      pipelineName: `clickstream-${i}`,
-      transformEntry: transformFor(i),
+      description: 'Plain aws-cdk-lib equivalent of the reference stack: clickstream pipeline (Kinesis + EventBridge → Lambda → S3)',
+      pipelineName: 'clickstream',
+      dataset: 'clickstream',
+      transformEntry: transformFor(0),
       schemaModule,
       schemaJson,
-      bundler: variant === 'plain-in-process' ? 'in-process' : 'npx',
+      bundler,
+      batchWorkflow: true,
+      warehouse: true,
+      monthlyBudgetUsd: 100,
+      staleAfter: Duration.minutes(30),
     });
+  } else {
+    // Mirrors the scale series: one pipeline with pipelineProps(i), no batch workflow.
+    for (let i = 0; i < count; i++) {
+      new PlainPipelineStack(app, `Plain${i}`, {
+        env,
+        pipelineName: pipelineProps(i).pipelineName,
+        dataset: pipelineProps(i).dataset,
+        transformEntry: transformFor(i),
+        schemaModule,
+        schemaJson,
+        bundler,
+      });
+    }
   }
 }
 const constructed = process.hrtime.bigint();
