@@ -26,15 +26,26 @@ export interface BatchResponse {
   sample?: SchemaSample;
 }
 
-/** What happened to a batch's records (the same counts as the metrics). */
+/**
+ * Where a range's records are now, whichever delivery of it reports (returned for S3 line ranges,
+ * summed by the batch workflow). Unlike the metrics, which count this invocation's work, a record
+ * an earlier delivery of the same range curated or quarantined counts as curated or quarantined
+ * again, not as a duplicate: a range run twice (a Map Run retried) reports the same counts.
+ */
 export interface BatchSummary {
   readonly recordsIn: number;
   readonly curated: number;
   readonly quarantined: number;
   readonly schemaMismatches: number;
   readonly dropped: number;
+  /** Records whose id another input (or an earlier line of the range) already brought to curated. */
   readonly duplicates: number;
   readonly retried: number;
+}
+
+/** Quarantined because the record does not match its schema (the drift signal). */
+function isSchemaMismatch(q: { reason: string }): boolean {
+  return q.reason === 'SCHEMA_MISMATCH' || q.reason === 'UNKNOWN_SCHEMA_VERSION';
 }
 
 /** Overrides for tests and local runs; each defaults to what Lambda provides. */
@@ -139,22 +150,13 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     metrics.count('RecordsQuarantined', quarantinedOk.length);
     metrics.count('RecordsDropped', outcome.dropped.length);
     metrics.count('DuplicatesSkipped', skipped.length + result.alreadyQuarantined.size + settled.size);
-    metrics.count('SchemaMismatches', quarantinedOk.filter((q) => q.reason === 'SCHEMA_MISMATCH' || q.reason === 'UNKNOWN_SCHEMA_VERSION').length);
+    metrics.count('SchemaMismatches', quarantinedOk.filter(isSchemaMismatch).length);
     metrics.count('TransformErrors', quarantinedOk.filter((q) => q.reason === 'TRANSFORM_ERROR' || q.reason === 'INVALID_OUTPUT').length);
     metrics.count('RecordsRetried', batchItemFailures.length);
     metrics.count('ClaimChecked', result.claimChecked);
     if (coldStart) metrics.count('ColdStarts', 1);
     coldStart = false;
     result.freshnessLagSeconds.forEach((s) => metrics.freshnessLag(s));
-    const summary: BatchSummary = {
-      recordsIn: metrics.value('RecordsIn'),
-      curated: metrics.value('RecordsOut'),
-      quarantined: metrics.value('RecordsQuarantined'),
-      schemaMismatches: metrics.value('SchemaMismatches'),
-      dropped: metrics.value('RecordsDropped'),
-      duplicates: metrics.value('DuplicatesSkipped'),
-      retried: metrics.value('RecordsRetried'),
-    };
     metrics.publish();
 
     logger.info('batch processed', {
@@ -177,7 +179,20 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     if (batch.kind === 'eventbridge' && batchItemFailures.length > 0) {
       throw new Error(`cdk-serverless-etl runtime: ${batchItemFailures.length} record(s) could not be stored; retrying the event`);
     }
-    if (batch.kind === 's3') return { batchItemFailures, summary };
+    if (batch.kind === 's3') {
+      const redelivered = skipped.filter((d) => d.redelivered).length;
+      const summary: BatchSummary = {
+        recordsIn: batch.records.length,
+        curated: result.curatedInputs + redelivered,
+        quarantined: quarantinedOk.length + result.alreadyQuarantined.size,
+        // Every record classified as a mismatch and not retried, its quarantine entry new or earlier.
+        schemaMismatches: outcome.quarantined.filter((q) => isSchemaMismatch(q) && !failed.has(q.itemId)).length,
+        dropped: outcome.dropped.length,
+        duplicates: skipped.length - redelivered + settled.size,
+        retried: batchItemFailures.length,
+      };
+      return { batchItemFailures, summary };
+    }
     return { batchItemFailures };
   };
 }

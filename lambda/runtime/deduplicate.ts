@@ -19,7 +19,8 @@ export interface InFlightOptions {
 
 /**
  * Cross-batch duplicate detection with the idempotency store: an id whose claim points to an
- * existing curated object is a duplicate. A claim whose object does not exist is either in flight
+ * existing curated object is a duplicate (`redelivered` when the claim is this same input's, an
+ * earlier delivery of it). A claim whose object does not exist is either in flight
  * (another input claimed it less than `inFlightMs` ago and is writing its object now: the record
  * waits, see `inFlight`) or stale (its attempt crashed or failed to write, or it is this same input
  * delivered again) and the record is processed again, taking the claim over. One HeadObject per
@@ -37,19 +38,23 @@ export function storeDuplicateFilter(store: IdempotencyStore, objectExists: Obje
       return answer;
     };
     const duplicates = new Set<string>();
+    const redelivered = new Set<string>();
     const inFlight = new Set<string>();
     const stale = new Map<string, string>();
     await Promise.all(
       envelopes.map(async (e) => {
         const claim = claimed.get(e.id);
         if (claim === undefined) return;
-        if (await exists(claim.objectKey)) duplicates.add(e.itemId);
-        else if (claim.position !== undefined && claim.position !== positionId(e.position) && claim.claimedAt !== undefined && now() - claim.claimedAt < inFlightMs) {
+        const sameInput = claim.position === positionId(e.position);
+        if (await exists(claim.objectKey)) {
+          duplicates.add(e.itemId);
+          if (sameInput) redelivered.add(e.itemId);
+        } else if (claim.position !== undefined && !sameInput && claim.claimedAt !== undefined && now() - claim.claimedAt < inFlightMs) {
           inFlight.add(e.itemId);
         } else stale.set(e.id, claim.objectKey);
       }),
     );
-    return { duplicates, stale, inFlight };
+    return { duplicates, stale, inFlight, redelivered };
   };
 }
 

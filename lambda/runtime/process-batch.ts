@@ -56,6 +56,8 @@ export interface DuplicateRecord {
    * item's output cannot be stored, this one must be retried too (it shares its fate).
    */
   readonly of?: string;
+  /** True when an earlier delivery of this same input (same source position) stored the record. */
+  readonly redelivered?: boolean;
 }
 
 /** What one batch produced, before anything is written. */
@@ -88,6 +90,8 @@ export type DuplicateFilter = (envelopes: ReadonlyArray<Pick<Envelope, 'id' | 'i
   readonly stale: ReadonlyMap<string, string>;
   /** Item ids whose id another input claimed moments ago and is writing now (not stale). */
   readonly inFlight?: ReadonlySet<string>;
+  /** Of the duplicates, those stored by an earlier delivery of this same input (same source position). */
+  readonly redelivered?: ReadonlySet<string>;
 }>;
 
 /** What the batch processing needs besides the records. */
@@ -164,7 +168,7 @@ export async function processBatch(
       continue;
     }
     if (known?.duplicates.has(envelope.itemId)) {
-      duplicates.push({ itemId: envelope.itemId, recordId: envelope.id });
+      duplicates.push({ itemId: envelope.itemId, recordId: envelope.id, ...(known.redelivered?.has(envelope.itemId) ? { redelivered: true } : {}) });
       continue;
     }
     const base = { itemId: envelope.itemId, recordId: envelope.id, source: envelope.position, receivedAt: envelope.receivedAt, schemaVersion };

@@ -63,6 +63,16 @@ describe('storeDuplicateFilter', () => {
     expect(result.stale).toEqual(new Map([['e', 'k3']]));
   });
 
+  it('marks a duplicate whose claim is this same input (an earlier delivery of it) as redelivered', async () => {
+    const { store } = fakeStore({
+      'evt-1': { objectKey: 'k1', position: 'm1', claimedAt: 1 },
+      'evt-2': { objectKey: 'k1', position: 'another-message', claimedAt: 1 },
+    });
+    const result = await storeDuplicateFilter(store, async () => true)([envelope('m1', 'evt-1'), envelope('m2', 'evt-2')]);
+    expect(result.duplicates).toEqual(new Set(['m1', 'm2']));
+    expect(result.redelivered).toEqual(new Set(['m1']));
+  });
+
   it('makes no HeadObject when nothing is claimed', async () => {
     const { store } = fakeStore({});
     const exists = jest.fn(async () => true);

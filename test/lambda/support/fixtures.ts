@@ -279,14 +279,19 @@ export function servedObject(bytes: Buffer, input: { Range?: string; IfMatch?: s
  */
 export function fakeIdempotencyTable(ddbMock: DynamoDBMock, table: string): Map<string, string> {
   const items = new Map<string, string>();
-  const toItem = (id: string) => ({ id: { S: id }, objectKey: { S: items.get(id) as string } });
+  // Whole items as written (claims carry their input's position and time), by id.
+  const stored = new Map<string, Record<string, AttributeValue>>();
+  const toItem = (id: string) => stored.get(id) ?? { id: { S: id }, objectKey: { S: items.get(id) as string } };
   ddbMock.on(BatchGetItemCommand).callsFake(async (input: { RequestItems: Record<string, { Keys: Array<Record<string, AttributeValue>> }> }) => {
     const ids = input.RequestItems[table].Keys.map((k) => k.id.S as string);
     return { Responses: { [table]: ids.filter((id) => items.has(id)).map(toItem) }, UnprocessedKeys: {} };
   });
   ddbMock.on(BatchWriteItemCommand).callsFake(
     async (input: { RequestItems: Record<string, Array<{ PutRequest: { Item: Record<string, AttributeValue> } }>> }) => {
-      for (const r of input.RequestItems[table]) items.set(r.PutRequest.Item.id.S as string, r.PutRequest.Item.objectKey.S as string);
+      for (const r of input.RequestItems[table]) {
+        items.set(r.PutRequest.Item.id.S as string, r.PutRequest.Item.objectKey.S as string);
+        stored.set(r.PutRequest.Item.id.S as string, r.PutRequest.Item);
+      }
       return { UnprocessedItems: {} };
     },
   );
@@ -299,6 +304,7 @@ export function fakeIdempotencyTable(ddbMock: DynamoDBMock, table: string): Map<
         throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
       }
       items.set(id, input.Item.objectKey.S as string);
+      stored.set(id, input.Item);
       return {};
     },
   );
