@@ -20,7 +20,9 @@ const EXAMPLE = path.join(ROOT, 'examples', 'clickstream');
 const env = { account: '123456789012', region: 'us-east-1' };
 const transformFor = (i: number) => (i === 0 ? path.join(EXAMPLE, 'transform.ts') : path.join(__dirname, '.out', 'transforms', `transform-${i}.ts`));
 
-const app = new App({ outdir });
+// The project's cdk.json context (feature flags), as \`cdk synth\` passes it, for every variant.
+const cdkJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+const app = new App({ outdir, context: cdkJson.context ?? {} });
 /** The reference pipeline's props, with the pipeline's own transform file. */
 const pipelineProps = (i: number) => ({
   pipelineName: `clickstream-${i}`,
