@@ -30,7 +30,8 @@ mkdir "$work/src" "$work/tarball" "$work/consumer"
   const fs = require("node:fs"), path = require("node:path");
   const [from, to] = process.argv.slice(1);
   for (const file of fs.readFileSync(0, "utf8").split("\0").filter(Boolean)) {
-    if (!fs.existsSync(path.join(from, file))) continue; // deleted, not yet committed
+    // Deleted and not yet committed, or a link (such as a node_modules linked into a checkout).
+    if (!fs.lstatSync(path.join(from, file), { throwIfNoEntry: false })?.isFile()) continue;
     fs.mkdirSync(path.dirname(path.join(to, file)), { recursive: true });
     fs.copyFileSync(path.join(from, file), path.join(to, file));
   }' "$repo" "$work/src"
