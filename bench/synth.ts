@@ -37,6 +37,11 @@ export interface SynthResults {
   /** ms added per extra pipeline, library, from the 1→20 medians */
   libraryMsPerExtraPipeline: number;
   plainMsPerExtraPipeline: number;
+  /**
+   * ms added per extra pipeline within the scale series (5→20 medians), where both sides have the
+   * same 77-resource pipeline: library, plain and plain bundled in-process (aws-cdk-lib's own floor).
+   */
+  scaleMsPerExtraPipeline: { library: number; plain: number; plainInProcess: number };
   oneStackProbe: { pipelines: number; wallMs: number; resources?: number; error?: string };
   resourcesPerPipeline: number;
   pipelinesPerStackBeforeLimit: number;
@@ -117,6 +122,11 @@ export function runSynth(rounds = 5): SynthResults {
     points,
     libraryMsPerExtraPipeline: round((at(20, 'library') - at(1, 'library')) / 19, 0),
     plainMsPerExtraPipeline: round((at(20, 'plain') - at(1, 'plain')) / 19, 0),
+    scaleMsPerExtraPipeline: {
+      library: round((at(20, 'library') - at(5, 'library')) / 15, 0),
+      plain: round((at(20, 'plain') - at(5, 'plain')) / 15, 0),
+      plainInProcess: round((at(20, 'plain-in-process') - at(5, 'plain-in-process')) / 15, 0),
+    },
     oneStackProbe,
     resourcesPerPipeline,
     pipelinesPerStackBeforeLimit: Math.floor(500 / resourcesPerPipeline),
