@@ -116,14 +116,20 @@ function rel(file: string): string {
   return relative && !relative.startsWith('..') ? relative : file;
 }
 
+let stopping = false;
+
 async function interrupted(signal: NodeJS.Signals): Promise<void> {
+  // A second signal while stopping (Ctrl-C pressed twice) is ignored: the first one is already
+  // stopping everything, and the default action would kill the process with emulators running.
+  if (stopping) return;
+  stopping = true;
   console.error(`\n${signal}: stopping the functions and emulators ...`);
   for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
   process.exit(EXIT.interrupted);
 }
 
-process.once('SIGINT', (s) => void interrupted(s));
-process.once('SIGTERM', (s) => void interrupted(s));
+process.on('SIGINT', (s) => void interrupted(s));
+process.on('SIGTERM', (s) => void interrupted(s));
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -181,10 +181,16 @@ describe('npm start (local/start.ts)', () => {
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    let interrupting = false;
     const code = await new Promise<number | null>((resolve) => {
       child.stdout.on('data', (c: Buffer) => {
         stdout += c.toString();
-        if (/Loaded /.test(stdout) && !child.killed) setTimeout(() => child.kill('SIGINT'), 300);
+        if (/Loaded /.test(stdout) && !interrupting) {
+          interrupting = true;
+          // Twice, as an impatient user would: the second signal must not kill it before it stops the emulators.
+          setTimeout(() => child.kill('SIGINT'), 300);
+          setTimeout(() => child.kill('SIGINT'), 320);
+        }
       });
       child.on('exit', (c) => resolve(c));
     });
