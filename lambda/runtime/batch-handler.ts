@@ -137,7 +137,8 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     // And records held back because another input's claim on their id was in flight.
     outcome.deferred.forEach((d) => failed.add(d.itemId));
     const waiting = [...result.conflicted, ...outcome.deferred];
-    const settled = duplicateFilter && waiting.length > 0 ? await settleConflicts(waiting, duplicateFilter, sleep) : new Set<string>();
+    const { settled, redelivered: settledRedelivered } =
+      duplicateFilter && waiting.length > 0 ? await settleConflicts(waiting, duplicateFilter, sleep) : { settled: new Set<string>(), redelivered: new Set<string>() };
     settled.forEach((itemId) => failed.delete(itemId));
     // A duplicate of a record earlier in the batch shares its fate: retried if that one is.
     for (const d of outcome.duplicates) if (d.of !== undefined && failed.has(d.of)) failed.add(d.itemId);
@@ -180,7 +181,8 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
       throw new Error(`cdk-serverless-etl runtime: ${batchItemFailures.length} record(s) could not be stored; retrying the event`);
     }
     if (batch.kind === 's3') {
-      const redelivered = skipped.filter((d) => d.redelivered).length;
+      // Stored by another delivery of this same input (a range run twice), before or while this one ran.
+      const redelivered = skipped.filter((d) => d.redelivered).length + settledRedelivered.size;
       const summary: BatchSummary = {
         recordsIn: batch.records.length,
         curated: result.curatedInputs + redelivered,

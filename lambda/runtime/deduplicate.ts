@@ -65,14 +65,15 @@ const CONFLICT_WAITS_MS = [200, 800, 2000];
  * Records another invocation claimed first are duplicates once that invocation's object exists;
  * until then they are retried. Looks again a few times (the other write is usually done within a
  * second), so two line ranges of one file sharing an id do not fail a range. Returns the item ids
- * found to be duplicates.
+ * found to be duplicates, and of those the ones another delivery of this same input stored.
  */
 export async function settleConflicts(
   conflicted: ReadonlyArray<{ itemId: string; recordId: string; position: SourcePosition }>,
   duplicateFilter: DuplicateFilter,
   sleep: (ms: number) => Promise<void>,
-): Promise<Set<string>> {
+): Promise<{ settled: Set<string>; redelivered: Set<string> }> {
   const settled = new Set<string>();
+  const redelivered = new Set<string>();
   let open = [...conflicted];
   for (const wait of CONFLICT_WAITS_MS) {
     if (open.length === 0) break;
@@ -84,7 +85,8 @@ export async function settleConflicts(
       break; // the store is not answering: the records stay retried
     }
     found.duplicates.forEach((itemId) => settled.add(itemId));
+    found.redelivered?.forEach((itemId) => redelivered.add(itemId));
     open = open.filter((c) => !found.duplicates.has(c.itemId));
   }
-  return settled;
+  return { settled, redelivered };
 }

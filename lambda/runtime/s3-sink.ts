@@ -219,8 +219,9 @@ async function claimQuarantine(
     }
     return { toWrite, already };
   } catch {
+    // Nothing is known for sure: every bad record is retried (none counted as already quarantined).
     records.forEach((r) => failed.add(r.itemId));
-    return { toWrite: [], already };
+    return { toWrite: [], already: new Set() };
   }
 }
 

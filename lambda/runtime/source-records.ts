@@ -21,6 +21,8 @@ export interface S3JsonLinesBatch {
     readonly key: string;
     /** When the object was created (ISO-8601), used as the receive time. */
     readonly createdAt?: string;
+    /** The ETag of the object version read: part of each record's position. */
+    readonly etag?: string;
     readonly lines: ReadonlyArray<{ readonly line: number; readonly body: string }>;
   };
 }
@@ -100,11 +102,11 @@ function fromEventBridge(event: EventBridgeEventInput): SourceRecord {
 }
 
 function fromS3JsonLines(event: S3JsonLinesBatch): SourceRecord[] {
-  const { bucket, key, lines, createdAt } = event.s3JsonLines;
+  const { bucket, key, lines, createdAt, etag } = event.s3JsonLines;
   const receivedAtMs = (createdAt && new Date(createdAt).getTime()) || Date.now();
   return lines.map(({ line, body }) => ({
     itemId: `${key}#${line}`,
-    position: { kind: 's3', bucket, key, line },
+    position: { kind: 's3', bucket, key, line, ...(etag ? { etag } : {}) },
     body,
     receivedAtMs,
   }));
@@ -124,6 +126,8 @@ export function positionId(p: SourcePosition): string {
     case 'eventbridge':
       return `eb/${p.eventId}`;
     case 's3':
-      return `s3/${p.bucket}/${p.key}#${p.line}`;
+      // The object version is part of the position: a line of a new upload under the same key is
+      // another input (its records are duplicates or new), not a redelivery of the old one.
+      return `s3/${p.bucket}/${p.key}${p.etag ? `@${p.etag.replace(/"/g, '')}` : ''}#${p.line}`;
   }
 }

@@ -15,7 +15,7 @@ export type SourcePosition =
   | { readonly kind: 'kinesis'; readonly streamArn: string; readonly shardId: string; readonly sequenceNumber: string }
   | { readonly kind: 'sqs'; readonly queueArn: string; readonly messageId: string }
   | { readonly kind: 'eventbridge'; readonly eventBusName?: string; readonly eventId: string }
-  | { readonly kind: 's3'; readonly bucket: string; readonly key: string; readonly line: number };
+  | { readonly kind: 's3'; readonly bucket: string; readonly key: string; readonly line: number; readonly etag?: string };
 
 /** What the runtime tells a transform about the record it is given. */
 export interface TransformContext {

@@ -670,7 +670,7 @@ describe('createBatchHandler with an s3Object event (a JSON Lines object)', () =
    */
   const BODY = gzipSync(`${SAMPLE.slice(0, 5).join('\r\n')}\r\n\r\n${SAMPLE.slice(5).join('\r\n')}\r\n`);
   const lineOf = (sampleIndex: number) => (sampleIndex < 5 ? sampleIndex + 1 : sampleIndex + 2);
-  const s3Position = (sampleIndex: number) => ({ kind: 's3', bucket: RAW, key: KEY, line: lineOf(sampleIndex) });
+  const s3Position = (sampleIndex: number) => ({ kind: 's3', bucket: RAW, key: KEY, line: lineOf(sampleIndex), etag: '"etag"' });
   const event = (range: { firstLine?: number; lineCount?: number } = {}) => ({ s3Object: { bucket: RAW, key: KEY, ...range } });
 
   beforeEach(() => {
@@ -814,6 +814,22 @@ describe('createBatchHandler with an s3Object event (a JSON Lines object)', () =
     // (a Map Run retried re-runs ranges that succeeded; its counts must not turn into duplicates).
     expect(secondRun.summary).toEqual(firstRun.summary);
     expect(secondRun.summary).toEqual({ recordsIn: 18, curated: 13, quarantined: 3, schemaMismatches: 0, dropped: 1, duplicates: 1, retried: 0 });
+  });
+
+  it('a new upload under the same key is another input: its records already curated are duplicates, its bad lines are quarantined anew', async () => {
+    const TABLE = 'clickstream-idempotency';
+    fakeS3Store(s3Mock);
+    fakeS3Objects(s3Mock, { [`${RAW}/${KEY}`]: BODY }, LAST_MODIFIED, '"v1"');
+    fakeIdempotencyTable(ddbMock, TABLE);
+    const handler = handlerFor(clickstream, undefined, { config: testConfig({ idempotencyTable: TABLE }) });
+    expect((await handler(event())).summary).toMatchObject({ curated: 13, quarantined: 3, duplicates: 1 });
+    const quarantineObjects = storedObjects(s3Mock, 'quarantine-bucket').length;
+
+    fakeS3Objects(s3Mock, { [`${RAW}/${KEY}`]: BODY }, LAST_MODIFIED, '"v2"');
+    const reupload = await handler(event());
+
+    expect(reupload.summary).toEqual({ recordsIn: 18, curated: 0, quarantined: 3, schemaMismatches: 0, dropped: 1, duplicates: 14, retried: 0 });
+    expect(storedObjects(s3Mock, 'quarantine-bucket').length).toBeGreaterThan(quarantineObjects);
   });
 });
 

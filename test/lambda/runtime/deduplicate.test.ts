@@ -1,4 +1,4 @@
-import { storeDuplicateFilter } from '../../../lambda/runtime/deduplicate';
+import { settleConflicts, storeDuplicateFilter } from '../../../lambda/runtime/deduplicate';
 import type { Envelope } from '../../../lambda/runtime/envelope';
 import type { IdempotencyStore, StoredClaim } from '../../../lambda/runtime/idempotency-store';
 import { QUEUE_ARN } from '../support/fixtures';
@@ -121,5 +121,20 @@ describe('storeDuplicateFilter', () => {
       const result = await filter({ a: { objectKey: 'k-old' } })([envelope('m1', 'a')]);
       expect(result.stale).toEqual(new Map([['a', 'k-old']]));
     });
+  });
+});
+
+describe('settleConflicts', () => {
+  it('settles records whose winner wrote its object, and says which winners were this same input', async () => {
+    const { store } = fakeStore({
+      'evt-1': { objectKey: 'k1', position: 'm1', claimedAt: 1 },
+      'evt-2': { objectKey: 'k2', position: 'another-message', claimedAt: 1 },
+    });
+    const waits: number[] = [];
+    const conflicted = [envelope('m1', 'evt-1'), envelope('m2', 'evt-2')].map((e) => ({ itemId: e.itemId, recordId: e.id, position: e.position }));
+    const result = await settleConflicts(conflicted, storeDuplicateFilter(store, async () => true), async (ms) => void waits.push(ms));
+    expect(result.settled).toEqual(new Set(['m1', 'm2']));
+    expect(result.redelivered).toEqual(new Set(['m1']));
+    expect(waits).toEqual([200]);
   });
 });

@@ -60,6 +60,8 @@ describe('loadS3JsonLines', () => {
       bucket: BUCKET,
       key: 'in/events.jsonl',
       createdAt: '2026-11-24T08:15:30.000Z',
+      // The version read is part of each record's position.
+      etag: '"etag"',
       lines: [
         { line: 1, body: A },
         { line: 2, body: B },
@@ -254,8 +256,8 @@ describe('loadS3JsonLines', () => {
     const source = toSourceBatch(batch);
     expect(source.kind).toBe('s3');
     expect(source.records).toEqual([
-      { itemId: 'in/e.jsonl.gz#1', position: { kind: 's3', bucket: BUCKET, key: 'in/e.jsonl.gz', line: 1 }, body: A, receivedAtMs: LAST_MODIFIED.getTime() },
-      { itemId: 'in/e.jsonl.gz#3', position: { kind: 's3', bucket: BUCKET, key: 'in/e.jsonl.gz', line: 3 }, body: B, receivedAtMs: LAST_MODIFIED.getTime() },
+      { itemId: 'in/e.jsonl.gz#1', position: { kind: 's3', bucket: BUCKET, key: 'in/e.jsonl.gz', line: 1, etag: '"etag"' }, body: A, receivedAtMs: LAST_MODIFIED.getTime() },
+      { itemId: 'in/e.jsonl.gz#3', position: { kind: 's3', bucket: BUCKET, key: 'in/e.jsonl.gz', line: 3, etag: '"etag"' }, body: B, receivedAtMs: LAST_MODIFIED.getTime() },
     ]);
   });
 

@@ -510,6 +510,19 @@ describe('writeOutcome: quarantine entries in the idempotency store', () => {
     expect(storedObjects(s3Mock, 'quarantine-bucket')).toEqual([]);
   });
 
+  it('when the existence check fails part-way, every bad record is retried and none counted as already quarantined', async () => {
+    storeWith({ [qid('q-1')]: 'earlier/one.jsonl.gz', [qid('q-2')]: 'earlier/two.jsonl.gz' });
+    const exists = async (key: string) => {
+      if (key === 'earlier/two.jsonl.gz') throw new Error('SlowDown');
+      return true;
+    };
+
+    const result = await writeOutcome({ ...withStore('kinesis'), quarantineObjectExists: exists }, config, outcome({ quarantined: [quarantined('q-1'), quarantined('q-2')] }));
+
+    expect(result.alreadyQuarantined).toEqual(new Set());
+    expect(result.failed).toEqual(new Set(['q-1', 'q-2']));
+  });
+
   it('quarantines a record again when its earlier quarantine object is missing (a stale entry)', async () => {
     storeWith({ [qid('q-1')]: 'clickstream-events/dt=2026-11-24/hr=10/lost.jsonl.gz' });
     const result = await writeOutcome({ ...withStore('sqs'), quarantineObjectExists: async () => false }, config, outcome({ quarantined: [quarantined('q-1')] }));

@@ -1,5 +1,5 @@
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
-import { toSourceBatch, toSourceRecords, type BatchEvent, type EventBridgeEventInput } from '../../../lambda/runtime/source-records';
+import { positionId, toSourceBatch, toSourceRecords, type BatchEvent, type EventBridgeEventInput } from '../../../lambda/runtime/source-records';
 import { eventBridgeEnvelope, kinesisRecord, QUEUE_ARN, sqsRecord, STREAM_ARN } from '../support/fixtures';
 
 describe('toSourceRecords', () => {
@@ -188,5 +188,14 @@ describe('toSourceBatch: an s3JsonLines batch from the batch workflow', () => {
 
   it('handles an object with no lines', () => {
     expect(toSourceBatch({ s3JsonLines: { ...batch.s3JsonLines, lines: [] } })).toEqual({ kind: 's3', records: [] });
+  });
+});
+
+describe('positionId', () => {
+  test('an S3 line is named by bucket, key, object version and line: a new upload under the same key is another input', () => {
+    const line = { kind: 's3', bucket: 'raw', key: 'in/a.jsonl', line: 7 } as const;
+    expect(positionId({ ...line, etag: '"abc"' })).toBe('s3/raw/in/a.jsonl@abc#7');
+    expect(positionId({ ...line, etag: '"def"' })).not.toBe(positionId({ ...line, etag: '"abc"' }));
+    expect(positionId(line)).toBe('s3/raw/in/a.jsonl#7');
   });
 });

@@ -249,20 +249,20 @@ export function objectBody(content: string | Uint8Array): GetObjectCommandOutput
 
 /**
  * Makes the mocked S3 serve objects to GetObject (`bucket/key` → content), with `LastModified`
- * and ETag `"etag"`; honours `Range: bytes=a-b` and `If-Match` (412 on another ETag) like S3.
+ * and ETag `etag` (default `"etag"`); honours `Range: bytes=a-b` and `If-Match` (412 on another ETag) like S3.
  * Any other key fails with `NoSuchKey`.
  */
-export function fakeS3Objects(s3Mock: S3Mock, objects: Record<string, string | Uint8Array>, lastModified?: Date): void {
+export function fakeS3Objects(s3Mock: S3Mock, objects: Record<string, string | Uint8Array>, lastModified?: Date, etag = '"etag"'): void {
   s3Mock.on(GetObjectCommand).callsFake(async (input: { Bucket: string; Key: string; Range?: string; IfMatch?: string }) => {
     const content = objects[`${input.Bucket}/${input.Key}`];
     if (content === undefined) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
-    return servedObject(Buffer.from(content), input, lastModified);
+    return servedObject(Buffer.from(content), input, lastModified, etag);
   });
 }
 
-/** A GetObject answer for `bytes` as S3 gives it: ranged, conditional, with ETag `"etag"`. */
-export function servedObject(bytes: Buffer, input: { Range?: string; IfMatch?: string }, lastModified?: Date) {
-  if (input.IfMatch !== undefined && input.IfMatch !== '"etag"') {
+/** A GetObject answer for `bytes` as S3 gives it: ranged, conditional, with ETag `etag` (default `"etag"`). */
+export function servedObject(bytes: Buffer, input: { Range?: string; IfMatch?: string }, lastModified?: Date, etag = '"etag"') {
+  if (input.IfMatch !== undefined && input.IfMatch !== etag) {
     throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), {
       name: 'PreconditionFailed',
       $metadata: { httpStatusCode: 412 },
@@ -270,7 +270,7 @@ export function servedObject(bytes: Buffer, input: { Range?: string; IfMatch?: s
   }
   const range = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '');
   const body = range ? bytes.subarray(Number(range[1]), Number(range[2]) + 1) : bytes;
-  return { Body: objectBody(body), LastModified: lastModified, ContentLength: body.length, ETag: '"etag"' };
+  return { Body: objectBody(body), LastModified: lastModified, ContentLength: body.length, ETag: etag };
 }
 
 /**
