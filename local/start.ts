@@ -116,13 +116,18 @@ function rel(file: string): string {
   return relative && !relative.startsWith('..') ? relative : file;
 }
 
-let stopping = false;
+let signals = 0;
 
 async function interrupted(signal: NodeJS.Signals): Promise<void> {
   // A second signal while stopping (Ctrl-C pressed twice) is ignored: the first one is already
   // stopping everything, and the default action would kill the process with emulators running.
-  if (stopping) return;
-  stopping = true;
+  // A third one exits at once, in case stopping hangs.
+  signals++;
+  if (signals === 3) {
+    console.error(`\n${signal} again: exiting without waiting for the emulators to stop`);
+    process.exit(EXIT.interrupted);
+  }
+  if (signals > 1) return;
   console.error(`\n${signal}: stopping the functions and emulators ...`);
   for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
   process.exit(EXIT.interrupted);

@@ -8,10 +8,10 @@ import { PropValidator } from '../core/prop-validator';
 import type { EventBusIngest } from '../ingest/event-bus-ingest';
 import type { StreamIngest } from '../ingest/stream-ingest';
 import type { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import type { TransformFunction } from '../transform/transform-function';
 
 /** Time the dead-letter age alarm leaves between firing and the message expiring: a working day to redrive. */
 const DEAD_LETTER_REDRIVE_MARGIN = Duration.days(1);
-import type { TransformFunction } from '../transform/transform-function';
 
 /** Thresholds of the operational alarms. */
 export interface OperationalAlarmThresholds {
@@ -105,8 +105,9 @@ export class PipelineAlarms extends Construct {
       if (maxDeadLetterAge.isUnresolved() || dlq.retentionPeriod.isUnresolved()) continue;
       v.check(
         maxDeadLetterAge.toSeconds() + DEAD_LETTER_REDRIVE_MARGIN.toSeconds() > dlq.retentionPeriod.toSeconds(),
-        `maxDeadLetterAge is ${maxDeadLetterAge.toHumanString()}; it must be at least ${DEAD_LETTER_REDRIVE_MARGIN.toHumanString()} shorter than the ` +
-          `retention of ${dlq.node.path} (${dlq.retentionPeriod.toHumanString()}), or its messages expire before the alarm leaves time to redrive them`,
+        `maxDeadLetterAge is ${maxDeadLetterAge.toHumanString()}${props.maxDeadLetterAge ? '' : ' (the default)'}; it must be at least ` +
+          `${DEAD_LETTER_REDRIVE_MARGIN.toHumanString()} shorter than the retention of ${dlq.node.path} (${dlq.retentionPeriod.toHumanString()}), ` +
+          `or its messages expire before the alarm leaves time to redrive them: lower maxDeadLetterAge or raise the queue's retentionPeriod`,
       );
     }
     v.throwIfInvalid();

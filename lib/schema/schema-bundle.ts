@@ -32,7 +32,7 @@ export interface SchemaBundleOptions {
   readonly defaultVersion?: string;
   /**
    * Directory the module is written to.
-   * @default `node_modules/.cache/cdk-serverless-etl/schema-bundles` of the working directory, else `<os temp dir>/cdk-serverless-etl/schema-bundles`
+   * @default `schema-bundles` in the library's cache directory (see `cacheDir`: the project's `node_modules/.cache/cdk-serverless-etl`)
    */
   readonly outDir?: string;
 }
@@ -133,14 +133,16 @@ export function generateSchemaBundleSource(options: SchemaBundleOptions): string
 
 /**
  * Writes the validator module (see {@link generateSchemaBundleSource}) to
- * `<outDir>/schema-validators-<content hash>.js` and returns its absolute path. The file is
- * written atomically and only when absent, so parallel synths share it safely.
+ * `<outDir>/schema-validators-<content hash>.cjs` and returns its absolute path: `.cjs`, so it is
+ * read as CommonJS whatever the nearest package.json says (an ES module project's
+ * `"type": "module"` would otherwise turn its exports into nothing). The file is written atomically
+ * and only when absent, so parallel synths share it safely.
  */
 export function writeSchemaBundle(options: SchemaBundleOptions): string {
   const source = generateSchemaBundleSource(options);
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 20);
   const dir = path.resolve(options.outDir ?? DEFAULT_BUNDLE_DIR);
-  const file = path.join(dir, `schema-validators-${hash}.js`);
+  const file = path.join(dir, `schema-validators-${hash}.cjs`);
   if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === source) return file;
   fs.mkdirSync(dir, { recursive: true });
   const temp = `${file}.${process.pid}.${Date.now()}.tmp`;

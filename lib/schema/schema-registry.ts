@@ -157,7 +157,7 @@ export class SchemaRegistry extends Construct {
    * field and default version. Its exports are typed by `SchemaBundleModule`
    * (`lib/schema/schema-bundle-types.ts`).
    *
-   * @returns the absolute path of the module (in a temporary directory, named by content hash)
+   * @returns the absolute path of the module (in the library's cache directory, named by content hash)
    */
   public bundle(): string {
     this.bundlePath ??= writeSchemaBundle({

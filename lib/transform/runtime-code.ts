@@ -124,13 +124,16 @@ export function bundleRuntime(options: RuntimeCodeOptions, outputDir: string, ca
   const shared = Object.entries(options.sharedModules ?? {});
   const withSdk = bundlesAwsSdk(options);
   fs.mkdirSync(outputDir, { recursive: true });
-  const entry = build(esbuild, 'the transform', options.aliases?.[USER_TRANSFORM_ALIAS] ?? options.handlerEntry, {
+  const userTransform = options.aliases?.[USER_TRANSFORM_ALIAS];
+  const entry = build(esbuild, userTransform ? 'the transform' : 'the function', userTransform ?? options.handlerEntry, {
     ...buildOptions(withSdk && shared.length === 0, shared.map(([module]) => module)),
     entryPoints: [options.handlerEntry],
     alias: options.aliases ?? {},
     outfile: path.join(outputDir, 'index.js'),
   });
   fs.writeFileSync(path.join(outputDir, 'index.js'), entry.code);
+  // The bundle is CommonJS wherever it is loaded from, also inside an ES module project (local runs).
+  fs.writeFileSync(path.join(outputDir, 'package.json'), '{"type":"commonjs"}\n');
   for (const [module, file] of shared) {
     const dir = path.join(outputDir, 'node_modules', ...module.split('/'));
     fs.mkdirSync(dir, { recursive: true });
@@ -147,10 +150,19 @@ interface Built {
   readonly metafile?: import('esbuild').Metafile;
 }
 
+/** This library's version: part of every cache key (an upgrade never reuses an older build). */
+const LIBRARY_VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+
+/** esbuild warnings that mean the bundle would fail or misbehave at run time. */
+const FATAL_WARNINGS = new Set(['import-is-undefined', 'commonjs-variable-in-esm']);
+
 /** One esbuild build; a failure names `what` was bundled, `subject` and esbuild's errors with their locations. */
 function build(esbuild: Esbuild, what: string, subject: string, options: BuildOptions): Built {
   try {
     const result = esbuild.buildSync(options);
+    // An import of a name the module does not export is undefined at run time: fail synth instead.
+    const broken = result.warnings.filter((w) => FATAL_WARNINGS.has(w.id));
+    if (broken.length > 0) throw Object.assign(new Error('esbuild reported broken imports'), { errors: broken });
     const code = result.outputFiles?.[0]?.text;
     if (code === undefined) throw new Error('esbuild returned no output file');
     return { code, metafile: result.metafile };
@@ -176,9 +188,10 @@ type Stamp = [size: number, mtimeMs: number];
 const sharedBuilds = new Map<string, SharedBuild>();
 
 /**
- * The code of a shared module: built once per process and cached in `node_modules/.cache`, both
- * checked against the size and modification time of its input files (the module's own sources on
- * every use; node_modules, which do not change within a synth, when read from disk). With
+ * The code of a shared module: built once per process and cached in `node_modules/.cache`
+ * (`cacheDir`), keyed by this library's and esbuild's versions and the build options, and checked
+ * against the size and modification time of its input files (the module's own sources on every
+ * use; node_modules, which do not change within a synth, when read from disk) and the code's hash. With
  * `withSdk`, the AWS SDK clients are bundled in, or left to the Lambda runtime when they cannot be
  * resolved here.
  */
@@ -186,14 +199,16 @@ function sharedModuleCode(esbuild: Esbuild, entry: string, withSdk: boolean, cac
   const attempts = withSdk ? [true, false] : [false];
   let failure: unknown;
   for (const sdk of attempts) {
-    const key = createHash('sha256').update(JSON.stringify([esbuild.version, entry, sdk, buildOptions(sdk)])).digest('hex').slice(0, 24);
+    const key = createHash('sha256')
+      .update(JSON.stringify([LIBRARY_VERSION, esbuild.version, entry, sdk, buildOptions(sdk)]))
+      .digest('hex')
+      .slice(0, 24);
     try {
-      if (!cached) return buildShared(esbuild, entry, sdk).code;
-      const known = sharedBuilds.get(key);
-      if (known && unchanged(known.ownInputs)) return known.code;
-      const found = readCache(key) ?? writeCache(key, buildShared(esbuild, entry, sdk));
-      sharedBuilds.set(key, found);
-      return found.code;
+      const code = cached ? cachedShared(esbuild, key, entry, sdk) : buildShared(esbuild, entry, sdk)[0].code;
+      if (sdk !== withSdk) {
+        process.stderr.write(`cdk-serverless-etl: the AWS SDK clients could not be bundled with ${entry}; the function uses the Lambda runtime's SDK (${String(failure)})\n`);
+      }
+      return code;
     } catch (error) {
       failure ??= error;
     }
@@ -201,8 +216,18 @@ function sharedModuleCode(esbuild: Esbuild, entry: string, withSdk: boolean, cac
   throw failure;
 }
 
-function buildShared(esbuild: Esbuild, entry: string, withSdk: boolean): Built {
-  return build(esbuild, 'the runtime', entry, { ...buildOptions(withSdk), entryPoints: [entry], metafile: true });
+function cachedShared(esbuild: Esbuild, key: string, entry: string, sdk: boolean): string {
+  const known = sharedBuilds.get(key);
+  if (known && unchanged(known.ownInputs)) return known.code;
+  const found: { code: string; ownInputs?: Record<string, Stamp> } = readCache(key) ?? keepBuild(key, ...buildShared(esbuild, entry, sdk));
+  if (found.ownInputs) sharedBuilds.set(key, { code: found.code, ownInputs: found.ownInputs });
+  return found.code;
+}
+
+/** A shared module built afresh, and when the build started. */
+function buildShared(esbuild: Esbuild, entry: string, withSdk: boolean): [built: Built, startedAt: number] {
+  const startedAt = Date.now();
+  return [build(esbuild, 'the runtime', entry, { ...buildOptions(withSdk), entryPoints: [entry], metafile: true }), startedAt];
 }
 
 function unchanged(inputs: Record<string, Stamp>): boolean {
@@ -214,34 +239,54 @@ function unchanged(inputs: Record<string, Stamp>): boolean {
 
 interface CacheEntry {
   readonly inputs: Record<string, Stamp>;
+  /** SHA-256 of the code: a damaged or replaced code file is rebuilt, never shipped. */
+  readonly sha256: string;
 }
 
 const IN_NODE_MODULES = `${path.sep}node_modules${path.sep}`;
+
+/** Modification times this close to a build's start may hide a change esbuild did not see. */
+const MTIME_MARGIN_MS = 2000;
 
 function ownInputs(inputs: Record<string, Stamp>): Record<string, Stamp> {
   return Object.fromEntries(Object.entries(inputs).filter(([file]) => !file.includes(IN_NODE_MODULES)));
 }
 
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
 function readCache(key: string): SharedBuild | undefined {
   const dir = cacheDir();
   try {
-    const { inputs } = JSON.parse(fs.readFileSync(path.join(dir, `shared-${key}.json`), 'utf8')) as CacheEntry;
+    const { inputs, sha256: expected } = JSON.parse(fs.readFileSync(path.join(dir, `shared-${key}.json`), 'utf8')) as CacheEntry;
     if (Object.keys(inputs).length === 0 || !unchanged(inputs)) return undefined;
-    return { code: fs.readFileSync(path.join(dir, `shared-${key}.js`), 'utf8'), ownInputs: ownInputs(inputs) };
+    const code = fs.readFileSync(path.join(dir, `shared-${key}.js`), 'utf8');
+    return sha256(code) === expected ? { code, ownInputs: ownInputs(inputs) } : undefined;
   } catch {
     // No cache entry yet (or an unreadable one): build.
     return undefined;
   }
 }
 
-function writeCache(key: string, built: Built): SharedBuild {
+/**
+ * Stamps a fresh build's inputs and caches it on disk. A build with an input modified while it
+ * ran (or just before: file times are coarse) is used once and not cached: esbuild may have read
+ * the file before the change its stamp would vouch for. Returns the build, with `ownInputs` when it
+ * may be kept in memory.
+ */
+function keepBuild(key: string, built: Built, startedAt: number): { code: string; ownInputs?: Record<string, Stamp> } {
   const inputs: Record<string, Stamp> = {};
+  let settled = true;
   for (const input of Object.keys(built.metafile?.inputs ?? {})) {
     // Paths relative to esbuild's working directory (this process's).
     const file = path.resolve(input);
     const stat = fs.statSync(file, { throwIfNoEntry: false });
-    if (stat?.isFile()) inputs[file] = [stat.size, stat.mtimeMs];
+    if (!stat?.isFile()) continue;
+    inputs[file] = [stat.size, stat.mtimeMs];
+    if (stat.mtimeMs >= startedAt - MTIME_MARGIN_MS) settled = false;
   }
+  if (!settled) return { code: built.code };
   const dir = cacheDir();
   try {
     fs.mkdirSync(dir, { recursive: true });
@@ -249,7 +294,7 @@ function writeCache(key: string, built: Built): SharedBuild {
     const suffix = `.${process.pid}.${Date.now()}.tmp`;
     for (const [file, text] of [
       [`shared-${key}.js`, built.code],
-      [`shared-${key}.json`, JSON.stringify({ inputs } satisfies CacheEntry)],
+      [`shared-${key}.json`, JSON.stringify({ inputs, sha256: sha256(built.code) } satisfies CacheEntry)],
     ]) {
       fs.writeFileSync(path.join(dir, file + suffix), text);
       fs.renameSync(path.join(dir, file + suffix), path.join(dir, file));

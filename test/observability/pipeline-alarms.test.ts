@@ -477,7 +477,7 @@ describe('PipelineAlarms validation', () => {
     const shortLived = new DeadLetterQueue(stack, 'ShortLived', { retentionPeriod: Duration.days(3) });
     const props = { pipelineName: 'orders', routing: new AlarmRouting(stack, 'Routing'), transform: fn, deadLetterQueues: [shortLived] };
     expect(() => new PipelineAlarms(stack, 'Default', props)).toThrow(
-      /maxDeadLetterAge is 3 days; it must be at least 1 day shorter than the retention of TestStack\/ShortLived \(3 days\)/,
+      /maxDeadLetterAge is 3 days \(the default\); it must be at least 1 day shorter than the retention of TestStack\/ShortLived \(3 days\), .*: lower maxDeadLetterAge or raise the queue.s retentionPeriod/,
     );
     expect(() => new PipelineAlarms(stack, 'TwoDays', { ...props, maxDeadLetterAge: Duration.days(2) })).not.toThrow();
   });

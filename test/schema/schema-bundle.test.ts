@@ -67,10 +67,10 @@ describe('schema bundle (generated at synth, bundled with esbuild)', () => {
     return v.errors ?? [];
   };
 
-  test('is written to <outDir>/schema-validators-<hash>.js, an absolute path outside node_modules', () => {
+  test('is written to <outDir>/schema-validators-<hash>.cjs (CommonJS whatever the project type), an absolute path', () => {
     expect(path.isAbsolute(file)).toBe(true);
     expect(path.dirname(file)).toBe(path.resolve(outDir));
-    expect(path.basename(file)).toMatch(/^schema-validators-[0-9a-f]{20}\.js$/);
+    expect(path.basename(file)).toMatch(/^schema-validators-[0-9a-f]{20}\.cjs$/);
     expect(file).not.toContain('node_modules');
   });
 

@@ -7,6 +7,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { TransformFunction } from '../../lib';
+import { cacheDir } from '../../lib/core/cache-dir';
+import { writeSchemaBundle } from '../../lib/schema/schema-bundle';
 import { bundleRuntime, runtimeCode } from '../../lib/transform/runtime-code';
 import { TEST_ENV, testApp } from '../support/cdk';
 
@@ -182,21 +184,81 @@ describe('runtimeCode, shared modules', () => {
   fs.writeFileSync(entry, "import { greet } from 'my-shared';\nexport const handler = async () => greet();\n");
   const options = { handlerEntry: entry, sharedModules: { 'my-shared': shared }, bundleAwsSdk: false };
   const load = (out: string) => fs.readFileSync(path.join(out, 'node_modules', 'my-shared', 'index.js'), 'utf8');
+  let outputs = 0;
+  /** Bundles with a fresh copy of the module (an empty in-memory cache, as in a new synth process) or this one. */
+  const bundle = (freshProcess = false) => {
+    const out = path.join(dir, `out-${++outputs}`);
+    if (!freshProcess) bundleRuntime(options, out);
+    else jest.isolateModules(() => (jest.requireActual('../../lib/transform/runtime-code') as typeof import('../../lib/transform/runtime-code')).bundleRuntime(options, out));
+    return load(out);
+  };
+  /** Writes the shared module with a modification time `ageSeconds` in the past. */
+  const writeShared = (text: string, ageSeconds: number) => {
+    fs.writeFileSync(shared, text);
+    const time = new Date(Date.now() - ageSeconds * 1000);
+    fs.utimesSync(shared, time, time);
+  };
+  /** The disk cache entries whose inputs include the shared module. */
+  const cacheEntries = () =>
+    fs
+      .readdirSync(cacheDir())
+      .filter((f) => /^shared-.*\.json$/.test(f))
+      .filter((f) => shared in (JSON.parse(fs.readFileSync(path.join(cacheDir(), f), 'utf8')) as { inputs: Record<string, unknown> }).inputs);
 
-  test('a shared module is rebuilt when its source changes (the cache is checked against its files)', () => {
-    fs.writeFileSync(shared, "export const greet = () => 'first-version';\n");
-    const first = path.join(dir, 'out-1');
-    bundleRuntime(options, first);
-    expect(load(first)).toContain('first-version');
-    fs.writeFileSync(shared, "export const greet = () => 'second-version-longer';\n");
-    const second = path.join(dir, 'out-2');
-    bundleRuntime(options, second);
-    expect(load(second)).toContain('second-version-longer');
-    expect(fs.readFileSync(path.join(second, 'index.js'), 'utf8')).toContain('require("my-shared")');
+  test('a cached shared module is rebuilt when its source changes, also at the same size, in this process and the next', () => {
+    writeShared("export const greet = () => 'version-1';\n", 60);
+    expect(bundle()).toContain('version-1');
+    expect(cacheEntries()).toHaveLength(1);
+    writeShared("export const greet = () => 'version-2';\n", 30);
+    expect(bundle()).toContain('version-2');
+    expect(bundle(true)).toContain('version-2');
+  });
+
+  test('a build whose inputs changed moments before (or while) it ran is used but not cached', () => {
+    writeShared("export const greet = () => 'just-saved';\n", 0);
+    const before = cacheEntries().length;
+    expect(bundle()).toContain('just-saved');
+    expect(cacheEntries()).toHaveLength(before);
+  });
+
+  test('a cache entry whose code no longer matches its hash is rebuilt, never shipped', () => {
+    writeShared("export const greet = () => 'genuine';\n", 90);
+    expect(bundle()).toContain('genuine');
+    const [entryFile] = cacheEntries().filter((f) => fs.readFileSync(path.join(cacheDir(), f.replace(/\.json$/, '.js')), 'utf8').includes('genuine'));
+    fs.writeFileSync(path.join(cacheDir(), entryFile.replace(/\.json$/, '.js')), 'exports.greet = () => "planted";');
+    const code = bundle(true);
+    expect(code).toContain('genuine');
+    expect(code).not.toContain('planted');
   });
 
   test('a shared module that does not compile fails synth naming the file and the error', () => {
-    fs.writeFileSync(shared, 'export const greet = ( => 1;\n');
-    expect(() => bundleRuntime(options, path.join(dir, 'out-3'))).toThrow(/bundling the runtime failed \(.*shared\.ts\):\n {2}- .*shared\.ts:\d+: /);
+    writeShared('export const greet = ( => 1;\n', 0);
+    expect(() => bundleRuntime(options, path.join(dir, 'broken'))).toThrow(/bundling the runtime failed \(.*shared\.ts\):\n {2}- .*shared\.ts:\d+: /);
+  });
+
+  test('an import of a name the module does not export fails synth (it would be undefined at run time)', () => {
+    const bad = path.join(dir, 'bad-entry.ts');
+    fs.writeFileSync(path.join(dir, 'helper.ts'), 'export const present = 1;\n');
+    fs.writeFileSync(bad, "import { absent } from './helper';\nexport const handler = async () => absent;\n");
+    expect(() => bundleRuntime({ handlerEntry: bad }, path.join(dir, 'bad'))).toThrow(/bundling the function failed \(.*bad-entry\.ts\):\n {2}- .*bad-entry\.ts:1: .*absent/);
+  });
+});
+
+describe('runtimeCode in an ES module project', () => {
+  test('the compiled schemas stay CommonJS under "type": "module", and the bundle loads', () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'esm-project-'));
+    try {
+      fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ type: 'module' }));
+      const schemas = writeSchemaBundle({ versions: [{ version: '1', schema: { type: 'object' } }], versionField: 'v', outDir: path.join(project, 'cache') });
+      const entry = path.join(project, 'entry.ts');
+      fs.writeFileSync(entry, "import * as schemas from '@cdk-serverless-etl/schema-bundle';\nexport const handler = async () => [schemas.versionField, Object.keys(schemas.versions)];\n");
+      const out = path.join(project, 'out');
+      bundleRuntime({ handlerEntry: entry, aliases: { '@cdk-serverless-etl/schema-bundle': schemas } }, out);
+      const child = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(out, 'index.js'))}).handler().then((r) => process.stdout.write(JSON.stringify(r)))`], { encoding: 'utf8' });
+      expect(child.stderr).toBe('');
+      expect(JSON.parse(child.stdout)).toEqual(['v', ['1']]);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
   });
 });
