@@ -262,7 +262,11 @@ function readCache(key: string): SharedBuild | undefined {
     const { inputs, sha256: expected } = JSON.parse(fs.readFileSync(path.join(dir, `shared-${key}.json`), 'utf8')) as CacheEntry;
     if (Object.keys(inputs).length === 0 || !unchanged(inputs)) return undefined;
     const code = fs.readFileSync(path.join(dir, `shared-${key}.js`), 'utf8');
-    return sha256(code) === expected ? { code, ownInputs: ownInputs(inputs) } : undefined;
+    if (sha256(code) !== expected) return undefined;
+    // Used: kept by the pruning of old entries (see keepBuild).
+    const now = new Date();
+    fs.utimesSync(path.join(dir, `shared-${key}.json`), now, now);
+    return { code, ownInputs: ownInputs(inputs) };
   } catch {
     // No cache entry yet (or an unreadable one): build.
     return undefined;
@@ -299,10 +303,26 @@ function keepBuild(key: string, built: Built, startedAt: number): { code: string
       fs.writeFileSync(path.join(dir, file + suffix), text);
       fs.renameSync(path.join(dir, file + suffix), path.join(dir, file));
     }
+    pruneCache(dir);
   } catch {
     // A read-only file system: the build is kept in memory for this process only.
   }
   return { code: built.code, ownInputs: ownInputs(inputs) };
+}
+
+/** Entries unused this long are deleted when a new one is written. */
+const CACHE_MAX_IDLE_MS = 14 * 24 * 3600 * 1000;
+
+/** Deletes shared builds not used for two weeks, and the per-SDK bundles of earlier versions. */
+function pruneCache(dir: string): void {
+  const now = Date.now();
+  for (const file of fs.readdirSync(dir)) {
+    const legacy = /^aws-sdk-[0-9a-f]+\.(js|json)$/.test(file);
+    const shared = /^shared-([0-9a-f]+)\.json$/.exec(file);
+    if (!legacy && !shared) continue;
+    if (shared && now - fs.statSync(path.join(dir, file)).mtimeMs < CACHE_MAX_IDLE_MS) continue;
+    for (const stale of legacy ? [file] : [file, `shared-${shared?.[1]}.js`]) fs.rmSync(path.join(dir, stale), { force: true });
+  }
 }
 
 /**

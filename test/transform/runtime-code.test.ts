@@ -231,6 +231,19 @@ describe('runtimeCode, shared modules', () => {
     expect(code).not.toContain('planted');
   });
 
+  test('writing a build prunes entries unused for two weeks (and older per-SDK bundles); used ones stay', () => {
+    const old = new Date(Date.now() - 15 * 24 * 3600 * 1000);
+    const plant = (name: string) => {
+      fs.writeFileSync(path.join(cacheDir(), name), '{}');
+      fs.utimesSync(path.join(cacheDir(), name), old, old);
+    };
+    ['shared-0000aaaa.json', 'shared-0000aaaa.js', 'aws-sdk-0000bbbb.js'].forEach(plant);
+    writeShared("export const greet = () => 'pruning';\n", 120);
+    expect(bundle()).toContain('pruning');
+    for (const name of ['shared-0000aaaa.json', 'shared-0000aaaa.js', 'aws-sdk-0000bbbb.js']) expect(fs.existsSync(path.join(cacheDir(), name))).toBe(false);
+    expect(cacheEntries().length).toBeGreaterThan(0);
+  });
+
   test('a shared module that does not compile fails synth naming the file and the error', () => {
     writeShared('export const greet = ( => 1;\n', 0);
     expect(() => bundleRuntime(options, path.join(dir, 'broken'))).toThrow(/bundling the runtime failed \(.*shared\.ts\):\n {2}- .*shared\.ts:\d+: /);
