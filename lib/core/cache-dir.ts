@@ -29,13 +29,21 @@ function projectCacheDir(): string | undefined {
 function userTempCacheDir(): string {
   const user = typeof process.getuid === 'function' ? String(process.getuid()) : os.userInfo().username;
   const dir = path.join(os.tmpdir(), `cdk-serverless-etl-${user}`);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const stat = fs.statSync(dir);
-  // Somebody else's directory under a predictable name: never read generated code from it.
-  if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
-    return fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-serverless-etl-'));
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (privateDirectory(dir)) return dir;
+  } catch {
+    // Something else under that name (a file, a link): fall through to a fresh directory.
   }
-  return dir;
+  // Not a private directory of ours under a predictable name: never read generated code from it.
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-serverless-etl-'));
+}
+
+/** A real directory (not a link), owned by this user, that nobody else may read or write. */
+function privateDirectory(dir: string): boolean {
+  const stat = fs.lstatSync(dir);
+  if (!stat.isDirectory() || (stat.mode & 0o077) !== 0) return false;
+  return typeof process.getuid !== 'function' || stat.uid === process.getuid();
 }
 
 /** The directory, created, when this process may write in it. */

@@ -38,7 +38,9 @@ export interface SchemaBundleOptions {
 }
 
 /** Where generated modules go unless `outDir` is given. */
-export const DEFAULT_BUNDLE_DIR = path.join(cacheDir(), 'schema-bundles');
+export function defaultBundleDir(): string {
+  return path.join(cacheDir(), 'schema-bundles');
+}
 
 /**
  * The ajv options of every validator. Draft-04 (`ajv-draft-04`), all errors reported (a record's
@@ -141,7 +143,7 @@ export function generateSchemaBundleSource(options: SchemaBundleOptions): string
 export function writeSchemaBundle(options: SchemaBundleOptions): string {
   const source = generateSchemaBundleSource(options);
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 20);
-  const dir = path.resolve(options.outDir ?? DEFAULT_BUNDLE_DIR);
+  const dir = path.resolve(options.outDir ?? defaultBundleDir());
   const file = path.join(dir, `schema-validators-${hash}.cjs`);
   if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === source) return file;
   fs.mkdirSync(dir, { recursive: true });

@@ -153,8 +153,8 @@ interface Built {
 /** This library's version: part of every cache key (an upgrade never reuses an older build). */
 const LIBRARY_VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
-/** esbuild warnings that mean the bundle would fail or misbehave at run time. */
-const FATAL_WARNINGS = new Set(['import-is-undefined', 'commonjs-variable-in-esm']);
+/** esbuild warnings that mean the bundle would misbehave at run time: a name imported that the module does not export. */
+const FATAL_WARNINGS = new Set(['import-is-undefined']);
 
 /** One esbuild build; a failure names `what` was bundled, `subject` and esbuild's errors with their locations. */
 function build(esbuild: Esbuild, what: string, subject: string, options: BuildOptions): Built {
@@ -162,7 +162,7 @@ function build(esbuild: Esbuild, what: string, subject: string, options: BuildOp
     const result = esbuild.buildSync(options);
     // An import of a name the module does not export is undefined at run time: fail synth instead.
     const broken = result.warnings.filter((w) => FATAL_WARNINGS.has(w.id));
-    if (broken.length > 0) throw Object.assign(new Error('esbuild reported broken imports'), { errors: broken });
+    if (broken.length > 0) throw Object.assign(new Error('esbuild reported imports of names that are not exported'), { errors: broken });
     const code = result.outputFiles?.[0]?.text;
     if (code === undefined) throw new Error('esbuild returned no output file');
     return { code, metafile: result.metafile };
@@ -263,9 +263,13 @@ function readCache(key: string): SharedBuild | undefined {
     if (Object.keys(inputs).length === 0 || !unchanged(inputs)) return undefined;
     const code = fs.readFileSync(path.join(dir, `shared-${key}.js`), 'utf8');
     if (sha256(code) !== expected) return undefined;
-    // Used: kept by the pruning of old entries (see keepBuild).
-    const now = new Date();
-    fs.utimesSync(path.join(dir, `shared-${key}.json`), now, now);
+    try {
+      // Used: kept by the pruning of old entries (see keepBuild).
+      const now = new Date();
+      fs.utimesSync(path.join(dir, `shared-${key}.json`), now, now);
+    } catch {
+      // Not ours to touch (a shared cache): it may be pruned and rebuilt later, nothing worse.
+    }
     return { code, ownInputs: ownInputs(inputs) };
   } catch {
     // No cache entry yet (or an unreadable one): build.
@@ -288,7 +292,8 @@ function keepBuild(key: string, built: Built, startedAt: number): { code: string
     const stat = fs.statSync(file, { throwIfNoEntry: false });
     if (!stat?.isFile()) continue;
     inputs[file] = [stat.size, stat.mtimeMs];
-    if (stat.mtimeMs >= startedAt - MTIME_MARGIN_MS) settled = false;
+    // Modified around the build (a time in the future is clock skew, not a change during it).
+    if (stat.mtimeMs >= startedAt - MTIME_MARGIN_MS && stat.mtimeMs <= Date.now() + MTIME_MARGIN_MS) settled = false;
   }
   if (!settled) return { code: built.code };
   const dir = cacheDir();

@@ -44,4 +44,36 @@ describe('cacheDir', () => {
       expect(stat.mode & 0o077).toBe(0);
     }
   });
+
+  test('never uses a predictable temp name it does not own privately (a link or an open directory planted there)', () => {
+    const project = path.join(root, 'planted');
+    fs.mkdirSync(path.join(project, 'node_modules'), { recursive: true });
+    fs.writeFileSync(path.join(project, 'node_modules', '.cache'), '');
+    const user = typeof process.getuid === 'function' ? String(process.getuid()) : os.userInfo().username;
+    const predictable = path.join(os.tmpdir(), `cdk-serverless-etl-${user}`);
+    const existing = fs.existsSync(predictable) ? fs.lstatSync(predictable) : undefined;
+    if (existing && !existing.isSymbolicLink()) {
+      // Someone else's cache in use on this machine: check the link case only when the name is free.
+      fs.chmodSync(predictable, 0o777);
+      try {
+        const dir = cacheDirFrom(project);
+        expect(dir).not.toBe(predictable);
+        fs.rmSync(dir, { recursive: true, force: true });
+      } finally {
+        fs.chmodSync(predictable, 0o700);
+      }
+      return;
+    }
+    const open = path.join(root, 'open');
+    fs.mkdirSync(open, { mode: 0o777 });
+    fs.symlinkSync(open, predictable);
+    try {
+      const dir = cacheDirFrom(project);
+      expect(dir).not.toBe(predictable);
+      expect(fs.realpathSync(dir)).not.toBe(fs.realpathSync(open));
+      fs.rmSync(dir, { recursive: true, force: true });
+    } finally {
+      fs.rmSync(predictable, { force: true });
+    }
+  });
 });

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import {
   compileValidatorCode,
-  DEFAULT_BUNDLE_DIR,
+  defaultBundleDir,
   generateSchemaBundleSource,
   SchemaBundleOptions,
   writeSchemaBundle,
@@ -221,8 +221,8 @@ describe('schema bundle (generated at synth, bundled with esbuild)', () => {
 
   test("writes to the project's node_modules/.cache by default", () => {
     const written = writeSchemaBundle(OPTIONS);
-    expect(path.dirname(written)).toBe(DEFAULT_BUNDLE_DIR);
-    expect(DEFAULT_BUNDLE_DIR).toBe(path.join(process.cwd(), 'node_modules', '.cache', 'cdk-serverless-etl', 'schema-bundles'));
+    expect(path.dirname(written)).toBe(defaultBundleDir());
+    expect(defaultBundleDir()).toBe(path.join(process.cwd(), 'node_modules', '.cache', 'cdk-serverless-etl', 'schema-bundles'));
     expect(fs.readFileSync(written, 'utf8')).toBe(source);
   });
 
