@@ -10,7 +10,7 @@ export interface TableSinkTarget {
 /**
  * Writes records to a DynamoDB table with conditional puts (`attribute_not_exists(<key>)`): a
  * record already written by an earlier attempt is left as it is and counts as written, so
- * retries and redeliveries never overwrite or duplicate. Fan-out records get ids `<id>#<n>`.
+ * retries and redeliveries never overwrite or duplicate. Item keys come from {@link sinkItemKey}.
  * @returns the ids whose item could not be written (to retry)
  */
 export async function writeToTable(
@@ -54,4 +54,14 @@ export function marshall(value: unknown): AttributeValue {
     return { M: Object.fromEntries(entries.map(([k, v]) => [k, marshall(v)])) };
   }
   return { S: String(value) };
+}
+
+/**
+ * The sink table key of a record's `index`-th output: its record id for the first, `<id>#<n>` for
+ * the n-th of a fan-out. In the id, a backslash and `#` are escaped with a backslash, so no record's key
+ * can equal another record's fan-out key (a record whose id is `a#1` and the second output of `a`).
+ */
+export function sinkItemKey(recordId: string, index: number): string {
+  const escaped = recordId.replace(/[\\#]/g, (c) => `\\${c}`);
+  return index === 0 ? escaped : `${escaped}#${index}`;
 }

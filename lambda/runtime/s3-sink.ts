@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { claimObjects, type ConflictedRecord } from './claim-objects';
+import { sinkItemKey } from './dynamodb-sink';
 import type { RuntimeConfig } from './config';
 import type { IdempotencyStore } from './idempotency-store';
 import type { BatchOutcome, CuratedOutput, QuarantinedRecord } from './process-batch';
@@ -113,7 +114,7 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
       // an oversize record, which could not fit in an item anyway).
       let n = 0;
       const items = object.outputs.flatMap((out) =>
-        out.lines.map((_, i) => ({ id: i === 0 ? out.recordId : `${out.recordId}#${i}`, record: JSON.parse(lines[n++]) as Record<string, unknown> })),
+        out.lines.map((_, i) => ({ id: sinkItemKey(out.recordId, i), record: JSON.parse(lines[n++]) as Record<string, unknown> })),
       );
       const notWritten = await ctx.tableSink(items);
       if (notWritten.size > 0) throw new Error(`${notWritten.size} item(s) not written to the sink table`);

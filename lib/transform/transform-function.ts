@@ -111,7 +111,8 @@ export interface TransformFunctionProps {
   readonly sinkTable?: dynamodb.ITable;
 
   /**
-   * Partition key attribute (string) of `sinkTable`, which receives the record id.
+   * Partition key attribute (string) of `sinkTable`, which receives the record id (with a backslash
+   * and `#` escaped by a backslash); the n-th extra output of a fan-out gets `<id>#<n>`.
    * @default 'id'
    */
   readonly sinkTableKey?: string;

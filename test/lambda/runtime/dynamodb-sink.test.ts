@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand, type AttributeValue, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { marshall, writeToTable, type TableSinkTarget } from '../../../lambda/runtime/dynamodb-sink';
+import { marshall, sinkItemKey, writeToTable, type TableSinkTarget } from '../../../lambda/runtime/dynamodb-sink';
 import { unmarshallValue } from '../support/fixtures';
 
 const ddbMock = mockClient(DynamoDBClient);
@@ -249,5 +249,21 @@ describe('writeToTable', () => {
       expect(failed.size).toBe(25);
       expect([...failed].every((id) => Number(id.slice(4)) % 2 === 0)).toBe(true);
     });
+  });
+});
+
+describe('sinkItemKey', () => {
+  test('the first output is keyed by the record id, the n-th extra output of a fan-out by <id>#<n>', () => {
+    expect(sinkItemKey('evt-2', 0)).toBe('evt-2');
+    expect(sinkItemKey('evt-2', 1)).toBe('evt-2#1');
+  });
+
+  test('no record key equals another record fan-out key: # and backslash in ids are escaped', () => {
+    expect(sinkItemKey('a#1', 0)).toBe('a\\#1');
+    expect(sinkItemKey('a#1', 0)).not.toBe(sinkItemKey('a', 1));
+    expect(sinkItemKey('a\\', 1)).toBe('a\\\\#1');
+    const ids = ['a', 'a#1', 'a\\#1', 'a\\', 'a#1#1', 'a\\\\#1'];
+    const keys = ids.flatMap((id) => [0, 1, 2].map((i) => sinkItemKey(id, i)));
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });
