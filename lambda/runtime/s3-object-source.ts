@@ -68,6 +68,6 @@ export async function loadS3JsonLines(s3: S3Client, input: S3ObjectInput): Promi
     const body = all[i].replace(/\r$/, '');
     if (body.trim() !== '') lines.push({ line: firstLine + (i - skip), body });
   }
-  const version = out.ETag ?? etag ?? undefined;
+  const version = out.ETag ?? etag;
   return { s3JsonLines: { bucket, key, createdAt: out.LastModified?.toISOString(), ...(version ? { etag: version } : {}), lines } };
 }

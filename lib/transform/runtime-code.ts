@@ -199,10 +199,7 @@ function sharedModuleCode(esbuild: Esbuild, entry: string, withSdk: boolean, cac
   const attempts = withSdk ? [true, false] : [false];
   let failure: unknown;
   for (const sdk of attempts) {
-    const key = createHash('sha256')
-      .update(JSON.stringify([LIBRARY_VERSION, esbuild.version, entry, sdk, buildOptions(sdk)]))
-      .digest('hex')
-      .slice(0, 24);
+    const key = sha256(JSON.stringify([LIBRARY_VERSION, esbuild.version, entry, sdk, buildOptions(sdk)])).slice(0, 24);
     try {
       const code = cached ? cachedShared(esbuild, key, entry, sdk) : buildShared(esbuild, entry, sdk)[0].code;
       if (sdk !== withSdk) {
