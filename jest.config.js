@@ -10,6 +10,8 @@ module.exports = {
     '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
   },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+  // A temporary directory per test file, removed after it: synthesized apps leave nothing behind.
+  setupFilesAfterEnv: ['<rootDir>/test/support/temp-dir.ts'],
   // Synthesizing stacks with bundled Lambdas is CPU-heavy: two workers match the CI machine.
   maxWorkers: 2,
   testTimeout: 120000,
