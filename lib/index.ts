@@ -15,3 +15,4 @@ export * from './observability/pipeline-dashboard';
 export * from './governance/cost-guardrails';
 export * from './staging/serverless-warehouse';
 export * from './orchestration/batch-workflow';
+export * from './testing/snapshot-template';
