@@ -15,8 +15,8 @@ export default tseslint.config(
     },
   },
   {
-    // The local runner and benchmarks are command-line programs: printing is their job.
-    files: ['local/**', 'bench/**', 'bin/**'],
+    // The local runner, benchmarks and scripts are command-line programs: printing is their job.
+    files: ['local/**', 'bench/**', 'bin/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -6,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as cdkJson from '../../cdk.json';
 import { ClickstreamPipelineStack } from '../../bin/clickstream-pipeline-stack';
 import { addComplianceChecks } from '../../bin/compliance-checks';
+import { cfnLintAvailable, formatFinding, lintTemplates } from '../../scripts/cfn-lint';
 import { stableTemplate, TEST_ENV } from '../support/cdk';
 
 interface Report {
@@ -100,6 +101,14 @@ describe('ClickstreamPipelineStack (full synth)', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['com.example.storefront'], 'detail-type': ['ClickstreamEvent'] },
     });
+  });
+
+  // cfn-lint comes with the machine's Python; CI must have it, a developer without it is told.
+  const lint = cfnLintAvailable() || process.env.CI ? test : test.skip;
+  lint('cfn-lint: zero errors besides the listed false positives of its schema', () => {
+    const result = lintTemplates([path.join(outdir, 'ClickstreamPipeline.template.json')]);
+    expect(result.errors.map(formatFinding)).toEqual([]);
+    expect(result.knownFalsePositives.map((f) => `${f.rule} ${f.resourceType}`)).toEqual(['E3002 AWS::CloudWatch::Dashboard']);
   });
 
   test('snapshot', () => {
