@@ -10,24 +10,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { StackOutputs } from './outputs';
+import { CliError, EXIT } from './errors';
+import type { PipelineOutputs } from './outputs';
 
-/**
- * Exit codes of the CLI. `partial`: the command ran, but left messages it could not handle in
- * their DLQ (each reported), so the DLQ is not empty.
- */
-export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, refused: 3, partial: 4 });
-
-/** An error the CLI reports as one line (no stack trace) with its exit code. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT.failed,
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
+export { CliError, EXIT } from './errors';
 
 /** Where the CLI writes, and whether it may ask the operator. */
 export interface CliIo {
@@ -76,7 +62,8 @@ export function createClients(region?: string): Clients {
 export interface CommandContext {
   readonly io: CliIo;
   readonly clients: Clients;
-  readonly outputs: StackOutputs;
+  /** The outputs of the pipeline the command works on, read once before the command runs. */
+  readonly pipeline: PipelineOutputs;
   readonly yes: boolean;
   readonly dryRun: boolean;
   /** Sleeps (replaceable in tests; the rate caps are measured with the real one). */

@@ -12,7 +12,7 @@ import { restart } from './commands/restart';
 import { setPaused } from './commands/pause';
 import { status } from './commands/status';
 import { CliError, createClients, EXIT, type CliIo, type Clients, type CommandContext } from './context';
-import { describeStackOutputs, readOutputsFile, type StackOutputs } from './outputs';
+import { describeStackOutputs, readOutputsFile, selectPipeline, type StackOutputs } from './outputs';
 
 export const USAGE = `Usage: cdk-serverless-etl <command> [options]
 
@@ -43,6 +43,8 @@ Commands:
 Global options:
   --stack <name>          read the stack's outputs with CloudFormation DescribeStacks
   --outputs <file.json>   read outputs from a \`cdk deploy --outputs-file\` file (with --stack: pick that stack)
+  --pipeline <name>       the pipeline to work on, by its pipelineName (or its construct path, as in its
+                          output keys); needed when the stack has several pipelines
   --region <region>       AWS region (default: the SDK's configuration)
   --yes, -y               do not ask for confirmation
   --dry-run               show what would be done; change nothing (redrive-stream and restart read
@@ -55,6 +57,7 @@ that could not be handled were left in the DLQ (each reported).`;
 const OPTIONS = {
   stack: { type: 'string' },
   outputs: { type: 'string' },
+  pipeline: { type: 'string' },
   region: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   'dry-run': { type: 'boolean' },
@@ -109,13 +112,13 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
     const [command, ...extra] = positionals;
     if (!(command in COMMAND_OPTIONS)) throw new CliError(`unknown command "${command}"\n\n${USAGE}`, EXIT.usage);
     if (extra.length > 0) throw new CliError(`unexpected argument(s): ${extra.join(' ')}`, EXIT.usage);
-    const globals = new Set(['stack', 'outputs', 'region', 'yes', 'dry-run', 'help']);
+    const globals = new Set(['stack', 'outputs', 'pipeline', 'region', 'yes', 'dry-run', 'help']);
     const misplaced = Object.keys(values).filter((k) => !globals.has(k) && !COMMAND_OPTIONS[command].includes(k));
     if (misplaced.length > 0) throw new CliError(`${command} does not take ${misplaced.map((k) => `--${k}`).join(', ')}`, EXIT.usage);
 
     const clients = (deps.clients ?? createClients)(values.region);
-    const outputs = await loadOutputs(clients, values.stack, values.outputs);
-    const ctx: CommandContext = { io, clients, outputs, yes: values.yes ?? false, dryRun: values['dry-run'] ?? false, sleep: deps.sleep };
+    const pipeline = selectPipeline(await loadOutputs(clients, values.stack, values.outputs), values.pipeline);
+    const ctx: CommandContext = { io, clients, pipeline, yes: values.yes ?? false, dryRun: values['dry-run'] ?? false, sleep: deps.sleep };
 
     switch (command) {
       case 'replay': {

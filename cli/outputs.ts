@@ -1,15 +1,83 @@
 /**
  * The stack outputs the CLI works from: read from CloudFormation (`--stack`) or from the file
- * `cdk deploy --outputs-file` writes (`--outputs`), and looked up by logical name. CDK output keys
- * carry the construct path and a hash: `PipelineBufferDlqUrl9BA9DAB0` is the output `BufferDlqUrl`
- * of the construct `Pipeline`.
+ * `cdk deploy --outputs-file` writes (`--outputs`), grouped by pipeline, and read once into a
+ * {@link PipelineOutputs} the commands use.
+ *
+ * CDK output keys carry the construct path and a hash: `OrdersBufferDlqUrl9BA9DAB0` is the output
+ * `BufferDlqUrl` of the construct `Orders`. Every `EtlPipeline` emits the outputs of
+ * {@link PIPELINE_OUTPUT} under its construct path (and `<DLQ id>Url` per DLQ), so the part
+ * before a known name is the pipeline's prefix; its `PipelineName` output says the `pipelineName`
+ * it was given, which `--pipeline` matches.
  */
 import { readFileSync } from 'node:fs';
 import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CliError, EXIT } from './context';
+import { CliError, EXIT } from './errors';
 
 /** Output key → value of one stack. */
 export type StackOutputs = Readonly<Record<string, string>>;
+
+/**
+ * The outputs an `EtlPipeline` creates (lib/pipeline/etl-pipeline.ts, `createOutputs`), by the
+ * field of {@link PipelineOutputs} that holds each; the output's id is the value. A test
+ * synthesizes pipelines and checks these names against the template.
+ */
+export const PIPELINE_OUTPUT = Object.freeze({
+  pipelineName: 'PipelineName',
+  rawBucketName: 'RawBucketName',
+  curatedBucketName: 'CuratedBucketName',
+  quarantineBucketName: 'QuarantineBucketName',
+  pageTopicArn: 'PageTopicArn',
+  ticketTopicArn: 'TicketTopicArn',
+  stateMachineArn: 'BatchWorkflowStateMachineArn',
+  pausedParameter: 'BatchWorkflowPausedParameter',
+  warehouseDatabase: 'WarehouseDatabase',
+  warehouseTable: 'WarehouseTable',
+  athenaWorkGroup: 'AthenaWorkGroup',
+  dashboardName: 'DashboardName',
+  idempotencyTableName: 'IdempotencyTableName',
+  schemaRegistryName: 'SchemaRegistryName',
+  transformFunctionName: 'TransformFunctionName',
+  streamName: 'StreamName',
+  streamArn: 'StreamArn',
+  eventBusName: 'EventBusName',
+  eventArchiveName: 'EventArchiveName',
+  bufferQueueUrl: 'BufferQueueUrl',
+} as const);
+
+/** A field of {@link PipelineOutputs} read from one named output. */
+export type OutputField = keyof typeof PIPELINE_OUTPUT;
+
+/** Outputs every pipeline with outputs has: a prefix with one of them is a pipeline. */
+const ALWAYS_EMITTED: readonly OutputField[] = ['pipelineName', 'rawBucketName', 'transformFunctionName'];
+
+/** What a DLQ holds, from its output's name: the DLQ ids `EtlPipeline`'s constructs give. */
+export type DlqKind = 'buffer' | 'delivery' | 'workflow' | 'stream' | 'other';
+
+/** A DLQ output of a pipeline (`<DLQ id>Url`, the id ending in `Dlq` and an optional number). */
+export interface DlqOutput {
+  /** The output key (`OrdersBufferDlqUrl9BA9DAB0`). */
+  readonly key: string;
+  /** The output's name within the pipeline (`BufferDlqUrl`). */
+  readonly name: string;
+  readonly url: string;
+  readonly kind: DlqKind;
+}
+
+/** One pipeline's outputs, read once: each known output by field, its DLQs, and the raw map. */
+export type PipelineOutputs = { readonly [F in OutputField]?: string } & {
+  /** The logical-id prefix of its outputs (`Orders`); '' when the outputs carry none. */
+  readonly prefix: string;
+  /** How messages name the pipeline: its `pipelineName`, else its prefix, else "the stack". */
+  readonly label: string;
+  readonly dlqs: readonly DlqOutput[];
+  /** Output key of each field present. */
+  readonly keys: { readonly [F in OutputField]?: string };
+  /**
+   * The pipeline's outputs and the stack's outputs of no pipeline, key → value: where `--queue`
+   * and `--to` output names are looked up.
+   */
+  readonly outputs: StackOutputs;
+};
 
 /** The key without CDK's 8-character hash suffix. */
 export function logicalName(key: string): string {
@@ -76,11 +144,113 @@ export function findOutput(outputs: StackOutputs, name: string): string | undefi
   return matches[0]?.[1];
 }
 
-/** Like {@link findOutput}, but an error naming the output when it is missing. */
-export function requireOutput(outputs: StackOutputs, name: string, why: string): string {
-  const value = findOutput(outputs, name);
+const FIELD_OF_NAME = new Map<string, OutputField>(Object.entries(PIPELINE_OUTPUT).map(([field, name]) => [name, field as OutputField]));
+const DLQ_NAME = /Dlq\d*Url$/;
+
+/** The kind of a DLQ by its output's name (within the pipeline; a whole logical name when there is no prefix). */
+function dlqKind(name: string): DlqKind {
+  if (name.endsWith('BufferDlqUrl')) return 'buffer';
+  if (name.endsWith('DeliveryDlqUrl')) return 'delivery';
+  if (/KinesisDlq\d+Url$/.test(name)) return 'stream';
+  if (name === 'DlqUrl') return 'workflow'; // BatchWorkflow's DLQ has the id `Dlq`
+  return 'other';
+}
+
+/**
+ * The stack's pipelines: prefixes of an output every pipeline emits ({@link ALWAYS_EMITTED});
+ * when no output has one (a hand-written outputs file), prefixes of any known output. Each output
+ * belongs to the longest prefix it starts with (`Orders` and `OrdersEu` are two pipelines);
+ * outputs of no pipeline are returned apart.
+ */
+export function pipelinesOf(outputs: StackOutputs): { pipelines: PipelineOutputs[]; others: StackOutputs } {
+  const prefixesOf = (fields: readonly OutputField[]) => {
+    const found = new Set<string>();
+    for (const key of Object.keys(outputs)) {
+      const logical = logicalName(key);
+      for (const field of fields) {
+        const name = PIPELINE_OUTPUT[field];
+        if (logical.endsWith(name)) found.add(logical.slice(0, -name.length));
+      }
+    }
+    return found;
+  };
+  let prefixes = prefixesOf(ALWAYS_EMITTED);
+  if (prefixes.size === 0) prefixes = prefixesOf(Object.keys(PIPELINE_OUTPUT) as OutputField[]);
+  const longestFirst = [...prefixes].sort((a, b) => b.length - a.length || a.localeCompare(b));
+  const owned = new Map<string, Record<string, string>>(longestFirst.map((p) => [p, {}]));
+  const others: Record<string, string> = {};
+  for (const [key, value] of Object.entries(outputs)) {
+    const prefix = longestFirst.find((p) => logicalName(key).startsWith(p));
+    if (prefix === undefined) others[key] = value;
+    else (owned.get(prefix) as Record<string, string>)[key] = value;
+  }
+  const pipelines = [...owned.entries()]
+    .map(([prefix, own]) => pipelineOf(prefix, own, others))
+    .sort((a, b) => a.label.localeCompare(b.label));
+  return { pipelines, others };
+}
+
+/** Reads one pipeline's outputs (`own`, all under `prefix`) into its typed object. */
+function pipelineOf(prefix: string, own: StackOutputs, others: StackOutputs): PipelineOutputs {
+  const fields: { [F in OutputField]?: string } = {};
+  const keys: { [F in OutputField]?: string } = {};
+  const dlqs: DlqOutput[] = [];
+  for (const [key, value] of Object.entries(own)) {
+    const name = logicalName(key).slice(prefix.length);
+    const field = FIELD_OF_NAME.get(name);
+    if (field !== undefined) {
+      if (keys[field] !== undefined) throw new CliError(`outputs ${keys[field]} and ${key} both name ${name} of pipeline ${prefix || '(no prefix)'}`, EXIT.usage);
+      fields[field] = value;
+      keys[field] = key;
+    } else if (DLQ_NAME.test(name)) {
+      dlqs.push({ key, name, url: value, kind: dlqKind(name) });
+    }
+  }
+  const label = fields.pipelineName ?? (prefix || 'the stack');
+  return { ...fields, prefix, label, keys, dlqs, outputs: { ...others, ...own } };
+}
+
+/** How an error lists pipelines: `orders (outputs Orders…)`. */
+function describe(p: PipelineOutputs): string {
+  return p.pipelineName !== undefined ? `${p.pipelineName} (outputs ${p.prefix}…)` : `${p.prefix} (outputs ${p.prefix}…; no PipelineName output)`;
+}
+
+/**
+ * The outputs of the pipeline the CLI works on: the one named `pipeline` (its `pipelineName`, or
+ * the construct path prefix of its outputs), else the only one. Several pipelines and no
+ * `pipeline` is an error listing them. A stack whose outputs name no pipeline gives an empty one
+ * (commands then say which output they miss).
+ */
+export function selectPipeline(outputs: StackOutputs, pipeline?: string): PipelineOutputs {
+  const { pipelines, others } = pipelinesOf(outputs);
+  if (pipeline !== undefined) {
+    const chosen = pipelines.filter((p) => p.pipelineName === pipeline);
+    const byPrefix = pipelines.filter((p) => p.prefix === pipeline);
+    const found = chosen.length > 0 ? chosen : byPrefix;
+    if (found.length === 1) return found[0];
+    if (found.length > 1) throw new CliError(`several pipelines are named ${pipeline}: ${found.map(describe).join(', ')}; pass --pipeline <prefix> to choose one`, EXIT.usage);
+    throw new CliError(
+      `the stack has no pipeline ${pipeline}; ${pipelines.length === 0 ? 'its outputs name no pipeline' : `pipelines: ${pipelines.map(describe).join(', ')}`}`,
+      EXIT.usage,
+    );
+  }
+  if (pipelines.length === 1) return pipelines[0];
+  if (pipelines.length > 1) {
+    throw new CliError(`the stack has ${pipelines.length} pipelines: ${pipelines.map(describe).join(', ')}; choose one with --pipeline <name>`, EXIT.usage);
+  }
+  return pipelineOf('', others, {});
+}
+
+/** How messages name where outputs were looked for: `pipeline orders`, or `the stack`. */
+export function scopeOf(pipeline: PipelineOutputs): string {
+  return pipeline.prefix || pipeline.pipelineName !== undefined ? `pipeline ${pipeline.label}` : 'the stack';
+}
+
+/** The pipeline's output `field`, or an error naming the output, what needs it, and the outputs there are. */
+export function requireOutput(pipeline: PipelineOutputs, field: OutputField, why: string): string {
+  const value = pipeline[field];
   if (value === undefined) {
-    throw new CliError(`the stack has no output ${name} (needed ${why}); outputs: ${Object.keys(outputs).join(', ') || 'none'}`, EXIT.usage);
+    throw new CliError(`${scopeOf(pipeline)} has no output ${PIPELINE_OUTPUT[field]} (needed ${why}); outputs: ${Object.keys(pipeline.outputs).join(', ') || 'none'}`, EXIT.usage);
   }
   return value;
 }

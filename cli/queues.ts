@@ -1,6 +1,6 @@
 /**
- * Queue plumbing shared by the commands: queues named by stack output or URL, the pipeline's DLQs
- * by kind, and a receive loop for the commands that work a DLQ message by message (`restart`,
+ * Queue plumbing shared by the commands: queues named by output or URL, the pipeline's DLQs by
+ * kind, and a receive loop for the commands that work a DLQ message by message (`restart`,
  * `redrive-stream`). The loop deletes a message only when its handler says it was dealt with, and
  * makes every other message it received visible again when it ends, however it ends.
  */
@@ -12,12 +12,17 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { CliError, EXIT, type CommandContext } from './context';
-import { findOutput, findOutputs, logicalName, type StackOutputs } from './outputs';
+import type { CommandContext } from './context';
+import { CliError, EXIT } from './errors';
+import { findOutput, type DlqOutput, type PipelineOutputs } from './outputs';
 
-/** A queue URL from a URL or an output name (with or without its `Url` suffix). */
-export function resolveQueue(outputs: StackOutputs, queue: string): string {
+/**
+ * A queue URL from a URL or an output name (with or without its `Url` suffix), looked up among the
+ * pipeline's outputs and the stack's outputs of no pipeline.
+ */
+export function resolveQueue(pipeline: PipelineOutputs, queue: string): string {
   if (/^https?:\/\//.test(queue)) return queue;
+  const outputs = pipeline.outputs;
   const value = findOutput(outputs, queue) ?? findOutput(outputs, `${queue}Url`);
   if (value === undefined) throw new CliError(`no output named ${queue} (or ${queue}Url); give a queue URL or one of: ${Object.keys(outputs).join(', ')}`, EXIT.usage);
   return value;
@@ -40,25 +45,14 @@ export async function dlqDepth(ctx: CommandContext, what: string, dlqUrl: string
   return { sqs, depth, toHandle: max === undefined ? depth : Math.min(depth, max) };
 }
 
-/** The DLQs of the Kinesis event sources (`KinesisDlq1Url`, `KinesisDlq2Url`, …) as `[key, url]`. */
-export function streamDlqs(outputs: StackOutputs): Array<[string, string]> {
-  return Object.entries(outputs).filter(([key]) => /KinesisDlq\d*Url$/.test(logicalName(key)));
+/** The DLQs of the pipeline's Kinesis event sources (`KinesisDlq1Url`, `KinesisDlq2Url`, …). */
+export function streamDlqs(pipeline: PipelineOutputs): DlqOutput[] {
+  return pipeline.dlqs.filter((d) => d.kind === 'stream');
 }
 
-const STATE_MACHINE_OUTPUT = 'BatchWorkflowStateMachineArn';
-
-/**
- * The batch workflow's DLQ as `[key, url]`: the output `<prefix>DlqUrl` beside the output
- * `<prefix>BatchWorkflowStateMachineArn` (EtlPipeline names DLQ outputs after the DLQ construct,
- * and the workflow's is `Dlq`: `PipelineDlqUrl…` next to `PipelineBatchWorkflowStateMachineArn…`).
- */
-export function workflowDlq(outputs: StackOutputs): [string, string] | undefined {
-  for (const [key] of findOutputs(outputs, STATE_MACHINE_OUTPUT)) {
-    const name = `${logicalName(key).slice(0, -STATE_MACHINE_OUTPUT.length)}DlqUrl`;
-    const found = Object.entries(outputs).find(([k]) => k === name || logicalName(k) === name);
-    if (found) return found;
-  }
-  return undefined;
+/** The batch workflow's DLQ (the output `DlqUrl`: BatchWorkflow names its DLQ `Dlq`). */
+export function workflowDlq(pipeline: PipelineOutputs): DlqOutput | undefined {
+  return pipeline.dlqs.find((d) => d.kind === 'workflow');
 }
 
 /** What a handler decided about a message: delete it (dealt with), or leave it in the DLQ. */

@@ -9,7 +9,7 @@ import type { CommandContext } from '../context';
 import { requireOutput } from '../outputs';
 
 export async function setPaused(ctx: CommandContext, paused: boolean): Promise<{ parameter: string; before?: string; after: string }> {
-  const parameter = requireOutput(ctx.outputs, 'BatchWorkflowPausedParameter', `to ${paused ? 'pause' : 'resume'} the pipeline`);
+  const parameter = requireOutput(ctx.pipeline, 'pausedParameter', `to ${paused ? 'pause' : 'resume'} the pipeline`);
   const ssm = ctx.clients.ssm();
   const before = (await ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value;
   const after = paused ? 'true' : 'false';

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { confirm } from '../confirm';
 import { CliError, errorName, EXIT, RateLimiter, realSleep, type CommandContext } from '../context';
-import { logicalName } from '../outputs';
+import { scopeOf } from '../outputs';
 import { dlqDepth, resolveQueue, streamDlqs, workDlq } from '../queues';
 
 export interface StreamRedriveOptions {
@@ -74,7 +74,7 @@ const GONE = /TrimmedDataAccessException|ResourceNotFoundException|InvalidArgume
 export async function redriveStream(ctx: CommandContext, options: StreamRedriveOptions): Promise<StreamRedriveResult> {
   const rate = options.rate ?? DEFAULT_RATE;
   const sleep = ctx.sleep ?? realSleep;
-  const dlqUrl = options.queue ? resolveQueue(ctx.outputs, options.queue) : defaultDlq(ctx);
+  const dlqUrl = options.queue ? resolveQueue(ctx.pipeline, options.queue) : defaultDlq(ctx);
   const { sqs, toHandle } = await dlqDepth(ctx, 'Kinesis DLQ', dlqUrl, options.max);
   ctx.io.out(`each range goes back onto the stream it came from; rate ≤ ${rate} records/s${options.max !== undefined ? `; at most ${options.max} range(s)` : ''}`);
   if (toHandle === 0) {
@@ -133,12 +133,12 @@ export async function redriveStream(ctx: CommandContext, options: StreamRedriveO
 }
 
 function defaultDlq(ctx: CommandContext): string {
-  const dlqs = streamDlqs(ctx.outputs);
-  if (dlqs.length === 1) return dlqs[0][1];
+  const dlqs = streamDlqs(ctx.pipeline);
+  if (dlqs.length === 1) return dlqs[0].url;
   throw new CliError(
     dlqs.length === 0
-      ? 'the stack has no Kinesis DLQ output (KinesisDlq<n>Url); give the queue with --queue'
-      : `several Kinesis DLQs (${dlqs.map(([k]) => logicalName(k)).join(', ')}); choose one with --queue`,
+      ? `${scopeOf(ctx.pipeline)} has no Kinesis DLQ output (KinesisDlq<n>Url); give the queue with --queue`
+      : `several Kinesis DLQs (${dlqs.map((d) => d.name).join(', ')}); choose one with --queue`,
     EXIT.usage,
   );
 }

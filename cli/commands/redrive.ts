@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { confirm } from '../confirm';
 import { CliError, errorName, EXIT, RateLimiter, realSleep, type CommandContext } from '../context';
-import { findOutput, findOutputs, type StackOutputs } from '../outputs';
+import { findOutputs, scopeOf, type PipelineOutputs } from '../outputs';
 import { queueAttributes, resolveQueue, streamDlqs, workflowDlq } from '../queues';
 
 export interface RedriveOptions {
@@ -56,13 +56,13 @@ export async function redrive(ctx: CommandContext, options: RedriveOptions): Pro
   if (options.max !== undefined && !(Number.isInteger(options.max) && options.max > 0)) {
     throw new CliError(`--max must be a positive integer, got ${options.max}`, EXIT.usage);
   }
-  const dlqUrl = resolveDlq(ctx.outputs, options.queue);
-  if (!options.to) refuseOtherKinds(ctx.outputs, dlqUrl);
+  const dlqUrl = resolveDlq(ctx.pipeline, options.queue);
+  if (!options.to) refuseOtherKinds(ctx.pipeline, dlqUrl);
   const sqs = ctx.clients.sqs();
   const dlq = await queueAttributes(sqs, dlqUrl);
   const depth = Number(dlq.ApproximateNumberOfMessages ?? 0);
   const inFlight = Number(dlq.ApproximateNumberOfMessagesNotVisible ?? 0);
-  const targetUrl = options.to ? resolveQueue(ctx.outputs, options.to) : await findSourceQueue(sqs, ctx.outputs, dlqUrl, dlq.QueueArn as string);
+  const targetUrl = options.to ? resolveQueue(ctx.pipeline, options.to) : await findSourceQueue(sqs, ctx.pipeline, dlqUrl, dlq.QueueArn as string);
   const toMove = options.max === undefined ? depth : Math.min(depth, options.max);
   ctx.io.out(`DLQ ${dlqUrl}: ${depth} message(s) visible, ${inFlight} in flight`);
   ctx.io.out(`destination ${targetUrl}; rate ≤ ${rate}/s${options.max !== undefined ? `; at most ${options.max}` : ''}`);
@@ -86,15 +86,16 @@ export async function redrive(ctx: CommandContext, options: RedriveOptions): Pro
   return { method: 'manual', moved, dlqUrl, targetUrl };
 }
 
-/** The DLQ's URL from `--queue`, or the default DLQ of the stack. */
-function resolveDlq(outputs: StackOutputs, queue: string | undefined): string {
-  if (queue) return resolveQueue(outputs, queue);
-  const buffer = findOutput(outputs, 'BufferDlqUrl');
-  if (buffer) return buffer;
-  const dlqs = findOutputs(outputs, 'DlqUrl');
-  if (dlqs.length === 1) return dlqs[0][1];
+/** The DLQ's URL from `--queue`, or the pipeline's default DLQ: the buffer's, else the only one. */
+function resolveDlq(pipeline: PipelineOutputs, queue: string | undefined): string {
+  if (queue) return resolveQueue(pipeline, queue);
+  const buffer = pipeline.dlqs.filter((d) => d.kind === 'buffer');
+  if (buffer.length === 1) return buffer[0].url;
+  // The DLQs of records: a Kinesis source's holds batch ranges and the workflow's holds runs.
+  const dlqs = pipeline.dlqs.filter((d) => d.kind !== 'stream' && d.kind !== 'workflow');
+  if (dlqs.length === 1) return dlqs[0].url;
   throw new CliError(
-    dlqs.length === 0 ? 'the stack has no *DlqUrl output; give the queue with --queue <url>' : `several DLQs (${dlqs.map(([k]) => k).join(', ')}); choose one with --queue`,
+    dlqs.length === 0 ? `${scopeOf(pipeline)} has no *DlqUrl output; give the queue with --queue <url>` : `several DLQs (${dlqs.map((d) => d.key).join(', ')}); choose one with --queue`,
     EXIT.usage,
   );
 }
@@ -103,14 +104,14 @@ function resolveDlq(outputs: StackOutputs, queue: string | undefined): string {
  * The DLQs whose messages are not records of a source queue: a Kinesis event source's (batch
  * ranges) and the batch workflow's (runs). Moving them to a queue would lose them.
  */
-function refuseOtherKinds(outputs: StackOutputs, dlqUrl: string): void {
-  const stream = streamDlqs(outputs).find(([, url]) => url === dlqUrl);
+function refuseOtherKinds(pipeline: PipelineOutputs, dlqUrl: string): void {
+  const stream = streamDlqs(pipeline).find((d) => d.url === dlqUrl);
   if (stream) {
-    throw new CliError(`${stream[0]} holds Kinesis batch ranges, not records: use \`redrive-stream --queue ${stream[0]}\` to put the ranges' records back on the stream`, EXIT.usage);
+    throw new CliError(`${stream.key} holds Kinesis batch ranges, not records: use \`redrive-stream --queue ${stream.key}\` to put the ranges' records back on the stream`, EXIT.usage);
   }
-  const workflow = workflowDlq(outputs);
-  if (workflow && workflow[1] === dlqUrl) {
-    throw new CliError(`${workflow[0]} holds batch workflow runs, not records: use \`restart\` to start their executions again`, EXIT.usage);
+  const workflow = workflowDlq(pipeline);
+  if (workflow && workflow.url === dlqUrl) {
+    throw new CliError(`${workflow.key} holds batch workflow runs, not records: use \`restart\` to start their executions again`, EXIT.usage);
   }
 }
 
@@ -122,7 +123,7 @@ function isUnavailable(error: unknown): boolean {
  * The queue whose RedrivePolicy targets the DLQ: first among the stack's queue outputs, then
  * ListDeadLetterSourceQueues, then every queue of the account and region.
  */
-async function findSourceQueue(sqs: SQSClient, outputs: StackOutputs, dlqUrl: string, dlqArn: string): Promise<string> {
+async function findSourceQueue(sqs: SQSClient, pipeline: PipelineOutputs, dlqUrl: string, dlqArn: string): Promise<string> {
   const targets = async (url: string) => {
     if (url === dlqUrl) return false;
     try {
@@ -132,7 +133,7 @@ async function findSourceQueue(sqs: SQSClient, outputs: StackOutputs, dlqUrl: st
       return false;
     }
   };
-  const fromOutputs = findOutputs(outputs, 'QueueUrl').map(([, v]) => v);
+  const fromOutputs = findOutputs(pipeline.outputs, 'QueueUrl').map(([, v]) => v);
   for (const url of fromOutputs) if (await targets(url)) return url;
 
   let sources: string[] | undefined;

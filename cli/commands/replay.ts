@@ -22,7 +22,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { confirm } from '../confirm';
 import { CliError, EXIT, RateLimiter, realSleep, type CommandContext } from '../context';
-import { findOutput, requireOutput } from '../outputs';
+import { requireOutput } from '../outputs';
 
 export interface ReplayOptions {
   readonly from: Date;
@@ -52,14 +52,14 @@ export async function replay(ctx: CommandContext, options: ReplayOptions): Promi
   if (!(options.from.getTime() < options.to.getTime())) {
     throw new CliError(`--from (${options.from.toISOString()}) must be before --to (${options.to.toISOString()})`, EXIT.usage);
   }
-  const source = options.source ?? (findOutput(ctx.outputs, 'EventArchiveName') ? 'archive' : 'raw');
+  const source = options.source ?? (ctx.pipeline.eventArchiveName !== undefined ? 'archive' : 'raw');
   return source === 'archive' ? replayArchive(ctx, options) : replayRaw(ctx, options);
 }
 
 async function replayArchive(ctx: CommandContext, options: ReplayOptions): Promise<ReplayResult> {
   const sleep = ctx.sleep ?? realSleep;
   const eventbridge = ctx.clients.eventbridge();
-  const archiveName = requireOutput(ctx.outputs, 'EventArchiveName', 'to replay from the archive');
+  const archiveName = requireOutput(ctx.pipeline, 'eventArchiveName', 'to replay from the archive');
   if (options.to.getTime() > Date.now()) throw new CliError(`--to (${options.to.toISOString()}) is in the future; an archive replay needs a past range`, EXIT.usage);
   const archive = await eventbridge.send(new DescribeArchiveCommand({ ArchiveName: archiveName }));
   const busArn = archive.EventSourceArn;
@@ -95,7 +95,7 @@ async function replayArchive(ctx: CommandContext, options: ReplayOptions): Promi
 
 /** ARNs of the bus's rules that target the buffer queue (the pipeline's rules); empty if unknown. */
 async function pipelineRules(ctx: CommandContext, eventbridge: EventBridgeClient, busArn: string): Promise<string[]> {
-  const bufferUrl = findOutput(ctx.outputs, 'BufferQueueUrl');
+  const bufferUrl = ctx.pipeline.bufferQueueUrl;
   if (!bufferUrl) return [];
   try {
     const queueArn = (await ctx.clients.sqs().send(new GetQueueAttributesCommand({ QueueUrl: bufferUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
@@ -118,7 +118,7 @@ async function pipelineRules(ctx: CommandContext, eventbridge: EventBridgeClient
 }
 
 async function replayRaw(ctx: CommandContext, options: ReplayOptions): Promise<ReplayResult> {
-  const bucket = requireOutput(ctx.outputs, 'RawBucketName', 'to list raw objects');
+  const bucket = requireOutput(ctx.pipeline, 'rawBucketName', 'to list raw objects');
   const prefix = options.prefix ?? 'batch/';
   const objects: Array<{ bucket: string; key: string }> = [];
   let token: string | undefined;
@@ -137,7 +137,7 @@ async function replayRaw(ctx: CommandContext, options: ReplayOptions): Promise<R
     return { source: 'raw', objects, executions: [] };
   }
   if (objects.length === 0) return { source: 'raw', objects, executions: [] };
-  const stateMachineArn = requireOutput(ctx.outputs, 'BatchWorkflowStateMachineArn', 'to start workflow executions');
+  const stateMachineArn = requireOutput(ctx.pipeline, 'stateMachineArn', 'to start workflow executions');
   await confirm(ctx.io, ctx.yes, `start ${objects.length} batch workflow execution(s)`);
   const limiter = new RateLimiter(options.rate ?? 5, ctx.sleep ?? realSleep);
   const stamp = Date.now().toString(36);

@@ -18,7 +18,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { confirm } from '../confirm';
 import { CliError, errorName, EXIT, RateLimiter, realSleep, type CommandContext } from '../context';
-import { findOutput, requireOutput } from '../outputs';
+import { requireOutput, scopeOf } from '../outputs';
 import { dlqDepth, resolveQueue, workDlq, workflowDlq } from '../queues';
 
 export interface RestartOptions {
@@ -53,8 +53,8 @@ const DEFAULT_RATE = 5;
 
 export async function restart(ctx: CommandContext, options: RestartOptions): Promise<RestartResult> {
   const rate = options.rate ?? DEFAULT_RATE;
-  const stateMachineArn = requireOutput(ctx.outputs, 'BatchWorkflowStateMachineArn', 'to restart batch workflow runs');
-  const dlqUrl = options.queue ? resolveQueue(ctx.outputs, options.queue) : defaultDlq(ctx);
+  const stateMachineArn = requireOutput(ctx.pipeline, 'stateMachineArn', 'to restart batch workflow runs');
+  const dlqUrl = options.queue ? resolveQueue(ctx.pipeline, options.queue) : defaultDlq(ctx);
   const { sqs, toHandle } = await dlqDepth(ctx, 'workflow DLQ', dlqUrl, options.max);
   ctx.io.out(`state machine ${stateMachineArn}; rate ≤ ${rate}/s${options.max !== undefined ? `; at most ${options.max} message(s)` : ''}`);
   await checkPaused(ctx, options.force ?? false);
@@ -126,14 +126,14 @@ export async function restart(ctx: CommandContext, options: RestartOptions): Pro
 }
 
 function defaultDlq(ctx: CommandContext): string {
-  const found = workflowDlq(ctx.outputs);
-  if (!found) throw new CliError('the stack has no workflow DLQ output (<pipeline>DlqUrl beside <pipeline>BatchWorkflowStateMachineArn); give the queue with --queue', EXIT.usage);
-  return found[1];
+  const found = workflowDlq(ctx.pipeline);
+  if (!found) throw new CliError(`${scopeOf(ctx.pipeline)} has no workflow DLQ output (<pipeline>DlqUrl beside <pipeline>BatchWorkflowStateMachineArn); give the queue with --queue`, EXIT.usage);
+  return found.url;
 }
 
 /** Refuses (exit 3) while the paused flag is "true", unless forced; a dry run only says so. */
 async function checkPaused(ctx: CommandContext, force: boolean): Promise<void> {
-  const parameter = findOutput(ctx.outputs, 'BatchWorkflowPausedParameter');
+  const parameter = ctx.pipeline.pausedParameter;
   if (!parameter) {
     ctx.io.err('the stack has no BatchWorkflowPausedParameter output: not checking whether the pipeline is paused');
     return;

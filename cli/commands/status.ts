@@ -8,7 +8,7 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { CommandContext } from '../context';
-import { findOutput, findOutputs, logicalName } from '../outputs';
+import { logicalName } from '../outputs';
 
 export interface StatusReport {
   paused?: string;
@@ -24,7 +24,9 @@ export const AGE_WINDOW_MINUTES = 15;
 
 export async function status(ctx: CommandContext, options: { executions?: number } = {}): Promise<StatusReport> {
   const report: StatusReport = { queues: [], ages: [], errors: [] };
-  const parameter = findOutput(ctx.outputs, 'BatchWorkflowPausedParameter');
+  const pipeline = ctx.pipeline;
+  if (pipeline.prefix || pipeline.pipelineName !== undefined) ctx.io.out(`pipeline: ${pipeline.label}`);
+  const parameter = pipeline.pausedParameter;
   if (parameter) {
     try {
       report.paused = (await ctx.clients.ssm().send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value;
@@ -37,7 +39,10 @@ export async function status(ctx: CommandContext, options: { executions?: number
     ctx.io.out('paused: n/a (no batch workflow)');
   }
 
-  const queues = [...findOutputs(ctx.outputs, 'BufferQueueUrl'), ...findOutputs(ctx.outputs, 'DlqUrl')];
+  const queues: Array<[string, string]> = [
+    ...(pipeline.keys.bufferQueueUrl !== undefined && pipeline.bufferQueueUrl !== undefined ? [[pipeline.keys.bufferQueueUrl, pipeline.bufferQueueUrl] as [string, string]] : []),
+    ...pipeline.dlqs.map((d): [string, string] => [d.key, d.url]),
+  ];
   for (const [key, url] of queues) {
     const name = logicalName(key);
     try {
@@ -58,7 +63,7 @@ export async function status(ctx: CommandContext, options: { executions?: number
         delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
       };
       report.queues.push(q);
-      const flag = name.endsWith('DlqUrl') && q.visible + q.inFlight > 0 ? '  ← needs attention (runbook: dlq-messages)' : '';
+      const flag = /Dlq\d*Url$/.test(name) && q.visible + q.inFlight > 0 ? '  ← needs attention (runbook: dlq-messages)' : '';
       ctx.io.out(`${name}: ${q.visible} visible, ${q.inFlight} in flight, ${q.delayed} delayed${flag}`);
     } catch (error) {
       report.queues.push({ name, url, error: (error as Error).message });
@@ -68,7 +73,7 @@ export async function status(ctx: CommandContext, options: { executions?: number
   }
   await ages(ctx, report, queues);
 
-  const stateMachineArn = findOutput(ctx.outputs, 'BatchWorkflowStateMachineArn');
+  const stateMachineArn = pipeline.stateMachineArn;
   if (stateMachineArn) {
     try {
       const out = await ctx.clients.sfn().send(new ListExecutionsCommand({ stateMachineArn, maxResults: options.executions ?? 5 }));
@@ -110,8 +115,8 @@ async function ages(ctx: CommandContext, report: StatusReport, queues: Array<[st
     dimensions: { QueueName: queueName(url) },
     msPerUnit: 1000,
   }));
-  const functionName = findOutput(ctx.outputs, 'TransformFunctionName');
-  const streamName = findOutput(ctx.outputs, 'StreamName');
+  const functionName = ctx.pipeline.transformFunctionName;
+  const streamName = ctx.pipeline.streamName;
   if (streamName !== undefined && functionName !== undefined) {
     wanted.push({ name: 'stream iterator age', metric: `AWS/Lambda IteratorAge of ${functionName}`, namespace: 'AWS/Lambda', metricName: 'IteratorAge', dimensions: { FunctionName: functionName }, msPerUnit: 1 });
   } else if (streamName !== undefined) {
