@@ -1,4 +1,6 @@
-import { CfnElement, CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
 
 /** A compliance rule a construct deliberately does not follow, and why. */
@@ -23,14 +25,61 @@ export function acknowledgeRules(scope: IConstruct, ...acknowledgements: RuleAck
 /**
  * The cdk-nag finding id of an IAM statement resource `<bucket ARN>/<keyPattern>` for a bucket
  * defined in the same stack, e.g. `AwsSolutions-IAM5[Resource::<RawBucket1234.Arn>/data/*]`, so an
- * acknowledgement can name exactly that resource. Undefined for imported buckets.
+ * acknowledgement can name exactly that resource (also when the pattern holds a token, such as a
+ * dataset from a CfnParameter). Undefined for imported buckets.
  */
-export function bucketObjectsFinding(bucket: IConstruct, keyPattern: string): string | undefined {
-  const cfn = bucket.node.defaultChild;
-  if (!(cfn instanceof CfnResource)) return undefined;
-  const stack = Stack.of(cfn);
-  const logicalId = stack.resolve(stack.getLogicalId(cfn as CfnElement)) as string;
-  return `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${keyPattern}]`;
+export function bucketObjectsFinding(bucket: s3.IBucket, keyPattern: string): string | undefined {
+  if (!(bucket.node.defaultChild instanceof CfnResource)) return undefined;
+  return `AwsSolutions-IAM5[Resource::${flatResource(bucket, bucket.arnForObjects(keyPattern))}]`;
+}
+
+/**
+ * An IAM statement resource as cdk-nag names it in finding ids: resolved in `scope`'s stack, then
+ * each `Ref` written `<Name>`, each `Fn::GetAtt` `<Resource.Attribute>`, `Fn::Join` joined,
+ * `Fn::Sub` placeholders `${X}` written `<X>`, and any other intrinsic as its JSON. The id is a
+ * plain string whatever the stack's environment (explicit or env-agnostic), the app's feature flags
+ * (`@aws-cdk/core:enablePartitionLiterals`) and tokens in names: an acknowledgement id built from
+ * an unresolved token cannot be recorded (`KeyMustResolveToString`).
+ */
+export function flatResource(scope: IConstruct, resource: unknown): string {
+  const flatten = (value: unknown): string => {
+    if (value === undefined) return '';
+    if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+    const fn = value as Record<string, unknown>;
+    if (fn['Fn::Join']) {
+      const [delimiter, parts] = fn['Fn::Join'] as [string, unknown[]];
+      return parts.map(flatten).join(delimiter);
+    }
+    if (fn['Fn::Sub']) return flatten(fn['Fn::Sub']);
+    if (fn['Fn::GetAtt']) {
+      const [name, attribute] = fn['Fn::GetAtt'] as [unknown, unknown];
+      return `<${flatten(name)}.${flatten(attribute)}>`;
+    }
+    if (fn['Fn::ImportValue']) return flatten(fn['Fn::ImportValue']);
+    if (fn.Ref) return `<${flatten(fn.Ref)}>`;
+    return JSON.stringify(value);
+  };
+  return flatten(Stack.of(scope).resolve(resource));
+}
+
+/**
+ * The cdk-nag `AwsSolutions-IAM5[Resource::...]` finding ids of the wildcard resources that the
+ * Allow statements of `policy` grant and `select` picks, read from the policy as it stands (call
+ * it once the policy is complete). For statements aws-cdk-lib writes, whose resources the library
+ * does not build itself: the ids match whatever form aws-cdk-lib gives them.
+ */
+export function policyWildcardFindings(policy: iam.Policy, select: (flatResource: string) => boolean): string[] {
+  const document = Stack.of(policy).resolve(policy.document) as { Statement?: Array<{ Effect?: string; Resource?: unknown }> };
+  const findings = new Set<string>();
+  for (const statement of document.Statement ?? []) {
+    if (statement.Effect !== 'Allow') continue;
+    const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+    for (const resource of resources) {
+      const flat = flatResource(policy, resource);
+      if (flat.includes('*') && select(flat)) findings.add(`AwsSolutions-IAM5[Resource::${flat}]`);
+    }
+  }
+  return [...findings];
 }
 
 /** Findings for the IAM statements aws-cdk-lib writes when a KMS-encrypted resource is granted. */
