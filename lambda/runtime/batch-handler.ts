@@ -95,7 +95,16 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     } catch (error) {
       const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
-      throw error;
+      // Anything else, a 403 included, says nothing of the object: never read as "missing" (that
+      // would write a record a second time). S3 answers 403 for a missing key only to a caller that
+      // may not s3:ListBucket its prefix; the TransformFunction role may, under `<dataset>/`.
+      const status = e.$metadata?.httpStatusCode;
+      throw new Error(
+        `cdk-serverless-etl runtime: HeadObject of s3://${bucket}/${key} failed (${e.name ?? 'Error'}${status ? ` ${status}` : ''}), ` +
+          'so whether the object exists is unknown: the batch is retried' +
+          (status === 403 ? '. A 403 is a denial: the role needs s3:GetObject on the key, s3:ListBucket on its prefix and kms:Decrypt on the bucket key' : ''),
+        { cause: error },
+      );
     }
   };
   const duplicateFilter = store

@@ -384,6 +384,15 @@ export class TransformFunction extends Construct {
           resources: [props.curatedBucket.arnForObjects(`${dataset}/*`), props.quarantineBucket.arnForObjects(`${dataset}/*`)],
         }),
       );
+      // Without s3:ListBucket, S3 answers HeadObject of a missing key 403, not 404: a stale claim
+      // (its object never written) would look like a denial. Listing only under the HEADed prefix.
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [...new Set([props.curatedBucket.bucketArn, props.quarantineBucket.bucketArn])],
+          conditions: { StringLike: { 's3:prefix': [`${dataset}/*`] } },
+        }),
+      );
       props.curatedBucket.encryptionKey?.grant(this.role, 'kms:Decrypt');
       props.quarantineBucket.encryptionKey?.grant(this.role, 'kms:Decrypt');
     }

@@ -253,6 +253,24 @@ describe('TransformFunction', () => {
     expect(JSON.stringify(reads?.Resource)).toMatch(/Curated.*\/events\/\*.*Quarantine.*\/events\/\*/);
   });
 
+  test('with an idempotency store: s3:ListBucket on curated and quarantine only under the dataset prefix (a missing key answers 404, not 403)', () => {
+    const stack = testStack();
+    const store = new IdempotencyStore(stack, 'Store');
+    setup({ idempotencyStore: store, dataset: 'events' }, stack);
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }>,
+    );
+    const lists = statements.filter((st) => [st.Action].flat().some((a) => /^s3:(List|\*)/.test(a)));
+    expect(lists).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: [{ 'Fn::GetAtt': [expect.stringMatching(/^Curated/), 'Arn'] }, { 'Fn::GetAtt': [expect.stringMatching(/^Quarantine/), 'Arn'] }],
+        Condition: { StringLike: { 's3:prefix': ['events/*'] } },
+      },
+    ]);
+  });
+
   test('claim check: RAW_BUCKET and put permission under claim-check/<dataset>/ only', () => {
     const stack = testStack();
     const raw = new s3.Bucket(stack, 'Raw');
