@@ -39,6 +39,10 @@ Commands:
   status
         Paused flag, DLQ and buffer depths, buffer, DLQ and Kinesis iterator ages (CloudWatch, last
         15 min), last batch workflow executions.
+  start [--app <command>] [--input <file.jsonl>] [--via stream|bus|batch|all] [...]
+        Run the app of ./cdk.json (or --app) end to end on local emulators, no AWS account: synth,
+        resources, functions, input, report with a conservation check. Its own options and exit codes:
+        \`cdk-serverless-etl start --help\`. Needs aws-cdk and the emulator packages in the project.
 
 Global options:
   --stack <name>          read the stack's outputs with CloudFormation DescribeStacks
@@ -98,6 +102,8 @@ export interface MainDeps {
 export async function main(argv: readonly string[], deps: MainDeps = {}): Promise<number> {
   const io = deps.io ?? processIo();
   try {
+    // `start` (the local runner) has options and exit codes of its own; loaded only when used.
+    if (argv[0] === 'start') return await (await import('./start')).start(argv.slice(1));
     let parsed;
     try {
       parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });

@@ -2,14 +2,15 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Via } from './pipeline-run';
 
-/** The usage line of `npm start`. */
+/** The usage of `cdk-serverless-etl start` (`npm start -- <options>` in this repository). */
 export const USAGE =
-  'Usage: npm start -- [--app <command>] [--assembly <dir> | --cdk-out <dir>] [--input <file.jsonl>] [--via stream|bus|batch|all]\n' +
-  '                    [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]';
+  'Usage: cdk-serverless-etl start [--app <command>] [--assembly <dir> | --cdk-out <dir>] [--input <file.jsonl>]\n' +
+  '                                [--via stream|bus|batch|all] [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]\n' +
+  '  (in the cdk-serverless-etl repository: npm start -- <options>)';
 
-/** Parsed `npm start` options. */
+/** Parsed `start` options. */
 export interface CliOptions {
-  /** The CDK app command (default: cdk.json's app, the reference app). */
+  /** The CDK app command (default: the `app` of cdk.json in the current directory). */
   readonly app?: string;
   /** Use this cloud assembly instead of synthesizing. */
   readonly assembly?: string;

@@ -55,12 +55,13 @@ export interface SynthOptions {
  * notices), then loads the resulting cloud assembly. Throws with the CLI's output on failure.
  */
 export function synthesize(options: SynthOptions): CloudAssembly {
-  const cli = require.resolve('aws-cdk/bin/cdk');
+  const cwd = options.cwd ?? process.cwd();
+  const cli = resolveCdkCli(cwd);
   const args = [cli, 'synth', '--quiet', '--no-notices', '--no-version-reporting', '--output', options.outdir];
   if (options.app) args.push('--app', options.app);
   fs.rmSync(options.outdir, { recursive: true, force: true });
   const result = spawnSync(process.execPath, args, {
-    cwd: options.cwd ?? process.cwd(),
+    cwd,
     encoding: 'utf8',
     env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
     maxBuffer: 64 * 1024 * 1024,
@@ -70,6 +71,24 @@ export function synthesize(options: SynthOptions): CloudAssembly {
     throw new Error(`cdk synth failed (exit ${result.status ?? result.signal}):\n${output}`);
   }
   return loadCloudAssembly(options.outdir);
+}
+
+/**
+ * The CDK CLI's entry script: the project's own `aws-cdk` (resolved from `cwd`, as `npx cdk`
+ * would find it), else one this package can resolve. Throws saying how to install it.
+ */
+export function resolveCdkCli(cwd: string): string {
+  for (const paths of [[cwd], undefined]) {
+    try {
+      return require.resolve('aws-cdk/bin/cdk', paths && { paths });
+    } catch {
+      // not there: next place
+    }
+  }
+  throw new Error(
+    `The CDK CLI (the aws-cdk package) is not installed in ${cwd}: the local runner synthesizes your app with it. ` +
+      'Install it in your project (npm install --save-dev aws-cdk), or synthesize yourself and pass --assembly <cdk.out>.',
+  );
 }
 
 /** Reads the stacks (and validation report) of a cloud assembly directory. */

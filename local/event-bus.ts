@@ -82,41 +82,61 @@ export interface PutEventsResult {
   readonly unmatched: number;
 }
 
-/** Buses and rules of one account and region. */
+/** The account and region of a bus, a rule or a caller. */
+export interface BusEnvironment {
+  readonly account: string;
+  readonly region: string;
+}
+
+/**
+ * Buses and rules of any number of accounts and regions (each stack's own): a bus is its
+ * account, region and name, every account and region has its `default` bus, and an event carries
+ * the account of the caller that put it and the region of its bus, as EventBridge's do (so rules
+ * matching `account` or `region` match the events of their own stack).
+ */
 export class LocalEventBridge {
-  private readonly rules: BusRule[] = [];
-  private readonly buses = new Set<string>([DEFAULT_BUS]);
+  private readonly rules: Array<{ key: string; rule: BusRule }> = [];
+  private readonly buses = new Set<string>();
+  private readonly environment: BusEnvironment;
 
-  constructor(
-    private readonly account: string,
-    private readonly region: string,
-  ) {}
-
-  /** Creates a bus. */
-  public createEventBus(name: string): void {
-    this.buses.add(name);
+  /** `account` and `region`: the environment of calls that name none. */
+  constructor(account: string, region: string) {
+    this.environment = { account, region };
   }
 
-  /** Adds a rule; throws when its bus does not exist or its pattern is invalid. */
-  public putRule(rule: BusRule): void {
-    if (!this.buses.has(rule.eventBusName)) throw new Error(`Rule ${rule.name}: event bus "${rule.eventBusName}" does not exist`);
+  /** Creates a bus (in `environment`, by default the constructor's). */
+  public createEventBus(name: string, environment: BusEnvironment = this.environment): void {
+    this.buses.add(busKey(environment, name));
+  }
+
+  /** Adds a rule (in `environment`); throws when its bus does not exist or its pattern is invalid. */
+  public putRule(rule: BusRule, environment: BusEnvironment = this.environment): void {
+    const key = busKey(environment, rule.eventBusName);
+    if (!this.hasBus(key, rule.eventBusName)) throw new Error(`Rule ${rule.name}: event bus "${rule.eventBusName}" does not exist`);
     validateEventPattern(rule.eventPattern);
-    this.rules.push(rule);
+    this.rules.push({ key, rule });
   }
 
-  /** The rules on a bus. */
-  public rulesOf(eventBusName: string): readonly BusRule[] {
-    return this.rules.filter((r) => r.eventBusName === eventBusName);
+  /** The rules on a bus (of `environment`). */
+  public rulesOf(eventBusName: string, environment: BusEnvironment = this.environment): readonly BusRule[] {
+    const key = busKey(environment, eventBusName);
+    return this.rules.filter((r) => r.key === key).map((r) => r.rule);
   }
 
-  /** `PutEvents`: validates each entry, then delivers it to the targets of every matching rule. */
-  public async putEvents(entries: readonly PutEventsEntry[]): Promise<PutEventsResult> {
+  /**
+   * `PutEvents` called from `caller` (an account and region; by default the constructor's):
+   * validates each entry, then delivers it to the targets of every matching rule. An entry's
+   * `EventBusName` is a bus of the caller's environment, or an ARN naming the bus's own.
+   */
+  public async putEvents(entries: readonly PutEventsEntry[], caller: BusEnvironment = this.environment): Promise<PutEventsResult> {
     const result = { entries: [] as PutEventsResult['entries'], failedEntryCount: 0, delivered: 0, deadLettered: 0, unmatched: 0 };
     const busOf = new Map<EventBridgeEnvelope, string>();
     const accepted: EventBridgeEnvelope[] = [];
     for (const entry of entries) {
       const busName = busNameOf(entry.EventBusName);
-      const problem = this.validate(entry, busName);
+      const busEnvironment = busEnvironmentOf(entry.EventBusName) ?? caller;
+      const key = busKey(busEnvironment, busName);
+      const problem = this.validate(entry, key, busName);
       if (problem) {
         result.entries.push(problem);
         result.failedEntryCount++;
@@ -127,20 +147,21 @@ export class LocalEventBridge {
         id: randomUUID(),
         'detail-type': entry.DetailType,
         source: entry.Source,
-        account: this.account,
+        account: caller.account,
         time: (entry.Time ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        region: this.region,
+        region: busEnvironment.region,
         resources: entry.Resources ?? [],
         detail: JSON.parse(entry.Detail) as unknown,
       };
       result.entries.push({ EventId: event.id });
       accepted.push(event);
-      busOf.set(event, busName);
+      busOf.set(event, key);
     }
     // The entries of one call are delivered concurrently, as EventBridge does (no ordering).
     await Promise.all(
       accepted.map(async (event) => {
-        const matching = this.rulesOf(busOf.get(event) as string).filter((r) => matchesEventPattern(event, r.eventPattern));
+        const key = busOf.get(event) as string;
+        const matching = this.rules.filter((r) => r.key === key && matchesEventPattern(event, r.rule.eventPattern)).map((r) => r.rule);
         if (matching.length === 0) result.unmatched++;
         for (const rule of matching) {
           for (const target of rule.targets) {
@@ -164,8 +185,12 @@ export class LocalEventBridge {
     return result;
   }
 
-  private validate(entry: PutEventsEntry, busName: string): PutEventsResult['entries'][number] | undefined {
-    if (!this.buses.has(busName)) return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${busName} does not exist.` };
+  private hasBus(key: string, busName: string): boolean {
+    return busName === DEFAULT_BUS || this.buses.has(key);
+  }
+
+  private validate(entry: PutEventsEntry, key: string, busName: string): PutEventsResult['entries'][number] | undefined {
+    if (!this.hasBus(key, busName)) return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${busName} does not exist.` };
     if (!entry.Source || !entry.DetailType) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source and DetailType are required.' };
     const size = Buffer.byteLength(entry.Source) + Buffer.byteLength(entry.DetailType) + Buffer.byteLength(entry.Detail ?? '');
     if (size > MAX_EVENT_ENTRY_BYTES) {
@@ -189,6 +214,16 @@ export function busNameOf(nameOrArn: string | undefined): string {
   if (!nameOrArn) return DEFAULT_BUS;
   const arn = /^arn:[^:]+:events:[^:]*:[^:]*:event-bus\/(.+)$/.exec(nameOrArn);
   return arn ? arn[1] : nameOrArn;
+}
+
+/** The account and region of a bus ARN (`undefined` for a name). */
+export function busEnvironmentOf(nameOrArn: string | undefined): BusEnvironment | undefined {
+  const arn = nameOrArn && /^arn:[^:]+:events:([^:]+):(\d{12}):event-bus\/.+$/.exec(nameOrArn);
+  return arn ? { account: arn[2], region: arn[1] } : undefined;
+}
+
+function busKey(environment: BusEnvironment, name: string): string {
+  return `${environment.account}/${environment.region}/${name}`;
 }
 
 async function deliverWithRetry(target: BusTarget, payload: string, attempts = 3): Promise<void> {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { MAX_EVENT_ENTRY_BYTES, type LocalEventBridge } from './event-bus';
+import { MAX_EVENT_ENTRY_BYTES, type BusEnvironment, type LocalEventBridge } from './event-bus';
 
 /** Where a line was sent. */
 export type IngestPath = 'stream' | 'bus' | 'bus-raw' | 's3';
@@ -82,6 +82,18 @@ export async function sendToStream(
   }
 }
 
+/** Where {@link sendToBus} puts events: a bus, the entries' source and detail type, and who puts them. */
+export interface BusIngestTarget {
+  readonly busName: string;
+  readonly source: string;
+  readonly detailType: string;
+  /** The account and region the events are put from (the bus's stack's); default: the event bridge's own. */
+  readonly environment?: BusEnvironment;
+  /** Where lines that are not a JSON object go instead (the rule's target queue), if anywhere. */
+  readonly rawQueueUrl?: string;
+  readonly sqs: SQSClient;
+}
+
 /**
  * `PutEvents` of lines to a bus, ten entries per call, with `source` and `detailType`. A line
  * that is not a JSON object cannot be an event's detail: it is sent as it is to `rawQueueUrl`
@@ -90,7 +102,7 @@ export async function sendToStream(
  */
 export async function sendToBus(
   bus: LocalEventBridge,
-  target: { busName: string; source: string; detailType: string; rawQueueUrl?: string; sqs: SQSClient },
+  target: BusIngestTarget,
   lines: ReadonlyArray<{ index: number; line: string }>,
   pacer: Pacer,
   result: IngestResult,
@@ -107,7 +119,7 @@ export async function sendToBus(
 
 async function sendChunkToBus(
   bus: LocalEventBridge,
-  target: { busName: string; source: string; detailType: string; rawQueueUrl?: string; sqs: SQSClient },
+  target: BusIngestTarget,
   chunk: ReadonlyArray<{ index: number; line: string }>,
   pacer: Pacer,
   result: IngestResult,
@@ -118,6 +130,7 @@ async function sendChunkToBus(
   if (events.length > 0) {
     const out = await bus.putEvents(
       events.map((l) => ({ EventBusName: target.busName, Source: target.source, DetailType: target.detailType, Detail: l.line })),
+      target.environment,
     );
     out.entries.forEach((e, j) => {
       if (e.EventId) result.accepted.bus++;

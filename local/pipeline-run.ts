@@ -14,7 +14,7 @@ import { emptyIngestResult, fitsOnBus, Pacer, sendToBucket, sendToBus, sendToStr
 import { readOutputs, writeOutputs, type OutputLocations } from './outputs';
 import { LocalParameterStore } from './parameter-store';
 import { provisionStack, type ProvisionedStack } from './provision';
-import { LOCAL_ACCOUNT } from './references';
+import { environmentOf, LOCAL_ACCOUNT, LOCAL_REGION } from './references';
 import { buildReport, type BatchPass, type ExecutionReport, type RunReport } from './run-report';
 import { notifyObjectCreated } from './s3-notifications';
 import { generateSecretValue, startSecretsStandIn } from './secrets-stand-in';
@@ -89,11 +89,13 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   progress(`Emulators up in ${Date.now() - t0} ms (${ms}): fauxqs S3+SQS, dynalite, kinesalite; EventBridge and Secrets Manager in-process.`);
 
   const clients = { s3: emulators.clients.s3(), sqs: emulators.clients.sqs(), kinesis: emulators.clients.kinesis(), dynamodb: emulators.clients.dynamodb() };
-  const eventBridge = new LocalEventBridge(LOCAL_ACCOUNT, emulators.region);
+  // Each stack runs in its own account and region (ARNs, events, rules); what names none uses the first stack's.
+  const first = options.assembly.stacks[0] ? environmentOf(options.assembly.stacks[0]) : { account: LOCAL_ACCOUNT, region: LOCAL_REGION };
+  const eventBridge = new LocalEventBridge(first.account, first.region);
   const passes = new Map<string, BatchPass[]>();
   const stepFunctions = new LocalStepFunctions({
-    account: LOCAL_ACCOUNT,
-    region: emulators.region,
+    account: first.account,
+    region: first.region,
     eventBridge,
     onTask: (_execution, call) => recordPass(call, passes),
   });
@@ -103,7 +105,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   try {
     for (const stack of options.assembly.stacks) {
       const resources = readLocalResources(stack.template, stack.name);
-      const provisioned = await provisionStack(stack, resources, clients, eventBridge, emulators.region, stepFunctions);
+      const provisioned = await provisionStack(stack, resources, clients, eventBridge, stepFunctions);
       stacks.push(provisioned);
       notes.push(...provisioned.notes);
       const r = resources;
@@ -135,7 +137,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   const prepared = prepareStateMachines(stacks);
   // Validating definitions loads aws-local-stepfunctions: done while the functions' workers load.
   const validating = Promise.allSettled(prepared.flatMap((p) => (p.definition ? [validateDefinition(p.definition)] : [])));
-  const parameters = new LocalParameterStore(LOCAL_ACCOUNT, emulators.region);
+  const parameters = new LocalParameterStore(first.account, first.region);
   for (const s of stacks) for (const p of s.resources.parameters) parameters.seed(p.name, p.type, s.refs.resolveString(p.value));
 
   let functions: StartedFunction[];
@@ -164,7 +166,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     progress(`Compiled ${runnable.map((m) => m.path).join(', ')} (aws-local-stepfunctions; tasks run on the local functions, SSM stand-in, SQS and EventBridge).`);
   }
 
-  const wiring = stacks.map((s) => mappingRunners(s, functions, clients, emulators.region));
+  const wiring = stacks.map((s) => mappingRunners(s, functions, clients, s.refs.region));
   const runners = wiring.flatMap((w) => w.runners);
   notes.push(...wiring.flatMap((w) => w.notes));
 
@@ -176,8 +178,9 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     .flatMap((s) => s.resources.rules.map((rule) => ({ s, rule })))
     .find(({ s, rule }) => rule.eventBusName !== undefined && rule.targets.some((t) => s.refs.target(t.arn)?.kind === 'queue'));
   const busTarget = busRule && busRule.rule.targets.map((t) => busRule.s.refs.target(t.arn)).find((t) => t?.kind === 'queue');
-  const batchRoute = findBatchRoute(stacks, emulators.region);
-  const rawBucket = batchRoute?.bucket ?? stacks.flatMap((s) => s.resources.buckets).find((b) => b.eventBridgeEnabled);
+  const batchRoute = findBatchRoute(stacks);
+  const rawStack = batchRoute?.stack ?? stacks.find((s) => s.resources.buckets.some((b) => b.eventBridgeEnabled));
+  const rawBucket = batchRoute?.bucket ?? rawStack?.resources.buckets.find((b) => b.eventBridgeEnabled);
 
   const indexed = options.lines.map((line, i) => ({ index: i + 1, line }));
   const toStream: typeof indexed = [];
@@ -209,6 +212,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
       eventBridge,
       {
         busName: busRule.s.refs.resolveString(busRule.rule.eventBusName),
+        environment: { account: busRule.s.refs.account, region: busRule.s.refs.region },
         source: first('source', 'local.run'),
         detailType: first('detail-type', 'LocalEvent'),
         rawQueueUrl: busTarget ? busRule.s.queueUrls.get(busTarget.logicalId) : undefined,
@@ -238,7 +242,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   if (toBatch.length > 0 && rawBucket) {
     const began = Date.now();
     const { key, size } = await sendToBucket(clients.s3, rawBucket.name, toBatch, ingest, batchRoute?.key);
-    const event = await notifyObjectCreated(eventBridge, { bucket: rawBucket.name, key, size });
+    const event = await notifyObjectCreated(eventBridge, { bucket: rawBucket.name, key, size }, rawStack && { account: rawStack.refs.account, region: rawStack.refs.region });
     if (batchRoute) {
       batchObjects.push({ bucket: rawBucket.name, key, records: toBatch.length });
       progress(`Put s3://${rawBucket.name}/${key} (${toBatch.length} lines, ${size} bytes); its Object Created event started ${stepFunctions.executions().length} execution(s) of ${batchRoute.stateMachine.path} ...`);

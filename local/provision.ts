@@ -9,8 +9,8 @@ import { CreateStreamCommand, DescribeStreamCommand, type KinesisClient } from '
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { AssemblyStack } from './cloud-assembly';
-import { DEFAULT_BUS, type BusTarget, type LocalEventBridge } from './event-bus';
-import { LocalReferences } from './references';
+import { busEnvironmentOf, busNameOf, DEFAULT_BUS, type BusTarget, type LocalEventBridge } from './event-bus';
+import { environmentOf, LocalReferences } from './references';
 import type { LocalResources } from './template-resources';
 
 /** Clients of the emulators a provisioning needs. */
@@ -38,18 +38,22 @@ export interface ProvisionedStack {
   readonly notes: string[];
 }
 
-/** Creates `resources` on the emulators and their rules on `eventBridge`. */
+/**
+ * Creates `resources` on the emulators and their rules on `eventBridge`, in the stack's own
+ * account and region (its references, ARNs, buses and rules; {@link environmentOf}).
+ */
 export async function provisionStack(
   stack: AssemblyStack,
   resources: LocalResources,
   clients: ProvisionClients,
   eventBridge: LocalEventBridge,
-  region: string,
   stepFunctions?: ExecutionStarter,
 ): Promise<ProvisionedStack> {
   const notes: string[] = [];
   const queueUrls = new Map<string, string>();
-  const preliminary = new LocalReferences(stack.template, resources, { region });
+  const environment = environmentOf(stack);
+  const { account, region } = environment;
+  const preliminary = new LocalReferences(stack.template, resources, { account, region });
 
   await Promise.all(resources.buckets.map((b) => clients.s3.send(new CreateBucketCommand({ Bucket: b.name }))));
 
@@ -96,8 +100,8 @@ export async function provisionStack(
     if (t.timeToLiveAttribute) notes.push(`${t.path}: TTL on "${t.timeToLiveAttribute}" is not applied (dynalite has no UpdateTimeToLive)`);
   }
 
-  const refs = new LocalReferences(stack.template, resources, { region, queueUrls });
-  for (const bus of resources.eventBuses) eventBridge.createEventBus(bus.name);
+  const refs = new LocalReferences(stack.template, resources, { account, region, queueUrls });
+  for (const bus of resources.eventBuses) eventBridge.createEventBus(bus.name, environment);
   for (const rule of resources.rules) {
     if (!rule.enabled) continue;
     if (!rule.eventPattern) {
@@ -105,7 +109,7 @@ export async function provisionStack(
       continue;
     }
     const targets: BusTarget[] = [];
-    const ruleArn = `arn:aws:events:${region}:000000000000:rule/${rule.name}`;
+    const ruleArn = `arn:aws:events:${region}:${account}:rule/${rule.name}`;
     const send = (logicalId: string, body: string, attributes: Record<string, string> = {}) =>
       clients.sqs
         .send(
@@ -149,7 +153,7 @@ export async function provisionStack(
     const busName = rule.eventBusName === undefined ? DEFAULT_BUS : refs.resolveString(rule.eventBusName);
     // Patterns may name resources (`{"Ref": <bucket>}`): resolve them to the emulated names.
     const eventPattern = refs.resolve(rule.eventPattern) as typeof rule.eventPattern;
-    eventBridge.putRule({ name: rule.name, eventBusName: busName, eventPattern, targets });
+    eventBridge.putRule({ name: rule.name, eventBusName: busNameOf(busName), eventPattern, targets }, busEnvironmentOf(busName) ?? environment);
   }
   return { stack, resources, refs, queueUrls, notes };
 }

@@ -7,12 +7,35 @@ import type { Template } from './cloud-assembly';
 import { resolveIntrinsics, resolveToString, type ReferenceLookup } from './intrinsics';
 import type { LocalResources } from './template-resources';
 
-/** Account and region of every local ARN (the emulators' own). */
+/** The account of an environment-agnostic stack locally (and of the emulators' own ARNs). */
 export const LOCAL_ACCOUNT = '000000000000';
+
+/** The region of an environment-agnostic stack locally (the emulators' region). */
+export const LOCAL_REGION = 'us-east-1';
+
+/** An account and region. */
+export interface AwsEnvironment {
+  readonly account: string;
+  readonly region: string;
+}
+
+/**
+ * The account and region a stack runs in locally: its own (`env` of the stack, as the cloud
+ * assembly's `aws://<account>/<region>`), each part {@link LOCAL_ACCOUNT} / {@link LOCAL_REGION}
+ * when the stack is environment-agnostic.
+ */
+export function environmentOf(stack: { readonly environment: string }): AwsEnvironment {
+  const match = /^aws:\/\/([^/]*)\/(.*)$/.exec(stack.environment);
+  const account = match && /^\d{12}$/.test(match[1]) ? match[1] : LOCAL_ACCOUNT;
+  const region = match && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(match[2]) ? match[2] : LOCAL_REGION;
+  return { account, region };
+}
 
 /** Options of {@link LocalReferences}. */
 export interface LocalReferencesOptions {
   readonly region: string;
+  /** The stack's account. @default LOCAL_ACCOUNT */
+  readonly account?: string;
   /** Queue URLs by logical id, as the SQS emulator returned them. */
   readonly queueUrls?: ReadonlyMap<string, string>;
 }
@@ -25,6 +48,10 @@ export interface ResolvedTarget {
 
 /** `Ref` / `Fn::GetAtt` answers for a stack's resources, as emulated locally. */
 export class LocalReferences implements ReferenceLookup {
+  /** The stack's account: `AWS::AccountId`, and the account of every ARN. */
+  public readonly account: string;
+  /** The stack's region: `AWS::Region`, and the region of every regional ARN. */
+  public readonly region: string;
   private readonly kinds = new Map<string, { kind: ResolvedTarget['kind']; name: string }>();
 
   constructor(
@@ -32,6 +59,8 @@ export class LocalReferences implements ReferenceLookup {
     private readonly resources: LocalResources,
     private readonly options: LocalReferencesOptions,
   ) {
+    this.account = options.account ?? LOCAL_ACCOUNT;
+    this.region = options.region;
     const add = (kind: ResolvedTarget['kind'], list: ReadonlyArray<{ logicalId: string; name: string }>) => {
       for (const r of list) this.kinds.set(r.logicalId, { kind, name: r.name });
     };
@@ -83,12 +112,12 @@ export class LocalReferences implements ReferenceLookup {
   }
 
   public ref(id: string): string {
-    const { region } = this.options;
+    const { account, region } = this;
     switch (id) {
       case 'AWS::Region':
         return region;
       case 'AWS::AccountId':
-        return LOCAL_ACCOUNT;
+        return account;
       case 'AWS::Partition':
         return 'aws';
       case 'AWS::URLSuffix':
@@ -96,7 +125,7 @@ export class LocalReferences implements ReferenceLookup {
       case 'AWS::StackName':
         return this.resources.stackName;
       case 'AWS::StackId':
-        return `arn:aws:cloudformation:${region}:${LOCAL_ACCOUNT}:stack/${this.resources.stackName}/local`;
+        return `arn:aws:cloudformation:${region}:${account}:stack/${this.resources.stackName}/local`;
     }
     const known = this.kinds.get(id);
     if (known?.kind === 'queue') return this.options.queueUrls?.get(id) ?? known.name;
@@ -110,9 +139,9 @@ export class LocalReferences implements ReferenceLookup {
   }
 
   public getAtt(id: string, attribute: string): string {
-    const { region } = this.options;
+    const { account, region } = this;
     const known = this.kinds.get(id);
-    const arnPrefix = (service: string) => `arn:aws:${service}:${region}:${LOCAL_ACCOUNT}`;
+    const arnPrefix = (service: string) => `arn:aws:${service}:${region}:${account}`;
     if (known) {
       const { kind, name } = known;
       const arns: Record<ResolvedTarget['kind'], string> = {

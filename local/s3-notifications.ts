@@ -4,7 +4,7 @@
  * event on the account's default bus, shaped as S3 sends it.
  */
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_BUS, type EventBridgeEnvelope, type LocalEventBridge, type PutEventsEntry, type PutEventsResult } from './event-bus';
+import { DEFAULT_BUS, type BusEnvironment, type EventBridgeEnvelope, type LocalEventBridge, type PutEventsEntry, type PutEventsResult } from './event-bus';
 
 /** An object whose creation is announced. */
 export interface CreatedObject {
@@ -49,7 +49,10 @@ export function objectCreatedEvent(object: CreatedObject, account: string, regio
   };
 }
 
-/** Sends the `Object Created` event of one object to the default bus. */
-export function notifyObjectCreated(eventBridge: LocalEventBridge, object: CreatedObject): Promise<PutEventsResult> {
-  return eventBridge.putEvents([objectCreatedEntry(object)]);
+/**
+ * Sends the `Object Created` event of one object to the default bus of the bucket's account and
+ * region (`environment`; by default the event bridge's own).
+ */
+export function notifyObjectCreated(eventBridge: LocalEventBridge, object: CreatedObject, environment?: BusEnvironment): Promise<PutEventsResult> {
+  return eventBridge.putEvents([objectCreatedEntry(object)], environment);
 }

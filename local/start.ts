@@ -1,29 +1,54 @@
 /**
- * `npm start`: runs a CDK app's pipeline end to end on local emulators. Synthesizes the reference
- * app (or `--app <command>`, or reuses `--assembly <dir>`), creates the data-plane resources the
- * cloud assembly declares on embedded emulators, runs the functions from their bundled assets,
- * sends the input events (default: the reference sample events) and prints a report with a
- * conservation check. No AWS account, no Docker.
+ * `cdk-serverless-etl start` (`npm start` in this repository): runs a CDK app's pipeline end to
+ * end on local emulators. Synthesizes the app of the current directory's cdk.json (or
+ * `--app <command>`, or reuses `--assembly <dir>`) with the project's own CDK CLI, creates the
+ * data-plane resources the cloud assembly declares on embedded emulators, runs the functions from
+ * their bundled assets, sends the input events (default: the clickstream sample events) and prints
+ * a report with a conservation check. No AWS account, no Docker.
  *
- * Exit codes: 0 success; 1 the app does not synthesize or the run failed; 2 bad options;
- * 3 an emulator could not start; 4 the conservation check failed; 130 interrupted.
+ * Exit codes: 0 success; 1 the app does not synthesize or the run failed; 2 bad options (or no
+ * app to run); 3 an emulator could not start, or the emulator packages are not installed;
+ * 4 the conservation check failed; 130 interrupted.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadCloudAssembly, synthesize, type CloudAssembly } from './cloud-assembly';
 import { parseCliOptions, USAGE, type CliOptions } from './cli-options';
 import { summarizeStack } from './deploy-summary';
+import { missingEmulatorPackages } from './emulator-packages';
 import { formatReport } from './format-report';
 import { formatSummary } from './format-summary';
 import { readInputLines } from './input-lines';
 import { RunError, runPipeline } from './pipeline-run';
 
-/** Exit codes of `npm start`. */
+/** Exit codes of `cdk-serverless-etl start`. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, emulators: 3, conservation: 4, interrupted: 130 } as const;
 
 const stops: Array<() => Promise<void>> = [];
 
-async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the local pipeline with the command line `argv` (the options after `start`) and returns the
+ * exit code. Meant for a command-line process: while it runs, SIGINT and SIGTERM stop the
+ * functions and emulators and exit the process with 130 (a second signal is ignored, a third exits
+ * at once), and a process still held open 3 s after a run's emulators stopped exits.
+ */
+export async function runLocal(argv: readonly string[]): Promise<number> {
+  const onSignal = (signal: NodeJS.Signals) => void interrupted(signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await run([...argv]);
+  } finally {
+    // Once a signal came, the handlers stay: the run is being stopped, and a second Ctrl-C must
+    // not kill the process with emulators running.
+    if (signals === 0) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
   // The emulators' SDK clients run in this process on Node 20: their upgrade notice is not news here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let options: CliOptions;
@@ -38,6 +63,18 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
 
+  if (!options.app && !options.assembly && !fs.existsSync('cdk.json')) {
+    console.error(`No cdk.json in ${process.cwd()}: run this in your CDK app's directory, or give --app "<command>" (or --assembly <cdk.out>).\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (!options.summaryOnly) {
+    const missing = missingEmulatorPackages();
+    if (missing) {
+      console.error(missing);
+      return EXIT.emulators;
+    }
+  }
+
   let assembly: CloudAssembly;
   const started = Date.now();
   try {
@@ -45,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
       assembly = loadCloudAssembly(options.assembly);
       console.log(`Using the cloud assembly in ${rel(options.assembly)} (no synth).`);
     } else {
-      console.log(`Synthesizing ${options.app ? `"${options.app}"` : 'the reference app (cdk.json)'} offline into ${rel(options.cdkOut)} ...`);
+      console.log(`Synthesizing ${options.app ? `"${options.app}"` : 'the app of cdk.json'} offline into ${rel(options.cdkOut)} ...`);
       assembly = synthesize({ app: options.app, outdir: options.cdkOut });
       console.log(`Synthesized ${assembly.stacks.length} stack(s) in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
     }
@@ -94,6 +131,7 @@ async function main(argv: string[]): Promise<number> {
     return error instanceof RunError && error.phase === 'emulators' ? EXIT.emulators : EXIT.failed;
   } finally {
     stops.length = 0;
+    exitWhenStuck();
   }
   console.log(`Emulators stopped. Function logs: ${rel(path.resolve('.local-run', 'function-logs.txt'))}\n`);
   console.log(formatReport(report));
@@ -116,6 +154,17 @@ function rel(file: string): string {
   return relative && !relative.startsWith('..') ? relative : file;
 }
 
+/**
+ * After a run everything it started was stopped: anything still holding the event loop a few
+ * seconds later is a leak. Say so and exit instead of hanging (the timer itself holds nothing).
+ */
+function exitWhenStuck(): void {
+  setTimeout(() => {
+    console.error('warning: open handles kept the process alive after the emulators stopped; exiting');
+    process.exit(process.exitCode ?? EXIT.failed);
+  }, 3000).unref();
+}
+
 let signals = 0;
 
 async function interrupted(signal: NodeJS.Signals): Promise<void> {
@@ -132,20 +181,3 @@ async function interrupted(signal: NodeJS.Signals): Promise<void> {
   for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
   process.exit(EXIT.interrupted);
 }
-
-process.on('SIGINT', (s) => void interrupted(s));
-process.on('SIGTERM', (s) => void interrupted(s));
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // Anything still holding the event loop after everything was stopped is a leak: say so, do not hang.
-    setTimeout(() => {
-      console.error('warning: open handles kept the process alive after the emulators stopped; exiting');
-      process.exit(code);
-    }, 3000).unref();
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = EXIT.failed;
-  },
-);

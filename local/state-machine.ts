@@ -30,7 +30,7 @@
 import './promise-with-resolvers';
 import { createHash, randomUUID } from 'node:crypto';
 import type { StateMachine as AslStateMachine } from 'aws-local-stepfunctions';
-import type { PutEventsEntry, PutEventsResult } from './event-bus';
+import type { BusEnvironment, PutEventsEntry, PutEventsResult } from './event-bus';
 import { ParameterStoreError, type LocalParameterStore } from './parameter-store';
 
 /** A JSON object of a definition. */
@@ -53,7 +53,8 @@ export interface TaskServices {
   findFunction(nameOrArn: string): HostedFunction | undefined;
   readonly parameters: LocalParameterStore;
   sendMessage(input: SendMessageInput): Promise<{ MessageId?: string; MD5OfMessageBody?: string }>;
-  putEvents(entries: PutEventsEntry[]): Promise<PutEventsResult>;
+  /** `PutEvents` from `caller` (the state machine's account and region; by default the bus's own). */
+  putEvents(entries: PutEventsEntry[], caller?: BusEnvironment): Promise<PutEventsResult>;
 }
 
 /** `sqs:sendMessage` parameters the local run passes on. */

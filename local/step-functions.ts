@@ -98,7 +98,8 @@ export class LocalStepFunctions {
     if (this.records.some((r) => r.stateMachine === machine && r.name === name)) {
       throw new StepFunctionsError('ExecutionAlreadyExists', `Execution Already Exists: '${name}'`);
     }
-    const executionArn = `arn:aws:states:${this.options.region}:${this.options.account}:execution:${machine.name}:${name}`;
+    const { account, region } = environmentOfArn(machine.arn) ?? this.options;
+    const executionArn = `arn:aws:states:${region}:${account}:execution:${machine.name}:${name}`;
     const record: ExecutionRecord = { executionArn, name, stateMachine: machine, input, startDate: new Date(), status: 'RUNNING' };
     this.records.push(record);
     void this.statusChanged(record);
@@ -154,6 +155,8 @@ export class LocalStepFunctions {
       cause: o?.cause ?? null,
     };
     try {
+      // Step Functions puts them on the default bus of the state machine's account and region.
+      const caller = environmentOfArn(record.stateMachine.arn) ?? { account: this.options.account, region: this.options.region };
       await eventBridge.putEvents([
         {
           EventBusName: DEFAULT_BUS,
@@ -162,9 +165,15 @@ export class LocalStepFunctions {
           Resources: [record.executionArn],
           Detail: JSON.stringify(detail),
         },
-      ]);
+      ], caller);
     } catch {
       // A rule target that fails has its own DLQ handling; a status event is never worth failing a run for.
     }
   }
+}
+
+/** The account and region of a state machine ARN (`arn:aws:states:<region>:<account>:stateMachine:<name>`). */
+function environmentOfArn(arn: string): { account: string; region: string } | undefined {
+  const match = /^arn:[^:]+:states:([^:]+):(\d{12}):/.exec(arn);
+  return match ? { account: match[2], region: match[1] } : undefined;
 }

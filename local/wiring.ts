@@ -11,6 +11,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { drainKinesis } from './event-sources/kinesis-event-source';
 import { drainSqs } from './event-sources/sqs-event-source';
 import type { BatchHandler, PollStats } from './event-sources/types';
+import { nodeModulesLookup } from './emulator-packages';
 import { FunctionHost } from './function-host';
 import { functionEnvironment, resolveEnvironment } from './function-environment';
 import type { ProvisionedStack } from './provision';
@@ -58,7 +59,9 @@ export async function startFunctions(
   onLog: (fn: LocalFunction, line: string) => void,
   also: ReadonlyArray<{ stack: ProvisionedStack; fn: LocalFunction }> = [],
 ): Promise<StartedFunction[]> {
-  const nodeModules = path.resolve(__dirname, '..', 'node_modules');
+  // The AWS SDK the bundles leave external (Lambda provides it): from wherever this package's own
+  // dependencies resolve (the user's node_modules when installed, the repository's in a checkout).
+  const nodeModules = nodeModulesLookup(__dirname);
   const wanted: Array<{ stack: ProvisionedStack; fn: LocalFunction }> = [];
   for (const stack of stacks) {
     for (const mapping of stack.resources.eventSourceMappings) {
@@ -80,7 +83,7 @@ export async function startFunctions(
         memorySize: fn.memorySize,
         timeoutSeconds: fn.timeoutSeconds,
         env: functionEnvironment(fn, variables, emulatorEnv, path.dirname(file)),
-        extraNodePaths: [nodeModules],
+        extraNodePaths: nodeModules,
         onLog: (line) => onLog(fn, line),
       });
       return { stack, fn, host, variables, file };

@@ -9,7 +9,6 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { busNameOf, DEFAULT_BUS, matchesEventPattern, type EventPattern, type LocalEventBridge } from './event-bus';
 import type { LocalParameterStore } from './parameter-store';
 import type { ProvisionedStack } from './provision';
-import { LOCAL_ACCOUNT } from './references';
 import { objectCreatedEvent } from './s3-notifications';
 import { CompiledStateMachine, referencedFunctions, type CompileOptions, type HostedFunction, type Json, type TaskServices } from './state-machine';
 import type { LocalStepFunctions } from './step-functions';
@@ -87,7 +86,7 @@ export function taskServices(options: {
       const out = await options.sqs.send(new SendMessageCommand(input));
       return { MessageId: out.MessageId, MD5OfMessageBody: out.MD5OfMessageBody };
     },
-    putEvents: (entries) => options.eventBridge.putEvents(entries),
+    putEvents: (entries, caller) => options.eventBridge.putEvents(entries, caller),
   };
 }
 
@@ -107,8 +106,11 @@ export async function registerStateMachines(
     let machine: CompiledStateMachine | undefined;
     let problem = p.problem;
     if (p.definition) {
+      // Events the machine puts carry its stack's account and region.
+      const caller = { account: p.stack.refs.account, region: p.stack.refs.region };
+      const own: TaskServices = { ...services, putEvents: (entries) => services.putEvents(entries, caller) };
       try {
-        machine = await CompiledStateMachine.compile(p.definition, services, options);
+        machine = await CompiledStateMachine.compile(p.definition, own, options);
       } catch (error) {
         problem = (error as Error).message;
       }
@@ -133,7 +135,7 @@ export interface BatchRoute {
  * starts a state machine with the object's `Object Created` event. The key is made to match the
  * rule's `detail.object.key` filter (prefix, suffix, wildcard) and checked against the whole pattern.
  */
-export function findBatchRoute(stacks: readonly ProvisionedStack[], region: string, stamp = new Date()): BatchRoute | undefined {
+export function findBatchRoute(stacks: readonly ProvisionedStack[], stamp = new Date()): BatchRoute | undefined {
   const name = `local-run/${stamp.toISOString().replace(/[:.]/g, '-')}`;
   for (const stack of stacks) {
     for (const rule of stack.resources.rules) {
@@ -143,9 +145,12 @@ export function findBatchRoute(stacks: readonly ProvisionedStack[], region: stri
       const stateMachine = target && stack.resources.stateMachines.find((m) => m.logicalId === target.logicalId);
       if (!stateMachine) continue;
       const pattern = stack.refs.resolve(rule.eventPattern) as EventPattern;
-      for (const bucket of stacks.flatMap((s) => s.resources.buckets).filter((b) => b.eventBridgeEnabled)) {
+      // S3 sends to the default bus of the bucket's own account and region: the rule's stack's.
+      const { account, region } = stack.refs;
+      const sameEnvironment = stacks.filter((s) => s.refs.account === account && s.refs.region === region);
+      for (const bucket of sameEnvironment.flatMap((s) => s.resources.buckets).filter((b) => b.eventBridgeEnabled)) {
         for (const key of keyCandidates(pattern, name)) {
-          if (matchesEventPattern(objectCreatedEvent({ bucket: bucket.name, key, size: 1 }, LOCAL_ACCOUNT, region), pattern)) {
+          if (matchesEventPattern(objectCreatedEvent({ bucket: bucket.name, key, size: 1 }, account, region), pattern)) {
             return { stack, bucket, key, rule, stateMachine };
           }
         }

@@ -102,6 +102,36 @@ describe('LocalEventBridge', () => {
     expect(envelope.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
+  test("each stack's account and region: events carry the caller's account and the bus's region; rules see their own environment only", async () => {
+    const bus = new LocalEventBridge('000000000000', 'us-east-1');
+    const own = { account: '111111111111', region: 'eu-west-1' };
+    const other = { account: '222222222222', region: 'us-west-2' };
+    bus.createEventBus('ingest', own);
+    const delivered: Array<{ rule: string; event: { account: string; region: string } }> = [];
+    const rule = (name: string, account: string) => ({
+      name,
+      eventBusName: 'ingest',
+      eventPattern: { account: [account] },
+      targets: [{ id: 't', deliver: async (p: string) => void delivered.push({ rule: name, event: JSON.parse(p) }) }],
+    });
+    bus.putRule(rule('own', own.account), own);
+    // The default bus exists in every environment; a bus created in one does not exist in another.
+    bus.putRule({ ...rule('s3', own.account), eventBusName: 'default' }, own);
+    expect(() => bus.putRule(rule('elsewhere', other.account), other)).toThrow(/event bus "ingest" does not exist/);
+
+    const entry = { EventBusName: 'ingest', Source: 'shop', DetailType: 'Click', Detail: '{"a":1}' };
+    const fromOwn = await bus.putEvents([entry], own);
+    expect(fromOwn.delivered).toBe(1);
+    expect(delivered[0]).toEqual({ rule: 'own', event: expect.objectContaining({ account: '111111111111', region: 'eu-west-1' }) });
+    // Without a caller: the constructor's environment, where no "ingest" bus exists.
+    expect((await bus.putEvents([entry])).entries[0].ErrorCode).toBe('ResourceNotFoundException');
+    // By ARN from another account: the bus's region, the sender's account (the own-account rule does not match).
+    const arn = await bus.putEvents([{ ...entry, EventBusName: 'arn:aws:events:eu-west-1:111111111111:event-bus/ingest' }], other);
+    expect(arn).toEqual(expect.objectContaining({ failedEntryCount: 0, delivered: 0, unmatched: 1 }));
+    expect(bus.rulesOf('ingest', own).map((r) => r.name)).toEqual(['own']);
+    expect(bus.rulesOf('ingest')).toEqual([]);
+  });
+
   test('a failing target goes to its dead-letter queue after retries', async () => {
     const bus = new LocalEventBridge('000000000000', 'us-east-1');
     let attempts = 0;

@@ -6,17 +6,18 @@ import type { RunReport } from '../../local/run-report';
 import { ROOT } from '../support/cdk';
 
 /**
- * `npm start` end to end: the CDK CLI synthesizes the reference app once (offline), then the
- * runner creates its resources on the emulators, runs the bundled functions and the batch
- * workflow's state machine, and reports.
+ * `cdk-serverless-etl start` (`npm start`) end to end: the CDK CLI synthesizes the reference app
+ * once (offline), then the runner creates its resources on the emulators, runs the bundled
+ * functions and the batch workflow's state machine, and reports.
  */
-describe('npm start (local/start.ts)', () => {
+describe('cdk-serverless-etl start (cli/start.ts → local/start.ts)', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'start-'));
   const assembly = path.join(work, 'cdk.out');
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
   const env = { ...process.env, CDK_VALIDATION: 'false', ETL_NAG: 'false' };
-  const args = (...rest: string[]) => [require.resolve('tsx/cli'), path.join(ROOT, 'local', 'start.ts'), ...rest];
+  // As `npm start` runs it: the CLI's start command through tsx.
+  const args = (...rest: string[]) => [require.resolve('tsx/cli'), path.join(ROOT, 'cli', 'main.ts'), 'start', ...rest];
   function start(...rest: string[]) {
     return spawnSync(process.execPath, args(...rest), { cwd: ROOT, encoding: 'utf8', env, timeout: 110_000 });
   }
@@ -171,9 +172,39 @@ describe('npm start (local/start.ts)', () => {
     for (const bad of [['--bogus'], ['--via', 'carrier-pigeon'], ['--rate', '-1']]) {
       const result = start(...bad);
       expect(result.status).toBe(2);
-      expect(result.stderr).toMatch(/Usage: npm start --/);
+      expect(result.stderr).toMatch(/Usage: cdk-serverless-etl start \[--app <command>\]/);
     }
   });
+
+  test('without cdk.json or --app: a usage error naming the directory', () => {
+    const empty = fs.mkdtempSync(path.join(work, 'empty-'));
+    const result = spawnSync(process.execPath, args('--input', path.join(__dirname, 'fixtures', 'tiny-events.jsonl')), { cwd: empty, encoding: 'utf8', env, timeout: 30_000 });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`No cdk.json in ${fs.realpathSync(empty)}`);
+  });
+
+  test("an app with an explicit account and region: bus events, rules and ARNs are the stack's own", () => {
+    // The bus rule matches { account: ['111111111111'] }; events put as the emulators' account were all lost (exit 4).
+    const json = path.join(work, 'account.json');
+    const fixtures = path.join(__dirname, 'fixtures');
+    const app = `${process.execPath} ${require.resolve('tsx/cli')} ${path.join(fixtures, 'account-app.ts')}`;
+    const result = start('--app', app, '--cdk-out', path.join(work, 'account.out'), '--input', path.join(fixtures, 'tiny-events.jsonl'), '--json', json);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const report = JSON.parse(fs.readFileSync(json, 'utf8')) as RunReport;
+    // Stream t-1, t-3 (dropped), t-4; bus t-2 and t-1 again (a duplicate); batch "not json" and the line without id (quarantined).
+    expect(report.sent).toEqual({ stream: 3, bus: 2, 'bus (raw)': 0, batch: 2 });
+    expect(report).toEqual(
+      expect.objectContaining({ recordsIn: 7, curated: 3, quarantined: 2, dropped: 1, duplicatesSuppressed: 1, deadLettered: 0, conservationOk: true }),
+    );
+    expect(report.executions).toEqual([
+      expect.objectContaining({
+        status: 'SUCCEEDED',
+        executionArn: expect.stringMatching(/^arn:aws:states:eu-west-1:111111111111:execution:AccountPipeline-/),
+        events: [expect.objectContaining({ detailType: 'BatchCompleted' })],
+      }),
+    ]);
+  }, 110_000);
 
   test('Ctrl-C stops the emulators and exits 130', async () => {
     const big = writeInput('big.jsonl', Array.from({ length: 400 }, (_, i) => JSON.stringify({ eventId: `b-${i}`, eventTime: '2026-11-24T10:00:00Z' })));

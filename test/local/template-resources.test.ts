@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Template } from '../../local/cloud-assembly';
 import { functionEnvironment, resolveEnvironment } from '../../local/function-environment';
 import { resolveIntrinsics } from '../../local/intrinsics';
-import { LocalReferences } from '../../local/references';
+import { environmentOf, LocalReferences } from '../../local/references';
 import { physicalName, readLocalResources } from '../../local/template-resources';
 import { mappingFunction } from '../../local/wiring';
 import type { ProvisionedStack } from '../../local/provision';
@@ -120,5 +120,28 @@ describe('environment resolution', () => {
     expect(resolveIntrinsics({ Ref: 'PipelineEventBusIngestBufferE8829115' }, lookup)).toMatch(/^http:\/\/sqs\..*\/000000000000\/ClickstreamPipeline-/);
     expect(() => resolveIntrinsics({ 'Fn::ImportValue': 'x' }, lookup)).toThrow(/cannot resolve Fn::ImportValue/);
     expect(() => resolveIntrinsics({ Ref: 'Nope' }, lookup)).toThrow(/unknown resource or parameter "Nope"/);
+  });
+});
+
+describe("each stack's own account and region", () => {
+  test('environmentOf: explicit parts as they are; an environment-agnostic part is the local default', () => {
+    expect(environmentOf({ environment: 'aws://111111111111/eu-west-1' })).toEqual({ account: '111111111111', region: 'eu-west-1' });
+    expect(environmentOf({ environment: 'aws://unknown-account/unknown-region' })).toEqual({ account: '000000000000', region: 'us-east-1' });
+    expect(environmentOf({ environment: 'aws://unknown-account/ap-southeast-2' })).toEqual({ account: '000000000000', region: 'ap-southeast-2' });
+    expect(environmentOf({ environment: 'aws://222222222222/unknown-region' })).toEqual({ account: '222222222222', region: 'us-east-1' });
+    expect(environmentOf({ environment: '' })).toEqual({ account: '000000000000', region: 'us-east-1' });
+  });
+
+  test("pseudo parameters and ARNs use the stack's account and region", () => {
+    const own = new LocalReferences(template, resources, { account: '111111111111', region: 'eu-west-1', queueUrls });
+    expect(own.account).toBe('111111111111');
+    expect(resolveIntrinsics({ 'Fn::Sub': '${AWS::AccountId}/${AWS::Region}' }, own)).toBe('111111111111/eu-west-1');
+    expect(own.arnOf('PipelineEventBusIngestBufferE8829115')).toBe('arn:aws:sqs:eu-west-1:111111111111:ClickstreamPipeline-PipelineEventBusIngestBufferE8829115');
+    // A literal ARN the app built with its explicit account (Stack.formatArn) finds the resource.
+    expect(own.target('arn:aws:sqs:eu-west-1:111111111111:ClickstreamPipeline-PipelineEventBusIngestBufferE8829115')).toEqual({
+      kind: 'queue',
+      logicalId: 'PipelineEventBusIngestBufferE8829115',
+    });
+    expect(refs.target('arn:aws:sqs:eu-west-1:111111111111:ClickstreamPipeline-PipelineEventBusIngestBufferE8829115')).toBeUndefined();
   });
 });

@@ -82,13 +82,13 @@ describe('state machines of a template', () => {
     [[{ wildcard: 'in/*/data-*.json' }], /^in\/local-run\/[^/]*\/data-\.json$/],
     [['exports/nightly.jsonl'], /^exports\/nightly\.jsonl$/],
   ])('the batch route picks a key the rule matches: %j', (filter, key) => {
-    const route = findBatchRoute([stack(filter)], 'us-east-1');
+    const route = findBatchRoute([stack(filter)]);
     expect(route?.bucket.logicalId).toBe('Raw');
     expect(route?.stateMachine.logicalId).toBe('Wf');
     expect(route?.key).toMatch(key);
   });
 
   test('no route when no key can match (e.g. anything-but every key)', () => {
-    expect(findBatchRoute([stack([{ 'anything-but': { prefix: '' } }])], 'us-east-1')).toBeUndefined();
+    expect(findBatchRoute([stack([{ 'anything-but': { prefix: '' } }])])).toBeUndefined();
   });
 });
