@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { cacheDir } from '../core/cache-dir';
+import { esbuildTarget, latestNodeRuntime } from '../core/lambda-runtime';
 
 /** What goes into a function's bundle. */
 export interface RuntimeCodeOptions {
@@ -35,11 +36,16 @@ export interface RuntimeCodeOptions {
    * @default - true with `sharedModules`, false otherwise
    */
   readonly bundleAwsSdk?: boolean;
+  /**
+   * The Lambda runtime the code runs on: the bundles' esbuild `target` (`nodejs24.x` → `node24`).
+   * @default - the newest Node.js runtime the installed aws-cdk-lib knows (`latestNodeRuntime()`)
+   */
+  readonly runtime?: lambda.Runtime;
 }
 
 /**
  * Lambda code bundled by esbuild's API, in-process (no `npx esbuild` spawn per function, no
- * Docker): minified CommonJS for Node.js 24. For a TransformFunction: its entry with the user's
+ * Docker): minified CommonJS for the function's Node.js runtime. For a TransformFunction: its entry with the user's
  * transform and the compiled schemas in `index.js`, and the runtime with the AWS SDK clients it
  * uses as a shared module (see `sharedModules`); also the library's own small handlers, with the
  * AWS SDK left to the Lambda runtime. The asset is named by a hash of the bundle, so any change in
@@ -60,6 +66,7 @@ export function runtimeCode(options: RuntimeCodeOptions): lambda.Code {
           aliases: options.aliases ?? {},
           shared: options.sharedModules ?? {},
           sdk: bundlesAwsSdk(options),
+          target: targetOf(options),
         }),
       },
       local: {
@@ -70,6 +77,11 @@ export function runtimeCode(options: RuntimeCodeOptions): lambda.Code {
       },
     },
   });
+}
+
+/** The esbuild target of the bundles of `options`. */
+function targetOf(options: RuntimeCodeOptions): string {
+  return esbuildTarget(options.runtime ?? latestNodeRuntime());
 }
 
 function bundlesAwsSdk(options: RuntimeCodeOptions): boolean {
@@ -91,12 +103,12 @@ function loadEsbuild(): Esbuild {
   }
 }
 
-/** Minified CommonJS for the Lambda Node.js 24 runtime; the AWS SDK bundled or left to the runtime. */
-function buildOptions(withSdk: boolean, external: string[] = []): BuildOptions {
+/** Minified CommonJS for a Lambda Node.js runtime (`target`, e.g. `node24`); the AWS SDK bundled or left to the runtime. */
+function buildOptions(target: string, withSdk: boolean, external: string[] = []): BuildOptions {
   return {
     bundle: true,
     platform: 'node',
-    target: 'node24',
+    target,
     format: 'cjs',
     minify: true,
     sourcemap: false,
@@ -123,10 +135,11 @@ export function bundleRuntime(options: RuntimeCodeOptions, outputDir: string, ca
   const esbuild = loadEsbuild();
   const shared = Object.entries(options.sharedModules ?? {});
   const withSdk = bundlesAwsSdk(options);
+  const target = targetOf(options);
   fs.mkdirSync(outputDir, { recursive: true });
   const userTransform = options.aliases?.[USER_TRANSFORM_ALIAS];
   const entry = build(esbuild, userTransform ? 'the transform' : 'the function', userTransform ?? options.handlerEntry, {
-    ...buildOptions(withSdk && shared.length === 0, shared.map(([module]) => module)),
+    ...buildOptions(target, withSdk && shared.length === 0, shared.map(([module]) => module)),
     entryPoints: [options.handlerEntry],
     alias: options.aliases ?? {},
     outfile: path.join(outputDir, 'index.js'),
@@ -137,7 +150,7 @@ export function bundleRuntime(options: RuntimeCodeOptions, outputDir: string, ca
   for (const [module, file] of shared) {
     const dir = path.join(outputDir, 'node_modules', ...module.split('/'));
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'index.js'), sharedModuleCode(esbuild, file, withSdk, cached));
+    fs.writeFileSync(path.join(dir, 'index.js'), sharedModuleCode(esbuild, file, target, withSdk, cached));
   }
 }
 
@@ -189,19 +202,20 @@ const sharedBuilds = new Map<string, SharedBuild>();
 
 /**
  * The code of a shared module: built once per process and cached in `node_modules/.cache`
- * (`cacheDir`), keyed by this library's and esbuild's versions and the build options, and checked
+ * (`cacheDir`), keyed by this library's and esbuild's versions and the build options (the target
+ * runtime among them), and checked
  * against the size and modification time of its input files (the module's own sources on every
  * use; node_modules, which do not change within a synth, when read from disk) and the code's hash. With
  * `withSdk`, the AWS SDK clients are bundled in, or left to the Lambda runtime when they cannot be
  * resolved here.
  */
-function sharedModuleCode(esbuild: Esbuild, entry: string, withSdk: boolean, cached: boolean): string {
+function sharedModuleCode(esbuild: Esbuild, entry: string, target: string, withSdk: boolean, cached: boolean): string {
   const attempts = withSdk ? [true, false] : [false];
   let failure: unknown;
   for (const sdk of attempts) {
-    const key = sha256(JSON.stringify([LIBRARY_VERSION, esbuild.version, entry, sdk, buildOptions(sdk)])).slice(0, 24);
+    const key = sharedBuildKey(esbuild.version, entry, target, sdk);
     try {
-      const code = cached ? cachedShared(esbuild, key, entry, sdk) : buildShared(esbuild, entry, sdk)[0].code;
+      const code = cached ? cachedShared(esbuild, key, entry, target, sdk) : buildShared(esbuild, entry, target, sdk)[0].code;
       if (sdk !== withSdk) {
         process.stderr.write(`cdk-serverless-etl: the AWS SDK clients could not be bundled with ${entry}; the function uses the Lambda runtime's SDK (${String(failure)})\n`);
       }
@@ -213,18 +227,27 @@ function sharedModuleCode(esbuild: Esbuild, entry: string, withSdk: boolean, cac
   throw failure;
 }
 
-function cachedShared(esbuild: Esbuild, key: string, entry: string, sdk: boolean): string {
+/**
+ * The cache key of a shared module's build: this library's and esbuild's versions, the entry, the
+ * esbuild target (the function's runtime) and whether the AWS SDK is bundled, with the options
+ * they give.
+ */
+export function sharedBuildKey(esbuildVersion: string, entry: string, target: string, sdk: boolean): string {
+  return sha256(JSON.stringify([LIBRARY_VERSION, esbuildVersion, entry, target, sdk, buildOptions(target, sdk)])).slice(0, 24);
+}
+
+function cachedShared(esbuild: Esbuild, key: string, entry: string, target: string, sdk: boolean): string {
   const known = sharedBuilds.get(key);
   if (known && unchanged(known.ownInputs)) return known.code;
-  const found: { code: string; ownInputs?: Record<string, Stamp> } = readCache(key) ?? keepBuild(key, ...buildShared(esbuild, entry, sdk));
+  const found: { code: string; ownInputs?: Record<string, Stamp> } = readCache(key) ?? keepBuild(key, ...buildShared(esbuild, entry, target, sdk));
   if (found.ownInputs) sharedBuilds.set(key, { code: found.code, ownInputs: found.ownInputs });
   return found.code;
 }
 
 /** A shared module built afresh, and when the build started. */
-function buildShared(esbuild: Esbuild, entry: string, withSdk: boolean): [built: Built, startedAt: number] {
+function buildShared(esbuild: Esbuild, entry: string, target: string, withSdk: boolean): [built: Built, startedAt: number] {
   const startedAt = Date.now();
-  return [build(esbuild, 'the runtime', entry, { ...buildOptions(withSdk), entryPoints: [entry], metafile: true }), startedAt];
+  return [build(esbuild, 'the runtime', entry, { ...buildOptions(target, withSdk), entryPoints: [entry], metafile: true }), startedAt];
 }
 
 function unchanged(inputs: Record<string, Stamp>): boolean {
