@@ -451,6 +451,8 @@ export class EtlPipeline extends Construct {
 
   private createOutputs(): void {
     const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    // The CLI groups outputs by this construct's path and picks a pipeline by this value (--pipeline).
+    out('PipelineName', this.pipelineName, 'Pipeline name: the CLI option --pipeline picks this pipeline by it');
     out('RawBucketName', this.dataLake.rawBucket.bucketName, 'Raw bucket: landing zone and replay source');
     out('CuratedBucketName', this.dataLake.curatedBucket.bucketName, 'Curated bucket: transformed, partitioned output');
     out('QuarantineBucketName', this.dataLake.quarantineBucket.bucketName, 'Quarantine bucket: records that failed deterministically');
