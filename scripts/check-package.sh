@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Checks the package as a user gets it (`npm run check:package`; CI runs it after `npm test`):
 #  1. packs a copy of the work tree (tracked and untracked, not ignored files), so prepack's build,
-#     which compiles next to the sources, never touches the repository;
-#  2. checks the tarball's contents (scripts/package-check/inspect-tarball.ts);
-#  3. installs the tarball with the peer dependencies (the versions this repo pins) into a
-#     throwaway consumer project (scripts/package-check/consumer/), type-checks the consumer's app
-#     and transform against the installed package, and synthesizes the app offline: EtlPipeline
-#     in one stack, DataLake and TransformFunction alone in another;
-#  4. loads every Lambda bundle in a fresh node process, alone, and invokes the transform functions
-#     (scripts/package-check/consumer/check-bundles.ts);
-#  5. runs the installed CLI.
+#     which compiles next to the sources, never touches the repository, and checks the tarball's
+#     contents (scripts/package-check/inspect-tarball.ts);
+#  2. then, for each aws-cdk-lib version of CDK_LIB_VERSIONS (default "lowest newest": the lowest of
+#     our peer range and the newest published, looked up now), in a fresh throwaway consumer project
+#     (scripts/package-check/consumer/) with the tarball and the peer dependencies at those versions:
+#     - type-checks the consumer's apps, transforms and tests against the installed package;
+#     - synthesizes every scenario app (consumer/bin/*.ts, consumer/esm/) with cdk-nag's AwsSolutions
+#       and Serverless packs: each must synthesize with zero findings (what the app itself must
+#       acknowledge is acknowledged in the app, as README says);
+#     - loads every Lambda bundle of the composed app in a fresh node process and invokes the
+#       transforms (consumer/check-bundles.ts);
+#     - runs cfn-lint over every template (scripts/cfn-lint.ts: zero errors besides listed false positives);
+#     - runs the user's own jest snapshot test, edits the transform, runs it again with --ci;
+#     - runs the installed CLI.
 # Everything happens in a temporary directory, removed at the end (KEEP_PACKAGE_CHECK=1 keeps it).
-# Needs the repository's node_modules (npm ci) and the npm registry or a warm npm cache.
+# Needs the repository's node_modules (npm ci), the npm registry, and cfn-lint (the machine's Python).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/cdk-serverless-etl-package.XXXXXX")"
@@ -20,12 +25,19 @@ cleanup() {
 }
 trap cleanup EXIT
 started=$SECONDS
-step() { printf '[check-package %3ss] %s\n' "$((SECONDS - started))" "$*"; }
+step() { printf '[check-package %4ss] %s\n' "$((SECONDS - started))" "$*"; }
 npm_quiet() { npm "$@" --no-audit --no-fund --loglevel=error; }
 pinned() { node -p "require('$repo/package-lock.json').packages['node_modules/$1'].version"; }
+# The lowest version a peer range of package.json allows.
+lowest_peer() { (cd "$repo" && node -p "require('semver').minVersion(require('./package.json').peerDependencies['$1']).version"); }
+# The newest published version within a range (default: any).
+newest() { npm view "$1@${2:-latest}" version --json | node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(Array.isArray(v) ? v[v.length - 1] : v)'; }
+tsx="$repo/node_modules/.bin/tsx"
+
+command -v cfn-lint > /dev/null || { echo "cfn-lint is not installed (the machine's Python has it: pip install cfn-lint)" >&2; exit 1; }
 
 step "copying the work tree to $work/src"
-mkdir "$work/src" "$work/tarball" "$work/consumer"
+mkdir "$work/src" "$work/tarball"
 (cd "$repo" && git ls-files -z --cached --others --exclude-standard) | node -e '
   const fs = require("node:fs"), path = require("node:path");
   const [from, to] = process.argv.slice(1);
@@ -41,29 +53,89 @@ step "npm pack (prepack: npm run build)"
 (cd "$work/src" && npm pack --pack-destination "$work/tarball" --loglevel=error >/dev/null)
 tarball="$(ls "$work"/tarball/*.tgz)"
 tar -xzf "$tarball" -C "$work/tarball"
-"$repo/node_modules/.bin/tsx" "$repo/scripts/package-check/inspect-tarball.ts" "$work/tarball" "$tarball"
+"$tsx" "$repo/scripts/package-check/inspect-tarball.ts" "$work/tarball" "$tarball"
 
-step "installing the tarball and the peer dependencies into a consumer project"
-cp -R "$repo/scripts/package-check/consumer/." "$work/consumer/"
-cd "$work/consumer"
-echo '{ "name": "package-check-consumer", "version": "0.0.0", "private": true }' > package.json
-npm_quiet install --prefer-offline "$tarball" \
-  "aws-cdk-lib@$(pinned aws-cdk-lib)" "constructs@$(pinned constructs)" "esbuild@$(pinned esbuild)"
-npm_quiet install --prefer-offline --save-dev \
-  "typescript@$(pinned typescript)" "tsx@$(pinned tsx)" "@types/node@$(pinned @types/node)"
+# One consumer project per aws-cdk-lib version: `lowest`, `newest` or an exact version.
+check_consumer() {
+  local which="$1" cdk_lib constructs esbuild nag cdk_cli consumer
+  case "$which" in
+    lowest)
+      cdk_lib="$(lowest_peer aws-cdk-lib)"; constructs="$(lowest_peer constructs)"; esbuild="$(lowest_peer esbuild)"
+      nag="$(pinned cdk-nag)"; cdk_cli="$(pinned aws-cdk)" ;;
+    newest)
+      cdk_lib="$(newest aws-cdk-lib)"; constructs="$(newest constructs)"; esbuild="$(newest esbuild)"
+      nag="$(newest cdk-nag '^3')"; cdk_cli="$(newest aws-cdk)" ;;
+    *)
+      cdk_lib="$which"; constructs="$(pinned constructs)"; esbuild="$(pinned esbuild)"; nag="$(pinned cdk-nag)"; cdk_cli="$(pinned aws-cdk)" ;;
+  esac
+  consumer="$work/consumer-$which"
+  step "[$which] consumer project: aws-cdk-lib@$cdk_lib constructs@$constructs esbuild@$esbuild cdk-nag@$nag aws-cdk@$cdk_cli"
+  mkdir "$consumer"
+  cp -R "$repo/scripts/package-check/consumer/." "$consumer/"
+  cd "$consumer"
+  echo '{ "name": "package-check-consumer", "version": "0.0.0", "private": true }' > package.json
+  npm_quiet install --prefer-offline "$tarball" \
+    "aws-cdk-lib@$cdk_lib" "constructs@$constructs" "esbuild@$esbuild"
+  npm_quiet install --prefer-offline --save-dev "cdk-nag@$nag" "aws-cdk@$cdk_cli" \
+    "typescript@$(pinned typescript)" "tsx@$(pinned tsx)" "@types/node@$(pinned @types/node)" \
+    "jest@$(pinned jest)" "ts-jest@$(pinned ts-jest)" "@types/jest@$(pinned @types/jest)"
+  node -e 'const v = require("aws-cdk-lib/package.json").version; if (v !== process.argv[1]) { console.error(`aws-cdk-lib ${v} installed, not ${process.argv[1]}`); process.exit(1); }' "$cdk_lib"
 
-step "type-checking the consumer app and transform against the installed package"
-npx --no-install tsc -p tsconfig.json
+  step "[$which] type-checking the consumer's apps, transforms and tests against the installed package"
+  npx --no-install tsc -p tsconfig.json
 
-step "synthesizing the consumer app (npx tsx bin/app.ts)"
-npx --no-install tsx bin/app.ts cdk.out
-npx --no-install tsx check-bundles.ts cdk.out
+  step "[$which] synthesizing the scenarios with cdk-nag AwsSolutions + Serverless"
+  run_scenario compose bin/app.ts
+  run_scenario compose-recommended-flags bin/app.ts recommended
+  run_scenario env-agnostic bin/env-agnostic.ts
+  run_scenario two-pipelines bin/two-pipelines.ts
+  run_scenario imported bin/imported.ts
+  run_scenario constructs-alone bin/constructs-alone.ts
+  run_scenario esm esm/bin/app.ts
 
-step "running the installed CLI"
-./node_modules/.bin/cdk-serverless-etl --help > cli-help.txt
-grep -q '^Usage: cdk-serverless-etl <command>' cli-help.txt || { cat cli-help.txt; echo "CLI --help printed no usage" >&2; exit 1; }
-status=0
-./node_modules/.bin/cdk-serverless-etl no-such-command > /dev/null 2>&1 || status=$?
-[ "$status" -eq 2 ] || { echo "CLI: an unknown command exited $status, not 2 (usage error)" >&2; exit 1; }
+  step "[$which] loading every Lambda bundle of the composed app and invoking the transforms"
+  npx --no-install tsx check-bundles.ts out/compose
 
-step "ok: $(basename "$tarball") installs, type-checks, synthesizes, bundles, loads and runs"
+  step "[$which] cfn-lint over every scenario template"
+  "$tsx" "$repo/scripts/cfn-lint.ts" out/*/*.template.json
+
+  step "[$which] the user's jest snapshot test: run, edit the transform, run again with --ci"
+  npx --no-install jest --silent 2>&1 | tail -n 4
+  grep -Eq '[0-9a-f]{64}' test/__snapshots__/orders.test.ts.snap && { echo "the snapshot holds an asset hash" >&2; return 1; }
+  printf '\nexport const editedAfterTheSnapshot = true;\n' >> src/transform.ts
+  npx --no-install jest --ci --silent 2>&1 | tail -n 4
+
+  step "[$which] running the installed CLI"
+  ./node_modules/.bin/cdk-serverless-etl --help > cli-help.txt
+  grep -q '^Usage: cdk-serverless-etl <command>' cli-help.txt || { cat cli-help.txt; echo "CLI --help printed no usage" >&2; return 1; }
+  local status=0
+  ./node_modules/.bin/cdk-serverless-etl no-such-command > /dev/null 2>&1 || status=$?
+  [ "$status" -eq 2 ] || { echo "CLI: an unknown command exited $status, not 2 (usage error)" >&2; return 1; }
+  cd "$work"
+}
+
+# Synthesizes one scenario app into out/<name> and fails on any cdk-nag finding (printed by rule and path).
+run_scenario() {
+  local name="$1" app="$2" flags="${3:-}" status=0
+  SCENARIO_FLAGS="$flags" npx --no-install tsx "$app" "out/$name" > "out-$name.log" 2>&1 || status=$?
+  if [ -f "out/$name/validation-report.json" ]; then
+    node -e '
+      const report = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      const findings = report.pluginReports.flatMap((p) => p.violations.flatMap((v) =>
+        (v.violatingConstructs ?? v.violatingResources ?? [{}]).map((r) => `  ${v.ruleName} ${r.constructPath ?? r.resourceLogicalId ?? ""}`)));
+      if (findings.length) { console.error(`${process.argv[2]}: ${findings.length} cdk-nag finding(s):\n${findings.join("\n")}`); process.exit(1); }
+    ' "out/$name/validation-report.json" "$name" || status=1
+  fi
+  if [ "$status" -ne 0 ]; then
+    tail -n 40 "out-$name.log" >&2
+    echo "scenario $name ($app${flags:+, $flags flags}) failed" >&2
+    return 1
+  fi
+  printf '    %-26s %s stack(s), 0 cdk-nag findings\n' "$name" "$(ls "out/$name"/*.template.json | wc -l)"
+}
+
+for which in ${CDK_LIB_VERSIONS:-lowest newest}; do
+  check_consumer "$which"
+done
+
+step "ok: $(basename "$tarball") installs, type-checks, synthesizes every scenario nag- and cfn-lint-clean, bundles, loads, snapshots stably and runs, on aws-cdk-lib ${CDK_LIB_VERSIONS:-lowest newest}"
