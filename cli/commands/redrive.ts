@@ -95,7 +95,9 @@ function resolveDlq(pipeline: PipelineOutputs, queue: string | undefined): strin
   const dlqs = pipeline.dlqs.filter((d) => d.kind !== 'stream' && d.kind !== 'workflow');
   if (dlqs.length === 1) return dlqs[0].url;
   throw new CliError(
-    dlqs.length === 0 ? `${scopeOf(pipeline)} has no *DlqUrl output; give the queue with --queue <url>` : `several DLQs (${dlqs.map((d) => d.key).join(', ')}); choose one with --queue`,
+    dlqs.length === 0
+      ? `${scopeOf(pipeline)} has no DLQ of records (*DlqUrl output)${pipeline.dlqs.length > 0 ? ` (its ${pipeline.dlqs.map((d) => d.name).join(', ')}: see redrive-stream and restart)` : ''}; give the queue with --queue <url>`
+      : `several DLQs (${dlqs.map((d) => d.key).join(', ')}); choose one with --queue`,
     EXIT.usage,
   );
 }

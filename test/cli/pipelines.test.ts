@@ -259,3 +259,11 @@ describe.each(SOURCES)('commands on one of two pipelines, outputs from %s', (_so
     });
   });
 });
+
+test('redrive without a DLQ of records names the pipeline’s other DLQs and the commands for them', async () => {
+  const only = Object.fromEntries(Object.entries(pipelineOutputs('Orders', 'orders', 'A1B2C3')).filter(([k]) => !/Buffer|Delivery/.test(k)));
+  const r = await run(['redrive', '--outputs', writeOutputsFile({ Shop: only }), '--yes']);
+  expect(r.code).toBe(2);
+  expect(r.err).toBe('error: pipeline orders has no DLQ of records (*DlqUrl output) (its KinesisDlq1Url, DlqUrl: see redrive-stream and restart); give the queue with --queue <url>');
+  expect(r.calls).toEqual([]);
+});
