@@ -19,7 +19,6 @@ import { missingEmulatorPackages } from './emulator-packages';
 import { formatReport } from './format-report';
 import { formatSummary } from './format-summary';
 import { readInputLines } from './input-lines';
-import { RunError, runPipeline } from './pipeline-run';
 
 /** Exit codes of `cdk-serverless-etl start`. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, emulators: 3, conservation: 4, interrupted: 130 } as const;
@@ -114,6 +113,8 @@ async function run(argv: string[]): Promise<number> {
   }
   console.log(`Input: ${lines.length} events from ${rel(options.input)}, via ${options.via}${options.rate ? ` at ${options.rate} events/s` : ''}.`);
 
+  // Loaded only now: it loads the emulator packages (optional peers, checked above).
+  const { RunError, runPipeline } = await import('./pipeline-run');
   let report;
   try {
     report = await runPipeline({
