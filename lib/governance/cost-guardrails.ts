@@ -38,9 +38,7 @@ export class CostGuardrails extends Construct {
     const actual = props.actualThreshold ?? 0.8;
     const forecast = props.forecastThreshold ?? 1;
     const v = new PropValidator(`CostGuardrails (${this.node.path})`);
-    v.check(!(props.monthlyBudgetUsd >= 1 && props.monthlyBudgetUsd <= 1_000_000), `monthlyBudgetUsd is ${props.monthlyBudgetUsd}; it must be from 1 to 1000000`);
-    v.check(!(actual >= 0.1 && actual <= 2), `actualThreshold is ${actual}; it must be from 0.1 to 2`);
-    v.check(!(forecast >= 0.1 && forecast <= 2), `forecastThreshold is ${forecast}; it must be from 0.1 to 2`);
+    validateCostGuardrailsProps(v, props);
     v.throwIfInvalid();
     const subscribers = [{ subscriptionType: 'SNS', address: props.notificationTopic.topicArn }];
     this.budget = new budgets.CfnBudget(this, 'Budget', {
@@ -63,4 +61,14 @@ export class CostGuardrails extends Construct {
       ],
     });
   }
+}
+
+/** Checks the props of {@link CostGuardrails}; adds each problem to `v` (`EtlPipeline` passes its own). */
+export function validateCostGuardrailsProps(
+  v: PropValidator,
+  props: Pick<CostGuardrailsProps, 'monthlyBudgetUsd' | 'actualThreshold' | 'forecastThreshold'>,
+): void {
+  v.number('monthlyBudgetUsd', props.monthlyBudgetUsd, 1, 1_000_000)
+    .number('actualThreshold', props.actualThreshold, 0.1, 2)
+    .number('forecastThreshold', props.forecastThreshold, 0.1, 2);
 }

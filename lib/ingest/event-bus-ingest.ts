@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -32,7 +32,9 @@ export interface EventBusIngestProps {
 
   /**
    * Events that are delivered to the buffer queue. More rules can be added with `addRule`.
-   * @default - every event this account puts on the bus: `{ account: [<this account>] }`
+   * Required with an existing `eventBus` (which other applications may share); a pattern that
+   * selects only by account or region there is accepted with a warning.
+   * @default - every event this account puts on the new bus: `{ account: [<this account>] }`
    */
   readonly eventPattern?: events.EventPattern;
 
@@ -109,19 +111,16 @@ export class EventBusIngest extends Construct {
   constructor(scope: Construct, id: string, props: EventBusIngestProps = {}) {
     super(scope, id);
     const bufferRetention = props.bufferRetentionPeriod ?? Duration.days(4);
-    new PropValidator(`EventBusIngest (${this.node.path})`)
-      .duration('archiveRetention', props.archiveRetention, Duration.days(1), Duration.days(3650))
-      .duration('bufferVisibilityTimeout', props.bufferVisibilityTimeout, Duration.seconds(0), Duration.hours(12))
-      .duration('bufferRetentionPeriod', bufferRetention, Duration.minutes(1), Duration.days(13))
-      .integer('maxReceiveCount', props.maxReceiveCount, 1, 1000)
-      .integer('deliveryRetryAttempts', props.deliveryRetryAttempts, 0, 185)
-      .duration('deliveryMaxEventAge', props.deliveryMaxEventAge, Duration.minutes(1), Duration.hours(24))
-      .pattern('eventBusName', props.eventBusName, /^[A-Za-z0-9._-]{1,256}$/, '1 to 256 characters of letters, digits, ".", "_" and "-"')
-      .check(
-        props.eventBus !== undefined && props.eventBusName !== undefined,
-        'eventBusName is set together with eventBus; give one or the other',
-      )
-      .throwIfInvalid();
+    const validator = new PropValidator(`EventBusIngest (${this.node.path})`);
+    validateEventBusIngestProps(validator, props);
+    validator.throwIfInvalid();
+    if (props.eventBus && props.eventPattern && isCatchAll(props.eventPattern)) {
+      Annotations.of(this).addWarningV2(
+        'cdk-serverless-etl:catchAllOnImportedBus',
+        `eventPattern matches every event of the account on the imported bus ${props.eventBus.eventBusName}: ` +
+          'everything producers put on it is ingested; narrow the pattern (source, detail-type) unless the bus is the pipeline\'s own.',
+      );
+    }
 
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Event ingest key of ${this.node.path}`);
     let archiveSource: events.IEventBus;
@@ -216,4 +215,31 @@ export class EventBusIngest extends Construct {
       ...props,
     });
   }
+}
+
+/** Checks the props of an {@link EventBusIngest}; adds each problem to `v` (`EtlPipeline` passes its own, under `eventBus`). */
+export function validateEventBusIngestProps(v: PropValidator, props: EventBusIngestProps): void {
+  v.duration('archiveRetention', props.archiveRetention, Duration.days(1), Duration.days(3650))
+    .duration('bufferVisibilityTimeout', props.bufferVisibilityTimeout, Duration.seconds(0), Duration.hours(12))
+    .duration('bufferRetentionPeriod', props.bufferRetentionPeriod ?? Duration.days(4), Duration.minutes(1), Duration.days(13))
+    .integer('maxReceiveCount', props.maxReceiveCount, 1, 1000)
+    .integer('deliveryRetryAttempts', props.deliveryRetryAttempts, 0, 185)
+    .duration('deliveryMaxEventAge', props.deliveryMaxEventAge, Duration.minutes(1), Duration.hours(24))
+    .pattern('eventBusName', props.eventBusName, /^[A-Za-z0-9._-]{1,256}$/, '1 to 256 characters of letters, digits, ".", "_" and "-"')
+    .check(
+      props.eventBus !== undefined && props.eventBusName !== undefined,
+      `${v.path('eventBusName')} is set together with ${v.path('eventBus')}; give one or the other`,
+    )
+    // The default pattern takes every event of the account: right for the ingest's own bus, not for a shared one.
+    .check(
+      props.eventBus !== undefined && props.eventPattern === undefined,
+      `${v.path('eventBus')} is an existing bus and ${v.path('eventPattern')} is not set; the default pattern ` +
+        `({ account: [<this account>] }) would ingest every event on that bus, including other applications' events. ` +
+        `Give ${v.path('eventPattern')} naming the pipeline's events (e.g. source or detail-type)`,
+    );
+}
+
+/** True when a pattern selects nothing but account or region: every event of the account on its bus. */
+export function isCatchAll(pattern: events.EventPattern): boolean {
+  return Object.entries(pattern).every(([key, value]) => value === undefined || key === 'account' || key === 'region');
 }

@@ -92,20 +92,9 @@ export class StreamIngest extends Construct {
     super(scope, id);
     const streamMode = props.streamMode ?? kinesis.StreamMode.ON_DEMAND;
     this.retentionPeriod = props.retentionPeriod ?? Duration.hours(24);
-    new PropValidator(`StreamIngest (${this.node.path})`)
-      .check(
-        props.shardCount !== undefined && streamMode !== kinesis.StreamMode.PROVISIONED,
-        `shardCount is ${props.shardCount}; it is only allowed with streamMode PROVISIONED (streamMode is ${streamMode})`,
-      )
-      .integer('shardCount', props.shardCount, 1, 10000)
-      .duration('retentionPeriod', this.retentionPeriod, Duration.hours(24), Duration.hours(8760))
-      .duration('archiveBufferingInterval', props.archiveBufferingInterval, Duration.seconds(0), Duration.seconds(900))
-      .pattern('archivePrefix', props.archivePrefix, /^([^/][^!{}]*\/)?$/, 'empty or a key prefix ending in "/" (no leading "/", no "!{")')
-      .check(
-        props.archiveBucket === undefined && (props.archivePrefix !== undefined || props.archiveBufferingInterval !== undefined),
-        'archivePrefix and archiveBufferingInterval need archiveBucket; archiveBucket is not set',
-      )
-      .throwIfInvalid();
+    const validator = new PropValidator(`StreamIngest (${this.node.path})`);
+    validateStreamIngestProps(validator, props);
+    validator.throwIfInvalid();
 
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Stream key of ${this.node.path}`);
     this.stream = new kinesis.Stream(this, 'Stream', {
@@ -207,4 +196,21 @@ export class StreamIngest extends Construct {
     }
     return archive;
   }
+}
+
+/** Checks the props of a {@link StreamIngest}; adds each problem to `v` (`EtlPipeline` passes its own, under `stream`). */
+export function validateStreamIngestProps(v: PropValidator, props: Omit<StreamIngestProps, 'archiveBucket'> & { readonly archiveBucket?: unknown }): void {
+  const streamMode = props.streamMode ?? kinesis.StreamMode.ON_DEMAND;
+  v.check(
+    props.shardCount !== undefined && streamMode !== kinesis.StreamMode.PROVISIONED,
+    `${v.path('shardCount')} is ${props.shardCount}; it is only allowed with ${v.path('streamMode')} PROVISIONED (${v.path('streamMode')} is ${streamMode})`,
+  )
+    .integer('shardCount', props.shardCount, 1, 10000)
+    .duration('retentionPeriod', props.retentionPeriod ?? Duration.hours(24), Duration.hours(24), Duration.hours(8760))
+    .duration('archiveBufferingInterval', props.archiveBufferingInterval, Duration.seconds(0), Duration.seconds(900))
+    .pattern('archivePrefix', props.archivePrefix, /^([^/][^!{}]*\/)?$/, 'empty or a key prefix ending in "/" (no leading "/", no "!{")')
+    .check(
+      props.archiveBucket === undefined && (props.archivePrefix !== undefined || props.archiveBufferingInterval !== undefined),
+      `${v.path('archivePrefix')} and ${v.path('archiveBufferingInterval')} need ${v.path('archiveBucket')}; ${v.path('archiveBucket')} is not set`,
+    );
 }

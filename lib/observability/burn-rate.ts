@@ -35,7 +35,7 @@ const MAX_ALARM_RANGE = Duration.days(7);
 export function validateBurnRateAlerts(v: PropValidator, prop: string, alerts: readonly BurnRateAlert[], objective: number | undefined): void {
   const maxBurn = objective === undefined ? Infinity : 1 / (1 - objective);
   alerts.forEach((a, i) => {
-    const name = `${prop}[${i}]`;
+    const name = v.path(`${prop}[${i}]`);
     for (const [field, window] of [
       ['longWindow', a.longWindow],
       ['shortWindow', a.shortWindow],

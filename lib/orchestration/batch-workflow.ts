@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -23,7 +23,7 @@ import {
 import { publishedDocUrl } from '../core/docs';
 import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
 import { latestNodeRuntime, nodeRuntimeProblem } from '../core/lambda-runtime';
-import { PropValidator } from '../core/prop-validator';
+import { PropValidator, formatNumber } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
 import { runtimeCode, runtimeSource } from '../transform/runtime-code';
 import { TransformFunction } from '../transform/transform-function';
@@ -245,7 +245,9 @@ export class BatchWorkflow extends Construct {
     const prefix = props.prefix ?? 'batch/';
     const dataset = props.dataset ?? props.pipelineName;
     const parameterName = props.pausedParameterName ?? `/cdk-serverless-etl/${props.pipelineName}/paused`;
-    validateProps(this.node.path, props, { maxDriftRate, timeout, prefix, parameterName });
+    const validator = new PropValidator(`BatchWorkflow (${this.node.path})`);
+    validateBatchWorkflowProps(validator, props, props.transform.schemaRegistry !== undefined);
+    validator.throwIfInvalid();
 
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Batch workflow key of ${this.node.path}`);
     allowLogsToUseKey(this.encryptionKey);
@@ -853,34 +855,46 @@ function objectKeyFilter(prefix: string, suffix: string | undefined): Record<str
   return {};
 }
 
-function validateProps(
-  nodePath: string,
-  props: BatchWorkflowProps,
-  d: { maxDriftRate: number; timeout: Duration; prefix: string; parameterName: string },
+/**
+ * Checks the props of a {@link BatchWorkflow}; adds each problem to `v` (`EtlPipeline` passes its
+ * own, under `batchWorkflow`). `hasSchemas`: whether the transform validates against schemas
+ * (which the schema sample needs); `EtlPipeline` names it `schemas`, the construct
+ * `transform.schemaRegistry`.
+ */
+export function validateBatchWorkflowProps(
+  v: PropValidator,
+  props: BatchWorkflowOptions & Partial<Pick<BatchWorkflowProps, 'pipelineName' | 'dataset' | 'runtime'>>,
+  hasSchemas: boolean,
 ): void {
-  const v = new PropValidator(`BatchWorkflow (${nodePath})`)
-    .pattern('pipelineName', props.pipelineName, /^[a-z][a-z0-9-]{1,62}$/, '2 to 63 characters of a-z, 0-9 and "-", starting with a letter')
+  const maxDriftRate = props.maxDriftRate ?? 0.05;
+  const parameterName =
+    props.pausedParameterName ?? (props.pipelineName === undefined ? undefined : `/cdk-serverless-etl/${props.pipelineName}/paused`);
+  v.pattern('pipelineName', props.pipelineName, /^[a-z][a-z0-9-]{1,62}$/, '2 to 63 characters of a-z, 0-9 and "-", starting with a letter')
     .pattern('dataset', props.dataset, /^[a-z0-9][a-z0-9_-]{0,127}$/, '1 to 128 characters of a-z, 0-9, "_" and "-"')
     .integer('linesPerBatch', props.linesPerBatch, 1, 100000)
     .integer('maxConcurrency', props.maxConcurrency, 1, 1000)
     .integer('maxObjectBytes', props.maxObjectBytes, 1, 10 * 1024 * 1024 * 1024)
     .integer('schemaSampleLines', props.schemaSampleLines, 0, 100000)
-    .duration('timeout', d.timeout, Duration.minutes(1), Duration.days(7))
     .check(
-      !(d.maxDriftRate >= 0 && d.maxDriftRate <= 1),
-      `maxDriftRate is ${d.maxDriftRate}; it must be from 0 to 1`,
+      !hasSchemas && props.schemaSampleLines !== undefined && !Token.isUnresolved(props.schemaSampleLines) && props.schemaSampleLines > 0,
+      `${v.path('schemaSampleLines')} is ${formatNumber(props.schemaSampleLines ?? 0)} but ${v.path('transform.schemaRegistry')} is not set; ` +
+        `the sample is validated against the schemas and there are none (give schemas, or leave ${v.path('schemaSampleLines')} unset)`,
     )
-    .pattern('prefix', d.prefix, /^([^/*][^*]{0,1023})?$/, 'empty or a key prefix without "*" and without a leading "/"')
+    .duration('timeout', props.timeout ?? Duration.hours(1), Duration.minutes(1), Duration.days(7))
+    .number('maxDriftRate', maxDriftRate, 0, 1)
+    .pattern('prefix', props.prefix, /^([^/*][^*]{0,1023})?$/, 'empty or a key prefix without "*" and without a leading "/"')
     .pattern('suffix', props.suffix, /^[^*]{1,1024}$/, '1 to 1024 characters without "*"')
-    .pattern('pausedParameterName', d.parameterName, /^\/[a-zA-Z0-9_.\-/]{1,1010}$/, 'an SSM parameter path starting with "/" (a-z, A-Z, 0-9, "_", ".", "-", "/")')
-    .check(props.schedule !== undefined && props.scheduledKey === undefined, 'schedule is set but scheduledKey is not; a scheduled run needs the key to process')
-    .check(props.schedule === undefined && props.scheduledKey !== undefined, 'scheduledKey is set but schedule is not')
+    .pattern('pausedParameterName', parameterName, /^\/[a-zA-Z0-9_.\-/]{1,1010}$/, 'an SSM parameter path starting with "/" (a-z, A-Z, 0-9, "_", ".", "-", "/")')
+    .check(
+      props.schedule !== undefined && props.scheduledKey === undefined,
+      `${v.path('schedule')} is set but ${v.path('scheduledKey')} is not; a scheduled run needs the key to process`,
+    )
+    .check(props.schedule === undefined && props.scheduledKey !== undefined, `${v.path('scheduledKey')} is set but ${v.path('schedule')} is not`)
     .check(
       (props.scheduledKey?.match(/\{[^}]*\}/g) ?? []).some((p) => !KEY_PLACEHOLDERS.includes(p)),
-      `scheduledKey is "${props.scheduledKey}"; its placeholders must be ${KEY_PLACEHOLDERS.join(', ')}`,
+      `${v.path('scheduledKey')} is "${props.scheduledKey}"; its placeholders must be ${KEY_PLACEHOLDERS.join(', ')}`,
     )
     .duration('scheduledKeyOffset', props.scheduledKeyOffset ?? Duration.seconds(0), Duration.seconds(0), Duration.days(366));
-  const runtimeProblem = nodeRuntimeProblem('runtime', props.runtime);
+  const runtimeProblem = nodeRuntimeProblem(v.path('runtime'), props.runtime);
   v.check(runtimeProblem !== undefined, runtimeProblem ?? '');
-  v.throwIfInvalid();
 }

@@ -63,16 +63,8 @@ export class DeadLetterQueue extends Construct {
   constructor(scope: Construct, id: string, props: DeadLetterQueueProps = {}) {
     super(scope, id);
     const retentionPeriod = props.retentionPeriod ?? MAX_SQS_RETENTION;
-    const validator = new PropValidator(`DeadLetterQueue (${this.node.path})`)
-      .duration('retentionPeriod', retentionPeriod, Duration.minutes(1), MAX_SQS_RETENTION);
-    if (props.sourceRetentionPeriod && !props.sourceRetentionPeriod.isUnresolved() && !retentionPeriod.isUnresolved()) {
-      validator.check(
-        retentionPeriod.toSeconds() <= props.sourceRetentionPeriod.toSeconds() &&
-          retentionPeriod.toSeconds() < MAX_SQS_RETENTION.toSeconds(),
-        `retentionPeriod is ${retentionPeriod.toHumanString()}; it must be longer than the source's retention ` +
-          `(${props.sourceRetentionPeriod.toHumanString()}), up to ${MAX_SQS_RETENTION.toHumanString()}`,
-      );
-    }
+    const validator = new PropValidator(`DeadLetterQueue (${this.node.path})`);
+    validateDeadLetterQueueProps(validator, props);
     validator.throwIfInvalid();
     this.retentionPeriod = retentionPeriod;
 
@@ -127,5 +119,19 @@ export class DeadLetterQueue extends Construct {
   /** Grants reading and deleting messages, e.g. to an operator or a redrive tool. */
   public grantConsumeMessages(grantee: iam.IGrantable): iam.Grant {
     return this.queue.grantConsumeMessages(grantee);
+  }
+}
+
+/** Checks the props of a {@link DeadLetterQueue}; adds each problem to `v`. */
+export function validateDeadLetterQueueProps(v: PropValidator, props: DeadLetterQueueProps): void {
+  const retentionPeriod = props.retentionPeriod ?? MAX_SQS_RETENTION;
+  v.duration('retentionPeriod', retentionPeriod, Duration.minutes(1), MAX_SQS_RETENTION);
+  if (props.sourceRetentionPeriod && !props.sourceRetentionPeriod.isUnresolved() && !retentionPeriod.isUnresolved()) {
+    v.check(
+      retentionPeriod.toSeconds() <= props.sourceRetentionPeriod.toSeconds() &&
+        retentionPeriod.toSeconds() < MAX_SQS_RETENTION.toSeconds(),
+      `${v.path('retentionPeriod')} is ${retentionPeriod.toHumanString()}; it must be longer than the source's retention ` +
+        `(${props.sourceRetentionPeriod.toHumanString()}), up to ${MAX_SQS_RETENTION.toHumanString()}`,
+    );
   }
 }

@@ -48,9 +48,9 @@ export class IdempotencyStore extends Construct {
   constructor(scope: Construct, id: string, props: IdempotencyStoreProps = {}) {
     super(scope, id);
     this.timeToLive = props.timeToLive ?? Duration.days(30);
-    new PropValidator(`IdempotencyStore (${this.node.path})`)
-      .duration('timeToLive', this.timeToLive, Duration.hours(1), Duration.days(365))
-      .throwIfInvalid();
+    const validator = new PropValidator(`IdempotencyStore (${this.node.path})`);
+    validateIdempotencyStoreProps(validator, props);
+    validator.throwIfInvalid();
 
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Idempotency store key of ${this.node.path}`);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -97,4 +97,9 @@ export class IdempotencyStore extends Construct {
       ...props,
     });
   }
+}
+
+/** Checks the props of an {@link IdempotencyStore}; adds each problem to `v` (`EtlPipeline` passes its own: `timeToLive` is its `idempotencyTimeToLive`). */
+export function validateIdempotencyStoreProps(v: PropValidator, props: IdempotencyStoreProps): void {
+  v.duration('timeToLive', props.timeToLive ?? Duration.days(30), Duration.hours(1), Duration.days(365));
 }

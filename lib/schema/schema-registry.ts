@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Annotations, Names, Token } from 'aws-cdk-lib';
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import { Construct } from 'constructs';
-import { PropValidator } from '../core/prop-validator';
+import { PropValidator, resolutionNote } from '../core/prop-validator';
 import { DRAFT_04_URI, isDraft04, isSchemaObject, JsonSchema } from './json-schema';
 import { collectPiiFields } from './pii-fields';
 import { compileValidatorCode, writeSchemaBundle } from './schema-bundle';
@@ -19,8 +19,9 @@ export interface SchemaVersion {
   readonly version: string;
 
   /**
-   * Path to the JSON Schema (draft-04) file of this version. Relative paths resolve from the
-   * current directory. Fields marked `"x-pii": "hash" | "redact"` are masked by the runtime.
+   * Path to the JSON Schema (draft-04) file of this version. A relative path resolves against the
+   * current directory of the synth (where `cdk synth` runs the app: the directory of `cdk.json`),
+   * not the file that names it; use `path.join(__dirname, ...)` to be independent of it. Fields marked `"x-pii": "hash" | "redact"` are masked by the runtime.
    */
   readonly file: string;
 }
@@ -113,7 +114,9 @@ export class SchemaRegistry extends Construct {
   constructor(scope: Construct, id: string, props: SchemaRegistryProps) {
     super(scope, id);
     const versionField = props.versionField ?? 'schemaVersion';
-    const loaded = validateProps(this.node.path, props, versionField);
+    const validator = new PropValidator(`SchemaRegistry (${this.node.path})`);
+    const loaded = checkAndLoad(validator, props);
+    validator.throwIfInvalid();
     this.loaded = loaded;
     this.versions = loaded.map((s) => s.version);
     this.latestVersion = this.versions[this.versions.length - 1];
@@ -169,20 +172,28 @@ export class SchemaRegistry extends Construct {
   }
 }
 
-/** Checks every prop and schema file, throws one error listing every problem, returns the loaded schemas. */
-function validateProps(constructPath: string, props: SchemaRegistryProps, versionField: string): LoadedSchema[] {
-  const v = new PropValidator(`SchemaRegistry (${constructPath})`);
+/**
+ * Checks every prop and schema file of a {@link SchemaRegistry}; adds each problem to `v`
+ * (`EtlPipeline` passes its own, under `schemas`).
+ */
+export function validateSchemaRegistryProps(v: PropValidator, props: SchemaRegistryProps): void {
+  checkAndLoad(v, props);
+}
+
+/** Checks as {@link validateSchemaRegistryProps}; returns the schemas that loaded (all of them when no problem was found). */
+function checkAndLoad(v: PropValidator, props: SchemaRegistryProps): LoadedSchema[] {
+  const versionField = props.versionField ?? 'schemaVersion';
   const schemas = props.schemas ?? [];
-  v.check(schemas.length === 0, 'schemas is empty; it must list at least one schema version, oldest first');
+  v.check(schemas.length === 0, `${v.path('schemas')} is empty; it must list at least one schema version, oldest first`);
 
   const versions = schemas.map((s) => s.version);
   const loaded: Array<LoadedSchema | undefined> = schemas.map((s, i) => {
-    v.check(typeof s.version !== 'string', `schemas[${i}].version is ${JSON.stringify(s.version)}; it must be a string`);
+    v.check(typeof s.version !== 'string', `${v.path(`schemas[${i}].version`)} is ${JSON.stringify(s.version)}; it must be a string`);
     v.pattern(`schemas[${i}].version`, s.version, VERSION_PATTERN, "1 to 32 letters, digits, '.', '_' or '-'");
     const first = versions.indexOf(s.version);
     v.check(
       first !== i,
-      `schemas[${i}].version is ${JSON.stringify(s.version)}; versions must be unique (schemas[${first}] has it too)`,
+      `${v.path(`schemas[${i}].version`)} is ${JSON.stringify(s.version)}; versions must be unique (${v.path(`schemas[${first}]`)} has it too)`,
     );
     return loadSchema(v, i, s);
   });
@@ -190,18 +201,18 @@ function validateProps(constructPath: string, props: SchemaRegistryProps, versio
   v.pattern('registryName', props.registryName, REGISTRY_NAME_PATTERN, "1 to 64 letters, digits, '.', '_' or '-'");
   v.check(
     Token.isUnresolved(versionField) || versionField.length === 0,
-    `versionField is ${JSON.stringify(versionField)}; it must name a top-level record field (a literal string: ` +
+    `${v.path('versionField')} is ${JSON.stringify(versionField)}; it must name a top-level record field (a literal string: ` +
       'it is compiled into the validator module at synth)',
   );
   v.check(
     props.defaultVersion !== undefined && !versions.includes(props.defaultVersion),
-    `defaultVersion is ${JSON.stringify(props.defaultVersion)}; it must be one of the versions ` +
+    `${v.path('defaultVersion')} is ${JSON.stringify(props.defaultVersion)}; it must be one of the versions ` +
       `${[...new Set(versions.filter((x) => typeof x === 'string'))].map((x) => JSON.stringify(x)).join(', ')}`,
   );
   if (props.description !== undefined && !Token.isUnresolved(props.description)) {
     v.check(
       props.description.length > MAX_DESCRIPTION,
-      `description is ${props.description.length} characters long; it must be at most ${MAX_DESCRIPTION}`,
+      `${v.path('description')} is ${props.description.length} characters long; it must be at most ${MAX_DESCRIPTION}`,
     );
   }
 
@@ -210,30 +221,29 @@ function validateProps(constructPath: string, props: SchemaRegistryProps, versio
     loaded.forEach((next, i) => {
       const prev = loaded[i - 1];
       if (!prev || !next) return;
-      for (const problem of pairProblems(prev, next, i, versionField)) v.check(true, problem);
+      for (const problem of pairProblems(prev, next, i, versionField, v)) v.check(true, problem);
     });
   }
-
-  v.throwIfInvalid();
-  return loaded as LoadedSchema[];
+  return loaded.filter((s): s is LoadedSchema => s !== undefined);
 }
 
 /** Reads, parses and checks one schema file; records each problem and returns undefined if any. */
 function loadSchema(v: PropValidator, i: number, entry: SchemaVersion): LoadedSchema | undefined {
-  const prop = `schemas[${i}].file`;
+  const prop = v.path(`schemas[${i}].file`);
   if (typeof entry.file !== 'string' || entry.file.length === 0) {
     v.check(true, `${prop} is ${JSON.stringify(entry.file)}; it must be the path of a JSON Schema file`);
     return undefined;
   }
   const where = `${prop} (${JSON.stringify(entry.file)})`;
+  const resolved = path.resolve(entry.file);
   let text: string;
   try {
-    text = fs.readFileSync(path.resolve(entry.file), 'utf8');
+    text = fs.readFileSync(resolved, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === 'ENOENT' ? 'the file does not exist' : code === 'EISDIR' ? 'it is a directory' : `the file cannot be read (${code ?? (error as Error).message})`;
-    v.check(true, `${prop} is ${JSON.stringify(entry.file)}; ${reason}`);
+    v.check(true, `${prop} is ${JSON.stringify(entry.file)}; ${reason}${resolutionNote(entry.file, resolved)}`);
     return undefined;
   }
   let schema: unknown;
@@ -273,11 +283,11 @@ function compatibilityProblems(loaded: LoadedSchema[], versionField: string): st
   return loaded.flatMap((next, i) => (i === 0 ? [] : pairProblems(loaded[i - 1], next, i, versionField)));
 }
 
-function pairProblems(prev: LoadedSchema, next: LoadedSchema, i: number, versionField: string): string[] {
+function pairProblems(prev: LoadedSchema, next: LoadedSchema, i: number, versionField: string, v?: PropValidator): string[] {
   return checkBackwardCompatibility(prev.schema, next.schema, {
     previous: prev.version,
     next: next.version,
-    subject: `schemas[${i}] (version ${next.version})`,
+    subject: `${v ? v.path(`schemas[${i}]`) : `schemas[${i}]`} (version ${next.version})`,
     versionField,
   });
 }

@@ -110,7 +110,9 @@ export class DataLake extends Construct {
     const infrequentAfter = props.rawInfrequentAccessAfter ?? Duration.days(30);
     const archiveAfter = props.rawArchiveAfter ?? Duration.days(90);
     const noncurrentExpiry = props.noncurrentVersionExpiration ?? Duration.days(30);
-    validateProps(this.node.path, props, removalPolicy, infrequentAfter, archiveAfter);
+    const validator = new PropValidator(`DataLake (${this.node.path})`);
+    validateDataLakeProps(validator, props);
+    validator.throwIfInvalid();
     if (removalPolicy !== RemovalPolicy.RETAIN) {
       Annotations.of(this).addWarningV2(
         'cdk-serverless-etl:dataLakeNotRetained',
@@ -247,35 +249,31 @@ function escapeWildcard(value: string): string {
   return value.replace(/[\\*]/g, (c) => `\\${c}`);
 }
 
-function validateProps(
-  path: string,
-  props: DataLakeProps,
-  removalPolicy: RemovalPolicy,
-  infrequentAfter: Duration,
-  archiveAfter: Duration,
-): void {
-  const v = new PropValidator(`DataLake (${path})`)
-    .duration('rawInfrequentAccessAfter', infrequentAfter, Duration.days(30), Duration.days(36500))
+/** Checks the props of a {@link DataLake}; adds each problem to `v` (`EtlPipeline` passes its own, under `dataLake`). */
+export function validateDataLakeProps(v: PropValidator, props: DataLakeProps): void {
+  const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+  const infrequentAfter = props.rawInfrequentAccessAfter ?? Duration.days(30);
+  const archiveAfter = props.rawArchiveAfter ?? Duration.days(90);
+  v.duration('rawInfrequentAccessAfter', infrequentAfter, Duration.days(30), Duration.days(36500))
     .duration('rawArchiveAfter', archiveAfter, Duration.days(60), Duration.days(36500))
     .duration('noncurrentVersionExpiration', props.noncurrentVersionExpiration, Duration.days(1), Duration.days(36500))
     .duration('accessLogsExpiration', props.accessLogsExpiration, Duration.days(1), Duration.days(36500))
     .duration('quarantineExpiration', props.quarantineExpiration, Duration.days(1), Duration.days(36500))
     .check(
       props.autoDeleteObjects === true && removalPolicy !== RemovalPolicy.DESTROY,
-      `autoDeleteObjects is true; it is only allowed with removalPolicy DESTROY (removalPolicy is ${removalPolicy})`,
+      `${v.path('autoDeleteObjects')} is true; it is only allowed with ${v.path('removalPolicy')} DESTROY (${v.path('removalPolicy')} is ${removalPolicy})`,
     );
   if (!infrequentAfter.isUnresolved() && !archiveAfter.isUnresolved()) {
     v.check(
       archiveAfter.toDays() < infrequentAfter.toDays() + 30,
-      `rawArchiveAfter is ${archiveAfter.toHumanString()}; it must be at least 30 days after rawInfrequentAccessAfter ` +
+      `${v.path('rawArchiveAfter')} is ${archiveAfter.toHumanString()}; it must be at least 30 days after ${v.path('rawInfrequentAccessAfter')} ` +
         `(${infrequentAfter.toHumanString()}), as S3 requires objects to stay 30 days in Standard-IA`,
     );
   }
   if (props.rawExpiration && !props.rawExpiration.isUnresolved() && !archiveAfter.isUnresolved()) {
     v.check(
       props.rawExpiration.toDays() <= archiveAfter.toDays(),
-      `rawExpiration is ${props.rawExpiration.toHumanString()}; it must be later than rawArchiveAfter (${archiveAfter.toHumanString()})`,
+      `${v.path('rawExpiration')} is ${props.rawExpiration.toHumanString()}; it must be later than ${v.path('rawArchiveAfter')} (${archiveAfter.toHumanString()})`,
     );
   }
-  v.throwIfInvalid();
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeRules } from '../core/compliance';
 import { createPipelineKey } from '../core/encryption';
-import { PropValidator } from '../core/prop-validator';
+import { PropValidator, formatNumber } from '../core/prop-validator';
 
 /** A column of the curated table. */
 export interface WarehouseColumn {
@@ -100,19 +100,9 @@ export class ServerlessWarehouse extends Construct {
     this.tableName = props.tableName ?? base;
     const cutoff = props.bytesScannedCutoffPerQuery ?? Size.gibibytes(10);
     const firstDate = props.firstPartitionDate ?? '2024-01-01';
-    const v = new PropValidator(`ServerlessWarehouse (${this.node.path})`)
-      .pattern('databaseName', this.databaseName, /^[a-z0-9_]{1,255}$/, '1 to 255 characters of a-z, 0-9 and "_"')
-      .pattern('tableName', this.tableName, /^[a-z0-9_]{1,255}$/, '1 to 255 characters of a-z, 0-9 and "_"')
-      .pattern('firstPartitionDate', firstDate, /^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
-      .check(props.columns.length === 0, 'columns is empty; give the curated records\' columns')
-      .check(
-        cutoff.toBytes() < 10 * 1024 * 1024,
-        `bytesScannedCutoffPerQuery is ${cutoff.toBytes()} bytes; Athena's minimum is 10 MB (10485760 bytes)`,
-      );
-    props.columns.forEach((c, i) =>
-      v.pattern(`columns[${i}].name`, c.name, /^[a-z_][a-z0-9_]*$/, 'lower case letters, digits and "_"'),
-    );
-    v.throwIfInvalid();
+    const validator = new PropValidator(`ServerlessWarehouse (${this.node.path})`);
+    validateServerlessWarehouseProps(validator, props);
+    validator.throwIfInvalid();
 
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Warehouse results of ${this.node.path}`);
     this.resultsBucket = new s3.Bucket(this, 'Results', {
@@ -239,4 +229,35 @@ export class ServerlessWarehouse extends Construct {
     this.resultsBucket.grantReadWrite(grantee);
     return grant;
   }
+}
+
+/** Glue and Athena names: lower case letters, digits and "_". */
+const GLUE_NAME = /^[a-z0-9_]{1,255}$/;
+
+/**
+ * Checks the props of a {@link ServerlessWarehouse} (`dataset` may be omitted by `EtlPipeline`,
+ * which checks it itself); adds each problem to `v` (`EtlPipeline` passes its own, under `warehouse`).
+ */
+export function validateServerlessWarehouseProps(v: PropValidator, props: WarehouseOptions & { readonly dataset?: string }): void {
+  const base = props.dataset === undefined || Token.isUnresolved(props.dataset) ? undefined : props.dataset.replace(/-/g, '_').toLowerCase();
+  const cutoff = props.bytesScannedCutoffPerQuery ?? Size.gibibytes(10);
+  const firstDate = props.firstPartitionDate ?? '2024-01-01';
+  v.pattern('databaseName', props.databaseName ?? (base && `${base}_etl`), GLUE_NAME, '1 to 255 characters of a-z, 0-9 and "_"')
+    .pattern('tableName', props.tableName ?? base, GLUE_NAME, '1 to 255 characters of a-z, 0-9 and "_"')
+    .pattern('firstPartitionDate', firstDate, /^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
+  if (!Token.isUnresolved(firstDate) && /^\d{4}-\d{2}-\d{2}$/.test(firstDate)) {
+    const date = new Date(`${firstDate}T00:00:00Z`);
+    v.check(
+      Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== firstDate,
+      `${v.path('firstPartitionDate')} is ${JSON.stringify(firstDate)}; it is not a calendar date (month 01 to 12, a day the month has)`,
+    );
+  }
+  v.check(props.columns.length === 0, `${v.path('columns')} is empty; give the curated records' columns`);
+  if (!cutoff.isUnresolved()) {
+    v.check(
+      cutoff.toBytes() < 10 * 1024 * 1024,
+      `${v.path('bytesScannedCutoffPerQuery')} is ${formatNumber(cutoff.toBytes())} bytes; Athena's minimum is 10 MB (10,485,760 bytes)`,
+    );
+  }
+  props.columns.forEach((c, i) => v.pattern(`columns[${i}].name`, c.name, /^[a-z_][a-z0-9_]*$/, 'lower case letters, digits and "_"'));
 }

@@ -91,7 +91,8 @@ function bundlesAwsSdk(options: RuntimeCodeOptions): boolean {
 type Esbuild = typeof import('esbuild');
 type BuildOptions = import('esbuild').BuildOptions;
 
-function loadEsbuild(): Esbuild {
+/** esbuild, loaded on first use; a missing esbuild fails with how to install it. */
+export function loadEsbuild(): Esbuild {
   try {
     // Loaded on first use: esbuild is a peer dependency, needed only when a stack is bundled.
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -113,10 +113,10 @@ describe('CostGuardrails', () => {
 
   describe('validation', () => {
     test.each([
-      [0, 'monthlyBudgetUsd is 0; it must be from 1 to 1000000'],
-      [2e6, 'monthlyBudgetUsd is 2000000; it must be from 1 to 1000000'],
-      [-5, 'monthlyBudgetUsd is -5; it must be from 1 to 1000000'],
-      [Number.NaN, 'monthlyBudgetUsd is NaN; it must be from 1 to 1000000'],
+      [0, 'monthlyBudgetUsd is 0; it must be from 1 to 1,000,000'],
+      [2e6, 'monthlyBudgetUsd is 2,000,000; it must be from 1 to 1,000,000'],
+      [-5, 'monthlyBudgetUsd is -5; it must be from 1 to 1,000,000'],
+      [Number.NaN, 'monthlyBudgetUsd is NaN; it must be from 1 to 1,000,000'],
     ])('monthlyBudgetUsd %d is rejected', (monthlyBudgetUsd, message) => {
       expect(() => synth({ monthlyBudgetUsd })).toThrow(new Error(`Invalid CostGuardrails (TestStack/CostGuardrails) props:\n  - ${message}`));
     });
@@ -124,7 +124,7 @@ describe('CostGuardrails', () => {
     test('every problem in one error naming each prop, its value and the allowed range', () => {
       expect(errorOf(() => synth({ monthlyBudgetUsd: 0, actualThreshold: 0.05, forecastThreshold: 3 }))).toBe(
         'Invalid CostGuardrails (TestStack/CostGuardrails) props:\n' +
-          '  - monthlyBudgetUsd is 0; it must be from 1 to 1000000\n' +
+          '  - monthlyBudgetUsd is 0; it must be from 1 to 1,000,000\n' +
           '  - actualThreshold is 0.05; it must be from 0.1 to 2\n' +
           '  - forecastThreshold is 3; it must be from 0.1 to 2',
       );

@@ -1,5 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -249,10 +249,27 @@ describe('EventBusIngest options', () => {
     expect(keyPolicy).toContain('event-bus/orders-ingest');
   });
 
+  test('an existing bus without eventPattern is rejected: the default pattern would take every event of the account on a shared bus', () => {
+    const stack = testStack();
+    const bus = events.EventBus.fromEventBusName(stack, 'Existing', 'shared-bus');
+    expect(() => new EventBusIngest(stack, 'Ingest', { eventBus: bus })).toThrow(
+      /eventBus is an existing bus and eventPattern is not set; the default pattern \(\{ account: \[<this account>\] \}\) would ingest every event on that bus/,
+    );
+  });
+
+  test('an existing bus with a pattern that selects only by account is accepted with a warning', () => {
+    const stack = testStack();
+    const bus = events.EventBus.fromEventBusName(stack, 'Existing', 'shared-bus');
+    new EventBusIngest(stack, 'Ingest', { eventBus: bus, eventPattern: { account: [TEST_ENV.account] } });
+    new EventBusIngest(stack, 'Narrow', { eventBus: bus, eventPattern: { account: [TEST_ENV.account], source: ['shop.orders'] } });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('matches every event of the account on the imported bus shared-bus'));
+    expect(warnings.map((w) => w.id)).toEqual(['/TestStack/Ingest']);
+  });
+
   test('an existing bus is used as is: no bus is created', () => {
     const stack = testStack();
     const bus = events.EventBus.fromEventBusName(stack, 'Existing', 'shared-bus');
-    const ingest = new EventBusIngest(stack, 'Ingest', { eventBus: bus });
+    const ingest = new EventBusIngest(stack, 'Ingest', { eventBus: bus, eventPattern: { source: ['shop.orders'] } });
     const template = Template.fromStack(stack);
     expect(ingest.eventBus).toBe(bus);
     template.resourceCountIs('AWS::Events::EventBus', 0);
@@ -328,12 +345,13 @@ describe('EventBusIngest props validation', () => {
         bufferRetentionPeriod: Duration.days(14),
         eventBus: events.EventBus.fromEventBusName(stack, 'Existing', 'shared-bus'),
         eventBusName: 'also-a-name',
+        eventPattern: { source: ['shop.orders'] },
       });
     } catch (e) {
       message = (e as Error).message;
     }
     expect(message).toMatch(/^Invalid EventBusIngest \(TestStack\/Ingest\) props:/);
-    expect(message).toMatch(/maxReceiveCount is 0; it must be an integer from 1 to 1000/);
+    expect(message).toMatch(/maxReceiveCount is 0; it must be an integer from 1 to 1,000/);
     expect(message).toMatch(/archiveRetention is 0 days?; it must be from 1 day to 3650 days/);
     expect(message).toMatch(/bufferRetentionPeriod is 14 days; it must be from 1 minute to 13 days/);
     expect(message).toMatch(/eventBusName is set together with eventBus; give one or the other/);
@@ -346,7 +364,7 @@ describe('EventBusIngest props validation', () => {
     expect(build({ deliveryMaxEventAge: Duration.seconds(59) })).toThrow(/deliveryMaxEventAge is 59 seconds/);
     expect(build({ deliveryMaxEventAge: Duration.hours(25) })).toThrow(/deliveryMaxEventAge is 1 day 1 hour/);
     expect(build({ eventBusName: 'has space' })).toThrow(/eventBusName is "has space"/);
-    expect(build({ maxReceiveCount: 1001 })).toThrow(/maxReceiveCount is 1001/);
+    expect(build({ maxReceiveCount: 1001 })).toThrow(/maxReceiveCount is 1,001; it must be an integer from 1 to 1,000/);
     expect(build({ bufferVisibilityTimeout: Duration.hours(13) })).toThrow(/bufferVisibilityTimeout is 13 hours/);
   });
 });

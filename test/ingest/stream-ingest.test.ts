@@ -304,7 +304,7 @@ describe('StreamIngest props validation', () => {
   });
 
   test('shardCount outside 1..10000 or fractional is rejected', () => {
-    expect(build({ streamMode: kinesis.StreamMode.PROVISIONED, shardCount: 0 })).toThrow(/shardCount is 0; it must be an integer from 1 to 10000/);
+    expect(build({ streamMode: kinesis.StreamMode.PROVISIONED, shardCount: 0 })).toThrow(/shardCount is 0; it must be an integer from 1 to 10,000/);
     expect(build({ streamMode: kinesis.StreamMode.PROVISIONED, shardCount: 1.5 })).toThrow(/shardCount is 1.5; it must be an integer/);
   });
 
@@ -334,7 +334,7 @@ describe('StreamIngest props validation', () => {
     }
     expect(message).toMatch(/^Invalid StreamIngest \(TestStack\/Ingest\) props:/);
     expect(message).toMatch(/shardCount is 0; it is only allowed with streamMode PROVISIONED/);
-    expect(message).toMatch(/shardCount is 0; it must be an integer from 1 to 10000/);
+    expect(message).toMatch(/shardCount is 0; it must be an integer from 1 to 10,000/);
     expect(message).toMatch(/retentionPeriod is 1 hour; it must be from 1 day to 365 days/);
     expect(message).toMatch(/archiveBufferingInterval is 15 minutes 1 second; it must be from 0 seconds to 15 minutes/);
     expect(message).toMatch(/archivePrefix is "\/bad"; it must be empty or a key prefix ending in "\/"/);
