@@ -4,6 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AlarmRouting, AlarmSeverity } from './alarm-routing';
 import { percent, pipelineMetric, runbookLink } from './pipeline-metric';
+import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
 import { PropValidator } from '../core/prop-validator';
 import type { EventBusIngest } from '../ingest/event-bus-ingest';
 import type { StreamIngest } from '../ingest/stream-ingest';
@@ -67,8 +68,10 @@ export interface PipelineAlarmsProps extends OperationalAlarmThresholds {
    */
   readonly deadLetterQueues?: DeadLetterQueue[];
   /**
-   * Base address of the runbook the alarm descriptions link to.
-   * @default 'docs/runbooks.md'
+   * Base address of the runbook the alarm descriptions link to (`<runbookUrl>#<section>`): an
+   * absolute http(s) URL without a #fragment, e.g. your wiki's copy of the package's docs/runbooks.md.
+   * @default - the installed version's published docs/runbooks.md
+   *   (`https://unpkg.com/cdk-serverless-etl@<version>/docs/runbooks.md`)
    */
   readonly runbookUrl?: string;
 }
@@ -110,9 +113,11 @@ export class PipelineAlarms extends Construct {
           `or its messages expire before the alarm leaves time to redrive them: lower maxDeadLetterAge or raise the queue's retentionPeriod`,
       );
     }
+    const runbookProblem = runbookUrlProblem('runbookUrl', props.runbookUrl);
+    v.check(runbookProblem !== undefined, runbookProblem ?? '');
     v.throwIfInvalid();
     this.routing = props.routing;
-    this.runbook = props.runbookUrl ?? 'docs/runbooks.md';
+    this.runbook = props.runbookUrl ?? DEFAULT_RUNBOOK_URL;
     const { transform } = props;
     const stage = transform.stage;
     this.prefix = `${props.pipelineName}/${stage}`;

@@ -1,6 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
+import { PropValidator } from '../core/prop-validator';
 import { pipelineMetric, type PipelineMetricName } from './pipeline-metric';
 import type { PipelineSlos } from './pipeline-slos';
 import type { EventBusIngest } from '../ingest/event-bus-ingest';
@@ -52,6 +54,12 @@ export interface PipelineDashboardProps {
    * @default - `<pipelineName>-pipeline`
    */
   readonly dashboardName?: string;
+  /**
+   * Runbook the on-call row links to: an absolute http(s) URL without a #fragment.
+   * @default - the installed version's published docs/runbooks.md
+   *   (`https://unpkg.com/cdk-serverless-etl@<version>/docs/runbooks.md`)
+   */
+  readonly runbookUrl?: string;
 }
 
 /**
@@ -68,6 +76,8 @@ export class PipelineDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
+    const runbookProblem = runbookUrlProblem('runbookUrl', props.runbookUrl);
+    new PropValidator(`PipelineDashboard (${this.node.path})`).check(runbookProblem !== undefined, runbookProblem ?? '').throwIfInvalid();
     const { transform } = props;
     const stage = transform.stage;
     const m = (name: PipelineMetricName, period = Duration.minutes(5), statistic: string = cloudwatch.Stats.SUM) =>
@@ -136,7 +146,11 @@ export class PipelineDashboard extends Construct {
     );
 
     const onCall: cloudwatch.IWidget[] = [
-      new cloudwatch.TextWidget({ markdown: `# On-call\nAlarm states, dead-letter queues, lag, failing stages. Runbook: docs/runbooks.md`, width: 24, height: 1 }),
+      new cloudwatch.TextWidget({
+        markdown: `# On-call\nAlarm states, dead-letter queues, lag, failing stages. Runbook: ${props.runbookUrl ?? DEFAULT_RUNBOOK_URL}`,
+        width: 24,
+        height: 1,
+      }),
     ];
     if (props.alarms && props.alarms.length > 0) {
       onCall.push(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms, width: 24, height: Math.min(8, 2 + Math.ceil(props.alarms.length / 4)) }));

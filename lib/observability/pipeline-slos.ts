@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { AlarmRouting, AlarmSeverity } from './alarm-routing';
 import { BurnRateAlert, DEFAULT_BURN_RATE_ALERTS, validateBurnRateAlerts } from './burn-rate';
 import { percent, pipelineMetric, runbookLink } from './pipeline-metric';
+import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
 import { acknowledgeRules } from '../core/compliance';
 import { PropValidator } from '../core/prop-validator';
 import type { TransformFunction } from '../transform/transform-function';
@@ -67,8 +68,10 @@ export interface PipelineSlosProps extends SloObjectives {
    */
   readonly transformFunction?: TransformFunction;
   /**
-   * Base address of the runbook the alarm descriptions link to.
-   * @default 'docs/runbooks.md'
+   * Base address of the runbook the alarm descriptions link to (`<runbookUrl>#<section>`): an
+   * absolute http(s) URL without a #fragment, e.g. your wiki's copy of the package's docs/runbooks.md.
+   * @default - the installed version's published docs/runbooks.md
+   *   (`https://unpkg.com/cdk-serverless-etl@<version>/docs/runbooks.md`)
    */
   readonly runbookUrl?: string;
 }
@@ -105,7 +108,7 @@ export class PipelineSlos extends Construct {
     super(scope, id);
     this.pipeline = props.pipelineName;
     this.stage = props.stage ?? 'transform';
-    this.runbook = props.runbookUrl ?? 'docs/runbooks.md';
+    this.runbook = props.runbookUrl ?? DEFAULT_RUNBOOK_URL;
     this.successRate = props.successRate ?? 0.995;
     const freshnessObjective = props.freshnessObjective ?? 0.95;
     const freshnessTarget = props.freshnessTarget ?? Duration.minutes(5);
@@ -121,6 +124,8 @@ export class PipelineSlos extends Construct {
     // The same alerts serve both objectives: each must be reachable with the smaller budget's objective.
     const objectivesValid = this.successRate >= 0.9 && this.successRate <= 0.99999 && freshnessObjective >= 0.5 && freshnessObjective <= 0.9999;
     validateBurnRateAlerts(v, 'burnRateAlerts', alerts, objectivesValid ? Math.min(this.successRate, freshnessObjective) : undefined);
+    const runbookProblem = runbookUrlProblem('runbookUrl', props.runbookUrl);
+    v.check(runbookProblem !== undefined, runbookProblem ?? '');
     v.throwIfInvalid();
 
     this.successErrorRatio = this.successErrors(Duration.minutes(5), props.quarantineIsFailure ?? false);

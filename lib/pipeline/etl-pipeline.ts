@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -220,11 +221,21 @@ export interface EtlPipelineProps {
   readonly monthlyBudgetUsd?: number;
 
   /**
-   * Base address of the runbook that every alarm description links to (e.g. your repository's
-   * copy of docs/runbooks.md).
-   * @default 'docs/runbooks.md'
+   * Base address of the runbook that every alarm description and the dashboard link to
+   * (`<runbookUrl>#<section>`): an absolute http(s) URL without a #fragment, e.g. your wiki's copy
+   * of the package's docs/runbooks.md.
+   * @default - the installed version's published docs/runbooks.md
+   *   (`https://unpkg.com/cdk-serverless-etl@<version>/docs/runbooks.md`)
    */
   readonly runbookUrl?: string;
+
+  /**
+   * Lambda runtime of every function of the pipeline (the transform and the batch workflow's
+   * steps): a Node.js runtime from `nodejs20.x`.
+   * @default - the newest Node.js runtime the installed aws-cdk-lib knows (the highest `nodejsNN.x`
+   *   in `lambda.Runtime.ALL`, which cdk-nag's latest-runtime rules require)
+   */
+  readonly runtime?: lambda.Runtime;
 
   /**
    * Process JSON Lines objects landing in the raw bucket (under the workflow's `prefix`, default
@@ -345,6 +356,7 @@ export class EtlPipeline extends Construct {
       schemaRegistry: this.schemaRegistry,
       idempotencyStore: this.idempotencyStore,
       encryptionKey: this.encryptionKey,
+      runtime: props.runtime,
     });
 
     const dlqs: DeadLetterQueue[] = [];
@@ -379,6 +391,7 @@ export class EtlPipeline extends Construct {
         // Not the ingest bus: its rule would feed the workflow's own events back into the transform.
         eventBus: events.EventBus.fromEventBusName(this, 'DefaultBus', 'default'),
         encryptionKey: this.encryptionKey,
+        runtime: props.runtime,
       });
       dlqs.push(this.batchWorkflow.deadLetterQueue);
     }
@@ -429,6 +442,7 @@ export class EtlPipeline extends Construct {
         streamIngest: this.streamIngest,
         eventBusIngest: this.eventBusIngest,
         deadLetterQueues: dlqs,
+        runbookUrl,
       });
     }
     if (props.monthlyBudgetUsd !== undefined) {

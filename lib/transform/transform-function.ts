@@ -23,6 +23,7 @@ import {
   bucketObjectsFinding,
 } from '../core/compliance';
 import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
+import { latestNodeRuntime, nodeRuntimeProblem } from '../core/lambda-runtime';
 import { PropValidator } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
 import { IdempotencyStore } from '../reliability/idempotency-store';
@@ -172,6 +173,14 @@ export interface TransformFunctionProps {
    * @default - none
    */
   readonly environment?: { [key: string]: string };
+
+  /**
+   * Lambda runtime of the function: a Node.js runtime from `nodejs20.x`. The bundle (the user's
+   * transform included) is compiled for it.
+   * @default - the newest Node.js runtime the installed aws-cdk-lib knows (the highest `nodejsNN.x`
+   *   in `lambda.Runtime.ALL`, which cdk-nag's latest-runtime rules require)
+   */
+  readonly runtime?: lambda.Runtime;
 }
 
 /** Options for {@link TransformFunction.addKinesisSource}. */
@@ -248,7 +257,7 @@ export interface SqsSourceOptions {
 
 /**
  * A Lambda function that runs the cdk-serverless-etl runtime around a user's transform module,
- * bundled together by the local esbuild (never Docker). arm64, Node.js 24, X-Ray tracing, JSON
+ * bundled together by the local esbuild (never Docker). arm64, the newest Node.js runtime, X-Ray tracing, JSON
  * logs to a KMS-encrypted log group with retention, a least-privilege role of its own and a `live`
  * alias that every event source invokes (optionally with provisioned concurrency).
  *
@@ -276,6 +285,8 @@ export class TransformFunction extends Construct {
   public readonly pipelineName: string;
   /** Stage name. */
   public readonly stage: string;
+  /** The function's Lambda runtime. */
+  public readonly runtime: lambda.Runtime;
   private readonly timeout: Duration;
 
   constructor(scope: Construct, id: string, props: TransformFunctionProps) {
@@ -287,6 +298,7 @@ export class TransformFunction extends Construct {
     this.schemaRegistry = props.schemaRegistry;
     validateFunctionProps(this.node.path, props, transformEntry, this.timeout);
 
+    this.runtime = props.runtime ?? latestNodeRuntime();
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Transform key of ${this.node.path}`);
     allowLogsToUseKey(this.encryptionKey);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -342,9 +354,10 @@ export class TransformFunction extends Construct {
           [SCHEMA_BUNDLE_MODULE]: props.schemaRegistry ? props.schemaRegistry.bundle() : runtimeSource(NO_SCHEMAS_MODULE),
         },
         sharedModules: { [RUNTIME_MODULE]: runtimeSource(RUNTIME_ENTRY) },
+        runtime: this.runtime,
       }),
       handler: 'index.handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime: this.runtime,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
       timeout: this.timeout,
@@ -595,5 +608,7 @@ function validateFunctionProps(nodePath: string, props: TransformFunctionProps, 
       `provisionedConcurrency is ${props.provisionedConcurrency}; it must not exceed reservedConcurrency (${props.reservedConcurrency})`,
     );
   }
+  const runtimeProblem = nodeRuntimeProblem('runtime', props.runtime);
+  v.check(runtimeProblem !== undefined, runtimeProblem ?? '');
   v.throwIfInvalid();
 }

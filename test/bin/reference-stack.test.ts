@@ -81,7 +81,7 @@ describe('ClickstreamPipelineStack (full synth)', () => {
     for (const [id, alarm] of Object.entries(alarms)) {
       const notifies = (alarm.Properties.AlarmActions?.length ?? 0) > 0;
       expect({ id, notifiesOrFeedsComposite: notifies || referenced.includes(id) }).toEqual({ id, notifiesOrFeedsComposite: true });
-      const anchor = /Runbook: docs\/runbooks\.md#([a-z-]+)$/.exec(String(alarm.Properties.AlarmDescription))?.[1];
+      const anchor = /Runbook: https:\/\/unpkg\.com\/cdk-serverless-etl@[0-9A-Za-z.-]+\/docs\/runbooks\.md#([a-z-]+)$/.exec(String(alarm.Properties.AlarmDescription))?.[1];
       expect({ id, anchor, documented: anchor !== undefined && anchors.has(anchor) }).toEqual({ id, anchor, documented: true });
     }
     for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {

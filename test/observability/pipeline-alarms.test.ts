@@ -89,7 +89,7 @@ function expectAlarm(
     AlarmActions: topicActions(topic),
     OKActions: topicActions(topic),
     AlarmDescription: expect.stringMatching(
-      new RegExp(`^\\[${expected.severity}\\] orders/transform: .+\\. Runbook: docs/runbooks\\.md#${expected.anchor}$`),
+      new RegExp(`^\\[${expected.severity}\\] orders/transform: .+\\. Runbook: https://unpkg\\.com/cdk-serverless-etl@[0-9A-Za-z.-]+/docs/runbooks\\.md#${expected.anchor}$`),
     ),
   });
   if (expected.meaning) expect(props.AlarmDescription).toMatch(expected.meaning);
@@ -191,7 +191,7 @@ describe('PipelineAlarms with every source', () => {
       AlarmActions: topicActions(routing.ticketTopic),
       OKActions: topicActions(routing.ticketTopic),
     });
-    expect(props.AlarmDescription).toMatch(/^\[ticket\] orders\/transform: producers were throttled .*Runbook: docs\/runbooks\.md#stream-write-throttles$/);
+    expect(props.AlarmDescription).toMatch(/^\[ticket\] orders\/transform: producers were throttled .*Runbook: https:\/\/unpkg\.com\/cdk-serverless-etl@[0-9A-Za-z.-]+\/docs\/runbooks\.md#stream-write-throttles$/);
   });
 
   test('buffer age: oldest buffered message older than 5 minutes for 5 minutes pages', () => {
@@ -235,7 +235,7 @@ describe('PipelineAlarms with every source', () => {
       AlarmActions: topicActions(routing.pageTopic),
       OKActions: topicActions(routing.pageTopic),
     });
-    expect(props.AlarmDescription).toMatch(/^\[page\] orders\/transform: Messages are waiting in the dead-letter queue of .+ Runbook: docs\/runbooks\.md#dlq-messages$/);
+    expect(props.AlarmDescription).toMatch(/^\[page\] orders\/transform: Messages are waiting in the dead-letter queue of .+ Runbook: https:\/\/unpkg\.com\/cdk-serverless-etl@[0-9A-Za-z.-]+\/docs\/runbooks\.md#dlq-messages$/);
     expect(alarms.alarms).toContain(dlq.depthAlarm);
     expect(routing.alarms).toContainEqual({ alarm: dlq.depthAlarm, severity: AlarmSeverity.PAGE });
   });
@@ -257,7 +257,7 @@ describe('PipelineAlarms with every source', () => {
       AlarmActions: topicActions(routing.ticketTopic),
       OKActions: topicActions(routing.ticketTopic),
     });
-    expect(props.AlarmDescription).toMatch(new RegExp(`^\\[ticket\\] orders/transform: .+\\. Runbook: docs/runbooks\\.md#${anchor}$`));
+    expect(props.AlarmDescription).toMatch(new RegExp(`^\\[ticket\\] orders/transform: .+\\. Runbook: https://unpkg\\.com/cdk-serverless-etl@[0-9A-Za-z.-]+/docs/runbooks\\.md#${anchor}$`));
     expect(props.AlarmDescription).toMatch(meaning);
   });
 
@@ -300,7 +300,7 @@ describe('PipelineAlarms with every source', () => {
       } else {
         expect((props.Dimensions as unknown[]).length).toBeGreaterThan(0);
       }
-      expect(props.AlarmDescription).toMatch(/^\[(page|ticket)\] orders\/transform: .{20,}\. Runbook: docs\/runbooks\.md#[a-z-]+$/);
+      expect(props.AlarmDescription).toMatch(/^\[(page|ticket)\] orders\/transform: .{20,}\. Runbook: https:\/\/unpkg\.com\/cdk-serverless-etl@[0-9A-Za-z.-]+\/docs\/runbooks\.md#[a-z-]+$/);
       const severity = String(props.AlarmDescription).startsWith('[page]') ? AlarmSeverity.PAGE : AlarmSeverity.TICKET;
       const topic = severity === AlarmSeverity.PAGE ? routing.pageTopic : routing.ticketTopic;
       expect(props.AlarmActions).toEqual(topicActions(topic));
@@ -497,7 +497,7 @@ describe('runbook anchors', () => {
     const runbooks = fs.readFileSync(path.join(ROOT, 'docs', 'runbooks.md'), 'utf8');
     const anchors = new Set<string>();
     for (const alarm of [...Object.values(resourcesOfType(Template.fromStack(stack), 'AWS::CloudWatch::Alarm')), ...Object.values(resourcesOfType(Template.fromStack(stack), 'AWS::CloudWatch::CompositeAlarm'))] as Resource[]) {
-      const match = /Runbook: docs\/runbooks\.md#([a-z-]+)$/.exec(String(alarm.Properties.AlarmDescription));
+      const match = /Runbook: https:\/\/unpkg\.com\/cdk-serverless-etl@[0-9A-Za-z.-]+\/docs\/runbooks\.md#([a-z-]+)$/.exec(String(alarm.Properties.AlarmDescription));
       expect(match).not.toBeNull();
       anchors.add(match![1]);
     }

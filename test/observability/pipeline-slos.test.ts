@@ -6,6 +6,7 @@ import { PipelineSlos, PipelineSlosProps } from '../../lib/observability/pipelin
 import { TransformFunction } from '../../lib/transform/transform-function';
 import { testStack } from '../support/cdk';
 import { aliasDimensions, pipelineDimensions, propsOf, queriesOf, resourcesOfType, returnedQuery, topicActions, transformFunction } from './fixtures';
+import { DEFAULT_RUNBOOK_URL } from '../../lib/core/docs';
 
 function synth(props: Partial<PipelineSlosProps> = {}, withFunction = true) {
   const stack = testStack();
@@ -55,7 +56,7 @@ describe('PipelineSlos error-rate objective', () => {
   test('description: what it means, the objective, the runbook section', () => {
     expect(props.AlarmDescription).toBe(
       '[ticket] orders/transform: Transform errors (records the transform threw on or returned invalid output for) exceeded 0.1% ' +
-        'of records in over 15 minutes in transform. Runbook: docs/runbooks.md#error-rate-per-transform',
+        `of records in over 15 minutes in transform. Runbook: ${DEFAULT_RUNBOOK_URL}#error-rate-per-transform`,
     );
   });
 
@@ -103,7 +104,7 @@ describe('PipelineSlos cold-start objective', () => {
     });
     expect(props.AlarmDescription).toBe(
       '[ticket] orders/transform: More than 5% of invocations over an hour were cold starts in transform: ' +
-        'consider provisioned concurrency or larger batches. Runbook: docs/runbooks.md#cold-start-rate',
+        `consider provisioned concurrency or larger batches. Runbook: ${DEFAULT_RUNBOOK_URL}#cold-start-rate`,
     );
   });
 

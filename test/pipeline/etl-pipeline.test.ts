@@ -56,7 +56,7 @@ describe('EtlPipeline', () => {
       const alarm = t.toJSON().Resources[stack.getLogicalId(dlq.depthAlarm.node.defaultChild as never)];
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: pageId }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: pageId }]);
-      expect(alarm.Properties.AlarmDescription).toMatch(/^\[page\] orders\/transform: .*Runbook: docs\/runbooks.md#dlq-messages$/);
+      expect(alarm.Properties.AlarmDescription).toMatch(/^\[page\] orders\/transform: .*Runbook: https:\/\/unpkg\.com\/cdk-serverless-etl@[0-9A-Za-z.-]+\/docs\/runbooks\.md#dlq-messages$/);
     }
     const keyPolicy = JSON.stringify(Object.values(t.findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy);
     expect(keyPolicy).toContain('cloudwatch.amazonaws.com');
