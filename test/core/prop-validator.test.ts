@@ -1,5 +1,5 @@
 import { Duration, Lazy, Token } from 'aws-cdk-lib';
-import { PropValidator } from '../../lib/core/prop-validator';
+import { PropValidator, formatNumber, resolutionNote } from '../../lib/core/prop-validator';
 
 /** The message thrown by `throwIfInvalid`, or undefined when nothing is thrown. */
 function messageOf(validator: PropValidator): string | undefined {
@@ -88,5 +88,60 @@ describe('PropValidator', () => {
     );
     expect(message).toContain('other is 42');
     expect(message).not.toMatch(/count is/);
+  });
+});
+
+describe('PropValidator under a composite', () => {
+  test('nested validators add to the parent error, naming props under their prefix (prefixes compose)', () => {
+    const v = new PropValidator('EtlPipeline (S/P)');
+    v.nested('transform').integer('memorySize', 64, 128, 10240);
+    v.nested('batchWorkflow').nested('schedule').check(true, 'x');
+    const mapped = v.nested((p) => (p === 'pipelineName' ? p : `kinesisSource.${p}`));
+    mapped.integer('batchSize', 20000, 1, 10000).pattern('pipelineName', 'A', /^[a-z]+$/, 'lower case');
+    mapped.check(true, `${mapped.path('batchSize')} and ${v.nested('a').nested('b').path('c')}`);
+    expect(v.hasProblems).toBe(true);
+    expect(messageOf(v)).toBe(
+      [
+        'Invalid EtlPipeline (S/P) props:',
+        '  - transform.memorySize is 64; it must be an integer from 128 to 10,240',
+        '  - x',
+        '  - kinesisSource.batchSize is 20,000; it must be an integer from 1 to 10,000',
+        '  - pipelineName is "A"; it must be lower case',
+        '  - kinesisSource.batchSize and a.b.c',
+      ].join('\n'),
+    );
+  });
+
+  test('a nested validator throws the whole error too; a problem reported twice is listed once', () => {
+    const v = new PropValidator('P');
+    const child = v.nested('stream');
+    v.check(true, 'same');
+    child.check(true, 'same');
+    expect(() => child.throwIfInvalid()).toThrow(/^Invalid P props:\n {2}- same$/);
+  });
+
+  test('number() takes decimals and rejects NaN', () => {
+    const v = new PropValidator('W').number('rate', 0.995, 0.9, 0.99999).number('budget', 2e6, 1, 1e6).number('nan', Number.NaN, 0, 1);
+    expect(messageOf(v)).toBe(
+      ['Invalid W props:', '  - budget is 2,000,000; it must be from 1 to 1,000,000', '  - nan is NaN; it must be from 0 to 1'].join('\n'),
+    );
+  });
+
+  test('formatNumber groups thousands and leaves decimals and exponents as they are', () => {
+    expect([10240, 999, 1000, -1234567, 0.99999, 12345.5, 1e21, Number.NaN].map(formatNumber)).toEqual([
+      '10,240',
+      '999',
+      '1,000',
+      '-1,234,567',
+      '0.99999',
+      '12,345.5',
+      '1e+21',
+      'NaN',
+    ]);
+  });
+
+  test('resolutionNote says how a relative path was resolved, and nothing for an absolute one', () => {
+    expect(resolutionNote('/abs/x.ts', '/abs/x.ts')).toBe('');
+    expect(resolutionNote('x.ts', '/cwd/x.ts')).toBe(` (relative: resolved against the current directory ${process.cwd()} to /cwd/x.ts)`);
   });
 });
