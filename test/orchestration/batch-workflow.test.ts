@@ -4,9 +4,11 @@ import * as path from 'node:path';
 import { App, CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cdkJson from '../../cdk.json';
 import { addComplianceChecks } from '../../bin/compliance-checks';
+import { latestNodeRuntime } from '../../lib/core/lambda-runtime';
 import { stableTemplate, testStack, TEST_ENV } from '../support/cdk';
 import { workflowStack } from './fixture';
 import { allStates, stateMachineDefinitions } from './support/asl';
@@ -270,14 +272,23 @@ describe('BatchWorkflow', () => {
     expect(onStar.filter((a) => !a.startsWith('xray:') && !a.startsWith('logs:'))).toEqual([]);
   });
 
-  test('the steps function: arm64, Node.js 24, X-Ray, JSON logs to its own KMS log group', () => {
+  test('the steps function: arm64, the newest Node.js runtime, X-Ray, JSON logs to its own KMS log group', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('batch workflow steps'),
-      Runtime: 'nodejs24.x',
+      Runtime: latestNodeRuntime().name,
       Architectures: ['arm64'],
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: Match.objectLike({ LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('^WorkflowStepsLogs') } }),
     });
+  });
+
+  test('runtime: the steps function runs on the chosen Node.js runtime; another family fails synth naming the prop', () => {
+    const s = testStack();
+    workflowStack(s, { runtime: lambda.Runtime.NODEJS_22_X });
+    Template.fromStack(s).hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('batch workflow steps'), Runtime: 'nodejs22.x' });
+    expect(() => workflowStack(testStack(), { runtime: lambda.Runtime.JAVA_21 })).toThrow(
+      /BatchWorkflow \(TestStack\/Workflow\) props:\n(.*\n)* {2}- runtime is java21; it must be a Node\.js runtime from nodejs20\.x/,
+    );
   });
 
   test('invalid props are reported together in one error', () => {

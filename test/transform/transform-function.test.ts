@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { IdempotencyStore, SchemaRegistry, TransformFunction, TransformFunctionProps } from '../../lib';
+import { latestNodeRuntime } from '../../lib/core/lambda-runtime';
 import { CLICKSTREAM_TRANSFORM, ROOT, stableTemplate, testStack } from '../support/cdk';
 
 function setup(props: Partial<TransformFunctionProps> = {}, stack: Stack = testStack()) {
@@ -23,10 +24,11 @@ function setup(props: Partial<TransformFunctionProps> = {}, stack: Stack = testS
 }
 
 describe('TransformFunction', () => {
-  test('runs arm64 on Node.js 24 with X-Ray, JSON logs and the runtime environment', () => {
+  test('runs arm64 on the newest Node.js runtime (nodejs24.x with our aws-cdk-lib) with X-Ray, JSON logs and the runtime environment', () => {
     const { stack } = setup({ dataset: 'events', idField: 'eventId', eventTimeField: 'eventTime' });
+    expect(latestNodeRuntime().name).toBe('nodejs24.x');
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs24.x',
+      Runtime: latestNodeRuntime().name,
       Architectures: ['arm64'],
       MemorySize: 1024,
       Timeout: 60,
