@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -94,25 +94,12 @@ export class PipelineAlarms extends Construct {
     super(scope, id);
     const maxLag = props.maxLag ?? Duration.minutes(5);
     const maxDeadLetterAge = props.maxDeadLetterAge ?? Duration.days(3);
-    const v = new PropValidator(`PipelineAlarms (${this.node.path})`)
-      .duration('maxLag', maxLag, Duration.minutes(1), Duration.days(1))
-      .duration('maxDeadLetterAge', maxDeadLetterAge, Duration.hours(1), Duration.days(13))
-      .duration('staleAfter', props.staleAfter, Duration.minutes(5), Duration.days(1));
-    for (const [prop, value] of [
-      ['maxQuarantineRate', props.maxQuarantineRate],
-      ['maxSchemaMismatchRate', props.maxSchemaMismatchRate],
-    ] as const) {
-      v.check(value !== undefined && !(value > 0 && value <= 1), `${prop} is ${value}; it must be above 0 and at most 1`);
-    }
-    for (const dlq of props.deadLetterQueues ?? []) {
-      if (maxDeadLetterAge.isUnresolved() || dlq.retentionPeriod.isUnresolved()) continue;
-      v.check(
-        maxDeadLetterAge.toSeconds() + DEAD_LETTER_REDRIVE_MARGIN.toSeconds() > dlq.retentionPeriod.toSeconds(),
-        `maxDeadLetterAge is ${maxDeadLetterAge.toHumanString()}${props.maxDeadLetterAge ? '' : ' (the default)'}; it must be at least ` +
-          `${DEAD_LETTER_REDRIVE_MARGIN.toHumanString()} shorter than the retention of ${dlq.node.path} (${dlq.retentionPeriod.toHumanString()}), ` +
-          `or its messages expire before the alarm leaves time to redrive them: lower maxDeadLetterAge or raise the queue's retentionPeriod`,
-      );
-    }
+    const v = new PropValidator(`PipelineAlarms (${this.node.path})`);
+    validateAlarmThresholds(
+      v,
+      props,
+      (props.deadLetterQueues ?? []).map((dlq) => ({ name: dlq.node.path, retentionPeriod: dlq.retentionPeriod })),
+    );
     const runbookProblem = runbookUrlProblem('runbookUrl', props.runbookUrl);
     v.check(runbookProblem !== undefined, runbookProblem ?? '');
     v.throwIfInvalid();
@@ -281,5 +268,37 @@ export class PipelineAlarms extends Construct {
     this.routing.route(alarm, options.severity);
     this.alarms.push(alarm);
     return alarm;
+  }
+}
+
+/**
+ * Checks {@link OperationalAlarmThresholds} against their ranges and the retention of each
+ * dead-letter queue the alarms watch (`name` says which queue); adds each problem to `v`
+ * (`EtlPipeline` passes its own, under `alarmThresholds`).
+ */
+export function validateAlarmThresholds(
+  v: PropValidator,
+  props: OperationalAlarmThresholds,
+  deadLetterQueues: ReadonlyArray<{ readonly name: string; readonly retentionPeriod: Duration }> = [],
+): void {
+  const maxDeadLetterAge = props.maxDeadLetterAge ?? Duration.days(3);
+  v.duration('maxLag', props.maxLag ?? Duration.minutes(5), Duration.minutes(1), Duration.days(1))
+    .duration('maxDeadLetterAge', maxDeadLetterAge, Duration.hours(1), Duration.days(13))
+    .duration('staleAfter', props.staleAfter, Duration.minutes(5), Duration.days(1));
+  for (const [prop, value] of [
+    ['maxQuarantineRate', props.maxQuarantineRate],
+    ['maxSchemaMismatchRate', props.maxSchemaMismatchRate],
+  ] as const) {
+    if (value === undefined || Token.isUnresolved(value)) continue;
+    v.check(!(value > 0 && value <= 1), `${v.path(prop)} is ${value}; it must be above 0 and at most 1`);
+  }
+  for (const dlq of deadLetterQueues) {
+    if (maxDeadLetterAge.isUnresolved() || dlq.retentionPeriod.isUnresolved()) continue;
+    v.check(
+      maxDeadLetterAge.toSeconds() + DEAD_LETTER_REDRIVE_MARGIN.toSeconds() > dlq.retentionPeriod.toSeconds(),
+      `${v.path('maxDeadLetterAge')} is ${maxDeadLetterAge.toHumanString()}${props.maxDeadLetterAge ? '' : ' (the default)'}; it must be at least ` +
+        `${DEAD_LETTER_REDRIVE_MARGIN.toHumanString()} shorter than the retention of ${dlq.name} (${dlq.retentionPeriod.toHumanString()}), ` +
+        `or its messages expire before the alarm leaves time to redrive them: lower ${v.path('maxDeadLetterAge')} or raise the queue's retentionPeriod`,
+    );
   }
 }

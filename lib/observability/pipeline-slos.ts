@@ -115,15 +115,7 @@ export class PipelineSlos extends Construct {
     const alerts = props.burnRateAlerts ?? [...DEFAULT_BURN_RATE_ALERTS];
     this.burnRateAlerts = alerts;
     const v = new PropValidator(`PipelineSlos (${this.node.path})`);
-    rangeCheck(v, 'successRate', this.successRate, 0.9, 0.99999);
-    rangeCheck(v, 'freshnessObjective', freshnessObjective, 0.5, 0.9999);
-    rangeCheck(v, 'errorRate', props.errorRate, 0, 0.5);
-    rangeCheck(v, 'coldStartRate', props.coldStartRate, 0, 1);
-    v.duration('freshnessTarget', freshnessTarget, Duration.minutes(1), Duration.days(1));
-    v.check(alerts.length === 0, 'burnRateAlerts is empty; give at least one alert');
-    // The same alerts serve both objectives: each must be reachable with the smaller budget's objective.
-    const objectivesValid = this.successRate >= 0.9 && this.successRate <= 0.99999 && freshnessObjective >= 0.5 && freshnessObjective <= 0.9999;
-    validateBurnRateAlerts(v, 'burnRateAlerts', alerts, objectivesValid ? Math.min(this.successRate, freshnessObjective) : undefined);
+    validateSloObjectives(v, props);
     const runbookProblem = runbookUrlProblem('runbookUrl', props.runbookUrl);
     v.check(runbookProblem !== undefined, runbookProblem ?? '');
     v.throwIfInvalid();
@@ -273,9 +265,20 @@ export class PipelineSlos extends Construct {
   }
 }
 
-function rangeCheck(v: PropValidator, prop: string, value: number | undefined, min: number, max: number): void {
-  if (value === undefined) return;
-  v.check(!(value >= min && value <= max), `${prop} is ${value}; it must be from ${min} to ${max}`);
+/** Checks {@link SloObjectives}; adds each problem to `v` (`EtlPipeline` passes its own, under `slos`). */
+export function validateSloObjectives(v: PropValidator, props: SloObjectives): void {
+  const successRate = props.successRate ?? 0.995;
+  const freshnessObjective = props.freshnessObjective ?? 0.95;
+  const alerts = props.burnRateAlerts ?? [...DEFAULT_BURN_RATE_ALERTS];
+  v.number('successRate', successRate, 0.9, 0.99999)
+    .number('freshnessObjective', freshnessObjective, 0.5, 0.9999)
+    .number('errorRate', props.errorRate, 0, 0.5)
+    .number('coldStartRate', props.coldStartRate, 0, 1)
+    .duration('freshnessTarget', props.freshnessTarget ?? Duration.minutes(5), Duration.minutes(1), Duration.days(1))
+    .check(alerts.length === 0, `${v.path('burnRateAlerts')} is empty; give at least one alert`);
+  // The same alerts serve both objectives: each must be reachable with the smaller budget's objective.
+  const objectivesValid = successRate >= 0.9 && successRate <= 0.99999 && freshnessObjective >= 0.5 && freshnessObjective <= 0.9999;
+  validateBurnRateAlerts(v, 'burnRateAlerts', alerts, objectivesValid ? Math.min(successRate, freshnessObjective) : undefined);
 }
 
 /** A number as a plain decimal (no exponent), for metric math expressions. */

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -9,21 +9,29 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
+import { NameScope, claimUniqueName } from '../core/unique-names';
 import { guardStackSize } from '../core/stack-size-guard';
-import { EventBusIngest, EventBusIngestProps } from '../ingest/event-bus-ingest';
-import { StreamIngest, StreamIngestProps } from '../ingest/stream-ingest';
-import { CostGuardrails } from '../governance/cost-guardrails';
+import { EventBusIngest, EventBusIngestProps, validateEventBusIngestProps } from '../ingest/event-bus-ingest';
+import { StreamIngest, StreamIngestProps, validateStreamIngestProps } from '../ingest/stream-ingest';
+import { CostGuardrails, validateCostGuardrailsProps } from '../governance/cost-guardrails';
 import { AlarmRouting } from '../observability/alarm-routing';
-import { BatchWorkflow, BatchWorkflowOptions } from '../orchestration/batch-workflow';
-import { OperationalAlarmThresholds, PipelineAlarms } from '../observability/pipeline-alarms';
+import { BatchWorkflow, BatchWorkflowOptions, validateBatchWorkflowProps } from '../orchestration/batch-workflow';
+import { OperationalAlarmThresholds, PipelineAlarms, validateAlarmThresholds } from '../observability/pipeline-alarms';
 import { PipelineDashboard } from '../observability/pipeline-dashboard';
-import { PipelineSlos, SloObjectives } from '../observability/pipeline-slos';
+import { PipelineSlos, SloObjectives, validateSloObjectives } from '../observability/pipeline-slos';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
-import { IdempotencyStore } from '../reliability/idempotency-store';
-import { SchemaRegistry, SchemaRegistryProps } from '../schema/schema-registry';
-import { DataLake, DataLakeProps } from '../staging/data-lake';
-import { ServerlessWarehouse, WarehouseOptions } from '../staging/serverless-warehouse';
-import { KinesisSourceOptions, SqsSourceOptions, TransformFunction } from '../transform/transform-function';
+import { IdempotencyStore, validateIdempotencyStoreProps } from '../reliability/idempotency-store';
+import { SchemaRegistry, SchemaRegistryProps, validateSchemaRegistryProps } from '../schema/schema-registry';
+import { DataLake, DataLakeProps, validateDataLakeProps } from '../staging/data-lake';
+import { ServerlessWarehouse, WarehouseOptions, validateServerlessWarehouseProps } from '../staging/serverless-warehouse';
+import {
+  KinesisSourceOptions,
+  SqsSourceOptions,
+  TransformFunction,
+  validateKinesisSourceOptions,
+  validateSqsSourceOptions,
+  validateTransformFunctionProps,
+} from '../transform/transform-function';
 
 /** Settings of the pipeline's transform function. */
 export interface TransformSettings {
@@ -310,21 +318,8 @@ export class EtlPipeline extends Construct {
     const enableEventBus = props.enableEventBus ?? true;
     const timeout = props.transform?.timeout ?? Duration.seconds(60);
     const visibility = props.eventBus?.bufferVisibilityTimeout ?? capDuration(Duration.seconds(timeout.toSeconds() * 6), Duration.hours(12));
-    const v = new PropValidator(`EtlPipeline (${this.node.path})`)
-      .check(!enableStream && !enableEventBus, 'enableStream and enableEventBus are both false; enable at least one source')
-      .check(!enableStream && props.stream !== undefined, 'stream is set but enableStream is false')
-      .check(!enableEventBus && props.eventBus !== undefined, 'eventBus is set but enableEventBus is false')
-      .check(
-        props.idempotency === false && props.idempotencyTimeToLive !== undefined,
-        'idempotencyTimeToLive is set but idempotency is false',
-      );
-    if (!timeout.isUnresolved() && !visibility.isUnresolved()) {
-      v.check(
-        visibility.toSeconds() < timeout.toSeconds(),
-        `eventBus.bufferVisibilityTimeout is ${visibility.toHumanString()}; it must be at least transform.timeout ` +
-          `(${timeout.toHumanString()}), or messages are redelivered while still being processed`,
-      );
-    }
+    const v = new PropValidator(`EtlPipeline (${this.node.path})`);
+    validateEtlPipelineProps(v, props, this);
     v.throwIfInvalid();
 
     this.pipelineName = props.pipelineName;
@@ -502,4 +497,187 @@ export class EtlPipeline extends Construct {
 
 function capDuration(value: Duration, cap: Duration): Duration {
   return value.toSeconds() > cap.toSeconds() ? cap : value;
+}
+
+/** Props of `transform` (TransformSettings): every other TransformFunction prop is a top-level pipeline prop. */
+const TRANSFORM_SETTINGS = new Set(['memorySize', 'timeout', 'reservedConcurrency', 'provisionedConcurrency', 'logRetention', 'environment']);
+/** Key prefix of the stream archive in the raw bucket (StreamIngest's default `archivePrefix`). */
+const STREAM_ARCHIVE_PREFIX = 'stream-archive/';
+/** Key prefix of claim-checked records in the raw bucket (TransformFunction). */
+const CLAIM_CHECK_PREFIX = 'claim-check/';
+
+/**
+ * Checks every prop of an {@link EtlPipeline} before anything is created: each nested
+ * construct's own checks, named by the path the user wrote (`transform.memorySize`,
+ * `kinesisSource.batchSize`), the combinations only the pipeline sees, and the names that must be
+ * unique in the app. Adds each problem to `v`.
+ */
+function validateEtlPipelineProps(v: PropValidator, props: EtlPipelineProps, pipeline: Construct): void {
+  const enableStream = props.enableStream ?? true;
+  const enableEventBus = props.enableEventBus ?? true;
+  const idempotency = props.idempotency ?? true;
+  const archive = enableStream && (props.archiveStream ?? true);
+  const timeout = props.transform?.timeout ?? Duration.seconds(60);
+  const visibility = props.eventBus?.bufferVisibilityTimeout ?? capDuration(Duration.seconds(timeout.toSeconds() * 6), Duration.hours(12));
+  const dataset = props.dataset ?? props.pipelineName;
+
+  v.check(!enableStream && !enableEventBus, 'enableStream and enableEventBus are both false; enable at least one source')
+    .check(!enableStream && props.stream !== undefined, 'stream is set but enableStream is false')
+    .check(!enableStream && props.kinesisSource !== undefined, 'kinesisSource is set but enableStream is false')
+    .check(
+      !enableStream && props.archiveStream === true,
+      'archiveStream is true but enableStream is false; there is no stream to archive (batch objects are in the raw bucket already)',
+    )
+    .check(!enableEventBus && props.eventBus !== undefined, 'eventBus is set but enableEventBus is false')
+    .check(!enableEventBus && props.sqsSource !== undefined, 'sqsSource is set but enableEventBus is false')
+    .check(!idempotency && props.idempotencyTimeToLive !== undefined, 'idempotencyTimeToLive is set but idempotency is false');
+  for (const [prop, value] of [
+    ['dataLake', props.dataLake],
+    ['stream', props.stream],
+    ['eventBus', props.eventBus],
+  ] as const) {
+    v.check(
+      value?.encryptionKey !== undefined,
+      `${prop}.encryptionKey is set; the pipeline's one key encrypts everything: set encryptionKey instead`,
+    ).check(
+      value !== undefined && 'removalPolicy' in value && value.removalPolicy !== undefined,
+      `${prop}.removalPolicy is set; the pipeline's removalPolicy applies to every resource: set removalPolicy instead`,
+    );
+  }
+  if (!timeout.isUnresolved() && !visibility.isUnresolved()) {
+    v.check(
+      visibility.toSeconds() < timeout.toSeconds(),
+      `eventBus.bufferVisibilityTimeout is ${visibility.toHumanString()}; it must be at least transform.timeout ` +
+        `(${timeout.toHumanString()}), or messages are redelivered while still being processed`,
+    );
+  }
+
+  // Each construct's own checks, under the path the user wrote.
+  validateTransformFunctionProps(
+    v.nested((p) => (TRANSFORM_SETTINGS.has(p) ? `transform.${p}` : p)),
+    {
+      ...props.transform,
+      transformEntry: props.transformEntry,
+      pipelineName: props.pipelineName,
+      dataset: props.dataset,
+      idField: props.idField,
+      eventTimeField: props.eventTimeField,
+      maxRecordBytes: props.maxRecordBytes,
+      rawBucket: true,
+      sinkTable: props.sinkTable,
+      sinkTableKey: props.sinkTableKey,
+      runtime: props.runtime,
+    },
+  );
+  validateDataLakeProps(v.nested((p) => (p === 'removalPolicy' ? p : `dataLake.${p}`)), { ...props.dataLake, removalPolicy: props.removalPolicy });
+  if (props.schemas) validateSchemaRegistryProps(v.nested('schemas'), props.schemas);
+  if (idempotency) {
+    validateIdempotencyStoreProps(v.nested((p) => (p === 'timeToLive' ? 'idempotencyTimeToLive' : p)), { timeToLive: props.idempotencyTimeToLive });
+  }
+  if (enableStream) {
+    const { archivePrefix, archiveBufferingInterval, ...stream } = props.stream ?? {};
+    v.check(
+      !archive && (archivePrefix !== undefined || archiveBufferingInterval !== undefined),
+      'stream.archivePrefix and stream.archiveBufferingInterval need the archive; archiveStream is false',
+    );
+    validateStreamIngestProps(v.nested('stream'), archive ? { ...stream, archivePrefix, archiveBufferingInterval, archiveBucket: true } : stream);
+    validateKinesisSourceOptions(v.nested('kinesisSource'), props.kinesisSource ?? {});
+  }
+  if (enableEventBus) {
+    validateEventBusIngestProps(v.nested('eventBus'), props.eventBus ?? {});
+    validateSqsSourceOptions(v.nested('sqsSource'), props.sqsSource ?? {});
+  }
+  if (props.batchWorkflow) {
+    validateBatchWorkflowProps(
+      v.nested((p) => (p === 'pipelineName' || p === 'dataset' || p === 'runtime' ? p : p === 'transform.schemaRegistry' ? 'schemas' : `batchWorkflow.${p}`)),
+      { ...props.batchWorkflow, pipelineName: props.pipelineName, dataset: props.dataset, runtime: props.runtime },
+      props.schemas !== undefined,
+    );
+  }
+  if (props.warehouse) validateServerlessWarehouseProps(v.nested('warehouse'), { ...props.warehouse, dataset });
+  validateSloObjectives(v.nested('slos'), props.slos ?? {});
+  const userDlq = props.kinesisSource?.deadLetterQueue;
+  validateAlarmThresholds(
+    v.nested('alarmThresholds'),
+    props.alarmThresholds ?? {},
+    enableStream && userDlq ? [{ name: `kinesisSource.deadLetterQueue (${userDlq.node.path})`, retentionPeriod: userDlq.retentionPeriod }] : [],
+  );
+  if (props.monthlyBudgetUsd !== undefined) validateCostGuardrailsProps(v, { monthlyBudgetUsd: props.monthlyBudgetUsd });
+
+  // Combinations only the pipeline sees.
+  validateBatchPrefix(v, props, archive);
+  if (idempotency) validateIdempotencyWindow(v, props, enableStream, enableEventBus);
+  validateUniqueNames(v, props, pipeline, dataset);
+}
+
+/** The batch workflow's prefix must keep away from what the pipeline itself writes to the raw bucket. */
+function validateBatchPrefix(v: PropValidator, props: EtlPipelineProps, archive: boolean): void {
+  const prefix = props.batchWorkflow?.prefix;
+  if (prefix === undefined || Token.isUnresolved(prefix)) return;
+  const archivePrefix = props.stream?.archivePrefix ?? STREAM_ARCHIVE_PREFIX;
+  const overlaps = (other: string) => prefix.startsWith(other) || other.startsWith(prefix);
+  const owned: string[] = [];
+  // The archive goes to the raw bucket unless stream.archiveBucket names another one.
+  if (archive && props.stream?.archiveBucket === undefined && !Token.isUnresolved(archivePrefix) && overlaps(archivePrefix)) {
+    owned.push(`the stream archive (${archivePrefix || '(every key)'})`);
+  }
+  if (overlaps(CLAIM_CHECK_PREFIX)) owned.push(`claim-checked records (${CLAIM_CHECK_PREFIX})`);
+  v.check(
+    owned.length > 0,
+    `batchWorkflow.prefix is ${JSON.stringify(prefix)}; it overlaps ${owned.join(' and ')} in the raw bucket: objects the ` +
+      'pipeline writes there would start the workflow and be loaded again. Give the batch objects a prefix of their own (default "batch/")',
+  );
+}
+
+/** A record redelivered after its idempotency claim expired is curated twice: the claim must outlive every replay source. */
+function validateIdempotencyWindow(v: PropValidator, props: EtlPipelineProps, enableStream: boolean, enableEventBus: boolean): void {
+  const ttl = props.idempotencyTimeToLive ?? Duration.days(30);
+  if (ttl.isUnresolved()) return;
+  const sources: Array<[string, Duration]> = [];
+  if (enableStream) sources.push(['stream.retentionPeriod', props.stream?.retentionPeriod ?? Duration.hours(24)]);
+  if (enableEventBus) sources.push(['eventBus.archiveRetention', props.eventBus?.archiveRetention ?? Duration.days(30)]);
+  for (const [prop, retention] of sources) {
+    if (retention.isUnresolved()) continue;
+    v.check(
+      ttl.toSeconds() < retention.toSeconds(),
+      `idempotencyTimeToLive is ${ttl.toHumanString()}${props.idempotencyTimeToLive ? '' : ' (the default)'}; it must be at least ` +
+        `${prop} (${retention.toHumanString()}): a record redelivered or replayed after its claim expired would be curated twice`,
+    );
+  }
+}
+
+/**
+ * Names derived from `pipelineName` (and explicit physical names) must be unique: the dashboard
+ * and the budget per account, the paused-flag parameter, the `Pipeline` metric dimension, the
+ * Glue database and Athena workgroup per account and region.
+ */
+function validateUniqueNames(v: PropValidator, props: EtlPipelineProps, pipeline: Construct, dataset: string): void {
+  const taken = (what: string, name: string | undefined, where: NameScope, prop: string, reason: string) => {
+    if (name === undefined) return;
+    const other = claimUniqueName(pipeline, what, name, where);
+    v.check(
+      other !== undefined,
+      `${prop} is ${JSON.stringify(name)}; ${other} uses it too (${reason}, unique per ${where === NameScope.ACCOUNT ? 'account' : 'account and region'})`,
+    );
+  };
+  taken(
+    'pipelineName',
+    props.pipelineName,
+    NameScope.ACCOUNT,
+    'pipelineName',
+    'the dashboard and the budget are named from it per account; the paused-flag parameter and the Pipeline metric dimension per region',
+  );
+  if (props.batchWorkflow?.pausedParameterName !== undefined) {
+    taken('ssm-parameter', props.batchWorkflow.pausedParameterName, NameScope.REGION, 'batchWorkflow.pausedParameterName', 'an SSM parameter name');
+  }
+  if (props.warehouse) {
+    const database = props.warehouse.databaseName ?? (Token.isUnresolved(dataset) ? undefined : `${dataset.replace(/-/g, '_').toLowerCase()}_etl`);
+    taken('glue-database', database, NameScope.REGION, props.warehouse.databaseName ? 'warehouse.databaseName' : 'dataset (the warehouse database)', 'a Glue database and Athena workgroup name');
+  }
+  if (props.eventBus?.eventBusName !== undefined) {
+    taken('event-bus', props.eventBus.eventBusName, NameScope.REGION, 'eventBus.eventBusName', 'an EventBridge bus name');
+  }
+  if (props.schemas?.registryName !== undefined) {
+    taken('schema-registry', props.schemas.registryName, NameScope.REGION, 'schemas.registryName', 'an EventBridge schema registry name');
+  }
 }

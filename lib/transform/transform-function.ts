@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -24,11 +24,12 @@ import {
 } from '../core/compliance';
 import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
 import { latestNodeRuntime, nodeRuntimeProblem } from '../core/lambda-runtime';
-import { PropValidator } from '../core/prop-validator';
+import { PropValidator, formatNumber, resolutionNote } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
 import { IdempotencyStore } from '../reliability/idempotency-store';
 import { SchemaRegistry } from '../schema/schema-registry';
 import { runtimeCode, runtimeSource } from './runtime-code';
+import { transformExportProblem } from './transform-exports';
 
 /** The module name the runtime imports the user's transform by (aliased by esbuild). */
 const USER_TRANSFORM_MODULE = '@cdk-serverless-etl/user-transform';
@@ -46,7 +47,10 @@ const TRANSFORM_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 export interface TransformFunctionProps {
   /**
    * Path to the user's transform module (TypeScript or JavaScript), which exports
-   * `transform(record, context)`. It is bundled with the runtime by esbuild.
+   * `transform(record, context)` by that name (checked at synth). It is bundled with the runtime
+   * by esbuild. A relative path resolves against the current directory of the synth (where
+   * `cdk synth` runs the app: the directory of `cdk.json`); `path.join(__dirname, ...)` is
+   * independent of it.
    */
   readonly transformEntry: string;
 
@@ -296,7 +300,9 @@ export class TransformFunction extends Construct {
     this.pipelineName = props.pipelineName;
     this.stage = props.stage ?? 'transform';
     this.schemaRegistry = props.schemaRegistry;
-    validateFunctionProps(this.node.path, props, transformEntry, this.timeout);
+    const validator = new PropValidator(`TransformFunction (${this.node.path})`);
+    validateTransformFunctionProps(validator, props);
+    validator.throwIfInvalid();
 
     this.runtime = props.runtime ?? latestNodeRuntime();
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Transform key of ${this.node.path}`);
@@ -477,13 +483,9 @@ export class TransformFunction extends Construct {
    * @returns the DLQ that receives batches that exhausted their retries
    */
   public addKinesisSource(stream: kinesis.IStream, options: KinesisSourceOptions = {}): DeadLetterQueue {
-    new PropValidator(`TransformFunction.addKinesisSource (${this.node.path})`)
-      .integer('batchSize', options.batchSize, 1, 10000)
-      .duration('maxBatchingWindow', options.maxBatchingWindow, Duration.seconds(0), Duration.seconds(300))
-      .integer('parallelizationFactor', options.parallelizationFactor, 1, 10)
-      .duration('maxRecordAge', options.maxRecordAge, Duration.seconds(60), Duration.days(7))
-      .integer('retryAttempts', options.retryAttempts, 0, 10000)
-      .throwIfInvalid();
+    const v = new PropValidator(`TransformFunction.addKinesisSource (${this.node.path})`);
+    validateKinesisSourceOptions(v, options);
+    v.throwIfInvalid();
     const dlq =
       options.deadLetterQueue ??
       new DeadLetterQueue(this, `KinesisDlq${this.deadLetterQueues.length + 1}`, {
@@ -514,14 +516,8 @@ export class TransformFunction extends Construct {
    */
   public addSqsSource(queue: sqs.IQueue, options: SqsSourceOptions = {}): void {
     const batchSize = options.batchSize ?? 10;
-    const v = new PropValidator(`TransformFunction.addSqsSource (${this.node.path})`)
-      .integer('batchSize', batchSize, 1, 10000)
-      .duration('maxBatchingWindow', options.maxBatchingWindow, Duration.seconds(0), Duration.seconds(300))
-      .integer('maxConcurrency', options.maxConcurrency, 2, 1000)
-      .check(
-        batchSize > 10 && options.maxBatchingWindow === undefined,
-        `batchSize is ${batchSize}; above 10 it needs maxBatchingWindow`,
-      );
+    const v = new PropValidator(`TransformFunction.addSqsSource (${this.node.path})`);
+    validateSqsSourceOptions(v, options);
     if (queue instanceof sqs.Queue && !queue.deadLetterQueue) {
       Annotations.of(this).addWarningV2(
         'cdk-serverless-etl:sqsSourceWithoutDlq',
@@ -576,26 +572,39 @@ function grantPutUnderPrefix(role: iam.IRole, bucket: s3.IBucket, ...keyPatterns
   bucket.encryptionKey?.grant(role, 'kms:GenerateDataKey');
 }
 
-function validateFunctionProps(nodePath: string, props: TransformFunctionProps, transformEntry: string, timeout: Duration) {
-  const v = new PropValidator(`TransformFunction (${nodePath})`)
-    .check(
-      !TRANSFORM_EXTENSIONS.includes(path.extname(transformEntry)),
-      `transformEntry is ${JSON.stringify(props.transformEntry)}; it must be a ${TRANSFORM_EXTENSIONS.join(', ')} file`,
-    )
-    .check(
-      TRANSFORM_EXTENSIONS.includes(path.extname(transformEntry)) && !fs.existsSync(transformEntry),
-      `transformEntry is ${JSON.stringify(props.transformEntry)}; no such file (resolved to ${transformEntry})`,
-    )
-    .pattern('pipelineName', props.pipelineName, /^[a-z][a-z0-9-]{1,62}$/, '2 to 63 characters of a-z, 0-9 and "-", starting with a letter')
+/**
+ * Checks the props of a {@link TransformFunction} (and that its module exports `transform`); adds
+ * each problem to `v`. `EtlPipeline` calls it with its own validator, so problems name the
+ * pipeline's props.
+ */
+export function validateTransformFunctionProps(
+  v: PropValidator,
+  props: Omit<TransformFunctionProps, 'curatedBucket' | 'quarantineBucket' | 'rawBucket' | 'sinkTable'> & {
+    readonly rawBucket?: unknown;
+    readonly sinkTable?: unknown;
+  },
+): void {
+  const transformEntry = path.resolve(props.transformEntry);
+  const timeout = props.timeout ?? Duration.seconds(60);
+  const given = `${v.path('transformEntry')} is ${JSON.stringify(props.transformEntry)}`;
+  if (!TRANSFORM_EXTENSIONS.includes(path.extname(transformEntry))) {
+    v.check(true, `${given}; it must be a ${TRANSFORM_EXTENSIONS.join(', ')} file`);
+  } else if (!fs.statSync(transformEntry, { throwIfNoEntry: false })?.isFile()) {
+    v.check(true, `${given}; no such file${resolutionNote(props.transformEntry, transformEntry)}`);
+  } else {
+    const problem = transformExportProblem(transformEntry);
+    v.check(problem !== undefined, `${given}; ${problem} (file ${transformEntry})`);
+  }
+  v.pattern('pipelineName', props.pipelineName, /^[a-z][a-z0-9-]{1,62}$/, '2 to 63 characters of a-z, 0-9 and "-", starting with a letter')
     .pattern('dataset', props.dataset, /^[a-z0-9][a-z0-9_-]{0,127}$/, '1 to 128 characters of a-z, 0-9, "_" and "-"')
     .pattern('stage', props.stage, /^[A-Za-z][A-Za-z0-9-]{0,63}$/, '1 to 64 characters of letters, digits and "-", starting with a letter')
     .pattern('idField', props.idField, /^[^\s]{1,256}$/, 'a non-empty field name without spaces')
     .integer('maxRecordBytes', props.maxRecordBytes, 1024, 5 * 1024 * 1024)
     .pattern('sinkTableKey', props.sinkTableKey, /^[^\s]{1,255}$/, 'a non-empty attribute name without spaces')
-    .check(props.sinkTableKey !== undefined && props.sinkTable === undefined, 'sinkTableKey is set but sinkTable is not')
+    .check(props.sinkTableKey !== undefined && props.sinkTable === undefined, `${v.path('sinkTableKey')} is set but ${v.path('sinkTable')} is not`)
     .check(
       props.maxRecordBytes !== undefined && props.rawBucket === undefined,
-      'maxRecordBytes is set but rawBucket is not; the claim check needs rawBucket',
+      `${v.path('maxRecordBytes')} is set but ${v.path('rawBucket')} is not; the claim check needs ${v.path('rawBucket')}`,
     )
     .pattern('eventTimeField', props.eventTimeField, /^[^\s]{1,256}$/, 'a non-empty field name without spaces')
     .integer('memorySize', props.memorySize, 128, 10240)
@@ -605,10 +614,33 @@ function validateFunctionProps(nodePath: string, props: TransformFunctionProps, 
   if (props.reservedConcurrency !== undefined && props.provisionedConcurrency !== undefined) {
     v.check(
       props.provisionedConcurrency > props.reservedConcurrency,
-      `provisionedConcurrency is ${props.provisionedConcurrency}; it must not exceed reservedConcurrency (${props.reservedConcurrency})`,
+      `${v.path('provisionedConcurrency')} is ${formatNumber(props.provisionedConcurrency)}; it must not exceed ` +
+        `${v.path('reservedConcurrency')} (${formatNumber(props.reservedConcurrency)})`,
     );
   }
-  const runtimeProblem = nodeRuntimeProblem('runtime', props.runtime);
+  const runtimeProblem = nodeRuntimeProblem(v.path('runtime'), props.runtime);
   v.check(runtimeProblem !== undefined, runtimeProblem ?? '');
-  v.throwIfInvalid();
+}
+
+/** Checks the options of {@link TransformFunction.addKinesisSource}; adds each problem to `v`. */
+export function validateKinesisSourceOptions(v: PropValidator, options: KinesisSourceOptions): void {
+  v.integer('batchSize', options.batchSize, 1, 10000)
+    .duration('maxBatchingWindow', options.maxBatchingWindow, Duration.seconds(0), Duration.seconds(300))
+    .integer('parallelizationFactor', options.parallelizationFactor, 1, 10)
+    .duration('maxRecordAge', options.maxRecordAge, Duration.seconds(60), Duration.days(7))
+    .integer('retryAttempts', options.retryAttempts, 0, 10000);
+}
+
+/** Checks the options of {@link TransformFunction.addSqsSource}; adds each problem to `v`. */
+export function validateSqsSourceOptions(v: PropValidator, options: SqsSourceOptions): void {
+  const batchSize = options.batchSize ?? 10;
+  v.integer('batchSize', batchSize, 1, 10000)
+    .duration('maxBatchingWindow', options.maxBatchingWindow, Duration.seconds(0), Duration.seconds(300))
+    .integer('maxConcurrency', options.maxConcurrency, 2, 1000);
+  if (!Token.isUnresolved(batchSize)) {
+    v.check(
+      batchSize > 10 && options.maxBatchingWindow === undefined,
+      `${v.path('batchSize')} is ${formatNumber(batchSize)}; above 10 it needs ${v.path('maxBatchingWindow')}`,
+    );
+  }
 }

@@ -173,7 +173,7 @@ describe('TransformFunction', () => {
           'Invalid TransformFunction \\(TestStack/Transform\\) props:',
           'transformEntry is ".*missing.ts"; no such file',
           'pipelineName is "Bad Name"; it must be 2 to 63 characters',
-          'memorySize is 64; it must be an integer from 128 to 10240',
+          'memorySize is 64; it must be an integer from 128 to 10,240',
           'timeout is 20 minutes; it must be from 1 second to 15 minutes',
           'provisionedConcurrency is 5; it must not exceed reservedConcurrency \\(2\\)',
         ].join('[\\s\\S]*'),
@@ -191,9 +191,9 @@ describe('TransformFunction', () => {
     const { stack, fn } = setup();
     expect(() =>
       fn.addKinesisSource(new kinesis.Stream(stack, 'S'), { batchSize: 0, parallelizationFactor: 11, maxRecordAge: Duration.days(8) }),
-    ).toThrow(/batchSize is 0; it must be an integer from 1 to 10000[\s\S]*parallelizationFactor is 11[\s\S]*maxRecordAge is 8 days/);
+    ).toThrow(/batchSize is 0; it must be an integer from 1 to 10,000[\s\S]*parallelizationFactor is 11[\s\S]*maxRecordAge is 8 days/);
     expect(() => fn.addSqsSource(new sqs.Queue(stack, 'Q'), { batchSize: 100, maxConcurrency: 1 })).toThrow(
-      /maxConcurrency is 1; it must be an integer from 2 to 1000[\s\S]*batchSize is 100; above 10 it needs maxBatchingWindow/,
+      /maxConcurrency is 1; it must be an integer from 2 to 1,000[\s\S]*batchSize is 100; above 10 it needs maxBatchingWindow/,
     );
   });
 
@@ -313,7 +313,7 @@ describe('TransformFunction', () => {
 
   test('maxRecordBytes needs rawBucket and a sane size', () => {
     expect(() => setup({ maxRecordBytes: 100 })).toThrow(
-      /maxRecordBytes is 100; it must be an integer from 1024 to 5242880[\s\S]*maxRecordBytes is set but rawBucket is not/,
+      /maxRecordBytes is 100; it must be an integer from 1,024 to 5,242,880[\s\S]*maxRecordBytes is set but rawBucket is not/,
     );
   });
 

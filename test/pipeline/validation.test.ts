@@ -1,0 +1,232 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import { EtlPipeline, EtlPipelineProps } from '../../lib';
+import { CLICKSTREAM_TRANSFORM, ROOT, TEST_ENV, testApp, testStack } from '../support/cdk';
+
+const SCHEMA_V1 = path.join(ROOT, 'examples', 'clickstream', 'schemas', 'clickstream-v1.json');
+
+/** The message EtlPipeline throws for `props` (in a fresh stack), or undefined. */
+function errorOf(props: Partial<EtlPipelineProps>, stack: Stack = testStack()): string | undefined {
+  try {
+    new EtlPipeline(stack, 'Pipeline', { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM, ...props });
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** The problem lines of an error message. */
+function problems(message: string | undefined): string[] {
+  return (message ?? '').split('\n').filter((l) => l.startsWith('  - ')).map((l) => l.slice(4));
+}
+
+describe('EtlPipeline validates every nested prop before constructing anything', () => {
+  test('one error names each bad nested prop by the path the user wrote, its value and the allowed range', () => {
+    const stack = testStack();
+    const message = errorOf(
+      {
+        transform: { memorySize: 64 },
+        kinesisSource: { batchSize: 20000 },
+        slos: { successRate: 0.5 },
+        stream: { retentionPeriod: Duration.hours(2) },
+        dataLake: { rawInfrequentAccessAfter: Duration.days(10) },
+        sqsSource: { maxConcurrency: 1 },
+        alarmThresholds: { maxQuarantineRate: 2 },
+        monthlyBudgetUsd: 0,
+      },
+      stack,
+    );
+    expect(message).toMatch(/^Invalid EtlPipeline \(TestStack\/Pipeline\) props:\n/);
+    expect(problems(message)).toEqual(
+      expect.arrayContaining([
+        'transform.memorySize is 64; it must be an integer from 128 to 10,240',
+        'kinesisSource.batchSize is 20,000; it must be an integer from 1 to 10,000',
+        'slos.successRate is 0.5; it must be from 0.9 to 0.99999',
+        'stream.retentionPeriod is 2 hours; it must be from 1 day to 365 days',
+        'dataLake.rawInfrequentAccessAfter is 10 days; it must be from 30 days to 36500 days',
+        'sqsSource.maxConcurrency is 1; it must be an integer from 2 to 1,000',
+        'alarmThresholds.maxQuarantineRate is 2; it must be above 0 and at most 1',
+        'monthlyBudgetUsd is 0; it must be from 1 to 1,000,000',
+      ]),
+    );
+    // Nothing was constructed: the pipeline failed before its first child.
+    expect(stack.node.tryFindChild('Pipeline')?.node.children ?? []).toHaveLength(0);
+  });
+
+  test('props the pipeline passes through keep their top-level names; one problem reached twice is reported once', () => {
+    const message = errorOf({
+      pipelineName: 'Bad Name',
+      maxRecordBytes: 10,
+      batchWorkflow: { linesPerBatch: 0 },
+    });
+    const lines = problems(message);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'pipelineName is "Bad Name"; it must be 2 to 63 characters of a-z, 0-9 and "-", starting with a letter',
+        'maxRecordBytes is 10; it must be an integer from 1,024 to 5,242,880',
+        'batchWorkflow.linesPerBatch is 0; it must be an integer from 1 to 100,000',
+      ]),
+    );
+    // Checked by both the transform's and the workflow's rules, named once.
+    expect(lines.filter((l) => l.startsWith('pipelineName is'))).toHaveLength(1);
+  });
+
+  test('schema problems are named under schemas', () => {
+    const message = errorOf({ schemas: { schemas: [{ version: '1', file: SCHEMA_V1 }], defaultVersion: '9' } });
+    expect(problems(message)).toEqual(['schemas.defaultVersion is "9"; it must be one of the versions "1"']);
+  });
+
+  test('an idempotency TTL that is not a valid duration is named idempotencyTimeToLive', () => {
+    expect(problems(errorOf({ idempotencyTimeToLive: Duration.minutes(5) }))).toContain(
+      'idempotencyTimeToLive is 5 minutes; it must be from 1 hour to 365 days',
+    );
+  });
+
+  test('props the pipeline overrides are rejected instead of silently ignored', () => {
+    const lines = problems(errorOf({ dataLake: { autoDeleteObjects: true } }));
+    expect(lines).toEqual(['dataLake.autoDeleteObjects is true; it is only allowed with removalPolicy DESTROY (removalPolicy is retain)']);
+  });
+});
+
+describe('EtlPipeline rejects risky combinations with their reason', () => {
+  test.each([
+    ['', 'the stream archive (stream-archive/) and claim-checked records (claim-check/)'],
+    ['stream-archive/replays/', 'the stream archive (stream-archive/)'],
+    ['claim', 'claim-checked records (claim-check/)'],
+  ])('batchWorkflow.prefix %j overlaps what the pipeline writes to the raw bucket', (prefix, what) => {
+    expect(problems(errorOf({ batchWorkflow: { prefix } }))).toEqual([
+      `batchWorkflow.prefix is ${JSON.stringify(prefix)}; it overlaps ${what} in the raw bucket: objects the pipeline writes there ` +
+        'would start the workflow and be loaded again. Give the batch objects a prefix of their own (default "batch/")',
+    ]);
+  });
+
+  test('a prefix apart from the archive and claim checks is accepted; without the archive only claim checks count', () => {
+    expect(errorOf({ batchWorkflow: { prefix: 'exports/' } })).toBeUndefined();
+    expect(errorOf({ batchWorkflow: { prefix: 'stream-archive/' }, archiveStream: false })).toBeUndefined();
+  });
+
+  test('archiveStream without a stream', () => {
+    expect(problems(errorOf({ enableStream: false, archiveStream: true }))).toEqual([
+      'archiveStream is true but enableStream is false; there is no stream to archive (batch objects are in the raw bucket already)',
+    ]);
+  });
+
+  test('schemaSampleLines without schemas', () => {
+    expect(problems(errorOf({ batchWorkflow: { schemaSampleLines: 200 } }))).toEqual([
+      'batchWorkflow.schemaSampleLines is 200 but schemas is not set; the sample is validated against the schemas and there are none ' +
+        '(give schemas, or leave batchWorkflow.schemaSampleLines unset)',
+    ]);
+    expect(errorOf({ batchWorkflow: { schemaSampleLines: 0 } })).toBeUndefined();
+    expect(errorOf({ batchWorkflow: { schemaSampleLines: 200 }, schemas: { schemas: [{ version: '1', file: SCHEMA_V1 }] } })).toBeUndefined();
+  });
+
+  test('an idempotency TTL shorter than the stream retention or the event archive retention', () => {
+    expect(
+      problems(
+        errorOf({
+          idempotencyTimeToLive: Duration.days(2),
+          stream: { retentionPeriod: Duration.days(7) },
+          eventBus: { archiveRetention: Duration.days(90) },
+        }),
+      ),
+    ).toEqual([
+      'idempotencyTimeToLive is 2 days; it must be at least stream.retentionPeriod (7 days): a record redelivered or replayed after its claim expired would be curated twice',
+      'idempotencyTimeToLive is 2 days; it must be at least eventBus.archiveRetention (90 days): a record redelivered or replayed after its claim expired would be curated twice',
+    ]);
+    // The default TTL (30 days) against a longer archive is named as the default.
+    expect(problems(errorOf({ eventBus: { archiveRetention: Duration.days(31) } }))).toEqual([
+      'idempotencyTimeToLive is 30 days (the default); it must be at least eventBus.archiveRetention (31 days): a record redelivered or replayed after its claim expired would be curated twice',
+    ]);
+    // Without idempotency there is nothing to outlive.
+    expect(errorOf({ idempotency: false, eventBus: { archiveRetention: Duration.days(365) } })).toBeUndefined();
+  });
+
+  test('firstPartitionDate must be a calendar date', () => {
+    const columns = [{ name: 'id', type: 'string' }];
+    expect(problems(errorOf({ warehouse: { columns, firstPartitionDate: '2024-13-45' } }))).toEqual([
+      'warehouse.firstPartitionDate is "2024-13-45"; it is not a calendar date (month 01 to 12, a day the month has)',
+    ]);
+    expect(problems(errorOf({ warehouse: { columns, firstPartitionDate: '2023-02-29' } }))).toHaveLength(1);
+    expect(errorOf({ warehouse: { columns, firstPartitionDate: '2024-02-29' } })).toBeUndefined();
+  });
+
+  test('an imported shared bus needs an event pattern; a catch-all one is a warning', () => {
+    const stack = testStack();
+    const bus = events.EventBus.fromEventBusName(stack, 'Shared', 'shared-bus');
+    expect(problems(errorOf({ eventBus: { eventBus: bus } }, stack))).toEqual([
+      "eventBus.eventBus is an existing bus and eventBus.eventPattern is not set; the default pattern ({ account: [<this account>] }) would ingest every event on that bus, including other applications' events. Give eventBus.eventPattern naming the pipeline's events (e.g. source or detail-type)",
+    ]);
+    const other = testStack();
+    const otherBus = events.EventBus.fromEventBusName(other, 'Shared', 'shared-bus');
+    expect(errorOf({ eventBus: { eventBus: otherBus, eventPattern: { account: [TEST_ENV.account] } } }, other)).toBeUndefined();
+    Annotations.fromStack(other).hasWarning('/TestStack/Pipeline/EventBusIngest', Match.stringLikeRegexp('matches every event of the account on the imported bus shared-bus'));
+  });
+});
+
+describe('EtlPipeline path errors show what the path resolved to', () => {
+  test('a relative transformEntry that does not exist names the directory it was resolved against', () => {
+    const message = errorOf({ transformEntry: 'src/missing-transform.ts' });
+    expect(problems(message)).toEqual([
+      `transformEntry is "src/missing-transform.ts"; no such file (relative: resolved against the current directory ${process.cwd()} to ` +
+        `${path.join(process.cwd(), 'src', 'missing-transform.ts')})`,
+    ]);
+  });
+
+  test('a relative schema file that does not exist names the directory it was resolved against', () => {
+    const message = errorOf({ schemas: { schemas: [{ version: '1', file: 'schemas/v1.json' }] } });
+    expect(problems(message)).toEqual([
+      `schemas.schemas[0].file is "schemas/v1.json"; the file does not exist (relative: resolved against the current directory ${process.cwd()} ` +
+        `to ${path.join(process.cwd(), 'schemas', 'v1.json')})`,
+    ]);
+  });
+});
+
+describe('EtlPipeline checks its transform module exports transform', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exports-'));
+
+  test('a module without a named transform export fails synth with the file path', () => {
+    const entry = path.join(dir, 'no-export.ts');
+    fs.writeFileSync(entry, 'export function transfrom(r: unknown) { return r; }\nexport default function (r: unknown) { return r; }\n');
+    expect(problems(errorOf({ transformEntry: entry }))).toEqual([
+      `transformEntry is ${JSON.stringify(entry)}; it has no named export "transform" (its named exports are transfrom; a default export ` +
+        'is not used); export the function as `export function transform(record, context)` or `export const transform = ...` ' +
+        `(file ${entry})`,
+    ]);
+  });
+});
+
+describe('names derived from pipelineName are unique in the app', () => {
+  test('two pipelines with the same name in one app fail synth naming both construct paths', () => {
+    const app = testApp();
+    const first = new Stack(app, 'First', { env: TEST_ENV });
+    const second = new Stack(app, 'Second', { env: { ...TEST_ENV, region: 'us-east-1' } });
+    new EtlPipeline(first, 'Orders', { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM });
+    expect(() => new EtlPipeline(second, 'MoreOrders', { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM })).toThrow(
+      'Invalid EtlPipeline (Second/MoreOrders) props:\n  - pipelineName is "orders"; First/Orders uses it too (the dashboard and the budget are named from it per account; ' +
+        'the paused-flag parameter and the Pipeline metric dimension per region, unique per account)',
+    );
+  });
+
+  test('the same name in another account, or another name, is accepted', () => {
+    const app = testApp();
+    const first = new Stack(app, 'First', { env: TEST_ENV });
+    const other = new Stack(app, 'OtherAccount', { env: { ...TEST_ENV, account: '210987654321' } });
+    new EtlPipeline(first, 'Orders', { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM, enableStream: false });
+    new EtlPipeline(first, 'Clicks', { pipelineName: 'clicks', transformEntry: CLICKSTREAM_TRANSFORM, enableStream: false });
+    expect(() => new EtlPipeline(other, 'Orders', { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM, enableStream: false })).not.toThrow();
+  });
+
+  test('explicit physical names are checked too: the warehouse database of two pipelines on one dataset', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'S', { env: TEST_ENV });
+    const columns = [{ name: 'id', type: 'string' }];
+    new EtlPipeline(stack, 'A', { pipelineName: 'orders-a', dataset: 'orders', transformEntry: CLICKSTREAM_TRANSFORM, enableStream: false, warehouse: { columns } });
+    expect(() =>
+      new EtlPipeline(stack, 'B', { pipelineName: 'orders-b', dataset: 'orders', transformEntry: CLICKSTREAM_TRANSFORM, enableStream: false, warehouse: { columns } }),
+    ).toThrow(/dataset \(the warehouse database\) is "orders_etl"; S\/A uses it too \(a Glue database and Athena workgroup name, unique per account and region\)/);
+  });
+});
