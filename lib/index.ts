@@ -16,3 +16,4 @@ export * from './governance/cost-guardrails';
 export * from './staging/serverless-warehouse';
 export * from './orchestration/batch-workflow';
 export * from './testing/snapshot-template';
+export { latestNodeRuntime } from './core/lambda-runtime';
