@@ -69,10 +69,24 @@ export interface TransformSettings {
 
 /** Props for {@link EtlPipeline}. */
 export interface EtlPipelineProps {
-  /** Pipeline name: tags, metric dimension `Pipeline`, log field (2 to 63 of a-z, 0-9, "-"). */
+  /**
+   * Pipeline name: tags, metric dimension `Pipeline`, log field (2 to 63 of a-z, 0-9, "-").
+   * Physical names derive from it: the CloudWatch dashboard (`<name>-pipeline`) and the AWS
+   * Budgets budget (`<name>-pipeline-monthly`) must be unique per account, the paused-flag SSM
+   * parameter (`/cdk-serverless-etl/<name>/paused`) and the `Pipeline` metric dimension per account
+   * and region. Two pipelines with one name in an app fail synth; across apps deployed to the same
+   * account, keep names unique yourself (so also the dataset's Glue database and Athena workgroup,
+   * and explicit names: `eventBus.eventBusName`, `schemas.registryName`,
+   * `batchWorkflow.pausedParameterName`, `warehouse.databaseName`).
+   */
   readonly pipelineName: string;
 
-  /** Path to the transform module (exports `transform(record, context)`). */
+  /**
+   * Path to the transform module, which exports `transform(record, context)` by that name
+   * (checked at synth). A relative path resolves against the current directory of the synth
+   * (where `cdk synth` runs the app: the directory of `cdk.json`); `path.join(__dirname, ...)`
+   * is independent of it.
+   */
   readonly transformEntry: string;
 
   /**
