@@ -14,6 +14,8 @@
 #       transforms (consumer/check-bundles.ts);
 #     - runs cfn-lint over every template (scripts/cfn-lint.ts: zero errors besides listed false positives);
 #     - runs the user's own jest snapshot test, edits the transform, runs it again with --ci;
+#     - `npx cdk-serverless-etl start` on the two-pipeline app of its cdk.json: first without the
+#       emulator packages (exit 3, the install line), then with them (conservation OK);
 #     - runs the installed CLI.
 # Everything happens in a temporary directory, removed at the end (KEEP_PACKAGE_CHECK=1 keeps it).
 # Needs the repository's node_modules (npm ci), the npm registry, and cfn-lint (the machine's Python).
@@ -105,10 +107,25 @@ check_consumer() {
   printf '\nexport const editedAfterTheSnapshot = true;\n' >> src/transform.ts
   npx --no-install jest --ci --silent 2>&1 | tail -n 4
 
+  step "[$which] npx cdk-serverless-etl start: the user's two-pipeline app (cdk.json) on local emulators"
+  local status=0
+  ./node_modules/.bin/cdk-serverless-etl start > start-missing.txt 2>&1 || status=$?
+  [ "$status" -eq 3 ] && grep -qF 'npm install --save-dev dynalite@' start-missing.txt ||
+    { cat start-missing.txt; echo "start without the emulator packages: exit $status, not 3 with the install line" >&2; return 1; }
+  npm_quiet install --prefer-offline --save-dev "dynalite@$(pinned dynalite)" "kinesalite@$(pinned kinesalite)" \
+    "fauxqs@$(pinned fauxqs)" "aws-local-stepfunctions@$(pinned aws-local-stepfunctions)"
+  ./node_modules/.bin/cdk-serverless-etl start --input events.jsonl --json start-report.json > start.txt 2>&1 ||
+    { tail -n 40 start.txt; echo "npx cdk-serverless-etl start failed" >&2; return 1; }
+  node -e '
+    const r = require("./start-report.json");
+    if (!r.conservationOk || !(r.recordsIn > 0)) { console.error("start: conservation not OK", JSON.stringify(r).slice(0, 400)); process.exit(1); }
+  '
+  sed -n '/^Report/,/conservation/p' start.txt
+
   step "[$which] running the installed CLI"
   ./node_modules/.bin/cdk-serverless-etl --help > cli-help.txt
   grep -q '^Usage: cdk-serverless-etl <command>' cli-help.txt || { cat cli-help.txt; echo "CLI --help printed no usage" >&2; return 1; }
-  local status=0
+  status=0
   ./node_modules/.bin/cdk-serverless-etl no-such-command > /dev/null 2>&1 || status=$?
   [ "$status" -eq 2 ] || { echo "CLI: an unknown command exited $status, not 2 (usage error)" >&2; return 1; }
   cd "$work"
@@ -121,7 +138,10 @@ run_scenario() {
   if [ -f "out/$name/validation-report.json" ]; then
     node -e '
       const report = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-      const findings = report.pluginReports.flatMap((p) => p.violations.flatMap((v) =>
+      // cdk-nag findings fail, whatever their level; aws-cdk-lib'"'"'s own CloudFormation validation fails on errors and is printed otherwise.
+      const fails = (p, v) => p.pluginName !== "CloudFormation Validate" || String(v.severity).toLowerCase() === "error";
+      for (const p of report.pluginReports) for (const v of p.violations) if (!fails(p, v)) console.log(`    (${p.pluginName} ${v.severity} ${v.ruleName}: ${v.description})`);
+      const findings = report.pluginReports.flatMap((p) => p.violations.filter((v) => fails(p, v)).flatMap((v) =>
         (v.violatingConstructs ?? v.violatingResources ?? [{}]).map((r) => `  ${v.ruleName} ${r.constructPath ?? r.resourceLogicalId ?? ""}`)));
       if (findings.length) { console.error(`${process.argv[2]}: ${findings.length} cdk-nag finding(s):\n${findings.join("\n")}`); process.exit(1); }
     ' "out/$name/validation-report.json" "$name" || status=1

@@ -1,4 +1,4 @@
-import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
@@ -23,13 +23,13 @@ export function acknowledgeRules(scope: IConstruct, ...acknowledgements: RuleAck
 }
 
 /**
- * The cdk-nag finding id of an IAM statement resource `<bucket ARN>/<keyPattern>` for a bucket
- * defined in the same stack, e.g. `AwsSolutions-IAM5[Resource::<RawBucket1234.Arn>/data/*]`, so an
+ * The cdk-nag finding id of an IAM statement resource `<bucket ARN>/<keyPattern>`, e.g.
+ * `AwsSolutions-IAM5[Resource::<RawBucket1234.Arn>/data/*]` for a bucket of the same stack or
+ * `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::my-bucket/*]` for an imported one, so an
  * acknowledgement can name exactly that resource (also when the pattern holds a token, such as a
- * dataset from a CfnParameter). Undefined for imported buckets.
+ * dataset from a CfnParameter).
  */
-export function bucketObjectsFinding(bucket: s3.IBucket, keyPattern: string): string | undefined {
-  if (!(bucket.node.defaultChild instanceof CfnResource)) return undefined;
+export function bucketObjectsFinding(bucket: s3.IBucket, keyPattern: string): string {
   return `AwsSolutions-IAM5[Resource::${flatResource(bucket, bucket.arnForObjects(keyPattern))}]`;
 }
 

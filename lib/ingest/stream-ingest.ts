@@ -187,7 +187,7 @@ export class StreamIngest extends Construct {
           'AwsSolutions-IAM5[Action::s3:GetBucket*]',
           'AwsSolutions-IAM5[Action::s3:GetObject*]',
           'AwsSolutions-IAM5[Action::s3:List*]',
-          ...[bucketObjectsFinding(bucket, '*')].filter((f): f is string => f !== undefined),
+          bucketObjectsFinding(bucket, '*'),
         ],
         reason:
           'Written by the aws-cdk-lib Firehose L2 (bucket.grantReadWrite on the delivery role): Firehose needs to list, ' +

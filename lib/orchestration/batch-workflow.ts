@@ -426,13 +426,9 @@ export class BatchWorkflow extends Construct {
       ids: [
         ...KMS_GRANT_WILDCARD_FINDINGS,
         'AwsSolutions-IAM5[Resource::*]',
-        ...[
-          bucketObjectsFinding(props.rawBucket, '*'),
-          bucketObjectsFinding(props.quarantineBucket, `${dataset}/objects/*`),
-          bucketObjectsFinding(props.curatedBucket, `${runLineagePrefix(dataset)}*`),
-        ].filter(
-          (f): f is string => f !== undefined,
-        ),
+        bucketObjectsFinding(props.rawBucket, '*'),
+        bucketObjectsFinding(props.quarantineBucket, `${dataset}/objects/*`),
+        bucketObjectsFinding(props.curatedBucket, `${runLineagePrefix(dataset)}*`),
       ],
       reason:
         's3:GetObject on raw objects (their names are the producers\' own, known only at run time) to check them, ' +

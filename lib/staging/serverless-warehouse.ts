@@ -135,6 +135,14 @@ export class ServerlessWarehouse extends Construct {
         }),
       );
     }
+    if (!props.accessLogsBucket) {
+      acknowledgeRules(this.resultsBucket, {
+        ids: ['AwsSolutions-S1', 'NIST.800.53.R5-S3BucketLoggingEnabled', 'HIPAA.Security-S3BucketLoggingEnabled'],
+        reason:
+          'No accessLogsBucket was given: the results bucket holds only query results, which expire after resultsExpiration; ' +
+          'who ran which query is in the workgroup\'s query history and CloudTrail. Pass accessLogsBucket to log object access too.',
+      });
+    }
     acknowledgeRules(this.resultsBucket, {
       ids: ['NIST.800.53.R5-S3BucketReplicationEnabled', 'HIPAA.Security-S3BucketReplicationEnabled'],
       reason: 'Query results are disposable (expired after resultsExpiration) and can be recomputed from curated data: no replica needed.',

@@ -459,14 +459,12 @@ export class TransformFunction extends Construct {
       ids: [
         ...KMS_GRANT_WILDCARD_FINDINGS,
         'AwsSolutions-IAM5[Resource::*]',
-        ...[
-          ...objectPatterns.map((p) => bucketObjectsFinding(props.curatedBucket, p)),
-          bucketObjectsFinding(props.curatedBucket, `_lineage/${dataset}/*`),
-          ...objectPatterns.map((p) => bucketObjectsFinding(props.quarantineBucket, p)),
-          ...(props.rawBucket
-            ? [bucketObjectsFinding(props.rawBucket, `claim-check/${dataset}/*`), bucketObjectsFinding(props.rawBucket, '*')]
-            : []),
-        ].filter((f): f is string => f !== undefined),
+        ...objectPatterns.map((p) => bucketObjectsFinding(props.curatedBucket, p)),
+        bucketObjectsFinding(props.curatedBucket, `_lineage/${dataset}/*`),
+        ...objectPatterns.map((p) => bucketObjectsFinding(props.quarantineBucket, p)),
+        ...(props.rawBucket
+          ? [bucketObjectsFinding(props.rawBucket, `claim-check/${dataset}/*`), bucketObjectsFinding(props.rawBucket, '*')]
+          : []),
       ],
       reason:
         's3:PutObject only (and s3:GetObject for HeadObject on curated and for reading raw JSON Lines objects to ' +

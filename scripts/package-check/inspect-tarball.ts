@@ -4,8 +4,8 @@
  *
  * - what a consumer needs is there: the compiled constructs and CLI with their declarations, the
  *   runtime's TypeScript sources (bundled at the user's synth), its type declarations, the README;
- * - nothing that is not for consumers: tests, benchmarks, the local runner, the reference app,
- *   build caches, TypeScript sources of lib/ and cli/;
+ * - nothing that is not for consumers: tests, benchmarks, the reference app, build caches,
+ *   TypeScript sources of lib/, cli/ and local/ (the local runner ships compiled);
  * - every relative `require` of the shipped JavaScript and every relative import of the shipped
  *   declarations resolves to a shipped file;
  * - every package the shipped code loads at synth (lib/, cli/) or the bundler resolves from the
@@ -33,14 +33,17 @@ const REQUIRED = [
   'lambda/index.ts',
   'lambda/handlers/transform-handler.ts',
   'cli/main.js',
+  'cli/start.js',
+  'local/start.js',
+  'local/function-worker.cjs',
 ];
 
 /** Paths no release should contain. */
 const FORBIDDEN: Array<[RegExp, string]> = [
-  [/^(test|bench|local|bin|scripts|coverage|cdk\.out|\.local-run|\.ci|\.github|\.git)\//, 'not for consumers'],
+  [/^(test|bench|bin|scripts|coverage|cdk\.out|\.local-run|\.ci|\.github|\.git)\//, 'not for consumers'],
   [/(^|\/)node_modules\//, 'node_modules (a build cache?)'],
   [/\.tsbuildinfo$|\.map$|\.tgz$|(^|\/)\.DS_Store$|\.log$/, 'build or editor output'],
-  [/^(lib|cli)\/.*(?<!\.d)\.ts$/, 'TypeScript source of compiled code (ship the .js and .d.ts)'],
+  [/^(lib|cli|local)\/.*(?<!\.d)\.ts$/, 'TypeScript source of compiled code (ship the .js and .d.ts)'],
   [/^lambda\/.*\.test\.ts$/, 'a test'],
 ];
 
@@ -97,9 +100,10 @@ for (const file of files) {
 const runtimeDeps = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
 const typeDeps = new Set([...runtimeDeps].filter((d) => d.startsWith('@types/')).map((d) => d.slice('@types/'.length)));
 for (const file of files) {
-  // lib/ and cli/ load at synth or from the command line; lambda/ is bundled by esbuild at synth,
-  // resolving its imports from the installed package.
-  const scanned = /^(lib|cli)\/.*\.js$/.test(file) || /^lambda\/.*(?<!\.d)\.ts$/.test(file);
+  // lib/, cli/ and local/ load at synth or from the command line (the emulators local/ loads are
+  // optional peer dependencies); lambda/ is bundled by esbuild at synth, resolving its imports
+  // from the installed package.
+  const scanned = /^(lib|cli|local)\/.*\.c?js$/.test(file) || /^lambda\/.*(?<!\.d)\.ts$/.test(file);
   if (!scanned) continue;
   for (const spec of specifiers(fs.readFileSync(path.join(root, file), 'utf8'))) {
     const name = packageName(spec.module);

@@ -16,7 +16,7 @@ import * as esbuild from 'esbuild';
 
 interface LambdaResource {
   Type: string;
-  Properties: { Handler?: string; Code?: { S3Key?: unknown }; Environment?: { Variables?: Record<string, unknown> } };
+  Properties: { Handler?: string; Runtime?: string; Code?: { S3Key?: unknown }; Environment?: { Variables?: Record<string, unknown> } };
 }
 
 const RESULT_PREFIX = 'PACKAGE-CHECK-RESULT ';
@@ -109,7 +109,7 @@ try {
       const variables = resource.Properties.Environment?.Variables ?? {};
       const isTransform = 'PIPELINE_NAME' in variables && 'CURATED_BUCKET' in variables;
       if (isTransform) transformFunctions += 1;
-      checkFunction(`${stack}/${id}`, asset, handler, variables, isTransform);
+      checkFunction(`${stack}/${id}`, asset, handler, resource.Properties.Runtime ?? 'nodejs', variables, isTransform);
     }
   }
 } finally {
@@ -123,7 +123,7 @@ if (problems.length > 0) {
 }
 process.stdout.write(`bundles: ok (${functions} functions loaded in a fresh node process, ${transformFunctions} transform functions invoked)\n`);
 
-function checkFunction(name: string, asset: string, handler: string, variables: Record<string, unknown>, isTransform: boolean): void {
+function checkFunction(name: string, asset: string, handler: string, runtime: string, variables: Record<string, unknown>, isTransform: boolean): void {
   // A copy, so Node cannot find the consumer's node_modules from the asset's parent directories.
   const dir = path.join(scratch, `fn-${functions}`);
   fs.cpSync(asset, dir, { recursive: true });
@@ -158,7 +158,7 @@ function checkFunction(name: string, asset: string, handler: string, variables: 
     HOME: dir,
     NODE_PATH: runtimeModules,
     LAMBDA_TASK_ROOT: dir,
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}`,
     AWS_LAMBDA_FUNCTION_NAME: name.replace(/\W/g, '-'),
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
     AWS_REGION: 'eu-west-1',
