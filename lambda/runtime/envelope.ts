@@ -30,7 +30,7 @@ export interface Envelope {
 }
 
 /** Why an input could not become an envelope. */
-export type EnvelopeFailure = 'MALFORMED_JSON' | 'NOT_AN_OBJECT' | 'MISSING_ID';
+export type EnvelopeFailure = 'MALFORMED_JSON' | 'NOT_AN_OBJECT' | 'TOO_DEEP' | 'INVALID_UTF8' | 'MISSING_ID';
 
 /** The outcome of building an envelope. */
 export type EnvelopeResult =

@@ -10,13 +10,25 @@ export interface EventBridgeMetadata {
 /** The outcome of parsing a source record's body. */
 export type ParseResult =
   | { readonly ok: true; readonly record: PipelineRecord; readonly eventBridge?: EventBridgeMetadata }
-  | { readonly ok: false; readonly reason: 'MALFORMED_JSON' | 'NOT_AN_OBJECT'; readonly message: string };
+  | { readonly ok: false; readonly reason: 'MALFORMED_JSON' | 'NOT_AN_OBJECT' | 'TOO_DEEP'; readonly message: string };
+
+/**
+ * Deepest nesting of objects and arrays a record may have (the top-level object is depth 1;
+ * an EventBridge envelope adds one). Deeper records are quarantined as `TOO_DEEP`: everything
+ * after parsing (validation, masking, hashing, serialising, the user's transform) may then
+ * recurse over a record without a stack a record can exhaust.
+ */
+export const MAX_RECORD_DEPTH = 64;
 
 /**
  * Parses a record body into a JSON object. An EventBridge event (as delivered through an SQS
  * buffer queue) is unwrapped to its `detail`, keeping its source and detail-type.
  */
 export function parseRecordBody(body: string): ParseResult {
+  const depth = nestingDepth(body, MAX_RECORD_DEPTH + 1);
+  if (depth > MAX_RECORD_DEPTH) {
+    return { ok: false, reason: 'TOO_DEEP', message: `nested more than ${MAX_RECORD_DEPTH} levels deep` };
+  }
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -42,6 +54,27 @@ export function isEventBridgeEvent(value: unknown): value is { id: string; sourc
   if (value === null || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
   return 'detail-type' in v && 'detail' in v && typeof v.source === 'string' && typeof v.id === 'string';
+}
+
+/**
+ * The deepest nesting of `{` and `[` in a JSON text (outside strings), counted in one pass without
+ * recursion; stops counting at `stopAt`. Malformed text gets some depth: JSON.parse rejects it next.
+ */
+export function nestingDepth(text: string, stopAt = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max && (max = depth) >= stopAt) return max;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
 }
 
 function describe(value: unknown): string {

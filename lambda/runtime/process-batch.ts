@@ -5,15 +5,24 @@ import { allPiiFields, checkSchema, type SchemaBundle } from './schema-validatio
 import type { SourceRecord } from './source-records';
 import type { PipelineRecord, SourcePosition, TransformModule } from './transform-contract';
 
-/** Why a record was quarantined. */
-export type QuarantineReason =
-  | 'MALFORMED_JSON'
-  | 'NOT_AN_OBJECT'
-  | 'MISSING_ID'
-  | 'SCHEMA_MISMATCH'
-  | 'UNKNOWN_SCHEMA_VERSION'
-  | 'TRANSFORM_ERROR'
-  | 'INVALID_OUTPUT';
+/**
+ * Why a record was quarantined. `TOO_DEEP`: nested deeper than `MAX_RECORD_DEPTH`;
+ * `INVALID_UTF8`: its bytes are not UTF-8 (decoded strictly, never replaced by U+FFFD).
+ */
+export const QUARANTINE_REASONS = [
+  'MALFORMED_JSON',
+  'NOT_AN_OBJECT',
+  'TOO_DEEP',
+  'INVALID_UTF8',
+  'MISSING_ID',
+  'SCHEMA_MISMATCH',
+  'UNKNOWN_SCHEMA_VERSION',
+  'TRANSFORM_ERROR',
+  'INVALID_OUTPUT',
+] as const;
+
+/** Why a record was quarantined (one of {@link QUARANTINE_REASONS}). */
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
 /** A record that failed deterministically and goes to the quarantine bucket. */
 export interface QuarantinedRecord {

@@ -266,25 +266,36 @@ function quarantineObjectKey(config: RuntimeConfig, records: QuarantinedRecord[]
 
 function quarantineObject(s3: S3Client, config: RuntimeConfig, records: QuarantinedRecord[]) {
   const key = quarantineObjectKey(config, records);
-  const lines = records.map((r) =>
-    JSON.stringify({
-      pipeline: config.pipeline,
-      stage: config.stage,
-      recordId: r.recordId,
-      reason: r.reason,
-      error: r.error,
-      errors: r.errors,
-      schemaVersion: r.schemaVersion,
-      source: r.source,
-      receivedAt: r.receivedAt,
-      transformVersion: config.transformVersion,
-      input: r.input,
-    }),
-  );
+  const lines = records.map((r) => quarantineLine(config, r));
   return {
     itemIds: records.map((r) => r.itemId),
     put: putGzipLines(s3, config.quarantineBucket, key, lines, { 'record-count': String(lines.length), stage: config.stage }),
   };
+}
+
+/**
+ * One quarantine line, serialised on its own: an input that cannot be serialised (too deep, a
+ * cycle, a BigInt from a transform) loses only its `input`, never the other lines of the object.
+ */
+export function quarantineLine(config: RuntimeConfig, r: QuarantinedRecord): string {
+  const entry = {
+    pipeline: config.pipeline,
+    stage: config.stage,
+    recordId: r.recordId,
+    reason: r.reason,
+    error: r.error,
+    errors: r.errors,
+    schemaVersion: r.schemaVersion,
+    source: r.source,
+    receivedAt: r.receivedAt,
+    transformVersion: config.transformVersion,
+    input: r.input,
+  };
+  try {
+    return JSON.stringify(entry);
+  } catch (error) {
+    return JSON.stringify({ ...entry, input: null, inputNotSerializable: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { isEventBridgeEvent, parseRecordBody } from '../../../lambda/runtime/parse-record';
+import { isEventBridgeEvent, MAX_RECORD_DEPTH, nestingDepth, parseRecordBody } from '../../../lambda/runtime/parse-record';
 import { eventBridgeEnvelope } from '../support/fixtures';
 
 describe('parseRecordBody', () => {
@@ -66,5 +66,22 @@ describe('isEventBridgeEvent', () => {
     expect(isEventBridgeEvent({ id: 'x', source: 's', detail: {} })).toBe(false);
     expect(isEventBridgeEvent(null)).toBe(false);
     expect(isEventBridgeEvent('text')).toBe(false);
+  });
+});
+
+describe('nesting depth (hostile input)', () => {
+  const nested = (levels: number) => `{"d":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+
+  it(`quarantines a record nested deeper than MAX_RECORD_DEPTH (${MAX_RECORD_DEPTH}) as TOO_DEEP, without recursion`, () => {
+    expect(parseRecordBody(nested(8000))).toEqual({ ok: false, reason: 'TOO_DEEP', message: `nested more than ${MAX_RECORD_DEPTH} levels deep` });
+    expect(parseRecordBody(nested(MAX_RECORD_DEPTH + 1))).toMatchObject({ ok: false, reason: 'TOO_DEEP' });
+    expect(parseRecordBody(nested(MAX_RECORD_DEPTH))).toMatchObject({ ok: true });
+  });
+
+  it('counts brackets outside strings only, escaped quotes included', () => {
+    expect(nestingDepth('{"a":"[[[[{{{{\\"[[[["}')).toBe(1);
+    expect(nestingDepth('{"a":[{"b":"]]]]"}]}')).toBe(3);
+    const manyInString = `{"s":"${'['.repeat(10000)}"}`;
+    expect(parseRecordBody(manyInString)).toMatchObject({ ok: true });
   });
 });

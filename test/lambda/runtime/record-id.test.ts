@@ -63,3 +63,21 @@ describe('canonicalJson', () => {
     expect(JSON.parse(canonicalJson(value))).toEqual(value);
   });
 });
+
+describe('canonicalJson on hostile input', () => {
+  it('does not throw on a value nested 8,000 levels deep (iterative, no recursion)', () => {
+    let value: unknown = 1;
+    for (let i = 0; i < 8000; i++) value = i % 2 === 0 ? [value] : { b: value, a: undefined };
+    const text = canonicalJson(value);
+    expect(text.length).toBeGreaterThan(8000 * 3);
+    expect(text.startsWith('{"b":[{"b":[')).toBe(true);
+    expect(() => payloadHashId(value)).not.toThrow();
+  });
+
+  it('matches JSON.stringify of a key-sorted copy on ordinary values', () => {
+    const value = { z: [1, 'two', null, { y: true, x: [] }, undefined], a: { c: {}, b: -0.5 }, u: undefined, d: new Date(0) };
+    expect(canonicalJson(value)).toBe('{"a":{"b":-0.5,"c":{}},"d":{},"z":[1,"two",null,{"x":[],"y":true},null]}');
+    expect(canonicalJson('x')).toBe('"x"');
+    expect(canonicalJson(undefined)).toBe('null');
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * Issue 14, item 1: hostile input never fails a batch. Each probe sits among good records; the
+ * batch must succeed, the bad record be quarantined with its reason, the good ones curated.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createBatchHandler } from '../../../lambda/runtime/batch-handler';
+import type { RuntimeConfig } from '../../../lambda/runtime/config';
+import type { QuarantinedRecord } from '../../../lambda/runtime/process-batch';
+import { writeOutcome } from '../../../lambda/runtime/s3-sink';
+import type { SchemaBundle } from '../../../lambda/runtime/schema-validation';
+import type { TransformModule } from '../../../lambda/runtime/transform-contract';
+import { clickstreamSchemas, kinesisEvent, QUEUE_ARN, sqsEvent, storedObjects, testConfig } from '../support/fixtures';
+
+const s3Mock = mockClient(S3Client);
+const logger = new Logger({ serviceName: 'hostile-input-test', logLevel: 'SILENT' });
+const metricLines: string[] = [];
+const passThrough: TransformModule = { transform: (r) => ({ id: r.eventId ?? null, n: r.n ?? null }) };
+
+function handler(config: RuntimeConfig, schemas?: SchemaBundle) {
+  return createBatchHandler(passThrough, schemas, {
+    s3: new S3Client({ region: 'us-east-1' }),
+    dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
+    config,
+    logger,
+    writeMetrics: (line) => metricLines.push(line),
+    hasher: (value) => `h-${String(value).length}`,
+  });
+}
+
+function goodRecords(n: number): string[] {
+  return Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      eventId: `evt-${i}`,
+      eventTime: '2026-11-24T09:00:00.000Z',
+      eventType: 'click',
+      userId: `user-${i}`,
+      sessionId: 's',
+      page: { url: 'https://shop.example.com/' },
+      n: i,
+    }),
+  );
+}
+
+/** A record of about 16 KB nested `levels` deep: `{"eventId":"deep","d":[[[...]]]}`. */
+function deepRecord(levels: number): string {
+  return `{"eventId":"deep","eventTime":"2026-11-24T09:00:00.000Z","d":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+}
+
+function quarantineLines(): Array<Record<string, unknown>> {
+  return storedObjects(s3Mock, 'quarantine-bucket').flatMap((o) => o.records);
+}
+
+function curatedIds(): unknown[] {
+  return storedObjects(s3Mock, 'curated-bucket').flatMap((o) => o.records.map((r) => r.id));
+}
+
+beforeEach(() => {
+  s3Mock.reset();
+  s3Mock.on(PutObjectCommand).resolves({});
+  metricLines.length = 0;
+});
+
+afterAll(() => s3Mock.restore());
+
+describe('hostile input never fails a batch', () => {
+  it('deep nesting: a 16 KB record nested 8,000 levels is quarantined TOO_DEEP and the 99 good records are curated', async () => {
+    const deep = deepRecord(8000);
+    expect(deep.length).toBeGreaterThan(16000);
+    const bodies = [...goodRecords(50), deep, ...goodRecords(100).slice(50, 99)];
+
+    const response = await handler(testConfig(), clickstreamSchemas())(sqsEvent(bodies));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(curatedIds()).toHaveLength(99);
+    expect(quarantineLines()).toEqual([expect.objectContaining({ reason: 'TOO_DEEP', error: 'nested more than 64 levels deep' })]);
+  });
+
+  it('deep nesting: without an idField (ids hashed from the canonical JSON) the batch succeeds too', async () => {
+    const bodies = [...goodRecords(3), deepRecord(8000)];
+
+    const response = await handler(testConfig({ idField: undefined }))(kinesisEvent(bodies));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(curatedIds()).toHaveLength(3);
+    expect(quarantineLines().map((l) => l.reason)).toEqual(['TOO_DEEP']);
+  });
+});
+
+describe('quarantine lines are serialised one by one', () => {
+  it('an input that cannot be serialised loses only its input; the other lines are written', async () => {
+    const cyclic: Record<string, unknown> = { eventId: 'cyclic' };
+    cyclic.self = cyclic;
+    const entry = (id: string, input: unknown): QuarantinedRecord => ({
+      itemId: id,
+      reason: 'TRANSFORM_ERROR',
+      error: 'boom',
+      source: { kind: 'sqs', queueArn: QUEUE_ARN, messageId: id },
+      receivedAt: '2026-11-24T10:00:00.000Z',
+      input,
+    });
+    const outcome = { curated: [], quarantined: [entry('m-1', { ok: 1 }), entry('m-2', cyclic), entry('m-3', { ok: 3 })], dropped: [], duplicates: [], deferred: [] };
+
+    const result = await writeOutcome({ s3: new S3Client({ region: 'us-east-1' }), kind: 'sqs' }, testConfig(), outcome);
+
+    expect([...result.failed]).toEqual([]);
+    expect(quarantineLines().map((l) => [l.input, l.inputNotSerializable === undefined])).toEqual([
+      [{ ok: 1 }, true],
+      [null, false],
+      [{ ok: 3 }, true],
+    ]);
+  });
+});
