@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -9,7 +9,6 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
   INLINE_POLICY_ACKNOWLEDGEMENT,
-  KMS_GRANT_WILDCARD_FINDINGS,
   acknowledgeRules,
   bucketObjectsFinding,
 } from '../core/compliance';
@@ -153,9 +152,25 @@ export class StreamIngest extends Construct {
       encryptionKey: this.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Own roles, each assumable by Firehose for this account only. The destination role is handed
+    // to the L2 without policy updates, so its bucket.grantReadWrite (delete, retention and legal
+    // hold on the whole bucket) cannot land; it gets exactly what the S3 destination needs instead.
+    const firehosePrincipal = () =>
+      new iam.ServicePrincipal('firehose.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } });
+    const sourceRole = new iam.Role(this, 'ArchiveSourceRole', {
+      assumedBy: firehosePrincipal(),
+      description: `Firehose reading the stream of ${this.node.path}`,
+    });
+    const destinationRole = new iam.Role(this, 'ArchiveDeliveryRole', {
+      assumedBy: firehosePrincipal(),
+      description: `Firehose writing the stream archive of ${this.node.path} under ${prefix || '(bucket root)'}`,
+    });
+    grantArchiveDelivery(destinationRole, bucket, prefix, logGroup);
     const archive = new firehose.DeliveryStream(this, 'Archive', {
+      role: sourceRole,
       source: new firehose.KinesisStreamSource(this.stream),
       destination: new firehose.S3Bucket(bucket, {
+        role: destinationRole.withoutPolicyUpdates(),
         dataOutputPrefix: `${prefix}dt=!{timestamp:yyyy-MM-dd}/hr=!{timestamp:HH}/`,
         errorOutputPrefix: `${prefix}errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`,
         compression: firehose.Compression.GZIP,
@@ -164,6 +179,8 @@ export class StreamIngest extends Construct {
         loggingConfig: new firehose.EnableLogging(logGroup),
       }),
     });
+    // Firehose checks the role's permissions when the delivery stream is created.
+    archive.node.addDependency(destinationRole);
     // One record per line, whatever the producers send, so the archive reads as JSON Lines.
     (archive.node.defaultChild as firehose.CfnDeliveryStream).addPropertyOverride(
       'ExtendedS3DestinationConfiguration.ProcessingConfiguration',
@@ -178,24 +195,40 @@ export class StreamIngest extends Construct {
         'Firehose server-side encryption is not available with a Kinesis stream source: records are encrypted by the ' +
         'source stream\'s KMS key in transit to Firehose and written to S3 with the bucket key (SSE-KMS).',
     });
-    for (const role of archive.node.findAll().filter((c): c is iam.Role => c instanceof iam.Role)) {
-      acknowledgeRules(role, INLINE_POLICY_ACKNOWLEDGEMENT, {
-        ids: [
-          ...KMS_GRANT_WILDCARD_FINDINGS,
-          'AwsSolutions-IAM5[Action::s3:Abort*]',
-          'AwsSolutions-IAM5[Action::s3:DeleteObject*]',
-          'AwsSolutions-IAM5[Action::s3:GetBucket*]',
-          'AwsSolutions-IAM5[Action::s3:GetObject*]',
-          'AwsSolutions-IAM5[Action::s3:List*]',
-          bucketObjectsFinding(bucket, '*'),
-        ],
-        reason:
-          'Written by the aws-cdk-lib Firehose L2 (bucket.grantReadWrite on the delivery role): Firehose needs to list, ' +
-          'write and complete multipart uploads of archive objects in this one bucket, under keys it generates.',
-      });
-    }
+    acknowledgeRules(sourceRole, INLINE_POLICY_ACKNOWLEDGEMENT);
+    acknowledgeRules(destinationRole, INLINE_POLICY_ACKNOWLEDGEMENT, {
+      ids: [bucketObjectsFinding(bucket, `${prefix}*`)],
+      reason:
+        'Firehose names archive objects itself (dated partitions, its own object names) under the archive prefix: ' +
+        's3:PutObject and the multipart actions (AbortMultipartUpload, ListMultipartUploadParts) on keys under that ' +
+        'prefix only, no read, delete, retention or legal hold.',
+    });
     return archive;
   }
+}
+
+/**
+ * What Firehose needs to deliver to an S3 destination (the documented destination policy,
+ * https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3), no more:
+ * bucket-level GetBucketLocation, ListBucket and ListBucketMultipartUploads; PutObject (multipart
+ * uploads included), AbortMultipartUpload and ListMultipartUploadParts on keys under `prefix`
+ * only; the bucket key's GenerateDataKey and Decrypt (SSE-KMS, multipart); its error log group.
+ */
+function grantArchiveDelivery(role: iam.Role, bucket: s3.IBucket, prefix: string, logGroup: logs.ILogGroup): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+      resources: [bucket.bucketArn],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resources: [bucket.arnForObjects(`${prefix}*`)],
+    }),
+  );
+  bucket.encryptionKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
 }
 
 /** Checks the props of a {@link StreamIngest}; adds each problem to `v` (`EtlPipeline` passes its own, under `stream`). */

@@ -238,6 +238,66 @@ describe('StreamIngest archive', () => {
     });
   });
 
+  /** Every statement of the policies attached to roles Firehose assumes, resolved. */
+  function firehoseStatements(t: Template): Array<{ Action: string | string[]; Resource: unknown; Effect: string }> {
+    const roles = Object.entries(t.findResources('AWS::IAM::Role'))
+      .filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('firehose.amazonaws.com'))
+      .map(([id]) => id);
+    expect(roles).toHaveLength(2);
+    return Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => roles.includes(r.Ref)))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+  }
+  const actionsOf = (s: { Action: string | string[] }) => [s.Action].flat();
+
+  test('least privilege: the archive role may only put, multipart and list under stream-archive/ (no delete, retention, legal hold or read)', () => {
+    const statements = firehoseStatements(template);
+    const s3Actions = statements.flatMap(actionsOf).filter((a) => a.startsWith('s3:')).sort();
+    expect(s3Actions).toEqual([
+      's3:AbortMultipartUpload',
+      's3:GetBucketLocation',
+      's3:ListBucket',
+      's3:ListBucketMultipartUploads',
+      's3:ListMultipartUploadParts',
+      's3:PutObject',
+    ]);
+    const objectStatement = statements.find((s) => actionsOf(s).includes('s3:PutObject'))!;
+    expect(objectStatement.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/stream-archive/*']] });
+    expect(actionsOf(objectStatement).sort()).toEqual(['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:PutObject']);
+    const bucketStatement = statements.find((s) => actionsOf(s).includes('s3:ListBucket'))!;
+    expect(bucketStatement.Resource).toEqual({ 'Fn::GetAtt': [bucketId, 'Arn'] });
+    // The bucket key: data keys for SSE-KMS writes and decrypt for multipart uploads, nothing else.
+    const bucketKeyActions = statements
+      .filter((s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [bucketKeyId, 'Arn'] }))
+      .flatMap(actionsOf)
+      .sort();
+    expect(bucketKeyActions).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(statements.every((s) => s.Effect === 'Allow' && JSON.stringify(s.Resource) !== '"*"')).toBe(true);
+  });
+
+  test('least privilege: the archive roles trust Firehose for this account only (aws:SourceAccount)', () => {
+    const trusts = Object.values(template.findResources('AWS::IAM::Role'))
+      .map((r) => r.Properties.AssumeRolePolicyDocument.Statement)
+      .filter((st) => JSON.stringify(st).includes('firehose.amazonaws.com'));
+    expect(trusts).toHaveLength(2);
+    for (const statements of trusts) {
+      expect(statements).toEqual([
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'firehose.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        },
+      ]);
+    }
+  });
+
+  test('least privilege: a custom archive prefix scopes the object grant to it', () => {
+    const { template: t, stack: s, bucket: b } = synth({ archivePrefix: 'kinesis/' }, true);
+    const objectStatement = firehoseStatements(t).find((st) => actionsOf(st).includes('s3:PutObject'))!;
+    expect(objectStatement.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [idOf(s, b!), 'Arn'] }, '/kinesis/*']] });
+  });
+
   test('the stream is still retained', () => {
     template.hasResource('AWS::Kinesis::Stream', { DeletionPolicy: 'Retain' });
   });
