@@ -12,6 +12,27 @@ export interface SourceRecord {
   readonly body: string;
   /** When the source received the record, in epoch milliseconds. */
   readonly receivedAtMs: number;
+  /**
+   * The body's bytes are not valid UTF-8: `body` is then their lossy decoding (U+FFFD for each bad
+   * sequence), kept only to be quarantined as `INVALID_UTF8` (never parsed: records differing only
+   * in their bad bytes would collide on one id).
+   * @default false
+   */
+  readonly invalidUtf8?: boolean;
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Decodes bytes as UTF-8 strictly: `valid` is false when they are not UTF-8, and `text` is then the
+ * lossy decoding (for quarantine only).
+ */
+export function decodeUtf8(bytes: Uint8Array): { readonly text: string; readonly valid: boolean } {
+  try {
+    return { text: STRICT_UTF8.decode(bytes), valid: true };
+  } catch {
+    return { text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), valid: false };
+  }
 }
 
 /** Lines of an S3 JSON Lines object, as a batch workflow hands them to the function. */
@@ -23,7 +44,8 @@ export interface S3JsonLinesBatch {
     readonly createdAt?: string;
     /** The ETag of the object version read: part of each record's position. */
     readonly etag?: string;
-    readonly lines: ReadonlyArray<{ readonly line: number; readonly body: string }>;
+    /** `invalidUtf8`: the line's bytes are not UTF-8 (see {@link SourceRecord.invalidUtf8}). */
+    readonly lines: ReadonlyArray<{ readonly line: number; readonly body: string; readonly invalidUtf8?: boolean }>;
   };
 }
 
@@ -75,11 +97,13 @@ export function toSourceRecords(event: BatchEvent): SourceRecord[] {
 
 function fromKinesis(record: KinesisStreamEvent['Records'][number]): SourceRecord {
   const shardId = record.eventID.split(':')[0];
+  const { text, valid } = decodeUtf8(Buffer.from(record.kinesis.data, 'base64'));
   return {
     itemId: record.kinesis.sequenceNumber,
     position: { kind: 'kinesis', streamArn: record.eventSourceARN, shardId, sequenceNumber: record.kinesis.sequenceNumber },
-    body: Buffer.from(record.kinesis.data, 'base64').toString('utf8'),
+    body: text,
     receivedAtMs: Math.round(record.kinesis.approximateArrivalTimestamp * 1000),
+    ...(valid ? {} : { invalidUtf8: true }),
   };
 }
 
@@ -104,11 +128,12 @@ function fromEventBridge(event: EventBridgeEventInput): SourceRecord {
 function fromS3JsonLines(event: S3JsonLinesBatch): SourceRecord[] {
   const { bucket, key, lines, createdAt, etag } = event.s3JsonLines;
   const receivedAtMs = (createdAt && new Date(createdAt).getTime()) || Date.now();
-  return lines.map(({ line, body }) => ({
+  return lines.map(({ line, body, invalidUtf8 }) => ({
     itemId: `${key}#${line}`,
     position: { kind: 's3', bucket, key, line, ...(etag ? { etag } : {}) },
     body,
     receivedAtMs,
+    ...(invalidUtf8 ? { invalidUtf8: true } : {}),
   }));
 }
 

@@ -14,6 +14,11 @@ import type { SchemaBundle } from '../../../lambda/runtime/schema-validation';
 import type { TransformModule } from '../../../lambda/runtime/transform-contract';
 import { clickstreamSchemas, kinesisEvent, QUEUE_ARN, sqsEvent, storedObjects, testConfig } from '../support/fixtures';
 
+/** `{"eventId":"<prefix>\\x.."}` with one byte that is not UTF-8 after the prefix. */
+function withBadByte(prefix: string, byte: number): string {
+  return Buffer.concat([Buffer.from(`{"eventId":"${prefix}`), Buffer.from([byte]), Buffer.from('","n":1}')]).toString('base64');
+}
+
 const s3Mock = mockClient(S3Client);
 const logger = new Logger({ serviceName: 'hostile-input-test', logLevel: 'SILENT' });
 const metricLines: string[] = [];
@@ -86,6 +91,28 @@ describe('hostile input never fails a batch', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(curatedIds()).toHaveLength(3);
     expect(quarantineLines().map((l) => l.reason)).toEqual(['TOO_DEEP']);
+  });
+});
+
+describe('invalid UTF-8 (hostile input)', () => {
+  it('records differing only in bytes that are not UTF-8 are quarantined INVALID_UTF8, not collided into one id and dropped as duplicates', async () => {
+    const event = kinesisEvent(['{"eventId":"ok","n":1}', 'x', 'y']);
+    const records = event.Records.map((r, i) =>
+      i === 0 ? r : { ...r, kinesis: { ...r.kinesis, data: withBadByte('user-', i === 1 ? 0xff : 0xfe) } },
+    );
+
+    for (const config of [testConfig(), testConfig({ idField: undefined })]) {
+      s3Mock.reset();
+      s3Mock.on(PutObjectCommand).resolves({});
+      const response = await handler(config)({ Records: records });
+
+      expect(response.batchItemFailures).toEqual([]);
+      expect(curatedIds()).toEqual(['ok']);
+      expect(quarantineLines().map((l) => [l.reason, l.error])).toEqual([
+        ['INVALID_UTF8', 'not valid UTF-8'],
+        ['INVALID_UTF8', 'not valid UTF-8'],
+      ]);
+    }
   });
 });
 

@@ -267,3 +267,57 @@ describe('loadS3JsonLines', () => {
     expect(batch.lines).toEqual(sample.map((body, i) => ({ line: i + 1, body })));
   });
 });
+
+describe('loadS3JsonLines on hostile objects', () => {
+  /** A GetObject body that streams `bytes` in 1 KiB chunks and counts the chunks read. */
+  function countingBody(bytes: Buffer) {
+    const state = { pulled: 0, total: Math.ceil(bytes.length / 1024) };
+    async function* chunks() {
+      for (let at = 0; at < bytes.length; at += 1024) {
+        state.pulled++;
+        yield bytes.subarray(at, at + 1024);
+      }
+    }
+    const iterable = chunks();
+    const body = Object.assign(iterable, {
+      // What the SDK's stream mixin offers too: reads everything.
+      transformToByteArray: async () => {
+        const parts: Buffer[] = [];
+        for await (const c of iterable) parts.push(c);
+        return new Uint8Array(Buffer.concat(parts));
+      },
+    });
+    return { body, state };
+  }
+
+  it('decompression bombs: reads a range of a gzip object without inflating the whole object (stops after its last line)', async () => {
+    // 16 MiB of lines (a small bomb: about 47 KiB of gzip) of which the range needs two.
+    const line = `${JSON.stringify({ eventId: 'x', pad: 'p'.repeat(1000) })}\n`;
+    const bomb = gzipSync(Buffer.from(line.repeat(Math.ceil((16 * 1024 * 1024) / line.length))));
+    const { body, state } = countingBody(bomb);
+    s3Mock.on(GetObjectCommand).resolves({ Body: body as never, ETag: '"e"' });
+
+    const batch = (await loadS3JsonLines(s3, input('in/bomb.jsonl.gz', { firstLine: 2, lineCount: 2 }))).s3JsonLines;
+
+    expect(batch.lines.map((l) => l.line)).toEqual([2, 3]);
+    expect(state.total).toBeGreaterThan(40);
+    expect(state.pulled).toBeLessThan(state.total / 2); // a little read-ahead, not the rest
+  });
+
+  it('invalid UTF-8: a line that is not UTF-8 is flagged invalidUtf8 (not decoded to U+FFFD silently); the others are read', async () => {
+    const bad = Buffer.concat([Buffer.from('{"eventId":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    const content = Buffer.concat([Buffer.from(`${A}\n`), bad, Buffer.from(`\n${B}\n`)]);
+    for (const [key, bytes] of [
+      ['in/mixed.jsonl', content],
+      ['in/mixed.jsonl.gz', gzipSync(content)],
+    ] as const) {
+      const batch = await load(key, bytes);
+      expect(batch.lines.map((l) => [l.line, l.invalidUtf8 ?? false])).toEqual([
+        [1, false],
+        [2, true],
+        [3, false],
+      ]);
+      expect(batch.lines[0].body).toBe(A);
+    }
+  });
+});
