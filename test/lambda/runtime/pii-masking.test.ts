@@ -1,5 +1,14 @@
 import { createHash, createHmac } from 'node:crypto';
-import { createPiiHasher, maskRecord, piiFieldNames, scrubPiiText, type PiiField } from '../../../lambda/runtime/pii-masking';
+import {
+  createPiiHasher,
+  isPiiIdField,
+  MAX_MASK_DEPTH,
+  maskQuarantineInput,
+  maskRecord,
+  piiFieldNames,
+  scrubPiiText,
+  type PiiField,
+} from '../../../lambda/runtime/pii-masking';
 import { sampleEventLines } from '../support/fixtures';
 
 const KEY = 'pii-test-key-0123456789abcdef';
@@ -96,9 +105,46 @@ describe('maskRecord', () => {
     expect(record.contacts[0].email).toBe('a@example.com');
   });
 
-  it('leaves a `*` path alone when the value is not an array', () => {
-    const record = { contacts: { email: 'a@example.com' } };
-    expect(maskRecord(record, [{ path: ['contacts', '*', 'email'], action: 'redact' }], hasher)).toEqual(record);
+  describe('masks by the field path whatever the shape', () => {
+    it('an array where the schema says object (user: [{email}] for user.email), nested arrays too', () => {
+      const record = { user: [{ email: 'a@example.com', n: 1 }, [{ email: 'b@example.com' }], 'x'], keep: 1 };
+      const masked = maskRecord(record, [{ path: ['user', 'email'], action: 'redact' }], hasher);
+      expect(masked).toEqual({ user: [{ n: 1 }, [{}], 'x'], keep: 1 });
+      const hashed = maskRecord({ user: [{ userId: 'u-1' }] }, [{ path: ['user', 'userId'], action: 'hash' }], hasher);
+      expect(hashed).toEqual({ user: [{ userId: hasher('u-1') }] });
+      expect(record.user[0]).toEqual({ email: 'a@example.com', n: 1 });
+    });
+
+    it('an object where the schema says array (items: {email} for items.*.email), and a map of elements', () => {
+      expect(maskRecord({ items: { email: 'a@example.com', n: 1 } }, [{ path: ['items', '*', 'email'], action: 'redact' }], hasher)).toEqual({
+        items: { n: 1 },
+      });
+      expect(maskRecord({ items: { a: { email: 'a@example.com' }, b: { email: 'b@example.com', n: 2 } } }, [{ path: ['items', '*', 'email'], action: 'hash' }], hasher)).toEqual({
+        items: { a: { email: hasher('a@example.com') }, b: { email: hasher('b@example.com'), n: 2 } },
+      });
+    });
+
+    it('a single value or an object where the schema says an array of PII values (emails.*)', () => {
+      expect(maskRecord({ emails: 'a@example.com', n: 1 }, [{ path: ['emails', '*'], action: 'redact' }], hasher)).toEqual({ n: 1 });
+      expect(maskRecord({ emails: { primary: 'a@example.com' } }, [{ path: ['emails', '*'], action: 'hash' }], hasher)).toEqual({
+        emails: hasher({ primary: 'a@example.com' }),
+      });
+    });
+
+    it('an object where the schema says a scalar is hashed or removed as a whole', () => {
+      expect(maskRecord({ email: { value: 'a@example.com' } }, [{ path: ['email'], action: 'hash' }], hasher)).toEqual({
+        email: hasher({ value: 'a@example.com' }),
+      });
+    });
+
+    it('arrays nested deeper than MAX_MASK_DEPTH on a PII path are replaced, not recursed into', () => {
+      let deep: unknown = { email: 'deep@example.com' };
+      for (let i = 0; i < 10_000; i++) deep = [deep];
+      const masked = maskRecord({ user: deep }, [{ path: ['user', 'email'], action: 'redact' }], hasher);
+      expect(JSON.stringify(masked).length).toBeLessThan(200);
+      expect(JSON.stringify(masked)).not.toContain('deep@example.com');
+      expect(MAX_MASK_DEPTH).toBe(32);
+    });
   });
 
   it('leaves missing fields and paths through missing objects untouched', () => {
@@ -208,6 +254,103 @@ describe('scrubPiiText', () => {
     const fields: PiiField[] = [{ path: ['emails', '*'], action: 'redact' }];
     const scrubbed = scrubPiiText('{"eventId":"e","emails":["a@example.com","b@example.com"],"n":1', piiFieldNames(fields));
     expect(scrubbed).not.toMatch(/a@example\.com|b@example\.com/);
+  });
+});
+
+describe('scrubPiiText: escapes, quotes and case', () => {
+  const names = ['userId', 'email', 'ip'];
+  const PROBES = /probe-user-1|probe1@example\.com|198\.51\.100\.7|u-9/;
+
+  it.each([
+    ['an escaped key', '{"em\\u0061il":"probe1@example.com","n":1'],
+    ['an escaped key (\\u upper case hex)', '{"\\u0045MAIL":"probe1@example.com"'],
+    ['a key in another case', '{"EMAIL":"probe1@example.com","UserID":"probe-user-1","IP":"198.51.100.7"'],
+    ['single quotes', "{'email': 'probe1@example.com', 'userId': 'probe-user-1'"],
+    ['unquoted keys', '{email: probe1@example.com, ip: 198.51.100.7'],
+    ['a query string', 'GET /?email=probe1@example.com&ip=198.51.100.7 HTTP/1.1'],
+    ['a double-encoded record', '"{\\"email\\":\\"probe1@example.com\\",\\"ip\\":\\"198.51.100.7\\",\\"userId\\":\\"probe-user-1\\"}'],
+    ['a double-encoded record with an escaped key', '"{\\"em\\\\u0061il\\":\\"probe1@example.com\\"'],
+    ['a triple-encoded record', JSON.stringify(JSON.stringify(JSON.stringify({ email: 'probe1@example.com', userId: 'probe-user-1' }))).slice(0, -3)],
+    ['an array value with brackets and quotes inside strings', '{"email":["probe1@example.com","a]\\"u-9"],"n":1'],
+    ['an object value', '{"userId":{"id":"probe-user-1","ip":"198.51.100.7"},"n":1'],
+    ['a value with the other quote inside', '{"email":"o\'probe1@example.com","n":1'],
+  ])('removes the values of %s', (_label, text) => {
+    expect(text).toMatch(PROBES);
+    const scrubbed = scrubPiiText(text, names);
+    expect(scrubbed).not.toMatch(PROBES);
+    expect(scrubbed).toContain('[pii removed]');
+  });
+
+  it('keeps what follows a scrubbed value, at its escape level', () => {
+    expect(scrubPiiText('{"EMAIL" : "a@example.com", "page":"/home"', names)).toBe('{"EMAIL" : "[pii removed]", "page":"/home"');
+    expect(scrubPiiText('"{\\"email\\":\\"a\\\\\\"b\\",\\"page\\":\\"/home\\"}"', names)).toBe('"{\\"email\\":\\"[pii removed]\\",\\"page\\":\\"/home\\"}"');
+    expect(scrubPiiText("{'ip': '1.2.3.4', 'page': '/'}", names)).toBe("{'ip': '[pii removed]', 'page': '/'}");
+  });
+
+  it('takes linear time on hostile text (long runs of backslashes and quotes)', () => {
+    const started = Date.now();
+    scrubPiiText(`${'\\'.repeat(100_000)}"email":${'"'.repeat(100_000)}`, names);
+    scrubPiiText(`{${'"a":"b",'.repeat(20_000)}"email":"x"`, names);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('maskQuarantineInput', () => {
+  const fields: PiiField[] = [
+    { path: ['userId'], action: 'hash' },
+    { path: ['user', 'email'], action: 'redact' },
+    { path: ['items', '*', 'ip'], action: 'redact' },
+  ];
+  const PROBES = /probe-user-1|probe1@example\.com|198\.51\.100\.7/;
+
+  it('masks a double-encoded body (JSON text of a JSON string) by path and keeps it text', () => {
+    const body = JSON.stringify(JSON.stringify({ userId: 'probe-user-1', user: { email: 'probe1@example.com' }, items: [{ ip: '198.51.100.7' }], n: 1 }));
+    const masked = maskQuarantineInput(body, fields, hasher) as string;
+    expect(masked).not.toMatch(PROBES);
+    expect(JSON.parse(JSON.parse(masked) as string)).toEqual({ userId: hasher('probe-user-1'), user: {}, items: [{}], n: 1 });
+  });
+
+  it('masks PII names anywhere, without case, in a record that failed (and in JSON strings inside it)', () => {
+    const input = {
+      userId: 'probe-user-1',
+      other: { EMAIL: 'probe1@example.com', deeper: [{ Ip: '198.51.100.7' }] },
+      note: JSON.stringify({ email: 'probe1@example.com' }),
+      text: 'contact email: probe1@example.com',
+      UserID: 'probe-user-1',
+    };
+    const masked = maskQuarantineInput(input, fields, hasher) as Record<string, unknown>;
+    expect(JSON.stringify(masked)).not.toMatch(PROBES);
+    // The path-masked value is hashed once (not hashed again by name).
+    expect(masked.userId).toBe(hasher('probe-user-1'));
+    expect(masked.UserID).toBe(hasher('probe-user-1'));
+    expect(masked.other).toEqual({ deeper: [{}] });
+  });
+
+  it('masks a list of records (a body that is an array) element by element', () => {
+    const masked = maskQuarantineInput('[{"userId":"probe-user-1","user":[{"email":"probe1@example.com"}]}]', fields, hasher) as string;
+    expect(JSON.parse(masked)).toEqual([{ userId: hasher('probe-user-1'), user: [{}] }]);
+  });
+
+  it('removes what is nested deeper than it looks, and never recurses on hostile nesting', () => {
+    const deep = `${'['.repeat(8000)}{"email":"probe1@example.com"}${']'.repeat(8000)}`;
+    const masked = maskQuarantineInput(`{"n":${deep}}`, fields, hasher) as string;
+    expect(masked).not.toMatch(PROBES);
+    expect(masked.length).toBeLessThan(1000);
+  });
+
+  it('scrubs text that is not JSON, and leaves input alone without PII fields', () => {
+    expect(maskQuarantineInput('{"user":{"email":"probe1@example.com"', fields, hasher)).toBe('{"user":{"email":"[pii removed]"');
+    expect(maskQuarantineInput('{"email":"x"', [], hasher)).toBe('{"email":"x"');
+  });
+});
+
+describe('isPiiIdField', () => {
+  it('is true when the id field (top level) is marked, also as an array of values', () => {
+    expect(isPiiIdField('userId', [{ path: ['userId'], action: 'hash' }])).toBe(true);
+    expect(isPiiIdField('userId', [{ path: ['userId', '*'], action: 'redact' }])).toBe(true);
+    expect(isPiiIdField('userId', [{ path: ['user', 'userId'], action: 'hash' }])).toBe(false);
+    expect(isPiiIdField('eventId', [{ path: ['userId'], action: 'hash' }])).toBe(false);
+    expect(isPiiIdField(undefined, [{ path: ['userId'], action: 'hash' }])).toBe(false);
   });
 });
 
