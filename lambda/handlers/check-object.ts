@@ -1,8 +1,8 @@
 /**
  * Lambda entry point of the BatchWorkflow's own steps (one small function, four actions):
  *
- * - `check`: HeadObject (size limit), then one streaming pass over the object (gzip too) that
- *   counts its lines and parses a sample of them; returns the line ranges the workflow maps over.
+ * - `check`: HeadObject (size limit), then one streaming pass over the object (gzip too, its
+ *   decompressed bytes bounded as well) that counts its lines and parses a sample of them; returns the line ranges the workflow maps over.
  *   Deterministic rejections throw named errors (`ObjectTooLarge`, `NotJsonLines`,
  *   `TooManyBatches`, `EmptyObject`) that the state machine routes to quarantine.
  * - `summarize`: sums the batch summaries of the Map and decides whether the schema drifted.
@@ -39,6 +39,12 @@ export interface CheckObjectInput {
   readonly key: string;
   readonly linesPerBatch: number;
   readonly maxObjectBytes: number;
+  /**
+   * Bound on a gzip object's decompressed bytes: the check inflates and counts, and stops with
+   * `ObjectTooLarge` past it (a small gzip can inflate to more than any batch can read).
+   * @default - maxObjectBytes
+   */
+  readonly maxDecompressedBytes?: number;
   /** @default 1000 */
   readonly maxBatches?: number;
   /** Lines parsed as JSON to decide whether the object is JSON Lines. @default 100 */
@@ -245,8 +251,12 @@ export async function scanLines(stream: AsyncIterable<Buffer | Uint8Array | stri
   return { lineCount, sample, lineStarts };
 }
 
-/** The object's bytes, gunzipped when they are gzip (by their magic bytes, like the runtime reads them). */
-async function decompressed(body: Readable): Promise<{ gzip: boolean; bytes: AsyncIterable<Buffer> }> {
+/**
+ * The object's bytes, gunzipped when they are gzip (by their magic bytes, like the runtime reads
+ * them). Inflated bytes are counted as they stream: past `maxBytes` the read stops and `tooLarge`
+ * is thrown (a decompression bomb is never inflated beyond the bound).
+ */
+async function decompressed(body: Readable, maxBytes: number, tooLarge: () => Error): Promise<{ gzip: boolean; bytes: AsyncIterable<Buffer> }> {
   const iterator = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   const first = await iterator.next();
   async function* rest(): AsyncGenerator<Buffer> {
@@ -254,7 +264,25 @@ async function decompressed(body: Readable): Promise<{ gzip: boolean; bytes: Asy
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield Buffer.from(next.value);
   }
   const head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return { gzip: true, bytes: Readable.from(rest()).pipe(createGunzip()) };
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    const input = Readable.from(rest());
+    const inflate = input.pipe(createGunzip());
+    async function* bounded(): AsyncGenerator<Buffer> {
+      let total = 0;
+      try {
+        for await (const chunk of inflate as AsyncIterable<Buffer>) {
+          total += chunk.length;
+          if (total > maxBytes) throw tooLarge();
+          yield chunk;
+        }
+      } finally {
+        inflate.destroy();
+        input.destroy();
+        body.destroy?.();
+      }
+    }
+    return { gzip: true, bytes: bounded() };
+  }
   return { gzip: false, bytes: rest() };
 }
 
@@ -282,7 +310,16 @@ export function createHandler(s3: S3Client = new S3Client({})) {
       throw new CheckError('ObjectTooLarge', `s3://${bucket}/${key} is ${bytes} bytes; the limit is ${maxObjectBytes} (maxObjectBytes)`);
     }
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: head.ETag }));
-    const { gzip, bytes: content } = await decompressed(object.Body as Readable);
+    const maxInflated = input.maxDecompressedBytes ?? maxObjectBytes;
+    const { gzip, bytes: content } = await decompressed(
+      object.Body as Readable,
+      maxInflated,
+      () =>
+        new CheckError(
+          'ObjectTooLarge',
+          `s3://${bucket}/${key} is gzip of more than ${maxInflated} bytes decompressed (${bytes} compressed); the limit is ${maxInflated} (maxObjectBytes)`,
+        ),
+    );
     const sampleLines = Math.max(1, input.schemaSampleLines ?? 0);
     const { lineCount, sample, lineStarts } = await scanLines(content, input.sampleSize ?? 100, gzip ? 0 : gcd(linesPerBatch, sampleLines));
     if (sample.length === 0) throw new CheckError('EmptyObject', `s3://${bucket}/${key} has no records`);

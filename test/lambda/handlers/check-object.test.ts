@@ -178,3 +178,31 @@ test('lineRanges and scanLines edge cases', async () => {
 test('an unknown action fails', async () => {
   await expect(handler({ action: 'nope' } as never)).rejects.toThrow('unknown action "nope"');
 });
+
+describe('check: decompression bombs', () => {
+  test('a gzip object whose decompressed bytes exceed the bound is ObjectTooLarge, and is not inflated beyond it', async () => {
+    // A small bomb: 8 MiB of JSON lines in about 25 KiB of gzip, under a 1 MiB limit.
+    const line = `${JSON.stringify({ a: 'x'.repeat(500) })}\n`;
+    const bomb = gzipSync(line.repeat(Math.ceil((8 * 1024 * 1024) / line.length)));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    let pulled = 0;
+    s3Mock.on(HeadObjectCommand).resolves({ ContentLength: bomb.length, ETag: '"e"' });
+    s3Mock.on(GetObjectCommand).callsFake(async () => {
+      async function* chunks() {
+        for (let i = 0; i < bomb.length; i += 1024) {
+          pulled++;
+          yield bomb.subarray(i, i + 1024);
+        }
+      }
+      return { Body: Readable.from(chunks()) };
+    });
+
+    await expect(handler({ ...check, maxObjectBytes: 1024 * 1024 })).rejects.toMatchObject({
+      name: 'ObjectTooLarge',
+      message: expect.stringContaining(`is gzip of more than ${1024 * 1024} bytes decompressed (${bomb.length} compressed)`),
+    });
+    expect(pulled).toBeLessThan(Math.ceil(bomb.length / 1024));
+    // The same object passes under a bound that holds it.
+    await expect(handler({ ...check, maxObjectBytes: 1024 * 1024, maxDecompressedBytes: 16 * 1024 * 1024, maxBatches: 1e9 })).resolves.toMatchObject({ gzip: true });
+  });
+});
