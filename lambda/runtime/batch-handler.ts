@@ -7,13 +7,13 @@ import { settleConflicts, storeDuplicateFilter } from './deduplicate';
 import { writeToTable } from './dynamodb-sink';
 import { IdempotencyStore } from './idempotency-store';
 import { PipelineMetrics } from './metrics';
-import type { PiiHasher } from './pii-masking';
+import { isPiiIdField, type PiiHasher } from './pii-masking';
 import { piiHasherFromSecret } from './pii-secret';
 import { processBatch } from './process-batch';
 import { isS3ObjectInput, loadS3JsonLines, type S3ObjectInput } from './s3-object-source';
 import { writeOutcome } from './s3-sink';
 import { sampleSchema, type SchemaSample } from './schema-sample';
-import type { SchemaBundle } from './schema-validation';
+import { allPiiFields, type SchemaBundle } from './schema-validation';
 import { toSourceBatch, type BatchEvent } from './source-records';
 import type { TransformModule } from './transform-contract';
 
@@ -75,9 +75,14 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     throw new Error('cdk-serverless-etl runtime: the transform module must export a function named "transform"');
   }
   const config = deps.config ?? readConfig();
-  const needsHasher = Object.values(schemas.versions).some((v) => v.pii.some((f) => f.action === 'hash'));
+  const piiIdField = isPiiIdField(config.idField, allPiiFields(schemas));
+  const needsHasher = piiIdField || Object.values(schemas.versions).some((v) => v.pii.some((f) => f.action === 'hash'));
   if (needsHasher && !deps.hasher && !config.piiSecretArn) {
-    throw new Error('cdk-serverless-etl runtime: the schemas mark fields "x-pii": "hash" but PII_SECRET_ARN is not set');
+    throw new Error(
+      piiIdField
+        ? `cdk-serverless-etl runtime: the id field "${config.idField}" is marked "x-pii" (record ids are its keyed hash) but PII_SECRET_ARN is not set`
+        : 'cdk-serverless-etl runtime: the schemas mark fields "x-pii": "hash" but PII_SECRET_ARN is not set',
+    );
   }
   const s3 = deps.s3 ?? new S3Client({});
   const dynamodb = config.idempotencyTable || config.sinkTable ? (deps.dynamodb ?? new DynamoDBClient({})) : undefined;
@@ -164,6 +169,7 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     metrics.count('TransformErrors', quarantinedOk.filter((q) => q.reason === 'TRANSFORM_ERROR' || q.reason === 'INVALID_OUTPUT').length);
     metrics.count('RecordsRetried', batchItemFailures.length);
     metrics.count('ClaimChecked', result.claimChecked);
+    metrics.count('EventTimeOutOfBounds', outcome.eventTimeOutOfBounds ?? 0);
     if (coldStart) metrics.count('ColdStarts', 1);
     coldStart = false;
     result.freshnessLagSeconds.forEach((s) => metrics.freshnessLag(s));

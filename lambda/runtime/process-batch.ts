@@ -1,6 +1,6 @@
 import type { RuntimeConfig } from './config';
 import { toEnvelope, type Envelope } from './envelope';
-import { maskRecord, piiFieldNames, scrubPiiText, type PiiHasher } from './pii-masking';
+import { isPiiIdField, maskQuarantineInput, maskRecord, type PiiHasher } from './pii-masking';
 import { allPiiFields, checkSchema, type SchemaBundle } from './schema-validation';
 import type { SourceRecord } from './source-records';
 import type { PipelineRecord, SourcePosition, TransformModule } from './transform-contract';
@@ -82,6 +82,8 @@ export interface BatchOutcome {
    * a duplicate once that write lands, else retried.
    */
   readonly deferred: DeferredRecord[];
+  /** Records whose event time was out of the warehouse's bounds and fell back to the receive time. */
+  readonly eventTimeOutOfBounds?: number;
 }
 
 /** A record held back while another input's claim on its id is in flight. */
@@ -128,7 +130,13 @@ export async function processBatch(
 ): Promise<BatchOutcome> {
   const schemas = options.schemas ?? NO_SCHEMAS;
   const quarantined: QuarantinedRecord[] = [];
+  let eventTimeOutOfBounds = 0;
   const ready: Array<{ envelope: Envelope; schemaVersion?: string }> = [];
+  // An id field marked x-pii (in any version) never leaves the record raw: the id is its keyed hash.
+  const idIsPii = isPiiIdField(config.idField, allPiiFields(schemas));
+  if (idIsPii && !options.hasher) {
+    throw new Error(`cdk-serverless-etl runtime: the id field "${config.idField}" is marked "x-pii", so record ids are its keyed hash, but no hashing key is configured`);
+  }
 
   for (const source of records) {
     const receivedAt = new Date(source.receivedAtMs).toISOString();
@@ -138,7 +146,8 @@ export async function processBatch(
       quarantined.push({ ...base, reason: result.reason, error: result.message, input: maskInput(result.input, schemas, options.hasher) });
       continue;
     }
-    const { envelope } = result;
+    if (result.envelope.eventTimeOutOfBounds) eventTimeOutOfBounds++;
+    const envelope = idIsPii ? { ...result.envelope, id: (options.hasher as PiiHasher)(result.envelope.id) } : result.envelope;
     const check = checkSchema(envelope.payload, schemas);
     if (!check.ok) {
       quarantined.push({
@@ -148,7 +157,7 @@ export async function processBatch(
         error: check.errors[0],
         errors: check.errors,
         schemaVersion: check.version,
-        input: maskRecord(envelope.payload, check.pii, options.hasher),
+        input: maskQuarantineInput(envelope.payload, check.pii, options.hasher),
       });
       continue;
     }
@@ -234,7 +243,7 @@ export async function processBatch(
       staleObjectKey: known?.stale.get(envelope.id),
     });
   }
-  return { curated, quarantined, dropped, duplicates, deferred };
+  return { curated, quarantined, dropped, duplicates, deferred, ...(eventTimeOutOfBounds > 0 ? { eventTimeOutOfBounds } : {}) };
 }
 
 /** Hive-style partition of an ISO-8601 UTC time: `dt=YYYY-MM-DD/hr=HH`. */
@@ -242,13 +251,9 @@ export function partitionOf(isoTime: string): string {
   return `dt=${isoTime.slice(0, 10)}/hr=${isoTime.slice(11, 13)}`;
 }
 
-/** Masks an input that never became an envelope (it may not even be JSON). */
+/** Masks an input that never became an envelope (it may not even be JSON) with every version's PII fields. */
 function maskInput(input: unknown, schemas: SchemaBundle, hasher: PiiHasher | undefined): unknown {
-  const fields = allPiiFields(schemas);
-  if (fields.length === 0) return input;
-  if (typeof input === 'string') return scrubPiiText(input, piiFieldNames(fields));
-  if (isPlainObject(input)) return maskRecord(input as PipelineRecord, fields, hasher);
-  return input;
+  return maskQuarantineInput(input, allPiiFields(schemas), hasher);
 }
 
 function isPlainObject(value: unknown): boolean {
