@@ -169,6 +169,7 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     metrics.count('TransformErrors', quarantinedOk.filter((q) => q.reason === 'TRANSFORM_ERROR' || q.reason === 'INVALID_OUTPUT').length);
     metrics.count('RecordsRetried', batchItemFailures.length);
     metrics.count('ClaimChecked', result.claimChecked);
+    metrics.count('EventTimeOutOfBounds', outcome.eventTimeOutOfBounds ?? 0);
     if (coldStart) metrics.count('ColdStarts', 1);
     coldStart = false;
     result.freshnessLagSeconds.forEach((s) => metrics.freshnessLag(s));

@@ -35,6 +35,17 @@ export interface RuntimeConfig {
    * (`CLAIM_IN_FLIGHT_SECONDS`): the function's timeout and a margin.
    */
   readonly claimInFlightSeconds: number;
+  /**
+   * Earliest event time a record may keep, epoch ms (`EVENT_TIME_EARLIEST`, a `YYYY-MM-DD` date:
+   * the warehouse's first partition date); an earlier event time falls back to the receive time.
+   * @default DEFAULT_EVENT_TIME_EARLIEST
+   */
+  readonly eventTimeEarliestMs?: number;
+  /**
+   * How far past its receive time an event time may be, in seconds (`EVENT_TIME_MAX_SKEW_SECONDS`);
+   * a later one falls back to the receive time. @default DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS
+   */
+  readonly eventTimeMaxSkewSeconds?: number;
 }
 
 /** Environment variable names, shared with the TransformFunction construct. */
@@ -57,10 +68,16 @@ export const ENV = {
   claimInFlightSeconds: 'CLAIM_IN_FLIGHT_SECONDS',
 } as const;
 
+  eventTimeEarliest: 'EVENT_TIME_EARLIEST',
+  eventTimeMaxSkewSeconds: 'EVENT_TIME_MAX_SKEW_SECONDS',
 /** Default claim-check threshold: records above 256 KiB go to the raw bucket by reference. */
 export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024;
 /** Default in-flight window of claims: 15 minutes, Lambda's longest timeout. */
 export const DEFAULT_CLAIM_IN_FLIGHT_SECONDS = 900;
+/** Default earliest event time: the ServerlessWarehouse's default first partition date. */
+export const DEFAULT_EVENT_TIME_EARLIEST = '2024-01-01';
+/** Default future skew of event times: 15 minutes past the receive time. */
+export const DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS = 900;
 /** Default idempotency window: 30 days. */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 30 * 24 * 3600;
 
@@ -76,6 +93,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   if (inFlight === undefined) problems.push(`${ENV.claimInFlightSeconds} must be a positive integer`);
   if (problems.length > 0) {
     throw new Error(`cdk-serverless-etl runtime: ${problems.join('; ')}`);
+  const earliestText = env[ENV.eventTimeEarliest] || DEFAULT_EVENT_TIME_EARLIEST;
+  const earliest = /^\d{4}-\d{2}-\d{2}$/.test(earliestText) ? Date.parse(`${earliestText}T00:00:00Z`) : NaN;
+  if (Number.isNaN(earliest)) problems.push(`${ENV.eventTimeEarliest} must be a date as YYYY-MM-DD`);
+  const skew = positiveInteger(env[ENV.eventTimeMaxSkewSeconds], DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS);
+  if (skew === undefined) problems.push(`${ENV.eventTimeMaxSkewSeconds} must be a positive integer`);
   }
   const pipeline = env[ENV.pipeline] as string;
   return {
@@ -97,6 +119,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     claimInFlightSeconds: inFlight as number,
   };
 }
+    eventTimeEarliestMs: earliest,
+    eventTimeMaxSkewSeconds: skew as number,
 
 function positiveInteger(value: string | undefined, fallback: number): number | undefined {
   if (value === undefined || value === '') return fallback;

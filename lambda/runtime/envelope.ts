@@ -1,4 +1,4 @@
-import type { RuntimeConfig } from './config';
+import { DEFAULT_EVENT_TIME_EARLIEST, DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS, type RuntimeConfig } from './config';
 import { parseRecordBody } from './parse-record';
 import { payloadHashId } from './record-id';
 import type { SourceRecord } from './source-records';
@@ -21,6 +21,11 @@ export interface Envelope {
   readonly eventTime: string;
   /** Whether `eventTime` came from the record (true) or fell back to the receive time. */
   readonly eventTimeFromRecord: boolean;
+  /**
+   * The record's event time was valid but outside the bounds the warehouse reads (before its first
+   * partition date, or too far past the receive time): `eventTime` fell back to the receive time.
+   */
+  readonly eventTimeOutOfBounds?: true;
   /** When the source received the record, ISO-8601. */
   readonly receivedAt: string;
   /** The record itself. */
@@ -61,7 +66,9 @@ export function toEnvelope(record: SourceRecord, config: RuntimeConfig): Envelop
   }
 
   const receivedAt = new Date(record.receivedAtMs).toISOString();
-  const eventMs = parseTime(payload[config.eventTimeField]);
+  const parsedMs = parseTime(payload[config.eventTimeField]);
+  const outOfBounds = parsedMs !== undefined && !withinBounds(parsedMs, record.receivedAtMs, config);
+  const eventMs = outOfBounds ? undefined : parsedMs;
   const meta = parsed.eventBridge;
   return {
     ok: true,
@@ -72,11 +79,26 @@ export function toEnvelope(record: SourceRecord, config: RuntimeConfig): Envelop
       type: meta?.detailType,
       eventTime: eventMs === undefined ? receivedAt : new Date(eventMs).toISOString(),
       eventTimeFromRecord: eventMs !== undefined,
+      ...(outOfBounds ? { eventTimeOutOfBounds: true as const } : {}),
       receivedAt,
       payload,
       position: record.position,
     },
   };
+}
+
+const EARLIEST_DEFAULT_MS = Date.parse(`${DEFAULT_EVENT_TIME_EARLIEST}T00:00:00Z`);
+
+/**
+ * Whether an event time lands in a partition the warehouse's projection reads: not before the
+ * earliest date (`dt` from the first partition date on) and at most the allowed skew past the
+ * receive time (which also keeps `dt` a four-digit year). Seconds mistaken for milliseconds, "1"
+ * read as 2001, or 1e15 (year 33658) all fail this.
+ */
+function withinBounds(eventMs: number, receivedAtMs: number, config: RuntimeConfig): boolean {
+  const earliest = config.eventTimeEarliestMs ?? EARLIEST_DEFAULT_MS;
+  const skewMs = (config.eventTimeMaxSkewSeconds ?? DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS) * 1000;
+  return eventMs >= earliest && eventMs <= receivedAtMs + skewMs;
 }
 
 /** Epoch milliseconds of an ISO-8601 string or epoch-millisecond number; undefined if invalid. */

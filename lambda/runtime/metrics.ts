@@ -20,6 +20,8 @@ export const METRIC_NAMES = [
   'RecordsRetried',
   'ClaimChecked',
   'ColdStarts',
+  // Records whose event time fell outside the warehouse's bounds and fell back to the receive time.
+  'EventTimeOutOfBounds',
 ] as const;
 
 /** A metric name of the runtime. */

@@ -82,6 +82,8 @@ export interface BatchOutcome {
    * a duplicate once that write lands, else retried.
    */
   readonly deferred: DeferredRecord[];
+  /** Records whose event time was out of the warehouse's bounds and fell back to the receive time. */
+  readonly eventTimeOutOfBounds?: number;
 }
 
 /** A record held back while another input's claim on its id is in flight. */
@@ -128,6 +130,7 @@ export async function processBatch(
 ): Promise<BatchOutcome> {
   const schemas = options.schemas ?? NO_SCHEMAS;
   const quarantined: QuarantinedRecord[] = [];
+  let eventTimeOutOfBounds = 0;
   const ready: Array<{ envelope: Envelope; schemaVersion?: string }> = [];
   // An id field marked x-pii (in any version) never leaves the record raw: the id is its keyed hash.
   const idIsPii = isPiiIdField(config.idField, allPiiFields(schemas));
@@ -143,6 +146,7 @@ export async function processBatch(
       quarantined.push({ ...base, reason: result.reason, error: result.message, input: maskInput(result.input, schemas, options.hasher) });
       continue;
     }
+    if (result.envelope.eventTimeOutOfBounds) eventTimeOutOfBounds++;
     const envelope = idIsPii ? { ...result.envelope, id: (options.hasher as PiiHasher)(result.envelope.id) } : result.envelope;
     const check = checkSchema(envelope.payload, schemas);
     if (!check.ok) {
@@ -239,7 +243,7 @@ export async function processBatch(
       staleObjectKey: known?.stale.get(envelope.id),
     });
   }
-  return { curated, quarantined, dropped, duplicates, deferred };
+  return { curated, quarantined, dropped, duplicates, deferred, ...(eventTimeOutOfBounds > 0 ? { eventTimeOutOfBounds } : {}) };
 }
 
 /** Hive-style partition of an ISO-8601 UTC time: `dt=YYYY-MM-DD/hr=HH`. */

@@ -356,6 +356,8 @@ export class EtlPipeline extends Construct {
       dataset: props.dataset,
       idField: props.idField,
       eventTimeField: props.eventTimeField,
+      // Event times the warehouse's projection cannot read fall back to the receive time.
+      firstPartitionDate: props.warehouse?.firstPartitionDate,
       curatedBucket: this.dataLake.curatedBucket,
       quarantineBucket: this.dataLake.quarantineBucket,
       rawBucket: this.dataLake.rawBucket,

@@ -28,6 +28,8 @@ describe('readConfig', () => {
       maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
       sinkTableKey: 'id',
       claimInFlightSeconds: 900,
+      eventTimeEarliestMs: Date.parse('2024-01-01T00:00:00Z'),
+      eventTimeMaxSkewSeconds: 900,
     });
     expect(config.sinkTable).toBeUndefined();
     expect(config.idField).toBeUndefined();
@@ -58,6 +60,8 @@ describe('readConfig', () => {
       SINK_TABLE: 'clickstream-events',
       SINK_TABLE_KEY: 'pk',
       CLAIM_IN_FLIGHT_SECONDS: '90',
+      EVENT_TIME_EARLIEST: '2025-01-31',
+      EVENT_TIME_MAX_SKEW_SECONDS: '120',
     };
     expect(readConfig(env)).toEqual({
       pipeline: 'clickstream',
@@ -76,6 +80,8 @@ describe('readConfig', () => {
       sinkTable: 'clickstream-events',
       sinkTableKey: 'pk',
       claimInFlightSeconds: 90,
+      eventTimeEarliestMs: Date.parse('2025-01-31T00:00:00Z'),
+      eventTimeMaxSkewSeconds: 120,
     });
   });
 
@@ -89,6 +95,15 @@ describe('readConfig', () => {
   it.each(['0', '-5', '1.5', 'ten', '1e3x'])('rejects %j as IDEMPOTENCY_TTL_SECONDS and MAX_RECORD_BYTES, naming both', (value) => {
     expect(() => readConfig({ ...REQUIRED, IDEMPOTENCY_TTL_SECONDS: value, MAX_RECORD_BYTES: value })).toThrow(
       'cdk-serverless-etl runtime: IDEMPOTENCY_TTL_SECONDS must be a positive integer; MAX_RECORD_BYTES must be a positive integer',
+    );
+  });
+
+  it('reads the event time bounds (EVENT_TIME_EARLIEST, EVENT_TIME_MAX_SKEW_SECONDS) and rejects invalid ones', () => {
+    const config = readConfig({ ...REQUIRED, EVENT_TIME_EARLIEST: '2025-03-01', EVENT_TIME_MAX_SKEW_SECONDS: '60' });
+    expect(config.eventTimeEarliestMs).toBe(Date.parse('2025-03-01T00:00:00Z'));
+    expect(config.eventTimeMaxSkewSeconds).toBe(60);
+    expect(() => readConfig({ ...REQUIRED, EVENT_TIME_EARLIEST: '2025-3-1', EVENT_TIME_MAX_SKEW_SECONDS: '-1' })).toThrow(
+      'EVENT_TIME_EARLIEST must be a date as YYYY-MM-DD; EVENT_TIME_MAX_SKEW_SECONDS must be a positive integer',
     );
   });
 
@@ -128,6 +143,8 @@ describe('readConfig', () => {
       sinkTable: 'SINK_TABLE',
       sinkTableKey: 'SINK_TABLE_KEY',
       claimInFlightSeconds: 'CLAIM_IN_FLIGHT_SECONDS',
+      eventTimeEarliest: 'EVENT_TIME_EARLIEST',
+      eventTimeMaxSkewSeconds: 'EVENT_TIME_MAX_SKEW_SECONDS',
     });
   });
 });

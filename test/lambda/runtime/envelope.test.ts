@@ -117,6 +117,35 @@ describe('toEnvelope', () => {
       });
     });
 
+    it.each([
+      ['before firstPartitionDate', '2023-12-31T23:59:59Z'],
+      ['epoch seconds (read as milliseconds: January 1970)', Math.floor(Date.parse('2026-11-24T09:30:00Z') / 1000)],
+      ['"1" (read as 2001)', '1'],
+      ['1e15 (year 33658, dt=+033658-09)', 1e15],
+      ['far in the future', '2099-01-01T00:00:00Z'],
+      ['more than the skew past the receive time', '2026-11-24T10:30:01Z'],
+    ])('falls back to the receive time, flagged out of bounds, when the event time is %s', (_label, value) => {
+      const result = toEnvelope(source({ eventId: 'e', eventTime: value }), withIdField);
+      expect(result).toMatchObject({
+        ok: true,
+        envelope: { eventTime: '2026-11-24T10:15:00.500Z', eventTimeFromRecord: false, eventTimeOutOfBounds: true },
+      });
+    });
+
+    it('keeps event times within the bounds: from the earliest date to the skew past the receive time', () => {
+      for (const value of ['2024-01-01T00:00:00Z', '2026-11-24T10:30:00Z']) {
+        const result = toEnvelope(source({ eventId: 'e', eventTime: value }), withIdField);
+        expect(result).toMatchObject({ ok: true, envelope: { eventTimeFromRecord: true } });
+        expect(result.ok && result.envelope.eventTimeOutOfBounds).toBeFalsy();
+      }
+      // The bounds are the construct's: a later first partition date, a shorter skew.
+      const bounded = testConfig({ eventTimeEarliestMs: Date.parse('2026-06-01T00:00:00Z'), eventTimeMaxSkewSeconds: 60 });
+      for (const value of ['2026-05-31T23:59:59Z', '2026-11-24T10:16:01Z']) {
+        expect(toEnvelope(source({ eventId: 'e', eventTime: value }), bounded)).toMatchObject({ ok: true, envelope: { eventTimeOutOfBounds: true } });
+      }
+      expect(toEnvelope(source({ eventId: 'e', eventTime: '2026-06-01T00:00:00Z' }), bounded)).toMatchObject({ ok: true, envelope: { eventTimeFromRecord: true } });
+    });
+
     it('reads the configured event time field', () => {
       const config = testConfig({ eventTimeField: 'ts' });
       const result = toEnvelope(source({ eventId: 'e', ts: '2026-01-02T03:04:05Z', eventTime: '2026-11-24T09:00:00Z' }), config);

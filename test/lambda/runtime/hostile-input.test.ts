@@ -116,6 +116,34 @@ describe('invalid UTF-8 (hostile input)', () => {
   });
 });
 
+describe('event times the warehouse never reads (hostile input)', () => {
+  it('fall back to the receive time (a partition queries see) and are counted in EventTimeOutOfBounds', async () => {
+    const record = (id: string, eventTime: unknown) => JSON.stringify({ eventId: id, eventTime, n: 1 });
+    const bodies = [
+      record('ok', '2026-11-24T09:00:00Z'),
+      record('early', '2019-05-01T00:00:00Z'),
+      record('seconds', 1795510800),
+      record('one', '1'),
+      record('huge', 1e15),
+    ];
+
+    const response = await handler(testConfig())(sqsEvent(bodies));
+
+    expect(response.batchItemFailures).toEqual([]);
+    const keys = storedObjects(s3Mock, 'curated-bucket').map((o) => [o.key.split('/')[1], o.records.map((r) => r.id)]);
+    // The sqsEvent fixture's receive time is 2026-11-24T10:00; the valid event time is 09:00.
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        ['dt=2026-11-24', ['ok']],
+        ['dt=2026-11-24', ['early', 'seconds', 'one', 'huge']],
+      ]),
+    );
+    expect(storedObjects(s3Mock, 'curated-bucket').map((o) => o.key.split('/')[2])).toEqual(expect.arrayContaining(['hr=09', 'hr=10']));
+    const emf = JSON.parse(metricLines[metricLines.length - 1]) as Record<string, unknown>;
+    expect(emf.EventTimeOutOfBounds).toBe(4);
+  });
+});
+
 describe('quarantine lines are serialised one by one', () => {
   it('an input that cannot be serialised loses only its input; the other lines are written', async () => {
     const cyclic: Record<string, unknown> = { eventId: 'cyclic' };

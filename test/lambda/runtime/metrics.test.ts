@@ -24,6 +24,7 @@ describe('PipelineMetrics', () => {
       'RecordsRetried',
       'ClaimChecked',
       'ColdStarts',
+      'EventTimeOutOfBounds',
     ]);
     expect(METRICS_NAMESPACE).toBe('ServerlessEtl');
   });
@@ -63,6 +64,7 @@ describe('PipelineMetrics', () => {
       RecordsRetried: 0,
       ClaimChecked: 0,
       ColdStarts: 0,
+      EventTimeOutOfBounds: 0,
     });
   });
 
