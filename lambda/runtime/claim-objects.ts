@@ -1,6 +1,6 @@
 import type { Claim, ClaimOutcome, IdempotencyStore } from './idempotency-store';
 import type { SourcePosition } from './transform-contract';
-import { positionId, type BatchKind } from './source-records';
+import { positionId } from './source-records';
 import type { CuratedOutput } from './process-batch';
 
 /** A curated object to write: its key derives from the input positions of its outputs. */
@@ -38,10 +38,11 @@ export interface ClaimedObjects {
  * to that key. Failing the whole object instead would livelock two invocations that each hold a
  * record of the other: both retry, both find the other's stale claim, both conflict again.
  * A claim that failed (throttling, errors) fails its whole object; the retry takes it over.
+ * Claims are conditional whatever delivered the batch: the same id may arrive at once by Kinesis
+ * and by the bus, or on two shards, and only one of them may curate it.
  */
 export async function claimObjects(
   store: IdempotencyStore,
-  kind: BatchKind,
   planned: PlannedObject[],
   replan: (outputs: CuratedOutput[]) => PlannedObject[],
 ): Promise<ClaimedObjects> {
@@ -53,7 +54,7 @@ export async function claimObjects(
   });
   const claim = async (claims: Claim[]): Promise<ClaimOutcome> => {
     try {
-      return kind === 'kinesis' ? await store.claimOrdered(claims) : await store.claimConditional(claims);
+      return await store.claimConditional(claims);
     } catch {
       return { conflicts: new Set(), failed: new Set(claims.map((c) => c.id)) };
     }

@@ -1,11 +1,11 @@
 import {
   BatchGetItemCommand,
-  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   PutItemCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { backoffMs, mayRetry } from './time-budget';
 
 /** A record id and the curated object its output goes to. */
 export interface Claim {
@@ -35,10 +35,9 @@ export interface ClaimOutcome {
 }
 
 const GET_CHUNK = 100;
-const WRITE_CHUNK = 25;
-const MAX_ATTEMPTS = 5;
-const PUT_CONCURRENCY = 16;
-/** Batch calls in flight at once: a batch of 1,000 records is 40 BatchWriteItem calls, waited for together. */
+/** Conditional claims in flight at once (the SDK's HTTP agent keeps up to 50 sockets). */
+const PUT_CONCURRENCY = 32;
+/** Batch calls in flight at once: a batch of 1,000 ids is 10 BatchGetItem calls, waited for together. */
 const BATCH_CONCURRENCY = 8;
 
 /**
@@ -47,14 +46,18 @@ const BATCH_CONCURRENCY = 8;
  * One item per record id (`id`, `objectKey`, `expiresAt` for TTL). A record is claimed right
  * before its curated object is written; a claim whose object does not exist is stale (the attempt
  * crashed or its write failed) and may be taken over. Calls: one BatchGetItem per 100 ids; one
- * write per new record, batched 25 per call where the source orders delivery (Kinesis) and
- * conditional where it does not (SQS). Duplicates cost reads only. The chunks of a batch are sent
- * concurrently (at most 8 calls in flight), so a batch waits for about one round trip, not one per
- * chunk; each chunk retries on its own.
+ * conditional PutItem per new record, whatever the source (the same id can arrive at once by
+ * Kinesis and by the bus, or on two shards). Duplicates cost reads only. The chunks of a lookup are
+ * sent concurrently (at most 8 calls in flight); each chunk retries on its own.
  */
 export class IdempotencyStore {
   /** DynamoDB calls made, for metrics and benchmarks. */
   public calls = 0;
+  /**
+   * Milliseconds lookups may still spend retrying (see `invocationBudget`); set per invocation by
+   * the handler. None: 5 attempts.
+   */
+  public retryBudget?: () => number;
 
   constructor(
     private readonly ddb: DynamoDBClient,
@@ -70,63 +73,52 @@ export class IdempotencyStore {
     return new Map([...claims].map(([id, c]) => [id, c.objectKey]));
   }
 
-  /** The claim of each already-claimed id: object key, claiming position and time. */
+  /**
+   * The claim of each already-claimed id: object key, claiming position and time. A chunk whose
+   * call fails (throttled after the SDK's own retries, an outage) or leaves keys unprocessed is
+   * retried with backoff for as long as {@link retryBudget} allows (without one, 5 attempts), so a
+   * short outage does not fail the whole batch; then the last error is thrown.
+   */
   public async lookupClaims(ids: readonly string[]): Promise<Map<string, StoredClaim>> {
     const found = new Map<string, StoredClaim>();
     const unique = [...new Set(ids)];
     await inChunks(unique, GET_CHUNK, async (chunk) => {
       let keys: Array<Record<string, AttributeValue>> = chunk.map((id) => ({ id: { S: id } }));
-      for (let attempt = 1; keys.length > 0; attempt++) {
-        if (attempt > MAX_ATTEMPTS) throw new Error(`idempotency store: ${keys.length} keys still unprocessed after ${MAX_ATTEMPTS} attempts`);
-        if (attempt > 1) await this.backoff(attempt);
+      for (let attempt = 1; ; attempt++) {
+        let error: unknown;
         this.calls++;
-        const out = await this.ddb.send(
-          new BatchGetItemCommand({
-            RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id, objectKey, #p, claimedAt', ExpressionAttributeNames: { '#p': 'position' } } },
-          }),
-        );
-        for (const item of out.Responses?.[this.table] ?? []) {
-          if (item.id?.S && item.objectKey?.S) {
-            const claimedAt = item.claimedAt?.N === undefined ? undefined : Number(item.claimedAt.N);
-            found.set(item.id.S, { objectKey: item.objectKey.S, position: item.position?.S, claimedAt });
+        try {
+          const out = await this.ddb.send(
+            new BatchGetItemCommand({
+              RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id, objectKey, #p, claimedAt', ExpressionAttributeNames: { '#p': 'position' } } },
+            }),
+          );
+          for (const item of out.Responses?.[this.table] ?? []) {
+            if (item.id?.S && item.objectKey?.S) {
+              const claimedAt = item.claimedAt?.N === undefined ? undefined : Number(item.claimedAt.N);
+              found.set(item.id.S, { objectKey: item.objectKey.S, position: item.position?.S, claimedAt });
+            }
           }
+          keys = (out.UnprocessedKeys?.[this.table]?.Keys as Array<Record<string, AttributeValue>> | undefined) ?? [];
+        } catch (e) {
+          error = e;
         }
-        keys = (out.UnprocessedKeys?.[this.table]?.Keys as Array<Record<string, AttributeValue>> | undefined) ?? [];
+        if (error === undefined && keys.length === 0) return;
+        const wait = backoffMs(attempt);
+        if (!mayRetry({ remainingMs: this.retryBudget }, attempt, wait)) {
+          if (error !== undefined) throw error;
+          throw new Error(`idempotency store: ${keys.length} keys still unprocessed after ${attempt} attempts`);
+        }
+        await this.sleep(wait);
       }
     });
     return found;
   }
 
   /**
-   * Claims ids with unconditional batch writes: only safe where one invocation at a time handles a
-   * given id (Kinesis delivers a partition key's records in order to one invocation).
-   */
-  public async claimOrdered(claims: readonly Claim[]): Promise<ClaimOutcome> {
-    const failed = new Set<string>();
-    await inChunks(claims, WRITE_CHUNK, async (chunk) => {
-      let requests = chunk.map((c) => ({ PutRequest: { Item: this.item(c) } }));
-      for (let attempt = 1; requests.length > 0; attempt++) {
-        if (attempt > MAX_ATTEMPTS) {
-          requests.forEach((r) => failed.add(r.PutRequest.Item.id.S as string));
-          break;
-        }
-        if (attempt > 1) await this.backoff(attempt);
-        this.calls++;
-        try {
-          const out = await this.ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: requests } }));
-          requests = (out.UnprocessedItems?.[this.table] as typeof requests | undefined) ?? [];
-        } catch {
-          if (attempt === MAX_ATTEMPTS) requests.forEach((r) => failed.add(r.PutRequest.Item.id.S as string));
-          if (attempt === MAX_ATTEMPTS) break;
-        }
-      }
-    });
-    return { conflicts: new Set(), failed };
-  }
-
-  /**
    * Claims ids with one conditional write each: the claim succeeds only if the id is unclaimed or
-   * its claim is the known stale one. Safe with concurrent deliveries of the same id (SQS).
+   * its claim is the known stale one. Safe with concurrent deliveries of the same id from any
+   * sources (an SQS duplicate, the same id by Kinesis and the bus, two shards): one claim wins.
    */
   public async claimConditional(claims: readonly Claim[]): Promise<ClaimOutcome> {
     const conflicts = new Set<string>();
@@ -172,10 +164,6 @@ export class IdempotencyStore {
     };
   }
 
-  private backoff(attempt: number): Promise<void> {
-    // Full jitter: a random wait up to 50 ms × 2^attempt.
-    return this.sleep(Math.random() * 50 * 2 ** attempt);
-  }
 }
 
 /**

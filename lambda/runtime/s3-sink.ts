@@ -14,7 +14,7 @@ export interface SinkContext {
   readonly s3: S3Client;
   /** The idempotency store; without it curated objects are still idempotent per input range. */
   readonly store?: IdempotencyStore;
-  /** What delivered the batch: Kinesis claims in batches, others with conditional writes. */
+  /** What delivered the batch (every source claims with conditional writes). */
   readonly kind: BatchKind;
   /** The Lambda request id, for lineage. */
   readonly requestId?: string;
@@ -75,7 +75,7 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
   if (ctx.store && objects.length > 0) {
     // All or nothing per object (see claimObjects): a claim never points to an object that
     // exists without its record.
-    const claimed = await claimObjects(ctx.store, ctx.kind, objects, (outputs) => planObjects(config, outputs));
+    const claimed = await claimObjects(ctx.store, objects, (outputs) => planObjects(config, outputs));
     objects = claimed.objects;
     claimed.failed.forEach((id) => failed.add(id));
     conflicted = claimed.conflicted;
@@ -213,7 +213,7 @@ async function claimQuarantine(
     // if every one of them is claimed (all or nothing, as for curated objects).
     const key = quarantineObjectKey(config, toWrite);
     const claims = toWrite.map((r) => ({ id: idOf(r), objectKey: key, staleObjectKey: claimed.get(idOf(r)) }));
-    const result = ctx.kind === 'kinesis' ? await ctx.store.claimOrdered(claims) : await ctx.store.claimConditional(claims);
+    const result = await ctx.store.claimConditional(claims);
     if (result.conflicts.size + result.failed.size > 0) {
       toWrite.forEach((r) => failed.add(r.itemId));
       return { toWrite: [], already };

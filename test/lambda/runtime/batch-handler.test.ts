@@ -584,12 +584,13 @@ describe('createBatchHandler with the clickstream schemas, PII masking and the i
     });
   });
 
-  it('claims Kinesis batches with BatchWriteItem and SQS batches with conditional PutItem', async () => {
+  it('claims Kinesis batches with conditional PutItem, like SQS batches (the same id may arrive by both at once)', async () => {
     fakeS3Store(s3Mock);
     fakeIdempotencyTable(ddbMock, TABLE);
     await storeHandler()(kinesisEvent(SAMPLE.slice(0, 3)));
-    expect(ddbMock.commandCalls(BatchWriteItemCommand)).toHaveLength(1);
-    expect(ddbMock.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(PutItemCommand)).toHaveLength(3);
+    for (const call of ddbMock.commandCalls(PutItemCommand)) expect(call.args[0].input.ConditionExpression).toMatch(/^attribute_not_exists\(id\)/);
 
     ddbMock.resetHistory();
     await storeHandler()(sqsEvent(SAMPLE.slice(3, 6)));

@@ -24,7 +24,6 @@ function scriptedStore(answer: (claims: readonly Claim[], call: number) => Claim
       calls.push([...claims]);
       return answer(claims, calls.length);
     }),
-    claimOrdered: jest.fn(),
   };
   return { store: store as unknown as IdempotencyStore, calls };
 }
@@ -34,7 +33,7 @@ describe('claimObjects', () => {
   it('keeps every object whose records are all claimed, with the claiming positions', async () => {
     const { store, calls } = scriptedStore(none);
     const planned = plan([output(1), output(2)]);
-    const result = await claimObjects(store, 'sqs', planned, plan);
+    const result = await claimObjects(store, planned, plan);
     expect(result).toEqual({ objects: planned, failed: new Set(), conflicted: [] });
     expect(calls).toEqual([[
       { id: 'rec-1', objectKey: 'obj-rec-1+rec-2', staleObjectKey: undefined, position: 'm-1' },
@@ -44,7 +43,7 @@ describe('claimObjects', () => {
 
   it('re-plans an object without its conflicted record and moves the other claims to the new key (conditional on the old one)', async () => {
     const { store, calls } = scriptedStore((_claims, call) => (call === 1 ? { conflicts: new Set(['rec-2']), failed: new Set() } : none()));
-    const result = await claimObjects(store, 'sqs', plan([output(1), output(2), output(3)]), plan);
+    const result = await claimObjects(store, plan([output(1), output(2), output(3)]), plan);
     expect(result.objects.map((o) => o.key)).toEqual(['obj-rec-1+rec-3']);
     expect(result.failed).toEqual(new Set(['item-2']));
     expect(result.conflicted).toEqual([{ itemId: 'item-2', recordId: 'rec-2', position: output(2).source }]);
@@ -56,7 +55,7 @@ describe('claimObjects', () => {
 
   it('writes nothing of an object whose every record conflicted, and makes no second call', async () => {
     const { store, calls } = scriptedStore(() => ({ conflicts: new Set(['rec-1', 'rec-2']), failed: new Set() }));
-    const result = await claimObjects(store, 'sqs', plan([output(1), output(2)]), plan);
+    const result = await claimObjects(store, plan([output(1), output(2)]), plan);
     expect(result.objects).toEqual([]);
     expect(result.conflicted.map((c) => c.recordId)).toEqual(['rec-1', 'rec-2']);
     expect(calls).toHaveLength(1);
@@ -64,12 +63,12 @@ describe('claimObjects', () => {
 
   it('fails the whole object when a claim failed (throttled), even beside a conflict; and when the move fails', async () => {
     const throttled = scriptedStore(() => ({ conflicts: new Set(['rec-2']), failed: new Set(['rec-1']) }));
-    const r1 = await claimObjects(throttled.store, 'sqs', plan([output(1), output(2)]), plan);
+    const r1 = await claimObjects(throttled.store, plan([output(1), output(2)]), plan);
     expect(r1.objects).toEqual([]);
     expect(r1.failed).toEqual(new Set(['item-1', 'item-2']));
 
     const moveFails = scriptedStore((_c, call) => (call === 1 ? { conflicts: new Set(['rec-2']), failed: new Set() } : { conflicts: new Set(), failed: new Set(['rec-1']) }));
-    const r2 = await claimObjects(moveFails.store, 'sqs', plan([output(1), output(2)]), plan);
+    const r2 = await claimObjects(moveFails.store, plan([output(1), output(2)]), plan);
     expect(r2.objects).toEqual([]);
     expect(r2.failed).toEqual(new Set(['item-1', 'item-2']));
   });
@@ -78,7 +77,7 @@ describe('claimObjects', () => {
     const { store } = scriptedStore(() => {
       throw new Error('InternalServerError');
     });
-    const result = await claimObjects(store, 'sqs', plan([output(1)]), plan);
+    const result = await claimObjects(store, plan([output(1)]), plan);
     expect(result).toEqual({ objects: [], failed: new Set(['item-1']), conflicted: [] });
   });
 });

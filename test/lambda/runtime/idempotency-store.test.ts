@@ -1,6 +1,5 @@
 import {
   BatchGetItemCommand,
-  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
   PutItemCommand,
@@ -25,10 +24,8 @@ const ids = (n: number, prefix = 'evt-') => Array.from({ length: n }, (_, i) => 
 const claimsOf = (list: string[], objectKey = 'clicks/dt=2026-11-24/hr=09/abc.jsonl.gz'): Claim[] => list.map((id) => ({ id, objectKey }));
 
 type GetInput = { RequestItems: Record<string, { Keys: Array<Record<string, AttributeValue>>; ConsistentRead?: boolean; ProjectionExpression?: string }> };
-type WriteInput = { RequestItems: Record<string, Array<{ PutRequest: { Item: Record<string, AttributeValue> } }>> };
 
 const keysOf = (input: GetInput) => input.RequestItems[TABLE].Keys.map((k) => k.id.S as string);
-const writtenIds = (input: WriteInput) => input.RequestItems[TABLE].map((r) => r.PutRequest.Item.id.S as string);
 
 let dateNow: jest.SpyInstance;
 
@@ -116,9 +113,11 @@ describe('IdempotencyStore.lookup', () => {
     expect(s.calls).toBe(5);
   });
 
-  it('lets a DynamoDB error through (the batch is retried as a whole)', async () => {
+  it('without a time budget, retries a DynamoDB error 5 times, then lets it through (the batch is retried as a whole)', async () => {
     ddbMock.on(BatchGetItemCommand).rejects(new Error('ProvisionedThroughputExceededException'));
-    await expect(store().lookup(['a'])).rejects.toThrow('ProvisionedThroughputExceededException');
+    const s = store();
+    await expect(s.lookup(['a'])).rejects.toThrow('ProvisionedThroughputExceededException');
+    expect(s.calls).toBe(5);
   });
 });
 
@@ -134,6 +133,7 @@ describe('IdempotencyStore.lookup, many chunks', () => {
       return { Responses: { [TABLE]: [] }, UnprocessedKeys: {} };
     });
     const s = store();
+    s.retryBudget = () => 0; // no retry: the failure ends the lookup at once
     await expect(s.lookup(ids(2000))).rejects.toThrow('InternalServerError');
     // 20 chunks of 100: the first 8 start together; after the first one fails, none of the other 12 starts.
     expect(most).toBe(8);
@@ -141,96 +141,59 @@ describe('IdempotencyStore.lookup, many chunks', () => {
   });
 });
 
-describe('IdempotencyStore.claimOrdered', () => {
-  it('writes 25 claims per BatchWriteItem with id, objectKey and expiresAt = now + ttl', async () => {
-    ddbMock.on(BatchWriteItemCommand).resolves({ UnprocessedItems: {} });
-    const s = store();
-    const all = ids(60);
-
-    const outcome = await s.claimOrdered(claimsOf(all));
-
-    expect(outcome).toEqual({ conflicts: new Set(), failed: new Set() });
-    const calls = ddbMock.commandCalls(BatchWriteItemCommand).map((c) => c.args[0].input as WriteInput);
-    expect(calls.map((c) => writtenIds(c).length)).toEqual([25, 25, 10]);
-    expect(calls.flatMap(writtenIds)).toEqual(all);
-    expect(calls[0].RequestItems[TABLE][0]).toEqual({
-      PutRequest: {
-        Item: {
-          id: { S: 'evt-0000' },
-          objectKey: { S: 'clicks/dt=2026-11-24/hr=09/abc.jsonl.gz' },
-          expiresAt: { N: String(Math.floor(NOW_MS / 1000) + TTL) },
-          claimedAt: { N: String(NOW_MS) },
-        },
-      },
+describe('dependency outages are ridden out, not dead-lettered: lookups retry within the invocation', () => {
+  /** A store whose retries may last `budgetMs` of a fake clock that its waits advance. */
+  const budgeted = (budgetMs: number) => {
+    let elapsed = 0;
+    const s = new IdempotencyStore(ddb, TABLE, TTL, async (ms) => {
+      sleeps.push(ms);
+      elapsed += ms;
     });
-    expect(s.calls).toBe(3);
-  });
+    s.retryBudget = () => budgetMs - elapsed;
+    return { s, elapsed: () => elapsed };
+  };
+  const throttled = () => Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ThrottlingException' });
 
-  it('retries UnprocessedItems, and only those', async () => {
+  it('retries a BatchGetItem that throws (throttled after the SDK retries) with backoff, and answers', async () => {
     ddbMock
-      .on(BatchWriteItemCommand)
-      .callsFakeOnce(async (input: WriteInput) => ({ UnprocessedItems: { [TABLE]: input.RequestItems[TABLE].slice(1, 3) } }))
-      .resolves({ UnprocessedItems: {} });
-    const s = store();
+      .on(BatchGetItemCommand)
+      .rejectsOnce(throttled())
+      .rejectsOnce(throttled())
+      .rejectsOnce(throttled())
+      .resolves({ Responses: { [TABLE]: [{ id: { S: 'a' }, objectKey: { S: 'k-a' } }] } });
+    const { s } = budgeted(30_000);
 
-    const outcome = await s.claimOrdered(claimsOf(['a', 'b', 'c', 'd']));
-
-    expect(outcome.failed.size).toBe(0);
-    const calls = ddbMock.commandCalls(BatchWriteItemCommand).map((c) => writtenIds(c.args[0].input as WriteInput));
-    expect(calls).toEqual([['a', 'b', 'c', 'd'], ['b', 'c']]);
-    expect(s.calls).toBe(2);
-    expect(sleeps).toHaveLength(1);
+    expect(await s.lookup(['a', 'b'])).toEqual(new Map([['a', 'k-a']]));
+    expect(s.calls).toBe(4);
+    expect(sleeps).toHaveLength(3);
   });
 
-  it('reports ids still unprocessed after 5 attempts as failed, and goes on with the next chunk', async () => {
-    ddbMock.on(BatchWriteItemCommand).callsFake(async (input: WriteInput) => ({
-      UnprocessedItems: { [TABLE]: input.RequestItems[TABLE].filter((r) => r.PutRequest.Item.id.S === 'evt-0003') },
-    }));
-    const s = store();
+  it('keeps retrying UnprocessedKeys past 5 attempts while the invocation has time', async () => {
+    const unprocessed = { Responses: { [TABLE]: [] }, UnprocessedKeys: { [TABLE]: { Keys: [{ id: { S: 'a' } }] } } };
+    let call = 0;
+    ddbMock.on(BatchGetItemCommand).callsFake(async () => (++call <= 8 ? unprocessed : { Responses: { [TABLE]: [{ id: { S: 'a' }, objectKey: { S: 'k-a' } }] } }));
+    const { s } = budgeted(60_000);
 
-    const outcome = await s.claimOrdered(claimsOf(ids(30)));
-
-    expect(outcome).toEqual({ conflicts: new Set(), failed: new Set(['evt-0003']) });
-    const calls = ddbMock.commandCalls(BatchWriteItemCommand).map((c) => writtenIds(c.args[0].input as WriteInput));
-    // First chunk: 1 full call + 4 retries of evt-0003; second chunk (sent alongside): one call.
-    expect(calls.map((c) => c.length).sort((a, b) => a - b)).toEqual([1, 1, 1, 1, 5, 25]);
-    expect(calls.filter((c) => c.length === 1).flat()).toEqual(['evt-0003', 'evt-0003', 'evt-0003', 'evt-0003']);
-    expect(s.calls).toBe(6);
+    expect(await s.lookup(['a'])).toEqual(new Map([['a', 'k-a']]));
+    expect(s.calls).toBe(9);
   });
 
-  it('retries a chunk whose call throws, and reports it failed when all 5 attempts throw', async () => {
-    ddbMock.on(BatchWriteItemCommand).rejectsOnce(new Error('ThrottlingException')).resolves({ UnprocessedItems: {} });
-    expect(await store().claimOrdered(claimsOf(['a', 'b']))).toEqual({ conflicts: new Set(), failed: new Set() });
-    expect(ddbMock.commandCalls(BatchWriteItemCommand)).toHaveLength(2);
+  it('stops once the next wait would exceed the budget, and throws the last error (the batch is retried)', async () => {
+    ddbMock.on(BatchGetItemCommand).rejects(throttled());
+    const { s, elapsed } = budgeted(3_000);
 
-    ddbMock.reset();
-    ddbMock.on(BatchWriteItemCommand).rejects(new Error('InternalServerError'));
-    const s = store();
-    expect(await s.claimOrdered(claimsOf(['a', 'b']))).toEqual({ conflicts: new Set(), failed: new Set(['a', 'b']) });
-    expect(s.calls).toBe(5);
+    await expect(s.lookup(['a'])).rejects.toThrow('Rate of requests exceeds');
+    expect(s.calls).toBeGreaterThan(1);
+    expect(elapsed()).toBeLessThan(3_000);
+    // Waits grow (full jitter under a doubling cap of at most 5 s).
+    sleeps.forEach((ms, i) => expect(ms).toBeLessThanOrEqual(Math.min(5_000, 100 * 2 ** i)));
   });
 
-  it('sends the chunks of a batch concurrently, at most 8 calls in flight', async () => {
-    let inFlight = 0;
-    let most = 0;
-    ddbMock.on(BatchWriteItemCommand).callsFake(async () => {
-      most = Math.max(most, ++inFlight);
-      await new Promise((r) => setImmediate(r));
-      inFlight--;
-      return { UnprocessedItems: {} };
-    });
-    const s = store();
-    expect(await s.claimOrdered(claimsOf(ids(1000)))).toEqual({ conflicts: new Set(), failed: new Set() });
-    expect(s.calls).toBe(40);
-    expect(most).toBe(8);
-    const written = ddbMock.commandCalls(BatchWriteItemCommand).flatMap((c) => writtenIds(c.args[0].input as WriteInput));
-    expect(written.sort()).toEqual(ids(1000).sort());
-  });
-
-  it('makes no call for no claims', async () => {
-    const s = store();
-    expect(await s.claimOrdered([])).toEqual({ conflicts: new Set(), failed: new Set() });
-    expect(s.calls).toBe(0);
+  it('never retries when the budget is already spent', async () => {
+    ddbMock.on(BatchGetItemCommand).rejects(throttled());
+    const { s } = budgeted(0);
+    await expect(s.lookup(['a'])).rejects.toThrow('Rate of requests exceeds');
+    expect(s.calls).toBe(1);
   });
 });
 
@@ -283,7 +246,7 @@ describe('IdempotencyStore.claimConditional', () => {
     expect(s.calls).toBe(5);
   });
 
-  it('writes every claim of a large batch, at most 16 at a time', async () => {
+  it('writes every claim of a large batch, at most 32 at a time', async () => {
     let inFlight = 0;
     let maxInFlight = 0;
     ddbMock.on(PutItemCommand).callsFake(async () => {
@@ -300,7 +263,7 @@ describe('IdempotencyStore.claimConditional', () => {
 
     const put = ddbMock.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item?.id.S);
     expect([...put].sort()).toEqual(all);
-    expect(maxInFlight).toBeLessThanOrEqual(16);
+    expect(maxInFlight).toBeLessThanOrEqual(32);
     expect(maxInFlight).toBeGreaterThan(1);
     expect(s.calls).toBe(100);
   });
@@ -315,12 +278,10 @@ describe('IdempotencyStore.claimConditional', () => {
 describe('IdempotencyStore.calls', () => {
   it('adds up over lookups and claims', async () => {
     ddbMock.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
-    ddbMock.on(BatchWriteItemCommand).resolves({});
     ddbMock.on(PutItemCommand).resolves({});
     const s = store();
     await s.lookup(ids(101));
-    await s.claimOrdered(claimsOf(ids(26)));
     await s.claimConditional(claimsOf(ids(3)));
-    expect(s.calls).toBe(2 + 2 + 3);
+    expect(s.calls).toBe(2 + 3);
   });
 });

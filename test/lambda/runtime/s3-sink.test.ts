@@ -331,17 +331,19 @@ describe('writeOutcome with the idempotency store', () => {
     return order;
   }
 
-  it('claims a Kinesis batch’s ids in one BatchWriteItem BEFORE writing the curated object, pointing at that object', async () => {
+  it('claims a Kinesis batch’s ids with conditional PutItems, like every source, BEFORE writing the curated object, pointing at that object', async () => {
     const order = recordOrder();
     const result = await writeOutcome(withStore('kinesis'), config, outcome({ curated: [curated('1', P9, [{ n: 1 }]), curated('2', P9, [{ n: 2 }])] }));
 
     expect(result.failed.size).toBe(0);
     // Claims, then the lineage manifest (a write-ahead log of the objects), then the object.
-    expect(order).toEqual(['claim rec-1,rec-2', 'put curated-bucket lineage', 'put curated-bucket data']);
+    expect(order.slice(0, 2).sort()).toEqual(['claim rec-1', 'claim rec-2']);
+    expect(order.slice(2)).toEqual(['put curated-bucket lineage', 'put curated-bucket data']);
     const [object] = storedObjects(s3Mock, 'curated-bucket');
-    const items = ddbMock.commandCalls(BatchWriteItemCommand)[0].args[0].input.RequestItems?.[TABLE] ?? [];
-    expect(items.map((r) => r.PutRequest?.Item?.objectKey.S)).toEqual([object.key, object.key]);
-    expect(ddbMock.commandCalls(PutItemCommand)).toHaveLength(0);
+    const puts = ddbMock.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => p.Item?.objectKey.S)).toEqual([object.key, object.key]);
+    for (const put of puts) expect(put.ConditionExpression).toBe('attribute_not_exists(id)');
+    expect(ddbMock.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
   });
 
   it('claims each id of an SQS batch with a conditional PutItem BEFORE writing the curated object', async () => {
@@ -431,8 +433,8 @@ describe('writeOutcome with the idempotency store', () => {
   });
 
   it('writes no object for a partition whose every claim failed', async () => {
-    ddbMock.on(BatchWriteItemCommand).callsFake(async (input: { RequestItems: Record<string, Array<{ PutRequest: { Item: Record<string, AttributeValue> } }>> }) => {
-      if (input.RequestItems[TABLE].some((r) => r.PutRequest.Item.id.S === 'rec-1')) throw new Error('InternalServerError');
+    ddbMock.on(PutItemCommand).callsFake(async (input: { Item: Record<string, AttributeValue> }) => {
+      if (input.Item.id.S === 'rec-1') throw new Error('InternalServerError');
       return {};
     });
     ddbMock.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
@@ -463,7 +465,6 @@ describe('writeOutcome with the idempotency store', () => {
 
 describe('writeOutcome: quarantine entries in the idempotency store', () => {
   const qid = (itemId: string) => `quarantine#${itemId}`;
-  type WriteInput = { RequestItems: Record<string, Array<{ PutRequest: { Item: Record<string, AttributeValue> } }>> };
 
   function storeWith(claimed: Record<string, string>) {
     ddbMock.on(BatchGetItemCommand).callsFake(async (input: { RequestItems: Record<string, { Keys: Array<Record<string, AttributeValue>> }> }) => ({
@@ -479,9 +480,9 @@ describe('writeOutcome: quarantine entries in the idempotency store', () => {
 
   const quarantineClaims = () =>
     ddbMock
-      .commandCalls(BatchWriteItemCommand)
-      .flatMap((c) => (c.args[0].input as WriteInput).RequestItems[TABLE])
-      .map((r) => [r.PutRequest.Item.id.S, r.PutRequest.Item.objectKey.S])
+      .commandCalls(PutItemCommand)
+      .map((c) => c.args[0].input as { Item: Record<string, AttributeValue> })
+      .map((input) => [input.Item.id.S, input.Item.objectKey.S])
       .filter(([id]) => id?.startsWith('quarantine#'));
 
   it('claims each quarantined record by position, pointing at the quarantine object written', async () => {
