@@ -66,10 +66,10 @@ export const ENV = {
   sinkTable: 'SINK_TABLE',
   sinkTableKey: 'SINK_TABLE_KEY',
   claimInFlightSeconds: 'CLAIM_IN_FLIGHT_SECONDS',
-} as const;
-
   eventTimeEarliest: 'EVENT_TIME_EARLIEST',
   eventTimeMaxSkewSeconds: 'EVENT_TIME_MAX_SKEW_SECONDS',
+} as const;
+
 /** Default claim-check threshold: records above 256 KiB go to the raw bucket by reference. */
 export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024;
 /** Default in-flight window of claims: 15 minutes, Lambda's longest timeout. */
@@ -117,10 +117,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     sinkTable: env[ENV.sinkTable] || undefined,
     sinkTableKey: env[ENV.sinkTableKey] || 'id',
     claimInFlightSeconds: inFlight as number,
-  };
-}
     eventTimeEarliestMs: earliest,
     eventTimeMaxSkewSeconds: skew as number,
+  };
+}
 
 function positiveInteger(value: string | undefined, fallback: number): number | undefined {
   if (value === undefined || value === '') return fallback;
