@@ -5,8 +5,11 @@ export function formatReport(r: RunReport): string {
   const n = (v: number) => v.toLocaleString('en-US');
   const ms = (v: number | null) =>
     v === null ? 'n/a' : v >= 86_400_000 ? `${(v / 86_400_000).toFixed(1)} d` : v >= 3_600_000 ? `${(v / 3_600_000).toFixed(1)} h` : v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v} ms`;
+  const rejected = r.rejectedAtSource.length;
   const lines = [
     'Report',
+    ...(r.linesRead !== undefined ? [`  input lines             ${n(r.linesRead)}${rejected > 0 ? `  (${n(r.recordsIn)} in, ${n(rejected)} rejected at source)` : ''}`] : []),
+    ...(rejected > 0 ? [`  rejected at source      ${n(rejected)}${formatCounts(r.rejectedAtSourceByReason)}`] : []),
     `  records in              ${n(r.recordsIn)}  (${Object.entries(r.sent).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${n(v)}`).join(', ') || 'none'})`,
     `  curated                 ${n(r.curated)}${r.fanOut > 0 ? `  (${n(r.curatedRecords)} records: fan-out ${n(r.fanOut)})` : ''}${r.claimChecked > 0 ? `  (${n(r.claimChecked)} claim-checked)` : ''}`,
     `  quarantined             ${n(r.quarantined)}${formatCounts(r.quarantinedByReason)}`,
@@ -15,11 +18,11 @@ export function formatReport(r: RunReport): string {
     `  duplicates suppressed   ${n(r.duplicatesSuppressed)}`,
     `  freshness p50 / p95     ${ms(r.freshnessP50Ms)} / ${ms(r.freshnessP95Ms)}  (event time to curated write)`,
     `  throughput              ${n(r.throughputPerSec)} records/s  (${n(r.recordsIn)} in ${(r.wallTimeMs / 1000).toFixed(1)} s, ${n(r.invocations)} invocations${r.functionErrors > 0 ? `, ${n(r.functionErrors)} failed` : ''})`,
-    `  conservation            ${r.conservationOk ? 'OK' : 'FAILED'}: in = curated + quarantined + dead-lettered + dropped + duplicates${r.conservationOk ? ', no id twice in curated' : ''}`,
+    `  conservation            ${r.conservationOk ? 'OK' : 'FAILED'}: ${r.linesRead !== undefined ? 'lines = in + rejected at source; ' : ''}in = curated + quarantined + dead-lettered + dropped + duplicates${r.conservationOk ? ', no id twice in curated' : ''}`,
   ];
   for (const p of r.conservationProblems) lines.push(`    - ${p}`);
-  if (r.rejectedAtSource.length > 0) {
-    lines.push(`  rejected by the source  ${n(r.rejectedAtSource.length)} (never entered the pipeline, not counted)`);
+  if (rejected > 0) {
+    lines.push(`  rejected at source: never entered the pipeline (a real source refuses them the same way)`);
     for (const x of r.rejectedAtSource.slice(0, 5)) lines.push(`    - line ${x.line}: ${x.reason}`);
   }
   if (r.executions.length > 0) {

@@ -284,6 +284,8 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   }
   return buildReport({
     recordsIn,
+    linesRead: options.lines.length,
+    linesNotRouted: batchRoute ? 0 : ingest.accepted.s3,
     outputs,
     metrics: functions.flatMap((f) => f.host.metrics),
     wallTimeMs,

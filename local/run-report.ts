@@ -38,6 +38,10 @@ export interface RunReport {
   /** Lines sent, by path, and lines the sources rejected (never entered). */
   readonly sent: Record<string, number>;
   readonly rejectedAtSource: Array<{ line: number; reason: string }>;
+  /** Lines of the input, when known: every one is a record in, rejected at source, or put where no pipeline reads it. */
+  readonly linesRead?: number;
+  /** Lines rejected at source, by reason (the reason's text up to its first ':' after the API name). */
+  readonly rejectedAtSourceByReason: Record<string, number>;
   /** State machine executions, in start order. */
   readonly executions: ExecutionReport[];
   /** The batch objects the run put, and where their records were accounted. */
@@ -115,6 +119,13 @@ export interface ReportInputs {
   readonly functionErrors: number;
   readonly sent: Record<string, number>;
   readonly rejectedAtSource: Array<{ line: number; reason: string }>;
+  /**
+   * Lines of the input file. When given, conservation also requires lines = records in + rejected at
+   * source + `linesNotRouted`, so a line the run neither sent nor counted as rejected is caught.
+   */
+  readonly linesRead?: number;
+  /** Lines put into a bucket no state machine reads (the app has no batch route): not records in. */
+  readonly linesNotRouted?: number;
   readonly notes: string[];
   readonly executions?: ExecutionReport[];
   readonly batchObjects?: BatchObject[];
@@ -239,6 +250,13 @@ export function buildReport(inputs: ReportInputs): RunReport {
       `records in (${inputs.recordsIn}) != curated (${curatedInputs.size}) + quarantined (${quarantined}) + dead-lettered (${deadLettered}) + dropped (${dropped}) + duplicates suppressed (${duplicatesSuppressed}) = ${accounted}`,
     );
   }
+  const rejected = inputs.rejectedAtSource.length;
+  if (inputs.linesRead !== undefined && inputs.linesRead !== inputs.recordsIn + rejected + (inputs.linesNotRouted ?? 0)) {
+    problems.push(
+      `input lines (${inputs.linesRead}) != records in (${inputs.recordsIn}) + rejected at source (${rejected})` +
+        `${inputs.linesNotRouted ? ` + put where no pipeline reads them (${inputs.linesNotRouted})` : ''}`,
+    );
+  }
   if (inputIds.length !== curatedInputs.size) problems.push(`${inputIds.length - curatedInputs.size} input record(s) reached curated more than once`);
   const fanOut = curatedIds.length - curatedInputs.size;
   if (fanOut === 0) {
@@ -268,6 +286,8 @@ export function buildReport(inputs: ReportInputs): RunReport {
     conservationProblems: problems,
     sent: inputs.sent,
     rejectedAtSource: inputs.rejectedAtSource,
+    linesRead: inputs.linesRead,
+    rejectedAtSourceByReason: countByReason(inputs.rejectedAtSource),
     executions: inputs.executions ?? [],
     batchObjects: batchOutcomes,
     notes: inputs.notes,
@@ -308,4 +328,14 @@ function parse(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Rejections counted by reason: the API and error code (`SendMessage: InvalidMessageContents`), not the message. */
+function countByReason(rejected: ReadonlyArray<{ reason: string }>): Record<string, number> {
+  const counts: Record<string, number> = Object.create(null);
+  for (const { reason } of rejected) {
+    const key = reason.split(':').slice(0, 2).join(':').trim();
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
 }

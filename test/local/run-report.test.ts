@@ -43,6 +43,28 @@ describe('buildReport', () => {
     expect(formatReport(r)).toMatch(/conservation\s+OK/);
   });
 
+  test('lines a source rejects are counted by reason and are part of the conservation identity', () => {
+    const rejectedAtSource = [
+      { line: 3, reason: 'SendMessage: InvalidMessageContents: Invalid characters found.' },
+      { line: 5, reason: 'PutEvents: ValidationException: Total size of the entries in the request is over the limit.' },
+      { line: 9, reason: 'SendMessage: InvalidMessageContents: Invalid characters found.' },
+    ];
+    const r = buildReport(inputs({ linesRead: 9, rejectedAtSource }));
+    expect(r.conservationOk).toBe(true);
+    expect(r.rejectedAtSourceByReason).toEqual({ 'SendMessage: InvalidMessageContents': 2, 'PutEvents: ValidationException': 1 });
+    const text = formatReport(r);
+    expect(text).toMatch(/input lines\s+9\s+\(6 in, 3 rejected at source\)/);
+    expect(text).toMatch(/rejected at source\s+3\s+\(SendMessage: InvalidMessageContents 2, PutEvents: ValidationException 1\)/);
+    expect(text).toMatch(/line 3: SendMessage: InvalidMessageContents/);
+  });
+
+  test('a line neither sent nor rejected fails conservation', () => {
+    const r = buildReport(inputs({ linesRead: 8, rejectedAtSource: [{ line: 2, reason: 'PutRecords failed after 5 attempts' }] }));
+    expect(r.conservationOk).toBe(false);
+    expect(r.conservationProblems).toContain('input lines (8) != records in (6) + rejected at source (1)');
+    expect(buildReport(inputs({ linesRead: 8, linesNotRouted: 1, rejectedAtSource: [{ line: 2, reason: 'x' }] })).conservationOk).toBe(true);
+  });
+
   test('a lost record fails conservation, naming the sums', () => {
     const r = buildReport(inputs({ recordsIn: 7 }));
     expect(r.conservationOk).toBe(false);

@@ -127,6 +127,26 @@ describe('cdk-serverless-etl start (cli/start.ts → local/start.ts)', () => {
     expect(report.notes.join('\n')).toMatch(/2 line\(s\) that are not a JSON object cannot be put on a bus/);
   });
 
+  test('the runner never crashes on input: lines a source refuses are rejected at source with the reason and counted', () => {
+    const ok = (id: string) => JSON.stringify({ eventId: id, eventTime: '2026-11-24T10:00:00Z', eventType: 'page_view', userId: 'u', sessionId: 's', page: { url: 'https://x.test/' } });
+    const input = writeInput('odd.jsonl', [
+      ok('odd-1'),
+      'not json \u0001 with a control character SQS refuses',
+      'not json with the noncharacter \uffff SQS refuses',
+      ok('odd-2'),
+    ]);
+    for (const via of ['bus', 'all']) {
+      const { report, stdout } = run(`odd-${via}`, '--input', input, '--via', via);
+      expect({ via, ok: report.conservationOk, linesRead: report.linesRead }).toEqual({ via, ok: true, linesRead: 4 });
+      if (via === 'bus') {
+        expect(report.rejectedAtSourceByReason).toEqual({ 'SendMessage: InvalidMessageContents': 2 });
+        expect(report.recordsIn).toBe(2);
+        expect(stdout).toMatch(/rejected at source\s+2/);
+      }
+      expect(report.recordsIn + report.rejectedAtSource.length).toBe(4);
+    }
+  }, 220_000);
+
   test('--via stream and --rate; --via batch with an object that is not JSON Lines: the workflow quarantines it whole', () => {
     const event = (id: string) => JSON.stringify({ eventId: id, eventTime: '2026-11-24T10:00:00Z', eventType: 'click', userId: 'u1', sessionId: 's', page: { url: 'https://a.example/x' } });
     const input = writeInput('three.jsonl', [event('r-1'), event('r-2'), event('r-3')]);
