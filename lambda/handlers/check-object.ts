@@ -6,7 +6,8 @@
  *   Deterministic rejections throw named errors (`ObjectTooLarge`, `NotJsonLines`,
  *   `TooManyBatches`, `EmptyObject`) that the state machine routes to quarantine.
  * - `summarize`: sums the batch summaries of the Map and decides whether the schema drifted.
- * - `quarantine`: copies the object to the quarantine bucket with a sidecar holding the reason.
+ * - `quarantine`: records a rejected or drifted object in the quarantine bucket: a pointer to it
+ *   (bucket, key, version, ETag, size) with the reason, never a copy of its bytes (raw PII).
  * - `resolveKey`: fills the date placeholders of a scheduled run's key template.
  * - `lineage`: writes the run-level lineage manifest (source object version, transform version,
  *   schema sample, counts), one per execution, named by the execution.
@@ -15,7 +16,7 @@
  */
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 /** Names of the deterministic rejections (the state machine catches them by name). */
 export const CHECK_ERRORS = ['ObjectTooLarge', 'NotJsonLines', 'TooManyBatches', 'EmptyObject'] as const;
@@ -342,25 +343,43 @@ export function createHandler(s3: S3Client = new S3Client({})) {
     return { bytes, lineCount, etag: head.ETag ?? null, versionId: head.VersionId ?? null, gzip, ranges, sampleRange };
   }
 
+  /**
+   * Writes `<prefix><key>.error.json`: where the object is (its version, ETag and size, so the
+   * exact bytes can be found in the source bucket while it keeps them) and why it was rejected.
+   * The object is not copied: its records are raw input (PII), which only the raw bucket holds by
+   * design; a copy could not be masked (not JSON Lines, too large, unknown schema).
+   */
   async function quarantine(input: QuarantineInput): Promise<{ bucket: string; key: string }> {
-    const target = `${input.prefix}${input.key}`;
-    const copySource = `${input.bucket}/${input.key.split('/').map(encodeURIComponent).join('/')}`;
-    await s3.send(new CopyObjectCommand({ Bucket: input.quarantineBucket, Key: target, CopySource: copySource }));
+    const key = `${input.prefix}${input.key}.error.json`;
+    let object: Record<string, unknown>;
+    try {
+      const head = await s3.send(new HeadObjectCommand({ Bucket: input.bucket, Key: input.key }));
+      object = {
+        versionId: head.VersionId ?? null,
+        etag: head.ETag ?? null,
+        bytes: head.ContentLength ?? null,
+        lastModified: head.LastModified?.toISOString() ?? null,
+      };
+    } catch (error) {
+      // Gone or unreadable: the pointer says so; the reason is still recorded.
+      object = { headError: (error as { name?: string }).name ?? 'Error' };
+    }
     await s3.send(
       new PutObjectCommand({
         Bucket: input.quarantineBucket,
-        Key: `${target}.error.json`,
+        Key: key,
         ContentType: 'application/json',
         Body: JSON.stringify({
-          source: { bucket: input.bucket, key: input.key },
+          source: { bucket: input.bucket, key: input.key, ...object },
           reason: input.reason,
           cause: input.cause ?? null,
           executionId: input.executionId ?? null,
           quarantinedAt: new Date().toISOString(),
+          note: 'A pointer, not a copy: the object holds raw input and stays in its source bucket. Rerun it from there once fixed.',
         }),
       }),
     );
-    return { bucket: input.quarantineBucket, key: target };
+    return { bucket: input.quarantineBucket, key };
   }
 
   /**

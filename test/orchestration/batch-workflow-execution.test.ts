@@ -333,7 +333,8 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
       maxDriftRate: 0.05,
       pausedParameter: '/cdk-serverless-etl/clicks/paused',
     });
-    expect(drifted.h.objects.has(`quarantine-bucket/clicks/objects/${KEY}`)).toBe(true);
+    // A pointer to the object, not a copy of its (raw) bytes.
+    expect(drifted.h.objects.has(`quarantine-bucket/clicks/objects/${KEY}`)).toBe(false);
     const sidecar = JSON.parse(drifted.h.objects.get(`quarantine-bucket/clicks/objects/${KEY}.error.json`)!.toString()) as Json;
     expect(sidecar).toMatchObject({ source: { bucket: RAW, key: KEY }, reason: 'SchemaDrift' });
     expect(drifted.h.dlq).toEqual([]);
@@ -430,7 +431,8 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
     expect(failure(error).name).toBe('BatchFailed');
     expect(h.calls.CheckObject).toBe(1);
     expect(h.calls.ProcessBatch).toBeUndefined();
-    expect(h.objects.has(`quarantine-bucket/clicks/objects/${KEY}`)).toBe(true);
+    expect(h.objects.has(`quarantine-bucket/clicks/objects/${KEY}.error.json`)).toBe(true);
+    expect(h.objects.has(`quarantine-bucket/clicks/objects/${KEY}`)).toBe(false);
     expect(h.dlq).toEqual([]);
     expect(h.events.map((e) => [e.DetailType, e.Detail.error])).toEqual([['BatchFailed', 'NotJsonLines']]);
   });

@@ -93,17 +93,63 @@ describe('summarize', () => {
 });
 
 describe('quarantine', () => {
-  test('copies the object under the prefix (URL-encoded source) and writes the reason beside it', async () => {
-    s3Mock.on(CopyObjectCommand).resolves({});
+  test('records a pointer to the object (version, ETag, size) and the reason beside its key, never a copy of its bytes', async () => {
+    s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 42, ETag: '"e"', VersionId: 'v7', LastModified: new Date('2026-11-24T10:00:00Z') });
     s3Mock.on(PutObjectCommand).resolves({});
     const out = await handler({
       action: 'quarantine', bucket: 'raw', key: 'batch/a b+c.jsonl', quarantineBucket: 'q', prefix: 'clicks/objects/', reason: 'NotJsonLines', cause: 'csv',
     });
-    expect(out).toEqual({ bucket: 'q', key: 'clicks/objects/batch/a b+c.jsonl' });
-    expect(s3Mock.commandCalls(CopyObjectCommand)[0].args[0].input).toEqual({ Bucket: 'q', Key: 'clicks/objects/batch/a b+c.jsonl', CopySource: 'raw/batch/a%20b%2Bc.jsonl' });
+    expect(out).toEqual({ bucket: 'q', key: 'clicks/objects/batch/a b+c.jsonl.error.json' });
+    expect(s3Mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
+    const puts = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => p.Key)).toEqual(['clicks/objects/batch/a b+c.jsonl.error.json']);
+    expect(JSON.parse(puts[0].Body as string)).toMatchObject({
+      source: { bucket: 'raw', key: 'batch/a b+c.jsonl', versionId: 'v7', etag: '"e"', bytes: 42, lastModified: '2026-11-24T10:00:00.000Z' },
+      reason: 'NotJsonLines',
+      cause: 'csv',
+    });
+  });
+
+  test('still records the reason when the object is gone', async () => {
+    s3Mock.on(HeadObjectCommand).rejects(Object.assign(new Error('Not Found'), { name: 'NotFound' }));
+    s3Mock.on(PutObjectCommand).resolves({});
+    await handler({ action: 'quarantine', bucket: 'raw', key: 'k.jsonl', quarantineBucket: 'q', prefix: 'p/', reason: 'SchemaDrift' });
     const put = s3Mock.commandCalls(PutObjectCommand)[0].args[0].input;
-    expect(put.Key).toBe('clicks/objects/batch/a b+c.jsonl.error.json');
-    expect(JSON.parse(put.Body as string)).toMatchObject({ source: { bucket: 'raw', key: 'batch/a b+c.jsonl' }, reason: 'NotJsonLines', cause: 'csv' });
+    expect(JSON.parse(put.Body as string)).toMatchObject({ source: { bucket: 'raw', key: 'k.jsonl', headError: 'NotFound' }, reason: 'SchemaDrift' });
+  });
+
+  describe('PII probes: nothing of a rejected or drifted object reaches the quarantine bucket or the step outputs', () => {
+    const PROBE = /probe\.\d+@example\.com|203\.0\.113\.\d+|probe-user-\d+/;
+    const objects: Array<[label: string, content: string | Buffer, error: string | null]> = [
+      ['CSV (not JSON Lines)', 'email,ip,userId\nprobe.1@example.com,203.0.113.1,probe-user-001\nprobe.2@example.com,203.0.113.2,probe-user-002\n', 'NotJsonLines'],
+      [
+        'drifted JSON Lines (loaded, then quarantined as SchemaDrift)',
+        [1, 2, 3].map((n) => JSON.stringify({ userId: `probe-user-00${n}`, user: [{ email: `probe.${n}@example.com` }], ip: `203.0.113.${n}` })).join('\n'),
+        null,
+      ],
+      ['double-encoded lines', gzipSync(JSON.stringify(JSON.stringify({ email: 'probe.4@example.com', ip: '203.0.113.4' }))), 'NotJsonLines'],
+    ];
+
+    test.each(objects)('%s', async (_label, content, error) => {
+      serve(content);
+      s3Mock.on(PutObjectCommand).resolves({});
+      s3Mock.on(CopyObjectCommand).resolves({});
+      const outputs: unknown[] = [];
+      let reason = 'SchemaDrift';
+      try {
+        outputs.push(await handler({ ...check, linesPerBatch: 100 }));
+      } catch (e) {
+        outputs.push((e as Error).message);
+        reason = (e as Error).name;
+      }
+      expect(reason).toBe(error ?? 'SchemaDrift');
+      outputs.push(await handler({ action: 'quarantine', bucket: 'raw', key: 'batch/a.jsonl', quarantineBucket: 'q', prefix: 'clicks/objects/', reason, cause: String(outputs[0]) }));
+      expect(s3Mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
+      const written = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+      expect(written).toHaveLength(1);
+      const texts = [...written.map((w) => `${w.Key}\n${String(w.Body)}`), ...outputs.map((o) => JSON.stringify(o))];
+      expect(texts.filter((t) => PROBE.test(t))).toEqual([]);
+    });
   });
 });
 
