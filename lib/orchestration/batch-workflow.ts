@@ -164,7 +164,7 @@ export interface BatchWorkflowProps extends BatchWorkflowOptions {
    */
   readonly curatedBucket: s3.IBucket;
 
-  /** Bucket rejected objects (not JSON Lines, too large, schema drift) are copied to, with the reason. */
+  /** Bucket where rejected objects (not JSON Lines, too large, schema drift) are recorded: a pointer and the reason, never a copy. */
   readonly quarantineBucket: s3.IBucket;
 
   /** Bus of the workflow's `BatchCompleted`, `BatchFailed` and `SchemaDriftDetected` events. */
@@ -394,7 +394,7 @@ export class BatchWorkflow extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       description: `cdk-serverless-etl batch workflow steps of pipeline ${props.pipelineName}`,
     });
-    // HeadObject and the streaming line count (GetObject); CopyObject of rejected objects.
+    // HeadObject and the streaming line count (GetObject); HeadObject of rejected objects (their pointer).
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.rawBucket.arnForObjects('*')] }));
     props.rawBucket.encryptionKey?.grant(role, 'kms:Decrypt');
     role.addToPrincipalPolicy(
