@@ -91,13 +91,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   if (maxBytes === undefined) problems.push(`${ENV.maxRecordBytes} must be a positive integer`);
   const inFlight = positiveInteger(env[ENV.claimInFlightSeconds], DEFAULT_CLAIM_IN_FLIGHT_SECONDS);
   if (inFlight === undefined) problems.push(`${ENV.claimInFlightSeconds} must be a positive integer`);
-  if (problems.length > 0) {
-    throw new Error(`cdk-serverless-etl runtime: ${problems.join('; ')}`);
   const earliestText = env[ENV.eventTimeEarliest] || DEFAULT_EVENT_TIME_EARLIEST;
   const earliest = /^\d{4}-\d{2}-\d{2}$/.test(earliestText) ? Date.parse(`${earliestText}T00:00:00Z`) : NaN;
   if (Number.isNaN(earliest)) problems.push(`${ENV.eventTimeEarliest} must be a date as YYYY-MM-DD`);
   const skew = positiveInteger(env[ENV.eventTimeMaxSkewSeconds], DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS);
   if (skew === undefined) problems.push(`${ENV.eventTimeMaxSkewSeconds} must be a positive integer`);
+  if (problems.length > 0) {
+    throw new Error(`cdk-serverless-etl runtime: ${problems.join('; ')}`);
   }
   const pipeline = env[ENV.pipeline] as string;
   return {
