@@ -26,6 +26,8 @@ export interface KnownFalsePositive {
   readonly resourceType: string;
   /** The property path under `Properties` the finding is about. */
   readonly property: string;
+  /** When set, only findings whose message matches (e.g. one value of an enum). */
+  readonly message?: RegExp;
   /** Why it is wrong, with the source. */
   readonly reason: string;
 }
@@ -39,6 +41,16 @@ export const KNOWN_FALSE_POSITIVES: readonly KnownFalsePositive[] = [
     reason:
       "cfn-lint's resource schema lacks Tags on AWS::CloudWatch::Dashboard; the CloudFormation template reference " +
       '(aws-resource-cloudwatch-dashboard) lists Tags (up to 50), and aws-cdk-lib writes them from Tags.of().',
+  },
+  {
+    rule: 'E3030',
+    resourceType: 'AWS::Lambda::Function',
+    property: 'Runtime',
+    message: /^'nodejs(2[6-9]|[3-9]\d)\.x' is not one of /,
+    reason:
+      "cfn-lint 1.51's enum of Lambda runtimes ends at nodejs24.x; aws-cdk-lib 2.278 knows nodejs26.x (Runtime.NODEJS_26_X), " +
+      "and the library defaults to the newest Node.js runtime the installed aws-cdk-lib knows (what cdk-nag's latest-runtime " +
+      "rules require). Only Node.js runtimes newer than cfn-lint's list match; any other runtime value is still an error.",
   },
 ];
 
@@ -88,7 +100,13 @@ export function lintTemplates(templates: readonly string[]): CfnLintResult {
     };
   });
   const known = (f: CfnLintFinding) =>
-    KNOWN_FALSE_POSITIVES.some((k) => k.rule === f.rule && k.resourceType === f.resourceType && f.path.split('/').slice(2).join('/') === `Properties/${k.property}`);
+    KNOWN_FALSE_POSITIVES.some(
+      (k) =>
+        k.rule === f.rule &&
+        k.resourceType === f.resourceType &&
+        f.path.split('/').slice(2).join('/') === `Properties/${k.property}` &&
+        (k.message === undefined || k.message.test(f.message)),
+    );
   const errors = findings.filter((f) => f.level === 'Error');
   return {
     errors: errors.filter((f) => !known(f)),
