@@ -1,7 +1,6 @@
 import { Annotations, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -9,6 +8,7 @@ import { Construct } from 'constructs';
 import { createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import { RuleScopedSqsQueue } from '../reliability/rule-scoped-queue';
 
 /** Props for {@link EventBusIngest}. */
 export interface EventBusIngestProps {
@@ -106,7 +106,7 @@ export class EventBusIngest extends Construct {
   public readonly encryptionKey: kms.IKey;
   /** Rules delivering to the buffer queue. */
   public readonly rules: events.Rule[] = [];
-  private readonly target: targets.SqsQueue;
+  private readonly target: RuleScopedSqsQueue;
 
   constructor(scope: Construct, id: string, props: EventBusIngestProps = {}) {
     super(scope, id);
@@ -181,7 +181,8 @@ export class EventBusIngest extends Construct {
       'kms:GenerateDataKey',
       'kms:Decrypt',
     );
-    this.target = new targets.SqsQueue(this.bufferQueue, {
+    // The buffer accepts events from this construct's rules only (aws:SourceArn), not any rule of the account.
+    this.target = new RuleScopedSqsQueue(this.bufferQueue, {
       deadLetterQueue: this.deliveryDeadLetterQueue.queue,
       retryAttempts: props.deliveryRetryAttempts ?? 185,
       maxEventAge: props.deliveryMaxEventAge ?? Duration.hours(24),

@@ -25,6 +25,7 @@ import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
 import { latestNodeRuntime, nodeRuntimeProblem } from '../core/lambda-runtime';
 import { PropValidator, formatNumber } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import { RuleScopedSqsQueue } from '../reliability/rule-scoped-queue';
 import { runtimeCode, runtimeSource } from '../transform/runtime-code';
 import { TransformFunction } from '../transform/transform-function';
 
@@ -121,9 +122,10 @@ export interface BatchWorkflowOptions {
   readonly schemaSampleLines?: number;
 
   /**
-   * Objects larger than this are quarantined without processing (1 byte to 10 GiB). Batches of an
-   * uncompressed object read only their byte range; batches of a gzip object each decompress it
-   * from the start, so keep gzip objects within what the transform's memory holds.
+   * Objects larger than this are quarantined without processing (1 byte to 10 GiB); a gzip object
+   * also when it decompresses to more than this (the check inflates and counts, stopping at the
+   * bound). Batches of an uncompressed object read only their byte range; batches of a gzip
+   * object each stream it from the start to their range (never holding more than their lines).
    * @default 268435456 (256 MiB)
    */
   readonly maxObjectBytes?: number;
@@ -269,7 +271,11 @@ export class BatchWorkflow extends Construct {
         `${publishedDocUrl('runbooks.md', 'schema-drift-paused')})`,
     });
     this.pausedParameter = pausedParameter;
-    this.stepsFunction = this.createStepsFunction(retention, props, dataset);
+    // The raw objects the workflow processes, and nothing else of the raw bucket (not the stream
+    // archive, not claim checks): the steps function and the transform read only these.
+    const sourcePatterns = sourceKeyPatterns(prefix, props.scheduledKey);
+    this.stepsFunction = this.createStepsFunction(retention, props, dataset, sourcePatterns);
+    props.transform.grantReadObjects(props.rawBucket, ...sourcePatterns);
 
     const definition = this.definition(props, { linesPerBatch, maxConcurrency, maxDriftRate, maxObjectBytes, schemaSampleLines, dataset });
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -342,7 +348,8 @@ export class BatchWorkflow extends Construct {
         detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['TIMED_OUT', 'ABORTED'] },
       },
       targets: [
-        new targets.SqsQueue(this.deadLetterQueue.queue, {
+        // The DLQ accepts events from this rule only (aws:SourceArn), not any rule of the account.
+        new RuleScopedSqsQueue(this.deadLetterQueue.queue, {
           message: events.RuleTargetInput.fromObject({
             pipeline: props.pipelineName,
             error: events.EventField.fromPath('$.detail.status'),
@@ -373,7 +380,7 @@ export class BatchWorkflow extends Construct {
     return this.stateMachine.metricTimedOut({ period: Duration.minutes(5), ...props });
   }
 
-  private createStepsFunction(retention: logs.RetentionDays, props: BatchWorkflowProps, dataset: string): lambda.Function {
+  private createStepsFunction(retention: logs.RetentionDays, props: BatchWorkflowProps, dataset: string, sourcePatterns: string[]): lambda.Function {
     const logGroup = new logs.LogGroup(this, 'StepsLogs', { retention, encryptionKey: this.encryptionKey, removalPolicy: RemovalPolicy.RETAIN });
     const role = new iam.Role(this, 'StepsRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -395,7 +402,9 @@ export class BatchWorkflow extends Construct {
       description: `cdk-serverless-etl batch workflow steps of pipeline ${props.pipelineName}`,
     });
     // HeadObject and the streaming line count (GetObject); HeadObject of rejected objects (their pointer).
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.rawBucket.arnForObjects('*')] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: sourcePatterns.map((k) => props.rawBucket.arnForObjects(k)) }),
+    );
     props.rawBucket.encryptionKey?.grant(role, 'kms:Decrypt');
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.quarantineBucket.arnForObjects(`${dataset}/objects/*`)] }),
@@ -426,12 +435,13 @@ export class BatchWorkflow extends Construct {
       ids: [
         ...KMS_GRANT_WILDCARD_FINDINGS,
         'AwsSolutions-IAM5[Resource::*]',
-        bucketObjectsFinding(props.rawBucket, '*'),
+        ...sourcePatterns.filter((k) => k.includes('*')).map((k) => bucketObjectsFinding(props.rawBucket, k)),
         bucketObjectsFinding(props.quarantineBucket, `${dataset}/objects/*`),
         bucketObjectsFinding(props.curatedBucket, `${runLineagePrefix(dataset)}*`),
       ],
       reason:
-        's3:GetObject on raw objects (their names are the producers\' own, known only at run time) to check them, ' +
+        's3:GetObject on the raw objects the workflow processes (under its prefix, and the scheduled key\'s dated ' +
+        'pattern: names are the producers\' own, known only at run time) to check them, ' +
         's3:PutObject under the dataset\'s objects/ prefix of the quarantine bucket to quarantine rejected objects and ' +
         'under its run lineage prefix of the curated bucket (one manifest per execution, named by the execution); ' +
         'kms data-key actions from aws-cdk-lib grants on the pipeline key; X-Ray PutTraceSegments and ' +
@@ -830,6 +840,20 @@ const KEY_PLACEHOLDERS = ['{yyyy}', '{MM}', '{dd}', '{HH}', '{date}'];
 
 function hasKeyPlaceholders(key: string): boolean {
   return /\{[^}]*\}/.test(key);
+}
+
+/**
+ * Key patterns (IAM resource wildcards) of the raw objects a workflow processes: everything under
+ * `prefix`, and the scheduled key with each date placeholder a wildcard (or the key itself).
+ */
+export function sourceKeyPatterns(prefix: string, scheduledKey?: string): string[] {
+  const patterns = [`${prefix}*`];
+  if (scheduledKey !== undefined) {
+    const pattern = scheduledKey.replace(/\{[^}]*\}/g, '*');
+    const coveredByPrefix = !Token.isUnresolved(prefix) && !Token.isUnresolved(pattern) && pattern.startsWith(prefix);
+    if (!coveredByPrefix) patterns.push(pattern);
+  }
+  return patterns;
 }
 
 /** Key prefix of the run-level lineage manifests in the curated bucket. */

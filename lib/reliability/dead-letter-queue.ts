@@ -2,6 +2,7 @@ import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeRules } from '../core/compliance';
@@ -114,6 +115,22 @@ export class DeadLetterQueue extends Construct {
       period: Duration.minutes(1),
       ...props,
     });
+  }
+
+  /**
+   * This queue as the on-failure destination of an event source mapping (Kinesis, DynamoDB
+   * streams). Unlike aws-cdk-lib's `SqsDlq`, which grants the function `grantSendMessages` (with
+   * the key's Encrypt and ReEncrypt), the function's role gets only what sending needs:
+   * `sqs:SendMessage` on this queue, and the key's `kms:GenerateDataKey` and `kms:Decrypt`.
+   */
+  public asEventSourceDestination(): lambda.IEventSourceDlq {
+    return {
+      bind: (_target, targetHandler) => {
+        this.queue.grant(targetHandler, 'sqs:SendMessage');
+        this.encryptionKey.grant(targetHandler, 'kms:GenerateDataKey', 'kms:Decrypt');
+        return { destination: this.queue.queueArn };
+      },
+    };
   }
 
   /** Grants reading and deleting messages, e.g. to an operator or a redrive tool. */

@@ -78,12 +78,12 @@ export class IdempotencyStore extends Construct {
   }
 
   /**
-   * Grants what the runtime does: batch reads, batch writes and conditional puts of claims
-   * (no scans, no deletes, no table administration).
+   * Grants what the runtime sends: BatchGetItem (lookups), BatchWriteItem and PutItem (claims),
+   * and the key's Decrypt and GenerateDataKey (no GetItem, scans, deletes or table administration).
    */
   public grantClaims(grantee: iam.IGrantable): iam.Grant {
     this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey');
-    return this.table.grant(grantee, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:GetItem');
+    return this.table.grant(grantee, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem');
   }
 
   /** Requests to the table that were throttled (sum over 1 minute). */

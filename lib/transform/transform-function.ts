@@ -14,10 +14,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_EVENT_TIME_EARLIEST, DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS, DEFAULT_MAX_RECORD_BYTES, ENV } from '../../lambda/runtime/config';
+import { DEFAULT_MAX_RECORD_BYTES, ENV } from '../../lambda/runtime/config';
 import {
   INLINE_POLICY_ACKNOWLEDGEMENT,
-  KMS_GRANT_WILDCARD_FINDINGS,
   NO_VPC_ACKNOWLEDGEMENT,
   acknowledgeRules,
   bucketObjectsFinding,
@@ -133,22 +132,6 @@ export interface TransformFunctionProps {
    * @default 'time'
    */
   readonly eventTimeField?: string;
-
-  /**
-   * Earliest event time a record keeps, as `YYYY-MM-DD` (UTC): the warehouse's `firstPartitionDate`,
-   * before which its partition projection reads nothing. A record whose event time is earlier (or,
-   * see `maxEventTimeSkew`, too far in the future) is partitioned by its receive time instead and
-   * counted in the `EventTimeOutOfBounds` metric, so no record lands where queries cannot see it.
-   * @default '2024-01-01' (the ServerlessWarehouse default)
-   */
-  readonly firstPartitionDate?: string;
-
-  /**
-   * How far past its receive time a record's event time may be (1 second to 7 days); a later event
-   * time falls back to the receive time (see `firstPartitionDate`).
-   * @default Duration.minutes(15)
-   */
-  readonly maxEventTimeSkew?: Duration;
 
   /**
    * KMS key for the function's log group and its dead-letter queues.
@@ -344,8 +327,6 @@ export class TransformFunction extends Construct {
       [ENV.eventTimeField]: props.eventTimeField ?? 'time',
       [ENV.transformVersion]: fileVersion(transformEntry),
       [ENV.maxRecordBytes]: String(props.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES),
-      [ENV.eventTimeEarliest]: props.firstPartitionDate ?? DEFAULT_EVENT_TIME_EARLIEST,
-      [ENV.eventTimeMaxSkewSeconds]: String(props.maxEventTimeSkew?.toSeconds() ?? DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS),
       ...(props.idField ? { [ENV.idField]: props.idField } : {}),
       ...(props.rawBucket ? { [ENV.rawBucket]: props.rawBucket.bucketName } : {}),
       ...(props.sinkTable ? { [ENV.sinkTable]: props.sinkTable.tableName, [ENV.sinkTableKey]: props.sinkTableKey ?? 'id' } : {}),
@@ -404,9 +385,6 @@ export class TransformFunction extends Construct {
     grantPutUnderPrefix(this.role, props.quarantineBucket, `${dataset}/*`);
     if (props.rawBucket) {
       grantPutUnderPrefix(this.role, props.rawBucket, `claim-check/${dataset}/*`);
-      // Reading raw JSON Lines objects (`{ s3Object: { bucket, key } }` events) for reprocessing.
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.rawBucket.arnForObjects('*')] }));
-      props.rawBucket.encryptionKey?.grant(this.role, 'kms:Decrypt');
     }
     if (props.sinkTable) {
       props.sinkTable.grant(this.role, 'dynamodb:PutItem');
@@ -475,21 +453,34 @@ export class TransformFunction extends Construct {
     }
     acknowledgeRules(this.role, INLINE_POLICY_ACKNOWLEDGEMENT, {
       ids: [
-        ...KMS_GRANT_WILDCARD_FINDINGS,
         'AwsSolutions-IAM5[Resource::*]',
         ...objectPatterns.map((p) => bucketObjectsFinding(props.curatedBucket, p)),
         bucketObjectsFinding(props.curatedBucket, `_lineage/${dataset}/*`),
         ...objectPatterns.map((p) => bucketObjectsFinding(props.quarantineBucket, p)),
-        ...(props.rawBucket
-          ? [bucketObjectsFinding(props.rawBucket, `claim-check/${dataset}/*`), bucketObjectsFinding(props.rawBucket, '*')]
-          : []),
+        ...(props.rawBucket ? [bucketObjectsFinding(props.rawBucket, `claim-check/${dataset}/*`)] : []),
       ],
       reason:
-        's3:PutObject only (and s3:GetObject for HeadObject on curated and for reading raw JSON Lines objects to ' +
-        'reprocess), on object keys under the dataset, lineage and claim-check prefixes (object names are derived per ' +
-        'batch at run time; raw object names are the producers\' own); ' +
-        'kms data-key actions from aws-cdk-lib grants on the pipeline key for the SQS DLQ; X-Ray PutTraceSegments and ' +
+        's3:PutObject only (and s3:GetObject for HeadObject on curated), on object keys under the dataset, lineage and ' +
+        'claim-check prefixes (object names are derived per batch at run time); X-Ray PutTraceSegments and ' +
         'PutTelemetryRecords support only Resource "*".',
+    });
+  }
+
+  /**
+   * Lets the runtime read the JSON Lines objects that `{ s3Object: { bucket, key } }` events name
+   * (the batch workflow's ranges, reprocessing): `s3:GetObject` on keys matching `keyPatterns`
+   * only (e.g. `batch/*`), and the bucket key's `kms:Decrypt`. Nothing else of the bucket is
+   * readable: grant only the prefixes the pipeline ingests, never the stream archive.
+   */
+  public grantReadObjects(bucket: s3.IBucket, ...keyPatterns: string[]): void {
+    if (keyPatterns.length === 0) return;
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: keyPatterns.map((k) => bucket.arnForObjects(k)) }));
+    bucket.encryptionKey?.grant(this.role, 'kms:Decrypt');
+    acknowledgeRules(this.role, {
+      ids: keyPatterns.filter((k) => k.includes('*')).map((k) => bucketObjectsFinding(bucket, k)),
+      reason:
+        's3:GetObject on the objects the pipeline ingests (the batch prefix, a scheduled key\'s dated pattern): their ' +
+        'names are the producers\' own, known only at run time; nothing else of the bucket.',
     });
   }
 
@@ -519,7 +510,7 @@ export class TransformFunction extends Construct {
         maxRecordAge: options.maxRecordAge ?? Duration.hours(24),
         retryAttempts: options.retryAttempts ?? 3,
         reportBatchItemFailures: true,
-        onFailure: new sources.SqsDlq(dlq.queue),
+        onFailure: dlq.asEventSourceDestination(),
       }),
     );
     return dlq;
@@ -623,8 +614,6 @@ export function validateTransformFunctionProps(
       `${v.path('maxRecordBytes')} is set but ${v.path('rawBucket')} is not; the claim check needs ${v.path('rawBucket')}`,
     )
     .pattern('eventTimeField', props.eventTimeField, /^[^\s]{1,256}$/, 'a non-empty field name without spaces')
-    .pattern('firstPartitionDate', props.firstPartitionDate, /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'a date as YYYY-MM-DD')
-    .duration('maxEventTimeSkew', props.maxEventTimeSkew, Duration.seconds(1), Duration.days(7))
     .integer('memorySize', props.memorySize, 128, 10240)
     .duration('timeout', timeout, Duration.seconds(1), Duration.minutes(15))
     .integer('reservedConcurrency', props.reservedConcurrency, 0, 1000)

@@ -150,34 +150,31 @@ describe('EventBusIngest defaults', () => {
     }
   });
 
-  test('EventBridge may send to the buffer (same account) and to the delivery DLQ (from the rule)', () => {
+  /** The Allow statements of a queue's policy. */
+  function allowsOf(t: Template, queueId: string): Array<Record<string, unknown>> {
+    const policy = Object.values(t.findResources('AWS::SQS::QueuePolicy')).find((p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]));
+    return (policy?.Properties.PolicyDocument.Statement ?? []).filter((st: { Effect: string }) => st.Effect === 'Allow');
+  }
+
+  test('least privilege: the buffer queue policy accepts only this construct\'s rule (aws:SourceArn), not any rule of the account', () => {
     const ruleId = idOf(stack, ingest.rules[0]);
-    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      Queues: [{ Ref: bufferId }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Effect: 'Allow',
-            Principal: { Service: 'events.amazonaws.com' },
-            Action: Match.arrayWith(['sqs:SendMessage']),
-            Condition: { StringEquals: { 'aws:SourceAccount': TEST_ENV.account } },
-          }),
-        ]),
+    expect(allowsOf(template, bufferId)).toEqual([
+      {
+        Sid: expect.stringMatching(/^AllowOnlyEventRule/),
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [bufferId, 'Arn'] },
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
       },
-    });
-    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      Queues: [{ Ref: deliveryDlqId }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Effect: 'Allow',
-            Principal: { Service: 'events.amazonaws.com' },
-            Action: 'sqs:SendMessage',
-            Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
-          }),
-        ]),
-      },
-    });
+    ]);
+    expect(allowsOf(template, deliveryDlqId)).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+      }),
+    ]);
   });
 
   test('metricBufferAge: Maximum ApproximateAgeOfOldestMessage of the buffer per minute', () => {
@@ -235,6 +232,15 @@ describe('EventBusIngest options', () => {
         },
       });
     }
+    // The buffer accepts both rules, each by its ARN, and nothing else.
+    const bufferId = idOf(stack, ingest.bufferQueue);
+    const bufferPolicy = Object.values(template.findResources('AWS::SQS::QueuePolicy')).find(
+      (p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: bufferId }]),
+    )!;
+    const allows = bufferPolicy.Properties.PolicyDocument.Statement.filter((st: { Effect: string }) => st.Effect === 'Allow');
+    expect(allows.map((st: { Condition: unknown }) => st.Condition)).toEqual(
+      ingest.rules.map((rule) => ({ ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [idOf(stack, rule), 'Arn'] } } })),
+    );
     // Still one buffer queue, one delivery DLQ.
     template.resourceCountIs('AWS::SQS::Queue', 3);
   });

@@ -15,6 +15,17 @@ import { allStates, stateMachineDefinitions } from './support/asl';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** The raw-bucket key patterns (after the bucket ARN) that the role whose logical id starts with `rolePrefix` may s3:GetObject. */
+function rawReads(template: Template, rolePrefix: string): string[] {
+  const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith(rolePrefix));
+  expect(policies).toHaveLength(1);
+  return (policies[0][1].Properties.PolicyDocument.Statement as Json[])
+    .filter((st) => [st.Action].flat().includes('s3:GetObject'))
+    .flatMap((st) => [st.Resource].flat() as Json[])
+    .filter((r) => /^LakeRaw/.test(r['Fn::Join']?.[1]?.[0]?.['Fn::GetAtt']?.[0] ?? ''))
+    .map((r) => r['Fn::Join'][1][1] as string);
+}
+
 describe('BatchWorkflow', () => {
   let stack: Stack;
   let template: Template;
@@ -270,6 +281,30 @@ describe('BatchWorkflow', () => {
     // Only X-Ray and log delivery (which support no resource) are on "*".
     const onStar = statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat() as string[]);
     expect(onStar.filter((a) => !a.startsWith('xray:') && !a.startsWith('logs:'))).toEqual([]);
+  });
+
+  test('least privilege: the steps and transform roles read only the raw objects the workflow processes (batch/*), not all of raw', () => {
+    expect(rawReads(template, 'WorkflowStepsRole')).toEqual(['/batch/*']);
+    expect(rawReads(template, 'TransformRole')).toEqual(['/batch/*']);
+  });
+
+  test('least privilege: a scheduled key outside the prefix is readable by its dated pattern, nothing else', () => {
+    const s = testStack();
+    workflowStack(s, { prefix: 'incoming/', schedule: events.Schedule.cron({ hour: '2', minute: '0' }), scheduledKey: 'exports/dt={date}/h={HH}/events.jsonl.gz' });
+    const t = Template.fromStack(s);
+    expect(rawReads(t, 'WorkflowStepsRole').sort()).toEqual(['/exports/dt=*/h=*/events.jsonl.gz', '/incoming/*']);
+    expect(rawReads(t, 'TransformRole').sort()).toEqual(['/exports/dt=*/h=*/events.jsonl.gz', '/incoming/*']);
+  });
+
+  test('least privilege: the workflow DLQ accepts EventBridge only from the workflow\'s own rules (aws:SourceArn)', () => {
+    const policy = Object.values(template.findResources('AWS::SQS::QueuePolicy')).find((p) =>
+      JSON.stringify(p.Properties.Queues).includes('WorkflowDlq'),
+    )!;
+    const fromEvents = (policy.Properties.PolicyDocument.Statement as Json[]).filter((st) => st.Effect === 'Allow');
+    const rules = Object.keys(template.findResources('AWS::Events::Rule')).sort();
+    expect(rules).toHaveLength(3); // object created, schedule, abandoned runs
+    expect(fromEvents.map((st) => [st.Principal, st.Action, Object.keys(st.Condition)]).every((x) => JSON.stringify(x) === JSON.stringify([{ Service: 'events.amazonaws.com' }, 'sqs:SendMessage', ['ArnEquals']]))).toBe(true);
+    expect(fromEvents.map((st) => st.Condition.ArnEquals['aws:SourceArn']['Fn::GetAtt'][0]).sort()).toEqual(rules);
   });
 
   test('the steps function: arm64, the newest Node.js runtime, X-Ray, JSON logs to its own KMS log group', () => {

@@ -1,7 +1,10 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import { DeadLetterQueue, DeadLetterQueueProps } from '../../lib/reliability/dead-letter-queue';
 import { stableTemplate, testStack } from '../support/cdk';
 import { denyInsecureTransport } from '../support/assertions';
@@ -131,6 +134,23 @@ describe('DeadLetterQueue options', () => {
         ]),
       },
     });
+  });
+
+  test('least privilege: as an event source destination, the function may only send to the queue and use the key\'s data key (no kms:Encrypt, kms:ReEncrypt*)', () => {
+    const stack = testStack();
+    const dlq = new DeadLetterQueue(stack, 'Dlq');
+    const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_LATEST, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=()=>{}') });
+    fn.addEventSource(
+      new sources.KinesisEventSource(new kinesis.Stream(stack, 'S'), { startingPosition: lambda.StartingPosition.TRIM_HORIZON, onFailure: dlq.asEventSourceDestination() }),
+    );
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [idOf(stack, dlq.queue), 'Arn'] } } },
+    });
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+    const on = (id: string) => statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })).flatMap((st) => [st.Action].flat()).sort();
+    expect(on(idOf(stack, dlq.queue))).toEqual(['sqs:SendMessage']);
+    expect(on(idOf(stack, dlq.encryptionKey as kms.Key))).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
   });
 
   test('the queue is retained by default: its messages are records the pipeline gave up on (DESIGN §4)', () => {

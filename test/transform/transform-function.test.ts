@@ -49,18 +49,6 @@ describe('TransformFunction', () => {
     });
   });
 
-  test('passes the event time bounds (first partition date, future skew) to the runtime, and validates them', () => {
-    Template.fromStack(setup().stack).hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ EVENT_TIME_EARLIEST: '2024-01-01', EVENT_TIME_MAX_SKEW_SECONDS: '900' }) },
-    });
-    Template.fromStack(setup({ firstPartitionDate: '2025-06-01', maxEventTimeSkew: Duration.hours(1) }).stack).hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ EVENT_TIME_EARLIEST: '2025-06-01', EVENT_TIME_MAX_SKEW_SECONDS: '3600' }) },
-    });
-    expect(() => setup({ firstPartitionDate: '2025-13-01', maxEventTimeSkew: Duration.days(8) })).toThrow(
-      /firstPartitionDate is "2025-13-01"; it must be a date as YYYY-MM-DD[\s\S]*maxEventTimeSkew is 8 days; it must be from 1 second to 7 days/,
-    );
-  });
-
   test('logs to its own KMS-encrypted log group with retention, and its role has no managed policies', () => {
     const { stack } = setup();
     const t = Template.fromStack(stack);
@@ -262,7 +250,7 @@ describe('TransformFunction', () => {
       (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
     );
     const dynamo = statements.find((st) => JSON.stringify(st.Action).includes('dynamodb:'));
-    expect([...(dynamo?.Action as string[])].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect([...(dynamo?.Action as string[])].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
     const reads = statements.find((st) => st.Action === 's3:GetObject');
     expect(JSON.stringify(reads?.Resource)).toMatch(/Curated.*\/events\/\*.*Quarantine.*\/events\/\*/);
   });
@@ -312,15 +300,47 @@ describe('TransformFunction', () => {
     expect(() => setup({ sinkTableKey: 'pk' })).toThrow(/sinkTableKey is set but sinkTable is not/);
   });
 
-  test('raw bucket: objects readable for reprocessing (GetObject only)', () => {
+  test('least privilege: a raw bucket (claim checks) gives no read of raw; grantReadObjects reads only the given prefixes', () => {
+    const rawReads = (grant: boolean) => {
+      const stack = testStack();
+      const raw = new s3.Bucket(stack, 'Raw', { encryption: s3.BucketEncryption.KMS });
+      const { fn } = setup({ rawBucket: raw }, stack);
+      if (grant) fn.grantReadObjects(raw, 'batch/*');
+      return Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
+        .filter((st) => [st.Action].flat().includes('s3:GetObject'))
+        .flatMap((st) => [st.Resource].flat())
+        .filter((r) => JSON.stringify(r).includes('Raw'));
+    };
+    expect(rawReads(false)).toEqual([]);
+    expect(rawReads(true)).toEqual([{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^Raw/), 'Arn'] }, '/batch/*']] }]);
+  });
+
+  test('least privilege: no unused grants on the transform role (no dynamodb:GetItem, kms:Encrypt, kms:ReEncrypt*, kms:GenerateDataKey*)', () => {
     const stack = testStack();
-    setup({ rawBucket: new s3.Bucket(stack, 'Raw') }, stack);
-    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
-      (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
+    const { fn } = setup(
+      {
+        idempotencyStore: new IdempotencyStore(stack, 'Store'),
+        rawBucket: new s3.Bucket(stack, 'Raw', { encryption: s3.BucketEncryption.KMS }),
+        sinkTable: new dynamodb.Table(stack, 'Sink', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING } }),
+      },
+      stack,
     );
-    const rawRead = statements.find((st) => st.Action === 's3:GetObject' && JSON.stringify(st.Resource).includes('Raw'));
-    expect(JSON.stringify(rawRead?.Resource)).toMatch(/Raw.*"\/\*"/);
-    expect(statements.some((st) => JSON.stringify(st.Action).match(/s3:(List|Delete|GetBucket)/))).toBe(false);
+    const dlq = fn.addKinesisSource(new kinesis.Stream(stack, 'S', { encryption: kinesis.StreamEncryption.KMS }));
+    fn.addSqsSource(new sqs.Queue(stack, 'Q', { encryption: sqs.QueueEncryption.KMS }));
+    const t = Template.fromStack(stack);
+    const roleId = stack.getLogicalId(fn.role.node.defaultChild as never);
+    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+    const actions = new Set(statements.flatMap((st) => [st.Action].flat()));
+    for (const unused of ['dynamodb:GetItem', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*']) expect(actions.has(unused)).toBe(false);
+    // The Kinesis on-failure DLQ: send, and the data key to encrypt the message, nothing else.
+    const dlqArn = { 'Fn::GetAtt': [stack.getLogicalId(dlq.queue.node.defaultChild as never), 'Arn'] };
+    expect(statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify(dlqArn)).flatMap((st) => [st.Action].flat())).toEqual(['sqs:SendMessage']);
+    const dlqKeyArn = { 'Fn::GetAtt': [stack.getLogicalId(dlq.encryptionKey.node.defaultChild as never), 'Arn'] };
+    const dlqKeyActions = statements.filter((st) => JSON.stringify([st.Resource].flat()).includes(JSON.stringify(dlqKeyArn))).flatMap((st) => [st.Action].flat());
+    expect([...new Set(dlqKeyActions)].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
   });
 
   test('maxRecordBytes needs rawBucket and a sane size', () => {
