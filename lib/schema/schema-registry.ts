@@ -111,6 +111,15 @@ export class SchemaRegistry extends Construct {
   private readonly loaded: LoadedSchema[];
   private bundlePath?: string;
 
+  /**
+   * Whether any version marks the record's top-level field `name` `"x-pii"` (either action).
+   * The runtime derives the record ids of an `idField` so marked from its keyed hash, so the
+   * pipeline needs a hashing key even when every field is only redacted.
+   */
+  public marksPii(name: string): boolean {
+    return this.loaded.some((s) => s.pii.some((f) => f.path[0] === name && f.path.slice(1).every((p) => p === '*')));
+  }
+
   constructor(scope: Construct, id: string, props: SchemaRegistryProps) {
     super(scope, id);
     const versionField = props.versionField ?? 'schemaVersion';

@@ -341,7 +341,9 @@ export class TransformFunction extends Construct {
       POWERTOOLS_SERVICE_NAME: props.pipelineName,
       POWERTOOLS_LOG_LEVEL: 'INFO',
     };
-    this.piiSecret = props.piiSecret ?? (props.schemaRegistry?.hasHashedFields ? this.createPiiSecret() : undefined);
+    // A key for hashed fields, and for ids derived from an idField marked x-pii (even if redacted).
+    const needsPiiKey = props.schemaRegistry?.hasHashedFields || (props.idField !== undefined && props.schemaRegistry?.marksPii(props.idField));
+    this.piiSecret = props.piiSecret ?? (needsPiiKey ? this.createPiiSecret() : undefined);
     if (this.piiSecret) runtimeEnvironment[ENV.piiSecretArn] = this.piiSecret.secretArn;
     const overridden = Object.keys(props.environment ?? {}).filter((k) => k in runtimeEnvironment || Object.values(ENV).includes(k as never));
     if (overridden.length > 0) {

@@ -104,6 +104,13 @@ describe('SchemaRegistry', () => {
     t.hasResourceProperties('AWS::EventSchemas::Schema', { SchemaName: 'clickstream.events-v1', RegistryName: 'clickstream.events' });
   });
 
+  test('marksPii: whether a version marks a top-level field x-pii (either action)', () => {
+    const redactOnly = synth({ schemas: [{ version: '1', file: fixture('redact-only.json') }] }).registry;
+    expect(redactOnly.marksPii('customerEmail')).toBe(true);
+    expect(redactOnly.marksPii('orderId')).toBe(false);
+    expect(registry.marksPii('userId')).toBe(true);
+  });
+
   test('hasHashedFields is false when no version hashes a field', () => {
     expect(synth({ schemas: [{ version: '1', file: fixture('redact-only.json') }] }).registry.hasHashedFields).toBe(false);
   });

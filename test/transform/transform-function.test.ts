@@ -206,6 +206,20 @@ describe('TransformFunction', () => {
     expect(variables.PII_SECRET_ARN).toBeUndefined();
   });
 
+  test('an idField marked x-pii creates the PII key secret even when every field is only redacted (ids are its keyed hash)', () => {
+    const stack = testStack();
+    const registry = new SchemaRegistry(stack, 'Schemas', { schemas: [{ version: '1', file: path.join(ROOT, 'test', 'schema', 'fixtures', 'redact-only.json') }] });
+    expect(registry.hasHashedFields).toBe(false);
+    const { fn } = setup({ schemaRegistry: registry, idField: 'customerEmail' }, stack);
+    expect(fn.piiSecret).toBeDefined();
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RECORD_ID_FIELD: 'customerEmail', PII_SECRET_ARN: { Ref: Match.stringLikeRegexp('PiiHashKey') } }) },
+    });
+    const other = testStack();
+    const plain = new SchemaRegistry(other, 'Schemas', { schemas: [{ version: '1', file: path.join(ROOT, 'test', 'schema', 'fixtures', 'redact-only.json') }] });
+    expect(setup({ schemaRegistry: plain, idField: 'orderId' }, other).fn.piiSecret).toBeUndefined();
+  });
+
   test('with a schema registry with hashed fields: creates the PII key secret and may read it', () => {
     const stack = testStack();
     const registry = new SchemaRegistry(stack, 'Schemas', {
