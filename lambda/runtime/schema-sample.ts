@@ -35,7 +35,9 @@ export interface SchemaSample {
 export function sampleSchema(records: readonly SourceRecord[], schemas: SchemaBundle, config: RuntimeConfig): SchemaSample {
   let parsed = 0;
   let schemaMismatches = 0;
-  const versions: Record<string, number> = {};
+  // Prototype-free: versions come from records, and a record naming "constructor" or "__proto__"
+  // must count as that version, not find (or replace) what every object inherits.
+  const versions = Object.create(null) as Record<string, number>;
   const errors = new Set<string>();
   for (const record of records) {
     const envelope = toEnvelope(record, config);

@@ -36,7 +36,9 @@ export function checkSchema(record: PipelineRecord, bundle: SchemaBundle): Schem
   if (versions.length === 0) return { ok: true, pii: [] };
   const named = bundle.versionField ? record[bundle.versionField] : undefined;
   const version = typeof named === 'string' || typeof named === 'number' ? String(named) : bundle.defaultVersion;
-  const schema = version === undefined ? undefined : bundle.versions[version];
+  // Own versions only: a record naming "constructor" or "toString" finds no inherited member,
+  // whether or not the bundle's map has a prototype (a hand-built bundle may).
+  const schema = version === undefined || !Object.prototype.hasOwnProperty.call(bundle.versions, version) ? undefined : bundle.versions[version];
   if (!schema) {
     return {
       ok: false,

@@ -64,3 +64,25 @@ describe('sampleSchema', () => {
     expect(noSchemas).toMatchObject({ recordsIn: 1, schemaMismatches: 0, driftRate: 0 });
   });
 });
+
+describe('prototype-free maps (dead-end metadata)', () => {
+  it('counts versions named "constructor", "__proto__" and "toString" as versions, not as inherited members', () => {
+    const bodies = [valid(1), valid(2, { schemaVersion: 'constructor' }), valid(3, { schemaVersion: '__proto__' }), valid(4, { schemaVersion: 'toString' })];
+    const sample = sampleSchema(records(bodies), clickstreamSchemas(), testConfig());
+    expect(Object.entries(sample.versions).sort()).toEqual([
+      ['1', 1],
+      ['__proto__', 1],
+      ['constructor', 1],
+      ['toString', 1],
+    ]);
+    // What the workflow state and the run manifest hold.
+    expect(JSON.stringify(sample.versions)).toBe('{"1":1,"constructor":1,"__proto__":1,"toString":1}');
+    expect(sample.schemaMismatches).toBe(3);
+  });
+
+  it('with a hand-built schema map that has a prototype, "constructor" is an unknown version, not a crash', () => {
+    const plain = { ...clickstreamSchemas(), versions: { ...clickstreamSchemas().versions } };
+    const sample = sampleSchema(records([valid(1, { schemaVersion: 'constructor' })]), plain, testConfig());
+    expect(sample).toMatchObject({ schemaMismatches: 1, errors: [expect.stringMatching(/^UNKNOWN_SCHEMA_VERSION: schema version "constructor" is not registered/)] });
+  });
+});
