@@ -212,7 +212,8 @@ class QuarantineScrubber {
 
   private text(text: string, depth: number, root: boolean): string {
     const trimmed = text.trim();
-    if (/^["[{]/.test(trimmed)) {
+    // Text nested deeper than the scrub looks is not parsed (building it could take seconds).
+    if (/^["[{]/.test(trimmed) && !nestedDeeperThan(trimmed, MAX_SCRUB_DEPTH - depth)) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(trimmed);
@@ -224,6 +225,23 @@ class QuarantineScrubber {
     }
     return scrubPiiText(text, this.textNames);
   }
+}
+
+/** Whether JSON text nests arrays and objects deeper than `limit` (one pass, stops early). */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 /**

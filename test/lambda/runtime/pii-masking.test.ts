@@ -332,10 +332,22 @@ describe('maskQuarantineInput', () => {
   });
 
   it('removes what is nested deeper than it looks, and never recurses on hostile nesting', () => {
-    const deep = `${'['.repeat(8000)}{"email":"probe1@example.com"}${']'.repeat(8000)}`;
-    const masked = maskQuarantineInput(`{"n":${deep}}`, fields, hasher) as string;
+    let deep: unknown = { email: 'probe1@example.com' };
+    for (let i = 0; i < 8000; i++) deep = [deep];
+    const masked = maskQuarantineInput({ n: deep, userId: 'probe-user-1' }, fields, hasher);
+    expect(JSON.stringify(masked)).not.toMatch(PROBES);
+    expect(JSON.stringify(masked).length).toBeLessThan(1000);
+    const text = maskQuarantineInput(`{"n":${JSON.stringify([[{ email: 'probe1@example.com' }]])}}`, fields, hasher) as string;
+    expect(JSON.parse(text)).toEqual({ n: [[{}]] });
+  });
+
+  it('does not parse text nested deeper than it looks (scrubs it as text, in linear time)', () => {
+    const depth = 300_000;
+    const text = `{"userId":"probe-user-1","n":${'['.repeat(depth)}{"email":"probe1@example.com"}${']'.repeat(depth)}}`;
+    const started = Date.now();
+    const masked = maskQuarantineInput(text, fields, hasher) as string;
+    expect(Date.now() - started).toBeLessThan(1000);
     expect(masked).not.toMatch(PROBES);
-    expect(masked.length).toBeLessThan(1000);
   });
 
   it('scrubs text that is not JSON, and leaves input alone without PII fields', () => {
