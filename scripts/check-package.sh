@@ -16,7 +16,7 @@
 #     - runs the user's own jest snapshot test, edits the transform, runs it again with --ci;
 #     - `npx cdk-serverless-etl start` on the two-pipeline app of its cdk.json: first without the
 #       emulator packages (exit 3, the install line), then with them (conservation OK);
-#     - runs the installed CLI.
+#     - runs the installed CLI, and picks each of the two pipelines with --pipeline.
 # Everything happens in a temporary directory, removed at the end (KEEP_PACKAGE_CHECK=1 keeps it).
 # Needs the repository's node_modules (npm ci), the npm registry, and cfn-lint (the machine's Python).
 set -euo pipefail
@@ -128,6 +128,20 @@ check_consumer() {
   status=0
   ./node_modules/.bin/cdk-serverless-etl no-such-command > /dev/null 2>&1 || status=$?
   [ "$status" -eq 2 ] || { echo "CLI: an unknown command exited $status, not 2 (usage error)" >&2; return 1; }
+  # The two-pipeline stack's outputs as `cdk deploy --outputs-file` writes them (values made up):
+  # without --pipeline the CLI must stop and name both pipelines; with one, pick it.
+  node -e '
+    const t = require("./out/two-pipelines/Shop.template.json");
+    const outputs = Object.fromEntries(Object.entries(t.Outputs).map(([k, o]) => [k, typeof o.Value === "string" ? o.Value : `value-of-${k}`]));
+    require("fs").writeFileSync("shop-outputs.json", JSON.stringify({ Shop: outputs }));'
+  status=0
+  ./node_modules/.bin/cdk-serverless-etl status --outputs shop-outputs.json > cli-two.txt 2>&1 || status=$?
+  [ "$status" -eq 2 ] && grep -q 'orders' cli-two.txt && grep -q 'refunds' cli-two.txt && grep -q -- '--pipeline' cli-two.txt ||
+    { cat cli-two.txt; echo "CLI on two pipelines without --pipeline: exit $status, not 2 naming both" >&2; return 1; }
+  status=0
+  AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_MAX_ATTEMPTS=1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
+    ./node_modules/.bin/cdk-serverless-etl status --outputs shop-outputs.json --pipeline refunds --region eu-west-1 > cli-refunds.txt 2>&1 || status=$?
+  grep -q 'pipeline: refunds' cli-refunds.txt || { cat cli-refunds.txt; echo "CLI --pipeline refunds did not pick the refunds pipeline" >&2; return 1; }
   cd "$work"
 }
 
