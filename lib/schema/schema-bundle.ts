@@ -7,6 +7,7 @@ import addFormats from 'ajv-formats';
 import { cacheDir } from '../core/cache-dir';
 import { isSchemaObject } from './json-schema';
 import { piiFields } from './pii-fields';
+import { unsafePatterns } from './regex-safety';
 
 /** One schema version to compile into the bundle. */
 export interface SchemaBundleVersion {
@@ -67,7 +68,8 @@ const compiled = new Map<string, string>();
  * `require` rewritten to an absolute path. Memoized on the schema's JSON.
  *
  * @throws Error when ajv rejects the schema (not draft-04, unknown keyword or format,
- *   unresolvable `$ref`, ...), with ajv's message.
+ *   unresolvable `$ref`, ...), with ajv's message, or when a `pattern` or `patternProperties` key
+ *   can backtrack catastrophically (see `regex-safety.ts`).
  */
 export function compileValidatorCode(schema: unknown): string {
   if (!isSchemaObject(schema)) throw new Error('the schema must be a JSON object');
@@ -75,6 +77,12 @@ export function compileValidatorCode(schema: unknown): string {
   const cached = compiled.get(key);
   if (cached !== undefined) return cached;
 
+  const unsafe = unsafePatterns(schema);
+  if (unsafe.length > 0) {
+    throw new Error(
+      `regular expressions that can backtrack catastrophically or are invalid: ${unsafe.map((u) => `${u.pointer} ${JSON.stringify(u.pattern)}`).join(', ')}`,
+    );
+  }
   const ajv = new Ajv(AJV_OPTIONS);
   addFormats(ajv as never);
   for (const keyword of annotationKeywords(schema)) ajv.addKeyword({ keyword });

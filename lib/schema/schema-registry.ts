@@ -8,6 +8,7 @@ import { DRAFT_04_URI, isDraft04, isSchemaObject, JsonSchema } from './json-sche
 import { collectPiiFields } from './pii-fields';
 import { compileValidatorCode, writeSchemaBundle } from './schema-bundle';
 import { PiiField } from './schema-bundle-types';
+import { unsafePatterns } from './regex-safety';
 import { checkBackwardCompatibility } from './schema-compatibility';
 
 /** One version of a record schema. */
@@ -275,6 +276,18 @@ function loadSchema(v: PropValidator, i: number, entry: SchemaVersion): LoadedSc
     );
     return undefined;
   }
+  const unsafe = unsafePatterns(schema);
+  for (const u of unsafe) {
+    v.check(
+      true,
+      u.problem === 'invalid'
+        ? `${where}: the regular expression ${JSON.stringify(u.pattern)} at ${u.pointer} is not valid`
+        : `${where}: the regular expression ${JSON.stringify(u.pattern)} at ${u.pointer} can backtrack catastrophically ` +
+            '(a quantified group holding a quantifier, or more than 25 repetitions): one long value would block validation for seconds. ' +
+            'Rewrite it without nested quantifiers (e.g. "^(a+)+$" as "^a+$")',
+    );
+  }
+  if (unsafe.length > 0) return undefined;
   let valid = true;
   try {
     compileValidatorCode(schema);
