@@ -25,7 +25,8 @@ export const MAX_RECORD_DEPTH = 64;
  * buffer queue) is unwrapped to its `detail`, keeping its source and detail-type.
  */
 export function parseRecordBody(body: string): ParseResult {
-  const depth = nestingDepth(body, MAX_RECORD_DEPTH + 1);
+  // Fewer opening brackets than the limit cannot nest past it: most records skip the scan.
+  const depth = atLeastOpenings(body, MAX_RECORD_DEPTH + 1) ? nestingDepth(body, MAX_RECORD_DEPTH + 1) : 0;
   if (depth > MAX_RECORD_DEPTH) {
     return { ok: false, reason: 'TOO_DEEP', message: `nested more than ${MAX_RECORD_DEPTH} levels deep` };
   }
@@ -75,6 +76,15 @@ export function nestingDepth(text: string, stopAt = Infinity): number {
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return max;
+}
+
+/** Whether `text` holds at least `n` of `{` and `[` together (native searches, no per-character loop). */
+function atLeastOpenings(text: string, n: number): boolean {
+  let count = 0;
+  for (const c of ['{', '[']) {
+    for (let at = text.indexOf(c); at !== -1; at = text.indexOf(c, at + 1)) if (++count >= n) return true;
+  }
+  return false;
 }
 
 function describe(value: unknown): string {
