@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import { runtimeClientConfig } from './aws-clients';
 import { readConfig, type RuntimeConfig } from './config';
 import { settleConflicts, storeDuplicateFilter } from './deduplicate';
 import { writeToTable } from './dynamodb-sink';
@@ -15,6 +16,7 @@ import { writeOutcome } from './s3-sink';
 import { sampleSchema, type SchemaSample } from './schema-sample';
 import { allPiiFields, type SchemaBundle } from './schema-validation';
 import { toSourceBatch, type BatchEvent } from './source-records';
+import { invocationBudget } from './time-budget';
 import type { TransformModule } from './transform-contract';
 
 /** The partial-batch response Lambda event source mappings understand. */
@@ -58,7 +60,7 @@ export interface BatchHandlerDeps {
   readonly hasher?: PiiHasher;
   /** Where EMF metric lines go (default: stdout, where Lambda sends them to CloudWatch Logs). */
   readonly writeMetrics?: (line: string) => void;
-  /** Waits between looks at records claimed by a concurrent invocation (default: a timer). */
+  /** Waits between looks at records claimed by a concurrent invocation, and between retries of lookups (default: a timer). */
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
@@ -84,10 +86,14 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
         : 'cdk-serverless-etl runtime: the schemas mark fields "x-pii": "hash" but PII_SECRET_ARN is not set',
     );
   }
-  const s3 = deps.s3 ?? new S3Client({});
-  const dynamodb = config.idempotencyTable || config.sinkTable ? (deps.dynamodb ?? new DynamoDBClient({})) : undefined;
+  // Every client fails a hung call after its timeouts and retries it (standard mode), sized against
+  // the function's timeout: see aws-clients.ts.
+  const clientConfig = () => runtimeClientConfig(config.functionTimeoutSeconds ?? 60);
+  const s3 = deps.s3 ?? new S3Client(clientConfig());
+  const dynamodb = config.idempotencyTable || config.sinkTable ? (deps.dynamodb ?? new DynamoDBClient(clientConfig())) : undefined;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const store = config.idempotencyTable
-    ? new IdempotencyStore(dynamodb as DynamoDBClient, config.idempotencyTable, config.idempotencyTtlSeconds)
+    ? new IdempotencyStore(dynamodb as DynamoDBClient, config.idempotencyTable, config.idempotencyTtlSeconds, sleep)
     : undefined;
   const tableSink = config.sinkTable
     ? (records: Array<{ id: string; record: Record<string, unknown> }>) =>
@@ -115,7 +121,6 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
   const duplicateFilter = store
     ? storeDuplicateFilter(store, existsIn(config.curatedBucket), { inFlightMs: config.claimInFlightSeconds * 1000 })
     : undefined;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const quarantineObjectExists = existsIn(config.quarantineBucket);
   const logger =
     deps.logger ?? new Logger({ serviceName: config.pipeline, persistentKeys: { pipeline: config.pipeline, stage: config.stage } });
@@ -123,6 +128,10 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
   let coldStart = true;
   return async (event: BatchEvent | S3ObjectInput, context?: Context): Promise<BatchResponse> => {
     if (context) logger.addContext(context);
+    // Lookups a whole batch depends on (claims, the PII key) are retried within this invocation
+    // until a third of its time is left, so a short outage does not fail every record.
+    const retryBudget = invocationBudget(context);
+    if (store) store.retryBudget = retryBudget;
     const metrics = new PipelineMetrics(config.pipeline, config.stage, deps.writeMetrics);
     const batch = toSourceBatch(isS3ObjectInput(event) ? await loadS3JsonLines(s3, event) : event);
     if (isS3ObjectInput(event) && event.validateOnly === true) {
@@ -130,7 +139,7 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
       logger.info('schema sample checked', { ...sample, bucket: event.s3Object.bucket, key: event.s3Object.key });
       return { batchItemFailures: [], sample };
     }
-    const hasher = needsHasher ? (deps.hasher ?? (await piiHasherFromSecret(config.piiSecretArn as string))) : deps.hasher;
+    const hasher = needsHasher ? (deps.hasher ?? (await piiHasherFromSecret(config.piiSecretArn as string, { remainingMs: retryBudget, sleep, clientConfig: clientConfig() }))) : deps.hasher;
     const callsBefore = store?.calls ?? 0;
     const outcome = await processBatch(batch.records, module, config, { schemas, hasher, duplicateFilter });
     const result = await writeOutcome(

@@ -46,6 +46,8 @@ export interface RuntimeConfig {
    * a later one falls back to the receive time. @default DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS
    */
   readonly eventTimeMaxSkewSeconds?: number;
+  /** The function's timeout in seconds (`FUNCTION_TIMEOUT_SECONDS`): sizes the SDK clients' timeouts. @default 60 */
+  readonly functionTimeoutSeconds?: number;
 }
 
 /** Environment variable names, shared with the TransformFunction construct. */
@@ -68,6 +70,7 @@ export const ENV = {
   claimInFlightSeconds: 'CLAIM_IN_FLIGHT_SECONDS',
   eventTimeEarliest: 'EVENT_TIME_EARLIEST',
   eventTimeMaxSkewSeconds: 'EVENT_TIME_MAX_SKEW_SECONDS',
+  functionTimeoutSeconds: 'FUNCTION_TIMEOUT_SECONDS',
 } as const;
 
 /** Default claim-check threshold: records above 256 KiB go to the raw bucket by reference. */
@@ -91,6 +94,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   if (maxBytes === undefined) problems.push(`${ENV.maxRecordBytes} must be a positive integer`);
   const inFlight = positiveInteger(env[ENV.claimInFlightSeconds], DEFAULT_CLAIM_IN_FLIGHT_SECONDS);
   if (inFlight === undefined) problems.push(`${ENV.claimInFlightSeconds} must be a positive integer`);
+  const functionTimeout = positiveInteger(env[ENV.functionTimeoutSeconds], 60);
+  if (functionTimeout === undefined) problems.push(`${ENV.functionTimeoutSeconds} must be a positive integer`);
   const earliestText = env[ENV.eventTimeEarliest] || DEFAULT_EVENT_TIME_EARLIEST;
   const earliest = /^\d{4}-\d{2}-\d{2}$/.test(earliestText) ? Date.parse(`${earliestText}T00:00:00Z`) : NaN;
   if (Number.isNaN(earliest)) problems.push(`${ENV.eventTimeEarliest} must be a date as YYYY-MM-DD`);
@@ -119,6 +124,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     claimInFlightSeconds: inFlight as number,
     eventTimeEarliestMs: earliest,
     eventTimeMaxSkewSeconds: skew as number,
+    functionTimeoutSeconds: functionTimeout as number,
   };
 }
 

@@ -30,6 +30,7 @@ describe('readConfig', () => {
       claimInFlightSeconds: 900,
       eventTimeEarliestMs: Date.parse('2024-01-01T00:00:00Z'),
       eventTimeMaxSkewSeconds: 900,
+      functionTimeoutSeconds: 60,
     });
     expect(config.sinkTable).toBeUndefined();
     expect(config.idField).toBeUndefined();
@@ -62,6 +63,7 @@ describe('readConfig', () => {
       CLAIM_IN_FLIGHT_SECONDS: '90',
       EVENT_TIME_EARLIEST: '2025-01-31',
       EVENT_TIME_MAX_SKEW_SECONDS: '120',
+      FUNCTION_TIMEOUT_SECONDS: '30',
     };
     expect(readConfig(env)).toEqual({
       pipeline: 'clickstream',
@@ -82,6 +84,7 @@ describe('readConfig', () => {
       claimInFlightSeconds: 90,
       eventTimeEarliestMs: Date.parse('2025-01-31T00:00:00Z'),
       eventTimeMaxSkewSeconds: 120,
+      functionTimeoutSeconds: 30,
     });
   });
 
@@ -145,6 +148,7 @@ describe('readConfig', () => {
       claimInFlightSeconds: 'CLAIM_IN_FLIGHT_SECONDS',
       eventTimeEarliest: 'EVENT_TIME_EARLIEST',
       eventTimeMaxSkewSeconds: 'EVENT_TIME_MAX_SKEW_SECONDS',
+      functionTimeoutSeconds: 'FUNCTION_TIMEOUT_SECONDS',
     });
   });
 });

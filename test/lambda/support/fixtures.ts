@@ -57,6 +57,7 @@ export function testConfig(overrides: Partial<RuntimeConfig> = {}): RuntimeConfi
     maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
     sinkTableKey: 'id',
     claimInFlightSeconds: 900,
+    functionTimeoutSeconds: 60,
     ...overrides,
   };
 }
