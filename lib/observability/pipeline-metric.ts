@@ -16,6 +16,7 @@ export type PipelineMetricName =
   | 'RecordsRetried'
   | 'ClaimChecked'
   | 'ColdStarts'
+  | 'EventTimeOutOfBounds'
   | 'FreshnessLagSeconds';
 
 /** A runtime metric of one pipeline stage (dimensions `Pipeline` and `Stage`, nothing else). */
