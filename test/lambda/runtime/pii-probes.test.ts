@@ -20,10 +20,12 @@ import {
   allStoredObjects,
   eventBridgeEnvelope,
   fakeIdempotencyTable,
+  fakeS3Objects,
   fakeS3Store,
   fakeSinkTable,
   kinesisEvent,
   lineageManifests,
+  sqsEvent,
   storedObjects,
   testConfig,
 } from '../support/fixtures';
@@ -115,36 +117,42 @@ function captureOutput() {
   };
 }
 
-describe('PII stays masked in every store the library writes', () => {
-  const hasher = createPiiHasher('pii-probe-test-key-0123456789');
-  const config = testConfig({ idField: 'userId', rawBucket: 'raw-bucket', idempotencyTable: 'claims', sinkTable: 'sink', maxRecordBytes: 2000 });
+const BATCH_KEY = 'batch/probes.jsonl';
+/** The same bodies through each source the runtime reads. */
+const SOURCES: Array<[name: string, event: () => unknown]> = [
+  ['Kinesis', () => kinesisEvent(BODIES.map(([, body]) => body))],
+  ['SQS', () => sqsEvent(BODIES.map(([, body]) => body))],
+  ['an S3 JSON Lines object (batch workflow)', () => ({ s3Object: { bucket: 'raw-bucket', key: BATCH_KEY } })],
+];
 
-  async function run() {
-    s3Mock.reset();
-    ddbMock.reset();
-    fakeS3Store(s3Mock);
-    const claims = fakeIdempotencyTable(ddbMock, 'claims');
-    const sink = fakeSinkTable(ddbMock, 'sink', 'id');
-    const metricLines: string[] = [];
-    const output = captureOutput();
-    let response;
-    try {
-      const logger = new Logger({ serviceName: 'pii-probes', logLevel: 'DEBUG' });
-      const handler = createBatchHandler(passThrough, schemas(), { s3: new S3Client({ region: 'us-east-1' }), dynamodb: new DynamoDBClient({ region: 'us-east-1' }), config, logger, hasher, writeMetrics: (l) => metricLines.push(l) });
-      response = await handler(kinesisEvent(BODIES.map(([, body]) => body)));
-    } finally {
-      output.restore();
-    }
-    return { response, claims, sink, metricLines, logs: output.printed.join('') };
+const hasher = createPiiHasher('pii-probe-test-key-0123456789');
+const config = testConfig({ idField: 'userId', rawBucket: 'raw-bucket', idempotencyTable: 'claims', sinkTable: 'sink', maxRecordBytes: 2000 });
+
+/** Runs the handler on `event` against fresh mocks; returns what it answered, stored and printed. */
+async function run(event: unknown) {
+  s3Mock.reset();
+  ddbMock.reset();
+  fakeS3Store(s3Mock);
+  fakeS3Objects(s3Mock, { [`raw-bucket/${BATCH_KEY}`]: BODIES.map(([, body]) => body).join('\n') });
+  const claims = fakeIdempotencyTable(ddbMock, 'claims');
+  const sink = fakeSinkTable(ddbMock, 'sink', 'id');
+  const metricLines: string[] = [];
+  const output = captureOutput();
+  let response;
+  try {
+    const logger = new Logger({ serviceName: 'pii-probes', logLevel: 'DEBUG' });
+    const handler = createBatchHandler(passThrough, schemas(), { s3: new S3Client({ region: 'us-east-1' }), dynamodb: new DynamoDBClient({ region: 'us-east-1' }), config, logger, hasher, writeMetrics: (l) => metricLines.push(l) });
+    response = await handler(event as Parameters<typeof handler>[0]);
+  } finally {
+    output.restore();
   }
+  return { response, claims, sink, metricLines, logs: output.printed.join('') };
+}
 
-  it('sanity: every body carries probe values', () => {
-    for (const [label, body] of BODIES) expect([label, PROBE.test(body)]).toEqual([label, true]);
-  });
-
+describe.each(SOURCES)('PII stays masked in every store the library writes (%s)', (_source, sourceEvent) => {
   it('no probe value in curated, quarantine, lineage, claim checks, claims, sink items, logs, metrics or the response', async () => {
-    const { response, claims, sink, metricLines, logs } = await run();
-    expect(response).toEqual({ batchItemFailures: [] });
+    const { response, claims, sink, metricLines, logs } = await run(sourceEvent());
+    expect(response).toMatchObject({ batchItemFailures: [] });
     const objects = allStoredObjects(s3Mock);
     expect(new Set(objects.map((o) => o.bucket))).toEqual(new Set(['curated-bucket', 'quarantine-bucket', 'raw-bucket']));
     expect(lineageManifests(s3Mock).length).toBeGreaterThan(0);
@@ -176,7 +184,7 @@ describe('PII stays masked in every store the library writes', () => {
   });
 
   it('an idField marked x-pii: the record id everywhere is its keyed hash (the value the field itself is masked to)', async () => {
-    const { claims, sink, logs } = await run();
+    const { claims, sink, logs } = await run(sourceEvent());
     const ids = [1, 2, 3, 4].map((n) => hasher(user(n)));
     const curated = storedObjects(s3Mock, 'curated-bucket').flatMap((o) => o.records);
     expect(curated.map((r) => r.userId ?? r.recordId).sort()).toEqual([...ids].sort());
@@ -187,6 +195,20 @@ describe('PII stays masked in every store the library writes', () => {
     const quarantined = storedObjects(s3Mock, 'quarantine-bucket').flatMap((o) => o.records);
     expect(quarantined.filter((q) => q.reason === 'SCHEMA_MISMATCH').map((q) => q.recordId)).toEqual([hasher(user(12))]);
     expect(logs).toContain(hasher(user(15)));
+  });
+});
+
+describe('PII probes: the schema sample and the configuration', () => {
+  it('sanity: every body carries probe values', () => {
+    for (const [label, body] of BODIES) expect([label, PROBE.test(body)]).toEqual([label, true]);
+  });
+
+  it('a validate-only schema sample (logged and returned) holds no probe value', async () => {
+    const { response, logs } = await run({ s3Object: { bucket: 'raw-bucket', key: BATCH_KEY }, validateOnly: true });
+    expect(response).toMatchObject({ sample: { recordsIn: BODIES.length } });
+    expect(logs).toContain('schema sample checked');
+    expect(`${JSON.stringify(response)}\n${logs}`).not.toMatch(PROBE);
+    expect(allStoredObjects(s3Mock)).toEqual([]);
   });
 
   it('refuses to start when the id field is x-pii and no hashing key is configured', () => {
