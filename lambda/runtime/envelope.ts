@@ -45,6 +45,7 @@ export type EnvelopeResult =
 /** Builds the envelope of one source record; never throws for bad input. */
 export function toEnvelope(record: SourceRecord, config: RuntimeConfig): EnvelopeResult {
   if (record.invalidUtf8) return { ok: false, reason: 'INVALID_UTF8', message: 'not valid UTF-8', input: record.body };
+  if (record.tooDeep) return { ok: false, reason: 'TOO_DEEP', message: 'nested too deep to serialise', input: null };
   const parsed = parseRecordBody(record.body);
   if (!parsed.ok) return { ok: false, reason: parsed.reason, message: parsed.message, input: record.body };
   const payload = parsed.record;

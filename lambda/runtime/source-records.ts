@@ -19,6 +19,12 @@ export interface SourceRecord {
    * @default false
    */
   readonly invalidUtf8?: boolean;
+  /**
+   * The event (delivered already parsed) nests too deep to serialise: `body` is empty and the
+   * record is quarantined as `TOO_DEEP` instead of failing the invocation.
+   * @default false
+   */
+  readonly tooDeep?: boolean;
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -117,11 +123,18 @@ function fromSqs(record: SQSEvent['Records'][number]): SourceRecord {
 }
 
 function fromEventBridge(event: EventBridgeEventInput): SourceRecord {
+  let body = '';
+  try {
+    body = JSON.stringify(event);
+  } catch {
+    // Only a stack overflow can get here (Lambda parsed the event from JSON): nested far too deep.
+  }
   return {
     itemId: event.id,
     position: { kind: 'eventbridge', eventBusName: event['event-bus-name'], eventId: event.id },
-    body: JSON.stringify(event),
+    body,
     receivedAtMs: new Date(event.time).getTime() || Date.now(),
+    ...(body === '' ? { tooDeep: true } : {}),
   };
 }
 

@@ -83,6 +83,17 @@ describe('hostile input never fails a batch', () => {
     expect(quarantineLines()).toEqual([expect.objectContaining({ reason: 'TOO_DEEP', error: 'nested more than 64 levels deep' })]);
   });
 
+  it('deep nesting: an EventBridge event delivered to the function with a detail too deep to serialise is quarantined TOO_DEEP, not thrown', async () => {
+    let detail: unknown = { eventId: 'deep' };
+    for (let i = 0; i < 20000; i++) detail = { d: detail };
+    const event = { id: 'eb-1', source: 'shop', 'detail-type': 'Click', time: '2026-11-24T10:00:00Z', detail };
+
+    const response = await handler(testConfig())(event);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(quarantineLines()).toEqual([expect.objectContaining({ reason: 'TOO_DEEP', input: null, source: expect.objectContaining({ eventId: 'eb-1' }) })]);
+  });
+
   it('deep nesting: without an idField (ids hashed from the canonical JSON) the batch succeeds too', async () => {
     const bodies = [...goodRecords(3), deepRecord(8000)];
 
