@@ -82,24 +82,35 @@ export function policyWildcardFindings(policy: iam.Policy, select: (flatResource
   return [...findings];
 }
 
-/** Findings for the IAM statements aws-cdk-lib writes when a KMS-encrypted resource is granted. */
-export const KMS_GRANT_WILDCARD_FINDINGS = [
-  'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-  'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
-];
+/**
+ * The finding of the `kms:GenerateDataKey*` action aws-cdk-lib writes when it grants sending to a
+ * KMS-encrypted queue (e.g. the Step Functions SqsSendMessage task). The library's own grants name
+ * exact KMS actions.
+ */
+export const KMS_DATA_KEY_WILDCARD_FINDING = 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]';
 
-/** The reason every construct gives for the inline policies aws-cdk-lib's grants create. */
+/** The reason every construct gives for the inline (default) policy of a role of its own. */
 export const INLINE_POLICY_ACKNOWLEDGEMENT: RuleAcknowledgement = {
   ids: ['NIST.800.53.R5-IAMNoInlinePolicy', 'HIPAA.Security-IAMNoInlinePolicy'],
   reason:
-    'The policy is written by aws-cdk-lib grant methods for this one role and scoped to this pipeline\'s resources; ' +
-    'an inline policy cannot be attached to another principal by mistake, unlike a managed one.',
+    'The policy is the default policy of this one role (the library\'s statements and aws-cdk-lib grants), scoped to ' +
+    'this pipeline\'s resources; an inline policy cannot be attached to another principal by mistake, unlike a managed one.',
 };
 
-/** The reason the library's functions run outside a VPC. */
-export const NO_VPC_ACKNOWLEDGEMENT: RuleAcknowledgement = {
-  ids: ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC'],
-  reason:
-    'The function reaches only AWS service APIs (S3, KMS, X-Ray) over TLS with IAM authentication and no ' +
-    'resource inside a VPC; a VPC would add NAT or endpoint cost and ENI cold starts for no isolation gain.',
-};
+/**
+ * Why a library function runs outside a VPC, naming what it really reaches: `services` are the
+ * AWS APIs the library's code calls; `runsUserCode` says the user's transform runs in it too,
+ * whose outbound network access a VPC-less function does not restrict.
+ */
+export function noVpcAcknowledgement(services: string[], runsUserCode: boolean): RuleAcknowledgement {
+  return {
+    ids: ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC'],
+    reason:
+      `The library's code in this function calls only AWS service APIs (${services.join(', ')}) over TLS with IAM ` +
+      'authentication and needs no resource inside a VPC; a VPC would add NAT or endpoint cost and ENI cold starts. ' +
+      (runsUserCode
+        ? "The user's transform module runs in the same function with open outbound network access (no VPC, no egress " +
+          'filter): what it may call is for its owner to review; what it may do in AWS is bounded by the role.'
+        : 'No user code runs in it.'),
+  };
+}

@@ -192,8 +192,9 @@ export class StreamIngest extends Construct {
     acknowledgeRules(archive, {
       ids: ['AwsSolutions-KDF1'],
       reason:
-        'Firehose server-side encryption is not available with a Kinesis stream source: records are encrypted by the ' +
-        'source stream\'s KMS key in transit to Firehose and written to S3 with the bucket key (SSE-KMS).',
+        'Firehose server-side encryption is not available with a Kinesis stream source, and Firehose does not store ' +
+        'its records at rest: they stay in the stream (encrypted with its KMS key), reach Firehose over TLS and are ' +
+        'written to S3 with the bucket key (SSE-KMS).',
     });
     acknowledgeRules(sourceRole, INLINE_POLICY_ACKNOWLEDGEMENT);
     acknowledgeRules(destinationRole, INLINE_POLICY_ACKNOWLEDGEMENT, {

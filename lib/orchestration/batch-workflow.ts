@@ -14,10 +14,10 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import {
   INLINE_POLICY_ACKNOWLEDGEMENT,
-  KMS_GRANT_WILDCARD_FINDINGS,
-  NO_VPC_ACKNOWLEDGEMENT,
+  KMS_DATA_KEY_WILDCARD_FINDING,
   acknowledgeRules,
   bucketObjectsFinding,
+  noVpcAcknowledgement,
   policyWildcardFindings,
 } from '../core/compliance';
 import { publishedDocUrl } from '../core/docs';
@@ -423,17 +423,16 @@ export class BatchWorkflow extends Construct {
           'Invoked only synchronously by the state machine, whose Catch sends the failed run to the workflow DLQ; ' +
           'an async-invoke DLQ would stay empty.',
       },
-      NO_VPC_ACKNOWLEDGEMENT,
+      noVpcAcknowledgement(['Amazon S3', 'AWS X-Ray'], false),
       {
         ids: ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
         reason:
-          'Invoked a few times per object by the state machine (check, summarize, quarantine), never per record or by ' +
+          'Invoked a few times per object by the state machine (check, summarize, lineage, quarantine), never per record or by ' +
           'an event source; its concurrency is bounded by the executions, and reserving it fails deployment in low-quota accounts.',
       },
     );
     acknowledgeRules(role, INLINE_POLICY_ACKNOWLEDGEMENT, {
       ids: [
-        ...KMS_GRANT_WILDCARD_FINDINGS,
         'AwsSolutions-IAM5[Resource::*]',
         ...sourcePatterns.filter((k) => k.includes('*')).map((k) => bucketObjectsFinding(props.rawBucket, k)),
         bucketObjectsFinding(props.quarantineBucket, `${dataset}/objects/*`),
@@ -444,7 +443,7 @@ export class BatchWorkflow extends Construct {
         'pattern: names are the producers\' own, known only at run time) to check them, ' +
         's3:PutObject under the dataset\'s objects/ prefix of the quarantine bucket to quarantine rejected objects and ' +
         'under its run lineage prefix of the curated bucket (one manifest per execution, named by the execution); ' +
-        'kms data-key actions from aws-cdk-lib grants on the pipeline key; X-Ray PutTraceSegments and ' +
+        'X-Ray PutTraceSegments and ' +
         'PutTelemetryRecords support only Resource "*".',
     });
     return fn;
@@ -823,14 +822,14 @@ export class BatchWorkflow extends Construct {
     const role = this.stateMachine.role;
     acknowledgeRules(role, INLINE_POLICY_ACKNOWLEDGEMENT, {
       ids: [
-        ...KMS_GRANT_WILDCARD_FINDINGS,
+        KMS_DATA_KEY_WILDCARD_FINDING,
         'AwsSolutions-IAM5[Resource::*]',
         `AwsSolutions-IAM5[Resource::<${logicalId(this.stepsFunction)}.Arn>:*]`,
       ],
       reason:
         'Written by aws-cdk-lib for the state machine: lambda:InvokeFunction on the steps function (and its qualified ' +
         'ARNs) and the transform\'s live alias, X-Ray and CloudWatch Logs delivery actions that support only Resource "*", ' +
-        'and kms data-key actions from grants on the pipeline key (DLQ, child-execution logs).',
+        'and kms:GenerateDataKey* from its grant for sending to the KMS-encrypted DLQ (SqsSendMessage task).',
     });
   }
 }

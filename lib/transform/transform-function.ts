@@ -17,9 +17,9 @@ import { Construct } from 'constructs';
 import { DEFAULT_MAX_RECORD_BYTES, ENV } from '../../lambda/runtime/config';
 import {
   INLINE_POLICY_ACKNOWLEDGEMENT,
-  NO_VPC_ACKNOWLEDGEMENT,
   acknowledgeRules,
   bucketObjectsFinding,
+  noVpcAcknowledgement,
 } from '../core/compliance';
 import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
 import { latestNodeRuntime, nodeRuntimeProblem } from '../core/lambda-runtime';
@@ -424,6 +424,18 @@ export class TransformFunction extends Construct {
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Only this function reads the key: every other principal (of this account or any) is denied
+    // GetSecretValue whatever its IAM policies allow; administrators can still change this policy.
+    secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheTransformRoleReadsTheKey',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.role.roleArn } },
+      }),
+    );
     acknowledgeRules(secret, {
       ids: ['AwsSolutions-SMG4', 'NIST.800.53.R5-SecretsManagerRotationEnabled', 'HIPAA.Security-SecretsManagerRotationEnabled'],
       reason:
@@ -443,7 +455,15 @@ export class TransformFunction extends Construct {
           'Invoked only synchronously by event source mappings, never asynchronously: failed batches go to the ' +
           "Kinesis mapping's on-failure DLQ or the SQS source's redrive DLQ; an async-invoke DLQ would stay empty.",
       },
-      NO_VPC_ACKNOWLEDGEMENT,
+      noVpcAcknowledgement(
+        [
+          'Amazon S3',
+          ...(props.idempotencyStore || props.sinkTable ? ['Amazon DynamoDB'] : []),
+          ...(this.piiSecret ? ['AWS Secrets Manager'] : []),
+          'AWS X-Ray',
+        ],
+        true,
+      ),
     );
     if (props.reservedConcurrency === undefined) {
       acknowledgeRules(this.function, {
@@ -462,7 +482,7 @@ export class TransformFunction extends Construct {
         ...(props.rawBucket ? [bucketObjectsFinding(props.rawBucket, `claim-check/${dataset}/*`)] : []),
       ],
       reason:
-        's3:PutObject only (and s3:GetObject for HeadObject on curated), on object keys under the dataset, lineage and ' +
+        's3:PutObject only (and s3:GetObject for HeadObject on curated and quarantine), on object keys under the dataset, lineage and ' +
         'claim-check prefixes (object names are derived per batch at run time); X-Ray PutTraceSegments and ' +
         'PutTelemetryRecords support only Resource "*".',
     });

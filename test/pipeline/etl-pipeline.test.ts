@@ -1,6 +1,8 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { IConstruct } from 'constructs';
 import { AlarmSeverity, EtlPipeline, EtlPipelineProps } from '../../lib';
 import * as path from 'node:path';
 import { CLICKSTREAM_TRANSFORM, ROOT, stableTemplate, TEST_ENV, testStack } from '../support/cdk';
@@ -184,6 +186,38 @@ describe('EtlPipeline', () => {
       Environment: { Variables: Match.objectLike({ PII_SECRET_ARN: Match.anyValue(), RAW_BUCKET: Match.anyValue(), MAX_RECORD_BYTES: '262144' }) },
     });
     expect(Object.keys(t.toJSON().Outputs).some((o) => o.startsWith('PipelineSchemaRegistryName'))).toBe(true);
+  });
+
+  test('every acknowledgement is true: each acknowledged IAM5 action is held by that role; the no-VPC reasons name what each function reaches', () => {
+    const { t, stack, p } = pipeline({
+      batchWorkflow: {},
+      schemas: { schemas: [{ version: '1', file: path.join(ROOT, 'examples', 'clickstream', 'schemas', 'clickstream-v1.json') }] },
+    });
+    const acknowledged = (c: IConstruct): Record<string, string> =>
+      Object.fromEntries(
+        c.node.metadata
+          .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
+          .flatMap((m) => Object.entries(m.data as Record<string, string>))
+          .map(([id, reason]) => [id.replace(/^Annotation::/, ''), reason]),
+      );
+    const policies = Object.values(t.findResources('AWS::IAM::Policy'));
+    const roles = stack.node.findAll().filter((c): c is iam.Role => c instanceof iam.Role);
+    expect(roles.length).toBeGreaterThan(4);
+    for (const role of roles) {
+      const roleId = stack.getLogicalId(role.node.defaultChild as never);
+      const held = new Set(
+        policies
+          .filter((pol) => JSON.stringify(pol.Properties.Roles).includes(JSON.stringify({ Ref: roleId })))
+          .flatMap((pol) => pol.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>)
+          .flatMap((st) => [st.Action].flat()),
+      );
+      const claimed = Object.keys(acknowledged(role)).flatMap((id) => /^AwsSolutions-IAM5\[Action::(.+)\]$/.exec(id)?.[1] ?? []);
+      expect({ role: role.node.path, notHeld: claimed.filter((a) => !held.has(a)) }).toEqual({ role: role.node.path, notHeld: [] });
+    }
+    const vpcReason = (fn: IConstruct) => acknowledged(fn)['NIST.800.53.R5-LambdaInsideVPC'];
+    expect(vpcReason(p.transform.function)).toMatch(/Amazon S3, Amazon DynamoDB, AWS Secrets Manager, AWS X-Ray/);
+    expect(vpcReason(p.transform.function)).toMatch(/transform module runs in the same function with open outbound network access/);
+    expect(vpcReason(p.batchWorkflow!.stepsFunction)).toMatch(/\(Amazon S3, AWS X-Ray\)[\s\S]*No user code runs in it/);
   });
 
   test('snapshot', () => {

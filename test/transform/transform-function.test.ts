@@ -245,6 +245,28 @@ describe('TransformFunction', () => {
     });
   });
 
+  test('least privilege: the PII hashing secret denies GetSecretValue to every principal but the transform role', () => {
+    const stack = testStack();
+    const registry = new SchemaRegistry(stack, 'Schemas', {
+      schemas: [{ version: '1', file: path.join(ROOT, 'examples', 'clickstream', 'schemas', 'clickstream-v1.json') }],
+    });
+    const { fn } = setup({ schemaRegistry: registry }, stack);
+    const t = Template.fromStack(stack);
+    const policies = Object.values(t.findResources('AWS::SecretsManager::ResourcePolicy'));
+    expect(policies).toHaveLength(1);
+    expect(policies[0].Properties.SecretId).toEqual({ Ref: expect.stringMatching(/PiiHashKey/) });
+    expect(policies[0].Properties.ResourcePolicy.Statement).toEqual([
+      {
+        Sid: 'OnlyTheTransformRoleReadsTheKey',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: '*',
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [stack.getLogicalId(fn.role.node.defaultChild as never), 'Arn'] } } },
+      },
+    ]);
+  });
+
   test('with an idempotency store: table env, claim permissions and HeadObject on its own prefixes only', () => {
     const stack = testStack();
     const store = new IdempotencyStore(stack, 'Store', { timeToLive: Duration.days(7) });
