@@ -151,7 +151,8 @@ export function resolveKey(input: ResolveKeyInput): string {
     date: iso.slice(0, 10),
   };
   return input.template.replace(/\{([^}]*)\}/g, (placeholder: string, name: string) => {
-    const value = parts[name];
+    // Own placeholders only: "{constructor}" or "{toString}" is unknown, not an inherited member.
+    const value = Object.prototype.hasOwnProperty.call(parts, name) ? parts[name] : undefined;
     if (value === undefined) throw new Error(`resolveKey: unknown placeholder ${placeholder} in ${JSON.stringify(input.template)}`);
     return value;
   });

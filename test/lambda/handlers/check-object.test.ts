@@ -166,6 +166,12 @@ describe('resolveKey', () => {
     expect(() => resolveKey({ action: 'resolveKey', template: 'x/{day}', time: '2026-03-01T00:00:00Z' })).toThrow('unknown placeholder {day}');
     expect(() => resolveKey({ action: 'resolveKey', template: 'x/{date}', time: 'yesterday' })).toThrow('is not an ISO 8601 date');
   });
+
+  test('prototype-free: {constructor}, {toString} and {__proto__} are unknown placeholders, not inherited members', () => {
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      expect(() => resolveKey({ action: 'resolveKey', template: `x/{${name}}`, time: '2026-03-01T00:00:00Z' })).toThrow(`unknown placeholder {${name}}`);
+    }
+  });
 });
 
 describe('lineage', () => {
