@@ -29,7 +29,9 @@ export function clickstreamLines(count: number, prefix = 'evt', seed = 11): stri
 /** Splits lines into Kinesis events of `batchSize` records (one shard, increasing sequence numbers). */
 export function kinesisBatches(lines: readonly string[], batchSize: number, firstSequence = 0): KinesisStreamEvent[] {
   const batches: KinesisStreamEvent[] = [];
-  const arrival = Date.UTC(2026, 10, 24, 8, 30) / 1000;
+  // After the event times of the runtime's 10,000 records (08:00 to 12:10): an event time more
+  // than the runtime's skew past its arrival falls back to the arrival hour (EventTimeOutOfBounds).
+  const arrival = Date.UTC(2026, 10, 24, 13, 0) / 1000;
   for (let i = 0; i < lines.length; i += batchSize) {
     const Records: KinesisStreamRecord[] = lines.slice(i, i + batchSize).map((line, j) => {
       const sequenceNumber = String(49650000000000000000000000000000000000000000000000000000n + BigInt(firstSequence + i + j));
