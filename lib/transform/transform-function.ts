@@ -186,6 +186,9 @@ export interface TransformFunctionProps {
   readonly runtime?: lambda.Runtime;
 }
 
+/** Default age at which a Kinesis record stops being retried: 6 hours below a 24-hour stream retention. */
+export const DEFAULT_KINESIS_MAX_RECORD_AGE = Duration.hours(18);
+
 /** Options for {@link TransformFunction.addKinesisSource}. */
 export interface KinesisSourceOptions {
   /**
@@ -213,14 +216,18 @@ export interface KinesisSourceOptions {
   readonly bisectBatchOnError?: boolean;
 
   /**
-   * Oldest record still processed; older records go to the DLQ (60 seconds to 7 days).
-   * @default Duration.hours(24)
+   * Oldest record still processed; older records go to the DLQ (60 seconds to 7 days), as shard and
+   * sequence pointers. Keep it below the stream's retention with a margin, so the records a pointer
+   * names are still in the stream when an operator reads them (or replay them from the archive).
+   * @default Duration.hours(18) (6 hours below the shortest stream retention, 24 hours)
    */
   readonly maxRecordAge?: Duration;
 
   /**
-   * Retries of a failing batch before it goes to the DLQ (0 to 10,000).
-   * @default 3
+   * Retries of a failing batch before it goes to the DLQ (0 to 10,000). By default retries are
+   * bounded by `maxRecordAge` only, so an outage of a dependency is ridden out for that long
+   * instead of dead-lettering everything in flight after a few minutes.
+   * @default - unlimited: retried until the records are `maxRecordAge` old
    */
   readonly retryAttempts?: number;
 
@@ -327,6 +334,8 @@ export class TransformFunction extends Construct {
       [ENV.eventTimeField]: props.eventTimeField ?? 'time',
       [ENV.transformVersion]: fileVersion(transformEntry),
       [ENV.maxRecordBytes]: String(props.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES),
+      // Sizes the runtime's SDK timeouts: a hung call fails well before the invocation does.
+      [ENV.functionTimeoutSeconds]: String(this.timeout.toSeconds()),
       ...(props.idField ? { [ENV.idField]: props.idField } : {}),
       ...(props.rawBucket ? { [ENV.rawBucket]: props.rawBucket.bucketName } : {}),
       ...(props.sinkTable ? { [ENV.sinkTable]: props.sinkTable.tableName, [ENV.sinkTableKey]: props.sinkTableKey ?? 'id' } : {}),
@@ -508,7 +517,7 @@ export class TransformFunction extends Construct {
 
   /**
    * Invokes the transform (through the `live` alias) for records of a Kinesis stream, with partial
-   * batch failures, bisect on error, bounded retries and record age, and an SQS on-failure DLQ.
+   * batch failures, bisect on error, retries bounded by record age, and an SQS on-failure DLQ.
    * @returns the DLQ that receives batches that exhausted their retries
    */
   public addKinesisSource(stream: kinesis.IStream, options: KinesisSourceOptions = {}): DeadLetterQueue {
@@ -529,8 +538,9 @@ export class TransformFunction extends Construct {
         maxBatchingWindow: options.maxBatchingWindow ?? Duration.seconds(1),
         parallelizationFactor: options.parallelizationFactor ?? 1,
         bisectBatchOnError: options.bisectBatchOnError ?? true,
-        maxRecordAge: options.maxRecordAge ?? Duration.hours(24),
-        retryAttempts: options.retryAttempts ?? 3,
+        // Retries bounded by record age, not a small count: see KinesisSourceOptions.retryAttempts.
+        maxRecordAge: options.maxRecordAge ?? DEFAULT_KINESIS_MAX_RECORD_AGE,
+        retryAttempts: options.retryAttempts,
         reportBatchItemFailures: true,
         onFailure: dlq.asEventSourceDestination(),
       }),

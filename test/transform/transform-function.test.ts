@@ -86,7 +86,7 @@ describe('TransformFunction', () => {
     });
   });
 
-  test('Kinesis source: partial batch failures, bisect, bounded retries and age, on-failure DLQ', () => {
+  test('Kinesis source: partial batch failures, bisect, retries bounded by record age (18 h, below the 24 h stream retention) rather than a small count, on-failure DLQ', () => {
     const { stack, fn } = setup();
     const dlq = fn.addKinesisSource(new kinesis.Stream(stack, 'S'));
     const t = Template.fromStack(stack);
@@ -95,13 +95,20 @@ describe('TransformFunction', () => {
       MaximumBatchingWindowInSeconds: 1,
       ParallelizationFactor: 1,
       BisectBatchOnFunctionError: true,
-      MaximumRecordAgeInSeconds: 86400,
-      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 18 * 3600,
+      MaximumRetryAttempts: Match.absent(), // unlimited: an outage is ridden out until the age bound
       StartingPosition: 'TRIM_HORIZON',
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [stack.getLogicalId(dlq.queue.node.defaultChild as sqs.CfnQueue), 'Arn'] } } },
     });
     expect(fn.deadLetterQueues).toEqual([dlq]);
+  });
+
+  test('passes the function timeout to the runtime (FUNCTION_TIMEOUT_SECONDS), which sizes its SDK timeouts', () => {
+    const { stack } = setup({ timeout: Duration.seconds(45) });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FUNCTION_TIMEOUT_SECONDS: '45' }) },
+    });
   });
 
   test('Kinesis source options are applied', () => {
