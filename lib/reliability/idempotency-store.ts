@@ -78,12 +78,13 @@ export class IdempotencyStore extends Construct {
   }
 
   /**
-   * Grants what the runtime sends: BatchGetItem (lookups), BatchWriteItem and PutItem (claims),
-   * and the key's Decrypt and GenerateDataKey (no GetItem, scans, deletes or table administration).
+   * Grants what the runtime sends: BatchGetItem (lookups) and conditional PutItem (claims), and
+   * the key's Decrypt and GenerateDataKey (no GetItem, batch writes, scans, deletes or table
+   * administration).
    */
   public grantClaims(grantee: iam.IGrantable): iam.Grant {
     this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey');
-    return this.table.grant(grantee, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem');
+    return this.table.grant(grantee, 'dynamodb:BatchGetItem', 'dynamodb:PutItem');
   }
 
   /** Requests to the table that were throttled (sum over 1 minute). */

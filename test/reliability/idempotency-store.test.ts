@@ -31,7 +31,7 @@ describe('IdempotencyStore', () => {
     Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 1);
   });
 
-  test('grantClaims: batch reads, batch writes, conditional puts and the key, nothing else (least privilege: no unused dynamodb:GetItem)', () => {
+  test('grantClaims: batch reads, conditional puts and the key, nothing else (least privilege: no unused dynamodb:GetItem or BatchWriteItem)', () => {
     const stack = testStack();
     const store = new IdempotencyStore(stack, 'Store');
     const role = new iam.Role(stack, 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
@@ -40,7 +40,7 @@ describe('IdempotencyStore', () => {
       (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string[] }>,
     );
     const actions = statements.flatMap((s) => s.Action).sort();
-    expect(actions).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(actions).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'kms:Decrypt', 'kms:GenerateDataKey']);
   });
 
   test('warns when not retained; rejects a TTL out of range', () => {

@@ -293,7 +293,7 @@ describe('TransformFunction', () => {
       (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
     );
     const dynamo = statements.find((st) => JSON.stringify(st.Action).includes('dynamodb:'));
-    expect([...(dynamo?.Action as string[])].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
+    expect([...(dynamo?.Action as string[])].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem']);
     const reads = statements.find((st) => st.Action === 's3:GetObject');
     expect(JSON.stringify(reads?.Resource)).toMatch(/Curated.*\/events\/\*.*Quarantine.*\/events\/\*/);
   });
