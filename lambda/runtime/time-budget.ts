@@ -19,11 +19,19 @@ export interface RetryBudget {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** The retry budget of an invocation, from its Lambda context: retries stop once a third of its time at the start remains. */
-export function invocationBudget(context: { getRemainingTimeInMillis(): number } | undefined): (() => number) | undefined {
+/**
+ * The retry budget of an invocation, from its Lambda context: retries stop once a third of its
+ * time at the start remains (also measured on the wall clock, should a context not count down).
+ */
+export function invocationBudget(
+  context: { getRemainingTimeInMillis(): number } | undefined,
+  now: () => number = Date.now,
+): (() => number) | undefined {
   if (!context || typeof context.getRemainingTimeInMillis !== 'function') return undefined;
-  const reserve = context.getRemainingTimeInMillis() * WRITE_RESERVE_SHARE;
-  return () => context.getRemainingTimeInMillis() - reserve;
+  const total = context.getRemainingTimeInMillis();
+  const usable = total * (1 - WRITE_RESERVE_SHARE);
+  const start = now();
+  return () => Math.min(context.getRemainingTimeInMillis() - total * WRITE_RESERVE_SHARE, usable - (now() - start));
 }
 
 /** Full-jitter exponential backoff before attempt `attempt + 1`: up to 100 ms × 2^(attempt-1), at most {@link MAX_BACKOFF_MS}. */
