@@ -14,7 +14,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_MAX_RECORD_BYTES, ENV } from '../../lambda/runtime/config';
+import { DEFAULT_EVENT_TIME_EARLIEST, DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS, DEFAULT_MAX_RECORD_BYTES, ENV } from '../../lambda/runtime/config';
 import {
   INLINE_POLICY_ACKNOWLEDGEMENT,
   acknowledgeRules,
@@ -132,6 +132,22 @@ export interface TransformFunctionProps {
    * @default 'time'
    */
   readonly eventTimeField?: string;
+
+  /**
+   * Earliest event time a record keeps, as `YYYY-MM-DD` (UTC): the warehouse's `firstPartitionDate`,
+   * before which its partition projection reads nothing. A record whose event time is earlier (or,
+   * see `maxEventTimeSkew`, too far in the future) is partitioned by its receive time instead and
+   * counted in the `EventTimeOutOfBounds` metric, so no record lands where queries cannot see it.
+   * @default '2024-01-01' (the ServerlessWarehouse default)
+   */
+  readonly firstPartitionDate?: string;
+
+  /**
+   * How far past its receive time a record's event time may be (1 second to 7 days); a later event
+   * time falls back to the receive time (see `firstPartitionDate`).
+   * @default Duration.minutes(15)
+   */
+  readonly maxEventTimeSkew?: Duration;
 
   /**
    * KMS key for the function's log group and its dead-letter queues.
@@ -334,6 +350,8 @@ export class TransformFunction extends Construct {
       [ENV.eventTimeField]: props.eventTimeField ?? 'time',
       [ENV.transformVersion]: fileVersion(transformEntry),
       [ENV.maxRecordBytes]: String(props.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES),
+      [ENV.eventTimeEarliest]: props.firstPartitionDate ?? DEFAULT_EVENT_TIME_EARLIEST,
+      [ENV.eventTimeMaxSkewSeconds]: String(props.maxEventTimeSkew?.toSeconds() ?? DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS),
       // Sizes the runtime's SDK timeouts: a hung call fails well before the invocation does.
       [ENV.functionTimeoutSeconds]: String(this.timeout.toSeconds()),
       ...(props.idField ? { [ENV.idField]: props.idField } : {}),
@@ -646,6 +664,8 @@ export function validateTransformFunctionProps(
       `${v.path('maxRecordBytes')} is set but ${v.path('rawBucket')} is not; the claim check needs ${v.path('rawBucket')}`,
     )
     .pattern('eventTimeField', props.eventTimeField, /^[^\s]{1,256}$/, 'a non-empty field name without spaces')
+    .pattern('firstPartitionDate', props.firstPartitionDate, /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'a date as YYYY-MM-DD')
+    .duration('maxEventTimeSkew', props.maxEventTimeSkew, Duration.seconds(1), Duration.days(7))
     .integer('memorySize', props.memorySize, 128, 10240)
     .duration('timeout', timeout, Duration.seconds(1), Duration.minutes(15))
     .integer('reservedConcurrency', props.reservedConcurrency, 0, 1000)

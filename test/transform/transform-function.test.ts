@@ -49,6 +49,18 @@ describe('TransformFunction', () => {
     });
   });
 
+  test('passes the event time bounds (first partition date, future skew) to the runtime, and validates them', () => {
+    Template.fromStack(setup().stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ EVENT_TIME_EARLIEST: '2024-01-01', EVENT_TIME_MAX_SKEW_SECONDS: '900' }) },
+    });
+    Template.fromStack(setup({ firstPartitionDate: '2025-06-01', maxEventTimeSkew: Duration.hours(1) }).stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ EVENT_TIME_EARLIEST: '2025-06-01', EVENT_TIME_MAX_SKEW_SECONDS: '3600' }) },
+    });
+    expect(() => setup({ firstPartitionDate: '2025-13-01', maxEventTimeSkew: Duration.days(8) })).toThrow(
+      /firstPartitionDate is "2025-13-01"; it must be a date as YYYY-MM-DD[\s\S]*maxEventTimeSkew is 8 days; it must be from 1 second to 7 days/,
+    );
+  });
+
   test('logs to its own KMS-encrypted log group with retention, and its role has no managed policies', () => {
     const { stack } = setup();
     const t = Template.fromStack(stack);
