@@ -1,4 +1,5 @@
 import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { QuarantineReason } from './process-batch';
 
 /** Where curated records are also written, one item each. */
 export interface TableSinkTarget {
@@ -7,39 +8,85 @@ export interface TableSinkTarget {
   readonly key: string;
 }
 
+/** Quarantine reason of a record whose sink-table item DynamoDB refuses for good. */
+export const SINK_ITEM_REJECTED = 'SINK_ITEM_REJECTED' satisfies QuarantineReason;
+
+/** DynamoDB's item size limit. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+
+/** What writing to the sink table gave. */
+export interface TableWriteOutcome {
+  /** Item keys not written for a transient reason (throttling, errors): retry them. */
+  readonly failed: Set<string>;
+  /**
+   * Item keys DynamoDB refuses whatever the attempt (a ValidationException: item over 400 KB, a
+   * number out of DynamoDB's range or precision), with the reason: quarantine their records, as
+   * retrying would fail forever.
+   */
+  readonly rejected: Map<string, string>;
+}
+
 /**
  * Writes records to a DynamoDB table with conditional puts (`attribute_not_exists(<key>)`): a
  * record already written by an earlier attempt is left as it is and counts as written, so
  * retries and redeliveries never overwrite or duplicate. Item keys come from {@link sinkItemKey}.
- * @returns the ids whose item could not be written (to retry)
+ * An item over 400 KB is rejected without a call; a `ValidationException` rejects the item too.
  */
 export async function writeToTable(
   ddb: DynamoDBClient,
   target: TableSinkTarget,
   records: ReadonlyArray<{ readonly id: string; readonly record: Record<string, unknown> }>,
   concurrency = 16,
-): Promise<Set<string>> {
+): Promise<TableWriteOutcome> {
   const failed = new Set<string>();
+  const rejected = new Map<string, string>();
   let next = 0;
   const worker = async () => {
     while (next < records.length) {
       const { id, record } = records[next++];
+      const item = { ...(marshall(record).M as Record<string, AttributeValue>), [target.key]: { S: id } };
+      const bytes = itemBytes(item);
+      if (bytes > MAX_ITEM_BYTES) {
+        rejected.set(id, `the sink table item is ${bytes} bytes; DynamoDB stores at most ${MAX_ITEM_BYTES}`);
+        continue;
+      }
       try {
         await ddb.send(
           new PutItemCommand({
             TableName: target.table,
-            Item: { ...(marshall(record).M as Record<string, AttributeValue>), [target.key]: { S: id } },
+            Item: item,
             ConditionExpression: 'attribute_not_exists(#k)',
             ExpressionAttributeNames: { '#k': target.key },
           }),
         );
       } catch (error) {
-        if ((error as Error).name !== 'ConditionalCheckFailedException') failed.add(id);
+        const name = (error as Error).name;
+        if (name === 'ValidationException') rejected.set(id, `the sink table refused the item: ${(error as Error).message}`);
+        else if (name !== 'ConditionalCheckFailedException') failed.add(id);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, records.length) }, worker));
-  return failed;
+  return { failed, rejected };
+}
+
+/**
+ * An item's size as DynamoDB counts it, at least: attribute names and string values in UTF-8 bytes,
+ * numbers about one byte per two digits plus one, one byte per boolean or null, and 3 bytes of
+ * overhead per list or map and 1 per element.
+ */
+export function itemBytes(item: Record<string, AttributeValue>): number {
+  let total = 0;
+  for (const [name, value] of Object.entries(item)) total += Buffer.byteLength(name) + valueBytes(value);
+  return total;
+}
+
+function valueBytes(value: AttributeValue): number {
+  if (value.S !== undefined) return Buffer.byteLength(value.S);
+  if (value.N !== undefined) return Math.ceil(value.N.replace(/^-|[.eE].*$/g, '').length / 2) + 1;
+  if (value.L !== undefined) return 3 + value.L.reduce((n, v) => n + 1 + valueBytes(v), 0);
+  if (value.M !== undefined) return 3 + Object.entries(value.M).reduce((n, [k, v]) => n + 1 + Buffer.byteLength(k) + valueBytes(v), 0);
+  return 1;
 }
 
 /** A JSON value as a DynamoDB attribute value (numbers as N, nested objects as M, arrays as L). */

@@ -7,7 +7,9 @@ import type { PipelineRecord, SourcePosition, TransformModule } from './transfor
 
 /**
  * Why a record was quarantined. `TOO_DEEP`: nested deeper than `MAX_RECORD_DEPTH`;
- * `INVALID_UTF8`: its bytes are not UTF-8 (decoded strictly, never replaced by U+FFFD).
+ * `INVALID_UTF8`: its bytes are not UTF-8 (decoded strictly, never replaced by U+FFFD);
+ * `SINK_ITEM_REJECTED`: the DynamoDB sink table refuses its item for good (over 400 KB, a number
+ * DynamoDB cannot store): retrying would fail forever (see dynamodb-sink.ts).
  */
 export const QUARANTINE_REASONS = [
   'MALFORMED_JSON',
@@ -19,6 +21,7 @@ export const QUARANTINE_REASONS = [
   'UNKNOWN_SCHEMA_VERSION',
   'TRANSFORM_ERROR',
   'INVALID_OUTPUT',
+  'SINK_ITEM_REJECTED',
 ] as const;
 
 /** Why a record was quarantined (one of {@link QUARANTINE_REASONS}). */
@@ -49,6 +52,8 @@ export interface CuratedOutput {
   readonly eventTimeFromRecord: boolean;
   readonly schemaVersion?: string;
   readonly source: SourcePosition;
+  /** When the input was received (ISO-8601), for a quarantine entry written at the sink. */
+  readonly receivedAt?: string;
   readonly records: PipelineRecord[];
   /** The records serialized as JSON, one line each (serialized here, so a bad output is quarantined). */
   readonly lines: string[];
@@ -238,6 +243,7 @@ export async function processBatch(
       eventTimeFromRecord: envelope.eventTimeFromRecord,
       schemaVersion,
       source: envelope.position,
+      receivedAt: envelope.receivedAt,
       records: outputs as PipelineRecord[],
       lines,
       staleObjectKey: known?.stale.get(envelope.id),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { claimObjects, type ConflictedRecord } from './claim-objects';
-import { sinkItemKey } from './dynamodb-sink';
+import { SINK_ITEM_REJECTED, sinkItemKey, type TableWriteOutcome } from './dynamodb-sink';
 import type { RuntimeConfig } from './config';
 import type { IdempotencyStore } from './idempotency-store';
 import type { BatchOutcome, CuratedOutput, QuarantinedRecord } from './process-batch';
@@ -24,8 +24,8 @@ export interface SinkContext {
   readonly now?: () => number;
   /** Whether a quarantine object exists (HeadObject); a claim to a missing object is stale. */
   readonly quarantineObjectExists?: (key: string) => Promise<boolean>;
-  /** Writes curated records to the optional DynamoDB sink; returns the ids not written. */
-  readonly tableSink?: (records: Array<{ id: string; record: Record<string, unknown> }>) => Promise<Set<string>>;
+  /** Writes curated records to the optional DynamoDB sink; returns the ids not written (to retry) and refused (to quarantine). */
+  readonly tableSink?: (records: Array<{ id: string; record: Record<string, unknown> }>) => Promise<TableWriteOutcome>;
 }
 
 /** A curated object written (or attempted) for one partition. */
@@ -93,8 +93,11 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
   }
 
   let claimChecked = 0;
+  // Records the sink table refused for good: quarantined instead of curated (see below).
+  const sinkRejected = new Map<string, QuarantinedRecord>();
   const curatedWrites = objects.map(async (object) => {
-    const lines: string[] = [];
+    let lines: string[] = [];
+    let kept = object.outputs;
     let checked = 0;
     for (const out of object.outputs) {
       for (let i = 0; i < out.lines.length; i++) {
@@ -113,15 +116,31 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
       // Items hold exactly what the curated lines hold (JSON values; a claim-check reference for
       // an oversize record, which could not fit in an item anyway).
       let n = 0;
+      const owner = new Map<string, CuratedOutput>();
       const items = object.outputs.flatMap((out) =>
-        out.lines.map((_, i) => ({ id: sinkItemKey(out.recordId, i), record: JSON.parse(lines[n++]) as Record<string, unknown> })),
+        out.lines.map((_, i) => {
+          const id = sinkItemKey(out.recordId, i);
+          owner.set(id, out);
+          return { id, record: JSON.parse(lines[n++]) as Record<string, unknown> };
+        }),
       );
-      const notWritten = await ctx.tableSink(items);
+      const { failed: notWritten, rejected } = await ctx.tableSink(items);
       if (notWritten.size > 0) throw new Error(`${notWritten.size} item(s) not written to the sink table`);
+      if (rejected.size > 0) {
+        // Deterministic (over 400 KB, a number DynamoDB cannot hold): retrying would fail forever.
+        const refused = await quarantineSinkRejections(ctx, config, owner, rejected);
+        refused.forEach((q) => sinkRejected.set(q.itemId, q));
+        kept = object.outputs.filter((out) => !sinkRejected.has(out.itemId));
+        let at = 0;
+        const ranges = object.outputs.map((out) => [at, (at += out.lines.length)] as const);
+        lines = object.outputs.flatMap((out, i) => (sinkRejected.has(out.itemId) ? [] : lines.slice(ranges[i][0], ranges[i][1])));
+      }
     }
+    // Written even when every record was refused by the sink table: it is the commit marker the
+    // records' claims point to (so a redelivery is a duplicate, not a second quarantine entry).
     await putGzipLines(ctx.s3, config.curatedBucket, object.key, lines, {
       'record-count': String(lines.length),
-      'input-count': String(object.outputs.length),
+      'input-count': String(kept.length),
       'transform-version': config.transformVersion,
       stage: config.stage,
     });
@@ -140,18 +159,19 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
     }
   });
 
+  const curatedOf = (o: CuratedObject) => o.outputs.filter((out) => !sinkRejected.has(out.itemId));
   const freshnessLagSeconds = written.flatMap((o) =>
-    o.outputs.filter((out) => out.eventTimeFromRecord).map((out) => (writtenAt - Date.parse(out.eventTime)) / 1000),
+    curatedOf(o).filter((out) => out.eventTimeFromRecord).map((out) => (writtenAt - Date.parse(out.eventTime)) / 1000),
   );
   return {
     failed,
     objects: written,
-    curatedInputs: written.reduce((n, o) => n + o.outputs.length, 0),
-    curatedRecords: written.reduce((n, o) => n + o.outputs.reduce((m, out) => m + out.lines.length, 0), 0),
+    curatedInputs: written.reduce((n, o) => n + curatedOf(o).length, 0),
+    curatedRecords: written.reduce((n, o) => n + curatedOf(o).reduce((m, out) => m + out.lines.length, 0), 0),
     claimChecked,
     freshnessLagSeconds,
     lineageWritten: true,
-    quarantined: quarantined.filter((q) => !failed.has(q.itemId)),
+    quarantined: [...quarantined, ...sinkRejected.values()].filter((q) => !failed.has(q.itemId)),
     alreadyQuarantined,
     conflicted,
   };
@@ -224,6 +244,39 @@ async function claimQuarantine(
     records.forEach((r) => failed.add(r.itemId));
     return { toWrite: [], already: new Set() };
   }
+}
+
+/**
+ * Quarantines the records whose sink-table items were refused for good (reason
+ * `SINK_ITEM_REJECTED`, with DynamoDB's message), before their object (the commit marker their
+ * claims point to) is written: once it exists a redelivery is a duplicate, so the entry must exist
+ * first. The entry holds the transform's outputs (already masked), the object's key is derived from
+ * the records' positions, so a retry overwrites it. Throws when it cannot be written (the object
+ * is then not written either and the records are retried).
+ */
+async function quarantineSinkRejections(
+  ctx: SinkContext,
+  config: RuntimeConfig,
+  owner: ReadonlyMap<string, CuratedOutput>,
+  rejected: ReadonlyMap<string, string>,
+): Promise<QuarantinedRecord[]> {
+  const byOutput = new Map<CuratedOutput, string>();
+  for (const [itemKey, why] of rejected) {
+    const out = owner.get(itemKey);
+    if (out && !byOutput.has(out)) byOutput.set(out, why);
+  }
+  const entries: QuarantinedRecord[] = [...byOutput].map(([out, why]) => ({
+    itemId: out.itemId,
+    recordId: out.recordId,
+    reason: SINK_ITEM_REJECTED,
+    error: why,
+    schemaVersion: out.schemaVersion,
+    source: out.source,
+    receivedAt: out.receivedAt ?? out.eventTime,
+    input: out.records.length === 1 ? out.records[0] : out.records,
+  }));
+  await quarantineObject(ctx.s3, config, entries).put;
+  return entries;
 }
 
 /** Groups curated outputs by partition; each group's key is derived from its inputs' positions. */

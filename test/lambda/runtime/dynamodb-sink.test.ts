@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand, type AttributeValue, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { marshall, sinkItemKey, writeToTable, type TableSinkTarget } from '../../../lambda/runtime/dynamodb-sink';
+import { MAX_ITEM_BYTES, itemBytes, marshall, sinkItemKey, writeToTable, type TableSinkTarget } from '../../../lambda/runtime/dynamodb-sink';
 import { unmarshallValue } from '../support/fixtures';
 
 const ddbMock = mockClient(DynamoDBClient);
@@ -97,7 +97,7 @@ describe('marshall', () => {
 
 describe('writeToTable', () => {
   it('sends one conditional PutItem per record, keyed by the record id', async () => {
-    const failed = await writeToTable(ddb, target, [
+    const { failed } = await writeToTable(ddb, target, [
       { id: 'evt-1', record: { eventId: 'evt-1', n: 1 } },
       { id: 'evt-2', record: { eventId: 'evt-2', nested: { ok: true } } },
     ]);
@@ -143,7 +143,7 @@ describe('writeToTable', () => {
   });
 
   it('sends nothing for no records', async () => {
-    expect(await writeToTable(ddb, target, [])).toEqual(new Set());
+    expect((await writeToTable(ddb, target, [])).failed).toEqual(new Set());
     expect(putInputs()).toEqual([]);
   });
 
@@ -152,17 +152,17 @@ describe('writeToTable', () => {
       if (input.Item?.pk.S === 'evt-2') throw conditionalCheckFailed();
       return {};
     });
-    const failed = await writeToTable(ddb, target, ['evt-1', 'evt-2', 'evt-3'].map((id) => ({ id, record: {} })));
+    const { failed } = await writeToTable(ddb, target, ['evt-1', 'evt-2', 'evt-3'].map((id) => ({ id, record: {} })));
     expect(failed).toEqual(new Set());
     expect(putInputs()).toHaveLength(3);
   });
 
   it('also recognises a conditional check failure by its error name only (as deserialised SDK errors may be)', async () => {
     ddbMock.on(PutItemCommand).rejects(Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' }));
-    expect(await writeToTable(ddb, target, [{ id: 'evt-1', record: {} }])).toEqual(new Set());
+    expect((await writeToTable(ddb, target, [{ id: 'evt-1', record: {} }])).failed).toEqual(new Set());
   });
 
-  it('reports by id every item that failed for another reason, and still tries the others', async () => {
+  it('reports by id every item that failed for another reason (a ValidationException as rejected), and still tries the others', async () => {
     ddbMock.on(PutItemCommand).callsFake(async (input: PutItemCommandInput) => {
       const id = input.Item?.pk.S;
       if (id === 'evt-2') throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
@@ -173,16 +173,17 @@ describe('writeToTable', () => {
     });
     const ids = ['evt-1', 'evt-2', 'evt-3', 'evt-4', 'evt-4#1', 'evt-5', 'evt-6'];
 
-    const failed = await writeToTable(ddb, target, ids.map((id) => ({ id, record: { id } })));
+    const { failed, rejected } = await writeToTable(ddb, target, ids.map((id) => ({ id, record: { id } })));
 
-    expect([...failed].sort()).toEqual(['evt-2', 'evt-4#1', 'evt-5']);
+    expect([...failed].sort()).toEqual(['evt-2', 'evt-4#1']);
+    expect([...rejected.keys()]).toEqual(['evt-5']);
     expect(putInputs().map((i) => i.Item?.pk.S).sort()).toEqual([...ids].sort());
   });
 
   it('reports every item when DynamoDB is unreachable', async () => {
     ddbMock.on(PutItemCommand).rejects(new Error('getaddrinfo ENOTFOUND dynamodb.us-east-1.amazonaws.com'));
     const ids = Array.from({ length: 40 }, (_, i) => `evt-${i}`);
-    const failed = await writeToTable(ddb, target, ids.map((id) => ({ id, record: {} })));
+    const { failed } = await writeToTable(ddb, target, ids.map((id) => ({ id, record: {} })));
     expect([...failed].sort()).toEqual([...ids].sort());
   });
 
@@ -205,7 +206,7 @@ describe('writeToTable', () => {
       const stats = slowTable();
       const records = Array.from({ length: 100 }, (_, i) => ({ id: `evt-${i}`, record: { i } }));
 
-      const failed = await writeToTable(ddb, target, records);
+      const { failed } = await writeToTable(ddb, target, records);
 
       expect(failed).toEqual(new Set());
       expect(stats.maxInFlight).toBe(16);
@@ -242,7 +243,7 @@ describe('writeToTable', () => {
       });
       const records = Array.from({ length: 50 }, (_, i) => ({ id: `evt-${i}`, record: {} }));
 
-      const failed = await writeToTable(ddb, target, records);
+      const { failed } = await writeToTable(ddb, target, records);
 
       expect(stats.settled).toBe(50);
       expect(stats.maxInFlight).toBeLessThanOrEqual(16);
@@ -265,5 +266,45 @@ describe('sinkItemKey', () => {
     const ids = ['a', 'a#1', 'a\\#1', 'a\\', 'a#1#1', 'a\\\\#1'];
     const keys = ids.flatMap((id) => [0, 1, 2].map((i) => sinkItemKey(id, i)));
     expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('no silent loss at the edges: sink-table items DynamoDB refuses for good', () => {
+  const validation = (message: string) => Object.assign(new Error(message), { name: 'ValidationException' });
+
+  it('reports a ValidationException (a number DynamoDB cannot store) as rejected with its reason, not as failed (retried forever)', async () => {
+    ddbMock.on(PutItemCommand).callsFake(async (input: PutItemCommandInput) => {
+      if (input.Item?.pk.S === 'evt-2') throw validation('Number overflow. Attempting to store a number with magnitude larger than supported range');
+      return {};
+    });
+    const outcome = await writeToTable(ddb, target, [
+      { id: 'evt-1', record: { n: 1 } },
+      { id: 'evt-2', record: { n: 1e300 } },
+    ]);
+    expect(outcome.failed).toEqual(new Set());
+    expect([...outcome.rejected.keys()]).toEqual(['evt-2']);
+    expect(outcome.rejected.get('evt-2')).toMatch(/^the sink table refused the item: Number overflow/);
+  });
+
+  it('rejects an item over 400 KB without sending it', async () => {
+    const outcome = await writeToTable(ddb, target, [
+      { id: 'evt-big', record: { text: 'x'.repeat(MAX_ITEM_BYTES) } },
+      { id: 'evt-ok', record: { text: 'x'.repeat(1000) } },
+    ]);
+    expect(outcome.rejected.get('evt-big')).toMatch(/^the sink table item is \d+ bytes; DynamoDB stores at most 409600$/);
+    expect(putInputs().map((i) => i.Item?.pk.S)).toEqual(['evt-ok']);
+    expect(outcome.failed).toEqual(new Set());
+  });
+
+  it('still reports throttling as failed (to retry), not rejected', async () => {
+    ddbMock.on(PutItemCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+    const outcome = await writeToTable(ddb, target, [{ id: 'evt-1', record: {} }]);
+    expect(outcome).toEqual({ failed: new Set(['evt-1']), rejected: new Map() });
+  });
+
+  it('counts item bytes as DynamoDB does for names, strings and nesting (at least)', () => {
+    expect(itemBytes({ pk: { S: 'abc' } })).toBe(2 + 3);
+    expect(itemBytes({ m: { M: { k: { S: 'é' } } } })).toBe(1 + 3 + 1 + 1 + 2);
+    expect(itemBytes({ l: { L: [{ BOOL: true }, { NULL: true }] } })).toBe(1 + 3 + 2 + 2);
   });
 });

@@ -51,6 +51,7 @@ describe('processBatch', () => {
           eventTime: '2026-11-24T09:30:00.000Z',
           eventTimeFromRecord: true,
           source: { kind: 'sqs', queueArn: QUEUE_ARN, messageId: 'msg-1' },
+          receivedAt: '2026-11-24T10:15:00.500Z',
           records: [{ id: 'evt-1', doubled: 2 }],
           lines: ['{"id":"evt-1","doubled":2}'],
         },

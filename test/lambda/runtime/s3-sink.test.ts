@@ -12,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { IdempotencyStore } from '../../../lambda/runtime/idempotency-store';
 import { processBatch, type BatchOutcome, type CuratedOutput, type QuarantinedRecord } from '../../../lambda/runtime/process-batch';
 import { batchObjectId, planObjects, writeOutcome, type SinkContext } from '../../../lambda/runtime/s3-sink';
+import { SINK_ITEM_REJECTED } from '../../../lambda/runtime/dynamodb-sink';
 import { positionId } from '../../../lambda/runtime/source-records';
 import type { BatchKind, SourceRecord } from '../../../lambda/runtime/source-records';
 import type { PipelineRecord } from '../../../lambda/runtime/transform-contract';
@@ -723,7 +724,7 @@ describe('writeOutcome: DynamoDB table sink', () => {
   type Item = { id: string; record: Record<string, unknown> };
 
   /** A tableSink fake that records each call (its items) in `order`, next to the S3 writes. */
-  function recordingSink(notWritten: (items: Item[]) => string[] = () => []) {
+  function recordingSink(notWritten: (items: Item[]) => string[] = () => [], refused: (items: Item[]) => string[] = () => []) {
     const order: string[] = [];
     const calls: Item[][] = [];
     s3Mock.on(PutObjectCommand).callsFake(async (input: { Bucket: string; Key: string }) => {
@@ -736,7 +737,7 @@ describe('writeOutcome: DynamoDB table sink', () => {
       // Resolve on a later tick: a curated write that did not wait for the table would come first.
       await new Promise((resolve) => setTimeout(resolve, 5));
       order.push(`table done ${items.map((i) => i.id).join(',')}`);
-      return new Set(notWritten(items));
+      return { failed: new Set(notWritten(items)), rejected: new Map(refused(items).map((id) => [id, 'One or more parameter values were invalid: Item size has exceeded the maximum allowed size'])) };
     });
     return { order, calls, tableSink };
   }
@@ -803,10 +804,48 @@ describe('writeOutcome: DynamoDB table sink', () => {
     expect(result).toMatchObject({ curatedInputs: 1, curatedRecords: 1 });
   });
 
+  it('no silent loss at the edges: a record whose sink item DynamoDB refuses for good is quarantined (SINK_ITEM_REJECTED), not retried forever', async () => {
+    const { order, tableSink } = recordingSink(
+      () => [],
+      (items) => items.filter((i) => i.id === 'rec-2').map((i) => i.id),
+    );
+    const result = await writeOutcome(
+      { ...sink, tableSink },
+      config,
+      outcome({ curated: [curated('1', P9, [{ n: 1 }]), curated('2', P9, [{ n: 2 }]), curated('3', P9, [{ n: 3 }])] }),
+    );
+
+    expect(result.failed).toEqual(new Set());
+    // Curated holds exactly what the table holds; the refused record is in quarantine with the reason.
+    expect(storedObjects(s3Mock, 'curated-bucket').map((o) => o.records)).toEqual([[{ n: 1 }, { n: 3 }]]);
+    const [entry] = storedObjects(s3Mock, 'quarantine-bucket');
+    expect(entry.records).toEqual([
+      expect.objectContaining({ recordId: 'rec-2', reason: SINK_ITEM_REJECTED, error: expect.stringMatching(/Item size has exceeded/), input: { n: 2 } }),
+    ]);
+    // The quarantine entry exists before the object its claim points to (the commit marker).
+    expect(order.indexOf('put quarantine-bucket hr=09')).toBeLessThan(order.indexOf('put curated-bucket hr=09'));
+    expect(result.quarantined.map((q) => [q.itemId, q.reason])).toEqual([['2', 'SINK_ITEM_REJECTED']]);
+    expect(result).toMatchObject({ curatedInputs: 2, curatedRecords: 2 });
+  });
+
+  it('retries (does not curate) the refused record when its quarantine entry cannot be written', async () => {
+    const { tableSink } = recordingSink(
+      () => [],
+      (items) => items.map((i) => i.id),
+    );
+    s3Mock.on(PutObjectCommand).callsFake(async (input: { Bucket: string }) => {
+      if (input.Bucket === 'quarantine-bucket') throw new Error('InternalError');
+      return {};
+    });
+    const result = await writeOutcome({ ...sink, tableSink }, config, outcome({ curated: [curated('1', P9, [{ n: 1 }])] }));
+    expect([...result.failed]).toEqual(['1']);
+    expect(result.quarantined).toEqual([]);
+  });
+
   it('reports the object’s items when the tableSink throws, and writes the other objects', async () => {
     const tableSink = jest.fn(async (items: Item[]) => {
       if (items.some((i) => i.id === 'rec-2')) throw new Error('DynamoDB unreachable');
-      return new Set<string>();
+      return { failed: new Set<string>(), rejected: new Map<string, string>() };
     });
 
     const result = await writeOutcome(
@@ -821,7 +860,7 @@ describe('writeOutcome: DynamoDB table sink', () => {
   });
 
   it('reports every item when no item could be written', async () => {
-    const tableSink = jest.fn(async (items: Item[]) => new Set(items.map((i) => i.id)));
+    const tableSink = jest.fn(async (items: Item[]) => ({ failed: new Set(items.map((i) => i.id)), rejected: new Map<string, string>() }));
     const result = await writeOutcome({ ...sink, tableSink }, config, outcome({ curated: [curated('1', P9, [{ n: 1 }, { n: 2 }]), curated('2', P10, [{ n: 3 }])] }));
     expect([...result.failed].sort()).toEqual(['1', '2']);
     expect(storedObjects(s3Mock, 'curated-bucket')).toEqual([]);
@@ -829,7 +868,7 @@ describe('writeOutcome: DynamoDB table sink', () => {
   });
 
   it('writes nothing to the table when nothing goes to curated, or when the lineage manifest fails', async () => {
-    const tableSink = jest.fn(async () => new Set<string>());
+    const tableSink = jest.fn(async () => ({ failed: new Set<string>(), rejected: new Map<string, string>() }));
     await writeOutcome({ ...sink, tableSink }, config, outcome({ quarantined: [quarantined('q-1')], dropped: ['d-1'] }));
     expect(tableSink).not.toHaveBeenCalled();
 
@@ -864,7 +903,7 @@ describe('writeOutcome: DynamoDB table sink', () => {
     const table = new Map<string, Record<string, unknown>>();
     const tableSink = jest.fn(async (items: Item[]) => {
       for (const { id, record } of items) if (!table.has(id)) table.set(id, record);
-      return new Set<string>();
+      return { failed: new Set<string>(), rejected: new Map<string, string>() };
     });
     let failCurated = true;
     s3Mock.on(PutObjectCommand).callsFake(async (input: { Bucket: string; Key: string }) => {
