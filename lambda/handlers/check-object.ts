@@ -17,6 +17,7 @@
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { runtimeClientConfig } from '../runtime/aws-clients';
 
 /** Names of the deterministic rejections (the state machine catches them by name). */
 export const CHECK_ERRORS = ['ObjectTooLarge', 'NotJsonLines', 'TooManyBatches', 'EmptyObject'] as const;
@@ -301,8 +302,19 @@ function isJsonObject(line: string): boolean {
   }
 }
 
+/** The steps function's timeout, set by BatchWorkflow. */
+const STEPS_FUNCTION_TIMEOUT_SECONDS = 300;
+
+/**
+ * The steps function's S3 client: connection and request timeouts and the standard retry mode,
+ * sized against the function's 5-minute timeout (BatchWorkflow), like the transform's clients.
+ */
+export function stepsS3Client(): S3Client {
+  return new S3Client(runtimeClientConfig(STEPS_FUNCTION_TIMEOUT_SECONDS));
+}
+
 /** Creates the handler; `s3` is injectable for tests. */
-export function createHandler(s3: S3Client = new S3Client({})) {
+export function createHandler(s3: S3Client = stepsS3Client()) {
   async function check(input: CheckObjectInput): Promise<CheckObjectOutput> {
     const { bucket, key, linesPerBatch, maxObjectBytes } = input;
     const maxBatches = input.maxBatches ?? 1000;

@@ -10,10 +10,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { BatchGetItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import type { Context } from 'aws-lambda';
 import * as clickstreamTransform from '../../../examples/clickstream/transform';
 import { SDK_MAX_ATTEMPTS, runtimeClientConfig, sdkTimeouts } from '../../../lambda/runtime/aws-clients';
+import { stepsS3Client } from '../../../lambda/handlers/check-object';
 import { createBatchHandler } from '../../../lambda/runtime/batch-handler';
 import { resetPiiHasherCache } from '../../../lambda/runtime/pii-secret';
 import { invocationBudget, retryWithinBudget } from '../../../lambda/runtime/time-budget';
@@ -72,6 +74,18 @@ describe('SDK clients set timeouts and a retry strategy sized against the functi
     expect(sdkTimeouts(900)).toEqual({ connectionTimeout: 3_000, requestTimeout: 10_000 });
     expect(sdkTimeouts(60)).toEqual({ connectionTimeout: 3_000, requestTimeout: 6_000 });
     expect(sdkTimeouts(1)).toEqual({ connectionTimeout: 500, requestTimeout: 1_000 });
+  });
+
+  it('the batch workflow steps function’s S3 client has the same timeouts and retry strategy', async () => {
+    const client = stepsS3Client();
+    try {
+      expect(await client.config.maxAttempts()).toBe(SDK_MAX_ATTEMPTS);
+      const mode = client.config.retryMode;
+      expect(typeof mode === 'function' ? await mode() : mode).toBe('standard');
+      expect(client.config.requestHandler).toBeInstanceOf(NodeHttpHandler);
+    } finally {
+      client.destroy();
+    }
   });
 
   it('a hung DynamoDB call fails after its attempts time out, well within the function timeout', async () => {
