@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { nestingDepth } from './parse-record';
 import { canonicalJson } from './record-id';
 
 /** A field marked `"x-pii"` in a schema: where it is and what to do with it. */
@@ -213,7 +214,7 @@ class QuarantineScrubber {
   private text(text: string, depth: number, root: boolean): string {
     const trimmed = text.trim();
     // Text nested deeper than the scrub looks is not parsed (building it could take seconds).
-    if (/^["[{]/.test(trimmed) && !nestedDeeperThan(trimmed, MAX_SCRUB_DEPTH - depth)) {
+    if (/^["[{]/.test(trimmed) && nestingDepth(trimmed, MAX_SCRUB_DEPTH - depth + 1) <= MAX_SCRUB_DEPTH - depth) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(trimmed);
@@ -225,23 +226,6 @@ class QuarantineScrubber {
     }
     return scrubPiiText(text, this.textNames);
   }
-}
-
-/** Whether JSON text nests arrays and objects deeper than `limit` (one pass, stops early). */
-function nestedDeeperThan(text: string, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > limit) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return false;
 }
 
 /**
