@@ -58,12 +58,13 @@ describe('TransformFunction bundling', () => {
     expect(bundle).toContain('require("@cdk-serverless-etl/runtime")');
     expect(bundle).not.toMatch(/require\("@aws-sdk\//);
     // The runtime's code is not in the function's own entry.
-    expect(bundle).not.toContain('BatchWriteItem');
+    expect(bundle).not.toContain('BatchGetItem');
     const runtime = fs.readFileSync(path.join(assetDir, RUNTIME_MODULE), 'utf8');
     expect(runtime).not.toMatch(/require\("@aws-sdk\/client-/);
     expect(runtime).toContain('"PutObject"');
-    expect(runtime).toContain('"BatchWriteItem"');
-    // Commands nothing imports are left out.
+    expect(runtime).toContain('"BatchGetItem"');
+    // Commands nothing imports are left out (claims are conditional PutItems: no BatchWriteItem).
+    expect(runtime).not.toContain('"BatchWriteItem"');
     expect(runtime).not.toContain('"CreateTable"');
     expect(runtime).not.toContain('"Scan"');
     expect(Buffer.byteLength(runtime)).toBeLessThan(1024 * 1024);
