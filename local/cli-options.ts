@@ -5,7 +5,7 @@ import type { Via } from './pipeline-run';
 /** The usage of `cdk-serverless-etl start` (`npm start -- <options>` in this repository). */
 export const USAGE =
   'Usage: cdk-serverless-etl start [--app <command>] [--assembly <dir> | --cdk-out <dir>] [--input <file.jsonl>]\n' +
-  '                                [--via stream|bus|batch|all] [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]\n' +
+  '                                [--via stream|bus|batch|all] [--pipeline <name>] [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]\n' +
   '  (in the cdk-serverless-etl repository: npm start -- <options>)';
 
 /** Parsed `start` options. */
@@ -19,6 +19,8 @@ export interface CliOptions {
   /** Input events file (default: the reference sample events). */
   readonly input: string;
   readonly via: Via;
+  /** The pipeline the input goes to (its pipelineName or construct path), in an app with several. */
+  readonly pipeline?: string;
   readonly rate?: number;
   readonly json?: string;
   readonly out?: string;
@@ -40,6 +42,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
       'cdk-out': { type: 'string' },
       input: { type: 'string' },
       via: { type: 'string' },
+      pipeline: { type: 'string' },
       rate: { type: 'string' },
       json: { type: 'string' },
       out: { type: 'string' },
@@ -59,6 +62,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
     cdkOut: path.resolve(values['cdk-out'] ?? path.join('.local-run', 'cdk.out')),
     input: path.resolve(values.input ?? SAMPLE_EVENTS),
     via,
+    pipeline: values.pipeline,
     rate,
     json: values.json,
     out: values.out ? path.resolve(values.out) : undefined,

@@ -13,6 +13,7 @@ import { LocalEventBridge } from './event-bus';
 import { emptyIngestResult, fitsOnBus, Pacer, sendToBucket, sendToBus, sendToStream } from './ingest';
 import { readOutputs, writeOutputs, type OutputLocations } from './outputs';
 import { LocalParameterStore } from './parameter-store';
+import { belongsTo, choosePipeline, pipelinesOf } from './pipeline-choice';
 import { provisionStack, type ProvisionedStack } from './provision';
 import { environmentOf, LOCAL_ACCOUNT, LOCAL_REGION } from './references';
 import { buildReport, type BatchPass, type ExecutionReport, type RunReport } from './run-report';
@@ -39,6 +40,8 @@ export interface RunOptions {
   /** Input lines, one event each, as a source sends them. */
   readonly lines: readonly string[];
   readonly via: Via;
+  /** Send the input to this pipeline (its pipelineName or construct path); default: the first found. */
+  readonly pipeline?: string;
   /** Events per second (no pacing when undefined). */
   readonly rate?: number;
   /** Write the final outputs here (`--out`). */
@@ -170,15 +173,27 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   const runners = wiring.flatMap((w) => w.runners);
   notes.push(...wiring.flatMap((w) => w.notes));
 
+  // Which pipeline the input goes to (--pipeline; default: the first found, said in the notes).
+  const pipelines = pipelinesOf(functions);
+  let chosen;
+  try {
+    chosen = choosePipeline(pipelines, options.pipeline);
+  } catch (error) {
+    throw new RunError('input', (error as Error).message);
+  }
+  if (!chosen && pipelines.length > 1) {
+    notes.push(`the app has ${pipelines.length} pipelines (${pipelines.map((p) => p.name).join(', ')}): the input went to the first source found; choose one with --pipeline <name>`);
+  }
+
   // Sources: the stream and the bus that feed the functions, the raw bucket that sends S3 events
   // (a batch route when a rule starts a state machine with them).
-  const streamRunner = runners.find((r) => r.kind === 'kinesis');
+  const streamRunner = wiring.flatMap((w, i) => w.runners.map((r) => ({ r, s: stacks[i] }))).find(({ r, s }) => r.kind === 'kinesis' && belongsTo(chosen, s, r.sourcePath))?.r;
   const stream = stacks.flatMap((s) => s.resources.streams).find((s) => s.path === streamRunner?.sourcePath);
   const busRule = stacks
     .flatMap((s) => s.resources.rules.map((rule) => ({ s, rule })))
-    .find(({ s, rule }) => rule.eventBusName !== undefined && rule.targets.some((t) => s.refs.target(t.arn)?.kind === 'queue'));
+    .find(({ s, rule }) => rule.eventBusName !== undefined && belongsTo(chosen, s, rule.path) && rule.targets.some((t) => s.refs.target(t.arn)?.kind === 'queue'));
   const busTarget = busRule && busRule.rule.targets.map((t) => busRule.s.refs.target(t.arn)).find((t) => t?.kind === 'queue');
-  const batchRoute = findBatchRoute(stacks);
+  const batchRoute = findBatchRoute(stacks, undefined, (stack, stateMachine) => belongsTo(chosen, stack, stateMachine.path));
   const rawStack = batchRoute?.stack ?? stacks.find((s) => s.resources.buckets.some((b) => b.eventBridgeEnabled));
   const rawBucket = batchRoute?.bucket ?? rawStack?.resources.buckets.find((b) => b.eventBridgeEnabled);
 

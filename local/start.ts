@@ -121,6 +121,7 @@ async function run(argv: string[]): Promise<number> {
       assembly,
       lines,
       via: options.via,
+      pipeline: options.pipeline,
       rate: options.rate,
       outDir: options.out,
       logFile: path.resolve('.local-run', 'function-logs.txt'),

@@ -135,7 +135,11 @@ export interface BatchRoute {
  * starts a state machine with the object's `Object Created` event. The key is made to match the
  * rule's `detail.object.key` filter (prefix, suffix, wildcard) and checked against the whole pattern.
  */
-export function findBatchRoute(stacks: readonly ProvisionedStack[], stamp = new Date()): BatchRoute | undefined {
+export function findBatchRoute(
+  stacks: readonly ProvisionedStack[],
+  stamp = new Date(),
+  accept: (stack: ProvisionedStack, stateMachine: LocalStateMachine) => boolean = () => true,
+): BatchRoute | undefined {
   const name = `local-run/${stamp.toISOString().replace(/[:.]/g, '-')}`;
   for (const stack of stacks) {
     for (const rule of stack.resources.rules) {
@@ -143,7 +147,7 @@ export function findBatchRoute(stacks: readonly ProvisionedStack[], stamp = new 
       if (rule.eventBusName !== undefined && busNameOf(stack.refs.resolveString(rule.eventBusName)) !== DEFAULT_BUS) continue;
       const target = rule.targets.map((t) => stack.refs.target(t.arn)).find((t) => t?.kind === 'stateMachine');
       const stateMachine = target && stack.resources.stateMachines.find((m) => m.logicalId === target.logicalId);
-      if (!stateMachine) continue;
+      if (!stateMachine || !accept(stack, stateMachine)) continue;
       const pattern = stack.refs.resolve(rule.eventPattern) as EventPattern;
       // S3 sends to the default bus of the bucket's own account and region: the rule's stack's.
       const { account, region } = stack.refs;

@@ -15,7 +15,8 @@
 #     - runs cfn-lint over every template (scripts/cfn-lint.ts: zero errors besides listed false positives);
 #     - runs the user's own jest snapshot test, edits the transform, runs it again with --ci;
 #     - `npx cdk-serverless-etl start` on the two-pipeline app of its cdk.json: first without the
-#       emulator packages (exit 3, the install line), then with them (conservation OK);
+#       emulator packages (exit 3, the install line), then with them (conservation OK), then
+#       with --pipeline refunds (the second pipeline gets the input);
 #     - runs the installed CLI, and picks each of the two pipelines with --pipeline.
 # Everything happens in a temporary directory, removed at the end (KEEP_PACKAGE_CHECK=1 keeps it).
 # Needs the repository's node_modules (npm ci), the npm registry, and cfn-lint (the machine's Python).
@@ -122,6 +123,14 @@ check_consumer() {
     if (!r.conservationOk || !(r.recordsIn > 0)) { console.error("start: conservation not OK", JSON.stringify(r).slice(0, 400)); process.exit(1); }
   '
   sed -n '/^Report/,/conservation/p' start.txt
+  # The second pipeline of the app, chosen by name: its own stream and bus get the input.
+  ./node_modules/.bin/cdk-serverless-etl start --assembly .local-run/cdk.out --pipeline refunds --input events.jsonl --json start-refunds.json > start-refunds.txt 2>&1 ||
+    { tail -n 40 start-refunds.txt; echo "npx cdk-serverless-etl start --pipeline refunds failed" >&2; return 1; }
+  node -e '
+    const r = require("./start-refunds.json");
+    if (!r.conservationOk || !(r.recordsIn > 0) || !(r.curated > 0)) { console.error("start --pipeline refunds: nothing curated or conservation not OK", JSON.stringify(r).slice(0, 400)); process.exit(1); }
+  '
+  grep -q 'Drained Refunds/' start-refunds.txt || { cat start-refunds.txt; echo "start --pipeline refunds did not feed the refunds pipeline" >&2; return 1; }
 
   step "[$which] running the installed CLI"
   ./node_modules/.bin/cdk-serverless-etl --help > cli-help.txt
