@@ -350,24 +350,15 @@ export class EtlPipeline extends Construct {
       });
     }
     this.transform = new TransformFunction(this, 'Transform', {
-      ...props.transform,
-      transformEntry: props.transformEntry,
-      pipelineName: props.pipelineName,
-      dataset: props.dataset,
-      idField: props.idField,
-      eventTimeField: props.eventTimeField,
+      ...transformPassThrough(props),
       // Event times the warehouse's projection cannot read fall back to the receive time.
       firstPartitionDate: props.warehouse?.firstPartitionDate,
       curatedBucket: this.dataLake.curatedBucket,
       quarantineBucket: this.dataLake.quarantineBucket,
       rawBucket: this.dataLake.rawBucket,
-      maxRecordBytes: props.maxRecordBytes,
-      sinkTable: props.sinkTable,
-      sinkTableKey: props.sinkTableKey,
       schemaRegistry: this.schemaRegistry,
       idempotencyStore: this.idempotencyStore,
       encryptionKey: this.encryptionKey,
-      runtime: props.runtime,
     });
 
     const dlqs: DeadLetterQueue[] = [];
@@ -571,19 +562,7 @@ function validateEtlPipelineProps(v: PropValidator, props: EtlPipelineProps, pip
   // Each construct's own checks, under the path the user wrote.
   validateTransformFunctionProps(
     v.nested((p) => (TRANSFORM_SETTINGS.has(p) ? `transform.${p}` : p)),
-    {
-      ...props.transform,
-      transformEntry: props.transformEntry,
-      pipelineName: props.pipelineName,
-      dataset: props.dataset,
-      idField: props.idField,
-      eventTimeField: props.eventTimeField,
-      maxRecordBytes: props.maxRecordBytes,
-      rawBucket: true,
-      sinkTable: props.sinkTable,
-      sinkTableKey: props.sinkTableKey,
-      runtime: props.runtime,
-    },
+    { ...transformPassThrough(props), rawBucket: true },
   );
   validateDataLakeProps(v.nested((p) => (p === 'removalPolicy' ? p : `dataLake.${p}`)), { ...props.dataLake, removalPolicy: props.removalPolicy });
   if (props.schemas) validateSchemaRegistryProps(v.nested('schemas'), props.schemas);
@@ -696,4 +675,20 @@ function validateUniqueNames(v: PropValidator, props: EtlPipelineProps, pipeline
   if (props.schemas?.registryName !== undefined) {
     taken('schema-registry', props.schemas.registryName, NameScope.REGION, 'schemas.registryName', 'an EventBridge schema registry name');
   }
+}
+
+/** The TransformFunction props the pipeline passes through from its own (validated and built from the same object). */
+function transformPassThrough(props: EtlPipelineProps) {
+  return {
+    ...props.transform,
+    transformEntry: props.transformEntry,
+    pipelineName: props.pipelineName,
+    dataset: props.dataset,
+    idField: props.idField,
+    eventTimeField: props.eventTimeField,
+    maxRecordBytes: props.maxRecordBytes,
+    sinkTable: props.sinkTable,
+    sinkTableKey: props.sinkTableKey,
+    runtime: props.runtime,
+  };
 }
