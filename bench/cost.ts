@@ -63,15 +63,17 @@ export function costPerMillion(recordsPerSecond: number, perRecord: PerRecord, w
   return { lambdaCompute: r(lambdaCompute), lambdaRequests: r(lambdaRequests), dynamodb: r(dynamodb), s3: r(s3), kinesis: r(kinesis), total: r(total), billedMsPerBatch };
 }
 
+/** Conditional claim PutItems the idempotency store keeps in flight at once (lambda/runtime/idempotency-store.ts). */
+const CLAIM_PUTS_IN_FLIGHT = 32;
+
 /**
  * Sequential round-trips per batch of 100 (assumed latencies above).
- * Runtime (Kinesis): 1 BatchGetItem, then the 4 BatchWriteItem calls together (the store sends a
- * batch's chunks concurrently, at most 8 in flight), then the lineage PUT, then the curated PUTs in
- * parallel.
+ * Runtime (Kinesis): 1 BatchGetItem, then one conditional PutItem per new id, at most 32 in
+ * flight (4 waves for 100), then the lineage PUT, then the curated PUTs in parallel.
  * Powertools: records run in parallel (BatchProcessor default), each PutItem then UpdateItem in
  * sequence, then one PUT for the batch.
  */
 export const WAITS_MS = {
-  runtime: ASSUMPTIONS.dynamodbBatchMs * 2 + ASSUMPTIONS.s3PutMs * 2,
+  runtime: ASSUMPTIONS.dynamodbBatchMs + Math.ceil(ASSUMPTIONS.batchSize / CLAIM_PUTS_IN_FLIGHT) * ASSUMPTIONS.dynamodbItemMs + ASSUMPTIONS.s3PutMs * 2,
   powertools: ASSUMPTIONS.dynamodbItemMs * 2 + ASSUMPTIONS.s3PutMs,
 };
