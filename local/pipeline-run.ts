@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import type { CloudAssembly } from './cloud-assembly';
 import { startEmulators, type Emulators } from './emulators';
 import { LocalEventBridge } from './event-bus';
+import { CallerRegistry } from './front-door/callers';
+import { startFrontDoor } from './front-door/front-door';
 import { emptyIngestResult, fitsOnBus, Pacer, sendToBucket, sendToBus, sendToStream } from './ingest';
 import { readOutputs, writeOutputs, type OutputLocations } from './outputs';
 import { LocalParameterStore } from './parameter-store';
@@ -132,6 +134,13 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   );
   const standIn = await startSecretsStandIn(secrets);
   started(() => standIn.stop());
+  // Functions call AWS through the front door, each with credentials of its own (see local/front-door).
+  const callers = new CallerRegistry();
+  const frontDoor = await startFrontDoor({
+    upstreams: { s3: emulators.endpoints.s3, sqs: emulators.endpoints.sqs, dynamodb: emulators.endpoints.dynamodb, kinesis: emulators.endpoints.kinesis, secretsmanager: standIn.endpoint },
+    callers,
+  });
+  started(() => frontDoor.stop());
 
   if (options.logFile) fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const logStream = options.logFile ? fs.createWriteStream(options.logFile, { flags: 'w' }) : undefined;
@@ -148,9 +157,10 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     functions = await startFunctions(
       stacks,
       options.assembly.directory,
-      { ...emulators.env, AWS_ENDPOINT_URL_SECRETS_MANAGER: standIn.endpoint },
+      { ...emulators.env, ...frontDoor.env },
       (fn, line) => logStream?.write(`${fn.path}\t${line}\n`),
       prepared.flatMap((p) => p.functions.map((fn) => ({ stack: p.stack, fn }))),
+      (stack, fn) => callers.register({ id: `${stack.stack.name}/${fn.logicalId}`, label: fn.path }),
     );
   } catch (error) {
     throw new RunError('functions', `Loading the functions failed: ${(error as Error).message}`);

@@ -12,6 +12,7 @@ import { drainKinesis } from './event-sources/kinesis-event-source';
 import { drainSqs } from './event-sources/sqs-event-source';
 import type { BatchHandler, PollStats } from './event-sources/types';
 import { nodeModulesLookup } from './emulator-packages';
+import type { CallerCredentials } from './front-door/callers';
 import { FunctionHost } from './function-host';
 import { functionEnvironment, resolveEnvironment } from './function-environment';
 import type { ProvisionedStack } from './provision';
@@ -58,6 +59,7 @@ export async function startFunctions(
   emulatorEnv: Readonly<Record<string, string>>,
   onLog: (fn: LocalFunction, line: string) => void,
   also: ReadonlyArray<{ stack: ProvisionedStack; fn: LocalFunction }> = [],
+  credentialsFor?: (stack: ProvisionedStack, fn: LocalFunction) => CallerCredentials,
 ): Promise<StartedFunction[]> {
   // The AWS SDK the bundles leave external (Lambda provides it): from wherever this package's own
   // dependencies resolve (the user's node_modules when installed, the repository's in a checkout).
@@ -82,7 +84,7 @@ export async function startFunctions(
         functionArn: stack.refs.arnOf(fn.logicalId),
         memorySize: fn.memorySize,
         timeoutSeconds: fn.timeoutSeconds,
-        env: functionEnvironment(fn, variables, emulatorEnv, path.dirname(file)),
+        env: functionEnvironment(fn, variables, credentialsFor ? { ...emulatorEnv, ...credentialVariables(credentialsFor(stack, fn)) } : emulatorEnv, path.dirname(file)),
         extraNodePaths: nodeModules,
         onLog: (line) => onLog(fn, line),
       });
@@ -96,6 +98,11 @@ export async function startFunctions(
     throw failed.reason;
   }
   return started;
+}
+
+/** The SDK's credential variables for `credentials` (each function signs with its own key id). */
+function credentialVariables(credentials: CallerCredentials): Record<string, string> {
+  return { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
 }
 
 /** The bundled entry file of a function in the cloud assembly. */
