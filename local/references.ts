@@ -4,8 +4,9 @@
  * resolve to the emulated resources.
  */
 import type { Template } from './cloud-assembly';
+import { createHash } from 'node:crypto';
 import { resolveIntrinsics, resolveToString, type ReferenceLookup } from './intrinsics';
-import type { LocalResources } from './template-resources';
+import { physicalName, type LocalResources } from './template-resources';
 
 /** The account of an environment-agnostic stack locally (and of the emulators' own ARNs). */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -135,7 +136,51 @@ export class LocalReferences implements ReferenceLookup {
     const resource = this.template.Resources[id];
     if (resource?.Type === 'AWS::Lambda::Alias' || resource?.Type === 'AWS::Lambda::Version') return this.getAtt(id, 'Arn');
     if (!resource) throw new Error(`Ref to unknown resource or parameter "${id}"`);
+    const iam = this.iamReference(id, resource);
+    if (iam) return iam.ref;
     return id;
+  }
+
+  /**
+   * Names and ARNs of the IAM and KMS resources and rules a template declares (not emulated, but
+   * policies name them): a role's name and `arn:aws:iam::<account>:role/<path><name>`, a key's id
+   * and `arn:aws:kms:<region>:<account>:key/<id>`, a customer managed policy's ARN, a rule's
+   * `arn:aws:events:<region>:<account>:rule/[<bus>/]<name>` (its Ref `<bus>|<name>` on a custom bus).
+   */
+  private iamReference(id: string, resource: { Type: string; Properties?: Record<string, unknown> }): { ref: string; attributes: Record<string, string> } | undefined {
+    const { account, region } = this;
+    const p = (resource.Properties ?? {}) as Record<string, unknown>;
+    const literal = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    switch (resource.Type) {
+      case 'AWS::IAM::Role': {
+        const name = literal(p.RoleName) ?? physicalName(this.resources.stackName, id, 64, false);
+        const rolePath = literal(p.Path) ?? '/';
+        const hash = createHash('sha256').update(`${account}/${this.resources.stackName}/${id}`).digest('hex').toUpperCase();
+        return { ref: name, attributes: { Arn: `arn:aws:iam::${account}:role${rolePath}${name}`, RoleId: `AROA${hash.slice(0, 17)}` } };
+      }
+      case 'AWS::KMS::Key': {
+        const h = createHash('sha256').update(`${account}/${region}/${this.resources.stackName}/${id}`).digest('hex');
+        const keyId = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+        return { ref: keyId, attributes: { Arn: `arn:aws:kms:${region}:${account}:key/${keyId}`, KeyId: keyId } };
+      }
+      case 'AWS::KMS::Alias': {
+        const name = literal(p.AliasName) ?? `alias/${id}`;
+        return { ref: name, attributes: {} };
+      }
+      case 'AWS::IAM::ManagedPolicy': {
+        const name = literal(p.ManagedPolicyName) ?? physicalName(this.resources.stackName, id, 128, false);
+        const arn = `arn:aws:iam::${account}:policy${literal(p.Path) ?? '/'}${name}`;
+        return { ref: arn, attributes: { PolicyArn: arn } };
+      }
+      case 'AWS::Events::Rule': {
+        const rule = this.resources.rules.find((r) => r.logicalId === id);
+        const name = rule?.name ?? literal(p.Name) ?? physicalName(this.resources.stackName, id, 64, false);
+        const bus = p.EventBusName === undefined ? undefined : this.resolveString(p.EventBusName).replace(/^arn:[^:]+:events:[^:]*:[^:]*:event-bus\//, '');
+        const custom = bus !== undefined && bus !== 'default';
+        return { ref: custom ? `${bus}|${name}` : name, attributes: { Arn: `arn:aws:events:${region}:${account}:rule/${custom ? `${bus}/` : ''}${name}` } };
+      }
+    }
+    return undefined;
   }
 
   public getAtt(id: string, attribute: string): string {
@@ -182,6 +227,8 @@ export class LocalReferences implements ReferenceLookup {
       if (attribute === 'Version') return '1';
       if (attribute === 'Arn') return `${this.getAtt(this.functionOf(p.FunctionName), 'Arn')}:1`;
     }
+    const iam = this.iamReference(id, resource);
+    if (iam?.attributes[attribute] !== undefined) return iam.attributes[attribute];
     if (attribute === 'Arn') return `${arnPrefix('local')}:${id}`;
     return `${id}.${attribute}`;
   }
