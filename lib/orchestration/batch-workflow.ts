@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -10,51 +9,54 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import {
-  INLINE_POLICY_ACKNOWLEDGEMENT,
-  KMS_DATA_KEY_WILDCARD_FINDING,
-  acknowledgeRules,
-  bucketObjectsFinding,
-  noVpcAcknowledgement,
-  policyWildcardFindings,
-} from '../core/compliance';
+import { INLINE_POLICY_ACKNOWLEDGEMENT, KMS_DATA_KEY_WILDCARD_FINDING, acknowledgeRules, policyWildcardFindings } from '../core/compliance';
 import { publishedDocUrl } from '../core/docs';
 import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
-import { latestNodeRuntime, nodeRuntimeProblem } from '../core/lambda-runtime';
+import { nodeRuntimeProblem } from '../core/lambda-runtime';
 import { PropValidator, formatNumber } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
 import { RuleScopedSqsQueue } from '../reliability/rule-scoped-queue';
-import { runtimeCode, runtimeSource } from '../transform/runtime-code';
 import { TransformFunction } from '../transform/transform-function';
+import { DriftResponse } from './fragments/drift-response';
+import { ObjectCheck } from './fragments/object-check';
+import { PauseGate } from './fragments/pause-gate';
+import { RunCompletion } from './fragments/run-completion';
+import { RunFailure } from './fragments/run-failure';
+import { RunSummary } from './fragments/run-summary';
+import { ScheduledKey } from './fragments/scheduled-key';
+import { SchemaSample } from './fragments/schema-sample';
+import { TransformPasses } from './fragments/transform-passes';
+import { createStepsFunction } from './steps-function';
 
-/** `source` of every event the workflow puts on the pipeline bus. */
-export const BATCH_WORKFLOW_EVENT_SOURCE = 'cdk-serverless-etl';
+export { BATCH_WORKFLOW_EVENT_SOURCE, BatchWorkflowEvents, OBJECT_CHECK_ERRORS } from './batch-workflow-names';
 
-/** `detail-type`s of the events the workflow puts on the pipeline bus. */
-export const BatchWorkflowEvents = {
-  COMPLETED: 'BatchCompleted',
-  FAILED: 'BatchFailed',
-  SCHEMA_DRIFT: 'SchemaDriftDetected',
-} as const;
+/** The settings of a workflow with their defaults applied. */
+interface WorkflowSettings {
+  readonly linesPerBatch: number;
+  readonly maxConcurrency: number;
+  readonly maxDriftRate: number;
+  readonly maxObjectBytes: number;
+  readonly schemaSampleLines: number;
+  readonly prefix: string;
+  readonly dataset: string;
+  readonly parameterName: string;
+  readonly retention: logs.RetentionDays;
+}
 
-/** Errors of the object check that are deterministic: the object is quarantined, never retried. */
-export const OBJECT_CHECK_ERRORS = ['ObjectTooLarge', 'NotJsonLines', 'TooManyBatches', 'EmptyObject'];
-
-const STEPS_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'handlers', 'check-object');
-/** At most this many batches per object: it bounds the ranges and the Map's results (256 KiB state payloads). */
-const MAX_BATCHES = 1000;
-/** Lambda errors worth retrying (the service's own, throttling, task timeouts). */
-const LAMBDA_TRANSIENT_ERRORS = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-  'States.Timeout',
-];
-/** AWS SDK integration errors: `States.TaskFailed` covers throttling and 5xx; retries are bounded. */
-const SDK_TRANSIENT_ERRORS = ['States.TaskFailed', 'States.Timeout'];
+function workflowSettings(props: BatchWorkflowProps): WorkflowSettings {
+  return {
+    linesPerBatch: props.linesPerBatch ?? 1000,
+    maxConcurrency: props.maxConcurrency ?? 10,
+    maxDriftRate: props.maxDriftRate ?? 0.05,
+    maxObjectBytes: props.maxObjectBytes ?? 256 * 1024 * 1024,
+    schemaSampleLines: props.schemaSampleLines ?? 500,
+    prefix: props.prefix ?? 'batch/',
+    dataset: props.dataset ?? props.pipelineName,
+    parameterName: props.pausedParameterName ?? `/cdk-serverless-etl/${props.pipelineName}/paused`,
+    retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+  };
+}
 
 /** Settings of a {@link BatchWorkflow} (what EtlPipeline exposes). */
 export interface BatchWorkflowOptions {
@@ -236,32 +238,24 @@ export class BatchWorkflow extends Construct {
   /** The key of the log groups (and of the DLQ, when created here). */
   public readonly encryptionKey: kms.IKey;
 
+
   constructor(scope: Construct, id: string, props: BatchWorkflowProps) {
     super(scope, id);
-    const linesPerBatch = props.linesPerBatch ?? 1000;
-    const maxConcurrency = props.maxConcurrency ?? 10;
-    const maxDriftRate = props.maxDriftRate ?? 0.05;
-    const maxObjectBytes = props.maxObjectBytes ?? 256 * 1024 * 1024;
-    const schemaSampleLines = props.schemaSampleLines ?? 500;
-    const timeout = props.timeout ?? Duration.hours(1);
-    const prefix = props.prefix ?? 'batch/';
-    const dataset = props.dataset ?? props.pipelineName;
-    const parameterName = props.pausedParameterName ?? `/cdk-serverless-etl/${props.pipelineName}/paused`;
+    const s = workflowSettings(props);
     const validator = new PropValidator(`BatchWorkflow (${this.node.path})`);
     validateBatchWorkflowProps(validator, props, props.transform.schemaRegistry !== undefined);
     validator.throwIfInvalid();
 
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Batch workflow key of ${this.node.path}`);
     allowLogsToUseKey(this.encryptionKey);
-    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.deadLetterQueue =
       props.deadLetterQueue ??
       new DeadLetterQueue(this, 'Dlq', {
         encryptionKey: this.encryptionKey,
         sourceDescription: `the batch workflow ${this.node.path} (failed, timed-out and paused runs: object and error)`,
       });
-    const pausedParameter = new ssm.StringParameter(this, 'Paused', {
-      parameterName,
+    this.pausedParameter = new ssm.StringParameter(this, 'Paused', {
+      parameterName: s.parameterName,
       // A path ('/…', as validated): said here, since a name holding a token (a pipelineName from a
       // CfnParameter) leaves aws-cdk-lib unable to tell how to build the parameter's ARN.
       simpleName: false,
@@ -270,23 +264,18 @@ export class BatchWorkflow extends Construct {
         `Paused flag of pipeline ${props.pipelineName}: "true" stops batch loads (set on schema drift; see ` +
         `${publishedDocUrl('runbooks.md', 'schema-drift-paused')})`,
     });
-    this.pausedParameter = pausedParameter;
     // The raw objects the workflow processes, and nothing else of the raw bucket (not the stream
     // archive, not claim checks): the steps function and the transform read only these.
-    const sourcePatterns = sourceKeyPatterns(prefix, props.scheduledKey);
-    this.stepsFunction = this.createStepsFunction(retention, props, dataset, sourcePatterns);
+    const sourcePatterns = sourceKeyPatterns(s.prefix, props.scheduledKey);
+    this.stepsFunction = createStepsFunction(this, { ...props, dataset: s.dataset, sourcePatterns, encryptionKey: this.encryptionKey, logRetention: s.retention });
     props.transform.grantReadObjects(props.rawBucket, ...sourcePatterns);
 
-    const definition = this.definition(props, { linesPerBatch, maxConcurrency, maxDriftRate, maxObjectBytes, schemaSampleLines, dataset });
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention,
-      encryptionKey: this.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const definition = this.definition(props, s);
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: s.retention, encryptionKey: this.encryptionKey, removalPolicy: RemovalPolicy.RETAIN });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType: sfn.StateMachineType.STANDARD,
-      timeout,
+      timeout: props.timeout ?? Duration.hours(1),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       comment: `cdk-serverless-etl batch workflow of pipeline ${props.pipelineName}`,
@@ -300,67 +289,9 @@ export class BatchWorkflow extends Construct {
       'kms:GenerateDataKey',
       'kms:Decrypt',
     );
-    const startTarget = (input: events.RuleTargetInput) =>
-      new targets.SfnStateMachine(this.stateMachine, {
-        input,
-        deadLetterQueue: this.deadLetterQueue.queue,
-        retryAttempts: 185,
-        maxEventAge: Duration.hours(24),
-      });
-    this.objectCreatedRule = new events.Rule(this, 'ObjectCreated', {
-      description: `Starts ${this.node.path} for JSON Lines objects created under ${prefix || '(any key)'} in the raw bucket`,
-      eventPattern: {
-        source: ['aws.s3'],
-        detailType: ['Object Created'],
-        detail: { bucket: { name: [props.rawBucket.bucketName] }, ...objectKeyFilter(prefix, props.suffix) },
-      },
-      targets: [
-        startTarget(
-          events.RuleTargetInput.fromObject({
-            bucket: events.EventField.fromPath('$.detail.bucket.name'),
-            key: events.EventField.fromPath('$.detail.object.key'),
-            size: events.EventField.fromPath('$.detail.object.size'),
-          }),
-        ),
-      ],
-    });
-    if (props.schedule) {
-      const input = hasKeyPlaceholders(props.scheduledKey as string)
-        ? {
-            bucket: props.rawBucket.bucketName,
-            keyTemplate: props.scheduledKey,
-            scheduledTime: events.EventField.time,
-            keyOffsetSeconds: (props.scheduledKeyOffset ?? Duration.seconds(0)).toSeconds(),
-          }
-        : { bucket: props.rawBucket.bucketName, key: props.scheduledKey };
-      this.scheduleRule = new events.Rule(this, 'Schedule', {
-        description: `Starts ${this.node.path} on a schedule for s3://<raw>/${props.scheduledKey}`,
-        schedule: props.schedule,
-        targets: [startTarget(events.RuleTargetInput.fromObject(input))],
-      });
-    }
-    // Timed-out and aborted executions never reach a Catch: their input goes to the DLQ from here.
-    this.abandonedRunsRule = new events.Rule(this, 'AbandonedRuns', {
-      description: `Sends timed-out and aborted executions of ${this.node.path} to its DLQ`,
-      eventPattern: {
-        source: ['aws.states'],
-        detailType: ['Step Functions Execution Status Change'],
-        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['TIMED_OUT', 'ABORTED'] },
-      },
-      targets: [
-        // The DLQ accepts events from this rule only (aws:SourceArn), not any rule of the account.
-        new RuleScopedSqsQueue(this.deadLetterQueue.queue, {
-          message: events.RuleTargetInput.fromObject({
-            pipeline: props.pipelineName,
-            error: events.EventField.fromPath('$.detail.status'),
-            executionArn: events.EventField.fromPath('$.detail.executionArn'),
-            input: events.EventField.fromPath('$.detail.input'),
-          }),
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
-        }),
-      ],
-    });
+    this.objectCreatedRule = this.createObjectCreatedRule(props, s.prefix);
+    this.scheduleRule = props.schedule ? this.createScheduleRule(props, props.schedule) : undefined;
+    this.abandonedRunsRule = this.createAbandonedRunsRule(props.pipelineName);
     this.acknowledgeDesignFindings();
   }
 
@@ -380,425 +311,153 @@ export class BatchWorkflow extends Construct {
     return this.stateMachine.metricTimedOut({ period: Duration.minutes(5), ...props });
   }
 
-  private createStepsFunction(retention: logs.RetentionDays, props: BatchWorkflowProps, dataset: string, sourcePatterns: string[]): lambda.Function {
-    const logGroup = new logs.LogGroup(this, 'StepsLogs', { retention, encryptionKey: this.encryptionKey, removalPolicy: RemovalPolicy.RETAIN });
-    const role = new iam.Role(this, 'StepsRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of the check/summarize/quarantine/lineage steps of ${this.node.path}`,
+  /** A start of the state machine with `input`; undeliverable starts go to the DLQ. */
+  private startTarget(input: events.RuleTargetInput): targets.SfnStateMachine {
+    return new targets.SfnStateMachine(this.stateMachine, {
+      input,
+      deadLetterQueue: this.deadLetterQueue.queue,
+      retryAttempts: 185,
+      maxEventAge: Duration.hours(24),
     });
-    logGroup.grantWrite(role);
-    const runtime = props.runtime ?? latestNodeRuntime();
-    const fn = new lambda.Function(this, 'Steps', {
-      code: runtimeCode({ handlerEntry: runtimeSource(STEPS_ENTRY), runtime }),
-      handler: 'index.handler',
-      runtime,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
-      timeout: Duration.minutes(5),
-      role,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      tracing: lambda.Tracing.ACTIVE,
-      description: `cdk-serverless-etl batch workflow steps of pipeline ${props.pipelineName}`,
-    });
-    // HeadObject and the streaming line count (GetObject); HeadObject of rejected objects (their pointer).
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: sourcePatterns.map((k) => props.rawBucket.arnForObjects(k)) }),
-    );
-    props.rawBucket.encryptionKey?.grant(role, 'kms:Decrypt');
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.quarantineBucket.arnForObjects(`${dataset}/objects/*`)] }),
-    );
-    props.quarantineBucket.encryptionKey?.grant(role, 'kms:GenerateDataKey');
-    // The run-level lineage manifest.
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.curatedBucket.arnForObjects(`${runLineagePrefix(dataset)}*`)] }),
-    );
-    props.curatedBucket.encryptionKey?.grant(role, 'kms:GenerateDataKey');
-    acknowledgeRules(
-      fn,
-      {
-        ids: ['NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaDLQ'],
-        reason:
-          'Invoked only synchronously by the state machine, whose Catch sends the failed run to the workflow DLQ; ' +
-          'an async-invoke DLQ would stay empty.',
-      },
-      noVpcAcknowledgement(['Amazon S3', 'AWS X-Ray'], false),
-      {
-        ids: ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
-        reason:
-          'Invoked a few times per object by the state machine (check, summarize, lineage, quarantine), never per record or by ' +
-          'an event source; its concurrency is bounded by the executions, and reserving it fails deployment in low-quota accounts.',
-      },
-    );
-    acknowledgeRules(role, INLINE_POLICY_ACKNOWLEDGEMENT, {
-      ids: [
-        'AwsSolutions-IAM5[Resource::*]',
-        ...sourcePatterns.filter((k) => k.includes('*')).map((k) => bucketObjectsFinding(props.rawBucket, k)),
-        bucketObjectsFinding(props.quarantineBucket, `${dataset}/objects/*`),
-        bucketObjectsFinding(props.curatedBucket, `${runLineagePrefix(dataset)}*`),
-      ],
-      reason:
-        's3:GetObject on the raw objects the workflow processes (under its prefix, and the scheduled key\'s dated ' +
-        'pattern: names are the producers\' own, known only at run time) to check them, ' +
-        's3:PutObject under the dataset\'s objects/ prefix of the quarantine bucket to quarantine rejected objects and ' +
-        'under its run lineage prefix of the curated bucket (one manifest per execution, named by the execution); ' +
-        'X-Ray PutTraceSegments and ' +
-        'PutTelemetryRecords support only Resource "*".',
-    });
-    return fn;
   }
 
-  private definition(
-    props: BatchWorkflowProps,
-    o: { linesPerBatch: number; maxConcurrency: number; maxDriftRate: number; maxObjectBytes: number; schemaSampleLines: number; dataset: string },
-  ): sfn.IChainable {
-    const quarantinePrefix = `${o.dataset}/objects/`;
-    const lambdaRetry = (task: sfn.TaskStateBase) =>
-      task.addRetry({
-        errors: LAMBDA_TRANSIENT_ERRORS,
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 3,
-        maxDelay: Duration.seconds(60),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-    const sdkRetry = (task: sfn.TaskStateBase) =>
-      task.addRetry({
-        errors: SDK_TRANSIENT_ERRORS,
-        interval: Duration.seconds(1),
-        backoffRate: 2,
-        maxAttempts: 3,
-        maxDelay: Duration.seconds(30),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-    /** A task of the steps function: one action, its payload, where the result goes. */
-    const step = (id: string, payload: Record<string, unknown>, resultPath: string) =>
-      new tasks.LambdaInvoke(this, id, {
-        lambdaFunction: this.stepsFunction,
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: false,
-        payload: sfn.TaskInput.fromObject(payload),
-        resultPath,
-      });
-    const event = (id: string, detailType: string, detail: Record<string, unknown>) =>
-      new tasks.EventBridgePutEvents(this, id, {
-        entries: [
-          {
-            eventBus: props.eventBus,
-            source: BATCH_WORKFLOW_EVENT_SOURCE,
-            detailType,
-            detail: sfn.TaskInput.fromObject({
-              pipeline: props.pipelineName,
-              bucket: sfn.JsonPath.stringAt('$.bucket'),
-              key: sfn.JsonPath.stringAt('$.key'),
-              executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
-              ...detail,
-            }),
-          },
-        ],
-        resultPath: sfn.JsonPath.DISCARD,
-      });
-
-    // Failure path: DLQ (input + error) → BatchFailed → Fail. Its own tasks retry, then fall through.
-    const failed = new sfn.Fail(this, 'Failed', { error: 'BatchFailed', causePath: '$.failure.Cause' });
-    const emitFailed = event('EmitFailed', BatchWorkflowEvents.FAILED, {
-      error: sfn.JsonPath.stringAt('$.failure.Error'),
-      cause: sfn.JsonPath.stringAt('$.failure.Cause'),
-    });
-    sdkRetry(emitFailed).addCatch(failed, { resultPath: '$.emitError' });
-    emitFailed.next(failed);
-    const sendToDlq = new tasks.SqsSendMessage(this, 'SendToDlq', {
-      queue: this.deadLetterQueue.queue,
-      messageBody: sfn.TaskInput.fromObject({
-        pipeline: props.pipelineName,
-        bucket: sfn.JsonPath.stringAt('$.bucket'),
-        key: sfn.JsonPath.stringAt('$.key'),
-        error: sfn.JsonPath.stringAt('$.failure.Error'),
-        cause: sfn.JsonPath.stringAt('$.failure.Cause'),
-        executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
-      }),
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    sdkRetry(sendToDlq).addCatch(emitFailed, { resultPath: '$.dlqError' });
-    sendToDlq.next(emitFailed);
-    const quarantine = (id: string) => {
-      const task = step(
-        id,
-        {
-          action: 'quarantine',
-          bucket: sfn.JsonPath.stringAt('$.bucket'),
-          key: sfn.JsonPath.stringAt('$.key'),
-          quarantineBucket: props.quarantineBucket.bucketName,
-          prefix: quarantinePrefix,
-          reason: sfn.JsonPath.stringAt('$.failure.Error'),
-          cause: sfn.JsonPath.stringAt('$.failure.Cause'),
-          executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
-        },
-        '$.quarantined',
-      );
-      lambdaRetry(task).addCatch(sendToDlq, { resultPath: '$.quarantineError' });
-      return task;
-    };
-    const catchAll = (task: sfn.TaskStateBase | sfn.DistributedMap) => task.addCatch(sendToDlq, { resultPath: '$.failure' });
-
-    // 1. Paused? Then the run goes to the DLQ, to be redriven after the operator resumes.
-    const checkPaused = new tasks.CallAwsService(this, 'CheckPaused', {
-      service: 'ssm',
-      action: 'getParameter',
-      parameters: { Name: this.pausedParameter.parameterName },
-      iamResources: [this.pausedParameter.parameterArn],
-      resultSelector: { 'value.$': '$.Parameter.Value' },
-      resultPath: '$.paused',
-    });
-    catchAll(sdkRetry(checkPaused));
-    const markPaused = new sfn.Pass(this, 'MarkPaused', {
-      result: sfn.Result.fromObject({
-        Error: 'PipelinePaused',
-        Cause: `pipeline ${props.pipelineName} is paused (schema drift): redrive this message after the operator resumes`,
-      }),
-      resultPath: '$.failure',
-    });
-    markPaused.next(sendToDlq);
-
-    // 2. Check the object: size, JSON Lines, line count → ranges.
-    const checkObject = step(
-      'CheckObject',
-      {
-        action: 'check',
-        bucket: sfn.JsonPath.stringAt('$.bucket'),
-        key: sfn.JsonPath.stringAt('$.key'),
-        linesPerBatch: o.linesPerBatch,
-        maxObjectBytes: o.maxObjectBytes,
-        maxBatches: MAX_BATCHES,
-        schemaSampleLines: o.schemaSampleLines,
+  private createObjectCreatedRule(props: BatchWorkflowProps, prefix: string): events.Rule {
+    return new events.Rule(this, 'ObjectCreated', {
+      description: `Starts ${this.node.path} for JSON Lines objects created under ${prefix || '(any key)'} in the raw bucket`,
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: { bucket: { name: [props.rawBucket.bucketName] }, ...objectKeyFilter(prefix, props.suffix) },
       },
-      '$.object',
-    );
-    lambdaRetry(checkObject).addCatch(quarantine('QuarantineRejectedObject').next(emitFailed), {
-      errors: OBJECT_CHECK_ERRORS,
-      resultPath: '$.failure',
+      targets: [
+        this.startTarget(
+          events.RuleTargetInput.fromObject({
+            bucket: events.EventField.fromPath('$.detail.bucket.name'),
+            key: events.EventField.fromPath('$.detail.object.key'),
+            size: events.EventField.fromPath('$.detail.object.size'),
+          }),
+        ),
+      ],
     });
-    catchAll(checkObject);
+  }
 
-    // A transform invocation may run its function's timeout, and some margin for the invoke.
-    const transformTaskTimeout = sfn.Timeout.duration(Duration.seconds((props.transform.function.timeout ?? Duration.seconds(60)).toSeconds() + 30));
+  /** Scheduled runs: the key itself, or its template with the fire time and offset (resolved by the first state). */
+  private createScheduleRule(props: BatchWorkflowProps, schedule: events.Schedule): events.Rule {
+    const input = hasKeyPlaceholders(props.scheduledKey as string)
+      ? {
+          bucket: props.rawBucket.bucketName,
+          keyTemplate: props.scheduledKey,
+          scheduledTime: events.EventField.time,
+          keyOffsetSeconds: (props.scheduledKeyOffset ?? Duration.seconds(0)).toSeconds(),
+        }
+      : { bucket: props.rawBucket.bucketName, key: props.scheduledKey };
+    return new events.Rule(this, 'Schedule', {
+      description: `Starts ${this.node.path} on a schedule for s3://<raw>/${props.scheduledKey}`,
+      schedule,
+      targets: [this.startTarget(events.RuleTargetInput.fromObject(input))],
+    });
+  }
 
-    // 2b. Schema sample (canary): the transform validates the first lines and writes nothing; a
-    // sample past the drift threshold pauses the pipeline before any record of the object is loaded.
-    const sampleSchema =
-      props.transform.schemaRegistry && o.schemaSampleLines > 0
-        ? new tasks.LambdaInvoke(this, 'SampleSchema', {
-            lambdaFunction: props.transform.alias,
-            payloadResponseOnly: true,
-            retryOnServiceExceptions: false,
-            payload: sfn.TaskInput.fromObject({
-              s3Object: {
-                bucket: sfn.JsonPath.stringAt('$.bucket'),
-                key: sfn.JsonPath.stringAt('$.key'),
-                etag: sfn.JsonPath.stringAt('$.object.etag'),
-                firstLine: sfn.JsonPath.numberAt('$.object.sampleRange.firstLine'),
-                lineCount: sfn.JsonPath.numberAt('$.object.sampleRange.lineCount'),
-                firstByte: sfn.JsonPath.numberAt('$.object.sampleRange.firstByte'),
-                lastByte: sfn.JsonPath.numberAt('$.object.sampleRange.lastByte'),
-              },
-              validateOnly: true,
-            }),
-            resultSelector: {
-              'recordsIn.$': '$.sample.recordsIn',
-              'schemaMismatches.$': '$.sample.schemaMismatches',
-              'driftRate.$': '$.sample.driftRate',
-              'versions.$': '$.sample.versions',
-              'errors.$': '$.sample.errors',
-            },
-            resultPath: '$.sample',
-            taskTimeout: transformTaskTimeout,
-          })
+  /** Timed-out and aborted executions never reach a Catch: their input goes to the DLQ from here. */
+  private createAbandonedRunsRule(pipelineName: string): events.Rule {
+    return new events.Rule(this, 'AbandonedRuns', {
+      description: `Sends timed-out and aborted executions of ${this.node.path} to its DLQ`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['TIMED_OUT', 'ABORTED'] },
+      },
+      targets: [
+        // The DLQ accepts events from this rule only (aws:SourceArn), not any rule of the account.
+        new RuleScopedSqsQueue(this.deadLetterQueue.queue, {
+          message: events.RuleTargetInput.fromObject({
+            pipeline: pipelineName,
+            error: events.EventField.fromPath('$.detail.status'),
+            executionArn: events.EventField.fromPath('$.detail.executionArn'),
+            input: events.EventField.fromPath('$.detail.input'),
+          }),
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+  }
+
+  /**
+   * The state machine, composed of fragments with one job each (see docs/architecture.md):
+   * [scheduled key] → pause gate → object check → [schema sample] → transform passes → run summary
+   * → drift check → completion, or the drift response; errors go to the failure path.
+   *
+   * aws-cdk-lib lists the states (and the role's statements) in the order it walks the graph:
+   * next, choices, catches and incoming transitions, each in the order they were added. Creating
+   * the fragments in flow order, as here, keeps the definition as it was before the split.
+   */
+  private definition(props: BatchWorkflowProps, s: WorkflowSettings): sfn.IChainable {
+    const steps = { stepsFunction: this.stepsFunction };
+    const failure = new RunFailure(this, 'Failure', {
+      deadLetterQueue: this.deadLetterQueue.queue,
+      eventBus: props.eventBus,
+      pipelineName: props.pipelineName,
+    });
+    const onError = failure;
+    const pauseGate = new PauseGate(this, 'PauseGate', {
+      pausedParameter: this.pausedParameter,
+      pipelineName: props.pipelineName,
+      onPaused: failure,
+      onError,
+    });
+    const objectCheck = new ObjectCheck(this, 'ObjectCheck', {
+      ...steps,
+      linesPerBatch: s.linesPerBatch,
+      maxObjectBytes: s.maxObjectBytes,
+      schemaSampleLines: s.schemaSampleLines,
+      quarantineBucket: props.quarantineBucket,
+      dataset: s.dataset,
+      onRejected: failure.announce,
+      onError,
+    });
+    // The canary needs schemas to validate against.
+    const sample =
+      props.transform.schemaRegistry && s.schemaSampleLines > 0
+        ? new SchemaSample(this, 'SchemaSample', { transform: props.transform, maxDriftRate: s.maxDriftRate, onError })
         : undefined;
-    if (sampleSchema) catchAll(lambdaRetry(sampleSchema));
+    const passes = new TransformPasses(this, 'TransformPasses', { transform: props.transform, maxConcurrency: s.maxConcurrency, onError });
+    const summary = new RunSummary(this, 'RunSummary', {
+      ...steps,
+      maxDriftRate: s.maxDriftRate,
+      curatedBucket: props.curatedBucket,
+      pipelineName: props.pipelineName,
+      dataset: s.dataset,
+      transform: props.transform,
+      schemaSample: sample !== undefined,
+      onError,
+    });
+    const drift = new DriftResponse(this, 'DriftResponse', {
+      ...steps,
+      pausedParameter: this.pausedParameter,
+      maxDriftRate: s.maxDriftRate,
+      quarantineBucket: props.quarantineBucket,
+      dataset: s.dataset,
+      eventBus: props.eventBus,
+      pipelineName: props.pipelineName,
+      onError,
+    });
+    const completion = new RunCompletion(this, 'RunCompletion', { eventBus: props.eventBus, pipelineName: props.pipelineName, onError });
+    // A scheduled run with a key template resolves the key of the run's date before anything else.
+    const scheduledKey =
+      props.scheduledKey !== undefined && hasKeyPlaceholders(props.scheduledKey)
+        ? new ScheduledKey(this, 'ScheduledKey', { ...steps, onUnresolved: failure })
+        : undefined;
 
-    // 3. The transform, once per line range (the runtime reads the object, loads and writes lineage).
-    const processBatch = new tasks.LambdaInvoke(this, 'ProcessBatch', {
-      lambdaFunction: props.transform.alias,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      resultSelector: { 'summary.$': '$.summary' },
-      taskTimeout: transformTaskTimeout,
-    });
-    lambdaRetry(processBatch);
-    const allStored = new sfn.Choice(this, 'AllStored')
-      .when(sfn.Condition.numberGreaterThan('$.summary.retried', 0), new sfn.Fail(this, 'RecordsNotStored', {
-        error: 'BatchItemFailures',
-        cause: 'some records of the range could not be stored; the range is processed again (idempotent)',
-      }))
-      .otherwise(new sfn.Succeed(this, 'BatchDone'));
-    const processBatches = new sfn.DistributedMap(this, 'ProcessBatches', {
-      itemsPath: '$.object.ranges',
-      itemSelector: {
-        'run.$': '$$.Execution.Id',
-        s3Object: {
-          'bucket.$': '$.bucket',
-          'key.$': '$.key',
-          'etag.$': '$.object.etag',
-          'firstLine.$': '$$.Map.Item.Value.firstLine',
-          'lineCount.$': '$$.Map.Item.Value.lineCount',
-          'firstByte.$': '$$.Map.Item.Value.firstByte',
-          'lastByte.$': '$$.Map.Item.Value.lastByte',
-        },
-      },
-      maxConcurrency: o.maxConcurrency,
-      toleratedFailurePercentage: 0,
-      mapExecutionType: sfn.StateMachineType.STANDARD,
-      label: 'ProcessBatches',
-      resultPath: '$.batches',
-    });
-    processBatches.itemProcessor(processBatch.next(allStored));
-    processBatches.addRetry({
-      // A range with records not stored fails its child; the Map Run runs again (idempotent per range).
-      errors: ['States.ExceedToleratedFailureThreshold'],
-      interval: Duration.seconds(10),
-      backoffRate: 2,
-      maxAttempts: 2,
-      maxDelay: Duration.minutes(2),
-      jitterStrategy: sfn.JitterType.FULL,
-    });
-    catchAll(processBatches);
-
-    // 4. Sum the batch counts; drift check.
-    const summarize = step(
-      'Summarize',
-      {
-        action: 'summarize',
-        batches: sfn.JsonPath.listAt('$.batches'),
-        maxDriftRate: o.maxDriftRate,
-      },
-      '$.summary',
+    pauseGate.next(objectCheck);
+    sample?.drifted.next(drift);
+    const load = sample ? objectCheck.next(sample).next(passes) : objectCheck.next(passes);
+    load.next(summary).next(
+      new sfn.Choice(this, 'DriftCheck')
+        .when(sfn.Condition.booleanEquals('$.summary.drifted', true), drift)
+        .otherwise(completion),
     );
-    catchAll(lambdaRetry(summarize));
-
-    // 4b. Run-level lineage: source object (version, ETag), transform version, schema sample, counts.
-    const recordLineage = step(
-      'RecordLineage',
-      {
-        action: 'lineage',
-        bucket: props.curatedBucket.bucketName,
-        prefix: runLineagePrefix(o.dataset),
-        pipeline: props.pipelineName,
-        dataset: o.dataset,
-        executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
-        executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
-        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-        source: {
-          bucket: sfn.JsonPath.stringAt('$.bucket'),
-          key: sfn.JsonPath.stringAt('$.key'),
-          object: sfn.JsonPath.objectAt('$.object'),
-        },
-        transform: {
-          functionName: props.transform.function.functionName,
-          alias: props.transform.alias.aliasName,
-          version: props.transform.alias.version.version,
-        },
-        ...(sampleSchema ? { schemaSample: sfn.JsonPath.objectAt('$.sample') } : {}),
-        counts: sfn.JsonPath.objectAt('$.summary'),
-      },
-      '$.lineage',
-    );
-    catchAll(lambdaRetry(recordLineage));
-
-    // 5. Drift: pause the pipeline first (stops later loads), then quarantine the object and tell.
-    const pause = new tasks.CallAwsService(this, 'PausePipeline', {
-      service: 'ssm',
-      action: 'putParameter',
-      parameters: { Name: this.pausedParameter.parameterName, Value: 'true', Type: 'String', Overwrite: true },
-      iamResources: [this.pausedParameter.parameterArn],
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    catchAll(sdkRetry(pause));
-    const markDrift = new sfn.Pass(this, 'MarkDrift', {
-      parameters: {
-        Error: 'SchemaDrift',
-        Cause: sfn.JsonPath.format(`schema-mismatch rate {} above ${o.maxDriftRate}`, sfn.JsonPath.stringAt('$.summary.driftRate')),
-      },
-      resultPath: '$.failure',
-    });
-    const quarantineDrifted = quarantine('QuarantineDriftedObject');
-    const emitDrift = event('EmitDrift', BatchWorkflowEvents.SCHEMA_DRIFT, {
-      counts: sfn.JsonPath.objectAt('$.summary'),
-      maxDriftRate: o.maxDriftRate,
-      pausedParameter: this.pausedParameter.parameterName,
-    });
-    const driftFail = new sfn.Fail(this, 'SchemaDrift', { error: 'SchemaDrift', causePath: '$.failure.Cause' });
-    sdkRetry(emitDrift).addCatch(driftFail, { resultPath: '$.emitError' });
-    pause.next(markDrift).next(quarantineDrifted).next(emitDrift).next(driftFail);
-
-    // 6. Completed.
-    const emitCompleted = event('EmitCompleted', BatchWorkflowEvents.COMPLETED, {
-      counts: sfn.JsonPath.objectAt('$.summary'),
-      lineCount: sfn.JsonPath.numberAt('$.object.lineCount'),
-      bytes: sfn.JsonPath.numberAt('$.object.bytes'),
-    });
-    catchAll(sdkRetry(emitCompleted));
-
-    // 0. A scheduled run with a key template: the key of the run's date, before anything else.
-    let start: sfn.IChainable = checkPaused;
-    if (props.scheduledKey !== undefined && hasKeyPlaceholders(props.scheduledKey)) {
-      const resolveKey = step(
-        'ResolveScheduledKey',
-        {
-          action: 'resolveKey',
-          template: sfn.JsonPath.stringAt('$.keyTemplate'),
-          time: sfn.JsonPath.stringAt('$.scheduledTime'),
-          offsetSeconds: sfn.JsonPath.numberAt('$.keyOffsetSeconds'),
-        },
-        '$.key',
-      );
-      // Unresolved (the step kept failing): the DLQ message names the template as its key.
-      const keyUnresolved = new sfn.Pass(this, 'KeyUnresolved', {
-        parameters: { 'bucket.$': '$.bucket', 'key.$': '$.keyTemplate', 'failure.$': '$.failure' },
-      });
-      keyUnresolved.next(sendToDlq);
-      lambdaRetry(resolveKey).addCatch(keyUnresolved, { resultPath: '$.failure' });
-      resolveKey.next(checkPaused);
-      start = new sfn.Choice(this, 'IsScheduled')
-        .when(sfn.Condition.isPresent('$.keyTemplate'), resolveKey)
-        .otherwise(checkPaused);
-    }
-    checkPaused.next(
-      new sfn.Choice(this, 'IsPaused').when(sfn.Condition.stringEquals('$.paused.value', 'true'), markPaused).otherwise(checkObject),
-    );
-    let loadStart: sfn.IChainable = processBatches;
-    if (sampleSchema) {
-      const sampleDrift = new sfn.Pass(this, 'SampleDrifted', {
-        comment: 'The sample is the drift evidence: nothing of the object was loaded',
-        parameters: {
-          scope: 'sample',
-          'recordsIn.$': '$.sample.recordsIn',
-          'schemaMismatches.$': '$.sample.schemaMismatches',
-          'driftRate.$': '$.sample.driftRate',
-          'versions.$': '$.sample.versions',
-          'errors.$': '$.sample.errors',
-          curated: 0,
-          drifted: true,
-        },
-        resultPath: '$.summary',
-      });
-      sampleDrift.next(pause);
-      loadStart = sampleSchema.next(
-        new sfn.Choice(this, 'SampleCheck')
-          .when(sfn.Condition.numberGreaterThan('$.sample.driftRate', o.maxDriftRate), sampleDrift)
-          .otherwise(processBatches),
-      );
-    }
-    checkObject.next(loadStart);
-    processBatches
-      .next(summarize)
-      .next(recordLineage)
-      .next(
-        new sfn.Choice(this, 'DriftCheck')
-          .when(sfn.Condition.booleanEquals('$.summary.drifted', true), pause)
-          .otherwise(emitCompleted.next(new sfn.Succeed(this, 'Done'))),
-      );
-    return start;
+    return scheduledKey ? scheduledKey.next(pauseGate) : pauseGate;
   }
 
   private acknowledgeDesignFindings(): void {
@@ -853,11 +512,6 @@ export function sourceKeyPatterns(prefix: string, scheduledKey?: string): string
     if (!coveredByPrefix) patterns.push(pattern);
   }
   return patterns;
-}
-
-/** Key prefix of the run-level lineage manifests in the curated bucket. */
-function runLineagePrefix(dataset: string): string {
-  return `_lineage/${dataset}/runs/`;
 }
 
 function logicalId(scope: Construct): string {
