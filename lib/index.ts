@@ -15,5 +15,8 @@ export * from './observability/pipeline-dashboard';
 export * from './governance/cost-guardrails';
 export * from './staging/serverless-warehouse';
 export * from './orchestration/batch-workflow';
+export * from './orchestration/fragments/pause-gate';
+export * from './orchestration/fragments/run-failure';
+export * from './orchestration/fragments/transform-passes';
 export * from './testing/snapshot-template';
 export { latestNodeRuntime } from './core/lambda-runtime';

@@ -16,8 +16,8 @@ export interface WorkflowFixtureOptions {
   readonly schemas?: boolean;
 }
 
-/** A data lake, a transform (optionally with schemas), a bus and the workflow over them. */
-export function workflowStack(stack: Stack, overrides: Partial<BatchWorkflowProps> = {}, options: WorkflowFixtureOptions = {}) {
+/** A data lake and a transform over it (optionally with schemas): what a workflow or one of its fragments invokes. */
+export function transformStack(stack: Stack, options: WorkflowFixtureOptions = {}) {
   const lake = new DataLake(stack, 'Lake');
   const schemaRegistry = options.schemas
     ? new SchemaRegistry(stack, 'Schemas', { schemas: [{ version: '1', file: CLICKSTREAM_V1_SCHEMA }] })
@@ -31,6 +31,12 @@ export function workflowStack(stack: Stack, overrides: Partial<BatchWorkflowProp
     encryptionKey: lake.encryptionKey,
     schemaRegistry,
   });
+  return { lake, transform, schemaRegistry };
+}
+
+/** A data lake, a transform (optionally with schemas), a bus and the workflow over them. */
+export function workflowStack(stack: Stack, overrides: Partial<BatchWorkflowProps> = {}, options: WorkflowFixtureOptions = {}) {
+  const { lake, transform, schemaRegistry } = transformStack(stack, options);
   const bus = new events.EventBus(stack, 'Bus');
   const workflow = new BatchWorkflow(stack, 'Workflow', {
     pipelineName: 'clicks',
