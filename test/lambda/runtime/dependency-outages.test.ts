@@ -15,7 +15,7 @@ import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import type { Context } from 'aws-lambda';
 import * as clickstreamTransform from '../../../examples/clickstream/transform';
 import { SDK_MAX_ATTEMPTS, runtimeClientConfig, sdkTimeouts } from '../../../lambda/runtime/aws-clients';
-import { stepsS3Client } from '../../../lambda/handlers/check-object';
+import { stepsS3Client } from '../../../lambda/runtime/steps/steps-client';
 import { createBatchHandler } from '../../../lambda/runtime/batch-handler';
 import { resetPiiHasherCache } from '../../../lambda/runtime/pii-secret';
 import { invocationBudget, retryWithinBudget } from '../../../lambda/runtime/time-budget';

@@ -1,0 +1,47 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { CheckObjectOutput } from './object-check';
+import type { SummarizeOutput } from './run-summary';
+
+/** `lineage` input: what the state machine knows of the run when its batches are summarized. */
+export interface LineageInput {
+  readonly action: 'lineage';
+  /** Bucket and key prefix of the run manifests (the curated bucket's `_lineage/<dataset>/runs/`). */
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly pipeline: string;
+  readonly dataset: string;
+  readonly executionId: string;
+  readonly executionName: string;
+  /** The execution's start time (ISO 8601). */
+  readonly startedAt: string;
+  readonly source: { readonly bucket: string; readonly key: string; readonly object: Partial<CheckObjectOutput> };
+  readonly transform: { readonly functionName: string; readonly alias: string; readonly version: string };
+  readonly schemaSample?: Record<string, unknown>;
+  readonly counts: Partial<SummarizeOutput>;
+}
+
+/**
+ * The `lineage` step: one manifest per execution at `<prefix>dt=<start date>/<execution name>.json`
+ * (a retry of the step overwrites it with the same content). The per-batch manifests the runtime
+ * writes list the curated objects and record positions; this one ties them to the source object's
+ * version, the transform's version, the schema sample and the counts. The ranges are left out
+ * (their number is kept).
+ */
+export async function recordRunLineage(s3: S3Client, input: LineageInput): Promise<{ bucket: string; key: string }> {
+  const key = `${input.prefix}dt=${input.startedAt.slice(0, 10)}/${input.executionName}.json`;
+  const { ranges, ...object } = input.source.object;
+  const manifest = {
+    kind: 'batch-run',
+    pipeline: input.pipeline,
+    dataset: input.dataset,
+    executionId: input.executionId,
+    startedAt: input.startedAt,
+    recordedAt: new Date().toISOString(),
+    source: { bucket: input.source.bucket, key: input.source.key, ...object, batches: ranges?.length ?? null },
+    transform: input.transform,
+    schemaSample: input.schemaSample ?? null,
+    counts: input.counts,
+  };
+  await s3.send(new PutObjectCommand({ Bucket: input.bucket, Key: key, ContentType: 'application/json', Body: JSON.stringify(manifest) }));
+  return { bucket: input.bucket, key };
+}
