@@ -11,41 +11,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DLQ_ID, DLQ_OUTPUT_SUFFIX, PIPELINE_OUTPUT, dlqOutputId, type PipelineOutputField } from '../lib/contract/stack-outputs';
 import { CliError, EXIT } from './errors';
 
 /** Output key → value of one stack. */
 export type StackOutputs = Readonly<Record<string, string>>;
 
-/**
- * The outputs an `EtlPipeline` creates (lib/pipeline/etl-pipeline.ts, `createOutputs`), by the
- * field of {@link PipelineOutputs} that holds each; the output's id is the value. A test
- * synthesizes pipelines and checks these names against the template.
- */
-export const PIPELINE_OUTPUT = Object.freeze({
-  pipelineName: 'PipelineName',
-  rawBucketName: 'RawBucketName',
-  curatedBucketName: 'CuratedBucketName',
-  quarantineBucketName: 'QuarantineBucketName',
-  pageTopicArn: 'PageTopicArn',
-  ticketTopicArn: 'TicketTopicArn',
-  stateMachineArn: 'BatchWorkflowStateMachineArn',
-  pausedParameter: 'BatchWorkflowPausedParameter',
-  warehouseDatabase: 'WarehouseDatabase',
-  warehouseTable: 'WarehouseTable',
-  athenaWorkGroup: 'AthenaWorkGroup',
-  dashboardName: 'DashboardName',
-  idempotencyTableName: 'IdempotencyTableName',
-  schemaRegistryName: 'SchemaRegistryName',
-  transformFunctionName: 'TransformFunctionName',
-  streamName: 'StreamName',
-  streamArn: 'StreamArn',
-  eventBusName: 'EventBusName',
-  eventArchiveName: 'EventArchiveName',
-  bufferQueueUrl: 'BufferQueueUrl',
-} as const);
-
-/** A field of {@link PipelineOutputs} read from one named output. */
-export type OutputField = keyof typeof PIPELINE_OUTPUT;
+/** A field of {@link PipelineOutputs} read from one named output (the contract's output ids, lib/contract/stack-outputs.ts). */
+export type OutputField = PipelineOutputField;
 
 /** Outputs every pipeline with outputs has: a prefix with one of them is a pipeline. */
 const ALWAYS_EMITTED: readonly OutputField[] = ['pipelineName', 'rawBucketName', 'transformFunctionName'];
@@ -145,14 +118,16 @@ export function findOutput(outputs: StackOutputs, name: string): string | undefi
 }
 
 const FIELD_OF_NAME = new Map<string, OutputField>(Object.entries(PIPELINE_OUTPUT).map(([field, name]) => [name, field as OutputField]));
-const DLQ_NAME = /Dlq\d*Url$/;
+/** A DLQ's output: its construct id ends in `Dlq` and an optional number (`BufferDlq`, `KinesisDlq1`). */
+const DLQ_NAME = new RegExp(`Dlq\\d*${DLQ_OUTPUT_SUFFIX}$`);
+const STREAM_DLQ_NAME = new RegExp(`${DLQ_ID.kinesisPrefix}\\d+${DLQ_OUTPUT_SUFFIX}$`);
 
 /** The kind of a DLQ by its output's name (within the pipeline; a whole logical name when there is no prefix). */
 function dlqKind(name: string): DlqKind {
-  if (name.endsWith('BufferDlqUrl')) return 'buffer';
-  if (name.endsWith('DeliveryDlqUrl')) return 'delivery';
-  if (/KinesisDlq\d+Url$/.test(name)) return 'stream';
-  if (name === 'DlqUrl') return 'workflow'; // BatchWorkflow's DLQ has the id `Dlq`
+  if (name.endsWith(dlqOutputId(DLQ_ID.buffer))) return 'buffer';
+  if (name.endsWith(dlqOutputId(DLQ_ID.delivery))) return 'delivery';
+  if (STREAM_DLQ_NAME.test(name)) return 'stream';
+  if (name === dlqOutputId(DLQ_ID.workflow)) return 'workflow';
   return 'other';
 }
 

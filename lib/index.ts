@@ -20,3 +20,4 @@ export * from './orchestration/fragments/run-failure';
 export * from './orchestration/fragments/transform-passes';
 export * from './testing/snapshot-template';
 export { latestNodeRuntime } from './core/lambda-runtime';
+export { METRIC_NAMESPACE, PipelineMetricName } from './contract/metrics';

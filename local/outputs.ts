@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { LINEAGE_ROOT } from '../lib/contract/storage-layout';
 
 /** An object with its body as text (decompressed). */
 export interface ObjectText {
@@ -48,7 +49,7 @@ export async function readOutputs(s3: S3Client, sqs: SQSClient, where: OutputLoc
   const curated: ObjectText[] = [];
   const lineage: ObjectText[] = [];
   for (const bucket of where.curatedBuckets) {
-    for (const object of await readBucket(s3, bucket)) (object.key.startsWith('_lineage/') ? lineage : curated).push(object);
+    for (const object of await readBucket(s3, bucket)) (object.key.startsWith(LINEAGE_ROOT) ? lineage : curated).push(object);
   }
   const quarantine = (await Promise.all(where.quarantineBuckets.map((b) => readBucket(s3, b)))).flat();
   const deadLetters: DeadLetterContents[] = [];

@@ -3,7 +3,7 @@
  * its transform function (the one whose environment names the pipeline); the stream, bus rule and
  * batch route the input uses must sit under the same construct as that function.
  */
-import { ENV } from '../lambda/runtime/config';
+import { RUNTIME_ENV } from '../lib/contract/environment';
 import type { ProvisionedStack } from './provision';
 import type { StartedFunction } from './wiring';
 
@@ -18,8 +18,8 @@ export interface PipelineCandidate {
 /** The pipelines of the started functions: one per transform function, in the order found. */
 export function pipelinesOf(functions: readonly StartedFunction[]): PipelineCandidate[] {
   return functions
-    .filter((f) => typeof f.variables[ENV.pipeline] === 'string' && f.variables[ENV.curatedBucket] !== undefined)
-    .map((f) => ({ name: f.variables[ENV.pipeline], stack: f.stack, prefix: f.fn.path.split('/').slice(0, -2).join('/') }));
+    .filter((f) => typeof f.variables[RUNTIME_ENV.pipeline] === 'string' && f.variables[RUNTIME_ENV.curatedBucket] !== undefined)
+    .map((f) => ({ name: f.variables[RUNTIME_ENV.pipeline], stack: f.stack, prefix: f.fn.path.split('/').slice(0, -2).join('/') }));
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { RUNTIME_ENV } from '../lib/contract/environment';
 import type { CloudAssembly } from './cloud-assembly';
 import { startEmulators, type Emulators } from './emulators';
 import { LocalEventBridge } from './event-bus';
@@ -414,8 +415,8 @@ function parseJson(text: string): unknown {
 
 /** The curated and quarantine buckets the functions write to, and every dead-letter queue. */
 function outputLocations(stacks: readonly ProvisionedStack[], functions: readonly StartedFunction[]): OutputLocations {
-  const curatedBuckets = [...new Set(functions.map((f) => f.variables.CURATED_BUCKET).filter(Boolean))];
-  const quarantineBuckets = [...new Set(functions.map((f) => f.variables.QUARANTINE_BUCKET).filter(Boolean))];
+  const curatedBuckets = [...new Set(functions.map((f) => f.variables[RUNTIME_ENV.curatedBucket]).filter(Boolean))];
+  const quarantineBuckets = [...new Set(functions.map((f) => f.variables[RUNTIME_ENV.quarantineBucket]).filter(Boolean))];
   const deadLetterQueues: OutputLocations['deadLetterQueues'] = [];
   for (const s of stacks) {
     const add = (value: unknown, kind: OutputLocations['deadLetterQueues'][number]['kind']) => {

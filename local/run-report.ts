@@ -9,6 +9,8 @@
  * are counted there, by the object's line count. A whole-object quarantine copy (the object next
  * to `<key>.error.json` naming its source) is never read as quarantined records.
  */
+import { PipelineMetricName } from '../lib/contract/metrics';
+import { QUARANTINE_POINTER_SUFFIX } from '../lib/contract/storage-layout';
 import { linesOf, type RunOutputs } from './outputs';
 
 /** The JSON report (`--json`). */
@@ -134,7 +136,7 @@ export interface ReportInputs {
 /** Computes the report and the conservation check. */
 export function buildReport(inputs: ReportInputs): RunReport {
   const { outputs, metrics } = inputs;
-  const sum = (name: string) => metrics.reduce((n, m) => n + (typeof m[name] === 'number' ? (m[name] as number) : 0), 0);
+  const sum = (name: PipelineMetricName) => metrics.reduce((n, m) => n + (typeof m[name] === 'number' ? (m[name] as number) : 0), 0);
 
   const existing = new Set(outputs.curated.map((o) => `${o.bucket}/${o.key}`));
   const inputIds: string[] = [];
@@ -240,9 +242,12 @@ export function buildReport(inputs: ReportInputs): RunReport {
   });
   const deadLettered = Object.values(deadLetteredByQueue).reduce((a, b) => a + b, 0);
 
-  const dropped = sum('RecordsDropped') - rerun.dropped;
-  const duplicatesSuppressed = sum('DuplicatesSkipped') - rerun.duplicates;
-  const freshness = metrics.flatMap((m) => (Array.isArray(m.FreshnessLagSeconds) ? (m.FreshnessLagSeconds as number[]) : []));
+  const dropped = sum(PipelineMetricName.RECORDS_DROPPED) - rerun.dropped;
+  const duplicatesSuppressed = sum(PipelineMetricName.DUPLICATES_SKIPPED) - rerun.duplicates;
+  const freshness = metrics.flatMap((m) => {
+    const lags = m[PipelineMetricName.FRESHNESS_LAG_SECONDS];
+    return Array.isArray(lags) ? (lags as number[]) : [];
+  });
 
   const accounted = curatedInputs.size + quarantined + deadLettered + dropped + duplicatesSuppressed;
   if (accounted !== inputs.recordsIn) {
@@ -294,7 +299,7 @@ export function buildReport(inputs: ReportInputs): RunReport {
   };
 }
 
-const SIDECAR = '.error.json';
+const SIDECAR = QUARANTINE_POINTER_SUFFIX;
 
 /**
  * The object a dead-letter message is about: `{ bucket, key, error? }` (a workflow's own DLQ

@@ -108,7 +108,7 @@ interface AgeQuery {
  */
 async function ages(ctx: CommandContext, report: StatusReport, queues: Array<[string, string]>): Promise<void> {
   const wanted: AgeQuery[] = queues.map(([key, url]) => ({
-    name: logicalName(key).endsWith('BufferQueueUrl') ? 'buffer age' : `${logicalName(key)} age`,
+    name: key === ctx.pipeline.keys.bufferQueueUrl ? 'buffer age' : `${logicalName(key)} age`,
     metric: `oldest message, AWS/SQS ApproximateAgeOfOldestMessage of ${queueName(url)}`,
     namespace: 'AWS/SQS',
     metricName: 'ApproximateAgeOfOldestMessage',

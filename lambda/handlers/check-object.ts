@@ -14,29 +14,30 @@
  * It never reads a record's content beyond parsing the sample (no payload is logged or returned).
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { CheckObjectInput, checkObject } from '../runtime/steps/object-check';
-import { QuarantineInput, quarantineObject } from '../runtime/steps/object-quarantine';
-import { LineageInput, recordRunLineage } from '../runtime/steps/run-lineage';
-import { SummarizeInput, summarize } from '../runtime/steps/run-summary';
-import { ResolveKeyInput, resolveKey } from '../runtime/steps/scheduled-key';
+import { StepAction, type StepInput } from '../../lib/contract/workflow-steps';
+import { checkObject } from '../runtime/steps/object-check';
+import { quarantineObject } from '../runtime/steps/object-quarantine';
+import { recordRunLineage } from '../runtime/steps/run-lineage';
+import { summarize } from '../runtime/steps/run-summary';
+import { resolveKey } from '../runtime/steps/scheduled-key';
 import { stepsS3Client } from '../runtime/steps/steps-client';
 
-/** What the state machine sends: one action and its fields. */
-export type StepsEvent = CheckObjectInput | SummarizeInput | QuarantineInput | LineageInput | ResolveKeyInput;
+/** What the state machine sends: one action and its fields (the contract's step inputs). */
+export type StepsEvent = StepInput;
 
 /** Creates the handler; `s3` is injectable for tests. */
 export function createHandler(s3: S3Client = stepsS3Client()): (event: StepsEvent) => Promise<unknown> {
   return async (event) => {
     switch (event.action) {
-      case 'check':
+      case StepAction.CHECK:
         return checkObject(s3, event);
-      case 'summarize':
+      case StepAction.SUMMARIZE:
         return summarize(event);
-      case 'quarantine':
+      case StepAction.QUARANTINE:
         return quarantineObject(s3, event);
-      case 'lineage':
+      case StepAction.LINEAGE:
         return recordRunLineage(s3, event);
-      case 'resolveKey':
+      case StepAction.RESOLVE_KEY:
         return resolveKey(event);
       default:
         throw new Error(`unknown action ${JSON.stringify((event as { action?: unknown }).action)}`);

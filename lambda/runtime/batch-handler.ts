@@ -2,6 +2,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import { PipelineMetricName } from '../../lib/contract/metrics';
+import type { RangeResult } from '../../lib/contract/range-invocation';
+import type { BatchSummary } from '../../lib/contract/workflow-steps';
 import { runtimeClientConfig } from './aws-clients';
 import { readConfig, type RuntimeConfig } from './config';
 import { settleConflicts, storeDuplicateFilter } from './deduplicate';
@@ -13,36 +16,18 @@ import { piiHasherFromSecret } from './pii-secret';
 import { processBatch } from './process-batch';
 import { isS3ObjectInput, loadS3JsonLines, type S3ObjectInput } from './s3-object-source';
 import { writeOutcome } from './s3-sink';
-import { sampleSchema, type SchemaSample } from './schema-sample';
+import { sampleSchema } from './schema-sample';
 import { allPiiFields, type SchemaBundle } from './schema-validation';
 import { toSourceBatch, type BatchEvent } from './source-records';
 import { invocationBudget } from './time-budget';
 import type { TransformModule } from './transform-contract';
 
-/** The partial-batch response Lambda event source mappings understand. */
-export interface BatchResponse {
-  batchItemFailures: Array<{ itemIdentifier: string }>;
-  /** Counts of the batch, for callers that act on them (a batch workflow); S3 inputs only. */
-  summary?: BatchSummary;
-  /** The schema check of a validate-only S3 input (nothing was written). */
-  sample?: SchemaSample;
-}
-
 /**
- * Where a range's records are now, whichever delivery of it reports (returned for S3 line ranges,
- * summed by the batch workflow). Unlike the metrics, which count this invocation's work, a record
- * an earlier delivery of the same range curated or quarantined counts as curated or quarantined
- * again, not as a duplicate: a range run twice (a Map Run retried) reports the same counts.
+ * The partial-batch response Lambda event source mappings understand; for an S3 line range, also
+ * its counts or its schema sample (the contract's {@link RangeResult}, read by the batch workflow).
  */
-export interface BatchSummary {
-  readonly recordsIn: number;
-  readonly curated: number;
-  readonly quarantined: number;
-  readonly schemaMismatches: number;
-  readonly dropped: number;
-  /** Records whose id another input (or an earlier line of the range) already brought to curated. */
-  readonly duplicates: number;
-  readonly retried: number;
+export interface BatchResponse extends RangeResult {
+  batchItemFailures: Array<{ itemIdentifier: string }>;
 }
 
 /** Quarantined because the record does not match its schema (the drift signal). */
@@ -169,17 +154,17 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     const batchItemFailures = batch.records.filter((r) => failed.has(r.itemId)).map((r) => ({ itemIdentifier: r.itemId }));
 
     const quarantinedOk = result.quarantined;
-    metrics.count('RecordsIn', batch.records.length);
-    metrics.count('RecordsOut', result.curatedInputs);
-    metrics.count('RecordsQuarantined', quarantinedOk.length);
-    metrics.count('RecordsDropped', outcome.dropped.length);
-    metrics.count('DuplicatesSkipped', skipped.length + result.alreadyQuarantined.size + settled.size);
-    metrics.count('SchemaMismatches', quarantinedOk.filter(isSchemaMismatch).length);
-    metrics.count('TransformErrors', quarantinedOk.filter((q) => q.reason === 'TRANSFORM_ERROR' || q.reason === 'INVALID_OUTPUT').length);
-    metrics.count('RecordsRetried', batchItemFailures.length);
-    metrics.count('ClaimChecked', result.claimChecked);
-    metrics.count('EventTimeOutOfBounds', outcome.eventTimeOutOfBounds ?? 0);
-    if (coldStart) metrics.count('ColdStarts', 1);
+    metrics.count(PipelineMetricName.RECORDS_IN, batch.records.length);
+    metrics.count(PipelineMetricName.RECORDS_OUT, result.curatedInputs);
+    metrics.count(PipelineMetricName.RECORDS_QUARANTINED, quarantinedOk.length);
+    metrics.count(PipelineMetricName.RECORDS_DROPPED, outcome.dropped.length);
+    metrics.count(PipelineMetricName.DUPLICATES_SKIPPED, skipped.length + result.alreadyQuarantined.size + settled.size);
+    metrics.count(PipelineMetricName.SCHEMA_MISMATCHES, quarantinedOk.filter(isSchemaMismatch).length);
+    metrics.count(PipelineMetricName.TRANSFORM_ERRORS, quarantinedOk.filter((q) => q.reason === 'TRANSFORM_ERROR' || q.reason === 'INVALID_OUTPUT').length);
+    metrics.count(PipelineMetricName.RECORDS_RETRIED, batchItemFailures.length);
+    metrics.count(PipelineMetricName.CLAIM_CHECKED, result.claimChecked);
+    metrics.count(PipelineMetricName.EVENT_TIME_OUT_OF_BOUNDS, outcome.eventTimeOutOfBounds ?? 0);
+    if (coldStart) metrics.count(PipelineMetricName.COLD_STARTS, 1);
     coldStart = false;
     result.freshnessLagSeconds.forEach((s) => metrics.freshnessLag(s));
     metrics.publish();

@@ -1,3 +1,5 @@
+import { RUNTIME_DEFAULTS, RUNTIME_ENV } from '../../lib/contract/environment';
+
 /** Runtime settings, read once per container from the function's environment. */
 export interface RuntimeConfig {
   /** Pipeline name (`PIPELINE_NAME`). */
@@ -38,89 +40,55 @@ export interface RuntimeConfig {
   /**
    * Earliest event time a record may keep, epoch ms (`EVENT_TIME_EARLIEST`, a `YYYY-MM-DD` date:
    * the warehouse's first partition date); an earlier event time falls back to the receive time.
-   * @default DEFAULT_EVENT_TIME_EARLIEST
+   * @default RUNTIME_DEFAULTS.eventTimeEarliest
    */
   readonly eventTimeEarliestMs?: number;
   /**
    * How far past its receive time an event time may be, in seconds (`EVENT_TIME_MAX_SKEW_SECONDS`);
-   * a later one falls back to the receive time. @default DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS
+   * a later one falls back to the receive time. @default RUNTIME_DEFAULTS.eventTimeMaxSkewSeconds
    */
   readonly eventTimeMaxSkewSeconds?: number;
-  /** The function's timeout in seconds (`FUNCTION_TIMEOUT_SECONDS`): sizes the SDK clients' timeouts. @default 60 */
+  /** The function's timeout in seconds (`FUNCTION_TIMEOUT_SECONDS`): sizes the SDK clients' timeouts. @default RUNTIME_DEFAULTS.functionTimeoutSeconds */
   readonly functionTimeoutSeconds?: number;
 }
-
-/** Environment variable names, shared with the TransformFunction construct. */
-export const ENV = {
-  pipeline: 'PIPELINE_NAME',
-  stage: 'PIPELINE_STAGE',
-  curatedBucket: 'CURATED_BUCKET',
-  quarantineBucket: 'QUARANTINE_BUCKET',
-  rawBucket: 'RAW_BUCKET',
-  dataset: 'DATASET',
-  idField: 'RECORD_ID_FIELD',
-  eventTimeField: 'EVENT_TIME_FIELD',
-  transformVersion: 'TRANSFORM_VERSION',
-  idempotencyTable: 'IDEMPOTENCY_TABLE',
-  idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
-  piiSecretArn: 'PII_SECRET_ARN',
-  maxRecordBytes: 'MAX_RECORD_BYTES',
-  sinkTable: 'SINK_TABLE',
-  sinkTableKey: 'SINK_TABLE_KEY',
-  claimInFlightSeconds: 'CLAIM_IN_FLIGHT_SECONDS',
-  eventTimeEarliest: 'EVENT_TIME_EARLIEST',
-  eventTimeMaxSkewSeconds: 'EVENT_TIME_MAX_SKEW_SECONDS',
-  functionTimeoutSeconds: 'FUNCTION_TIMEOUT_SECONDS',
-} as const;
-
-/** Default claim-check threshold: records above 256 KiB go to the raw bucket by reference. */
-export const DEFAULT_MAX_RECORD_BYTES = 256 * 1024;
-/** Default in-flight window of claims: 15 minutes, Lambda's longest timeout. */
-export const DEFAULT_CLAIM_IN_FLIGHT_SECONDS = 900;
-/** Default earliest event time: the ServerlessWarehouse's default first partition date. */
-export const DEFAULT_EVENT_TIME_EARLIEST = '2024-01-01';
-/** Default future skew of event times: 15 minutes past the receive time. */
-export const DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS = 900;
-/** Default idempotency window: 30 days. */
-export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 30 * 24 * 3600;
 
 /** Reads the runtime settings, failing with the names of every missing or invalid variable. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const required = ['pipeline', 'curatedBucket', 'quarantineBucket'] as const;
-  const problems = required.filter((k) => !env[ENV[k]]).map((k) => `${ENV[k]} is missing`);
-  const ttl = positiveInteger(env[ENV.idempotencyTtlSeconds], DEFAULT_IDEMPOTENCY_TTL_SECONDS);
-  const maxBytes = positiveInteger(env[ENV.maxRecordBytes], DEFAULT_MAX_RECORD_BYTES);
-  if (ttl === undefined) problems.push(`${ENV.idempotencyTtlSeconds} must be a positive integer`);
-  if (maxBytes === undefined) problems.push(`${ENV.maxRecordBytes} must be a positive integer`);
-  const inFlight = positiveInteger(env[ENV.claimInFlightSeconds], DEFAULT_CLAIM_IN_FLIGHT_SECONDS);
-  if (inFlight === undefined) problems.push(`${ENV.claimInFlightSeconds} must be a positive integer`);
-  const functionTimeout = positiveInteger(env[ENV.functionTimeoutSeconds], 60);
-  if (functionTimeout === undefined) problems.push(`${ENV.functionTimeoutSeconds} must be a positive integer`);
-  const earliestText = env[ENV.eventTimeEarliest] || DEFAULT_EVENT_TIME_EARLIEST;
+  const problems = required.filter((k) => !env[RUNTIME_ENV[k]]).map((k) => `${RUNTIME_ENV[k]} is missing`);
+  const ttl = positiveInteger(env[RUNTIME_ENV.idempotencyTtlSeconds], RUNTIME_DEFAULTS.idempotencyTtlSeconds);
+  const maxBytes = positiveInteger(env[RUNTIME_ENV.maxRecordBytes], RUNTIME_DEFAULTS.maxRecordBytes);
+  if (ttl === undefined) problems.push(`${RUNTIME_ENV.idempotencyTtlSeconds} must be a positive integer`);
+  if (maxBytes === undefined) problems.push(`${RUNTIME_ENV.maxRecordBytes} must be a positive integer`);
+  const inFlight = positiveInteger(env[RUNTIME_ENV.claimInFlightSeconds], RUNTIME_DEFAULTS.claimInFlightSeconds);
+  if (inFlight === undefined) problems.push(`${RUNTIME_ENV.claimInFlightSeconds} must be a positive integer`);
+  const functionTimeout = positiveInteger(env[RUNTIME_ENV.functionTimeoutSeconds], RUNTIME_DEFAULTS.functionTimeoutSeconds);
+  if (functionTimeout === undefined) problems.push(`${RUNTIME_ENV.functionTimeoutSeconds} must be a positive integer`);
+  const earliestText = env[RUNTIME_ENV.eventTimeEarliest] || RUNTIME_DEFAULTS.eventTimeEarliest;
   const earliest = /^\d{4}-\d{2}-\d{2}$/.test(earliestText) ? Date.parse(`${earliestText}T00:00:00Z`) : NaN;
-  if (Number.isNaN(earliest)) problems.push(`${ENV.eventTimeEarliest} must be a date as YYYY-MM-DD`);
-  const skew = positiveInteger(env[ENV.eventTimeMaxSkewSeconds], DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS);
-  if (skew === undefined) problems.push(`${ENV.eventTimeMaxSkewSeconds} must be a positive integer`);
+  if (Number.isNaN(earliest)) problems.push(`${RUNTIME_ENV.eventTimeEarliest} must be a date as YYYY-MM-DD`);
+  const skew = positiveInteger(env[RUNTIME_ENV.eventTimeMaxSkewSeconds], RUNTIME_DEFAULTS.eventTimeMaxSkewSeconds);
+  if (skew === undefined) problems.push(`${RUNTIME_ENV.eventTimeMaxSkewSeconds} must be a positive integer`);
   if (problems.length > 0) {
     throw new Error(`cdk-serverless-etl runtime: ${problems.join('; ')}`);
   }
-  const pipeline = env[ENV.pipeline] as string;
+  const pipeline = env[RUNTIME_ENV.pipeline] as string;
   return {
     pipeline,
-    stage: env[ENV.stage] || 'transform',
-    curatedBucket: env[ENV.curatedBucket] as string,
-    quarantineBucket: env[ENV.quarantineBucket] as string,
-    rawBucket: env[ENV.rawBucket] || undefined,
-    dataset: env[ENV.dataset] || pipeline,
-    idField: env[ENV.idField] || undefined,
-    eventTimeField: env[ENV.eventTimeField] || 'time',
-    transformVersion: env[ENV.transformVersion] || 'unknown',
-    idempotencyTable: env[ENV.idempotencyTable] || undefined,
+    stage: env[RUNTIME_ENV.stage] || RUNTIME_DEFAULTS.stage,
+    curatedBucket: env[RUNTIME_ENV.curatedBucket] as string,
+    quarantineBucket: env[RUNTIME_ENV.quarantineBucket] as string,
+    rawBucket: env[RUNTIME_ENV.rawBucket] || undefined,
+    dataset: env[RUNTIME_ENV.dataset] || pipeline,
+    idField: env[RUNTIME_ENV.idField] || undefined,
+    eventTimeField: env[RUNTIME_ENV.eventTimeField] || RUNTIME_DEFAULTS.eventTimeField,
+    transformVersion: env[RUNTIME_ENV.transformVersion] || 'unknown',
+    idempotencyTable: env[RUNTIME_ENV.idempotencyTable] || undefined,
     idempotencyTtlSeconds: ttl as number,
-    piiSecretArn: env[ENV.piiSecretArn] || undefined,
+    piiSecretArn: env[RUNTIME_ENV.piiSecretArn] || undefined,
     maxRecordBytes: maxBytes as number,
-    sinkTable: env[ENV.sinkTable] || undefined,
-    sinkTableKey: env[ENV.sinkTableKey] || 'id',
+    sinkTable: env[RUNTIME_ENV.sinkTable] || undefined,
+    sinkTableKey: env[RUNTIME_ENV.sinkTableKey] || RUNTIME_DEFAULTS.sinkTableKey,
     claimInFlightSeconds: inFlight as number,
     eventTimeEarliestMs: earliest,
     eventTimeMaxSkewSeconds: skew as number,

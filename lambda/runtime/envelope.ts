@@ -1,4 +1,5 @@
-import { DEFAULT_EVENT_TIME_EARLIEST, DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS, type RuntimeConfig } from './config';
+import { RUNTIME_DEFAULTS } from '../../lib/contract/environment';
+import type { RuntimeConfig } from './config';
 import { parseRecordBody } from './parse-record';
 import { payloadHashId } from './record-id';
 import type { SourceRecord } from './source-records';
@@ -88,7 +89,7 @@ export function toEnvelope(record: SourceRecord, config: RuntimeConfig): Envelop
   };
 }
 
-const EARLIEST_DEFAULT_MS = Date.parse(`${DEFAULT_EVENT_TIME_EARLIEST}T00:00:00Z`);
+const EARLIEST_DEFAULT_MS = Date.parse(`${RUNTIME_DEFAULTS.eventTimeEarliest}T00:00:00Z`);
 
 /**
  * Whether an event time lands in a partition the warehouse's projection reads: not before the
@@ -98,7 +99,7 @@ const EARLIEST_DEFAULT_MS = Date.parse(`${DEFAULT_EVENT_TIME_EARLIEST}T00:00:00Z
  */
 function withinBounds(eventMs: number, receivedAtMs: number, config: RuntimeConfig): boolean {
   const earliest = config.eventTimeEarliestMs ?? EARLIEST_DEFAULT_MS;
-  const skewMs = (config.eventTimeMaxSkewSeconds ?? DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS) * 1000;
+  const skewMs = (config.eventTimeMaxSkewSeconds ?? RUNTIME_DEFAULTS.eventTimeMaxSkewSeconds) * 1000;
   return eventMs >= earliest && eventMs <= receivedAtMs + skewMs;
 }
 

@@ -2,37 +2,16 @@
  * Pipeline metrics in CloudWatch Embedded Metric Format (EMF): one structured log line per
  * invocation, turned into metrics by CloudWatch Logs with no API call and no added latency.
  *
- * Namespace `ServerlessEtl`, dimensions `Pipeline` and `Stage` only (never a per-record value:
- * cost and cardinality). Metric names are part of the library's API: alarms and dashboards use them.
+ * Namespace, names and dimensions are the contract's (lib/contract/metrics.ts): `Pipeline` and
+ * `Stage` only (never a per-record value: cost and cardinality). Alarms and dashboards use them.
  * (Powertools Metrics always adds a `service` dimension, which would change the dimension set the
  * alarms are defined on; see docs/decisions.md.)
  */
-
-/** The metrics the runtime publishes. */
-export const METRIC_NAMES = [
-  'RecordsIn',
-  'RecordsOut',
-  'RecordsQuarantined',
-  'RecordsDropped',
-  'DuplicatesSkipped',
-  'SchemaMismatches',
-  'TransformErrors',
-  'RecordsRetried',
-  'ClaimChecked',
-  'ColdStarts',
-  // Records whose event time fell outside the warehouse's bounds and fell back to the receive time.
-  'EventTimeOutOfBounds',
-] as const;
-
-/** A metric name of the runtime. */
-export type MetricName = (typeof METRIC_NAMES)[number] | 'FreshnessLagSeconds';
-
-/** The CloudWatch namespace of every pipeline metric. */
-export const METRICS_NAMESPACE = 'ServerlessEtl';
+import { COUNT_METRICS, METRIC_DIMENSION, METRIC_NAMESPACE, PipelineMetricName, type CountMetricName } from '../../lib/contract/metrics';
 
 /** Collects one invocation's metrics and writes them as one EMF line. */
 export class PipelineMetrics {
-  private readonly counts = new Map<MetricName, number>();
+  private readonly counts = new Map<CountMetricName, number>();
   private readonly freshness: number[] = [];
 
   constructor(
@@ -42,7 +21,7 @@ export class PipelineMetrics {
   ) {}
 
   /** Adds `value` to a count metric. */
-  public count(name: Exclude<MetricName, 'FreshnessLagSeconds'>, value = 1): void {
+  public count(name: CountMetricName, value = 1): void {
     this.counts.set(name, (this.counts.get(name) ?? 0) + value);
   }
 
@@ -52,7 +31,7 @@ export class PipelineMetrics {
   }
 
   /** The current value of a count metric (for logs and tests). */
-  public value(name: Exclude<MetricName, 'FreshnessLagSeconds'>): number {
+  public value(name: CountMetricName): number {
     return this.counts.get(name) ?? 0;
   }
 
@@ -60,23 +39,23 @@ export class PipelineMetrics {
   public publish(now = Date.now()): void {
     const definitions: Array<{ Name: string; Unit: string }> = [];
     const values: Record<string, number | number[]> = {};
-    for (const name of METRIC_NAMES) {
+    for (const name of COUNT_METRICS) {
       definitions.push({ Name: name, Unit: 'Count' });
       values[name] = this.counts.get(name) ?? 0;
     }
     if (this.freshness.length > 0) {
-      definitions.push({ Name: 'FreshnessLagSeconds', Unit: 'Seconds' });
+      definitions.push({ Name: PipelineMetricName.FRESHNESS_LAG_SECONDS, Unit: 'Seconds' });
       // EMF accepts up to 100 values per metric in one line; CloudWatch computes percentiles from them.
-      values.FreshnessLagSeconds = sample(this.freshness, 100);
+      values[PipelineMetricName.FRESHNESS_LAG_SECONDS] = sample(this.freshness, 100);
     }
     this.write(
       JSON.stringify({
         _aws: {
           Timestamp: now,
-          CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [['Pipeline', 'Stage']], Metrics: definitions }],
+          CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [[METRIC_DIMENSION.pipeline, METRIC_DIMENSION.stage]], Metrics: definitions }],
         },
-        Pipeline: this.pipeline,
-        Stage: this.stage,
+        [METRIC_DIMENSION.pipeline]: this.pipeline,
+        [METRIC_DIMENSION.stage]: this.stage,
         ...values,
       }),
     );

@@ -1,14 +1,10 @@
 import { createHmac } from 'node:crypto';
+import type { PiiField } from '../../lib/contract/schema-bundle';
 import { nestingDepth } from './parse-record';
 import { canonicalJson } from './record-id';
 
-/** A field marked `"x-pii"` in a schema: where it is and what to do with it. */
-export interface PiiField {
-  /** Property names from the record root; `'*'` stands for every element of an array. */
-  readonly path: readonly string[];
-  /** `hash`: replace by a keyed hash (joins still work); `redact`: remove the field. */
-  readonly action: 'hash' | 'redact';
-}
+// The shape SchemaRegistry bundles the PII fields in (the contract's; `cdk-serverless-etl/lambda` exports it from here).
+export type { PiiField };
 
 /** Turns a value into its keyed hash. */
 export type PiiHasher = (value: unknown) => string;

@@ -1,3 +1,4 @@
+import { partitionPath } from '../../lib/contract/storage-layout';
 import type { RuntimeConfig } from './config';
 import { toEnvelope, type Envelope } from './envelope';
 import { isPiiIdField, maskQuarantineInput, maskRecord, type PiiHasher } from './pii-masking';
@@ -254,7 +255,7 @@ export async function processBatch(
 
 /** Hive-style partition of an ISO-8601 UTC time: `dt=YYYY-MM-DD/hr=HH`. */
 export function partitionOf(isoTime: string): string {
-  return `dt=${isoTime.slice(0, 10)}/hr=${isoTime.slice(11, 13)}`;
+  return partitionPath(isoTime.slice(0, 10), isoTime.slice(11, 13));
 }
 
 /** Masks an input that never became an envelope (it may not even be JSON) with every version's PII fields. */

@@ -1,41 +1,10 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3ObjectInput } from '../../lib/contract/range-invocation';
 import { decodeUtf8, type S3JsonLinesBatch } from './source-records';
 
-/** A JSON Lines object to process: all of it, or a range of its lines. */
-export interface S3ObjectInput {
-  readonly s3Object: {
-    readonly bucket: string;
-    readonly key: string;
-    /** First line to process (1-based). @default 1 */
-    readonly firstLine?: number;
-    /** Number of lines to process. @default - to the end */
-    readonly lineCount?: number;
-    /**
-     * Byte offset of `firstLine` in the (uncompressed) object: with `lastByte`, only those bytes
-     * are read (a ranged GET) instead of the whole object. `null` for gzip objects.
-     * @default - the whole object is read
-     */
-    readonly firstByte?: number | null;
-    /** Last byte (inclusive) of the range's last line. @default - the whole object is read */
-    readonly lastByte?: number | null;
-    /** Read only this version of the object (`If-Match`): a replaced object fails the read. @default - any */
-    readonly etag?: string | null;
-  };
-  /**
-   * Only validate the lines against the schemas and return a {@link SchemaSample}: nothing is
-   * masked, transformed, claimed or written (a batch workflow's drift check before any load).
-   * @default false
-   */
-  readonly validateOnly?: boolean;
-  /**
-   * The batch workflow execution (ARN) processing this range: named in the lineage manifest, which
-   * ties the curated objects to the run's own manifest.
-   * @default - none
-   */
-  readonly run?: string;
-}
+export type { S3ObjectInput };
 
 /** Whether an event names an S3 object to read. */
 export function isS3ObjectInput(event: unknown): event is S3ObjectInput {

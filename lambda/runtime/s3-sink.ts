@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { claimCheckPrefix, lineagePrefix } from '../../lib/contract/storage-layout';
 import { claimObjects, type ConflictedRecord } from './claim-objects';
 import { SINK_ITEM_REJECTED, sinkItemKey, type TableWriteOutcome } from './dynamodb-sink';
 import type { RuntimeConfig } from './config';
 import type { IdempotencyStore } from './idempotency-store';
-import type { BatchOutcome, CuratedOutput, QuarantinedRecord } from './process-batch';
+import { partitionOf, type BatchOutcome, type CuratedOutput, type QuarantinedRecord } from './process-batch';
 import { positionId, type BatchKind } from './source-records';
 import type { SourcePosition } from './transform-contract';
 
@@ -303,7 +304,7 @@ export function batchObjectId(config: RuntimeConfig, positions: SourcePosition[]
 
 
 async function claimCheck(s3: S3Client, config: RuntimeConfig, out: CuratedOutput, index: number, line: string): Promise<string> {
-  const key = `claim-check/${config.dataset}/${out.partition}/${createHash('sha256').update(out.recordId).digest('hex').slice(0, 32)}-${index}.json`;
+  const key = `${claimCheckPrefix(config.dataset)}${out.partition}/${createHash('sha256').update(out.recordId).digest('hex').slice(0, 32)}-${index}.json`;
   await s3.send(new PutObjectCommand({ Bucket: config.rawBucket, Key: key, Body: line, ContentType: 'application/json' }));
   return JSON.stringify({
     recordId: out.recordId,
@@ -313,7 +314,7 @@ async function claimCheck(s3: S3Client, config: RuntimeConfig, out: CuratedOutpu
 
 /** The quarantine object of a batch's bad records: partitioned by receive time, named by their positions. */
 function quarantineObjectKey(config: RuntimeConfig, records: QuarantinedRecord[]): string {
-  const partition = `dt=${records[0].receivedAt.slice(0, 10)}/hr=${records[0].receivedAt.slice(11, 13)}`;
+  const partition = partitionOf(records[0].receivedAt);
   return `${config.dataset}/${partition}/${batchObjectId(config, records.map((r) => r.source))}.jsonl.gz`;
 }
 
@@ -367,7 +368,7 @@ async function writeLineage(
 ): Promise<boolean> {
   const iso = new Date(writtenAt).toISOString();
   const positions = written.flatMap((o) => o.outputs.map((out) => out.source));
-  const key = `_lineage/${config.dataset}/dt=${iso.slice(0, 10)}/${batchObjectId(config, positions)}.json`;
+  const key = `${lineagePrefix(config.dataset)}dt=${iso.slice(0, 10)}/${batchObjectId(config, positions)}.json`;
   const manifest = {
     pipeline: config.pipeline,
     stage: config.stage,

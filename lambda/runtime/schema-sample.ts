@@ -1,3 +1,4 @@
+import type { SchemaSample } from '../../lib/contract/range-invocation';
 import type { RuntimeConfig } from './config';
 import { toEnvelope } from './envelope';
 import { checkSchema, type SchemaBundle } from './schema-validation';
@@ -5,27 +6,6 @@ import type { SourceRecord } from './source-records';
 
 /** Most distinct mismatch messages a sample reports (schema paths and rules, never values). */
 const MAX_SAMPLE_ERRORS = 5;
-
-/**
- * What a validate-only pass over a sample found: the schema-mismatch rate a batch workflow
- * compares with its drift threshold before it loads anything.
- */
-export interface SchemaSample {
-  /** Records (non-empty lines) in the sample. */
-  readonly recordsIn: number;
-  /** Records that parse and carry an id (the same envelope the runtime builds). */
-  readonly parsed: number;
-  /** Records whose body is not a JSON object or lacks an id (quarantined later, not drift). */
-  readonly malformed: number;
-  /** Records that fail their schema version or name a version that is not registered. */
-  readonly schemaMismatches: number;
-  /** `schemaMismatches / recordsIn` (0 for an empty sample), as the workflow's summary computes it. */
-  readonly driftRate: number;
-  /** Records per schema version named (or defaulted), mismatches included. */
-  readonly versions: Readonly<Record<string, number>>;
-  /** Up to five distinct mismatch messages: JSON pointer and rule, no record content. */
-  readonly errors: readonly string[];
-}
 
 /**
  * Validates records against the pipeline's schemas without masking, transforming or writing:

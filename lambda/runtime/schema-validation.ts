@@ -1,20 +1,8 @@
-import type { PiiField } from './pii-masking';
+import type { CompiledValidator, PiiField, SchemaBundle } from '../../lib/contract/schema-bundle';
 import type { PipelineRecord } from './transform-contract';
 
-/** A precompiled validator, as ajv's standalone code generates it. */
-export type CompiledValidator = ((data: unknown) => boolean) & {
-  errors?: Array<{ instancePath: string; keyword: string; message?: string; params?: unknown }> | null;
-};
-
-/** The schemas of a pipeline, compiled at synth time and bundled into the function. */
-export interface SchemaBundle {
-  /** Record field naming the schema version. */
-  readonly versionField?: string;
-  /** Version assumed when a record has no version field. */
-  readonly defaultVersion?: string;
-  /** Validator and PII fields of each version. */
-  readonly versions: Readonly<Record<string, { readonly validate: CompiledValidator; readonly pii: readonly PiiField[] }>>;
-}
+// The bundle's shape is the contract's: SchemaRegistry generates it, this module reads it.
+export type { CompiledValidator, SchemaBundle };
 
 /** The outcome of validating one record. */
 export type SchemaCheck =

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DLQ_ID } from '../contract/stack-outputs';
 import { createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
@@ -152,7 +153,7 @@ export class EventBusIngest extends Construct {
     });
     this.archive.node.addDependency(this.eventBus);
 
-    this.bufferDeadLetterQueue = new DeadLetterQueue(this, 'BufferDlq', {
+    this.bufferDeadLetterQueue = new DeadLetterQueue(this, DLQ_ID.buffer, {
       encryptionKey: this.encryptionKey,
       sourceRetentionPeriod: bufferRetention,
       removalPolicy: props.removalPolicy,
@@ -169,7 +170,7 @@ export class EventBusIngest extends Construct {
       deadLetterQueue: { queue: this.bufferDeadLetterQueue.queue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
 
-    this.deliveryDeadLetterQueue = new DeadLetterQueue(this, 'DeliveryDlq', {
+    this.deliveryDeadLetterQueue = new DeadLetterQueue(this, DLQ_ID.delivery, {
       encryptionKey: this.encryptionKey,
       removalPolicy: props.removalPolicy,
       sourceDescription: `the event rules of ${this.node.path} (events EventBridge could not deliver to the buffer)`,

@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { STREAM_ARCHIVE_PREFIX } from '../contract/storage-layout';
 import {
   INLINE_POLICY_ACKNOWLEDGEMENT,
   acknowledgeRules,
@@ -145,7 +146,7 @@ export class StreamIngest extends Construct {
   }
 
   private createArchive(bucket: s3.IBucket, props: StreamIngestProps): firehose.DeliveryStream {
-    const prefix = props.archivePrefix ?? 'stream-archive/';
+    const prefix = props.archivePrefix ?? STREAM_ARCHIVE_PREFIX;
     allowLogsToUseKey(this.encryptionKey);
     const logGroup = new logs.LogGroup(this, 'ArchiveLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AlarmRouting, AlarmSeverity } from './alarm-routing';
+import { PipelineMetricName } from '../contract/metrics';
 import { percent, pipelineMetric, runbookLink } from './pipeline-metric';
 import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
 import { PropValidator } from '../core/prop-validator';
@@ -183,32 +184,32 @@ export class PipelineAlarms extends Construct {
       });
     }
 
-    const ratio = (numerator: 'RecordsQuarantined' | 'SchemaMismatches', label: string) =>
+    const ratio = (numerator: PipelineMetricName.RECORDS_QUARANTINED | PipelineMetricName.SCHEMA_MISMATCHES, label: string) =>
       new cloudwatch.MathExpression({
         expression: 'IF(recordsIn > 0, part / recordsIn, 0)',
         usingMetrics: {
           part: pipelineMetric(props.pipelineName, stage, numerator, { period: Duration.minutes(15) }),
-          recordsIn: pipelineMetric(props.pipelineName, stage, 'RecordsIn', { period: Duration.minutes(15) }),
+          recordsIn: pipelineMetric(props.pipelineName, stage, PipelineMetricName.RECORDS_IN, { period: Duration.minutes(15) }),
         },
         period: Duration.minutes(15),
         label,
       });
     const quarantineRate = props.maxQuarantineRate ?? 0.05;
-    this.add('QuarantineRate', ratio('RecordsQuarantined', 'Quarantine ratio'), {
+    this.add('QuarantineRate', ratio(PipelineMetricName.RECORDS_QUARANTINED, 'Quarantine ratio'), {
       threshold: quarantineRate,
       severity: AlarmSeverity.TICKET,
       anchor: 'quarantine-rate',
       meaning: `more than ${percent(quarantineRate)} of records were quarantined over 15 minutes (bad input or a transform bug)`,
     });
     const driftRate = props.maxSchemaMismatchRate ?? 0.01;
-    this.add('SchemaDrift', ratio('SchemaMismatches', 'Schema mismatch ratio'), {
+    this.add('SchemaDrift', ratio(PipelineMetricName.SCHEMA_MISMATCHES, 'Schema mismatch ratio'), {
       threshold: driftRate,
       severity: AlarmSeverity.TICKET,
       anchor: 'schema-drift',
       meaning: `more than ${percent(driftRate)} of records did not match their schema over 15 minutes: a producer changed its events`,
     });
     if (props.staleAfter) {
-      this.add('NoNewData', pipelineMetric(props.pipelineName, stage, 'RecordsOut', { period: props.staleAfter }), {
+      this.add('NoNewData', pipelineMetric(props.pipelineName, stage, PipelineMetricName.RECORDS_OUT, { period: props.staleAfter }), {
         threshold: 1,
         comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,

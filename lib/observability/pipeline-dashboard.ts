@@ -3,7 +3,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
 import { PropValidator } from '../core/prop-validator';
-import { pipelineMetric, type PipelineMetricName } from './pipeline-metric';
+import { PipelineMetricName } from '../contract/metrics';
+import { pipelineMetric } from './pipeline-metric';
 import type { PipelineSlos } from './pipeline-slos';
 import type { EventBusIngest } from '../ingest/event-bus-ingest';
 import type { StreamIngest } from '../ingest/stream-ingest';
@@ -92,7 +93,7 @@ export class PipelineDashboard extends Construct {
       usingMetrics: {
         duration: transform.alias.metricDuration({ period: hour, statistic: cloudwatch.Stats.SUM }),
         invocations: transform.alias.metricInvocations({ period: hour, statistic: cloudwatch.Stats.SUM }),
-        recordsIn: m('RecordsIn', hour),
+        recordsIn: m(PipelineMetricName.RECORDS_IN, hour),
       },
       period: hour,
       label: 'Estimated Lambda USD per million records',
@@ -141,7 +142,7 @@ export class PipelineDashboard extends Construct {
       );
     }
     executive.push(
-      new cloudwatch.SingleValueWidget({ title: 'Records per day', metrics: [m('RecordsIn', Duration.days(1)), m('RecordsOut', Duration.days(1))], width: 8 }),
+      new cloudwatch.SingleValueWidget({ title: 'Records per day', metrics: [m(PipelineMetricName.RECORDS_IN, Duration.days(1)), m(PipelineMetricName.RECORDS_OUT, Duration.days(1))], width: 8 }),
       new cloudwatch.SingleValueWidget({ title: 'Estimated cost', metrics: [this.costPerMillionRecords, costThisPeriod], width: 8 }),
     );
 
@@ -165,7 +166,7 @@ export class PipelineDashboard extends Construct {
     onCall.push(
       new cloudwatch.GraphWidget({
         title: 'Failing stages',
-        left: [transform.metricErrors({ label: 'Invocation errors' }), m('RecordsRetried'), m('TransformErrors')],
+        left: [transform.metricErrors({ label: 'Invocation errors' }), m(PipelineMetricName.RECORDS_RETRIED), m(PipelineMetricName.TRANSFORM_ERRORS)],
         width: 8,
       }),
     );
@@ -177,20 +178,20 @@ export class PipelineDashboard extends Construct {
         left: ['p50', 'p90', 'p99'].map((p) => transform.metricDuration({ statistic: p, label: p })),
         width: 8,
       }),
-      new cloudwatch.GraphWidget({ title: 'Cold starts and retries', left: [m('ColdStarts'), m('RecordsRetried'), m('DuplicatesSkipped')], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Cold starts and retries', left: [m(PipelineMetricName.COLD_STARTS), m(PipelineMetricName.RECORDS_RETRIED), m(PipelineMetricName.DUPLICATES_SKIPPED)], width: 8 }),
       new cloudwatch.GraphWidget({
         title: 'Quarantine by reason',
-        left: [m('SchemaMismatches'), m('TransformErrors'), m('RecordsQuarantined')],
+        left: [m(PipelineMetricName.SCHEMA_MISMATCHES), m(PipelineMetricName.TRANSFORM_ERRORS), m(PipelineMetricName.RECORDS_QUARANTINED)],
         width: 8,
       }),
       new cloudwatch.GraphWidget({
         title: 'Throughput (records per minute)',
-        left: [m('RecordsIn', Duration.minutes(1)), m('RecordsOut', Duration.minutes(1)), m('RecordsDropped', Duration.minutes(1))],
+        left: [m(PipelineMetricName.RECORDS_IN, Duration.minutes(1)), m(PipelineMetricName.RECORDS_OUT, Duration.minutes(1)), m(PipelineMetricName.RECORDS_DROPPED, Duration.minutes(1))],
         width: 12,
       }),
       new cloudwatch.GraphWidget({
         title: 'Freshness lag (s)',
-        left: ['p50', 'p95', 'p99'].map((p) => m('FreshnessLagSeconds', Duration.minutes(5), p)),
+        left: ['p50', 'p95', 'p99'].map((p) => m(PipelineMetricName.FRESHNESS_LAG_SECONDS, Duration.minutes(5), p)),
         width: 12,
       }),
     ];

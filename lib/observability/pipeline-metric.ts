@@ -1,23 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-
-/** CloudWatch namespace of the runtime's metrics (see lambda/runtime/metrics.ts). */
-export const PIPELINE_NAMESPACE = 'ServerlessEtl';
-
-/** The runtime's metric names: part of the library's API. */
-export type PipelineMetricName =
-  | 'RecordsIn'
-  | 'RecordsOut'
-  | 'RecordsQuarantined'
-  | 'RecordsDropped'
-  | 'DuplicatesSkipped'
-  | 'SchemaMismatches'
-  | 'TransformErrors'
-  | 'RecordsRetried'
-  | 'ClaimChecked'
-  | 'ColdStarts'
-  | 'EventTimeOutOfBounds'
-  | 'FreshnessLagSeconds';
+import { METRIC_DIMENSION, METRIC_NAMESPACE, PipelineMetricName } from '../contract/metrics';
 
 /** A runtime metric of one pipeline stage (dimensions `Pipeline` and `Stage`, nothing else). */
 export function pipelineMetric(
@@ -27,9 +10,9 @@ export function pipelineMetric(
   props: cloudwatch.MetricOptions = {},
 ): cloudwatch.Metric {
   return new cloudwatch.Metric({
-    namespace: PIPELINE_NAMESPACE,
+    namespace: METRIC_NAMESPACE,
     metricName,
-    dimensionsMap: { Pipeline: pipeline, Stage: stage },
+    dimensionsMap: { [METRIC_DIMENSION.pipeline]: pipeline, [METRIC_DIMENSION.stage]: stage },
     statistic: cloudwatch.Stats.SUM,
     period: Duration.minutes(1),
     ...props,

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { AlarmRouting, AlarmSeverity } from './alarm-routing';
 import { BurnRateAlert, DEFAULT_BURN_RATE_ALERTS, validateBurnRateAlerts } from './burn-rate';
+import { PipelineMetricName } from '../contract/metrics';
 import { percent, pipelineMetric, runbookLink } from './pipeline-metric';
 import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
 import { acknowledgeRules } from '../core/compliance';
@@ -136,7 +137,7 @@ export class PipelineSlos extends Construct {
     const errorRate = props.errorRate ?? 0.001;
     const transformErrors = new cloudwatch.MathExpression({
       expression: 'IF(recordsIn > 0, errors / recordsIn, 0)',
-      usingMetrics: { errors: this.metric('TransformErrors', Duration.minutes(15)), recordsIn: this.metric('RecordsIn', Duration.minutes(15)) },
+      usingMetrics: { errors: this.metric(PipelineMetricName.TRANSFORM_ERRORS, Duration.minutes(15)), recordsIn: this.metric(PipelineMetricName.RECORDS_IN, Duration.minutes(15)) },
       period: Duration.minutes(15),
       label: 'Transform error ratio',
     });
@@ -148,7 +149,7 @@ export class PipelineSlos extends Construct {
       const coldStarts = new cloudwatch.MathExpression({
         expression: 'IF(invocations > 0, coldStarts / invocations, 0)',
         usingMetrics: {
-          coldStarts: this.metric('ColdStarts', Duration.hours(1)),
+          coldStarts: this.metric(PipelineMetricName.COLD_STARTS, Duration.hours(1)),
           invocations: props.transformFunction.alias.metricInvocations({ period: Duration.hours(1), statistic: cloudwatch.Stats.SUM }),
         },
         period: Duration.hours(1),
@@ -159,7 +160,7 @@ export class PipelineSlos extends Construct {
     }
   }
 
-  private metric(name: Parameters<typeof pipelineMetric>[2], period: Duration, statistic: string = cloudwatch.Stats.SUM) {
+  private metric(name: PipelineMetricName, period: Duration, statistic: string = cloudwatch.Stats.SUM) {
     return pipelineMetric(this.pipeline, this.stage, name, { period, statistic });
   }
 
@@ -169,11 +170,11 @@ export class PipelineSlos extends Construct {
     return new cloudwatch.MathExpression({
       expression: `IF(recordsIn > 0, MAX([0, recordsIn - (${good})]) / recordsIn, 0)`,
       usingMetrics: {
-        recordsIn: this.metric('RecordsIn', period),
-        recordsOut: this.metric('RecordsOut', period),
-        dropped: this.metric('RecordsDropped', period),
-        duplicates: this.metric('DuplicatesSkipped', period),
-        quarantined: this.metric('RecordsQuarantined', period),
+        recordsIn: this.metric(PipelineMetricName.RECORDS_IN, period),
+        recordsOut: this.metric(PipelineMetricName.RECORDS_OUT, period),
+        dropped: this.metric(PipelineMetricName.RECORDS_DROPPED, period),
+        duplicates: this.metric(PipelineMetricName.DUPLICATES_SKIPPED, period),
+        quarantined: this.metric(PipelineMetricName.RECORDS_QUARANTINED, period),
       },
       period,
       label: 'Success-rate error ratio',
@@ -184,7 +185,7 @@ export class PipelineSlos extends Construct {
   private freshShare(period: Duration, target: Duration): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
       expression: 'FILL(rank, 100) / 100',
-      usingMetrics: { rank: this.metric('FreshnessLagSeconds', period, `PR(:${target.toSeconds()})`) },
+      usingMetrics: { rank: this.metric(PipelineMetricName.FRESHNESS_LAG_SECONDS, period, `PR(:${target.toSeconds()})`) },
       period,
       label: 'Fresh share',
     });

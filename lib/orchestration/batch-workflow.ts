@@ -10,6 +10,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DLQ_ID } from '../contract/stack-outputs';
 import { INLINE_POLICY_ACKNOWLEDGEMENT, KMS_DATA_KEY_WILDCARD_FINDING, acknowledgeRules, policyWildcardFindings } from '../core/compliance';
 import { publishedDocUrl } from '../core/docs';
 import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
@@ -29,7 +30,14 @@ import { SchemaSample } from './fragments/schema-sample';
 import { TransformPasses } from './fragments/transform-passes';
 import { createStepsFunction } from './steps-function';
 
-export { BATCH_WORKFLOW_EVENT_SOURCE, BatchWorkflowEvents, OBJECT_CHECK_ERRORS } from './batch-workflow-names';
+export {
+  BATCH_WORKFLOW_EVENT_SOURCE,
+  BatchWorkflowEventType,
+  BatchWorkflowEvents,
+  OBJECT_CHECK_ERRORS,
+  ObjectCheckError,
+  WorkflowError,
+} from './batch-workflow-names';
 
 /** The settings of a workflow with their defaults applied. */
 interface WorkflowSettings {
@@ -250,7 +258,7 @@ export class BatchWorkflow extends Construct {
     allowLogsToUseKey(this.encryptionKey);
     this.deadLetterQueue =
       props.deadLetterQueue ??
-      new DeadLetterQueue(this, 'Dlq', {
+      new DeadLetterQueue(this, DLQ_ID.workflow, {
         encryptionKey: this.encryptionKey,
         sourceDescription: `the batch workflow ${this.node.path} (failed, timed-out and paused runs: object and error)`,
       });

@@ -7,6 +7,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { PIPELINE_OUTPUT, dlqOutputId } from '../contract/stack-outputs';
+import { CLAIM_CHECK_ROOT, STREAM_ARCHIVE_PREFIX } from '../contract/storage-layout';
 import { createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
 import { NameScope, claimUniqueName } from '../core/unique-names';
@@ -468,36 +470,36 @@ export class EtlPipeline extends Construct {
   private createOutputs(): void {
     const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     // The CLI groups outputs by this construct's path and picks a pipeline by this value (--pipeline).
-    out('PipelineName', this.pipelineName, 'Pipeline name: the CLI option --pipeline picks this pipeline by it');
-    out('RawBucketName', this.dataLake.rawBucket.bucketName, 'Raw bucket: landing zone and replay source');
-    out('CuratedBucketName', this.dataLake.curatedBucket.bucketName, 'Curated bucket: transformed, partitioned output');
-    out('QuarantineBucketName', this.dataLake.quarantineBucket.bucketName, 'Quarantine bucket: records that failed deterministically');
-    out('PageTopicArn', this.alarmRouting.pageTopic.topicArn, 'SNS topic of page-severity alarms: subscribe the pager');
-    out('TicketTopicArn', this.alarmRouting.ticketTopic.topicArn, 'SNS topic of ticket-severity alarms and budget notifications');
+    out(PIPELINE_OUTPUT.pipelineName, this.pipelineName, 'Pipeline name: the CLI option --pipeline picks this pipeline by it');
+    out(PIPELINE_OUTPUT.rawBucketName, this.dataLake.rawBucket.bucketName, 'Raw bucket: landing zone and replay source');
+    out(PIPELINE_OUTPUT.curatedBucketName, this.dataLake.curatedBucket.bucketName, 'Curated bucket: transformed, partitioned output');
+    out(PIPELINE_OUTPUT.quarantineBucketName, this.dataLake.quarantineBucket.bucketName, 'Quarantine bucket: records that failed deterministically');
+    out(PIPELINE_OUTPUT.pageTopicArn, this.alarmRouting.pageTopic.topicArn, 'SNS topic of page-severity alarms: subscribe the pager');
+    out(PIPELINE_OUTPUT.ticketTopicArn, this.alarmRouting.ticketTopic.topicArn, 'SNS topic of ticket-severity alarms and budget notifications');
     if (this.batchWorkflow) {
-      out('BatchWorkflowStateMachineArn', this.batchWorkflow.stateMachine.stateMachineArn, 'Step Functions batch workflow (re-run: start-execution with {"bucket","key"})');
-      out('BatchWorkflowPausedParameter', this.batchWorkflow.pausedParameter.parameterName, 'SSM flag: "true" pauses batch loads (set on schema drift)');
+      out(PIPELINE_OUTPUT.stateMachineArn, this.batchWorkflow.stateMachine.stateMachineArn, 'Step Functions batch workflow (re-run: start-execution with {"bucket","key"})');
+      out(PIPELINE_OUTPUT.pausedParameter, this.batchWorkflow.pausedParameter.parameterName, 'SSM flag: "true" pauses batch loads (set on schema drift)');
     }
     if (this.warehouse) {
-      out('WarehouseDatabase', this.warehouse.databaseName, 'Glue database of the curated table');
-      out('WarehouseTable', this.warehouse.tableName, 'Glue table over the curated data (partition projection)');
-      out('AthenaWorkGroup', this.warehouse.workGroupName, 'Athena workgroup for queries (encrypted results, scan limit)');
+      out(PIPELINE_OUTPUT.warehouseDatabase, this.warehouse.databaseName, 'Glue database of the curated table');
+      out(PIPELINE_OUTPUT.warehouseTable, this.warehouse.tableName, 'Glue table over the curated data (partition projection)');
+      out(PIPELINE_OUTPUT.athenaWorkGroup, this.warehouse.workGroupName, 'Athena workgroup for queries (encrypted results, scan limit)');
     }
-    if (this.dashboard) out('DashboardName', this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
-    if (this.idempotencyStore) out('IdempotencyTableName', this.idempotencyStore.table.tableName, 'Idempotency store (record id → curated object)');
-    if (this.schemaRegistry) out('SchemaRegistryName', this.schemaRegistry.registryName, 'EventBridge Schemas registry of the record schemas');
-    out('TransformFunctionName', this.transform.function.functionName, 'Transform function (invoked through its live alias)');
+    if (this.dashboard) out(PIPELINE_OUTPUT.dashboardName, this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
+    if (this.idempotencyStore) out(PIPELINE_OUTPUT.idempotencyTableName, this.idempotencyStore.table.tableName, 'Idempotency store (record id → curated object)');
+    if (this.schemaRegistry) out(PIPELINE_OUTPUT.schemaRegistryName, this.schemaRegistry.registryName, 'EventBridge Schemas registry of the record schemas');
+    out(PIPELINE_OUTPUT.transformFunctionName, this.transform.function.functionName, 'Transform function (invoked through its live alias)');
     if (this.streamIngest) {
-      out('StreamName', this.streamIngest.stream.streamName, 'Kinesis ingest stream');
-      out('StreamArn', this.streamIngest.stream.streamArn, 'Kinesis ingest stream ARN');
+      out(PIPELINE_OUTPUT.streamName, this.streamIngest.stream.streamName, 'Kinesis ingest stream');
+      out(PIPELINE_OUTPUT.streamArn, this.streamIngest.stream.streamArn, 'Kinesis ingest stream ARN');
     }
     if (this.eventBusIngest) {
-      out('EventBusName', this.eventBusIngest.eventBus.eventBusName, 'EventBridge ingest bus');
-      out('EventArchiveName', this.eventBusIngest.archive.archiveName, 'EventBridge archive (replay source)');
-      out('BufferQueueUrl', this.eventBusIngest.bufferQueue.queueUrl, 'SQS buffer queue between the bus and the transform');
+      out(PIPELINE_OUTPUT.eventBusName, this.eventBusIngest.eventBus.eventBusName, 'EventBridge ingest bus');
+      out(PIPELINE_OUTPUT.eventArchiveName, this.eventBusIngest.archive.archiveName, 'EventBridge archive (replay source)');
+      out(PIPELINE_OUTPUT.bufferQueueUrl, this.eventBusIngest.bufferQueue.queueUrl, 'SQS buffer queue between the bus and the transform');
     }
     this.deadLetterQueues.forEach((dlq) => {
-      out(`${dlq.node.id}Url`, dlq.queue.queueUrl, `Dead-letter queue ${dlq.node.path}`);
+      out(dlqOutputId(dlq.node.id), dlq.queue.queueUrl, `Dead-letter queue ${dlq.node.path}`);
     });
   }
 }
@@ -508,10 +510,6 @@ function capDuration(value: Duration, cap: Duration): Duration {
 
 /** Props of `transform` (TransformSettings): every other TransformFunction prop is a top-level pipeline prop. */
 const TRANSFORM_SETTINGS = new Set(['memorySize', 'timeout', 'reservedConcurrency', 'provisionedConcurrency', 'logRetention', 'environment']);
-/** Key prefix of the stream archive in the raw bucket (StreamIngest's default `archivePrefix`). */
-const STREAM_ARCHIVE_PREFIX = 'stream-archive/';
-/** Key prefix of claim-checked records in the raw bucket (TransformFunction). */
-const CLAIM_CHECK_PREFIX = 'claim-check/';
 
 /**
  * Checks every prop of an {@link EtlPipeline} before anything is created: each nested
@@ -616,7 +614,7 @@ function validateBatchPrefix(v: PropValidator, props: EtlPipelineProps, archive:
   if (archive && props.stream?.archiveBucket === undefined && !Token.isUnresolved(archivePrefix) && overlaps(archivePrefix)) {
     owned.push(`the stream archive (${archivePrefix || '(every key)'})`);
   }
-  if (overlaps(CLAIM_CHECK_PREFIX)) owned.push(`claim-checked records (${CLAIM_CHECK_PREFIX})`);
+  if (overlaps(CLAIM_CHECK_ROOT)) owned.push(`claim-checked records (${CLAIM_CHECK_ROOT})`);
   v.check(
     owned.length > 0,
     `batchWorkflow.prefix is ${JSON.stringify(prefix)}; it overlaps ${owned.join(' and ')} in the raw bucket: objects the ` +

@@ -1,10 +1,7 @@
 import { formatPath, isSchemaObject, JsonSchema, resolveLocalRef, subSchemaList, subSchemaMap } from './json-schema';
-import { PiiAction, PiiField } from './schema-bundle-types';
+import { PII_ACTIONS, type PiiAction, type PiiField } from '../contract/schema-bundle';
 
-export type { PiiAction, PiiField } from './schema-bundle-types';
-
-/** The values `"x-pii"` accepts. */
-export const PII_ACTIONS: readonly PiiAction[] = ['hash', 'redact'];
+export { PII_ACTIONS, type PiiAction, type PiiField } from '../contract/schema-bundle';
 
 /** The schema annotation marking a field as personal data. */
 export const PII_KEYWORD = 'x-pii';

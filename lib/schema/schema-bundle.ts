@@ -94,7 +94,7 @@ export function compileValidatorCode(schema: unknown): string {
 
 /**
  * The source of the validator module: one self-contained CommonJS file exporting `versionField`,
- * `defaultVersion` and `versions` (see `schema-bundle-types.ts`), with each version's validator
+ * `defaultVersion` and `versions` (the contract's `SchemaBundle`, lib/contract/schema-bundle.ts), with each version's validator
  * precompiled (no ajv compiler at run time) and its PII fields. Byte-identical for identical
  * inputs.
  *

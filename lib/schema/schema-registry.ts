@@ -7,7 +7,7 @@ import { PropValidator, resolutionNote } from '../core/prop-validator';
 import { DRAFT_04_URI, isDraft04, isSchemaObject, JsonSchema } from './json-schema';
 import { collectPiiFields } from './pii-fields';
 import { compileValidatorCode, writeSchemaBundle } from './schema-bundle';
-import { PiiField } from './schema-bundle-types';
+import type { PiiField } from '../contract/schema-bundle';
 import { unsafePatterns } from './regex-safety';
 import { checkBackwardCompatibility } from './schema-compatibility';
 
@@ -167,8 +167,8 @@ export class SchemaRegistry extends Construct {
   /**
    * Generates (once per registry) the validator module the Lambda runtime bundles: one CommonJS
    * file with a precompiled ajv validator and the PII fields of every version, and the version
-   * field and default version. Its exports are typed by `SchemaBundleModule`
-   * (`lib/schema/schema-bundle-types.ts`).
+   * field and default version. Its exports are typed by the contract's `SchemaBundle`
+   * (`lib/contract/schema-bundle.ts`), which the runtime reads.
    *
    * @returns the absolute path of the module (in the library's cache directory, named by content hash)
    */

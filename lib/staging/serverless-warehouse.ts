@@ -5,6 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { RUNTIME_DEFAULTS } from '../contract/environment';
+import { partitionPath } from '../contract/storage-layout';
 import { acknowledgeRules } from '../core/compliance';
 import { createPipelineKey } from '../core/encryption';
 import { PropValidator, formatNumber } from '../core/prop-validator';
@@ -99,7 +101,7 @@ export class ServerlessWarehouse extends Construct {
     this.databaseName = props.databaseName ?? `${base}_etl`;
     this.tableName = props.tableName ?? base;
     const cutoff = props.bytesScannedCutoffPerQuery ?? Size.gibibytes(10);
-    const firstDate = props.firstPartitionDate ?? '2024-01-01';
+    const firstDate = props.firstPartitionDate ?? RUNTIME_DEFAULTS.eventTimeEarliest;
     const validator = new PropValidator(`ServerlessWarehouse (${this.node.path})`);
     validateServerlessWarehouseProps(validator, props);
     validator.throwIfInvalid();
@@ -173,7 +175,7 @@ export class ServerlessWarehouse extends Construct {
           'projection.hr.type': 'integer',
           'projection.hr.range': '0,23',
           'projection.hr.digits': '2',
-          'storage.location.template': `${location}dt=\${dt}/hr=\${hr}/`,
+          'storage.location.template': `${location}${partitionPath('${dt}', '${hr}')}/`,
         },
         partitionKeys: [
           { name: 'dt', type: 'string', comment: 'event date (UTC), YYYY-MM-DD' },
@@ -249,7 +251,7 @@ const GLUE_NAME = /^[a-z0-9_]{1,255}$/;
 export function validateServerlessWarehouseProps(v: PropValidator, props: WarehouseOptions & { readonly dataset?: string }): void {
   const base = props.dataset === undefined || Token.isUnresolved(props.dataset) ? undefined : props.dataset.replace(/-/g, '_').toLowerCase();
   const cutoff = props.bytesScannedCutoffPerQuery ?? Size.gibibytes(10);
-  const firstDate = props.firstPartitionDate ?? '2024-01-01';
+  const firstDate = props.firstPartitionDate ?? RUNTIME_DEFAULTS.eventTimeEarliest;
   v.pattern('databaseName', props.databaseName ?? (base && `${base}_etl`), GLUE_NAME, '1 to 255 characters of a-z, 0-9 and "_"')
     .pattern('tableName', props.tableName ?? base, GLUE_NAME, '1 to 255 characters of a-z, 0-9 and "_"')
     .pattern('firstPartitionDate', firstDate, /^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');

@@ -1,7 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ENV } from '../../lambda/runtime/config';
-
+import { RUNTIME_ENV } from '../contract/environment';
 
 /**
  * A stack's template for jest snapshots that change when the infrastructure changes, not when the
@@ -22,11 +21,11 @@ export class SnapshotTemplate {
 
   /** A template (the JSON of a synthesized stack) with content hashes replaced. */
   public static fromJson(template: Record<string, unknown>): Record<string, unknown> {
-    const transformVersion = new RegExp(`"${ENV.transformVersion}":"[0-9a-f]+"`, 'g');
+    const transformVersion = new RegExp(`"${RUNTIME_ENV.transformVersion}":"[0-9a-f]+"`, 'g');
     const json = JSON.stringify(template)
       .replace(/[0-9a-f]{64}/g, '<asset-hash>')
       .replace(/(CurrentVersion)[0-9A-F]{8}[0-9a-f]{32}/g, '$1<hash>')
-      .replace(transformVersion, `"${ENV.transformVersion}":"<sha>"`);
+      .replace(transformVersion, `"${RUNTIME_ENV.transformVersion}":"<sha>"`);
     return JSON.parse(json) as Record<string, unknown>;
   }
 

@@ -14,7 +14,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_EVENT_TIME_EARLIEST, DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS, DEFAULT_MAX_RECORD_BYTES, ENV } from '../../lambda/runtime/config';
+import { RUNTIME_DEFAULTS, RUNTIME_ENV } from '../contract/environment';
+import { kinesisDlqId } from '../contract/stack-outputs';
+import { claimCheckPrefix, lineagePrefix } from '../contract/storage-layout';
 import {
   INLINE_POLICY_ACKNOWLEDGEMENT,
   acknowledgeRules,
@@ -318,9 +320,9 @@ export class TransformFunction extends Construct {
   constructor(scope: Construct, id: string, props: TransformFunctionProps) {
     super(scope, id);
     const transformEntry = path.resolve(props.transformEntry);
-    this.timeout = props.timeout ?? Duration.seconds(60);
+    this.timeout = props.timeout ?? Duration.seconds(RUNTIME_DEFAULTS.functionTimeoutSeconds);
     this.pipelineName = props.pipelineName;
-    this.stage = props.stage ?? 'transform';
+    this.stage = props.stage ?? RUNTIME_DEFAULTS.stage;
     this.schemaRegistry = props.schemaRegistry;
     const validator = new PropValidator(`TransformFunction (${this.node.path})`);
     validateTransformFunctionProps(validator, props);
@@ -342,27 +344,27 @@ export class TransformFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const runtimeEnvironment: Record<string, string> = {
-      [ENV.pipeline]: props.pipelineName,
-      [ENV.stage]: this.stage,
-      [ENV.curatedBucket]: props.curatedBucket.bucketName,
-      [ENV.quarantineBucket]: props.quarantineBucket.bucketName,
-      [ENV.dataset]: props.dataset ?? props.pipelineName,
-      [ENV.eventTimeField]: props.eventTimeField ?? 'time',
-      [ENV.transformVersion]: fileVersion(transformEntry),
-      [ENV.maxRecordBytes]: String(props.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES),
-      [ENV.eventTimeEarliest]: props.firstPartitionDate ?? DEFAULT_EVENT_TIME_EARLIEST,
-      [ENV.eventTimeMaxSkewSeconds]: String(props.maxEventTimeSkew?.toSeconds() ?? DEFAULT_EVENT_TIME_MAX_SKEW_SECONDS),
+      [RUNTIME_ENV.pipeline]: props.pipelineName,
+      [RUNTIME_ENV.stage]: this.stage,
+      [RUNTIME_ENV.curatedBucket]: props.curatedBucket.bucketName,
+      [RUNTIME_ENV.quarantineBucket]: props.quarantineBucket.bucketName,
+      [RUNTIME_ENV.dataset]: props.dataset ?? props.pipelineName,
+      [RUNTIME_ENV.eventTimeField]: props.eventTimeField ?? RUNTIME_DEFAULTS.eventTimeField,
+      [RUNTIME_ENV.transformVersion]: fileVersion(transformEntry),
+      [RUNTIME_ENV.maxRecordBytes]: String(props.maxRecordBytes ?? RUNTIME_DEFAULTS.maxRecordBytes),
+      [RUNTIME_ENV.eventTimeEarliest]: props.firstPartitionDate ?? RUNTIME_DEFAULTS.eventTimeEarliest,
+      [RUNTIME_ENV.eventTimeMaxSkewSeconds]: String(props.maxEventTimeSkew?.toSeconds() ?? RUNTIME_DEFAULTS.eventTimeMaxSkewSeconds),
       // Sizes the runtime's SDK timeouts: a hung call fails well before the invocation does.
-      [ENV.functionTimeoutSeconds]: String(this.timeout.toSeconds()),
-      ...(props.idField ? { [ENV.idField]: props.idField } : {}),
-      ...(props.rawBucket ? { [ENV.rawBucket]: props.rawBucket.bucketName } : {}),
-      ...(props.sinkTable ? { [ENV.sinkTable]: props.sinkTable.tableName, [ENV.sinkTableKey]: props.sinkTableKey ?? 'id' } : {}),
+      [RUNTIME_ENV.functionTimeoutSeconds]: String(this.timeout.toSeconds()),
+      ...(props.idField ? { [RUNTIME_ENV.idField]: props.idField } : {}),
+      ...(props.rawBucket ? { [RUNTIME_ENV.rawBucket]: props.rawBucket.bucketName } : {}),
+      ...(props.sinkTable ? { [RUNTIME_ENV.sinkTable]: props.sinkTable.tableName, [RUNTIME_ENV.sinkTableKey]: props.sinkTableKey ?? RUNTIME_DEFAULTS.sinkTableKey } : {}),
       ...(props.idempotencyStore
         ? {
-            [ENV.idempotencyTable]: props.idempotencyStore.table.tableName,
-            [ENV.idempotencyTtlSeconds]: String(props.idempotencyStore.timeToLive.toSeconds()),
+            [RUNTIME_ENV.idempotencyTable]: props.idempotencyStore.table.tableName,
+            [RUNTIME_ENV.idempotencyTtlSeconds]: String(props.idempotencyStore.timeToLive.toSeconds()),
             // A claim younger than one invocation (and a margin) may still be being written.
-            [ENV.claimInFlightSeconds]: String(this.timeout.toSeconds() + 30),
+            [RUNTIME_ENV.claimInFlightSeconds]: String(this.timeout.toSeconds() + 30),
           }
         : {}),
       POWERTOOLS_SERVICE_NAME: props.pipelineName,
@@ -371,8 +373,8 @@ export class TransformFunction extends Construct {
     // A key for hashed fields, and for ids derived from an idField marked x-pii (even if redacted).
     const needsPiiKey = props.schemaRegistry?.hasHashedFields || (props.idField !== undefined && props.schemaRegistry?.marksPii(props.idField));
     this.piiSecret = props.piiSecret ?? (needsPiiKey ? this.createPiiSecret() : undefined);
-    if (this.piiSecret) runtimeEnvironment[ENV.piiSecretArn] = this.piiSecret.secretArn;
-    const overridden = Object.keys(props.environment ?? {}).filter((k) => k in runtimeEnvironment || Object.values(ENV).includes(k as never));
+    if (this.piiSecret) runtimeEnvironment[RUNTIME_ENV.piiSecretArn] = this.piiSecret.secretArn;
+    const overridden = Object.keys(props.environment ?? {}).filter((k) => k in runtimeEnvironment || Object.values(RUNTIME_ENV).includes(k as never));
     if (overridden.length > 0) {
       Annotations.of(this).addWarningV2(
         'cdk-serverless-etl:reservedEnvironment',
@@ -410,10 +412,10 @@ export class TransformFunction extends Construct {
     });
 
     const dataset = props.dataset ?? props.pipelineName;
-    grantPutUnderPrefix(this.role, props.curatedBucket, `${dataset}/*`, `_lineage/${dataset}/*`);
+    grantPutUnderPrefix(this.role, props.curatedBucket, `${dataset}/*`, `${lineagePrefix(dataset)}*`);
     grantPutUnderPrefix(this.role, props.quarantineBucket, `${dataset}/*`);
     if (props.rawBucket) {
-      grantPutUnderPrefix(this.role, props.rawBucket, `claim-check/${dataset}/*`);
+      grantPutUnderPrefix(this.role, props.rawBucket, `${claimCheckPrefix(dataset)}*`);
     }
     if (props.sinkTable) {
       props.sinkTable.grant(this.role, 'dynamodb:PutItem');
@@ -504,9 +506,9 @@ export class TransformFunction extends Construct {
       ids: [
         'AwsSolutions-IAM5[Resource::*]',
         ...objectPatterns.map((p) => bucketObjectsFinding(props.curatedBucket, p)),
-        bucketObjectsFinding(props.curatedBucket, `_lineage/${dataset}/*`),
+        bucketObjectsFinding(props.curatedBucket, `${lineagePrefix(dataset)}*`),
         ...objectPatterns.map((p) => bucketObjectsFinding(props.quarantineBucket, p)),
-        ...(props.rawBucket ? [bucketObjectsFinding(props.rawBucket, `claim-check/${dataset}/*`)] : []),
+        ...(props.rawBucket ? [bucketObjectsFinding(props.rawBucket, `${claimCheckPrefix(dataset)}*`)] : []),
       ],
       reason:
         's3:PutObject only (and s3:GetObject for HeadObject on curated and quarantine), on object keys under the dataset, lineage and ' +
@@ -544,7 +546,7 @@ export class TransformFunction extends Construct {
     v.throwIfInvalid();
     const dlq =
       options.deadLetterQueue ??
-      new DeadLetterQueue(this, `KinesisDlq${this.deadLetterQueues.length + 1}`, {
+      new DeadLetterQueue(this, kinesisDlqId(this.deadLetterQueues.length + 1), {
         encryptionKey: this.encryptionKey,
         sourceDescription: `the Kinesis source of ${this.node.path} (batch metadata: shard and sequence range)`,
       });
@@ -642,7 +644,7 @@ export function validateTransformFunctionProps(
   },
 ): void {
   const transformEntry = path.resolve(props.transformEntry);
-  const timeout = props.timeout ?? Duration.seconds(60);
+  const timeout = props.timeout ?? Duration.seconds(RUNTIME_DEFAULTS.functionTimeoutSeconds);
   const given = `${v.path('transformEntry')} is ${JSON.stringify(props.transformEntry)}`;
   if (!TRANSFORM_EXTENSIONS.includes(path.extname(transformEntry))) {
     v.check(true, `${given}; it must be a ${TRANSFORM_EXTENSIONS.join(', ')} file`);

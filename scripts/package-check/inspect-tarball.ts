@@ -29,7 +29,7 @@ const REQUIRED = [
   'README.md',
   'lib/index.js',
   'lib/index.d.ts',
-  'lib/runtime-types/index.d.ts',
+  'lib/runtime-types/lambda/index.d.ts',
   'lambda/index.ts',
   'lambda/handlers/transform-handler.ts',
   'cli/main.js',

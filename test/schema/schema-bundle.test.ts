@@ -9,7 +9,7 @@ import {
   SchemaBundleOptions,
   writeSchemaBundle,
 } from '../../lib/schema/schema-bundle';
-import type { SchemaBundleModule, SchemaValidationError } from '../../lib/schema/schema-bundle-types';
+import type { SchemaBundle, SchemaValidationError } from '../../lib/contract/schema-bundle';
 import { CLICKSTREAM_V1, CLICKSTREAM_V2, readJson, sampleEvents } from './schema-fixtures';
 
 const v1 = readJson(CLICKSTREAM_V1);
@@ -56,7 +56,7 @@ describe('schema bundle (generated at synth, bundled with esbuild)', () => {
   const source = fs.readFileSync(file, 'utf8');
   const bundled = bundle(file);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(bundled.outfile) as SchemaBundleModule;
+  const mod = require(bundled.outfile) as SchemaBundle;
   const { validate } = mod.versions['1'];
   const event = sampleEvents()[0];
 
@@ -197,7 +197,7 @@ describe('schema bundle (generated at synth, bundled with esbuild)', () => {
 
   test('the generated module also loads directly in Node', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const direct = require(file) as SchemaBundleModule;
+    const direct = require(file) as SchemaBundle;
     expect(direct.versions['1'].validate(event)).toBe(true);
     expect(direct.versions['1'].validate({})).toBe(false);
   });
@@ -263,9 +263,9 @@ describe('generateSchemaBundleSource errors', () => {
 });
 
 /** Loads module source from a temp file. */
-function loadSource(text: string): SchemaBundleModule {
+function loadSource(text: string): SchemaBundle {
   const file = path.join(tmp('schema-bundle-src-'), 'module.js');
   fs.writeFileSync(file, text);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(file) as SchemaBundleModule;
+  return require(file) as SchemaBundle;
 }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { SchemaRegistry, SchemaRegistryProps } from '../../lib/schema/schema-registry';
-import type { SchemaBundleModule } from '../../lib/schema/schema-bundle-types';
+import type { SchemaBundle } from '../../lib/contract/schema-bundle';
 import { stableTemplate, testStack } from '../support/cdk';
 import { CLICKSTREAM_V1, CLICKSTREAM_V2, CLICKSTREAM_V2_BREAKING, fixture, readJson, sampleEvents } from './schema-fixtures';
 
@@ -128,7 +128,7 @@ describe('SchemaRegistry', () => {
   describe('bundle()', () => {
     const file = registry.bundle();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(file) as SchemaBundleModule;
+    const mod = require(file) as SchemaBundle;
 
     test('writes the validator module once and returns its absolute path', () => {
       expect(path.isAbsolute(file)).toBe(true);
@@ -156,7 +156,7 @@ describe('SchemaRegistry', () => {
       const custom = synth({ schemas: [{ version: '1', file: CLICKSTREAM_V1 }], versionField: 'v', defaultVersion: '1' }).registry.bundle();
       expect(custom).not.toBe(file);
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const m = require(custom) as SchemaBundleModule;
+      const m = require(custom) as SchemaBundle;
       expect([m.versionField, m.defaultVersion]).toEqual(['v', '1']);
     });
   });

@@ -1,14 +1,4 @@
-/**
- * A contiguous range of lines, processed by one invocation of the transform. For an uncompressed
- * object it also carries the range's bytes (inclusive), so the invocation reads only its part of
- * the object; for gzip they are `null` (the runtime decompresses from the start).
- */
-export interface LineRange {
-  readonly firstLine: number;
-  readonly lineCount: number;
-  readonly firstByte: number | null;
-  readonly lastByte: number | null;
-}
+import type { LineRange } from '../../../lib/contract/workflow-steps';
 
 /**
  * Line ranges of `linesPerBatch` lines covering `lineCount` lines (1-based). With `lineStart`

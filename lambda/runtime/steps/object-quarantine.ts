@@ -1,16 +1,6 @@
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-
-/** `quarantine` input. */
-export interface QuarantineInput {
-  readonly action: 'quarantine';
-  readonly bucket: string;
-  readonly key: string;
-  readonly quarantineBucket: string;
-  readonly prefix: string;
-  readonly reason: string;
-  readonly cause?: string;
-  readonly executionId?: string;
-}
+import { QUARANTINE_POINTER_SUFFIX } from '../../../lib/contract/storage-layout';
+import type { QuarantineInput } from '../../../lib/contract/workflow-steps';
 
 /**
  * The `quarantine` step: writes `<prefix><key>.error.json`: where the object is (its version,
@@ -19,7 +9,7 @@ export interface QuarantineInput {
  * bucket holds by design; a copy could not be masked (not JSON Lines, too large, unknown schema).
  */
 export async function quarantineObject(s3: S3Client, input: QuarantineInput): Promise<{ bucket: string; key: string }> {
-  const key = `${input.prefix}${input.key}.error.json`;
+  const key = `${input.prefix}${input.key}${QUARANTINE_POINTER_SUFFIX}`;
   await s3.send(
     new PutObjectCommand({
       Bucket: input.quarantineBucket,

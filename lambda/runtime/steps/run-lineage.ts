@@ -1,24 +1,5 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { CheckObjectOutput } from './object-check';
-import type { SummarizeOutput } from './run-summary';
-
-/** `lineage` input: what the state machine knows of the run when its batches are summarized. */
-export interface LineageInput {
-  readonly action: 'lineage';
-  /** Bucket and key prefix of the run manifests (the curated bucket's `_lineage/<dataset>/runs/`). */
-  readonly bucket: string;
-  readonly prefix: string;
-  readonly pipeline: string;
-  readonly dataset: string;
-  readonly executionId: string;
-  readonly executionName: string;
-  /** The execution's start time (ISO 8601). */
-  readonly startedAt: string;
-  readonly source: { readonly bucket: string; readonly key: string; readonly object: Partial<CheckObjectOutput> };
-  readonly transform: { readonly functionName: string; readonly alias: string; readonly version: string };
-  readonly schemaSample?: Record<string, unknown>;
-  readonly counts: Partial<SummarizeOutput>;
-}
+import type { LineageInput } from '../../../lib/contract/workflow-steps';
 
 /**
  * The `lineage` step: one manifest per execution at `<prefix>dt=<start date>/<execution name>.json`

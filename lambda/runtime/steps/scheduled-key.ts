@@ -1,12 +1,4 @@
-/** `resolveKey` input: a scheduled run's key template, the schedule's fire time and an offset. */
-export interface ResolveKeyInput {
-  readonly action: 'resolveKey';
-  readonly template: string;
-  /** The scheduled event's `time` (ISO 8601, UTC). */
-  readonly time: string;
-  /** Seconds subtracted from `time` before the placeholders are filled. @default 0 */
-  readonly offsetSeconds?: number;
-}
+import type { ResolveKeyInput } from '../../../lib/contract/workflow-steps';
 
 /**
  * The `resolveKey` step, the key of a scheduled run: `{yyyy}`, `{MM}`, `{dd}`, `{HH}` and `{date}`

@@ -5,7 +5,8 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { BatchWorkflowEvents } from '../batch-workflow-names';
+import { BatchWorkflowEventType } from '../../contract/events';
+import { WorkflowError } from '../../contract/workflow-steps';
 import { pipelineEventTask } from './pipeline-event';
 import { quarantineTask } from './quarantine-task';
 import { catchToFailure, retrySdkErrors } from './retry';
@@ -52,7 +53,7 @@ export class DriftResponse extends sfn.StateMachineFragment {
     catchToFailure(retrySdkErrors(pause), props.onError);
     const markDrift = new sfn.Pass(this, 'MarkDrift', {
       parameters: {
-        Error: 'SchemaDrift',
+        Error: WorkflowError.SCHEMA_DRIFT,
         Cause: sfn.JsonPath.format(`schema-mismatch rate {} above ${props.maxDriftRate}`, sfn.JsonPath.stringAt('$.summary.driftRate')),
       },
       resultPath: '$.failure',
@@ -66,14 +67,14 @@ export class DriftResponse extends sfn.StateMachineFragment {
     const emitDrift = pipelineEventTask(this, 'EmitDrift', {
       eventBus: props.eventBus,
       pipelineName: props.pipelineName,
-      detailType: BatchWorkflowEvents.SCHEMA_DRIFT,
+      detailType: BatchWorkflowEventType.SCHEMA_DRIFT,
       detail: {
         counts: sfn.JsonPath.objectAt('$.summary'),
         maxDriftRate: props.maxDriftRate,
         pausedParameter: props.pausedParameter.parameterName,
       },
     });
-    const driftFail = new sfn.Fail(this, 'SchemaDrift', { error: 'SchemaDrift', causePath: '$.failure.Cause' });
+    const driftFail = new sfn.Fail(this, 'SchemaDrift', { error: WorkflowError.SCHEMA_DRIFT, causePath: '$.failure.Cause' });
     retrySdkErrors(emitDrift).addCatch(driftFail, { resultPath: '$.emitError' });
     pause.next(markDrift).next(quarantine).next(emitDrift).next(driftFail);
     this.startState = pause;

@@ -2,7 +2,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { OBJECT_CHECK_ERRORS } from '../batch-workflow-names';
+import { OBJECT_CHECK_ERRORS, StepAction } from '../../contract/workflow-steps';
 import { quarantineTask } from './quarantine-task';
 import { catchToFailure, retryLambdaErrors } from './retry';
 import { stepsTask } from './steps-task';
@@ -46,7 +46,7 @@ export class ObjectCheck extends sfn.StateMachineFragment {
     const checkObject = stepsTask(this, 'CheckObject', {
       stepsFunction: props.stepsFunction,
       payload: {
-        action: 'check',
+        action: StepAction.CHECK,
         bucket: sfn.JsonPath.stringAt('$.bucket'),
         key: sfn.JsonPath.stringAt('$.key'),
         linesPerBatch: props.linesPerBatch,
@@ -63,7 +63,7 @@ export class ObjectCheck extends sfn.StateMachineFragment {
       onError: props.onError,
     });
     retryLambdaErrors(checkObject).addCatch(quarantine.next(props.onRejected), {
-      errors: OBJECT_CHECK_ERRORS,
+      errors: [...OBJECT_CHECK_ERRORS],
       resultPath: '$.failure',
     });
     catchToFailure(checkObject, props.onError);

@@ -2,6 +2,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { WorkflowError } from '../../contract/workflow-steps';
 import { otherwiseExit } from './otherwise-exit';
 import { catchToFailure, retrySdkErrors } from './retry';
 
@@ -43,7 +44,7 @@ export class PauseGate extends sfn.StateMachineFragment {
     catchToFailure(retrySdkErrors(checkPaused), props.onError);
     const markPaused = new sfn.Pass(this, 'MarkPaused', {
       result: sfn.Result.fromObject({
-        Error: 'PipelinePaused',
+        Error: WorkflowError.PIPELINE_PAUSED,
         Cause: `pipeline ${props.pipelineName} is paused (schema drift): redrive this message after the operator resumes`,
       }),
       resultPath: '$.failure',

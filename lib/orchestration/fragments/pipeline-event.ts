@@ -2,7 +2,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { BATCH_WORKFLOW_EVENT_SOURCE } from '../batch-workflow-names';
+import { BATCH_WORKFLOW_EVENT_SOURCE, type BatchWorkflowEventType } from '../../contract/events';
 
 /** Props of {@link pipelineEventTask}. */
 export interface PipelineEventProps {
@@ -10,8 +10,8 @@ export interface PipelineEventProps {
   readonly eventBus: events.IEventBus;
   /** `detail.pipeline` of the event. */
   readonly pipelineName: string;
-  /** The event's `detail-type` (one of `BatchWorkflowEvents`). */
-  readonly detailType: string;
+  /** The event's `detail-type`. */
+  readonly detailType: BatchWorkflowEventType;
   /** Fields added to the detail (constants or JSON paths). */
   readonly detail: Record<string, unknown>;
 }

@@ -3,13 +3,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { quarantinedObjectsPrefix } from '../../contract/storage-layout';
+import { StepAction } from '../../contract/workflow-steps';
 import { retryLambdaErrors } from './retry';
 import { stepsTask } from './steps-task';
 
-/** Key prefix, in the quarantine bucket, of the pointers to a dataset's rejected objects. */
-export function quarantinedObjectsPrefix(dataset: string): string {
-  return `${dataset}/objects/`;
-}
+export { quarantinedObjectsPrefix };
 
 /** Props of {@link quarantineTask}. */
 export interface QuarantineTaskProps {
@@ -32,7 +31,7 @@ export function quarantineTask(scope: Construct, id: string, props: QuarantineTa
   const task = stepsTask(scope, id, {
     stepsFunction: props.stepsFunction,
     payload: {
-      action: 'quarantine',
+      action: StepAction.QUARANTINE,
       bucket: sfn.JsonPath.stringAt('$.bucket'),
       key: sfn.JsonPath.stringAt('$.key'),
       quarantineBucket: props.quarantineBucket.bucketName,

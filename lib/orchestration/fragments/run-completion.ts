@@ -1,7 +1,7 @@
 import * as events from 'aws-cdk-lib/aws-events';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { BatchWorkflowEvents } from '../batch-workflow-names';
+import { BatchWorkflowEventType } from '../../contract/events';
 import { pipelineEventTask } from './pipeline-event';
 import { catchToFailure, retrySdkErrors } from './retry';
 
@@ -28,7 +28,7 @@ export class RunCompletion extends sfn.StateMachineFragment {
     const emitCompleted = pipelineEventTask(this, 'EmitCompleted', {
       eventBus: props.eventBus,
       pipelineName: props.pipelineName,
-      detailType: BatchWorkflowEvents.COMPLETED,
+      detailType: BatchWorkflowEventType.COMPLETED,
       detail: {
         counts: sfn.JsonPath.objectAt('$.summary'),
         lineCount: sfn.JsonPath.numberAt('$.object.lineCount'),

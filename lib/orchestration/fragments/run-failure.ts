@@ -3,7 +3,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { BatchWorkflowEvents } from '../batch-workflow-names';
+import { BatchWorkflowEventType } from '../../contract/events';
+import { WorkflowError } from '../../contract/workflow-steps';
 import { pipelineEventTask } from './pipeline-event';
 import { retrySdkErrors } from './retry';
 
@@ -38,11 +39,11 @@ export class RunFailure extends sfn.StateMachineFragment {
 
   constructor(scope: Construct, id: string, props: RunFailureProps) {
     super(scope, id);
-    const failed = new sfn.Fail(this, 'Failed', { error: 'BatchFailed', causePath: '$.failure.Cause' });
+    const failed = new sfn.Fail(this, 'Failed', { error: WorkflowError.BATCH_FAILED, causePath: '$.failure.Cause' });
     const emitFailed = pipelineEventTask(this, 'EmitFailed', {
       eventBus: props.eventBus,
       pipelineName: props.pipelineName,
-      detailType: BatchWorkflowEvents.FAILED,
+      detailType: BatchWorkflowEventType.FAILED,
       detail: {
         error: sfn.JsonPath.stringAt('$.failure.Error'),
         cause: sfn.JsonPath.stringAt('$.failure.Cause'),

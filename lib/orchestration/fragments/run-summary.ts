@@ -2,14 +2,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { runLineagePrefix } from '../../contract/storage-layout';
+import { StepAction } from '../../contract/workflow-steps';
 import { TransformFunction } from '../../transform/transform-function';
 import { catchToFailure, retryLambdaErrors } from './retry';
 import { stepsTask } from './steps-task';
 
-/** Key prefix of the run-level lineage manifests in the curated bucket. */
-export function runLineagePrefix(dataset: string): string {
-  return `_lineage/${dataset}/runs/`;
-}
+export { runLineagePrefix };
 
 /** Props of {@link RunSummary}. */
 export interface RunSummaryProps {
@@ -44,14 +43,14 @@ export class RunSummary extends sfn.StateMachineFragment {
     super(scope, id);
     const summarize = stepsTask(this, 'Summarize', {
       stepsFunction: props.stepsFunction,
-      payload: { action: 'summarize', batches: sfn.JsonPath.listAt('$.batches'), maxDriftRate: props.maxDriftRate },
+      payload: { action: StepAction.SUMMARIZE, batches: sfn.JsonPath.listAt('$.batches'), maxDriftRate: props.maxDriftRate },
       resultPath: '$.summary',
     });
     catchToFailure(retryLambdaErrors(summarize), props.onError);
     const recordLineage = stepsTask(this, 'RecordLineage', {
       stepsFunction: props.stepsFunction,
       payload: {
-        action: 'lineage',
+        action: StepAction.LINEAGE,
         bucket: props.curatedBucket.bucketName,
         prefix: runLineagePrefix(props.dataset),
         pipeline: props.pipelineName,

@@ -1,6 +1,7 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { StepAction } from '../../contract/workflow-steps';
 import { otherwiseExit } from './otherwise-exit';
 import { retryLambdaErrors } from './retry';
 import { stepsTask } from './steps-task';
@@ -31,7 +32,7 @@ export class ScheduledKey extends sfn.StateMachineFragment {
     const resolveKey = stepsTask(this, 'ResolveScheduledKey', {
       stepsFunction: props.stepsFunction,
       payload: {
-        action: 'resolveKey',
+        action: StepAction.RESOLVE_KEY,
         template: sfn.JsonPath.stringAt('$.keyTemplate'),
         time: sfn.JsonPath.stringAt('$.scheduledTime'),
         offsetSeconds: sfn.JsonPath.numberAt('$.keyOffsetSeconds'),

@@ -1,12 +1,13 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { S3ObjectInput, SchemaSample as SampleResult } from '../../contract/range-invocation';
 import { TransformFunction } from '../../transform/transform-function';
 import { otherwiseExit } from './otherwise-exit';
 import { catchToFailure, retryLambdaErrors } from './retry';
 import { transformInvoke } from './transform-invoke';
 
 /** The sample's counts the workflow keeps (at `$.sample`, and as the drift evidence). */
-const SAMPLE_FIELDS = ['recordsIn', 'schemaMismatches', 'driftRate', 'versions', 'errors'];
+const SAMPLE_FIELDS: ReadonlyArray<keyof SampleResult> = ['recordsIn', 'schemaMismatches', 'driftRate', 'versions', 'errors'];
 
 /** Props of {@link SchemaSample}. */
 export interface SchemaSampleProps {
@@ -46,7 +47,7 @@ export class SchemaSample extends sfn.StateMachineFragment {
           lastByte: sfn.JsonPath.numberAt('$.object.sampleRange.lastByte'),
         },
         validateOnly: true,
-      }),
+      } satisfies S3ObjectInput),
       resultSelector: Object.fromEntries(SAMPLE_FIELDS.map((f) => [`${f}.$`, `$.sample.${f}`])),
       resultPath: '$.sample',
     });

@@ -2,13 +2,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import type { StepInput, StepPayload } from '../../contract/workflow-steps';
 
 /** Props of {@link stepsTask}. */
 export interface StepsTaskProps {
   /** The workflow's steps function (`lambda/handlers/check-object.ts`). */
   readonly stepsFunction: lambda.IFunction;
-  /** The step's input: its `action` and that action's fields (constants or JSON paths). */
-  readonly payload: Record<string, unknown>;
+  /** The step's input: its `action` and that action's fields (constants or JSON paths), as the contract types them. */
+  readonly payload: StepPayload<StepInput>;
   /** Where the step's result goes in the state. */
   readonly resultPath: string;
 }

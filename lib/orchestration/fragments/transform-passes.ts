@@ -1,6 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { S3ObjectInput } from '../../contract/range-invocation';
+import { WorkflowError } from '../../contract/workflow-steps';
 import { TransformFunction } from '../../transform/transform-function';
 import { catchToFailure, retryLambdaErrors } from './retry';
 import { transformInvoke } from './transform-invoke';
@@ -42,7 +44,7 @@ export class TransformPasses extends sfn.StateMachineFragment {
       .when(
         sfn.Condition.numberGreaterThan('$.summary.retried', 0),
         new sfn.Fail(this, 'RecordsNotStored', {
-          error: 'BatchItemFailures',
+          error: WorkflowError.BATCH_ITEM_FAILURES,
           cause: 'some records of the range could not be stored; the range is processed again (idempotent)',
         }),
       )
@@ -50,17 +52,17 @@ export class TransformPasses extends sfn.StateMachineFragment {
     const processBatches = new sfn.DistributedMap(this, 'ProcessBatches', {
       itemsPath: '$.object.ranges',
       itemSelector: {
-        'run.$': '$$.Execution.Id',
+        run: sfn.JsonPath.stringAt('$$.Execution.Id'),
         s3Object: {
-          'bucket.$': '$.bucket',
-          'key.$': '$.key',
-          'etag.$': '$.object.etag',
-          'firstLine.$': '$$.Map.Item.Value.firstLine',
-          'lineCount.$': '$$.Map.Item.Value.lineCount',
-          'firstByte.$': '$$.Map.Item.Value.firstByte',
-          'lastByte.$': '$$.Map.Item.Value.lastByte',
+          bucket: sfn.JsonPath.stringAt('$.bucket'),
+          key: sfn.JsonPath.stringAt('$.key'),
+          etag: sfn.JsonPath.stringAt('$.object.etag'),
+          firstLine: sfn.JsonPath.numberAt('$$.Map.Item.Value.firstLine'),
+          lineCount: sfn.JsonPath.numberAt('$$.Map.Item.Value.lineCount'),
+          firstByte: sfn.JsonPath.numberAt('$$.Map.Item.Value.firstByte'),
+          lastByte: sfn.JsonPath.numberAt('$$.Map.Item.Value.lastByte'),
         },
-      },
+      } satisfies S3ObjectInput,
       maxConcurrency: props.maxConcurrency,
       toleratedFailurePercentage: 0,
       mapExecutionType: sfn.StateMachineType.STANDARD,

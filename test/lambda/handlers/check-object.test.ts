@@ -3,10 +3,11 @@ import { gzipSync } from 'node:zlib';
 import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler } from '../../../lambda/handlers/check-object';
+import { StepAction } from '../../../lib/contract/workflow-steps';
 
 const s3Mock = mockClient(S3Client);
 const handler = createHandler(new S3Client({ region: 'eu-west-1' }));
-const check = { action: 'check' as const, bucket: 'raw', key: 'batch/a.jsonl', linesPerBatch: 2, maxObjectBytes: 1000 };
+const check = { action: StepAction.CHECK as const, bucket: 'raw', key: 'batch/a.jsonl', linesPerBatch: 2, maxObjectBytes: 1000 };
 
 function serve(content: string | Buffer, chunk = 7) {
   const bytes = Buffer.from(content);
@@ -31,23 +32,23 @@ describe('dispatch', () => {
   });
 
   test('summarize and resolveKey need no client', async () => {
-    await expect(handler({ action: 'summarize', batches: [{ summary: { recordsIn: 2, schemaMismatches: 1 } }], maxDriftRate: 0.1 })).resolves.toMatchObject({
+    await expect(handler({ action: StepAction.SUMMARIZE, batches: [{ summary: { recordsIn: 2, schemaMismatches: 1 } }], maxDriftRate: 0.1 })).resolves.toMatchObject({
       recordsIn: 2,
       drifted: true,
     });
-    await expect(handler({ action: 'resolveKey', template: 'x/{date}.jsonl', time: '2026-03-01T00:30:00Z' })).resolves.toBe('x/2026-03-01.jsonl');
+    await expect(handler({ action: StepAction.RESOLVE_KEY, template: 'x/{date}.jsonl', time: '2026-03-01T00:30:00Z' })).resolves.toBe('x/2026-03-01.jsonl');
     expect(s3Mock.calls()).toHaveLength(0);
   });
 
   test('quarantine and lineage write through the client', async () => {
     s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 1 });
     s3Mock.on(PutObjectCommand).resolves({});
-    await expect(handler({ action: 'quarantine', bucket: 'raw', key: 'k', quarantineBucket: 'q', prefix: 'p/', reason: 'NotJsonLines' })).resolves.toEqual({
+    await expect(handler({ action: StepAction.QUARANTINE, bucket: 'raw', key: 'k', quarantineBucket: 'q', prefix: 'p/', reason: 'NotJsonLines' })).resolves.toEqual({
       bucket: 'q',
       key: 'p/k.error.json',
     });
     const lineage = {
-      action: 'lineage' as const,
+      action: StepAction.LINEAGE as const,
       bucket: 'curated',
       prefix: 'runs/',
       pipeline: 'p',
@@ -93,7 +94,7 @@ describe('PII probes: nothing of a rejected or drifted object reaches the quaran
       reason = (e as Error).name;
     }
     expect(reason).toBe(error ?? 'SchemaDrift');
-    outputs.push(await handler({ action: 'quarantine', bucket: 'raw', key: 'batch/a.jsonl', quarantineBucket: 'q', prefix: 'clicks/objects/', reason, cause: String(outputs[0]) }));
+    outputs.push(await handler({ action: StepAction.QUARANTINE, bucket: 'raw', key: 'batch/a.jsonl', quarantineBucket: 'q', prefix: 'clicks/objects/', reason, cause: String(outputs[0]) }));
     expect(s3Mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
     const written = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
     expect(written).toHaveLength(1);

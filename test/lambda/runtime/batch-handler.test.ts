@@ -6,13 +6,14 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { mockClient } from 'aws-sdk-client-mock';
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 import * as clickstreamTransform from '../../../examples/clickstream/transform';
-import { ENV, type RuntimeConfig } from '../../../lambda/runtime/config';
+import type { RuntimeConfig } from '../../../lambda/runtime/config';
 import { createBatchHandler, type BatchHandlerDeps } from '../../../lambda/runtime/batch-handler';
-import { METRIC_NAMES } from '../../../lambda/runtime/metrics';
 import { createPiiHasher } from '../../../lambda/runtime/pii-masking';
 import type { SchemaBundle } from '../../../lambda/runtime/schema-validation';
 import type { EventBridgeEventInput } from '../../../lambda/runtime/source-records';
 import type { PipelineRecord, TransformModule } from '../../../lambda/runtime/transform-contract';
+import { RUNTIME_ENV } from '../../../lib/contract/environment';
+import { COUNT_METRICS, PipelineMetricName } from '../../../lib/contract/metrics';
 import {
   allStoredObjects,
   clickstreamSchemas,
@@ -101,9 +102,9 @@ describe('createBatchHandler', () => {
   });
 
   it('reads its config from the environment when none is given, naming what is missing', () => {
-    const saved = Object.fromEntries(Object.values(ENV).map((name) => [name, process.env[name]]));
+    const saved = Object.fromEntries(Object.values(RUNTIME_ENV).map((name) => [name, process.env[name]]));
     try {
-      for (const name of Object.values(ENV)) delete process.env[name];
+      for (const name of Object.values(RUNTIME_ENV)) delete process.env[name];
       expect(() => createBatchHandler(clickstream, undefined, { s3: new S3Client({ region: 'us-east-1' }), logger })).toThrow(
         'cdk-serverless-etl runtime: PIPELINE_NAME is missing; CURATED_BUCKET is missing; QUARANTINE_BUCKET is missing',
       );
@@ -530,7 +531,7 @@ describe('createBatchHandler with the clickstream schemas, PII masking and the i
     const aws = emf._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> };
     expect(aws.CloudWatchMetrics[0].Namespace).toBe('ServerlessEtl');
     expect(aws.CloudWatchMetrics[0].Dimensions).toEqual([['Pipeline', 'Stage']]);
-    expect(aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name)).toEqual([...METRIC_NAMES, 'FreshnessLagSeconds']);
+    expect(aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name)).toEqual([...COUNT_METRICS, PipelineMetricName.FRESHNESS_LAG_SECONDS]);
     expect((emf.FreshnessLagSeconds as number[]).length).toBe(curatedLines.length);
     // The claim-checked line in curated is a reference, not the 300 KB payload.
     expect(curatedLines.find((r) => r.claimCheck)).toMatchObject({ recordId: 'evt-0016', claimCheck: { bucket: 'raw-bucket' } });

@@ -1,4 +1,5 @@
-import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, DEFAULT_MAX_RECORD_BYTES, ENV, readConfig } from '../../../lambda/runtime/config';
+import { readConfig } from '../../../lambda/runtime/config';
+import { RUNTIME_DEFAULTS, RUNTIME_ENV, type RuntimeSetting } from '../../../lib/contract/environment';
 
 const REQUIRED = { PIPELINE_NAME: 'clickstream', CURATED_BUCKET: 'curated', QUARANTINE_BUCKET: 'quarantine' };
 
@@ -24,8 +25,8 @@ describe('readConfig', () => {
       dataset: 'clickstream',
       eventTimeField: 'time',
       transformVersion: 'unknown',
-      idempotencyTtlSeconds: DEFAULT_IDEMPOTENCY_TTL_SECONDS,
-      maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
+      idempotencyTtlSeconds: RUNTIME_DEFAULTS.idempotencyTtlSeconds,
+      maxRecordBytes: RUNTIME_DEFAULTS.maxRecordBytes,
       sinkTableKey: 'id',
       claimInFlightSeconds: 900,
       eventTimeEarliestMs: Date.parse('2024-01-01T00:00:00Z'),
@@ -37,8 +38,8 @@ describe('readConfig', () => {
     expect(config.idempotencyTable).toBeUndefined();
     expect(config.rawBucket).toBeUndefined();
     expect(config.piiSecretArn).toBeUndefined();
-    expect(DEFAULT_IDEMPOTENCY_TTL_SECONDS).toBe(30 * 24 * 3600);
-    expect(DEFAULT_MAX_RECORD_BYTES).toBe(256 * 1024);
+    expect(RUNTIME_DEFAULTS.idempotencyTtlSeconds).toBe(30 * 24 * 3600);
+    expect(RUNTIME_DEFAULTS.maxRecordBytes).toBe(256 * 1024);
   });
 
   it('treats an empty RECORD_ID_FIELD as unset', () => {
@@ -119,7 +120,7 @@ describe('readConfig', () => {
   it('reads process.env by default', () => {
     const saved = { ...process.env };
     try {
-      for (const name of Object.values(ENV)) delete process.env[name];
+      for (const name of Object.values(RUNTIME_ENV)) delete process.env[name];
       Object.assign(process.env, REQUIRED, { DATASET: 'from-process-env' });
       expect(readConfig()).toMatchObject({ pipeline: 'clickstream', dataset: 'from-process-env' });
     } finally {
@@ -128,27 +129,32 @@ describe('readConfig', () => {
     }
   });
 
-  it('exposes the variable names the construct sets', () => {
-    expect(ENV).toEqual({
-      pipeline: 'PIPELINE_NAME',
-      stage: 'PIPELINE_STAGE',
-      curatedBucket: 'CURATED_BUCKET',
-      quarantineBucket: 'QUARANTINE_BUCKET',
-      rawBucket: 'RAW_BUCKET',
-      dataset: 'DATASET',
-      idField: 'RECORD_ID_FIELD',
-      eventTimeField: 'EVENT_TIME_FIELD',
-      transformVersion: 'TRANSFORM_VERSION',
-      idempotencyTable: 'IDEMPOTENCY_TABLE',
-      idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
-      piiSecretArn: 'PII_SECRET_ARN',
-      maxRecordBytes: 'MAX_RECORD_BYTES',
-      sinkTable: 'SINK_TABLE',
-      sinkTableKey: 'SINK_TABLE_KEY',
-      claimInFlightSeconds: 'CLAIM_IN_FLIGHT_SECONDS',
-      eventTimeEarliest: 'EVENT_TIME_EARLIEST',
-      eventTimeMaxSkewSeconds: 'EVENT_TIME_MAX_SKEW_SECONDS',
-      functionTimeoutSeconds: 'FUNCTION_TIMEOUT_SECONDS',
-    });
+  it('reads every variable of the contract (the ones TransformFunction sets)', () => {
+    // Typed by the contract's settings: a variable added there without being read here fails to compile.
+    const given: Record<RuntimeSetting, string> = {
+      pipeline: 'orders',
+      stage: 'load',
+      curatedBucket: 'curated-2',
+      quarantineBucket: 'quarantine-2',
+      rawBucket: 'raw',
+      dataset: 'orders-eu',
+      idField: 'eventId',
+      eventTimeField: 'ts',
+      transformVersion: 'abc123',
+      idempotencyTable: 'claims',
+      idempotencyTtlSeconds: '3600',
+      piiSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:pii',
+      maxRecordBytes: '2048',
+      sinkTable: 'orders',
+      sinkTableKey: 'pk',
+      claimInFlightSeconds: '120',
+      eventTimeEarliest: '2025-01-01',
+      eventTimeMaxSkewSeconds: '60',
+      functionTimeoutSeconds: '30',
+    };
+    const defaults = readConfig(REQUIRED);
+    for (const [setting, value] of Object.entries(given) as Array<[RuntimeSetting, string]>) {
+      expect([setting, readConfig({ ...REQUIRED, [RUNTIME_ENV[setting]]: value })]).not.toEqual([setting, defaults]);
+    }
   });
 });

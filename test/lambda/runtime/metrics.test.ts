@@ -1,4 +1,5 @@
-import { METRIC_NAMES, METRICS_NAMESPACE, PipelineMetrics } from '../../../lambda/runtime/metrics';
+import { PipelineMetrics } from '../../../lambda/runtime/metrics';
+import { COUNT_METRICS, PipelineMetricName } from '../../../lib/contract/metrics';
 
 const NOW = Date.parse('2026-11-24T10:00:00Z');
 
@@ -12,29 +13,12 @@ type Emf = {
 } & Record<string, unknown>;
 
 describe('PipelineMetrics', () => {
-  it('names the metrics the alarms and dashboards use', () => {
-    expect([...METRIC_NAMES]).toEqual([
-      'RecordsIn',
-      'RecordsOut',
-      'RecordsQuarantined',
-      'RecordsDropped',
-      'DuplicatesSkipped',
-      'SchemaMismatches',
-      'TransformErrors',
-      'RecordsRetried',
-      'ClaimChecked',
-      'ColdStarts',
-      'EventTimeOutOfBounds',
-    ]);
-    expect(METRICS_NAMESPACE).toBe('ServerlessEtl');
-  });
-
   it('writes one EMF line: namespace ServerlessEtl, dimensions Pipeline and Stage only, every metric with zeros', () => {
     const out = collect();
     const metrics = new PipelineMetrics('clickstream', 'transform', out.write);
-    metrics.count('RecordsIn', 18);
-    metrics.count('RecordsOut', 13);
-    metrics.count('DuplicatesSkipped');
+    metrics.count(PipelineMetricName.RECORDS_IN, 18);
+    metrics.count(PipelineMetricName.RECORDS_OUT, 13);
+    metrics.count(PipelineMetricName.DUPLICATES_SKIPPED);
     metrics.publish(NOW);
 
     expect(out.lines).toHaveLength(1);
@@ -46,7 +30,7 @@ describe('PipelineMetrics', () => {
         {
           Namespace: 'ServerlessEtl',
           Dimensions: [['Pipeline', 'Stage']],
-          Metrics: METRIC_NAMES.map((Name) => ({ Name, Unit: 'Count' })),
+          Metrics: COUNT_METRICS.map((Name) => ({ Name, Unit: 'Count' })),
         },
       ],
     });
@@ -70,11 +54,11 @@ describe('PipelineMetrics', () => {
 
   it('adds up counts and reports them through value()', () => {
     const metrics = new PipelineMetrics('p', 's', () => undefined);
-    metrics.count('RecordsQuarantined', 2);
-    metrics.count('RecordsQuarantined', 3);
-    metrics.count('RecordsQuarantined');
-    expect(metrics.value('RecordsQuarantined')).toBe(6);
-    expect(metrics.value('RecordsIn')).toBe(0);
+    metrics.count(PipelineMetricName.RECORDS_QUARANTINED, 2);
+    metrics.count(PipelineMetricName.RECORDS_QUARANTINED, 3);
+    metrics.count(PipelineMetricName.RECORDS_QUARANTINED);
+    expect(metrics.value(PipelineMetricName.RECORDS_QUARANTINED)).toBe(6);
+    expect(metrics.value(PipelineMetricName.RECORDS_IN)).toBe(0);
   });
 
   it('writes FreshnessLagSeconds only when a lag was recorded, in seconds, clamped at zero', () => {
@@ -111,14 +95,14 @@ describe('PipelineMetrics', () => {
   it('resets after publishing', () => {
     const out = collect();
     const metrics = new PipelineMetrics('p', 's', out.write);
-    metrics.count('RecordsIn', 5);
+    metrics.count(PipelineMetricName.RECORDS_IN, 5);
     metrics.freshnessLag(3);
     metrics.publish(NOW);
     metrics.publish(NOW);
     const second = out.parsed()[1] as Emf;
     expect(second.RecordsIn).toBe(0);
     expect(second).not.toHaveProperty('FreshnessLagSeconds');
-    expect(metrics.value('RecordsIn')).toBe(0);
+    expect(metrics.value(PipelineMetricName.RECORDS_IN)).toBe(0);
   });
 
   it('writes to stdout by default', () => {

@@ -26,7 +26,8 @@ import {
 } from '@aws-sdk/client-s3';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import type { KinesisStreamEvent, KinesisStreamRecord, SQSEvent, SQSRecord } from 'aws-lambda';
-import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, DEFAULT_MAX_RECORD_BYTES, type RuntimeConfig } from '../../../lambda/runtime/config';
+import type { RuntimeConfig } from '../../../lambda/runtime/config';
+import { RUNTIME_DEFAULTS } from '../../../lib/contract/environment';
 import type { CompiledValidator, SchemaBundle } from '../../../lambda/runtime/schema-validation';
 
 // Keep test output quiet: the SDK warns on every new process that Node 20 support ends in 2027.
@@ -53,8 +54,8 @@ export function testConfig(overrides: Partial<RuntimeConfig> = {}): RuntimeConfi
     idField: 'eventId',
     eventTimeField: 'eventTime',
     transformVersion: 'v-test',
-    idempotencyTtlSeconds: DEFAULT_IDEMPOTENCY_TTL_SECONDS,
-    maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
+    idempotencyTtlSeconds: RUNTIME_DEFAULTS.idempotencyTtlSeconds,
+    maxRecordBytes: RUNTIME_DEFAULTS.maxRecordBytes,
     sinkTableKey: 'id',
     claimInFlightSeconds: 900,
     functionTimeoutSeconds: 60,

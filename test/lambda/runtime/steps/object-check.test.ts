@@ -3,10 +3,11 @@ import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { checkObject } from '../../../../lambda/runtime/steps/object-check';
+import { StepAction } from '../../../../lib/contract/workflow-steps';
 
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'eu-west-1' });
-const check = { action: 'check' as const, bucket: 'raw', key: 'batch/a.jsonl', linesPerBatch: 2, maxObjectBytes: 1000 };
+const check = { action: StepAction.CHECK as const, bucket: 'raw', key: 'batch/a.jsonl', linesPerBatch: 2, maxObjectBytes: 1000 };
 
 function serve(content: string | Buffer, chunk = 7) {
   const bytes = Buffer.from(content);

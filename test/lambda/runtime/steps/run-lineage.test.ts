@@ -1,6 +1,7 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { recordRunLineage } from '../../../../lambda/runtime/steps/run-lineage';
+import { StepAction } from '../../../../lib/contract/workflow-steps';
 
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'eu-west-1' });
@@ -12,7 +13,7 @@ describe('lineage', () => {
   test('writes one run manifest named by the execution under the dated prefix, without the ranges', async () => {
     s3Mock.on(PutObjectCommand).resolves({});
     const input = {
-      action: 'lineage' as const,
+      action: StepAction.LINEAGE as const,
       bucket: 'curated',
       prefix: '_lineage/clicks/runs/',
       pipeline: 'clicks',

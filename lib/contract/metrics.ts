@@ -1,0 +1,52 @@
+/**
+ * The runtime's CloudWatch metrics: what lambda/runtime/metrics.ts publishes (EMF) and what the
+ * alarms, SLOs and dashboard of lib/observability read. A metric renamed on one side only would be
+ * an alarm on a metric nobody emits.
+ */
+
+/** CloudWatch namespace of every pipeline metric. */
+export const METRIC_NAMESPACE = 'ServerlessEtl';
+
+/** The dimensions of every pipeline metric, and no others (never a per-record value: cost and cardinality). */
+export const METRIC_DIMENSION = Object.freeze({
+  /** The pipeline's name. */
+  pipeline: 'Pipeline',
+  /** The transform's stage. */
+  stage: 'Stage',
+} as const);
+
+/** The runtime's metric names: part of the library's API (alarms and dashboards use them). */
+export enum PipelineMetricName {
+  /** Records received. */
+  RECORDS_IN = 'RecordsIn',
+  /** Records written to curated (fan-out counted per output). */
+  RECORDS_OUT = 'RecordsOut',
+  /** Records quarantined (deterministic failures). */
+  RECORDS_QUARANTINED = 'RecordsQuarantined',
+  /** Records the transform dropped on purpose. */
+  RECORDS_DROPPED = 'RecordsDropped',
+  /** Records skipped as already curated (idempotency store). */
+  DUPLICATES_SKIPPED = 'DuplicatesSkipped',
+  /** Records that did not match their schema. */
+  SCHEMA_MISMATCHES = 'SchemaMismatches',
+  /** Records whose transform threw. */
+  TRANSFORM_ERRORS = 'TransformErrors',
+  /** Records reported as batch item failures (retried by the source). */
+  RECORDS_RETRIED = 'RecordsRetried',
+  /** Curated records stored by reference in the raw bucket. */
+  CLAIM_CHECKED = 'ClaimChecked',
+  /** Invocations that started a new container. */
+  COLD_STARTS = 'ColdStarts',
+  /** Records whose event time fell outside the warehouse's bounds and fell back to the receive time. */
+  EVENT_TIME_OUT_OF_BOUNDS = 'EventTimeOutOfBounds',
+  /** Seconds from a record's event time to its sink write (up to 100 values per line; percentiles). */
+  FRESHNESS_LAG_SECONDS = 'FreshnessLagSeconds',
+}
+
+/** A metric the runtime counts (unit `Count`, written every invocation, zeros included). */
+export type CountMetricName = Exclude<PipelineMetricName, PipelineMetricName.FRESHNESS_LAG_SECONDS>;
+
+/** The count metrics, in the order the runtime writes them. */
+export const COUNT_METRICS: readonly CountMetricName[] = Object.freeze(
+  Object.values(PipelineMetricName).filter((name): name is CountMetricName => name !== PipelineMetricName.FRESHNESS_LAG_SECONDS),
+);

@@ -1,0 +1,57 @@
+/**
+ * The stack outputs an `EtlPipeline` creates (lib/pipeline/etl-pipeline.ts) and the operations CLI
+ * reads (cli/outputs.ts): output ids, and the construct ids of the dead-letter queues, whose
+ * outputs are named `<DLQ id>Url` and whose kind the CLI tells by that id.
+ */
+
+/** The output id of each pipeline output the CLI reads, by the field of the CLI's pipeline object that holds it. */
+export const PIPELINE_OUTPUT = Object.freeze({
+  pipelineName: 'PipelineName',
+  rawBucketName: 'RawBucketName',
+  curatedBucketName: 'CuratedBucketName',
+  quarantineBucketName: 'QuarantineBucketName',
+  pageTopicArn: 'PageTopicArn',
+  ticketTopicArn: 'TicketTopicArn',
+  stateMachineArn: 'BatchWorkflowStateMachineArn',
+  pausedParameter: 'BatchWorkflowPausedParameter',
+  warehouseDatabase: 'WarehouseDatabase',
+  warehouseTable: 'WarehouseTable',
+  athenaWorkGroup: 'AthenaWorkGroup',
+  dashboardName: 'DashboardName',
+  idempotencyTableName: 'IdempotencyTableName',
+  schemaRegistryName: 'SchemaRegistryName',
+  transformFunctionName: 'TransformFunctionName',
+  streamName: 'StreamName',
+  streamArn: 'StreamArn',
+  eventBusName: 'EventBusName',
+  eventArchiveName: 'EventArchiveName',
+  bufferQueueUrl: 'BufferQueueUrl',
+} as const);
+
+/** A pipeline output, by the field that holds it. */
+export type PipelineOutputField = keyof typeof PIPELINE_OUTPUT;
+
+/** Construct ids of the dead-letter queues the library's constructs create. */
+export const DLQ_ID = Object.freeze({
+  /** EventBusIngest: the buffer queue's redrive DLQ (events). */
+  buffer: 'BufferDlq',
+  /** EventBusIngest: events the bus's rules could not deliver. */
+  delivery: 'DeliveryDlq',
+  /** BatchWorkflow: failed, timed-out and paused runs (object and error). */
+  workflow: 'Dlq',
+  /** TransformFunction: the n-th Kinesis source's on-failure destination is `KinesisDlq<n>` (batch metadata). */
+  kinesisPrefix: 'KinesisDlq',
+} as const);
+
+/** Suffix of a DLQ's output id: `<DLQ id>Url` holds its queue URL. */
+export const DLQ_OUTPUT_SUFFIX = 'Url';
+
+/** The construct id of the n-th (1-based) Kinesis source's DLQ. */
+export function kinesisDlqId(n: number): string {
+  return `${DLQ_ID.kinesisPrefix}${n}`;
+}
+
+/** The output id of a DLQ's queue URL. */
+export function dlqOutputId(dlqId: string): string {
+  return `${dlqId}${DLQ_OUTPUT_SUFFIX}`;
+}

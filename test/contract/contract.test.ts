@@ -1,0 +1,50 @@
+import * as contract from '../../lib/contract';
+
+describe('the contract', () => {
+  it('keeps its names: changing one breaks deployed alarms, event rules, older CLIs and the runtime of deployed stacks', () => {
+    // A snapshot, not a second list: the names are defined once, in lib/contract/; this fails on
+    // any rename so that it is made on purpose (and released as a breaking change).
+    expect({
+      environment: contract.RUNTIME_ENV,
+      defaults: contract.RUNTIME_DEFAULTS,
+      metrics: {
+        namespace: contract.METRIC_NAMESPACE,
+        dimensions: contract.METRIC_DIMENSION,
+        names: contract.PipelineMetricName,
+        counts: contract.COUNT_METRICS,
+      },
+      workflow: {
+        actions: contract.StepAction,
+        objectCheckErrors: contract.OBJECT_CHECK_ERRORS,
+        errors: contract.WorkflowError,
+        summaryFields: contract.BATCH_SUMMARY_FIELDS,
+        eventSource: contract.BATCH_WORKFLOW_EVENT_SOURCE,
+        eventTypes: contract.BatchWorkflowEventType,
+      },
+      piiActions: contract.PII_ACTIONS,
+      outputs: contract.PIPELINE_OUTPUT,
+      dlqs: { ids: contract.DLQ_ID, kinesis: contract.kinesisDlqId(2), output: contract.dlqOutputId(contract.DLQ_ID.buffer) },
+      storage: {
+        streamArchive: contract.STREAM_ARCHIVE_PREFIX,
+        claimChecks: contract.claimCheckPrefix('orders'),
+        lineage: contract.lineagePrefix('orders'),
+        runLineage: contract.runLineagePrefix('orders'),
+        quarantinedObjects: contract.quarantinedObjectsPrefix('orders'),
+        pointerSuffix: contract.QUARANTINE_POINTER_SUFFIX,
+        partition: contract.partitionPath('2026-03-01', '07'),
+      },
+    }).toMatchSnapshot();
+  });
+
+  it('publishes its constants frozen: no caller can change what the other side reads', () => {
+    const constants = Object.entries(contract).filter(([name, value]) => /^[A-Z][A-Z0-9_]*$/.test(name) && typeof value === 'object');
+    expect(constants.map(([name]) => name)).toContain('OBJECT_CHECK_ERRORS');
+    for (const [name, value] of constants) expect([name, Object.isFrozen(value)]).toEqual([name, true]);
+  });
+
+  it('counts every metric but the freshness lag, whose values are a distribution', () => {
+    expect([...contract.COUNT_METRICS, contract.PipelineMetricName.FRESHNESS_LAG_SECONDS].sort()).toEqual(
+      Object.values(contract.PipelineMetricName).sort(),
+    );
+  });
+});
