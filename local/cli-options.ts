@@ -1,11 +1,13 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { IAM_MODES, type IamMode } from './iam/authorizer';
 import type { Via } from './pipeline-run';
 
 /** The usage of `cdk-serverless-etl start` (`npm start -- <options>` in this repository). */
 export const USAGE =
   'Usage: cdk-serverless-etl start [--app <command>] [--assembly <dir> | --cdk-out <dir>] [--input <file.jsonl>]\n' +
   '                                [--via stream|bus|batch|all] [--pipeline <name>] [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]\n' +
+  '                                [--iam enforce|report|off]\n' +
   '  (in the cdk-serverless-etl repository: npm start -- <options>)';
 
 /** Parsed `start` options. */
@@ -24,6 +26,8 @@ export interface CliOptions {
   readonly rate?: number;
   readonly json?: string;
   readonly out?: string;
+  /** IAM: refuse what the app's policies do not allow (`enforce`, default), list it (`report`) or check nothing (`off`). */
+  readonly iam: IamMode;
   /** Only synthesize and print the deploy summary (no run). */
   readonly summaryOnly: boolean;
   readonly help: boolean;
@@ -47,6 +51,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
       json: { type: 'string' },
       out: { type: 'string' },
       'summary-only': { type: 'boolean' },
+      iam: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -55,6 +60,8 @@ export function parseCliOptions(argv: string[]): CliOptions {
   if (!['stream', 'bus', 'batch', 'all'].includes(via)) throw new Error(`--via must be stream, bus, batch or all, not "${values.via}"`);
   const rate = values.rate === undefined ? undefined : Number(values.rate);
   if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new Error(`--rate must be a positive number of events per second, not "${values.rate}"`);
+  const iam = (values.iam ?? 'enforce') as IamMode;
+  if (!IAM_MODES.includes(iam)) throw new Error(`--iam must be ${IAM_MODES.join(', ')}, not "${values.iam}"`);
   if (values.app && values.assembly) throw new Error('--app and --assembly exclude each other: --assembly skips synth');
   return {
     app: values.app,
@@ -67,6 +74,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
     json: values.json,
     out: values.out ? path.resolve(values.out) : undefined,
     summaryOnly: values['summary-only'] === true,
+    iam,
     help: values.help === true,
   };
 }

@@ -1,3 +1,4 @@
+import { formatIam, iamRow } from './iam/format-iam';
 import type { ExecutionReport, RunReport } from './run-report';
 
 /** Renders a run report as plain text for a terminal. */
@@ -21,6 +22,7 @@ export function formatReport(r: RunReport): string {
     `  conservation            ${r.conservationOk ? 'OK' : 'FAILED'}: ${r.linesRead !== undefined ? 'lines = in + rejected at source; ' : ''}in = curated + quarantined + dead-lettered + dropped + duplicates${r.conservationOk ? ', no id twice in curated' : ''}`,
   ];
   for (const p of r.conservationProblems) lines.push(`    - ${p}`);
+  if (r.iam) lines.push(iamRow(r.iam), ...formatIam(r.iam));
   if (rejected > 0) {
     lines.push(`  rejected at source: never entered the pipeline (a real source refuses them the same way)`);
     for (const x of r.rejectedAtSource.slice(0, 5)) lines.push(`    - line ${x.line}: ${x.reason}`);

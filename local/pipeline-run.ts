@@ -12,6 +12,8 @@ import type { CloudAssembly } from './cloud-assembly';
 import { startEmulators, type Emulators } from './emulators';
 import { LocalEventBridge } from './event-bus';
 import { CallerRegistry } from './front-door/callers';
+import type { IamMode } from './iam/authorizer';
+import { runIam, type RunIam } from './iam/run-iam';
 import { startFrontDoor } from './front-door/front-door';
 import { emptyIngestResult, fitsOnBus, Pacer, sendToBucket, sendToBus, sendToStream } from './ingest';
 import { readOutputs, writeOutputs, type OutputLocations } from './outputs';
@@ -53,6 +55,11 @@ export interface RunOptions {
   readonly logFile?: string;
   /** Prints a progress line. */
   readonly progress: (line: string) => void;
+  /**
+   * IAM: `enforce` (default) refuses a call the app's policies do not allow, as AWS would;
+   * `report` lets it through and lists it; `off` checks nothing.
+   */
+  readonly iam?: IamMode;
   /** Registers a stop function, so a signal can stop what was started so far. */
   readonly onStarted: (stop: () => Promise<void>) => void;
 }
@@ -108,11 +115,20 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   started(async () => stepFunctions.abortAll());
   const stacks: ProvisionedStack[] = [];
   const notes: string[] = [];
+  // The app's policies, from the cloud assembly: every call a function, a mapping, a state machine
+  // or a rule makes is authorized with them (local/iam).
+  let iam: RunIam;
+  try {
+    iam = runIam(options.assembly.stacks, options.iam ?? 'enforce');
+  } catch (error) {
+    throw new RunError('resources', `Reading the app's IAM policies failed: ${(error as Error).message}`);
+  }
   try {
     for (const stack of options.assembly.stacks) {
       const resources = readLocalResources(stack.template, stack.name);
-      const provisioned = await provisionStack(stack, resources, clients, eventBridge, stepFunctions);
+      const provisioned = await provisionStack(stack, resources, clients, eventBridge, stepFunctions, iam.authorizeDelivery);
       stacks.push(provisioned);
+      iam.addStack(provisioned);
       notes.push(...provisioned.notes);
       const r = resources;
       progress(
@@ -140,6 +156,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   const frontDoor = await startFrontDoor({
     upstreams: { s3: emulators.endpoints.s3, sqs: emulators.endpoints.sqs, dynamodb: emulators.endpoints.dynamodb, kinesis: emulators.endpoints.kinesis, secretsmanager: standIn.endpoint },
     callers,
+    interceptors: iam.interceptors,
   });
   started(() => frontDoor.stop());
 
@@ -161,7 +178,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
       { ...emulators.env, ...frontDoor.env },
       (fn, line) => logStream?.write(`${fn.path}\t${line}\n`),
       prepared.flatMap((p) => p.functions.map((fn) => ({ stack: p.stack, fn }))),
-      (stack, fn) => callers.register({ id: `${stack.stack.name}/${fn.logicalId}`, label: fn.path }),
+      (stack, fn) => callers.register({ id: `${stack.stack.name}/${fn.logicalId}`, label: fn.path, roleArn: iam.roleOf(stack, fn), sessionName: fn.name }),
     );
   } catch (error) {
     throw new RunError('functions', `Loading the functions failed: ${(error as Error).message}`);
@@ -172,7 +189,9 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   // that block the event loop): done before the progress lines, so a Ctrl-C after them is answered.
   if (prepared.length > 0) {
     const services = taskServices({ functions, parameters, sqs: clients.sqs, eventBridge });
-    notes.push(...(await registerStateMachines(prepared, services, stepFunctions, { retryIntervalScale: RETRY_INTERVAL_SCALE, distributedMapConcurrency: 1 })));
+    notes.push(
+      ...(await registerStateMachines(prepared, services, stepFunctions, { retryIntervalScale: RETRY_INTERVAL_SCALE, distributedMapConcurrency: 1 }, iam.guardTaskServices)),
+    );
   }
   for (const f of functions) progress(`Loaded ${f.fn.path} from ${path.relative(process.cwd(), f.file)} (${f.fn.runtime}, init ${f.host.initMs} ms).`);
   const runnable = stepFunctions.stateMachines().filter((m) => m.machine);
@@ -180,7 +199,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     progress(`Compiled ${runnable.map((m) => m.path).join(', ')} (aws-local-stepfunctions; tasks run on the local functions, SSM stand-in, SQS and EventBridge).`);
   }
 
-  const wiring = stacks.map((s) => mappingRunners(s, functions, clients, s.refs.region));
+  const wiring = stacks.map((s) => mappingRunners(s, functions, clients, s.refs.region, iam.polling));
   const runners = wiring.flatMap((w) => w.runners);
   notes.push(...wiring.flatMap((w) => w.notes));
 
@@ -309,6 +328,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     if (calls) notes.push(`SSM Parameter Store: an in-process stand-in served ${calls}${changed.length > 0 ? `; changed by the run: ${changed.join(', ')}` : ''}`);
   }
   return buildReport({
+    iam: iam.report(),
     recordsIn,
     linesRead: options.lines.length,
     linesNotRouted: batchRoute ? 0 : ingest.accepted.s3,

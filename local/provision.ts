@@ -10,6 +10,7 @@ import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { AssemblyStack } from './cloud-assembly';
 import { busEnvironmentOf, busNameOf, DEFAULT_BUS, type BusTarget, type LocalEventBridge } from './event-bus';
+import type { RuleDelivery } from './iam/in-process';
 import { environmentOf, LocalReferences } from './references';
 import type { LocalResources } from './template-resources';
 
@@ -39,8 +40,15 @@ export interface ProvisionedStack {
 }
 
 /**
+ * Authorizes a rule's delivery to a target or its dead-letter queue before it is made; throws when
+ * EventBridge may not deliver (the delivery then fails as on AWS).
+ */
+export type DeliveryGuard = (delivery: RuleDelivery) => void;
+
+/**
  * Creates `resources` on the emulators and their rules on `eventBridge`, in the stack's own
- * account and region (its references, ARNs, buses and rules; {@link environmentOf}).
+ * account and region (its references, ARNs, buses and rules; {@link environmentOf}). Deliveries of
+ * the rules pass `authorizeDelivery` first (IAM); an event its dead-letter queue refuses is lost.
  */
 export async function provisionStack(
   stack: AssemblyStack,
@@ -48,6 +56,7 @@ export async function provisionStack(
   clients: ProvisionClients,
   eventBridge: LocalEventBridge,
   stepFunctions?: ExecutionStarter,
+  authorizeDelivery?: DeliveryGuard,
 ): Promise<ProvisionedStack> {
   const notes: string[] = [];
   const queueUrls = new Map<string, string>();
@@ -109,7 +118,9 @@ export async function provisionStack(
       continue;
     }
     const targets: BusTarget[] = [];
-    const ruleArn = `arn:aws:events:${region}:${account}:rule/${rule.name}`;
+    const ruleArn = refs.getAtt(rule.logicalId, 'Arn');
+    const guard = (targetId: string, kind: 'queue' | 'stateMachine', logicalId: string) =>
+      authorizeDelivery?.({ ruleArn, ruleName: rule.name, targetId, target: { kind, arn: refs.arnOf(logicalId), url: queueUrls.get(logicalId) }, environment });
     const send = (logicalId: string, body: string, attributes: Record<string, string> = {}) =>
       clients.sqs
         .send(
@@ -123,10 +134,17 @@ export async function provisionStack(
     for (const t of rule.targets) {
       const target = refs.target(t.arn);
       let deliver: BusTarget['deliver'];
-      if (target?.kind === 'queue') deliver = (payload) => send(target.logicalId, payload);
-      else if (target?.kind === 'stateMachine' && stepFunctions) {
+      if (target?.kind === 'queue') {
+        deliver = async (payload) => {
+          guard(t.id, 'queue', target.logicalId);
+          await send(target.logicalId, payload);
+        };
+      } else if (target?.kind === 'stateMachine' && stepFunctions) {
         const arn = refs.arnOf(target.logicalId);
-        deliver = async (payload) => void stepFunctions.startExecution(arn, payload);
+        deliver = async (payload) => {
+          guard(t.id, 'stateMachine', target.logicalId);
+          stepFunctions.startExecution(arn, payload);
+        };
       } else {
         notes.push(`${rule.path}: target ${t.id} (${describeTarget(refs, t.arn)}) is not wired locally; only SQS and state machine targets are`);
         continue;
@@ -140,13 +158,19 @@ export async function provisionStack(
         deliver,
         deadLetter:
           dlq?.kind === 'queue'
-            ? (payload, error) =>
-                send(dlq.logicalId, payload, {
+            ? async (payload, error) => {
+                try {
+                  guard(t.id, 'queue', dlq.logicalId);
+                } catch {
+                  return; // EventBridge may not send to the dead-letter queue either: the event is lost
+                }
+                await send(dlq.logicalId, payload, {
                   RULE_ARN: ruleArn,
                   TARGET_ARN: refs.arnOf(target.logicalId),
                   ERROR_CODE: error.name || 'SQSError',
                   ERROR_MESSAGE: error.message.slice(0, 256),
-                })
+                });
+              }
             : undefined,
       });
     }

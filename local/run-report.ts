@@ -11,6 +11,7 @@
  */
 import { PipelineMetricName } from '../lib/contract/metrics';
 import { QUARANTINE_POINTER_SUFFIX } from '../lib/contract/storage-layout';
+import type { IamReport } from './iam/authorizer';
 import { linesOf, type RunOutputs } from './outputs';
 
 /** The JSON report (`--json`). */
@@ -50,6 +51,19 @@ export interface RunReport {
   readonly batchObjects: BatchObjectOutcome[];
   /** What the local run does not emulate, or did differently, for this run. */
   readonly notes: string[];
+  /** IAM: the calls the app's policies denied, and whether that cost records (then the run fails). */
+  readonly iam?: IamOutcome;
+}
+
+/** The IAM section of the report. */
+export interface IamOutcome extends IamReport {
+  /**
+   * True when calls were refused and the run lost, dead-lettered or blocked records or had an
+   * execution that did not succeed: the app as deployed would not work (`start` exits non-zero).
+   */
+  readonly failed: boolean;
+  /** Why the run fails on IAM: what it cost, and the refused calls by caller, action and resource. */
+  readonly failure?: string;
 }
 
 /** One state machine execution, for the report. */
@@ -131,6 +145,8 @@ export interface ReportInputs {
   readonly notes: string[];
   readonly executions?: ExecutionReport[];
   readonly batchObjects?: BatchObject[];
+  /** What the IAM checks saw. */
+  readonly iam?: IamReport;
 }
 
 /** Computes the report and the conservation check. */
@@ -296,7 +312,22 @@ export function buildReport(inputs: ReportInputs): RunReport {
     executions: inputs.executions ?? [],
     batchObjects: batchOutcomes,
     notes: inputs.notes,
+    iam: inputs.iam && iamOutcome(inputs.iam, problems, deadLettered, inputs.executions ?? []),
   };
+}
+
+/** The IAM verdict: refused calls fail the run when records were lost, dead-lettered or blocked, or an execution failed. */
+function iamOutcome(iam: IamReport, problems: readonly string[], deadLettered: number, executions: readonly ExecutionReport[]): IamOutcome {
+  const refused = iam.denied.filter((d) => d.enforced);
+  const costs: string[] = [];
+  if (problems.length > 0) costs.push('records were lost or duplicated (conservation failed)');
+  if (deadLettered > 0) costs.push(`${deadLettered} record(s) were dead-lettered`);
+  if (iam.blocked.length > 0) costs.push(`${iam.blocked.length} event source mapping(s) stopped polling, their records left in the source`);
+  const unsuccessful = executions.filter((e) => e.status !== 'SUCCEEDED').length;
+  if (unsuccessful > 0) costs.push(`${unsuccessful} execution(s) did not succeed`);
+  if (refused.length === 0 || costs.length === 0) return { ...iam, failed: false };
+  const calls = refused.map((d) => `${d.caller}: ${d.action} on ${d.resource} (${d.count} call${d.count === 1 ? '' : 's'})`);
+  return { ...iam, failed: true, failure: `${costs.join('; ')}, and the app's policies refused ${calls.join('; ')}` };
 }
 
 const SIDECAR = QUARANTINE_POINTER_SUFFIX;

@@ -8,7 +8,8 @@
  *
  * Exit codes: 0 success; 1 the app does not synthesize or the run failed; 2 bad options (or no
  * app to run); 3 an emulator could not start, or the emulator packages are not installed;
- * 4 the conservation check failed; 130 interrupted.
+ * 4 the conservation check failed; 5 calls the app's IAM policies refuse cost records (`--iam`);
+ * 130 interrupted.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,7 +22,7 @@ import { formatSummary } from './format-summary';
 import { readInputLines } from './input-lines';
 
 /** Exit codes of `cdk-serverless-etl start`. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, emulators: 3, conservation: 4, interrupted: 130 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, emulators: 3, conservation: 4, iam: 5, interrupted: 130 } as const;
 
 const stops: Array<() => Promise<void>> = [];
 
@@ -123,6 +124,7 @@ async function run(argv: string[]): Promise<number> {
       via: options.via,
       pipeline: options.pipeline,
       rate: options.rate,
+      iam: options.iam,
       outDir: options.out,
       logFile: path.resolve('.local-run', 'function-logs.txt'),
       progress: (line) => console.log(line),
@@ -138,6 +140,10 @@ async function run(argv: string[]): Promise<number> {
   console.log(`Emulators stopped. Function logs: ${rel(path.resolve('.local-run', 'function-logs.txt'))}\n`);
   console.log(formatReport(report));
   if (options.json) writeJson(options.json, report);
+  if (report.iam?.failed) {
+    console.error(`\nIAM check FAILED: ${report.iam.failure}\nOn AWS these calls fail the same way: grant them in the app (see the IAM section above).`);
+    return EXIT.iam;
+  }
   if (!report.conservationOk) {
     console.error('\nConservation check FAILED: records were lost or duplicated (see above).');
     return EXIT.conservation;

@@ -156,11 +156,16 @@ export interface LocalResources {
 /** Shards given to an ON_DEMAND stream (kinesalite needs a ShardCount). */
 export const ON_DEMAND_SHARDS = 2;
 
-/** Types that do not take part in the data path (IAM, KMS, alarms, logs, ...) and need no emulation. */
+/**
+ * Types that need no emulation: alarms, logs, versions; and the IAM and KMS resources and resource
+ * policies, which the local run enforces (local/iam) rather than creates.
+ */
 const CONTROL_PLANE_TYPES = new Set([
   'AWS::IAM::Role',
   'AWS::IAM::Policy',
   'AWS::IAM::ManagedPolicy',
+  'AWS::IAM::RolePolicy',
+  'AWS::SecretsManager::ResourcePolicy',
   'AWS::KMS::Key',
   'AWS::KMS::Alias',
   'AWS::S3::BucketPolicy',

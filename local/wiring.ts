@@ -10,7 +10,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { drainKinesis } from './event-sources/kinesis-event-source';
 import { drainSqs } from './event-sources/sqs-event-source';
-import type { BatchHandler, PollStats } from './event-sources/types';
+import { emptyStats, type BatchHandler, type PollStats } from './event-sources/types';
 import { nodeModulesLookup } from './emulator-packages';
 import type { CallerCredentials } from './front-door/callers';
 import { FunctionHost } from './function-host';
@@ -41,6 +41,16 @@ export interface MappingRunner {
   readonly functionPath: string;
   /** Reads everything in the source and invokes the function until it is drained. */
   drain(onProgress: (stats: { invocations: number; records: number }) => void): Promise<PollStats>;
+}
+
+/**
+ * How mappings poll, as AWS authorizes them: the clients a mapping of a function uses (its
+ * execution role's), and which drain errors are refused calls (the drain then ends, its records
+ * left in the source).
+ */
+export interface MappingPolling {
+  clients(started: StartedFunction, label: string, clients: { kinesis: KinesisClient; sqs: SQSClient }): { kinesis: KinesisClient; sqs: SQSClient };
+  refused(error: unknown, label: string): boolean;
 }
 
 /** Finds the function an event source mapping invokes (through its alias or version). */
@@ -123,6 +133,7 @@ export function mappingRunners(
   functions: readonly StartedFunction[],
   clients: { kinesis: KinesisClient; sqs: SQSClient },
   region: string,
+  polling?: MappingPolling,
 ): { runners: MappingRunner[]; notes: string[] } {
   const runners: MappingRunner[] = [];
   const notes: string[] = [];
@@ -145,6 +156,9 @@ export function mappingRunners(
       return mapping.reportBatchItemFailures ? response : undefined;
     };
     const functionPath = started.fn.path;
+    const label = `${mapping.path} (event source mapping)`;
+    const { kinesis, sqs } = polling ? polling.clients(started, label, clients) : clients;
+    const guarded = (drain: Promise<PollStats>) => (polling ? drain.catch((error: unknown) => (polling.refused(error, label) ? emptyStats() : Promise.reject(error))) : drain);
     if (source.kind === 'stream') {
       const stream = stack.resources.streams.find((s) => s.logicalId === source.logicalId)!;
       const retries = mapping.maximumRetryAttempts === undefined || mapping.maximumRetryAttempts < 0 ? UNBOUNDED_RETRIES_LOCALLY : mapping.maximumRetryAttempts;
@@ -157,7 +171,7 @@ export function mappingRunners(
         sourcePath: stream.path,
         functionPath,
         drain: (onProgress) =>
-          drainKinesis(clients.kinesis, clients.sqs, {
+          guarded(drainKinesis(kinesis, sqs, {
             streamName: stream.name,
             streamArn: stack.refs.arnOf(stream.logicalId),
             handler: handlerFor(onProgress),
@@ -168,7 +182,7 @@ export function mappingRunners(
             onFailureQueueUrl: destination?.kind === 'queue' ? stack.queueUrls.get(destination.logicalId) : undefined,
             region,
             checkpoints,
-          }),
+          })),
       });
       if ((mapping.parallelizationFactor ?? 1) > 1) notes.push(`${mapping.path}: ParallelizationFactor ${mapping.parallelizationFactor} is run as 1 (shards are drained one by one)`);
     } else if (source.kind === 'queue') {
@@ -179,14 +193,14 @@ export function mappingRunners(
         sourcePath: queue.path,
         functionPath,
         drain: (onProgress) =>
-          drainSqs(clients.sqs, {
+          guarded(drainSqs(sqs, {
             queueUrl: stack.queueUrls.get(queue.logicalId) as string,
             queueArn: stack.refs.arnOf(queue.logicalId),
             handler: handlerFor(onProgress),
             batchSize: mapping.batchSize ?? 10,
             retryDelaySeconds: 0,
             region,
-          }),
+          })),
       });
       if ((mapping.batchSize ?? 10) > 10) notes.push(`${mapping.path}: SQS batches hold at most 10 messages locally (one ReceiveMessage), not BatchSize ${mapping.batchSize}`);
       if (mapping.maximumConcurrency) notes.push(`${mapping.path}: MaximumConcurrency ${mapping.maximumConcurrency} is run as 1 (one batch at a time)`);

@@ -92,13 +92,15 @@ export function taskServices(options: {
 
 /**
  * Compiles each prepared state machine and registers it (a machine that cannot run is registered
- * with its problem: its executions fail with it). Returns one note per machine that cannot run.
+ * with its problem: its executions fail with it), its task services passed through `guard` (the
+ * machine's IAM role). Returns one note per machine that cannot run.
  */
 export async function registerStateMachines(
   prepared: readonly PreparedStateMachine[],
   services: TaskServices,
   stepFunctions: LocalStepFunctions,
   options: CompileOptions,
+  guard?: (machine: PreparedStateMachine, services: TaskServices) => TaskServices,
 ): Promise<string[]> {
   const notes: string[] = [];
   for (const p of prepared) {
@@ -108,7 +110,9 @@ export async function registerStateMachines(
     if (p.definition) {
       // Events the machine puts carry its stack's account and region.
       const caller = { account: p.stack.refs.account, region: p.stack.refs.region };
-      const own: TaskServices = { ...services, putEvents: (entries) => services.putEvents(entries, caller) };
+      const scoped: TaskServices = { ...services, putEvents: (entries) => services.putEvents(entries, caller) };
+      // The machine's tasks run as its role (IAM), when a guard is given.
+      const own = guard ? guard(p, scoped) : scoped;
       try {
         machine = await CompiledStateMachine.compile(p.definition, own, options);
       } catch (error) {

@@ -20,6 +20,11 @@ export interface AwsErrorSpec {
   /** The error code (the SDK exception's `name`), e.g. `AccessDenied`, `ThrottlingException`. */
   readonly code: string;
   readonly message: string;
+  /**
+   * SQS only: the query-protocol error code (`x-amzn-query-error`) when it differs from `code`
+   * (`KMS.AccessDeniedException` for `KmsAccessDenied`).
+   */
+  readonly queryCode?: string;
 }
 
 const JSON_NAMESPACE: Record<string, string> = {
@@ -46,7 +51,7 @@ export function awsErrorResponse(request: AwsRequest, error: AwsErrorSpec): Fron
       'x-amzn-requestid': requestId,
       'x-amzn-errortype': error.code,
     };
-    if (request.service === 'sqs') headers['x-amzn-query-error'] = `${error.code};${error.status >= 500 ? 'Receiver' : 'Sender'}`;
+    if (request.service === 'sqs') headers['x-amzn-query-error'] = `${error.queryCode ?? error.code};${error.status >= 500 ? 'Receiver' : 'Sender'}`;
     return { status: error.status, headers, body: JSON.stringify({ __type: `${JSON_NAMESPACE[request.service]}#${error.code}`, message: error.message }) };
   }
   const type = error.status >= 500 ? 'Receiver' : 'Sender';

@@ -68,6 +68,9 @@ function s3Location(url: string): { bucket?: string; key?: string; query: URLSea
 /** The S3 operation of a REST request (the ones SDK clients send; anything else is `Unknown`). */
 function s3Operation(method: string, where: { bucket?: string; key?: string; query: URLSearchParams }, headers: IncomingHttpHeaders): string {
   const q = where.query;
+  // SDK v3 names many operations itself (`?x-id=PutObject`).
+  const named = q.get('x-id');
+  if (named) return named;
   if (!where.bucket) return method === 'GET' ? 'ListBuckets' : 'Unknown';
   if (!where.key) {
     if (method === 'GET' && q.has('list-type')) return 'ListObjectsV2';
@@ -78,7 +81,7 @@ function s3Operation(method: string, where: { bucket?: string; key?: string; que
     if (method === 'HEAD') return 'HeadBucket';
     if (method === 'PUT' && q.size === 0) return 'CreateBucket';
     if (method === 'DELETE' && q.size === 0) return 'DeleteBucket';
-    const sub = [...q.keys()][0] ?? '';
+    const sub = [...q.keys()].find((k) => k !== 'x-id') ?? '';
     return `${method === 'GET' ? 'Get' : method === 'PUT' ? 'Put' : method === 'DELETE' ? 'Delete' : method}Bucket${sub.charAt(0).toUpperCase()}${sub.slice(1)}`;
   }
   if (method === 'GET') return q.has('tagging') ? 'GetObjectTagging' : q.has('uploadId') ? 'ListParts' : 'GetObject';

@@ -11,6 +11,10 @@ export interface Caller {
   readonly id: string;
   /** What the report calls it. */
   readonly label: string;
+  /** The IAM role it runs as (a function's execution role ARN), when it has one. */
+  readonly roleArn?: string;
+  /** The role session's name (Lambda names it after the function). */
+  readonly sessionName?: string;
 }
 
 /** Credentials to give a caller's SDK clients. */

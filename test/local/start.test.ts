@@ -82,6 +82,13 @@ describe('cdk-serverless-etl start (cli/start.ts → local/start.ts)', () => {
     expect(report.executions[0].mapIterations).toBe(1);
     expect(report.batchObjects).toEqual([expect.objectContaining({ records: 6, processed: 6, accounting: 'records' })]);
     expect(report.notes.join('\n')).not.toMatch(/not run locally|not wired/);
+    // Every call of the functions, the mappings, the state machine and the rules was authorized with
+    // the app's policies, KMS included, and none was refused.
+    expect(report.iam).toEqual(expect.objectContaining({ mode: 'enforce', denied: [], unmapped: [], unchecked: [], blocked: [], failed: false }));
+    expect(Object.keys(report.iam?.checkedActions ?? {})).toEqual(
+      expect.arrayContaining(['s3:PutObject', 'kms:GenerateDataKey', 'kms:Decrypt', 'dynamodb:PutItem', 'secretsmanager:GetSecretValue', 'kinesis:GetRecords', 'sqs:ReceiveMessage', 'sqs:SendMessage', 'lambda:InvokeFunction', 'states:StartExecution', 'ssm:GetParameter', 'events:PutEvents']),
+    );
+    expect(stdout).toMatch(/IAM \(enforce\)\s+OK: 0 call\(s\) denied/);
 
     expect(stdout).toMatch(/Emulators up in \d+ ms/);
     expect(stdout).toMatch(/Created ClickstreamPipeline: 5 buckets, 5 queues, 1 streams \(2 shards\)/);
@@ -182,6 +189,23 @@ describe('cdk-serverless-etl start (cli/start.ts → local/start.ts)', () => {
     );
   }, 110_000);
 
+  test('an app missing a grant (escape hatch: no s3:PutObject for the transform) fails with exit 5, naming the call', () => {
+    const json = path.join(work, 'missing-grant.json');
+    const fixtures = path.join(__dirname, 'fixtures');
+    const app = `${process.execPath} ${require.resolve('tsx/cli')} ${path.join(fixtures, 'missing-grant-app.ts')}`;
+    const result = start('--app', app, '--cdk-out', path.join(work, 'missing-grant.out'), '--input', path.join(fixtures, 'tiny-events.jsonl'), '--via', 'stream', '--json', json);
+    expect(result.status).toBe(5);
+    expect(result.stderr).toMatch(/IAM check FAILED: .*\d+ record\(s\) were dead-lettered.* Tiny\/Transform\/Function: s3:PutObject on arn:aws:s3:::missinggrant-tinydatalakecurated\S+ \(\d+ calls?\)/);
+    expect(result.stdout).toMatch(/Tiny\/Transform\/Function {2}s3:PutObject {2}arn:aws:s3:::\S+ {2}\d+ calls? \(s3:PutObject\)\n {4}because no identity-based policy allows the s3:PutObject action/);
+    const report = JSON.parse(fs.readFileSync(json, 'utf8')) as RunReport;
+    // The lineage manifest (curated) and the quarantine entries: both writes need the grant.
+    expect(report.iam?.denied).toEqual([
+      expect.objectContaining({ caller: 'Tiny/Transform/Function', action: 's3:PutObject', resource: expect.stringMatching(/curated\w+\/_lineage\/\*$/), enforced: true }),
+      expect.objectContaining({ caller: 'Tiny/Transform/Function', action: 's3:PutObject', resource: expect.stringMatching(/quarantine\w+\/tiny\/\*$/), enforced: true }),
+    ]);
+    expect(report.curated).toBe(0);
+  }, 110_000);
+
   test('exits non-zero with the synth error when the app does not synthesize', () => {
     const result = start('--cdk-out', path.join(work, 'broken.out'), '--app', `${process.execPath} -e "process.exit(3)"`);
     expect(result.status).toBe(1);
@@ -189,7 +213,7 @@ describe('cdk-serverless-etl start (cli/start.ts → local/start.ts)', () => {
   });
 
   test('rejects unknown and invalid options with usage', () => {
-    for (const bad of [['--bogus'], ['--via', 'carrier-pigeon'], ['--rate', '-1']]) {
+    for (const bad of [['--bogus'], ['--via', 'carrier-pigeon'], ['--rate', '-1'], ['--iam', 'sometimes']]) {
       const result = start(...bad);
       expect(result.status).toBe(2);
       expect(result.stderr).toMatch(/Usage: cdk-serverless-etl start \[--app <command>\]/);
