@@ -29,7 +29,7 @@ export interface PreparedStateMachine {
  * The definition of a state machine with every reference resolved (`DefinitionString` with its
  * intrinsics, or `Definition`, then `DefinitionSubstitutions`). Throws when it cannot be.
  */
-export function resolveDefinition(resource: LocalStateMachine, stack: ProvisionedStack): Json {
+export function resolveDefinition(resource: LocalStateMachine, stack: Pick<ProvisionedStack, 'refs'>): Json {
   if (resource.definitionInS3) throw new Error('its definition is in S3 (DefinitionS3Location), which the local run does not read');
   const { refs } = stack;
   let text =

@@ -3,6 +3,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { CostGuardrails, CostGuardrailsProps } from '../../lib/governance/cost-guardrails';
 import { AlarmRouting } from '../../lib/observability/alarm-routing';
 import { testStack } from '../support/cdk';
+import { ownTemplate } from '../support/construct-snapshot';
 
 function synth(props: Partial<CostGuardrailsProps> = {}) {
   const stack = testStack();
@@ -37,6 +38,10 @@ function errorOf(fn: () => unknown): string {
 describe('CostGuardrails', () => {
   const { template, routing, guardrails, stack } = synth();
   const ticketRef = { Ref: stack.getLogicalId(routing.ticketTopic.node.defaultChild as never) };
+
+  test('snapshot', () => {
+    expect(ownTemplate(guardrails)).toMatchSnapshot();
+  });
 
   test('a monthly USD cost budget on the pipeline tag', () => {
     expect(budgetOf(template).Budget).toEqual({

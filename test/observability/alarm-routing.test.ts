@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AlarmRouting, AlarmSeverity } from '../../lib/observability/alarm-routing';
 import { testStack } from '../support/cdk';
+import { ownTemplate } from '../support/construct-snapshot';
 import { logicalId, propsOf, resourcesOfType, topicActions } from './fixtures';
 
 const ACCOUNT = '123456789012';
@@ -179,4 +180,8 @@ describe('AlarmRouting', () => {
     expect(AlarmSeverity.PAGE).toBe('page');
     expect(AlarmSeverity.TICKET).toBe('ticket');
   });
+});
+
+test('snapshot (default: topics and key of its own)', () => {
+  expect(ownTemplate(new AlarmRouting(testStack(), 'Routing', { displayName: 'orders pipeline' }))).toMatchSnapshot();
 });

@@ -12,6 +12,7 @@ import { PipelineSlos } from '../../lib/observability/pipeline-slos';
 import { DeadLetterQueue } from '../../lib/reliability/dead-letter-queue';
 import { TransformFunctionProps } from '../../lib/transform/transform-function';
 import { ROOT, testStack } from '../support/cdk';
+import { ownTemplate } from '../support/construct-snapshot';
 import { aliasDimensions, logicalId, pipelineDimensions, propsOf, queriesOf, Resource, resourcesOfType, returnedQuery, topicActions, transformFunction } from './fixtures';
 
 interface FixtureOptions {
@@ -519,4 +520,8 @@ test('without PipelineAlarms a DLQ depth alarm is not routed and has no runbook 
   const props = propsOf(Template.fromStack(stack), dlq.depthAlarm);
   expect(props.AlarmActions).toBeUndefined();
   expect(String(props.AlarmDescription)).not.toContain('Runbook');
+});
+
+test('snapshot (every source)', () => {
+  expect(ownTemplate(synth().alarms)).toMatchSnapshot();
 });

@@ -5,6 +5,7 @@ import { AlarmRouting, AlarmSeverity } from '../../lib/observability/alarm-routi
 import { PipelineSlos, PipelineSlosProps } from '../../lib/observability/pipeline-slos';
 import { TransformFunction } from '../../lib/transform/transform-function';
 import { testStack } from '../support/cdk';
+import { ownTemplate } from '../support/construct-snapshot';
 import { aliasDimensions, pipelineDimensions, propsOf, queriesOf, resourcesOfType, returnedQuery, topicActions, transformFunction } from './fixtures';
 import { DEFAULT_RUNBOOK_URL } from '../../lib/core/docs';
 
@@ -188,4 +189,8 @@ describe('PipelineSlos objective validation', () => {
     expect(() => synth({ freshnessTarget: Duration.days(2) }, false)).toThrow(/freshnessTarget is 2 days; it must be from 1 minute to 1 day/);
     expect(() => synth({ freshnessTarget: Duration.days(1) }, false)).not.toThrow();
   });
+});
+
+test('snapshot (default objectives, with a transform)', () => {
+  expect(ownTemplate(synth().slos)).toMatchSnapshot();
 });

@@ -1,20 +1,18 @@
 /**
- * The BatchWorkflow's state machine, taken from the synthesized template and executed locally with
- * aws-local-stepfunctions: tasks are overridden by state name with the real step handler
- * (check, summarize, quarantine), the real transform runtime (clickstream transform, mocked S3)
- * and fakes for SSM, SQS and EventBridge.
+ * The BatchWorkflow's state machine, taken from the synthesized template, resolved and executed as
+ * the local runner does it (local/: template resources, references, CompiledStateMachine on
+ * aws-local-stepfunctions, the Parameter Store stand-in): its Lambda tasks invoke the real step
+ * handler (check, summarize, quarantine, lineage) and the real transform runtime (clickstream
+ * transform, mocked S3); SQS and EventBridge sends are recorded.
  */
-import '../../local/promise-with-resolvers';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CfnElement, Duration } from 'aws-cdk-lib';
 import { Schedule } from 'aws-cdk-lib/aws-events';
-import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import validator from 'asl-validator';
-import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as clickstreamTransform from '../../examples/clickstream/transform';
 import { createHandler } from '../../lambda/handlers/check-object';
@@ -22,15 +20,20 @@ import { createBatchHandler } from '../../lambda/runtime/batch-handler';
 import { createPiiHasher } from '../../lambda/runtime/pii-masking';
 import type { SchemaBundle } from '../../lambda/runtime/schema-validation';
 import type { TransformModule } from '../../lambda/runtime/transform-contract';
+import { LocalParameterStore } from '../../local/parameter-store';
+import { CompiledStateMachine, TOLERATED_FAILURE_ERROR, type ExecutionOutcome, type TaskServices } from '../../local/state-machine';
 import { BatchWorkflowProps } from '../../lib/orchestration/batch-workflow';
 import { bodyText, clickstreamSchemas, sampleEventLines, servedObject, testConfig } from '../lambda/support/fixtures';
-import { testStack } from '../support/cdk';
+import { testStack, TEST_ENV } from '../support/cdk';
+import { resolveDefinition } from '../../local/workflows';
+import { localStack, statesByName } from '../support/state-machines';
 import { workflowStack, type WorkflowFixtureOptions } from './fixture';
-import { allStates, stateMachineDefinitions } from './support/asl';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const RAW = 'raw-bucket';
+const PAUSED_PARAMETER = '/cdk-serverless-etl/clicks/paused';
+const EXECUTION = `arn:aws:states:${TEST_ENV.region}:${TEST_ENV.account}:execution:wf:run-1`;
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'eu-west-1' });
 const logger = new Logger({ serviceName: 'workflow-test', logLevel: 'SILENT' });
@@ -65,21 +68,36 @@ function fakeBuckets(initial: Record<string, string | Buffer>, gets: Harness['ge
   return objects;
 }
 
-/** The synthesized definition (placeholder ARNs), valid per asl-validator. */
-function synthesizedDefinition(overrides: Partial<BatchWorkflowProps> = {}, options: WorkflowFixtureOptions = { schemas: true }): Json {
+/** A synthesized workflow: its resolved definition and which function each task's name or ARN is. */
+interface Synthesized {
+  readonly definition: Json;
+  /** `steps` or `transform`, for a function name or (qualified) ARN of the definition. */
+  readonly functionOf: (nameOrArn: string) => 'steps' | 'transform' | undefined;
+}
+
+/** The synthesized workflow, resolved as the local runner resolves it (bucket names chosen here). */
+function synthesize(overrides: Partial<BatchWorkflowProps> = {}, options: WorkflowFixtureOptions = { schemas: true }): Synthesized {
   const stack = testStack();
-  const { lake } = workflowStack(stack, overrides, options);
-  const ref = (b: Construct) => stack.resolve((b.node.defaultChild as CfnElement).logicalId) as string;
-  const names = { [ref(lake.quarantineBucket)]: 'quarantine-bucket', [ref(lake.rawBucket)]: RAW, [ref(lake.curatedBucket)]: 'curated-bucket' };
-  const definitions = Object.values(stateMachineDefinitions(Template.fromStack(stack), names));
-  expect(definitions).toHaveLength(1);
-  return definitions[0];
+  const { lake, workflow, transform } = workflowStack(stack, overrides, options);
+  const id = (c: Construct) => stack.resolve((c.node.defaultChild as CfnElement).logicalId) as string;
+  const { resources, refs } = localStack(stack, { [id(lake.quarantineBucket)]: 'quarantine-bucket', [id(lake.rawBucket)]: RAW, [id(lake.curatedBucket)]: 'curated-bucket' });
+  expect(resources.stateMachines).toHaveLength(1);
+  const definition = resolveDefinition(resources.stateMachines[0], { refs });
+  const roles = new Map([[id(workflow.stepsFunction), 'steps' as const], [id(transform.function), 'transform' as const]]);
+  return {
+    definition,
+    functionOf: (nameOrArn) => {
+      const target = refs.target(nameOrArn);
+      return target?.kind === 'function' ? roles.get(target.logicalId) : undefined;
+    },
+  };
 }
 
 interface Harness {
-  paused: string;
+  readonly parameters: LocalParameterStore;
   events: Array<{ DetailType: string; Source: string; EventBusName: string; Detail: Json }>;
   dlq: Json[];
+  /** Task calls by state name (retries included). */
   calls: Record<string, number>;
   objects: Map<string, Buffer>;
   /** GetObject calls: object and byte range. */
@@ -89,18 +107,20 @@ interface Harness {
 interface RunOptions {
   readonly paused?: string;
   readonly schemas?: SchemaBundle;
-  /** Wraps the transform runtime's handler (to fail, delay or count). */
-  readonly processBatch?: (input: Json, real: (input: Json) => Promise<unknown>, attempt: number) => Promise<unknown>;
-  readonly definition?: Json;
+  /** Wraps the transform runtime's handler for batches (to fail, delay or count). */
+  readonly processBatch?: (input: Json, real: (input: Json) => Promise<unknown>) => Promise<unknown>;
+  readonly workflow?: Synthesized;
   /** The execution's input. @default { bucket, key, size: 1 } (an object-created start) */
   readonly input?: Json;
 }
 
 async function run(objects: Record<string, string | Buffer>, key: string, options: RunOptions = {}) {
-  const definition = options.definition ?? DEFINITION;
+  const workflow = options.workflow ?? WORKFLOW;
   const gets: Harness['gets'] = [];
-  const h: Harness = { paused: options.paused ?? 'false', events: [], dlq: [], calls: {}, objects: fakeBuckets(objects, gets), gets };
-  const steps = createHandler(s3);
+  const parameters = new LocalParameterStore(TEST_ENV.account, TEST_ENV.region);
+  parameters.seed(PAUSED_PARAMETER, 'String', options.paused ?? 'false');
+  const h: Harness = { parameters, events: [], dlq: [], calls: {}, objects: fakeBuckets(objects, gets), gets };
+  const steps = createHandler(s3) as (input: unknown) => Promise<unknown>;
   const runtime = createBatchHandler(clickstream, options.schemas, {
     s3,
     logger,
@@ -108,70 +128,44 @@ async function run(objects: Record<string, string | Buffer>, key: string, option
     hasher: createPiiHasher('test-key'),
     writeMetrics: () => undefined,
   }) as (input: Json) => Promise<unknown>;
-  const counted = (name: string, fn: (input: Json) => unknown) => async (input: Json) => {
-    h.calls[name] = (h.calls[name] ?? 0) + 1;
-    return fn(input);
-  };
-  const putEvents = (input: Json) => {
-    h.events.push(...(input.Entries as Harness['events']));
-    return { Entries: [{ EventId: 'e-1' }], FailedEntryCount: 0 };
-  };
-  const handlers: Record<string, (input: Json) => Promise<unknown>> = {
-    CheckPaused: counted('CheckPaused', (i) => ({ Parameter: { Name: i.Name, Type: 'String', Value: h.paused } })),
-    PausePipeline: counted('PausePipeline', (i) => {
-      h.paused = i.Value as string;
-      return { Version: 2 };
-    }),
-    ResolveScheduledKey: counted('ResolveScheduledKey', (i) => steps(i as never)),
-    CheckObject: counted('CheckObject', (i) => steps(i as never)),
-    SampleSchema: counted('SampleSchema', (i) => runtime(i)),
-    RecordLineage: counted('RecordLineage', (i) => steps(i as never)),
-    ProcessBatch: counted('ProcessBatch', (i) =>
-      options.processBatch ? options.processBatch(i, runtime, h.calls.ProcessBatch) : runtime(i),
-    ),
-    Summarize: counted('Summarize', (i) => steps(i as never)),
-    QuarantineRejectedObject: counted('QuarantineRejectedObject', (i) => steps(i as never)),
-    QuarantineDriftedObject: counted('QuarantineDriftedObject', (i) => steps(i as never)),
-    EmitCompleted: counted('EmitCompleted', putEvents),
-    EmitFailed: counted('EmitFailed', putEvents),
-    EmitDrift: counted('EmitDrift', putEvents),
-    SendToDlq: counted('SendToDlq', (i) => {
-      h.dlq.push(i.MessageBody as Json);
-      return { MessageId: 'm-1' };
-    }),
-  };
-  const retrying = Object.entries(allStates(definition)).filter(([, s]) => s.Retry).map(([name]) => name);
-  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
-  const execution = machine.run(
-    options.input ?? { bucket: RAW, key, size: 1 },
-    {
-      overrides: {
-        taskResourceLocalHandlers: handlers as never,
-        retryIntervalOverrides: Object.fromEntries(retrying.map((n) => [n, 0])),
-      },
-      context: { Execution: { Id: 'arn:aws:states:eu-west-1:123456789012:execution:wf:run-1', Name: 'run-1' } } as never,
+  // The transform is invoked for the schema sample (validateOnly) and for each batch.
+  const transform = (input: Json) => (options.processBatch && !input.validateOnly ? options.processBatch(input, runtime) : runtime(input));
+  const services: TaskServices = {
+    findFunction: (nameOrArn) => {
+      const fn = workflow.functionOf(nameOrArn);
+      if (!fn) return undefined;
+      return { path: fn, invoke: (payload) => (fn === 'steps' ? steps(payload) : transform(payload as Json)) };
     },
-  );
-  try {
-    return { output: (await execution.result) as Json, error: undefined, h };
-  } catch (error) {
-    return { output: undefined, error: error as Error, h };
-  }
+    parameters,
+    sendMessage: async (input) => {
+      h.dlq.push(JSON.parse(input.MessageBody) as Json);
+      return { MessageId: `m-${h.dlq.length}` };
+    },
+    putEvents: async (entries) => {
+      h.events.push(...entries.map((e) => ({ DetailType: e.DetailType, Source: e.Source, EventBusName: String(e.EventBusName), Detail: JSON.parse(e.Detail) as Json })));
+      return { entries: entries.map((_, i) => ({ EventId: `e-${i}` })), failedEntryCount: 0, delivered: 0, deadLettered: 0, unmatched: entries.length };
+    },
+  };
+  const machine = await CompiledStateMachine.compile(workflow.definition, services, { retryIntervalScale: 0 });
+  const identity = { executionArn: EXECUTION, name: 'run-1', stateMachineArn: `arn:aws:states:${TEST_ENV.region}:${TEST_ENV.account}:stateMachine:wf`, stateMachineName: 'wf' };
+  const outcome = await machine.run(options.input ?? { bucket: RAW, key, size: 1 }, identity, (call) => {
+    h.calls[call.state] = (h.calls[call.state] ?? 0) + 1;
+  }).result;
+  return { outcome, output: outcome.output as Json | undefined, h, paused: parameters.valueOf(PAUSED_PARAMETER) };
 }
 
-/** The cause of a failed execution: the Fail state's error name and cause. */
-function failure(error: Error | undefined): { name: string; message: string } {
-  expect(error).toBeInstanceOf(ExecutionError);
-  const cause = (error as ExecutionError).cause as Error;
-  return { name: cause.name, message: cause.message };
+/** The error a failed execution ended with. */
+function failure(outcome: ExecutionOutcome): string | undefined {
+  expect(outcome.status).toBe('FAILED');
+  return outcome.error;
 }
 
 const SAMPLE = sampleEventLines();
 const KEY = 'batch/2026/11/24/sample-events.jsonl';
-let DEFINITION: Json;
+let WORKFLOW: Synthesized;
 
 beforeAll(() => {
-  DEFINITION = synthesizedDefinition({ linesPerBatch: 5 });
+  WORKFLOW = synthesize({ linesPerBatch: 5 });
 });
 beforeEach(() => s3Mock.reset());
 afterAll(() => s3Mock.restore());
@@ -189,20 +183,20 @@ function event(n: number, overrides: Json = {}): string {
   });
 }
 
-describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
+describe('BatchWorkflow state machine (run by the local runner)', () => {
   test('the synthesized definition passes asl-validator', () => {
-    const { isValid, errors } = validator(JSON.parse(JSON.stringify(DEFINITION)));
+    const { isValid, errors } = validator(JSON.parse(JSON.stringify(WORKFLOW.definition)));
     expect(errors).toEqual([]);
     expect(isValid).toBe(true);
     // and the Distributed Map's item processor on its own
-    const map = allStates(DEFINITION).ProcessBatches;
+    const map = statesByName(WORKFLOW.definition).ProcessBatches;
     expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
   });
 
   test('success: every range is processed by the runtime, the counts are summed into BatchCompleted', async () => {
     const lines = Array.from({ length: 12 }, (_, i) => event(i + 1));
-    const { output, error, h } = await run({ [`${RAW}/${KEY}`]: `${lines.join('\n')}\n` }, KEY, { schemas: clickstreamSchemas() });
-    expect(error).toBeUndefined();
+    const { output, outcome, h } = await run({ [`${RAW}/${KEY}`]: `${lines.join('\n')}\n` }, KEY, { schemas: clickstreamSchemas() });
+    expect(outcome).toMatchObject({ status: 'SUCCEEDED' });
     expect(h.calls).toMatchObject({ CheckPaused: 1, CheckObject: 1, SampleSchema: 1, ProcessBatch: 3, Summarize: 1, RecordLineage: 1, EmitCompleted: 1 });
     expect(h.calls.SendToDlq).toBeUndefined();
     expect(output?.object.ranges).toEqual([
@@ -259,16 +253,16 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
   });
 
   test('without schemas there is nothing to sample: the workflow has no SampleSchema state', () => {
-    const definition = synthesizedDefinition({}, { schemas: false });
-    expect(allStates(definition).SampleSchema).toBeUndefined();
-    expect(allStates(definition).CheckObject.Next).toBe('ProcessBatches');
-    expect(allStates(synthesizedDefinition({ schemaSampleLines: 0 })).SampleSchema).toBeUndefined();
+    const { definition } = synthesize({}, { schemas: false });
+    expect(statesByName(definition).SampleSchema).toBeUndefined();
+    expect(statesByName(definition).CheckObject.Next).toBe('ProcessBatches');
+    expect(statesByName(synthesize({ schemaSampleLines: 0 }).definition).SampleSchema).toBeUndefined();
   });
 
   test('retry then success: a throttled invocation is retried, the run completes', async () => {
     const lines = Array.from({ length: 7 }, (_, i) => event(i + 1));
     let throttled = 0;
-    const { error, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, {
+    const { outcome, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, {
       processBatch: async (input, real) => {
         if ((input.s3Object as Json).firstLine === 6 && throttled === 0) {
           throttled++;
@@ -279,7 +273,7 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
         return real(input);
       },
     });
-    expect(error).toBeUndefined();
+    expect(outcome).toMatchObject({ status: 'SUCCEEDED' });
     expect(throttled).toBe(1);
     expect(h.calls.ProcessBatch).toBe(3); // 2 ranges + 1 retry
     expect(h.events.map((e) => e.DetailType)).toEqual(['BatchCompleted']);
@@ -290,8 +284,8 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
   test('poison records are quarantined with their line, the run still completes', async () => {
     // The reference sample, gzip under a .jsonl key: malformed JSON (line 15), a record without id
     // (line 18) and one the transform rejects (line 16) — counts from the runtime, summed over 4 ranges.
-    const { error, h } = await run({ [`${RAW}/${KEY}`]: gzipSync(`${SAMPLE.join('\n')}\n`) }, KEY);
-    expect(error).toBeUndefined();
+    const { outcome, h } = await run({ [`${RAW}/${KEY}`]: gzipSync(`${SAMPLE.join('\n')}\n`) }, KEY);
+    expect(outcome).toMatchObject({ status: 'SUCCEEDED' });
     const [completed] = h.events;
     expect(completed.DetailType).toBe('BatchCompleted');
     const c = completed.Detail.counts;
@@ -311,8 +305,8 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
     const lines = Array.from({ length: 10 }, (_, i) => (i % 3 === 0 ? event(i + 1, { eventType: 'scroll', schemaVersion: '1' }) : event(i + 1)));
     const objects = { [`${RAW}/${KEY}`]: lines.join('\n') };
     const drifted = await run(objects, KEY, { schemas: clickstreamSchemas() });
-    expect(failure(drifted.error).name).toBe('SchemaDrift');
-    expect(drifted.h.paused).toBe('true');
+    expect(failure(drifted.outcome)).toBe('SchemaDrift');
+    expect(drifted.paused).toBe('true');
     expect(drifted.h.calls).toMatchObject({ SampleSchema: 1, PausePipeline: 1 });
     // Stopped before the load: no range was processed, nothing curated, no run manifest.
     expect(drifted.h.calls.ProcessBatch).toBeUndefined();
@@ -340,8 +334,8 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
     expect(drifted.h.dlq).toEqual([]);
 
     // While paused, a run neither checks nor loads: it goes to the DLQ (redriven after resume).
-    const deferred = await run(objects, KEY, { schemas: clickstreamSchemas(), paused: drifted.h.paused });
-    expect(failure(deferred.error).name).toBe('BatchFailed');
+    const deferred = await run(objects, KEY, { schemas: clickstreamSchemas(), paused: drifted.paused });
+    expect(failure(deferred.outcome)).toBe('BatchFailed');
     expect(deferred.h.calls.CheckObject).toBeUndefined();
     expect(deferred.h.calls.ProcessBatch).toBeUndefined();
     expect(deferred.h.dlq).toEqual([expect.objectContaining({ pipeline: 'clicks', bucket: RAW, key: KEY, error: 'PipelinePaused' })]);
@@ -349,12 +343,12 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
   });
 
   test('drift the sample cannot see (later in the object) is caught after the load, which the manifest records', async () => {
-    const definition = synthesizedDefinition({ linesPerBatch: 5, schemaSampleLines: 5 });
+    const workflow = synthesize({ linesPerBatch: 5, schemaSampleLines: 5 });
     const lines = Array.from({ length: 20 }, (_, i) => (i >= 5 && i % 2 === 0 ? event(i + 1, { eventType: 'scroll' }) : event(i + 1)));
-    const { error, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, { schemas: clickstreamSchemas(), definition });
-    expect(failure(error).name).toBe('SchemaDrift');
+    const { outcome, h, paused } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, { schemas: clickstreamSchemas(), workflow });
+    expect(failure(outcome)).toBe('SchemaDrift');
     expect(h.calls).toMatchObject({ SampleSchema: 1, ProcessBatch: 4, Summarize: 1, RecordLineage: 1, PausePipeline: 1 });
-    expect(h.paused).toBe('true');
+    expect(paused).toBe('true');
     const counts = { scope: 'object', recordsIn: 20, schemaMismatches: 7, curated: 13, drifted: true };
     expect(h.events.map((e) => [e.DetailType, e.Detail.counts])).toEqual([['SchemaDriftDetected', expect.objectContaining(counts)]]);
     const [runManifest] = [...h.objects.keys()].filter((k) => k.startsWith('curated-bucket/_lineage/clicks/runs/'));
@@ -365,7 +359,7 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
   });
 
   test('a scheduled run resolves its key template from the fire time (minus the offset), then runs as usual', async () => {
-    const definition = synthesizedDefinition({
+    const workflow = synthesize({
       linesPerBatch: 5,
       schedule: Schedule.cron({ hour: '2', minute: '0' }),
       scheduledKey: 'exports/dt={date}/hr={HH}/events.jsonl',
@@ -374,61 +368,64 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
     const exportKey = 'exports/dt=2026-11-23/hr=02/events.jsonl';
     const input = { bucket: RAW, keyTemplate: 'exports/dt={date}/hr={HH}/events.jsonl', scheduledTime: '2026-11-24T02:00:00Z', keyOffsetSeconds: 86400 };
     const lines = Array.from({ length: 3 }, (_, i) => event(i + 1));
-    const { output, error, h } = await run({ [`${RAW}/${exportKey}`]: lines.join('\n') }, exportKey, { schemas: clickstreamSchemas(), definition, input });
-    expect(error).toBeUndefined();
+    const { output, outcome, h } = await run({ [`${RAW}/${exportKey}`]: lines.join('\n') }, exportKey, { schemas: clickstreamSchemas(), workflow, input });
+    expect(outcome).toMatchObject({ status: 'SUCCEEDED' });
     expect(output?.key).toBe(exportKey);
     expect(h.calls).toMatchObject({ ResolveScheduledKey: 1, CheckObject: 1, ProcessBatch: 1 });
     expect(h.events.map((e) => [e.DetailType, e.Detail.key])).toEqual([['BatchCompleted', exportKey]]);
 
     // An object-created start of the same state machine has its key: no resolution.
-    const direct = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, { schemas: clickstreamSchemas(), definition });
-    expect(direct.error).toBeUndefined();
+    const direct = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, { schemas: clickstreamSchemas(), workflow });
+    expect(direct.outcome).toMatchObject({ status: 'SUCCEEDED' });
     expect(direct.h.calls.ResolveScheduledKey).toBeUndefined();
 
     // The export is missing: the run goes to the DLQ with the resolved key (restart once it lands).
-    const missing = await run({}, exportKey, { schemas: clickstreamSchemas(), definition, input });
+    const missing = await run({}, exportKey, { schemas: clickstreamSchemas(), workflow, input });
     expect(missing.h.dlq).toEqual([expect.objectContaining({ bucket: RAW, key: exportKey })]);
   });
 
   test('below the drift threshold the run completes and the pipeline stays unpaused', async () => {
     const lines = Array.from({ length: 40 }, (_, i) => (i === 0 ? event(i + 1, { eventType: 'scroll' }) : event(i + 1)));
-    const { error, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, { schemas: clickstreamSchemas() });
-    expect(error).toBeUndefined();
-    expect(h.paused).toBe('false');
+    const { outcome, h, paused } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, { schemas: clickstreamSchemas() });
+    expect(outcome).toMatchObject({ status: 'SUCCEEDED' });
+    expect(paused).toBe('false');
     expect(h.events[0].Detail.counts).toMatchObject({ recordsIn: 40, schemaMismatches: 1, driftRate: 0.025, drifted: false });
   });
 
-  test('failure: a batch that keeps failing is retried to the bound, then the run goes to the DLQ with a BatchFailed event', async () => {
+  test('failure: a batch that keeps failing is retried to the bound, fails the Map Run (retried twice, as in AWS), then the run goes to the DLQ with a BatchFailed event', async () => {
     const lines = Array.from({ length: 3 }, (_, i) => event(i + 1));
-    const { error, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, {
+    const { outcome, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, {
       processBatch: async () => {
         const e = new Error('boom');
         e.name = 'Lambda.ServiceException';
         throw e;
       },
     });
-    expect(failure(error).name).toBe('BatchFailed');
-    expect(h.calls.ProcessBatch).toBe(4); // 1 + 3 retries (MaxAttempts 3)
-    expect(h.dlq).toEqual([
-      expect.objectContaining({ pipeline: 'clicks', bucket: RAW, key: KEY, error: 'Lambda.ServiceException', cause: 'boom' }),
-    ]);
-    expect(h.events.map((e) => [e.DetailType, e.Detail.error])).toEqual([['BatchFailed', 'Lambda.ServiceException']]);
+    expect(failure(outcome)).toBe('BatchFailed');
+    // One range; per Map Run 1 + 3 retries of its task (MaxAttempts 3). The failed item fails the Map
+    // Run with States.ExceedToleratedFailureThreshold (tolerance 0), retried twice (MaxAttempts 2).
+    expect(h.calls.ProcessBatch).toBe(3 * 4);
+    expect(h.dlq).toEqual([expect.objectContaining({ pipeline: 'clicks', bucket: RAW, key: KEY, error: TOLERATED_FAILURE_ERROR })]);
+    expect(h.dlq[0].cause).toContain('Lambda.ServiceException');
+    expect(h.events.map((e) => [e.DetailType, e.Detail.error])).toEqual([['BatchFailed', TOLERATED_FAILURE_ERROR]]);
   });
 
-  test('records that could not be stored fail the range (the Map Run is retried in AWS), never a silent success', async () => {
+  test('records that could not be stored fail the range and the Map Run, which is retried (idempotent); never a silent success', async () => {
     const lines = Array.from({ length: 3 }, (_, i) => event(i + 1));
-    const { error, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, {
+    const { outcome, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, {
       processBatch: async () => ({ batchItemFailures: [{ itemIdentifier: '1' }], summary: { recordsIn: 3, curated: 2, retried: 1 } }),
     });
-    expect(failure(error).name).toBe('BatchFailed');
-    expect(h.dlq).toEqual([expect.objectContaining({ error: 'BatchItemFailures' })]);
+    expect(failure(outcome)).toBe('BatchFailed');
+    expect(h.calls.ProcessBatch).toBe(3); // one range, three Map Runs
+    expect(h.dlq).toEqual([expect.objectContaining({ error: TOLERATED_FAILURE_ERROR })]);
+    expect(h.dlq[0].cause).toContain('BatchItemFailures');
     expect(h.calls.EmitCompleted).toBeUndefined();
   });
 
   test('an object that is not JSON Lines is quarantined (no DLQ, no retry) with a BatchFailed event', async () => {
     const csv = 'eventId,eventType\nevt-1,click\nevt-2,click\n';
-    const { error, h } = await run({ [`${RAW}/${KEY}`]: csv }, KEY);
-    expect(failure(error).name).toBe('BatchFailed');
+    const { outcome, h } = await run({ [`${RAW}/${KEY}`]: csv }, KEY);
+    expect(failure(outcome)).toBe('BatchFailed');
     expect(h.calls.CheckObject).toBe(1);
     expect(h.calls.ProcessBatch).toBeUndefined();
     expect(h.objects.has(`quarantine-bucket/clicks/objects/${KEY}.error.json`)).toBe(true);
@@ -438,21 +435,22 @@ describe('BatchWorkflow state machine (aws-local-stepfunctions)', () => {
   });
 
   test('a missing object (a transient or unknown error) goes to the DLQ after retries', async () => {
-    const { error, h } = await run({}, KEY);
-    expect(failure(error).name).toBe('BatchFailed');
+    const { outcome, h } = await run({}, KEY);
+    expect(failure(outcome)).toBe('BatchFailed');
     expect(h.dlq).toEqual([expect.objectContaining({ key: KEY, error: 'NotFound' })]);
     expect(h.events.map((e) => e.DetailType)).toEqual(['BatchFailed']);
   });
 
   test('timeout: the execution stops at its TimeoutSeconds (the AbandonedRuns rule sends it to the DLQ)', async () => {
-    const definition = { ...synthesizedDefinition({ linesPerBatch: 5 }), TimeoutSeconds: 1 };
+    const synthesized = synthesize({ linesPerBatch: 5 });
+    const workflow = { ...synthesized, definition: { ...synthesized.definition, TimeoutSeconds: 1 } };
     const lines = Array.from({ length: 3 }, (_, i) => event(i + 1));
-    const { error, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, {
-      definition,
+    const { outcome, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, {
+      workflow,
       processBatch: (input, real) => new Promise((resolve) => setTimeout(() => resolve(real(input)), 1500)),
     });
-    expect(error).toBeInstanceOf(ExecutionTimeoutError);
+    // The outcome is reported once the abandoned invocation has settled.
+    expect(outcome).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
     expect(h.calls.EmitCompleted).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 700)); // let the abandoned invocation settle
   });
 });

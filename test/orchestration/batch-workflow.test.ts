@@ -9,9 +9,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cdkJson from '../../cdk.json';
 import { addComplianceChecks } from '../../bin/compliance-checks';
 import { latestNodeRuntime } from '../../lib/core/lambda-runtime';
-import { stableTemplate, testStack, TEST_ENV } from '../support/cdk';
+import { testStack, TEST_ENV } from '../support/cdk';
+import { ownTemplate } from '../support/construct-snapshot';
+import { stateMachineDefinitions, statesByName } from '../support/state-machines';
 import { workflowStack } from './fixture';
-import { allStates, stateMachineDefinitions } from './support/asl';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -30,16 +31,17 @@ describe('BatchWorkflow', () => {
   let stack: Stack;
   let template: Template;
   let states: Record<string, Json>;
+  let fixture: ReturnType<typeof workflowStack>;
 
   beforeAll(() => {
     stack = testStack();
-    workflowStack(
+    fixture = workflowStack(
       stack,
       { schedule: events.Schedule.cron({ hour: '2', minute: '0' }), scheduledKey: 'batch/nightly/export.jsonl.gz' },
       { schemas: true },
     );
     template = Template.fromStack(stack);
-    states = allStates(Object.values(stateMachineDefinitions(template))[0]);
+    states = statesByName(stateMachineDefinitions(stack)[0]);
   });
 
   test('a STANDARD state machine with a timeout, X-Ray and ALL logging with execution data to a KMS log group with retention', () => {
@@ -52,7 +54,7 @@ describe('BatchWorkflow', () => {
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowLogs'), 'Arn'] } } }],
       },
     });
-    const definition = Object.values(stateMachineDefinitions(template))[0];
+    const definition = stateMachineDefinitions(stack)[0];
     expect(definition.TimeoutSeconds).toBe(3600);
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     for (const [id, lg] of Object.entries(logGroups).filter(([id]) => id.startsWith('Workflow'))) {
@@ -124,9 +126,9 @@ describe('BatchWorkflow', () => {
         ],
       },
     });
-    const definition = Object.values(stateMachineDefinitions(t))[0];
+    const [definition] = stateMachineDefinitions(stack);
     expect(definition.StartAt).toBe('IsScheduled');
-    const s = allStates(definition);
+    const s = statesByName(definition);
     expect(s.IsScheduled.Choices).toEqual([{ Variable: '$.keyTemplate', IsPresent: true, Next: 'ResolveScheduledKey' }]);
     expect(s.IsScheduled.Default).toBe('CheckPaused');
     expect(s.ResolveScheduledKey).toMatchObject({ ResultPath: '$.key', Next: 'CheckPaused' });
@@ -197,14 +199,14 @@ describe('BatchWorkflow', () => {
       MaxConcurrency: 10,
       ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
     });
-    expect(states.ProcessBatch.Resource).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:TransformLive.*:live$/);
+    expect(states.ProcessBatch.Resource).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:TestStack-TransformFunction[0-9A-F]{8}:live$/);
     expect(states.DriftCheck.Choices).toEqual([{ Variable: '$.summary.drifted', BooleanEquals: true, Next: 'PausePipeline' }]);
     expect(states.Summarize.Parameters).toMatchObject({ action: 'summarize', maxDriftRate: 0.05 });
   });
 
   test('a schema sample runs before the load: the live alias validates the first lines, a drifted sample goes to the pause', () => {
     expect(states.CheckObject.Next).toBe('SampleSchema');
-    expect(states.SampleSchema.Resource).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:TransformLive.*:live$/);
+    expect(states.SampleSchema.Resource).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:TestStack-TransformFunction[0-9A-F]{8}:live$/);
     expect(states.SampleSchema.Parameters).toEqual({
       s3Object: {
         'bucket.$': '$.bucket',
@@ -230,8 +232,8 @@ describe('BatchWorkflow', () => {
     expect(states.RecordLineage.Next).toBe('DriftCheck');
     expect(states.RecordLineage.Parameters).toMatchObject({
       action: 'lineage',
-      // Placeholders of the resolved template: the curated bucket's name, the live alias's version.
-      bucket: expect.stringMatching(/^lakecurated/),
+      // As the local runner resolves the template: the curated bucket's name, the live alias's version.
+      bucket: expect.stringMatching(/^teststack-lakecurated/),
       prefix: '_lineage/clicks/runs/',
       'executionId.$': '$$.Execution.Id',
       'executionName.$': '$$.Execution.Name',
@@ -307,6 +309,25 @@ describe('BatchWorkflow', () => {
     expect(fromEvents.map((st) => st.Condition.ArnEquals['aws:SourceArn']['Fn::GetAtt'][0]).sort()).toEqual(rules);
   });
 
+  test('the given key encrypts the DLQ; CloudWatch Logs and EventBridge (undeliverable starts) may use it', () => {
+    const { workflow, lake } = fixture;
+    expect(workflow.deadLetterQueue.node.scope).toBe(workflow);
+    expect(workflow.deadLetterQueue.encryptionKey).toBe(lake.encryptionKey);
+    const keyPolicy = template.toJSON().Resources[stack.getLogicalId(lake.encryptionKey.node.defaultChild as CfnElement)].Properties.KeyPolicy.Statement as Json[];
+    expect(keyPolicy).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Sid: 'AllowCloudWatchLogsForThisAccount', Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } }),
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          Condition: { StringEquals: { 'aws:SourceAccount': TEST_ENV.account } },
+        }),
+      ]),
+    );
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('the batch workflow TestStack/Workflow \\(failed, timed-out and paused runs') });
+  });
+
   test('the steps function: arm64, the newest Node.js runtime, X-Ray, JSON logs to its own KMS log group', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('batch workflow steps'),
@@ -364,17 +385,18 @@ describe('BatchWorkflow', () => {
     const s = testStack();
     workflowStack(s, { linesPerBatch: 250, maxConcurrency: 3, maxDriftRate: 0.2, timeout: Duration.minutes(30), logRetention: logs.RetentionDays.ONE_YEAR, pausedParameterName: '/ops/clicks/paused' });
     const t = Template.fromStack(s);
-    const st = allStates(Object.values(stateMachineDefinitions(t))[0]);
+    const [definition] = stateMachineDefinitions(s);
+    const st = statesByName(definition);
     expect(st.CheckObject.Parameters).toMatchObject({ linesPerBatch: 250 });
     expect(st.ProcessBatches.MaxConcurrency).toBe(3);
     expect(st.Summarize.Parameters.maxDriftRate).toBe(0.2);
-    expect(Object.values(stateMachineDefinitions(t))[0].TimeoutSeconds).toBe(1800);
+    expect(definition.TimeoutSeconds).toBe(1800);
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
     t.hasResourceProperties('AWS::SSM::Parameter', { Name: '/ops/clicks/paused' });
   });
 
   test('snapshot', () => {
-    expect(stableTemplate(stack)).toMatchSnapshot();
+    expect(ownTemplate(fixture.workflow)).toMatchSnapshot();
   });
 });
 

@@ -5,7 +5,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { IConstruct } from 'constructs';
 import { AlarmSeverity, EtlPipeline, EtlPipelineProps } from '../../lib';
 import * as path from 'node:path';
-import { CLICKSTREAM_TRANSFORM, ROOT, stableTemplate, TEST_ENV, testStack } from '../support/cdk';
+import { CLICKSTREAM_TRANSFORM, ROOT, TEST_ENV, testStack } from '../support/cdk';
+import { constructReferences, libraryConstructs } from '../support/composition';
+import { ownTemplate } from '../support/construct-snapshot';
 
 function pipeline(props: Partial<EtlPipelineProps> = {}) {
   const stack = testStack();
@@ -220,9 +222,114 @@ describe('EtlPipeline', () => {
     expect(vpcReason(p.batchWorkflow!.stepsFunction)).toMatch(/\(Amazon S3, AWS X-Ray\)[\s\S]*No user code runs in it/);
   });
 
-  test('snapshot', () => {
-    const { stack } = pipeline();
-    expect(stableTemplate(stack)).toMatchSnapshot();
+  test('snapshot (its own resources: the key and the outputs; each part has its own snapshot)', () => {
+    const { p } = pipeline();
+    expect(ownTemplate(p)).toMatchSnapshot();
+  });
+});
+
+describe('EtlPipeline composition (default props)', () => {
+  const { stack, p, t } = pipeline();
+  const id = (c: IConstruct) => stack.getLogicalId((c.node.defaultChild ?? c) as never);
+
+  test('composes these constructs', () => {
+    expect(libraryConstructs(p)).toEqual([
+      'Alarms: AlarmRouting',
+      'Dashboard: PipelineDashboard',
+      'DataLake: DataLake',
+      'EventBusIngest/BufferDlq: DeadLetterQueue',
+      'EventBusIngest/DeliveryDlq: DeadLetterQueue',
+      'EventBusIngest: EventBusIngest',
+      'IdempotencyStore: IdempotencyStore',
+      'OperationalAlarms: PipelineAlarms',
+      'Slos: PipelineSlos',
+      'StreamIngest: StreamIngest',
+      'Transform/KinesisDlq1: DeadLetterQueue',
+      'Transform: TransformFunction',
+    ]);
+  });
+
+  test('wires them so: which construct\'s resources refer to which (\'.\' is the pipeline\'s key and outputs)', () => {
+    const pipelineKeyUsers = ['Alarms', 'DataLake', 'EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'IdempotencyStore', 'StreamIngest', 'Transform', 'Transform/KinesisDlq1'];
+    const outputs = ['Alarms', 'Dashboard', 'DataLake', 'EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'IdempotencyStore', 'StreamIngest', 'Transform', 'Transform/KinesisDlq1'];
+    expect(constructReferences(p)).toEqual(
+      [
+        ...outputs.map((c) => `. -> ${c}`),
+        ...pipelineKeyUsers.map((c) => `${c} -> .`),
+        // The dashboard and the alarms watch every source, DLQ and the transform; SLOs watch the transform.
+        ...['EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'OperationalAlarms', 'Slos', 'Transform', 'Transform/KinesisDlq1'].map((c) => `Dashboard -> ${c}`),
+        ...['Alarms', 'EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'StreamIngest', 'Transform', 'Transform/KinesisDlq1'].map((c) => `OperationalAlarms -> ${c}`),
+        'Slos -> Alarms',
+        'Slos -> Transform',
+        // Every DLQ's depth alarm is routed to the page topic.
+        'EventBusIngest/BufferDlq -> Alarms',
+        'EventBusIngest/DeliveryDlq -> Alarms',
+        'Transform/KinesisDlq1 -> Alarms',
+        'EventBusIngest -> EventBusIngest/BufferDlq',
+        'EventBusIngest -> EventBusIngest/DeliveryDlq',
+        'EventBusIngest/DeliveryDlq -> EventBusIngest',
+        // The stream archive goes to the raw bucket.
+        'StreamIngest -> DataLake',
+        // The transform writes to the lake, claims in the store and reads the stream and the buffer.
+        'Transform -> DataLake',
+        'Transform -> EventBusIngest',
+        'Transform -> IdempotencyStore',
+        'Transform -> StreamIngest',
+        'Transform -> Transform/KinesisDlq1',
+      ].sort(),
+    );
+  });
+
+  test('the transform writes to the lake\'s buckets and claims in the store; both sources feed its live alias', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          PIPELINE_NAME: 'orders',
+          DATASET: 'orders',
+          RAW_BUCKET: { Ref: id(p.dataLake.rawBucket) },
+          CURATED_BUCKET: { Ref: id(p.dataLake.curatedBucket) },
+          QUARANTINE_BUCKET: { Ref: id(p.dataLake.quarantineBucket) },
+          IDEMPOTENCY_TABLE: { Ref: id(p.idempotencyStore!.table) },
+        }),
+      },
+    });
+    const live = { 'Fn::Join': ['', [{ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: id(p.transform.alias) }] }] }, ':live']] };
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [id(p.streamIngest!.stream), 'Arn'] },
+      FunctionName: live,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(p.deadLetterQueues[0].queue), 'Arn'] } } },
+    });
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: { 'Fn::GetAtt': [id(p.eventBusIngest!.bufferQueue), 'Arn'] }, FunctionName: live });
+    expect(p.deadLetterQueues).toEqual([p.transform.deadLetterQueues[0], p.eventBusIngest!.bufferDeadLetterQueue, p.eventBusIngest!.deliveryDeadLetterQueue]);
+  });
+
+  test('the stream is archived to the raw bucket under stream-archive/, with the pipeline key', () => {
+    t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        BucketARN: { 'Fn::GetAtt': [id(p.dataLake.rawBucket), 'Arn'] },
+        Prefix: Match.stringLikeRegexp('^stream-archive/'),
+        EncryptionConfiguration: { KMSEncryptionConfig: { AWSKMSKeyARN: { 'Fn::GetAtt': [id(p.encryptionKey), 'Arn'] } } },
+      }),
+    });
+  });
+
+  test('topics, SLOs, alarms and the dashboard are named for the pipeline', () => {
+    expect(t.findResources('AWS::SNS::Topic')[id(p.alarmRouting.pageTopic)].Properties.DisplayName).toBe('orders pipeline pages');
+    expect(t.findResources('AWS::SNS::Topic')[id(p.alarmRouting.ticketTopic)].Properties.DisplayName).toBe('orders pipeline tickets');
+    t.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'orders-pipeline' });
+    const alarms = { ...t.findResources('AWS::CloudWatch::Alarm'), ...t.findResources('AWS::CloudWatch::CompositeAlarm') };
+    const pipelines = new Set([...JSON.stringify(alarms).matchAll(/\{"Name":"Pipeline","Value":"([^"]*)"\}/g)].map((m) => m[1]));
+    expect([...pipelines]).toEqual(['orders']);
+    const stages = new Set([...JSON.stringify(alarms).matchAll(/\{"Name":"Stage","Value":"([^"]*)"\}/g)].map((m) => m[1]));
+    expect([...stages]).toEqual(['transform']);
+  });
+
+  test('the pipeline\'s removal policy reaches every stateful part: buckets, stream, table (RETAIN by default)', () => {
+    const types = ['AWS::S3::Bucket', 'AWS::Kinesis::Stream', 'AWS::DynamoDB::Table'];
+    const policies = (template: Template) => types.flatMap((type) => Object.entries(template.findResources(type)).map(([rid, r]) => `${rid} ${r.DeletionPolicy}`));
+    expect(policies(t).filter((x) => !x.endsWith(' Retain'))).toEqual([]);
+    expect(policies(pipeline({ removalPolicy: RemovalPolicy.DESTROY }).t).filter((x) => !x.endsWith(' Delete'))).toEqual([]);
+    expect(policies(t)).toHaveLength(6);
   });
 });
 

@@ -1,6 +1,5 @@
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { SnapshotTemplate } from '../../lib/testing/snapshot-template';
 import * as cdkJson from '../../cdk.json';
 
 /** The repository root. */
@@ -29,9 +28,4 @@ export function testApp(options: TestAppOptions = {}): App {
 /** A stack in {@link TEST_ENV} inside a fresh test app. */
 export function testStack(options: TestAppOptions = {}): Stack {
   return new Stack(testApp(options), 'TestStack', { env: TEST_ENV });
-}
-
-/** The template with content hashes replaced: the helper the package ships for users' snapshots. */
-export function stableTemplate(stack: Stack): unknown {
-  return SnapshotTemplate.fromStack(stack);
 }

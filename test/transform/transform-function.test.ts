@@ -8,7 +8,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { IdempotencyStore, SchemaRegistry, TransformFunction, TransformFunctionProps } from '../../lib';
 import { latestNodeRuntime } from '../../lib/core/lambda-runtime';
-import { CLICKSTREAM_TRANSFORM, ROOT, stableTemplate, testStack } from '../support/cdk';
+import { CLICKSTREAM_TRANSFORM, ROOT, testStack } from '../support/cdk';
+import { ownTemplate } from '../support/construct-snapshot';
 
 function setup(props: Partial<TransformFunctionProps> = {}, stack: Stack = testStack()) {
   const curated = new s3.Bucket(stack, 'Curated', { encryption: s3.BucketEncryption.KMS });
@@ -114,6 +115,12 @@ describe('TransformFunction', () => {
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [stack.getLogicalId(dlq.queue.node.defaultChild as sqs.CfnQueue), 'Arn'] } } },
     });
     expect(fn.deadLetterQueues).toEqual([dlq]);
+    // The DLQ is the transform's (its own snapshot covers the rest): the transform's key, an alarm naming the source.
+    expect(dlq.node.scope).toBe(fn);
+    expect(dlq.encryptionKey).toBe(fn.encryptionKey);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('the Kinesis source of TestStack/Transform \\(batch metadata: shard and sequence range\\)'),
+    });
   });
 
   test('passes the function timeout to the runtime (FUNCTION_TIMEOUT_SECONDS), which sizes its SDK timeouts', () => {
@@ -407,6 +414,6 @@ describe('TransformFunction', () => {
   test('snapshot', () => {
     const { stack, fn } = setup();
     fn.addKinesisSource(new kinesis.Stream(stack, 'S'));
-    expect(stableTemplate(stack)).toMatchSnapshot();
+    expect(ownTemplate(fn)).toMatchSnapshot();
   });
 });
