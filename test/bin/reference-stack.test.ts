@@ -10,7 +10,7 @@ import { addComplianceChecks } from '../../bin/compliance-checks';
 import { cfnLintAvailable, formatFinding, lintTemplates } from '../../scripts/cfn-lint';
 import { TEST_ENV } from '../support/cdk';
 import { constructReferences, libraryConstructs } from '../support/composition';
-import { stateMachineDefinitions, statesByName } from '../support/state-machines';
+import { definitionOf, statesByName } from '../support/state-machines';
 
 interface Report {
   pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; description: string }> }>;
@@ -196,8 +196,7 @@ describe('ClickstreamPipelineStack (full synth)', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: { source: ['aws.s3'], detail: { bucket: { name: [{ Ref: id(stack.pipeline.dataLake.rawBucket) }] }, object: { key: [{ prefix: 'batch/' }] } } },
       });
-      const [definition] = stateMachineDefinitions(stack);
-      const states = statesByName(definition);
+      const states = statesByName(definitionOf(stack));
       expect(states.CheckObject.Parameters).toMatchObject({ linesPerBatch: 1000 });
       expect(states.ProcessBatches.MaxConcurrency).toBe(10);
       expect(states.Summarize.Parameters).toMatchObject({ maxDriftRate: 0.05 });

@@ -11,7 +11,7 @@ import { addComplianceChecks } from '../../bin/compliance-checks';
 import { latestNodeRuntime } from '../../lib/core/lambda-runtime';
 import { testStack, TEST_ENV } from '../support/cdk';
 import { ownTemplate } from '../support/construct-snapshot';
-import { stateMachineDefinitions, statesByName } from '../support/state-machines';
+import { definitionOf, statesByName } from '../support/state-machines';
 import { workflowStack } from './fixture';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -41,7 +41,7 @@ describe('BatchWorkflow', () => {
       { schemas: true },
     );
     template = Template.fromStack(stack);
-    states = statesByName(stateMachineDefinitions(stack)[0]);
+    states = statesByName(definitionOf(stack));
   });
 
   test('a STANDARD state machine with a timeout, X-Ray and ALL logging with execution data to a KMS log group with retention', () => {
@@ -54,7 +54,7 @@ describe('BatchWorkflow', () => {
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowLogs'), 'Arn'] } } }],
       },
     });
-    const definition = stateMachineDefinitions(stack)[0];
+    const definition = definitionOf(stack);
     expect(definition.TimeoutSeconds).toBe(3600);
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     for (const [id, lg] of Object.entries(logGroups).filter(([id]) => id.startsWith('Workflow'))) {
@@ -126,7 +126,7 @@ describe('BatchWorkflow', () => {
         ],
       },
     });
-    const [definition] = stateMachineDefinitions(stack);
+    const definition = definitionOf(stack);
     expect(definition.StartAt).toBe('IsScheduled');
     const s = statesByName(definition);
     expect(s.IsScheduled.Choices).toEqual([{ Variable: '$.keyTemplate', IsPresent: true, Next: 'ResolveScheduledKey' }]);
@@ -385,7 +385,7 @@ describe('BatchWorkflow', () => {
     const s = testStack();
     workflowStack(s, { linesPerBatch: 250, maxConcurrency: 3, maxDriftRate: 0.2, timeout: Duration.minutes(30), logRetention: logs.RetentionDays.ONE_YEAR, pausedParameterName: '/ops/clicks/paused' });
     const t = Template.fromStack(s);
-    const [definition] = stateMachineDefinitions(s);
+    const definition = definitionOf(s);
     const st = statesByName(definition);
     expect(st.CheckObject.Parameters).toMatchObject({ linesPerBatch: 250 });
     expect(st.ProcessBatches.MaxConcurrency).toBe(3);

@@ -15,11 +15,15 @@ function ownerOf(root: IConstruct, construct: IConstruct): IConstruct {
   return c ?? root;
 }
 
-/** Every library construct of `root`'s subtree, root excluded, as `path: Class` (paths relative to root), sorted. */
+/**
+ * Every library construct of `root`'s subtree that has resources (not a state-machine fragment,
+ * which is states of its construct's state machine), root excluded, as `path: Class` (paths
+ * relative to root), sorted.
+ */
 export function libraryConstructs(root: IConstruct): string[] {
   return root.node
     .findAll()
-    .filter((c) => c !== root && isLibraryConstruct(c))
+    .filter((c) => c !== root && isLibraryConstruct(c) && c.node.findAll().some((r) => r instanceof CfnElement))
     .map((c) => `${relativePath(root, c)}: ${c.constructor.name}`)
     .sort();
 }

@@ -20,10 +20,17 @@ export function localStack(stack: Stack, bucketNames: Record<string, string> = {
   return { resources, refs: new LocalReferences(template, resources, TEST_ENV) };
 }
 
-/** The definition of each state machine of a stack, resolved as the local runner resolves it. */
-export function stateMachineDefinitions(stack: Stack, bucketNames: Record<string, string> = {}): Json[] {
+/** The definition of each state machine of a stack, by logical id, resolved as the local runner resolves it. */
+export function stateMachineDefinitions(stack: Stack, bucketNames: Record<string, string> = {}): Record<string, Json> {
   const { resources, refs } = localStack(stack, bucketNames);
-  return resources.stateMachines.map((machine) => resolveDefinition(machine, { refs }));
+  return Object.fromEntries(resources.stateMachines.map((machine) => [machine.logicalId, resolveDefinition(machine, { refs })]));
+}
+
+/** The definition of a stack's one state machine (see {@link stateMachineDefinitions}). */
+export function definitionOf(stack: Stack, bucketNames: Record<string, string> = {}): Json {
+  const definitions = Object.values(stateMachineDefinitions(stack, bucketNames));
+  if (definitions.length !== 1) throw new Error(`${stack.node.path} has ${definitions.length} state machines, not one`);
+  return definitions[0];
 }
 
 /** Every state of a definition by name, those of Map item processors and Parallel branches included. */

@@ -40,7 +40,7 @@ describe('RunSummary', () => {
       executionName: 'run-1',
       startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       source: { bucket: 'raw', key: 'batch/a.jsonl', object: RUN.object },
-      transform: { functionName: expect.stringMatching(/:function:Transform/), alias: 'live', version: '1' },
+      transform: { functionName: expect.stringMatching(/^TestStack-TransformFunction[0-9A-F]{8}$/), alias: 'live', version: '1' },
       schemaSample: RUN.sample,
       counts: SUMMARY,
     });

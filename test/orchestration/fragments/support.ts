@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { testStack } from '../../support/cdk';
-import { allStates, stateMachineDefinitions } from '../support/asl';
+import { definitionOf, statesByName } from '../../support/state-machines';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
@@ -16,7 +16,7 @@ export const STEPS_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:steps';
 
 /** A fragment rendered alone in a state machine of its own. */
 export interface RenderedFragment {
-  /** The state machine's ASL, references replaced by placeholder names and ARNs. */
+  /** The state machine's ASL, references resolved as the local runner resolves them. */
   readonly definition: Json;
   /** Its states, nested ones included, by name. */
   readonly states: Record<string, Json>;
@@ -33,8 +33,8 @@ export function renderFragment(build: (stack: Stack, stubs: Stubs) => sfn.IChain
   const chainable = build(stack, stubs(stack));
   new sfn.StateMachine(stack, 'Machine', { definitionBody: sfn.DefinitionBody.fromChainable(chainable) });
   const template = Template.fromStack(stack);
-  const definition = Object.entries(stateMachineDefinitions(template)).find(([id]) => id.startsWith('Machine'))?.[1] as Json;
-  return { definition, states: allStates(definition), template };
+  const definition = definitionOf(stack);
+  return { definition, states: statesByName(definition), template };
 }
 
 /** Stand-ins for the states around a fragment. */
@@ -100,7 +100,7 @@ export async function execute(definition: Json, input: Json, handlers: Record<st
       },
     ]),
   );
-  const retrying = Object.entries(allStates(definition)).filter(([, s]) => s.Retry).map(([name]) => name);
+  const retrying = Object.entries(statesByName(definition)).filter(([, s]) => s.Retry).map(([name]) => name);
   const machine = validated(definition);
   const execution = machine.run(input, {
     overrides: { taskResourceLocalHandlers: recorded as never, retryIntervalOverrides: Object.fromEntries(retrying.map((n) => [n, 0])) },

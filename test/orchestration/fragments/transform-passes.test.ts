@@ -57,7 +57,7 @@ describe('TransformPasses', () => {
   });
 
   test('each invocation targets the live alias, with the function\'s timeout plus 30 s', () => {
-    expect(states.ProcessBatch.Resource).toMatch(/:function:Transform[A-Za-z0-9]*:live$/);
+    expect(states.ProcessBatch.Resource).toMatch(/:function:TestStack-TransformFunction[0-9A-F]{8}:live$/);
     expect(states.ProcessBatch.TimeoutSeconds).toBe(60 + 30);
   });
 });
