@@ -14,6 +14,8 @@ import type { TransformFunction } from '../transform/transform-function';
 
 /** Time the dead-letter age alarm leaves between firing and the message expiring: a working day to redrive. */
 const DEAD_LETTER_REDRIVE_MARGIN = Duration.days(1);
+/** The period of most alarms. */
+const FIVE_MINUTES = Duration.minutes(5);
 
 /** Thresholds of the operational alarms. */
 export interface OperationalAlarmThresholds {
@@ -93,8 +95,6 @@ export class PipelineAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
-    const maxLag = props.maxLag ?? Duration.minutes(5);
-    const maxDeadLetterAge = props.maxDeadLetterAge ?? Duration.days(3);
     const v = new PropValidator(`PipelineAlarms (${this.node.path})`);
     validateAlarmThresholds(
       v,
@@ -106,25 +106,33 @@ export class PipelineAlarms extends Construct {
     v.throwIfInvalid();
     this.routing = props.routing;
     this.runbook = props.runbookUrl ?? DEFAULT_RUNBOOK_URL;
-    const { transform } = props;
-    const stage = transform.stage;
-    this.prefix = `${props.pipelineName}/${stage}`;
-    const fiveMinutes = Duration.minutes(5);
+    this.prefix = `${props.pipelineName}/${props.transform.stage}`;
 
-    for (const [index, dlq] of (props.deadLetterQueues ?? []).entries()) {
+    this.addDeadLetterAlarms(props.deadLetterQueues ?? [], props.maxDeadLetterAge ?? Duration.days(3));
+    this.addTransformAlarms(props.transform);
+    this.addIngestAlarms(props, props.maxLag ?? Duration.minutes(5));
+    this.addDataAlarms(props, props.transform.stage);
+  }
+
+  /** Routes each DLQ's depth alarm as a page (its description prefixed and linked) and adds an oldest-message alarm. */
+  private addDeadLetterAlarms(deadLetterQueues: DeadLetterQueue[], maxDeadLetterAge: Duration): void {
+    for (const [index, dlq] of deadLetterQueues.entries()) {
       const cfn = dlq.depthAlarm.node.defaultChild as cloudwatch.CfnAlarm;
       cfn.alarmDescription = `[page] ${this.prefix}: ${cfn.alarmDescription} Runbook: ${runbookLink(this.runbook, 'dlq-messages')}`;
       this.routing.route(dlq.depthAlarm, AlarmSeverity.PAGE);
       this.alarms.push(dlq.depthAlarm);
-      this.add(`${dlq.node.id}${index + 1}OldestMessage`, dlq.metricOldestMessageAge({ period: fiveMinutes }), {
+      this.add(`${dlq.node.id}${index + 1}OldestMessage`, dlq.metricOldestMessageAge({ period: FIVE_MINUTES }), {
         threshold: maxDeadLetterAge.toSeconds(),
         severity: AlarmSeverity.TICKET,
         anchor: 'dlq-oldest-message',
         meaning: `a message has been in ${dlq.node.path} for more than ${maxDeadLetterAge.toHumanString()}: redrive it before it expires`,
       });
     }
+  }
 
-    this.add('TransformErrors', transform.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }), {
+  /** Whole-invocation errors, throttles, duration near the timeout, concurrency near its reserved cap. */
+  private addTransformAlarms(transform: TransformFunction): void {
+    this.add('TransformErrors', transform.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }), {
       threshold: 0,
       severity: AlarmSeverity.PAGE,
       anchor: 'transform-errors',
@@ -139,7 +147,7 @@ export class PipelineAlarms extends Construct {
       meaning: 'invocations of the transform were throttled in 3 of the last 5 minutes (concurrency limit reached)',
     });
     const timeoutMs = transform.function.timeout?.toMilliseconds() ?? 60000;
-    this.add('TransformDurationNearTimeout', transform.metricDuration({ period: fiveMinutes, statistic: cloudwatch.Stats.p(99) }), {
+    this.add('TransformDurationNearTimeout', transform.metricDuration({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.p(99) }), {
       threshold: Math.round(timeoutMs * 0.8),
       severity: AlarmSeverity.TICKET,
       anchor: 'transform-duration-near-timeout',
@@ -157,7 +165,11 @@ export class PipelineAlarms extends Construct {
         meaning: `the transform has used more than 80% of its reserved concurrency (${reserved}) for 5 minutes`,
       });
     }
+  }
 
+  /** Consumer lag and producer throttles of the stream; backlog of the event bus buffer. */
+  private addIngestAlarms(props: PipelineAlarmsProps, maxLag: Duration): void {
+    const { transform } = props;
     if (props.streamIngest) {
       const iteratorAge = transform.alias.metric('IteratorAge', { period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM });
       this.add('StreamIteratorAge', iteratorAge, {
@@ -167,7 +179,7 @@ export class PipelineAlarms extends Construct {
         anchor: 'stream-iterator-age',
         meaning: `the transform is more than ${maxLag.toHumanString()} behind the Kinesis stream for 5 minutes (consumer lag)`,
       });
-      this.add('StreamWriteThrottles', props.streamIngest.metricWriteThrottles({ period: fiveMinutes }), {
+      this.add('StreamWriteThrottles', props.streamIngest.metricWriteThrottles({ period: FIVE_MINUTES }), {
         threshold: 0,
         severity: AlarmSeverity.TICKET,
         anchor: 'stream-write-throttles',
@@ -183,7 +195,10 @@ export class PipelineAlarms extends Construct {
         meaning: `the oldest message in the SQS buffer is more than ${maxLag.toHumanString()} old for 5 minutes (backlog)`,
       });
     }
+  }
 
+  /** Quarantine and schema-mismatch rates of the records, and staleness. */
+  private addDataAlarms(props: PipelineAlarmsProps, stage: string): void {
     const ratio = (numerator: PipelineMetricName.RECORDS_QUARANTINED | PipelineMetricName.SCHEMA_MISMATCHES, label: string) =>
       new cloudwatch.MathExpression({
         expression: 'IF(recordsIn > 0, part / recordsIn, 0)',

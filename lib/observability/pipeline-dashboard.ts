@@ -79,126 +79,156 @@ export class PipelineDashboard extends Construct {
     super(scope, id);
     const runbookProblem = runbookUrlProblem('runbookUrl', props.runbookUrl);
     new PropValidator(`PipelineDashboard (${this.node.path})`).check(runbookProblem !== undefined, runbookProblem ?? '').throwIfInvalid();
-    const { transform } = props;
-    const stage = transform.stage;
-    const m = (name: PipelineMetricName, period = Duration.minutes(5), statistic: string = cloudwatch.Stats.SUM) =>
+    const stage = props.transform.stage;
+    const m: MetricOf = (name, period = Duration.minutes(5), statistic = cloudwatch.Stats.SUM) =>
       pipelineMetric(props.pipelineName, stage, name, { period, statistic, label: name });
-    const memoryGb = ((transform.function.node.defaultChild as { memorySize?: number }).memorySize ?? 1024) / 1024;
-    // Plain decimals: metric math reads 2e-7 as an identifier.
-    const gbSecond = decimal(props.costModel?.lambdaGbSecond ?? 0.0000133334);
-    const request = decimal(props.costModel?.lambdaRequest ?? 0.0000002);
-    const hour = Duration.hours(1);
-    this.costPerMillionRecords = new cloudwatch.MathExpression({
-      expression: `IF(recordsIn > 0, ((duration / 1000) * ${memoryGb} * ${gbSecond} + invocations * ${request}) / recordsIn * 1000000, 0)`,
-      usingMetrics: {
-        duration: transform.alias.metricDuration({ period: hour, statistic: cloudwatch.Stats.SUM }),
-        invocations: transform.alias.metricInvocations({ period: hour, statistic: cloudwatch.Stats.SUM }),
-        recordsIn: m(PipelineMetricName.RECORDS_IN, hour),
-      },
-      period: hour,
-      label: 'Estimated Lambda USD per million records',
-    });
-    const costThisPeriod = new cloudwatch.MathExpression({
-      expression: `(dayDuration / 1000) * ${memoryGb} * ${gbSecond} + dayInvocations * ${request}`,
-      usingMetrics: {
-        dayDuration: transform.alias.metricDuration({ period: Duration.days(1), statistic: cloudwatch.Stats.SUM }),
-        dayInvocations: transform.alias.metricInvocations({ period: Duration.days(1), statistic: cloudwatch.Stats.SUM }),
-      },
-      period: Duration.days(1),
-      label: 'Estimated Lambda USD per day',
-    });
+    const cost = costEstimates(props, m);
+    this.costPerMillionRecords = cost.perMillionRecords;
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName ?? `${props.pipelineName}-pipeline`,
       defaultInterval: Duration.hours(24),
     });
-    const executive: cloudwatch.IWidget[] = [
-      new cloudwatch.TextWidget({ markdown: `# ${props.pipelineName}: executive\nObjectives, volume, budget burn and cost.`, width: 24, height: 1 }),
-    ];
-    if (props.slos) {
-      const slo = props.slos;
-      executive.push(
-        new cloudwatch.GraphWidget({
-          title: `Success rate vs objective ${slo.successRate}`,
-          left: [new cloudwatch.MathExpression({ expression: '1 - e', usingMetrics: { e: slo.successErrorRatio }, label: 'Success rate' })],
-          leftAnnotations: [{ value: slo.successRate, label: 'Objective', color: '#d62728' }],
-          leftYAxis: { min: 0.9, max: 1 },
-          width: 8,
-        }),
-        new cloudwatch.GraphWidget({
-          title: 'Error-budget burn rate (5 min)',
-          left: [new cloudwatch.MathExpression({ expression: `e / ${decimal(1 - slo.successRate)}`, usingMetrics: { e: slo.successErrorRatio }, label: 'Burn rate' })],
-          leftAnnotations: [
-            { value: 1, label: 'Budget-neutral' },
-            ...slo.burnRateAlerts.map((a) => ({
-              value: a.burnRate,
-              label: `${a.severity} (${a.longWindow.toHumanString()})`,
-              color: a.severity === 'page' ? '#d62728' : '#ff7f0e',
-            })),
-          ],
-          width: 8,
-        }),
-        new cloudwatch.GraphWidget({ title: 'Fresh share', left: [slo.freshRatio], leftYAxis: { min: 0, max: 1 }, width: 8 }),
-      );
-    }
-    executive.push(
-      new cloudwatch.SingleValueWidget({ title: 'Records per day', metrics: [m(PipelineMetricName.RECORDS_IN, Duration.days(1)), m(PipelineMetricName.RECORDS_OUT, Duration.days(1))], width: 8 }),
-      new cloudwatch.SingleValueWidget({ title: 'Estimated cost', metrics: [this.costPerMillionRecords, costThisPeriod], width: 8 }),
-    );
-
-    const onCall: cloudwatch.IWidget[] = [
-      new cloudwatch.TextWidget({
-        markdown: `# On-call\nAlarm states, dead-letter queues, lag, failing stages. Runbook: ${props.runbookUrl ?? DEFAULT_RUNBOOK_URL}`,
-        width: 24,
-        height: 1,
-      }),
-    ];
-    if (props.alarms && props.alarms.length > 0) {
-      onCall.push(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms, width: 24, height: Math.min(8, 2 + Math.ceil(props.alarms.length / 4)) }));
-    }
-    if (props.deadLetterQueues && props.deadLetterQueues.length > 0) {
-      onCall.push(new cloudwatch.GraphWidget({ title: 'DLQ depth', left: props.deadLetterQueues.map((d) => d.metricMessagesVisible({ label: d.node.id })), width: 8 }));
-    }
-    const lag: cloudwatch.IMetric[] = [];
-    if (props.streamIngest) lag.push(transform.alias.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, label: 'Kinesis iterator age (ms)' }));
-    if (props.eventBusIngest) lag.push(props.eventBusIngest.metricBufferAge({ label: 'Buffer oldest message (s)' }));
-    if (lag.length > 0) onCall.push(new cloudwatch.GraphWidget({ title: 'Lag per source', left: lag, width: 8 }));
-    onCall.push(
-      new cloudwatch.GraphWidget({
-        title: 'Failing stages',
-        left: [transform.metricErrors({ label: 'Invocation errors' }), m(PipelineMetricName.RECORDS_RETRIED), m(PipelineMetricName.TRANSFORM_ERRORS)],
-        width: 8,
-      }),
-    );
-
-    const debug: cloudwatch.IWidget[] = [
-      new cloudwatch.TextWidget({ markdown: '# Debug\nDurations, cold starts, retries, quarantine, throughput.', width: 24, height: 1 }),
-      new cloudwatch.GraphWidget({
-        title: 'Transform duration',
-        left: ['p50', 'p90', 'p99'].map((p) => transform.metricDuration({ statistic: p, label: p })),
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({ title: 'Cold starts and retries', left: [m(PipelineMetricName.COLD_STARTS), m(PipelineMetricName.RECORDS_RETRIED), m(PipelineMetricName.DUPLICATES_SKIPPED)], width: 8 }),
-      new cloudwatch.GraphWidget({
-        title: 'Quarantine by reason',
-        left: [m(PipelineMetricName.SCHEMA_MISMATCHES), m(PipelineMetricName.TRANSFORM_ERRORS), m(PipelineMetricName.RECORDS_QUARANTINED)],
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Throughput (records per minute)',
-        left: [m(PipelineMetricName.RECORDS_IN, Duration.minutes(1)), m(PipelineMetricName.RECORDS_OUT, Duration.minutes(1)), m(PipelineMetricName.RECORDS_DROPPED, Duration.minutes(1))],
-        width: 12,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Freshness lag (s)',
-        left: ['p50', 'p95', 'p99'].map((p) => m(PipelineMetricName.FRESHNESS_LAG_SECONDS, Duration.minutes(5), p)),
-        width: 12,
-      }),
-    ];
-    this.dashboard.addWidgets(...executive);
-    this.dashboard.addWidgets(...onCall);
-    this.dashboard.addWidgets(...debug);
+    this.dashboard.addWidgets(...executiveRow(props, m, cost));
+    this.dashboard.addWidgets(...onCallRow(props, m));
+    this.dashboard.addWidgets(...debugRow(props.transform, m));
   }
+}
+
+/** A pipeline metric of the dashboard's pipeline and stage, labelled with its name. */
+type MetricOf = (name: PipelineMetricName, period?: Duration, statistic?: string) => cloudwatch.Metric;
+
+/** The estimated Lambda cost, from duration × memory and requests. */
+interface CostEstimates {
+  /** USD per million records in (hourly). */
+  readonly perMillionRecords: cloudwatch.MathExpression;
+  /** USD per day. */
+  readonly perDay: cloudwatch.MathExpression;
+}
+
+function costEstimates(props: PipelineDashboardProps, m: MetricOf): CostEstimates {
+  const { transform } = props;
+  const memoryGb = ((transform.function.node.defaultChild as { memorySize?: number }).memorySize ?? 1024) / 1024;
+  // Plain decimals: metric math reads 2e-7 as an identifier.
+  const gbSecond = decimal(props.costModel?.lambdaGbSecond ?? 0.0000133334);
+  const request = decimal(props.costModel?.lambdaRequest ?? 0.0000002);
+  const hour = Duration.hours(1);
+  const perMillionRecords = new cloudwatch.MathExpression({
+    expression: `IF(recordsIn > 0, ((duration / 1000) * ${memoryGb} * ${gbSecond} + invocations * ${request}) / recordsIn * 1000000, 0)`,
+    usingMetrics: {
+      duration: transform.alias.metricDuration({ period: hour, statistic: cloudwatch.Stats.SUM }),
+      invocations: transform.alias.metricInvocations({ period: hour, statistic: cloudwatch.Stats.SUM }),
+      recordsIn: m(PipelineMetricName.RECORDS_IN, hour),
+    },
+    period: hour,
+    label: 'Estimated Lambda USD per million records',
+  });
+  const perDay = new cloudwatch.MathExpression({
+    expression: `(dayDuration / 1000) * ${memoryGb} * ${gbSecond} + dayInvocations * ${request}`,
+    usingMetrics: {
+      dayDuration: transform.alias.metricDuration({ period: Duration.days(1), statistic: cloudwatch.Stats.SUM }),
+      dayInvocations: transform.alias.metricInvocations({ period: Duration.days(1), statistic: cloudwatch.Stats.SUM }),
+    },
+    period: Duration.days(1),
+    label: 'Estimated Lambda USD per day',
+  });
+  return { perMillionRecords, perDay };
+}
+
+/** Objectives, volume, budget burn and cost. */
+function executiveRow(props: PipelineDashboardProps, m: MetricOf, cost: CostEstimates): cloudwatch.IWidget[] {
+  const executive: cloudwatch.IWidget[] = [
+    new cloudwatch.TextWidget({ markdown: `# ${props.pipelineName}: executive\nObjectives, volume, budget burn and cost.`, width: 24, height: 1 }),
+  ];
+  if (props.slos) {
+    const slo = props.slos;
+    executive.push(
+      new cloudwatch.GraphWidget({
+        title: `Success rate vs objective ${slo.successRate}`,
+        left: [new cloudwatch.MathExpression({ expression: '1 - e', usingMetrics: { e: slo.successErrorRatio }, label: 'Success rate' })],
+        leftAnnotations: [{ value: slo.successRate, label: 'Objective', color: '#d62728' }],
+        leftYAxis: { min: 0.9, max: 1 },
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Error-budget burn rate (5 min)',
+        left: [new cloudwatch.MathExpression({ expression: `e / ${decimal(1 - slo.successRate)}`, usingMetrics: { e: slo.successErrorRatio }, label: 'Burn rate' })],
+        leftAnnotations: [
+          { value: 1, label: 'Budget-neutral' },
+          ...slo.burnRateAlerts.map((a) => ({
+            value: a.burnRate,
+            label: `${a.severity} (${a.longWindow.toHumanString()})`,
+            color: a.severity === 'page' ? '#d62728' : '#ff7f0e',
+          })),
+        ],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({ title: 'Fresh share', left: [slo.freshRatio], leftYAxis: { min: 0, max: 1 }, width: 8 }),
+    );
+  }
+  executive.push(
+    new cloudwatch.SingleValueWidget({ title: 'Records per day', metrics: [m(PipelineMetricName.RECORDS_IN, Duration.days(1)), m(PipelineMetricName.RECORDS_OUT, Duration.days(1))], width: 8 }),
+    new cloudwatch.SingleValueWidget({ title: 'Estimated cost', metrics: [cost.perMillionRecords, cost.perDay], width: 8 }),
+  );
+  return executive;
+}
+
+/** Alarm states, dead-letter queues, lag per source, failing stages. */
+function onCallRow(props: PipelineDashboardProps, m: MetricOf): cloudwatch.IWidget[] {
+  const onCall: cloudwatch.IWidget[] = [
+    new cloudwatch.TextWidget({
+      markdown: `# On-call\nAlarm states, dead-letter queues, lag, failing stages. Runbook: ${props.runbookUrl ?? DEFAULT_RUNBOOK_URL}`,
+      width: 24,
+      height: 1,
+    }),
+  ];
+  if (props.alarms && props.alarms.length > 0) {
+    onCall.push(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms, width: 24, height: Math.min(8, 2 + Math.ceil(props.alarms.length / 4)) }));
+  }
+  if (props.deadLetterQueues && props.deadLetterQueues.length > 0) {
+    onCall.push(new cloudwatch.GraphWidget({ title: 'DLQ depth', left: props.deadLetterQueues.map((d) => d.metricMessagesVisible({ label: d.node.id })), width: 8 }));
+  }
+  const { transform } = props;
+  const lag: cloudwatch.IMetric[] = [];
+  if (props.streamIngest) lag.push(transform.alias.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, label: 'Kinesis iterator age (ms)' }));
+  if (props.eventBusIngest) lag.push(props.eventBusIngest.metricBufferAge({ label: 'Buffer oldest message (s)' }));
+  if (lag.length > 0) onCall.push(new cloudwatch.GraphWidget({ title: 'Lag per source', left: lag, width: 8 }));
+  onCall.push(
+    new cloudwatch.GraphWidget({
+      title: 'Failing stages',
+      left: [transform.metricErrors({ label: 'Invocation errors' }), m(PipelineMetricName.RECORDS_RETRIED), m(PipelineMetricName.TRANSFORM_ERRORS)],
+      width: 8,
+    }),
+  );
+  return onCall;
+}
+
+/** Durations, cold starts, retries, quarantine, throughput, freshness. */
+function debugRow(transform: TransformFunction, m: MetricOf): cloudwatch.IWidget[] {
+  return [
+    new cloudwatch.TextWidget({ markdown: '# Debug\nDurations, cold starts, retries, quarantine, throughput.', width: 24, height: 1 }),
+    new cloudwatch.GraphWidget({
+      title: 'Transform duration',
+      left: ['p50', 'p90', 'p99'].map((p) => transform.metricDuration({ statistic: p, label: p })),
+      width: 8,
+    }),
+    new cloudwatch.GraphWidget({ title: 'Cold starts and retries', left: [m(PipelineMetricName.COLD_STARTS), m(PipelineMetricName.RECORDS_RETRIED), m(PipelineMetricName.DUPLICATES_SKIPPED)], width: 8 }),
+    new cloudwatch.GraphWidget({
+      title: 'Quarantine by reason',
+      left: [m(PipelineMetricName.SCHEMA_MISMATCHES), m(PipelineMetricName.TRANSFORM_ERRORS), m(PipelineMetricName.RECORDS_QUARANTINED)],
+      width: 8,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Throughput (records per minute)',
+      left: [m(PipelineMetricName.RECORDS_IN, Duration.minutes(1)), m(PipelineMetricName.RECORDS_OUT, Duration.minutes(1)), m(PipelineMetricName.RECORDS_DROPPED, Duration.minutes(1))],
+      width: 12,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Freshness lag (s)',
+      left: ['p50', 'p95', 'p99'].map((p) => m(PipelineMetricName.FRESHNESS_LAG_SECONDS, Duration.minutes(5), p)),
+      width: 12,
+    }),
+  ];
 }
 
 /** A number as a plain decimal (no exponent), for metric math expressions. */

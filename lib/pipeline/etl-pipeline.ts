@@ -330,10 +330,6 @@ export class EtlPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: EtlPipelineProps) {
     super(scope, id);
-    const enableStream = props.enableStream ?? true;
-    const enableEventBus = props.enableEventBus ?? true;
-    const timeout = props.transform?.timeout ?? Duration.seconds(60);
-    const visibility = props.eventBus?.bufferVisibilityTimeout ?? capDuration(Duration.seconds(timeout.toSeconds() * 6), Duration.hours(12));
     const v = new PropValidator(`EtlPipeline (${this.node.path})`);
     validateEtlPipelineProps(v, props, this);
     v.throwIfInvalid();
@@ -351,65 +347,24 @@ export class EtlPipeline extends Construct {
         removalPolicy,
       });
     }
-    this.transform = new TransformFunction(this, 'Transform', {
-      ...transformPassThrough(props),
-      // Event times the warehouse's projection cannot read fall back to the receive time.
-      firstPartitionDate: props.warehouse?.firstPartitionDate,
-      curatedBucket: this.dataLake.curatedBucket,
-      quarantineBucket: this.dataLake.quarantineBucket,
-      rawBucket: this.dataLake.rawBucket,
-      schemaRegistry: this.schemaRegistry,
-      idempotencyStore: this.idempotencyStore,
-      encryptionKey: this.encryptionKey,
-    });
+    this.transform = this.createTransform(props);
 
     const dlqs: DeadLetterQueue[] = [];
-    if (enableStream) {
-      this.streamIngest = new StreamIngest(this, 'StreamIngest', {
-        ...props.stream,
-        encryptionKey: this.encryptionKey,
-        removalPolicy,
-        archiveBucket: (props.archiveStream ?? true) ? (props.stream?.archiveBucket ?? this.dataLake.rawBucket) : undefined,
-      });
+    if (props.enableStream ?? true) {
+      this.streamIngest = this.createStreamIngest(props, removalPolicy);
       dlqs.push(this.transform.addKinesisSource(this.streamIngest.stream, props.kinesisSource));
     }
-    if (enableEventBus) {
-      this.eventBusIngest = new EventBusIngest(this, 'EventBusIngest', {
-        ...props.eventBus,
-        encryptionKey: this.encryptionKey,
-        removalPolicy,
-        bufferVisibilityTimeout: visibility,
-      });
+    if (props.enableEventBus ?? true) {
+      this.eventBusIngest = this.createEventBusIngest(props, removalPolicy);
       this.transform.addSqsSource(this.eventBusIngest.bufferQueue, props.sqsSource);
       dlqs.push(this.eventBusIngest.bufferDeadLetterQueue, this.eventBusIngest.deliveryDeadLetterQueue);
     }
     if (props.batchWorkflow) {
-      this.batchWorkflow = new BatchWorkflow(this, 'BatchWorkflow', {
-        ...props.batchWorkflow,
-        pipelineName: props.pipelineName,
-        dataset: props.dataset,
-        transform: this.transform,
-        rawBucket: this.dataLake.rawBucket,
-        curatedBucket: this.dataLake.curatedBucket,
-        quarantineBucket: this.dataLake.quarantineBucket,
-        // Not the ingest bus: its rule would feed the workflow's own events back into the transform.
-        eventBus: events.EventBus.fromEventBusName(this, 'DefaultBus', 'default'),
-        encryptionKey: this.encryptionKey,
-        runtime: props.runtime,
-      });
+      this.batchWorkflow = this.createBatchWorkflow(props, props.batchWorkflow);
       dlqs.push(this.batchWorkflow.deadLetterQueue);
     }
     this.deadLetterQueues = dlqs;
-
-    if (props.warehouse) {
-      this.warehouse = new ServerlessWarehouse(this, 'Warehouse', {
-        ...props.warehouse,
-        curatedBucket: this.dataLake.curatedBucket,
-        dataset: props.dataset ?? props.pipelineName,
-        encryptionKey: this.encryptionKey,
-        accessLogsBucket: this.dataLake.accessLogsBucket,
-      });
-    }
+    if (props.warehouse) this.warehouse = this.createWarehouse(props, props.warehouse);
 
     this.alarmRouting = new AlarmRouting(this, 'Alarms', {
       pageTopic: props.pageTopic,
@@ -417,38 +372,16 @@ export class EtlPipeline extends Construct {
       encryptionKey: this.encryptionKey,
       displayName: `${props.pipelineName} pipeline`,
     });
-    const runbookUrl = props.runbookUrl;
     this.slos = new PipelineSlos(this, 'Slos', {
       ...props.slos,
       pipelineName: props.pipelineName,
       stage: this.transform.stage,
       routing: this.alarmRouting,
       transformFunction: this.transform,
-      runbookUrl,
+      runbookUrl: props.runbookUrl,
     });
-    this.operationalAlarms = new PipelineAlarms(this, 'OperationalAlarms', {
-      ...props.alarmThresholds,
-      pipelineName: props.pipelineName,
-      routing: this.alarmRouting,
-      transform: this.transform,
-      streamIngest: this.streamIngest,
-      eventBusIngest: this.eventBusIngest,
-      deadLetterQueues: dlqs,
-      runbookUrl,
-    });
-    if (this.batchWorkflow) this.operationalAlarms.addStateMachine('BatchWorkflow', this.batchWorkflow.stateMachine);
-    if (props.dashboard ?? true) {
-      this.dashboard = new PipelineDashboard(this, 'Dashboard', {
-        pipelineName: props.pipelineName,
-        transform: this.transform,
-        slos: this.slos,
-        alarms: this.alarmRouting.alarms.map((a) => a.alarm),
-        streamIngest: this.streamIngest,
-        eventBusIngest: this.eventBusIngest,
-        deadLetterQueues: dlqs,
-        runbookUrl,
-      });
-    }
+    this.operationalAlarms = this.createOperationalAlarms(props);
+    if (props.dashboard ?? true) this.dashboard = this.createDashboard(props);
     if (props.monthlyBudgetUsd !== undefined) {
       this.costGuardrails = new CostGuardrails(this, 'CostGuardrails', {
         pipelineName: props.pipelineName,
@@ -465,6 +398,94 @@ export class EtlPipeline extends Construct {
   /** DLQ depth alarms of the pipeline, one per DLQ. */
   public get deadLetterAlarms(): cloudwatch.Alarm[] {
     return this.deadLetterQueues.map((d) => d.depthAlarm);
+  }
+
+  private createTransform(props: EtlPipelineProps): TransformFunction {
+    return new TransformFunction(this, 'Transform', {
+      ...transformPassThrough(props),
+      // Event times the warehouse's projection cannot read fall back to the receive time.
+      firstPartitionDate: props.warehouse?.firstPartitionDate,
+      curatedBucket: this.dataLake.curatedBucket,
+      quarantineBucket: this.dataLake.quarantineBucket,
+      rawBucket: this.dataLake.rawBucket,
+      schemaRegistry: this.schemaRegistry,
+      idempotencyStore: this.idempotencyStore,
+      encryptionKey: this.encryptionKey,
+    });
+  }
+
+  private createStreamIngest(props: EtlPipelineProps, removalPolicy: RemovalPolicy): StreamIngest {
+    return new StreamIngest(this, 'StreamIngest', {
+      ...props.stream,
+      encryptionKey: this.encryptionKey,
+      removalPolicy,
+      archiveBucket: (props.archiveStream ?? true) ? (props.stream?.archiveBucket ?? this.dataLake.rawBucket) : undefined,
+    });
+  }
+
+  private createEventBusIngest(props: EtlPipelineProps, removalPolicy: RemovalPolicy): EventBusIngest {
+    const timeout = props.transform?.timeout ?? Duration.seconds(60);
+    return new EventBusIngest(this, 'EventBusIngest', {
+      ...props.eventBus,
+      encryptionKey: this.encryptionKey,
+      removalPolicy,
+      bufferVisibilityTimeout:
+        props.eventBus?.bufferVisibilityTimeout ?? capDuration(Duration.seconds(timeout.toSeconds() * 6), Duration.hours(12)),
+    });
+  }
+
+  private createBatchWorkflow(props: EtlPipelineProps, options: BatchWorkflowOptions): BatchWorkflow {
+    return new BatchWorkflow(this, 'BatchWorkflow', {
+      ...options,
+      pipelineName: props.pipelineName,
+      dataset: props.dataset,
+      transform: this.transform,
+      rawBucket: this.dataLake.rawBucket,
+      curatedBucket: this.dataLake.curatedBucket,
+      quarantineBucket: this.dataLake.quarantineBucket,
+      // Not the ingest bus: its rule would feed the workflow's own events back into the transform.
+      eventBus: events.EventBus.fromEventBusName(this, 'DefaultBus', 'default'),
+      encryptionKey: this.encryptionKey,
+      runtime: props.runtime,
+    });
+  }
+
+  private createWarehouse(props: EtlPipelineProps, options: WarehouseOptions): ServerlessWarehouse {
+    return new ServerlessWarehouse(this, 'Warehouse', {
+      ...options,
+      curatedBucket: this.dataLake.curatedBucket,
+      dataset: props.dataset ?? props.pipelineName,
+      encryptionKey: this.encryptionKey,
+      accessLogsBucket: this.dataLake.accessLogsBucket,
+    });
+  }
+
+  private createOperationalAlarms(props: EtlPipelineProps): PipelineAlarms {
+    const alarms = new PipelineAlarms(this, 'OperationalAlarms', {
+      ...props.alarmThresholds,
+      pipelineName: props.pipelineName,
+      routing: this.alarmRouting,
+      transform: this.transform,
+      streamIngest: this.streamIngest,
+      eventBusIngest: this.eventBusIngest,
+      deadLetterQueues: this.deadLetterQueues,
+      runbookUrl: props.runbookUrl,
+    });
+    if (this.batchWorkflow) alarms.addStateMachine('BatchWorkflow', this.batchWorkflow.stateMachine);
+    return alarms;
+  }
+
+  private createDashboard(props: EtlPipelineProps): PipelineDashboard {
+    return new PipelineDashboard(this, 'Dashboard', {
+      pipelineName: props.pipelineName,
+      transform: this.transform,
+      slos: this.slos,
+      alarms: this.alarmRouting.alarms.map((a) => a.alarm),
+      streamIngest: this.streamIngest,
+      eventBusIngest: this.eventBusIngest,
+      deadLetterQueues: this.deadLetterQueues,
+      runbookUrl: props.runbookUrl,
+    });
   }
 
   private createOutputs(): void {

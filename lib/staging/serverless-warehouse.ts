@@ -107,7 +107,38 @@ export class ServerlessWarehouse extends Construct {
     validator.throwIfInvalid();
 
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Warehouse results of ${this.node.path}`);
-    this.resultsBucket = new s3.Bucket(this, 'Results', {
+    this.resultsBucket = this.createResultsBucket(props);
+
+    const account = Stack.of(this).account;
+    this.database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: account,
+      databaseInput: { name: this.databaseName, description: `Curated data of ${props.dataset}` },
+    });
+    this.table = this.createTable(props, account, firstDate);
+    this.table.addResourceDependency(this.database);
+
+    this.workGroupName = `${this.databaseName.replace(/_/g, '-')}`;
+    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: this.workGroupName,
+      description: `Queries over ${props.dataset}: encrypted results, ${cutoff.toGibibytes({ rounding: 0 })} GiB scan limit per query`,
+      state: 'ENABLED',
+      recursiveDeleteOption: false,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: cutoff.toBytes(),
+        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        resultConfiguration: {
+          outputLocation: `s3://${this.resultsBucket.bucketName}/results/`,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: this.encryptionKey.keyArn },
+        },
+      },
+    });
+  }
+
+  /** The query results bucket: KMS, TLS only, versioned, results expiring; access-logged when a log bucket is given. */
+  private createResultsBucket(props: ServerlessWarehouseProps): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'Results', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.encryptionKey,
       bucketKeyEnabled: true,
@@ -123,7 +154,7 @@ export class ServerlessWarehouse extends Construct {
       ],
     });
     if (props.accessLogsBucket) {
-      (this.resultsBucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+      (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
         destinationBucketName: props.accessLogsBucket.bucketName,
         logFilePrefix: 'athena-results/',
       };
@@ -133,30 +164,29 @@ export class ServerlessWarehouse extends Construct {
           principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
           actions: ['s3:PutObject'],
           resources: [props.accessLogsBucket.arnForObjects('athena-results/*')],
-          conditions: { ArnLike: { 'aws:SourceArn': this.resultsBucket.bucketArn }, StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+          conditions: { ArnLike: { 'aws:SourceArn': bucket.bucketArn }, StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
         }),
       );
     }
     if (!props.accessLogsBucket) {
-      acknowledgeRules(this.resultsBucket, {
+      acknowledgeRules(bucket, {
         ids: ['AwsSolutions-S1', 'NIST.800.53.R5-S3BucketLoggingEnabled', 'HIPAA.Security-S3BucketLoggingEnabled'],
         reason:
           'No accessLogsBucket was given: the results bucket holds only query results, which expire after resultsExpiration; ' +
           'who ran which query is in the workgroup\'s query history and CloudTrail. Pass accessLogsBucket to log object access too.',
       });
     }
-    acknowledgeRules(this.resultsBucket, {
+    acknowledgeRules(bucket, {
       ids: ['NIST.800.53.R5-S3BucketReplicationEnabled', 'HIPAA.Security-S3BucketReplicationEnabled'],
       reason: 'Query results are disposable (expired after resultsExpiration) and can be recomputed from curated data: no replica needed.',
     });
+    return bucket;
+  }
 
-    const account = Stack.of(this).account;
-    this.database = new glue.CfnDatabase(this, 'Database', {
-      catalogId: account,
-      databaseInput: { name: this.databaseName, description: `Curated data of ${props.dataset}` },
-    });
+  /** The curated table: gzip JSON Lines with partition projection over `dt` and `hr` (no crawler). */
+  private createTable(props: ServerlessWarehouseProps, account: string, firstDate: string): glue.CfnTable {
     const location = `s3://${props.curatedBucket.bucketName}/${props.dataset}/`;
-    this.table = new glue.CfnTable(this, 'Table', {
+    return new glue.CfnTable(this, 'Table', {
       catalogId: account,
       databaseName: this.databaseName,
       tableInput: {
@@ -191,25 +221,6 @@ export class ServerlessWarehouse extends Construct {
             { name: 'recordid', type: 'string', comment: 'record id of a claim-checked record' },
             { name: 'claimcheck', type: 'struct<bucket:string,key:string,bytes:bigint>', comment: 'where an oversize record is stored' },
           ].filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i),
-        },
-      },
-    });
-    this.table.addResourceDependency(this.database);
-
-    this.workGroupName = `${this.databaseName.replace(/_/g, '-')}`;
-    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      name: this.workGroupName,
-      description: `Queries over ${props.dataset}: encrypted results, ${cutoff.toGibibytes({ rounding: 0 })} GiB scan limit per query`,
-      state: 'ENABLED',
-      recursiveDeleteOption: false,
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        bytesScannedCutoffPerQuery: cutoff.toBytes(),
-        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        resultConfiguration: {
-          outputLocation: `s3://${this.resultsBucket.bucketName}/results/`,
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: this.encryptionKey.keyArn },
         },
       },
     });

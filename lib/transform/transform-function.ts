@@ -343,7 +343,28 @@ export class TransformFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    const runtimeEnvironment: Record<string, string> = {
+    const environment = this.runtimeEnvironment(props, transformEntry);
+    // A key for hashed fields, and for ids derived from an idField marked x-pii (even if redacted).
+    const needsPiiKey = props.schemaRegistry?.hasHashedFields || (props.idField !== undefined && props.schemaRegistry?.marksPii(props.idField));
+    this.piiSecret = props.piiSecret ?? (needsPiiKey ? this.createPiiSecret() : undefined);
+    if (this.piiSecret) environment[RUNTIME_ENV.piiSecretArn] = this.piiSecret.secretArn;
+    this.warnOfReservedEnvironment(props, environment);
+    this.function = this.createFunction(props, transformEntry, environment);
+    this.alias = new lambda.Alias(this, 'Live', {
+      aliasName: 'live',
+      version: this.function.currentVersion,
+      provisionedConcurrentExecutions: props.provisionedConcurrency || undefined,
+    });
+
+    const dataset = props.dataset ?? props.pipelineName;
+    this.grantDataAccess(props, dataset);
+    this.piiSecret?.grantRead(this.role);
+    this.acknowledgeDesignFindings(props, dataset);
+  }
+
+  /** The variables the runtime reads (names in `RUNTIME_ENV`), the PII secret's ARN aside. */
+  private runtimeEnvironment(props: TransformFunctionProps, transformEntry: string): Record<string, string> {
+    return {
       [RUNTIME_ENV.pipeline]: props.pipelineName,
       [RUNTIME_ENV.stage]: this.stage,
       [RUNTIME_ENV.curatedBucket]: props.curatedBucket.bucketName,
@@ -370,10 +391,10 @@ export class TransformFunction extends Construct {
       POWERTOOLS_SERVICE_NAME: props.pipelineName,
       POWERTOOLS_LOG_LEVEL: 'INFO',
     };
-    // A key for hashed fields, and for ids derived from an idField marked x-pii (even if redacted).
-    const needsPiiKey = props.schemaRegistry?.hasHashedFields || (props.idField !== undefined && props.schemaRegistry?.marksPii(props.idField));
-    this.piiSecret = props.piiSecret ?? (needsPiiKey ? this.createPiiSecret() : undefined);
-    if (this.piiSecret) runtimeEnvironment[RUNTIME_ENV.piiSecretArn] = this.piiSecret.secretArn;
+  }
+
+  /** Warns when `environment` sets a variable the runtime controls (its value is ignored). */
+  private warnOfReservedEnvironment(props: TransformFunctionProps, runtimeEnvironment: Record<string, string>): void {
     const overridden = Object.keys(props.environment ?? {}).filter((k) => k in runtimeEnvironment || Object.values(RUNTIME_ENV).includes(k as never));
     if (overridden.length > 0) {
       Annotations.of(this).addWarningV2(
@@ -381,8 +402,11 @@ export class TransformFunction extends Construct {
         `environment sets ${overridden.join(', ')}, which the runtime controls; those values are ignored.`,
       );
     }
+  }
 
-    this.function = new lambda.Function(this, 'Function', {
+  /** The function: the runtime's handler bundled with the user's transform and the schema bundle. */
+  private createFunction(props: TransformFunctionProps, transformEntry: string, runtimeEnvironment: Record<string, string>): lambda.Function {
+    return new lambda.Function(this, 'Function', {
       code: runtimeCode({
         handlerEntry: runtimeSource(HANDLER_ENTRY),
         aliases: {
@@ -405,13 +429,10 @@ export class TransformFunction extends Construct {
       description: `cdk-serverless-etl transform of pipeline ${props.pipelineName} (${this.stage})`,
       environment: { ...props.environment, ...runtimeEnvironment },
     });
-    this.alias = new lambda.Alias(this, 'Live', {
-      aliasName: 'live',
-      version: this.function.currentVersion,
-      provisionedConcurrentExecutions: props.provisionedConcurrency || undefined,
-    });
+  }
 
-    const dataset = props.dataset ?? props.pipelineName;
+  /** Writes under the dataset's prefixes, the sink table, and the idempotency claims with the HeadObject they need. */
+  private grantDataAccess(props: TransformFunctionProps, dataset: string): void {
     grantPutUnderPrefix(this.role, props.curatedBucket, `${dataset}/*`, `${lineagePrefix(dataset)}*`);
     grantPutUnderPrefix(this.role, props.quarantineBucket, `${dataset}/*`);
     if (props.rawBucket) {
@@ -442,8 +463,6 @@ export class TransformFunction extends Construct {
       props.curatedBucket.encryptionKey?.grant(this.role, 'kms:Decrypt');
       props.quarantineBucket.encryptionKey?.grant(this.role, 'kms:Decrypt');
     }
-    this.piiSecret?.grantRead(this.role);
-    this.acknowledgeDesignFindings(props, dataset);
   }
 
   private createPiiSecret(): secretsmanager.Secret {
