@@ -15,6 +15,7 @@ import { INLINE_POLICY_ACKNOWLEDGEMENT, KMS_DATA_KEY_WILDCARD_FINDING, acknowled
 import { publishedDocUrl } from '../core/docs';
 import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
 import { nodeRuntimeProblem } from '../core/lambda-runtime';
+import { validatePipelineNames } from '../core/name-rules';
 import { PropValidator, formatNumber } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
 import { RuleScopedSqsQueue } from '../reliability/rule-scoped-queue';
@@ -550,9 +551,8 @@ export function validateBatchWorkflowProps(
   const maxDriftRate = props.maxDriftRate ?? 0.05;
   const parameterName =
     props.pausedParameterName ?? (props.pipelineName === undefined ? undefined : `/cdk-serverless-etl/${props.pipelineName}/paused`);
-  v.pattern('pipelineName', props.pipelineName, /^[a-z][a-z0-9-]{1,62}$/, '2 to 63 characters of a-z, 0-9 and "-", starting with a letter')
-    .pattern('dataset', props.dataset, /^[a-z0-9][a-z0-9_-]{0,127}$/, '1 to 128 characters of a-z, 0-9, "_" and "-"')
-    .integer('linesPerBatch', props.linesPerBatch, 1, 100000)
+  validatePipelineNames(v, props);
+  v.integer('linesPerBatch', props.linesPerBatch, 1, 100000)
     .integer('maxConcurrency', props.maxConcurrency, 1, 1000)
     .integer('maxObjectBytes', props.maxObjectBytes, 1, 10 * 1024 * 1024 * 1024)
     .integer('schemaSampleLines', props.schemaSampleLines, 0, 100000)

@@ -1,10 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { PIPELINE_OUTPUT, dlqOutputId } from '../contract/stack-outputs';
@@ -30,47 +27,19 @@ import {
   KinesisSourceOptions,
   SqsSourceOptions,
   TransformFunction,
+  TransformFunctionOptions,
+  TransformSettings,
   validateKinesisSourceOptions,
   validateSqsSourceOptions,
   validateTransformFunctionProps,
 } from '../transform/transform-function';
+import { transformPassThrough, transformPropPath } from './transform-pass-through';
 
-/** Settings of the pipeline's transform function. */
-export interface TransformSettings {
-  /**
-   * Memory of the function in MiB (128 to 10,240).
-   * @default 1024
-   */
-  readonly memorySize?: number;
-  /**
-   * Timeout of one invocation (1 second to 15 minutes).
-   * @default Duration.seconds(60)
-   */
-  readonly timeout?: Duration;
-  /**
-   * Caps the function's concurrency (0 to 1,000).
-   * @default - no reserved concurrency (each source is capped instead)
-   */
-  readonly reservedConcurrency?: number;
-  /**
-   * Provisioned concurrency of the `live` alias (0 to 1,000).
-   * @default 0
-   */
-  readonly provisionedConcurrency?: number;
-  /**
-   * Retention of the function's log group.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * Extra environment variables for the transform.
-   * @default - none
-   */
-  readonly environment?: { [key: string]: string };
-}
-
-/** Props for {@link EtlPipeline}. */
-export interface EtlPipelineProps {
+/**
+ * Props for {@link EtlPipeline}: the transform's options (module, records, sinks, runtime) at the
+ * top level, how its function runs under `transform`, and the pipeline's parts.
+ */
+export interface EtlPipelineProps extends TransformFunctionOptions {
   /**
    * Pipeline name: tags, metric dimension `Pipeline`, log field (2 to 63 of a-z, 0-9, "-").
    * Physical names derive from it: the CloudWatch dashboard (`<name>-pipeline`) and the AWS
@@ -82,26 +51,6 @@ export interface EtlPipelineProps {
    * `batchWorkflow.pausedParameterName`, `warehouse.databaseName`).
    */
   readonly pipelineName: string;
-
-  /**
-   * Path to the transform module, which exports `transform(record, context)` by that name
-   * (checked at synth). A relative path resolves against the current directory of the synth
-   * (where `cdk synth` runs the app: the directory of `cdk.json`); `path.join(__dirname, ...)`
-   * is independent of it.
-   */
-  readonly transformEntry: string;
-
-  /**
-   * Dataset name: the first key segment of curated and quarantined objects.
-   * @default - the pipeline name
-   */
-  readonly dataset?: string;
-
-  /**
-   * Field of each input record holding its unique id (the idempotency key).
-   * @default - the SHA-256 of the record's canonical JSON
-   */
-  readonly idField?: string;
 
   /**
    * JSON Schemas (draft-04) of the records, one per version: records are validated (mismatches
@@ -121,30 +70,6 @@ export interface EtlPipelineProps {
    * @default Duration.days(30)
    */
   readonly idempotencyTimeToLive?: Duration;
-
-  /**
-   * A DynamoDB table curated records are also written to (conditional puts keyed by record id).
-   * @default - curated records go to S3 only
-   */
-  readonly sinkTable?: dynamodb.ITable;
-
-  /**
-   * Partition key attribute of `sinkTable`.
-   * @default 'id'
-   */
-  readonly sinkTableKey?: string;
-
-  /**
-   * Curated records larger than this are stored in the raw bucket and referenced (claim check).
-   * @default 262144 (256 KiB)
-   */
-  readonly maxRecordBytes?: number;
-
-  /**
-   * Field of each input record holding its event time (ISO-8601).
-   * @default 'time'
-   */
-  readonly eventTimeField?: string;
 
   /**
    * The one KMS key of the pipeline (S3, SQS, Kinesis, EventBridge, logs). An imported key's
@@ -252,14 +177,6 @@ export interface EtlPipelineProps {
    *   (`https://unpkg.com/cdk-serverless-etl@<version>/docs/runbooks.md`)
    */
   readonly runbookUrl?: string;
-
-  /**
-   * Lambda runtime of every function of the pipeline (the transform and the batch workflow's
-   * steps): a Node.js runtime from `nodejs20.x`.
-   * @default - the newest Node.js runtime the installed aws-cdk-lib knows (the highest `nodejsNN.x`
-   *   in `lambda.Runtime.ALL`, which cdk-nag's latest-runtime rules require)
-   */
-  readonly runtime?: lambda.Runtime;
 
   /**
    * Process JSON Lines objects landing in the raw bucket (under the workflow's `prefix`, default
@@ -529,8 +446,6 @@ function capDuration(value: Duration, cap: Duration): Duration {
   return value.toSeconds() > cap.toSeconds() ? cap : value;
 }
 
-/** Props of `transform` (TransformSettings): every other TransformFunction prop is a top-level pipeline prop. */
-const TRANSFORM_SETTINGS = new Set(['memorySize', 'timeout', 'reservedConcurrency', 'provisionedConcurrency', 'logRetention', 'environment']);
 
 /**
  * Checks every prop of an {@link EtlPipeline} before anything is created: each nested
@@ -580,7 +495,7 @@ function validateEtlPipelineProps(v: PropValidator, props: EtlPipelineProps, pip
 
   // Each construct's own checks, under the path the user wrote.
   validateTransformFunctionProps(
-    v.nested((p) => (TRANSFORM_SETTINGS.has(p) ? `transform.${p}` : p)),
+    v.nested(transformPropPath),
     { ...transformPassThrough(props), rawBucket: true },
   );
   validateDataLakeProps(v.nested((p) => (p === 'removalPolicy' ? p : `dataLake.${p}`)), { ...props.dataLake, removalPolicy: props.removalPolicy });
@@ -694,20 +609,4 @@ function validateUniqueNames(v: PropValidator, props: EtlPipelineProps, pipeline
   if (props.schemas?.registryName !== undefined) {
     taken('schema-registry', props.schemas.registryName, NameScope.REGION, 'schemas.registryName', 'an EventBridge schema registry name');
   }
-}
-
-/** The TransformFunction props the pipeline passes through from its own (validated and built from the same object). */
-function transformPassThrough(props: EtlPipelineProps) {
-  return {
-    ...props.transform,
-    transformEntry: props.transformEntry,
-    pipelineName: props.pipelineName,
-    dataset: props.dataset,
-    idField: props.idField,
-    eventTimeField: props.eventTimeField,
-    maxRecordBytes: props.maxRecordBytes,
-    sinkTable: props.sinkTable,
-    sinkTableKey: props.sinkTableKey,
-    runtime: props.runtime,
-  };
 }

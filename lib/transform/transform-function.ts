@@ -25,6 +25,7 @@ import {
 } from '../core/compliance';
 import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
 import { latestNodeRuntime, nodeRuntimeProblem } from '../core/lambda-runtime';
+import { validatePipelineNames } from '../core/name-rules';
 import { PropValidator, formatNumber, resolutionNote } from '../core/prop-validator';
 import { DeadLetterQueue } from '../reliability/dead-letter-queue';
 import { IdempotencyStore } from '../reliability/idempotency-store';
@@ -44,119 +45,11 @@ const NO_SCHEMAS_MODULE = path.join(LAMBDA_DIR, 'runtime', 'no-schemas');
 const RUNTIME_ENTRY = path.join(LAMBDA_DIR, 'runtime', 'batch-handler');
 const TRANSFORM_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 
-/** Props for {@link TransformFunction}. */
-export interface TransformFunctionProps {
-  /**
-   * Path to the user's transform module (TypeScript or JavaScript), which exports
-   * `transform(record, context)` by that name (checked at synth). It is bundled with the runtime
-   * by esbuild. A relative path resolves against the current directory of the synth (where
-   * `cdk synth` runs the app: the directory of `cdk.json`); `path.join(__dirname, ...)` is
-   * independent of it.
-   */
-  readonly transformEntry: string;
-
-  /** Pipeline name: the `Pipeline` metric dimension and log field. */
-  readonly pipelineName: string;
-
-  /** Bucket curated records are written to (under `<dataset>/`). */
-  readonly curatedBucket: s3.IBucket;
-
-  /** Bucket quarantined records are written to (under `<dataset>/`). */
-  readonly quarantineBucket: s3.IBucket;
-
-  /**
-   * Dataset name: the first key segment of every object the function writes.
-   * @default - the pipeline name
-   */
-  readonly dataset?: string;
-
-  /**
-   * Stage name: the `Stage` metric dimension and log field.
-   * @default 'transform'
-   */
-  readonly stage?: string;
-
-  /**
-   * Field of each input record that holds its unique id (the idempotency key).
-   * @default - the SHA-256 of the record's canonical JSON
-   */
-  readonly idField?: string;
-
-  /**
-   * Schemas the records are validated against, and whose `"x-pii"` fields are masked before the
-   * transform sees them. Validators are compiled at synth and bundled into the function.
-   * @default - no validation, no masking
-   */
-  readonly schemaRegistry?: SchemaRegistry;
-
-  /**
-   * Secret holding the key of the PII hash (`"x-pii": "hash"` fields). Rotating it changes every
-   * hash (joins across the change break), so it is not rotated automatically.
-   * @default - a new secret when the schemas have hashed fields
-   */
-  readonly piiSecret?: secretsmanager.ISecret;
-
-  /**
-   * Idempotency store: records already curated (redeliveries, retries, replays) are skipped.
-   * @default - no store: retries overwrite their own objects, but a replayed record is curated again
-   */
-  readonly idempotencyStore?: IdempotencyStore;
-
-  /**
-   * Bucket for claim-checked records: curated records larger than `maxRecordBytes` are stored here
-   * (under `claim-check/<dataset>/`) and referenced from curated.
-   * @default - no claim check: large records are written to curated as they are
-   */
-  readonly rawBucket?: s3.IBucket;
-
-  /**
-   * A DynamoDB table curated records are also written to (one item per record, keyed by record id,
-   * written with conditional puts so retries and redeliveries never overwrite or duplicate).
-   * @default - curated records go to S3 only
-   */
-  readonly sinkTable?: dynamodb.ITable;
-
-  /**
-   * Partition key attribute (string) of `sinkTable`, which receives the record id (with a backslash
-   * and `#` escaped by a backslash); the n-th extra output of a fan-out gets `<id>#<n>`.
-   * @default 'id'
-   */
-  readonly sinkTableKey?: string;
-
-  /**
-   * Size above which a curated record is claim-checked to `rawBucket` (1 KiB to 5 MiB).
-   * @default 262144 (256 KiB)
-   */
-  readonly maxRecordBytes?: number;
-
-  /**
-   * Field of each input record that holds its event time (ISO-8601), used for partitioning.
-   * @default 'time'
-   */
-  readonly eventTimeField?: string;
-
-  /**
-   * Earliest event time a record keeps, as `YYYY-MM-DD` (UTC): the warehouse's `firstPartitionDate`,
-   * before which its partition projection reads nothing. A record whose event time is earlier (or,
-   * see `maxEventTimeSkew`, too far in the future) is partitioned by its receive time instead and
-   * counted in the `EventTimeOutOfBounds` metric, so no record lands where queries cannot see it.
-   * @default '2024-01-01' (the ServerlessWarehouse default)
-   */
-  readonly firstPartitionDate?: string;
-
-  /**
-   * How far past its receive time a record's event time may be (1 second to 7 days); a later event
-   * time falls back to the receive time (see `firstPartitionDate`).
-   * @default Duration.minutes(15)
-   */
-  readonly maxEventTimeSkew?: Duration;
-
-  /**
-   * KMS key for the function's log group and its dead-letter queues.
-   * @default - a new key with rotation on
-   */
-  readonly encryptionKey?: kms.IKey;
-
+/**
+ * How the transform's function runs: memory, timeout, concurrency, logs and environment
+ * (`EtlPipelineProps.transform`; a {@link TransformFunction} takes them among its props).
+ */
+export interface TransformSettings {
   /**
    * Memory of the function in MiB (128 to 10,240).
    * @default 1024
@@ -194,14 +87,138 @@ export interface TransformFunctionProps {
    * @default - none
    */
   readonly environment?: { [key: string]: string };
+}
+
+/**
+ * Everything a caller configures about what the transform does: its module, the records it reads,
+ * where it writes them besides S3, and the Lambda runtime it runs on. `EtlPipelineProps` extends
+ * it; {@link TransformFunctionProps} adds how the function runs ({@link TransformSettings}) and what
+ * a composite wires in (buckets, schemas, store, key).
+ */
+export interface TransformFunctionOptions {
+  /**
+   * Path to the user's transform module (TypeScript or JavaScript), which exports
+   * `transform(record, context)` by that name (checked at synth). It is bundled with the runtime
+   * by esbuild. A relative path resolves against the current directory of the synth (where
+   * `cdk synth` runs the app: the directory of `cdk.json`); `path.join(__dirname, ...)` is
+   * independent of it.
+   */
+  readonly transformEntry: string;
 
   /**
-   * Lambda runtime of the function: a Node.js runtime from `nodejs20.x`. The bundle (the user's
-   * transform included) is compiled for it.
+   * Dataset name (1 to 128 of a-z, 0-9, "_", "-"): the first key segment of every object the
+   * function writes (curated, quarantine, lineage, claim checks).
+   * @default - the pipeline name
+   */
+  readonly dataset?: string;
+
+  /**
+   * Stage name: the `Stage` metric dimension and log field.
+   * @default 'transform'
+   */
+  readonly stage?: string;
+
+  /**
+   * Field of each input record that holds its unique id (the idempotency key).
+   * @default - the SHA-256 of the record's canonical JSON
+   */
+  readonly idField?: string;
+
+  /**
+   * Field of each input record that holds its event time (ISO-8601), used for partitioning.
+   * @default 'time'
+   */
+  readonly eventTimeField?: string;
+
+  /**
+   * How far past its receive time a record's event time may be (1 second to 7 days); a later event
+   * time falls back to the receive time (see `TransformFunctionProps.firstPartitionDate`).
+   * @default Duration.minutes(15)
+   */
+  readonly maxEventTimeSkew?: Duration;
+
+  /**
+   * Size above which a curated record is claim-checked to the raw bucket (1 KiB to 5 MiB): stored
+   * there under `claim-check/<dataset>/` and referenced from curated.
+   * @default 262144 (256 KiB)
+   */
+  readonly maxRecordBytes?: number;
+
+  /**
+   * A DynamoDB table curated records are also written to (one item per record, keyed by record id,
+   * written with conditional puts so retries and redeliveries never overwrite or duplicate).
+   * @default - curated records go to S3 only
+   */
+  readonly sinkTable?: dynamodb.ITable;
+
+  /**
+   * Partition key attribute (string) of `sinkTable`, which receives the record id (with a backslash
+   * and `#` escaped by a backslash); the n-th extra output of a fan-out gets `<id>#<n>`.
+   * @default 'id'
+   */
+  readonly sinkTableKey?: string;
+
+  /**
+   * Secret holding the key of the PII hash (`"x-pii": "hash"` fields). Rotating it changes every
+   * hash (joins across the change break), so it is not rotated automatically.
+   * @default - a new secret when the schemas have hashed fields
+   */
+  readonly piiSecret?: secretsmanager.ISecret;
+
+  /**
+   * Lambda runtime of the function (in an `EtlPipeline`, of its every function: the batch
+   * workflow's steps too): a Node.js runtime from `nodejs20.x`. The bundle (the user's transform
+   * included) is compiled for it.
    * @default - the newest Node.js runtime the installed aws-cdk-lib knows (the highest `nodejsNN.x`
    *   in `lambda.Runtime.ALL`, which cdk-nag's latest-runtime rules require)
    */
   readonly runtime?: lambda.Runtime;
+}
+
+/** Props for {@link TransformFunction}: the options and settings, and what the function reads and writes. */
+export interface TransformFunctionProps extends TransformFunctionOptions, TransformSettings {
+  /** Pipeline name (2 to 63 of a-z, 0-9, "-"): the `Pipeline` metric dimension and log field. */
+  readonly pipelineName: string;
+
+  /** Bucket curated records are written to (under `<dataset>/`). */
+  readonly curatedBucket: s3.IBucket;
+
+  /** Bucket quarantined records are written to (under `<dataset>/`). */
+  readonly quarantineBucket: s3.IBucket;
+
+  /**
+   * Schemas the records are validated against, and whose `"x-pii"` fields are masked before the
+   * transform sees them. Validators are compiled at synth and bundled into the function.
+   * @default - no validation, no masking
+   */
+  readonly schemaRegistry?: SchemaRegistry;
+
+  /**
+   * Idempotency store: records already curated (redeliveries, retries, replays) are skipped.
+   * @default - no store: retries overwrite their own objects, but a replayed record is curated again
+   */
+  readonly idempotencyStore?: IdempotencyStore;
+
+  /**
+   * Bucket for claim-checked records (see `maxRecordBytes`).
+   * @default - no claim check: large records are written to curated as they are
+   */
+  readonly rawBucket?: s3.IBucket;
+
+  /**
+   * Earliest event time a record keeps, as `YYYY-MM-DD` (UTC): the warehouse's `firstPartitionDate`,
+   * before which its partition projection reads nothing. A record whose event time is earlier (or,
+   * see `maxEventTimeSkew`, too far in the future) is partitioned by its receive time instead and
+   * counted in the `EventTimeOutOfBounds` metric, so no record lands where queries cannot see it.
+   * @default '2024-01-01' (the ServerlessWarehouse default)
+   */
+  readonly firstPartitionDate?: string;
+
+  /**
+   * KMS key for the function's log group and its dead-letter queues.
+   * @default - a new key with rotation on
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** Default age at which a Kinesis record stops being retried: 6 hours below a 24-hour stream retention. */
@@ -673,9 +690,8 @@ export function validateTransformFunctionProps(
     const problem = transformExportProblem(transformEntry);
     v.check(problem !== undefined, `${given}; ${problem} (file ${transformEntry})`);
   }
-  v.pattern('pipelineName', props.pipelineName, /^[a-z][a-z0-9-]{1,62}$/, '2 to 63 characters of a-z, 0-9 and "-", starting with a letter')
-    .pattern('dataset', props.dataset, /^[a-z0-9][a-z0-9_-]{0,127}$/, '1 to 128 characters of a-z, 0-9, "_" and "-"')
-    .pattern('stage', props.stage, /^[A-Za-z][A-Za-z0-9-]{0,63}$/, '1 to 64 characters of letters, digits and "-", starting with a letter')
+  validatePipelineNames(v, props);
+  v.pattern('stage', props.stage, /^[A-Za-z][A-Za-z0-9-]{0,63}$/, '1 to 64 characters of letters, digits and "-", starting with a letter')
     .pattern('idField', props.idField, /^[^\s]{1,256}$/, 'a non-empty field name without spaces')
     .integer('maxRecordBytes', props.maxRecordBytes, 1024, 5 * 1024 * 1024)
     .pattern('sinkTableKey', props.sinkTableKey, /^[^\s]{1,255}$/, 'a non-empty attribute name without spaces')

@@ -1,6 +1,7 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { IConstruct } from 'constructs';
 import { AlarmSeverity, EtlPipeline, EtlPipelineProps } from '../../lib';
@@ -188,6 +189,29 @@ describe('EtlPipeline', () => {
       Environment: { Variables: Match.objectLike({ PII_SECRET_ARN: Match.anyValue(), RAW_BUCKET: Match.anyValue(), MAX_RECORD_BYTES: '262144' }) },
     });
     expect(Object.keys(t.toJSON().Outputs).some((o) => o.startsWith('PipelineSchemaRegistryName'))).toBe(true);
+  });
+
+  test('the transform options reach the function: stage (the alarms\' metric dimension), event-time skew, a PII key secret of the user\'s', () => {
+    const stack = testStack();
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Pii', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:pii-AbCdEf');
+    const p = new EtlPipeline(stack, 'Pipeline', {
+      pipelineName: 'orders',
+      transformEntry: CLICKSTREAM_TRANSFORM,
+      stage: 'load',
+      maxEventTimeSkew: Duration.minutes(5),
+      piiSecret: secret,
+      schemas: { schemas: [{ version: '1', file: path.join(ROOT, 'examples', 'clickstream', 'schemas', 'clickstream-v1.json') }] },
+    });
+    const t = Template.fromStack(stack);
+    expect(p.transform.stage).toBe('load');
+    expect(p.transform.piiSecret).toBe(secret);
+    t.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PIPELINE_STAGE: 'load', EVENT_TIME_MAX_SKEW_SECONDS: '300', PII_SECRET_ARN: secret.secretArn }) },
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ Dimensions: Match.arrayWith([{ Name: 'Stage', Value: 'load' }]) }) }) })]),
+    });
   });
 
   test('every acknowledgement is true: each acknowledged IAM5 action is held by that role; the no-VPC reasons name what each function reaches', () => {

@@ -75,6 +75,14 @@ describe('EtlPipeline validates every nested prop before constructing anything',
     expect(lines.filter((l) => l.startsWith('pipelineName is'))).toHaveLength(1);
   });
 
+  test('the transform options the pipeline takes are checked under their top-level names', () => {
+    expect(problems(errorOf({ stage: 'load stage', maxEventTimeSkew: Duration.days(8), dataset: 'Orders' }))).toEqual([
+      'dataset is "Orders"; it must be 1 to 128 characters of a-z, 0-9, "_" and "-"',
+      'stage is "load stage"; it must be 1 to 64 characters of letters, digits and "-", starting with a letter',
+      'maxEventTimeSkew is 8 days; it must be from 1 second to 7 days',
+    ]);
+  });
+
   test('schema problems are named under schemas', () => {
     const message = errorOf({ schemas: { schemas: [{ version: '1', file: SCHEMA_V1 }], defaultVersion: '9' } });
     expect(problems(message)).toEqual(['schemas.defaultVersion is "9"; it must be one of the versions "1"']);
