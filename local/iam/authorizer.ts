@@ -81,13 +81,15 @@ export interface Refusal {
 
 /** The error an in-process check throws for a refused call (its name is the service's error code). */
 export class AccessDeniedError extends Error {
-  public readonly $metadata = { httpStatusCode: 400 };
+  public readonly $metadata: { readonly httpStatusCode: number };
   constructor(
     public readonly refusal: Refusal,
     name = 'AccessDeniedException',
   ) {
     super(refusal.message);
     this.name = name;
+    // SQS and S3 refuse with 403; the JSON services (and SQS's KMS refusal) with 400.
+    this.$metadata = { httpStatusCode: name === 'AccessDenied' ? 403 : 400 };
   }
 }
 

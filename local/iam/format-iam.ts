@@ -1,12 +1,13 @@
+/** The IAM lines of the text report (`local/format-report.ts`). */
 import type { IamOutcome } from '../run-report';
 
 /** The report's IAM row (in the summary block). */
 export function iamRow(iam: IamOutcome): string {
   const n = (v: number) => v.toLocaleString('en-US');
-  if (iam.mode === 'off') return '  IAM                     off (nothing checked: --iam off)';
+  if (iam.mode === 'off') return `${'  IAM'.padEnd(26)}off (nothing checked: --iam off)`;
   const denied = iam.denied.reduce((sum, d) => sum + d.count, 0);
   const verdict = iam.failed ? 'FAILED' : denied === 0 ? 'OK' : iam.mode === 'report' ? 'would deny' : 'denied';
-  return `  IAM (${iam.mode})${' '.repeat(Math.max(1, 17 - iam.mode.length))}${verdict}: ${n(denied)} call(s) denied of ${n(iam.checked)} authorization(s)`;
+  return `${`  IAM (${iam.mode})`.padEnd(26)}${verdict}: ${n(denied)} call(s) denied of ${n(iam.checked)} authorization(s)`;
 }
 
 /** The IAM section: refused calls by caller, action and resource, and what was not checked. */
