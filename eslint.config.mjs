@@ -80,6 +80,14 @@ export default tseslint.config(
   },
   { files: ['cli/**/*.ts'], rules: noImports(COMPILED_TOOLS) },
   {
+    // The outputs are read once into a typed object (cli/outputs.ts) that the command context holds: never the other way round.
+    files: ['cli/outputs.ts', 'cli/errors.ts'],
+    rules: noImports([
+      ...COMPILED_TOOLS,
+      { regex: '^\\./context$', message: 'cli/context.ts imports the outputs and errors; they never import it (no cycle).' },
+    ]),
+  },
+  {
     files: ['local/**/*.ts'],
     rules: noImports([
       ...COMPILED_TOOLS,

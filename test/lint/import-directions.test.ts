@@ -64,6 +64,7 @@ const FORBIDDEN: Array<[string, Case]> = [
   ['the CLI imports a construct', { file: AT.cli, source: '../../lib/pipeline/etl-pipeline' }],
   ['the CLI imports lib/index', { file: AT.cli, source: '../../lib' }],
   ['the CLI imports lambda sources', { file: AT.cli, source: '../../lambda/runtime/config' }],
+  ['the CLI outputs import the command context (a cycle)', { file: 'cli/outputs.ts', source: './context' }],
   ['the local runner imports a construct', { file: AT.local, source: '../../lib/orchestration/batch-workflow' }],
   ['the local runner imports lambda sources', { file: AT.local, source: '../../lambda/runtime/metrics' }],
   ['the local runner imports the CLI', { file: AT.local, source: '../../cli/outputs' }],
@@ -81,6 +82,7 @@ const ALLOWED: Array<[string, Case]> = [
   ['lambda imports its own modules', { file: AT.lambda, source: './config' }],
   ['the CLI imports the contract', { file: AT.cli, source: '../../lib/contract/stack-outputs' }],
   ['the CLI starts the local runner', { file: AT.cli, source: '../../local/start' }],
+  ['the CLI context imports the outputs', { file: 'cli/context.ts', source: './outputs' }],
   ['the local runner imports the contract', { file: AT.local, source: '../../lib/contract/environment' }],
 ];
 
