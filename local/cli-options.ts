@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { IAM_MODES, type IamMode } from './iam/authorizer';
+import { checkFaultOperations, parseFaultSpec, type FaultPlan } from './faults/fault-spec';
 import type { Via } from './pipeline-run';
 
 /** The usage of `cdk-serverless-etl start` (`npm start -- <options>` in this repository). */
@@ -8,6 +9,7 @@ export const USAGE =
   'Usage: cdk-serverless-etl start [--app <command>] [--assembly <dir> | --cdk-out <dir>] [--input <file.jsonl>]\n' +
   '                                [--via stream|bus|batch|all] [--pipeline <name>] [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]\n' +
   '                                [--iam enforce|report|off]\n' +
+  '                                [--faults <spec> [--seed <n>]]   e.g. --faults throttle:dynamodb:0.1,5xx:s3:0.05,hang:s3:PutObject:1x,timeout-mid-batch:1,outage:dynamodb:2s@30\n' +
   '  (in the cdk-serverless-etl repository: npm start -- <options>)';
 
 /** Parsed `start` options. */
@@ -28,6 +30,8 @@ export interface CliOptions {
   readonly out?: string;
   /** IAM: refuse what the app's policies do not allow (`enforce`, default), list it (`report`) or check nothing (`off`). */
   readonly iam: IamMode;
+  /** Faults to inject into the functions' AWS calls (`--faults`, `--seed`). */
+  readonly faults?: FaultPlan;
   /** Only synthesize and print the deploy summary (no run). */
   readonly summaryOnly: boolean;
   readonly help: boolean;
@@ -52,6 +56,8 @@ export function parseCliOptions(argv: string[]): CliOptions {
       out: { type: 'string' },
       'summary-only': { type: 'boolean' },
       iam: { type: 'string' },
+      faults: { type: 'string' },
+      seed: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -63,6 +69,11 @@ export function parseCliOptions(argv: string[]): CliOptions {
   const iam = (values.iam ?? 'enforce') as IamMode;
   if (!IAM_MODES.includes(iam)) throw new Error(`--iam must be ${IAM_MODES.join(', ')}, not "${values.iam}"`);
   if (values.app && values.assembly) throw new Error('--app and --assembly exclude each other: --assembly skips synth');
+  if (values.seed !== undefined && values.faults === undefined) throw new Error('--seed seeds the faults of --faults: give --faults too');
+  const seed = values.seed === undefined ? undefined : /^\d+$/.test(values.seed) ? Number(values.seed) : NaN;
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new Error(`--seed must be a whole number ≥ 0, not "${values.seed}"`);
+  const faults = values.faults === undefined ? undefined : parseFaultSpec(values.faults, seed);
+  if (faults) checkFaultOperations(faults);
   return {
     app: values.app,
     assembly: values.assembly ? path.resolve(values.assembly) : undefined,
@@ -73,6 +84,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
     rate,
     json: values.json,
     out: values.out ? path.resolve(values.out) : undefined,
+    faults,
     summaryOnly: values['summary-only'] === true,
     iam,
     help: values.help === true,

@@ -1,4 +1,5 @@
 import { formatIam, iamRow } from './iam/format-iam';
+import { formatFaults } from './faults/format-faults';
 import type { ExecutionReport, RunReport } from './run-report';
 
 /** Renders a run report as plain text for a terminal. */
@@ -17,8 +18,9 @@ export function formatReport(r: RunReport): string {
     `  dead-lettered           ${n(r.deadLettered)}${formatCounts(Object.fromEntries(Object.entries(r.deadLetteredByQueue).filter(([, v]) => v > 0)))}`,
     `  dropped on purpose      ${n(r.dropped)}`,
     `  duplicates suppressed   ${n(r.duplicatesSuppressed)}`,
+    ...(r.redelivered ? [`  delivered again         ${formatRedelivered(r.redelivered, n)}`] : []),
     `  freshness p50 / p95     ${ms(r.freshnessP50Ms)} / ${ms(r.freshnessP95Ms)}  (event time to curated write)`,
-    `  throughput              ${n(r.throughputPerSec)} records/s  (${n(r.recordsIn)} in ${(r.wallTimeMs / 1000).toFixed(1)} s, ${n(r.invocations)} invocations${r.functionErrors > 0 ? `, ${n(r.functionErrors)} failed` : ''})`,
+    `  throughput              ${n(r.throughputPerSec)} records/s  (${n(r.recordsIn)} in ${(r.wallTimeMs / 1000).toFixed(1)} s, ${n(r.invocations)} invocations${r.functionErrors > 0 ? `, ${n(r.functionErrors)} failed` : ''}${r.functionTimeouts > 0 ? ` (${n(r.functionTimeouts)} timed out)` : ''})`,
     `  conservation            ${r.conservationOk ? 'OK' : 'FAILED'}: ${r.linesRead !== undefined ? 'lines = in + rejected at source; ' : ''}in = curated + quarantined + dead-lettered + dropped + duplicates${r.conservationOk ? ', no id twice in curated' : ''}`,
   ];
   for (const p of r.conservationProblems) lines.push(`    - ${p}`);
@@ -27,6 +29,7 @@ export function formatReport(r: RunReport): string {
     lines.push(`  rejected at source: never entered the pipeline (a real source refuses them the same way)`);
     for (const x of r.rejectedAtSource.slice(0, 5)) lines.push(`    - line ${x.line}: ${x.reason}`);
   }
+  if (r.faults) lines.push('', ...formatFaults(r.faults));
   if (r.executions.length > 0) {
     lines.push('', 'State machine executions');
     for (const e of r.executions) lines.push(...formatExecution(e));
@@ -56,4 +59,11 @@ function formatExecution(e: ExecutionReport): string[] {
 function formatCounts(counts: Record<string, number>): string {
   const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   return entries.length === 0 ? '' : `  (${entries.map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')})`;
+}
+
+/** Records an event source delivered again after handling them, and where they were counted once. */
+function formatRedelivered(r: NonNullable<RunReport['redelivered']>, n: (v: number) => string): string {
+  const inDlq = Object.values(r.deadLetteredByQueue).reduce((a, b) => a + b, 0);
+  const parts = [r.dropped > 0 ? `${n(r.dropped)} dropped again` : '', r.duplicates > 0 ? `${n(r.duplicates)} skipped as their own duplicate` : '', inDlq > 0 ? `${n(inDlq)} also in a dead-letter range` : ''];
+  return `${n(r.dropped + r.duplicates + inDlq)} handled record(s) delivered again (${parts.filter(Boolean).join(', ')}): each counted once above`;
 }

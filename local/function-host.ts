@@ -44,6 +44,12 @@ interface WorkerResult {
   output: string[];
 }
 
+/** What an invocation returned, and what the function printed meanwhile (metric and log lines). */
+export interface InvocationResult {
+  readonly result: unknown;
+  readonly output: readonly string[];
+}
+
 /** An EMF metric line the function printed (parsed). */
 export type MetricLine = Record<string, unknown>;
 
@@ -62,7 +68,7 @@ export class FunctionHost {
   public initMs = 0;
 
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; worker: Worker }>();
+  private readonly pending = new Map<number, { resolve: (v: InvocationResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; worker: Worker }>();
   /** The worker invocations go to; undefined until a fresh one is needed (after a timeout or crash). */
   private worker?: Worker;
   private starting?: Promise<Worker>;
@@ -82,12 +88,17 @@ export class FunctionHost {
    * past its timeout (as a failed invocation does for an event source mapping). After a timeout
    * the next invocation waits for a fresh worker's init (a cold start), as on Lambda.
    */
-  public invoke(event: unknown): Promise<unknown> {
+  public async invoke(event: unknown): Promise<unknown> {
+    return (await this.invokeWithOutput(event)).result;
+  }
+
+  /** Like {@link invoke}, and resolves with the lines the function printed during the invocation too. */
+  public invokeWithOutput(event: unknown): Promise<InvocationResult> {
     const id = this.nextId++;
     this.invocations++;
     const timeoutMs = this.options.timeoutSeconds * 1000;
     const run = (worker: Worker) =>
-      new Promise((resolve, reject) => {
+      new Promise<InvocationResult>((resolve, reject) => {
         const timer = setTimeout(() => void this.timeOut(worker), timeoutMs);
         this.pending.set(id, { resolve, reject, timer, worker });
         worker.postMessage({ type: 'invoke', id, event, requestId: randomUUID(), deadline: Date.now() + timeoutMs });
@@ -206,7 +217,7 @@ export class FunctionHost {
     if (!waiting) return;
     this.pending.delete(message.id);
     clearTimeout(waiting.timer);
-    if (message.ok) waiting.resolve(message.result);
+    if (message.ok) waiting.resolve({ result: message.result, output: message.output });
     else {
       this.errors++;
       waiting.reject(Object.assign(new Error(message.error?.message), { name: message.error?.name ?? 'Error' }));

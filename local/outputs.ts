@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { LINEAGE_ROOT } from '../lib/contract/storage-layout';
 
 /** An object with its body as text (decompressed). */
@@ -44,8 +44,11 @@ export interface OutputLocations {
   readonly deadLetterQueues: Array<{ path: string; queueName: string; url: string; kind: DeadLetterContents['kind'] }>;
 }
 
-/** Reads the buckets and drains the dead-letter queues (their messages are consumed). */
-export async function readOutputs(s3: S3Client, sqs: SQSClient, where: OutputLocations): Promise<RunOutputs> {
+/**
+ * Reads the buckets and the dead-letter queues: their messages are received (hidden for 15
+ * minutes), or with `keepDeadLetters` made visible again once read (a redrive may follow).
+ */
+export async function readOutputs(s3: S3Client, sqs: SQSClient, where: OutputLocations, options: { keepDeadLetters?: boolean } = {}): Promise<RunOutputs> {
   const curated: ObjectText[] = [];
   const lineage: ObjectText[] = [];
   for (const bucket of where.curatedBuckets) {
@@ -54,7 +57,7 @@ export async function readOutputs(s3: S3Client, sqs: SQSClient, where: OutputLoc
   const quarantine = (await Promise.all(where.quarantineBuckets.map((b) => readBucket(s3, b)))).flat();
   const deadLetters: DeadLetterContents[] = [];
   for (const q of where.deadLetterQueues) {
-    deadLetters.push({ path: q.path, queueName: q.queueName, kind: q.kind, messages: await drainQueue(sqs, q.url) });
+    deadLetters.push({ path: q.path, queueName: q.queueName, kind: q.kind, messages: await drainQueue(sqs, q.url, options.keepDeadLetters ?? false) });
   }
   return { curated, lineage, quarantine, deadLetters };
 }
@@ -111,16 +114,25 @@ async function readBucket(s3: S3Client, bucket: string): Promise<ObjectText[]> {
   return objects.sort((a, b) => a.key.localeCompare(b.key));
 }
 
-async function drainQueue(sqs: SQSClient, url: string): Promise<DeadLetterContents['messages']> {
+async function drainQueue(sqs: SQSClient, url: string, keep: boolean): Promise<DeadLetterContents['messages']> {
   const messages: Array<{ body: string; attributes: Record<string, string> }> = [];
+  const handles: string[] = [];
   for (;;) {
     const out = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 900, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }),
     );
-    if (!out.Messages || out.Messages.length === 0) return messages;
+    if (!out.Messages || out.Messages.length === 0) break;
     for (const m of out.Messages) {
+      if (m.ReceiptHandle) handles.push(m.ReceiptHandle);
       const attributes = Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']));
       messages.push({ body: m.Body ?? '', attributes });
     }
   }
+  if (keep) {
+    for (let i = 0; i < handles.length; i += 10) {
+      const entries = handles.slice(i, i + 10).map((h, j) => ({ Id: String(j), ReceiptHandle: h, VisibilityTimeout: 0 }));
+      await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: entries }));
+    }
+  }
+  return messages;
 }

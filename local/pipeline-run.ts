@@ -11,17 +11,23 @@ import { RUNTIME_ENV } from '../lib/contract/environment';
 import type { CloudAssembly } from './cloud-assembly';
 import { startEmulators, type Emulators } from './emulators';
 import { LocalEventBridge } from './event-bus';
+import type { PollStats } from './event-sources/types';
+import { FaultInjector } from './faults/fault-injector';
+import { buildFaultReport } from './faults/fault-report';
+import type { FaultPlan } from './faults/fault-spec';
+import type { FunctionHost } from './function-host';
 import { CallerRegistry } from './front-door/callers';
 import type { IamMode } from './iam/authorizer';
 import { runIam, type RunIam } from './iam/run-iam';
 import { startFrontDoor } from './front-door/front-door';
 import { emptyIngestResult, fitsOnBus, Pacer, sendToBucket, sendToBus, sendToStream } from './ingest';
+import { localSfnClient, localSsmClient, stackOutputsOf, type LiveRun } from './live-run';
 import { readOutputs, writeOutputs, type OutputLocations } from './outputs';
 import { LocalParameterStore } from './parameter-store';
 import { belongsTo, choosePipeline, pipelinesOf } from './pipeline-choice';
 import { provisionStack, type ProvisionedStack } from './provision';
 import { environmentOf, LOCAL_ACCOUNT, LOCAL_REGION } from './references';
-import { buildReport, type BatchPass, type ExecutionReport, type RunReport } from './run-report';
+import { buildReport, type BatchPass, type ExecutionReport, type RedeliveredRecords, type RunReport } from './run-report';
 import { notifyObjectCreated } from './s3-notifications';
 import { generateSecretValue, startSecretsStandIn } from './secrets-stand-in';
 import { validateDefinition, type TaskCall } from './state-machine';
@@ -49,6 +55,8 @@ export interface RunOptions {
   readonly pipeline?: string;
   /** Events per second (no pacing when undefined). */
   readonly rate?: number;
+  /** Faults to inject into the functions' AWS calls (see local/faults). */
+  readonly faults?: FaultPlan;
   /** Write the final outputs here (`--out`). */
   readonly outDir?: string;
   /** Append the functions' log lines to this file. */
@@ -60,6 +68,12 @@ export interface RunOptions {
    * `report` lets it through and lists it; `off` checks nothing.
    */
   readonly iam?: IamMode;
+  /**
+   * Called with the run still up, after its report is built and before anything stops: the stacks'
+   * outputs, clients, and a way to drain again (e.g. to redrive the DLQs with the CLI and see where
+   * the records went). The dead-letter queues' messages are left in them for it.
+   */
+  readonly whileLive?: (live: LiveRun) => Promise<void>;
   /** Registers a stop function, so a signal can stop what was started so far. */
   readonly onStarted: (stop: () => Promise<void>) => void;
 }
@@ -159,6 +173,11 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     interceptors: iam.interceptors,
   });
   started(() => frontDoor.stop());
+  // --faults: injected at the front door into the functions' calls; a timed-out invocation's host
+  // is found by its caller (registered below, when the functions start).
+  const hostsByCaller = new Map<string, FunctionHost>();
+  const faults = options.faults ? new FaultInjector(options.faults, { timeOut: async (caller) => hostsByCaller.get(caller.id)?.timeOutNow() }) : undefined;
+  if (faults) frontDoor.use(faults);
 
   if (options.logFile) fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const logStream = options.logFile ? fs.createWriteStream(options.logFile, { flags: 'w' }) : undefined;
@@ -178,11 +197,12 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
       { ...emulators.env, ...frontDoor.env },
       (fn, line) => logStream?.write(`${fn.path}\t${line}\n`),
       prepared.flatMap((p) => p.functions.map((fn) => ({ stack: p.stack, fn }))),
-      (stack, fn) => callers.register({ id: `${stack.stack.name}/${fn.logicalId}`, label: fn.path, roleArn: iam.roleOf(stack, fn), sessionName: fn.name }),
+      (stack, fn) => callers.register({ id: callerIdOf(stack, fn), label: fn.path, roleArn: iam.roleOf(stack, fn), sessionName: fn.name }),
     );
   } catch (error) {
     throw new RunError('functions', `Loading the functions failed: ${(error as Error).message}`);
   }
+  for (const f of functions) hostsByCaller.set(callerIdOf(f.stack, f.fn), f.host);
   for (const f of functions) started(() => f.host.stop());
   await validating;
   // Compiling loads aws-local-stepfunctions and validates each definition (a few hundred ms of CPU
@@ -201,6 +221,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
 
   const wiring = stacks.map((s) => mappingRunners(s, functions, clients, s.refs.region, iam.polling));
   const runners = wiring.flatMap((w) => w.runners);
+  const stackOfRunner = new Map(wiring.flatMap((w, i) => w.runners.map((r) => [r, stacks[i]] as const)));
   notes.push(...wiring.flatMap((w) => w.notes));
 
   // Which pipeline the input goes to (--pipeline; default: the first found, said in the notes).
@@ -271,8 +292,9 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
       notes.push(`${ingest.accepted['bus-raw']} line(s) that are not a JSON object cannot be put on a bus: sent as raw messages to the rule's target queue`);
     }
   }
+  const sourceStats = new Map<MappingRunner, PollStats>();
   const drainAll = async (quietWhenEmpty: boolean) => {
-    for (const runner of runners) await drain(runner, progress, quietWhenEmpty);
+    for (const runner of runners) await drain(runner, progress, quietWhenEmpty, sourceStats);
   };
   const recordsInOf = () => ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw'] + (batchRoute ? ingest.accepted.s3 : 0);
   progress(
@@ -301,17 +323,21 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     if (batchRoute) progress(`Batch object done in ${Date.now() - began} ms.`);
   }
   // Executions may have fed queues or streams, and drains may have started executions: settle both.
-  for (let round = 0; round < 3 && stepFunctions.executions().length > 0; round++) {
-    const before = stepFunctions.executions().length;
-    await drainAll(true);
-    await stepFunctions.settled();
-    if (stepFunctions.executions().length === before) break;
-  }
+  const settleAll = async () => {
+    for (let round = 0; round < 3 && stepFunctions.executions().length > 0; round++) {
+      const before = stepFunctions.executions().length;
+      await drainAll(true);
+      await stepFunctions.settled();
+      if (stepFunctions.executions().length === before) break;
+    }
+  };
+  await settleAll();
   for (const e of stepFunctions.executions()) progress(`  ${describeExecution(e)}`);
   const recordsIn = recordsInOf();
   const wallTimeMs = Date.now() - sendStarted;
 
-  const outputs = await readOutputs(clients.s3, clients.sqs, outputLocations(stacks, functions));
+  const locations = outputLocations(stacks, functions);
+  const outputs = await readOutputs(clients.s3, clients.sqs, locations, { keepDeadLetters: options.whileLive !== undefined });
   if (options.outDir) {
     const files = writeOutputs(options.outDir, outputs);
     progress(`Wrote ${files.length} files under ${options.outDir}.`);
@@ -327,7 +353,10 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     );
     if (calls) notes.push(`SSM Parameter Store: an in-process stand-in served ${calls}${changed.length > 0 ? `; changed by the run: ${changed.join(', ')}` : ''}`);
   }
-  return buildReport({
+  if (faults && faults.plan.clauses.some((c) => c.kind === 'timeout-mid-batch')) {
+    notes.push('--faults timeout-mid-batch: an invocation held between its claims and its objects is timed out at once (as if its deadline had passed), not after its full timeout');
+  }
+  const report = buildReport({
     iam: iam.report(),
     recordsIn,
     linesRead: options.lines.length,
@@ -337,6 +366,14 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     wallTimeMs,
     invocations: functions.reduce((n, f) => n + f.host.invocations, 0),
     functionErrors: functions.reduce((n, f) => n + f.host.errors, 0),
+    functionTimeouts: functions.reduce((n, f) => n + f.host.timeouts, 0),
+    faults:
+      faults &&
+      buildFaultReport(faults, {
+        eventSources: [...sourceStats.values()],
+        functions: functions.map((f) => f.host),
+        executions: executions.map((e) => e.outcome?.tasks ?? []),
+      }),
     sent: {
       stream: ingest.accepted.stream,
       bus: ingest.accepted.bus,
@@ -344,14 +381,54 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
       [batchRoute ? 'batch' : 's3 (not counted)']: ingest.accepted.s3,
     },
     rejectedAtSource: ingest.rejected.map((r) => ({ line: r.index, reason: r.reason })),
+    redelivered: redeliveredRecords(sourceStats, stackOfRunner),
     executions: executions.map(executionReport),
     batchObjects: batchObjects.map((b) => ({ ...b, passes: passes.get(`${b.bucket}/${b.key}`) ?? [] })),
     notes,
   });
+  if (options.whileLive) {
+    await options.whileLive({
+      report,
+      stackOutputs: stackOutputsOf(stacks),
+      clients: { s3: clients.s3, sqs: clients.sqs, kinesis: clients.kinesis, sfn: localSfnClient(stepFunctions), ssm: localSsmClient(parameters) },
+      stopFaults: () => faults?.stop(),
+      settle: async () => {
+        await drainAll(true);
+        await stepFunctions.settled();
+        await settleAll();
+        return readOutputs(clients.s3, clients.sqs, locations, { keepDeadLetters: true });
+      },
+    });
+  }
+  return report;
 }
 
-/** Drains one mapping's source, with progress lines (none for an empty source when `quietWhenEmpty`). */
-async function drain(runner: MappingRunner, progress: (line: string) => void, quietWhenEmpty: boolean): Promise<void> {
+/** What the event sources counted of records delivered again after they were handled. */
+function redeliveredRecords(stats: ReadonlyMap<MappingRunner, PollStats>, stackOf: ReadonlyMap<MappingRunner, ProvisionedStack>): RedeliveredRecords {
+  let dropped = 0;
+  let duplicates = 0;
+  const deadLetteredByQueue: Record<string, number> = {};
+  for (const [runner, s] of stats) {
+    dropped += s.redeliveredDropped;
+    duplicates += s.redeliveredDuplicates;
+    const stack = stackOf.get(runner);
+    const destination = runner.mapping.onFailureDestination === undefined ? undefined : stack?.refs.target(runner.mapping.onFailureDestination);
+    const queue = destination?.kind === 'queue' ? stack?.resources.queues.find((q) => q.logicalId === destination.logicalId) : undefined;
+    if (queue && s.deadLetteredHandled > 0) deadLetteredByQueue[queue.path] = (deadLetteredByQueue[queue.path] ?? 0) + s.deadLetteredHandled;
+  }
+  return { dropped, duplicates, deadLetteredByQueue };
+}
+
+/** The id a function's calls are attributed to at the front door. */
+function callerIdOf(stack: ProvisionedStack, fn: { readonly logicalId: string }): string {
+  return `${stack.stack.name}/${fn.logicalId}`;
+}
+
+/**
+ * Drains one mapping's source, with progress lines (none for an empty source when `quietWhenEmpty`);
+ * adds its statistics to `totals`.
+ */
+async function drain(runner: MappingRunner, progress: (line: string) => void, quietWhenEmpty: boolean, totals: Map<MappingRunner, PollStats>): Promise<void> {
   const began = Date.now();
   let last = began;
   const stats = await runner.drain(({ invocations, records }) => {
@@ -359,6 +436,9 @@ async function drain(runner: MappingRunner, progress: (line: string) => void, qu
     last = Date.now();
     progress(`  draining ${runner.sourcePath}: ${invocations} invocations, ${records} records delivered ...`);
   });
+  const total = totals.get(runner);
+  if (total) for (const key of Object.keys(stats) as Array<keyof PollStats>) total[key] += stats[key];
+  else totals.set(runner, { ...stats });
   if (quietWhenEmpty && stats.invocations === 0) return;
   progress(
     `Drained ${runner.sourcePath} → ${runner.functionPath} in ${Date.now() - began} ms: ${stats.invocations} invocations, ${stats.recordsDelivered} records delivered` +

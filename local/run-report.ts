@@ -12,6 +12,7 @@
 import { PipelineMetricName } from '../lib/contract/metrics';
 import { QUARANTINE_POINTER_SUFFIX } from '../lib/contract/storage-layout';
 import type { IamReport } from './iam/authorizer';
+import type { FaultReport } from './faults/fault-report';
 import { linesOf, type RunOutputs } from './outputs';
 
 /** The JSON report (`--json`). */
@@ -35,6 +36,8 @@ export interface RunReport {
   readonly wallTimeMs: number;
   readonly invocations: number;
   readonly functionErrors: number;
+  /** Invocations ended by their function's timeout (counted in `functionErrors`). */
+  readonly functionTimeouts: number;
   readonly conservationOk: boolean;
   /** Why conservation failed (empty when it holds). */
   readonly conservationProblems: string[];
@@ -53,6 +56,10 @@ export interface RunReport {
   readonly notes: string[];
   /** IAM: the calls the app's policies denied, and whether that cost records (then the run fails). */
   readonly iam?: IamOutcome;
+  /** The faults injected (`--faults`) and how the run absorbed them. */
+  readonly faults?: FaultReport;
+  /** Records an event source delivered again after they were handled, counted once in the figures above. */
+  readonly redelivered?: RedeliveredRecords;
 }
 
 /** The IAM section of the report. */
@@ -133,6 +140,8 @@ export interface ReportInputs {
   readonly wallTimeMs: number;
   readonly invocations: number;
   readonly functionErrors: number;
+  /** Invocations ended by their timeout. @default 0 */
+  readonly functionTimeouts?: number;
   readonly sent: Record<string, number>;
   readonly rejectedAtSource: Array<{ line: number; reason: string }>;
   /**
@@ -147,6 +156,23 @@ export interface ReportInputs {
   readonly batchObjects?: BatchObject[];
   /** What the IAM checks saw. */
   readonly iam?: IamReport;
+  readonly faults?: FaultReport;
+  /**
+   * Records an event source delivered again after a delivery had handled them (Kinesis redelivers
+   * everything from the lowest failed record on): the runtime counted them again, as dropped or as
+   * duplicates, and those in a dead-letter range are dead-lettered as well. Counted once here.
+   */
+  readonly redelivered?: RedeliveredRecords;
+}
+
+/** Records counted again because an event source delivered them again after handling (see {@link ReportInputs.redelivered}). */
+export interface RedeliveredRecords {
+  /** Dropped again (the runtime's RecordsDropped counted them twice). */
+  readonly dropped: number;
+  /** Skipped as duplicates of their own earlier delivery (DuplicatesSkipped counted them). */
+  readonly duplicates: number;
+  /** In a dead-letter range after a delivery had handled them, by DLQ construct path. */
+  readonly deadLetteredByQueue: Readonly<Record<string, number>>;
 }
 
 /** Computes the report and the conservation check. */
@@ -214,7 +240,7 @@ export function buildReport(inputs: ReportInputs): RunReport {
       const info = (parse(m.body) as { KinesisBatchInfo?: { batchSize?: number } } | undefined)?.KinesisBatchInfo;
       return n + (q.kind === 'on-failure' && info ? Number(info.batchSize ?? 0) : 1);
     }, 0);
-    deadLetteredByQueue[q.path] = count;
+    deadLetteredByQueue[q.path] = count - (inputs.redelivered?.deadLetteredByQueue[q.path] ?? 0);
   }
 
   const problems: string[] = [];
@@ -258,8 +284,8 @@ export function buildReport(inputs: ReportInputs): RunReport {
   });
   const deadLettered = Object.values(deadLetteredByQueue).reduce((a, b) => a + b, 0);
 
-  const dropped = sum(PipelineMetricName.RECORDS_DROPPED) - rerun.dropped;
-  const duplicatesSuppressed = sum(PipelineMetricName.DUPLICATES_SKIPPED) - rerun.duplicates;
+  const dropped = sum(PipelineMetricName.RECORDS_DROPPED) - rerun.dropped - (inputs.redelivered?.dropped ?? 0);
+  const duplicatesSuppressed = sum(PipelineMetricName.DUPLICATES_SKIPPED) - rerun.duplicates - (inputs.redelivered?.duplicates ?? 0);
   const freshness = metrics.flatMap((m) => {
     const lags = m[PipelineMetricName.FRESHNESS_LAG_SECONDS];
     return Array.isArray(lags) ? (lags as number[]) : [];
@@ -303,6 +329,7 @@ export function buildReport(inputs: ReportInputs): RunReport {
     wallTimeMs: inputs.wallTimeMs,
     invocations: inputs.invocations,
     functionErrors: inputs.functionErrors,
+    functionTimeouts: inputs.functionTimeouts ?? 0,
     conservationOk: problems.length === 0,
     conservationProblems: problems,
     sent: inputs.sent,
@@ -313,6 +340,8 @@ export function buildReport(inputs: ReportInputs): RunReport {
     batchObjects: batchOutcomes,
     notes: inputs.notes,
     iam: inputs.iam && iamOutcome(inputs.iam, problems, deadLettered, inputs.executions ?? []),
+    ...(inputs.faults ? { faults: inputs.faults } : {}),
+    ...(inputs.redelivered && hasAny(inputs.redelivered) ? { redelivered: inputs.redelivered } : {}),
   };
 }
 
@@ -331,6 +360,10 @@ function iamOutcome(iam: IamReport, problems: readonly string[], deadLettered: n
 }
 
 const SIDECAR = QUARANTINE_POINTER_SUFFIX;
+
+function hasAny(r: RedeliveredRecords): boolean {
+  return r.dropped + r.duplicates + Object.values(r.deadLetteredByQueue).reduce((a, b) => a + b, 0) > 0;
+}
 
 /**
  * The object a dead-letter message is about: `{ bucket, key, error? }` (a workflow's own DLQ

@@ -113,6 +113,7 @@ async function run(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   console.log(`Input: ${lines.length} events from ${rel(options.input)}, via ${options.via}${options.rate ? ` at ${options.rate} events/s` : ''}.`);
+  if (options.faults) console.log(`Faults: ${options.faults.spec} (seed ${options.faults.seed}), injected into the functions' AWS calls.`);
 
   // Loaded only now: it loads the emulator packages (optional peers, checked above).
   const { RunError, runPipeline } = await import('./pipeline-run');
@@ -125,6 +126,7 @@ async function run(argv: string[]): Promise<number> {
       pipeline: options.pipeline,
       rate: options.rate,
       iam: options.iam,
+      faults: options.faults,
       outDir: options.out,
       logFile: path.resolve('.local-run', 'function-logs.txt'),
       progress: (line) => console.log(line),

@@ -151,9 +151,11 @@ export function mappingRunners(
       invocations++;
       records += (event as { Records: unknown[] }).Records.length;
       onProgress({ invocations, records });
-      const response = (await started.host.invoke(event)) as { batchItemFailures?: Array<{ itemIdentifier: string }> } | undefined;
+      const { result, output } = await started.host.invokeWithOutput(event);
+      const response = result as { batchItemFailures?: Array<{ itemIdentifier: string }> } | undefined;
+      const droppedItems = droppedItemsOf(output);
       // Without ReportBatchItemFailures, Lambda ignores the response: the batch succeeded.
-      return mapping.reportBatchItemFailures ? response : undefined;
+      return { ...(mapping.reportBatchItemFailures ? response : undefined), ...(droppedItems ? { droppedItems } : {}) };
     };
     const functionPath = started.fn.path;
     const label = `${mapping.path} (event source mapping)`;
@@ -212,4 +214,21 @@ export function mappingRunners(
     }
   }
   return { runners, notes };
+}
+
+/**
+ * The item ids the runtime dropped on purpose, from its `batch processed` log line (a function
+ * that prints none, not the runtime, gives undefined).
+ */
+export function droppedItemsOf(output: readonly string[]): string[] | undefined {
+  for (const line of output) {
+    if (!line.includes('"batch processed"')) continue;
+    try {
+      const entry = JSON.parse(line) as { message?: unknown; droppedIds?: unknown };
+      if (entry.message === 'batch processed' && Array.isArray(entry.droppedIds)) return entry.droppedIds.map(String);
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return undefined;
 }

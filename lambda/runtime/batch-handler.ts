@@ -183,6 +183,7 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
       objects: result.objects.map((o) => o.key),
       quarantinedIds: quarantinedOk.map((q) => ({ recordId: q.recordId ?? null, itemId: q.itemId, reason: q.reason })),
       retriedIds: batchItemFailures.map((f) => f.itemIdentifier),
+      droppedIds: outcome.dropped,
     });
     if (!result.lineageWritten) logger.warn('lineage manifest not written: the batch is retried', { retried: batchItemFailures.length });
 

@@ -89,15 +89,17 @@ async function deliverShard(
   const maxAge = options.maxRecordAgeMs ?? 24 * 3600 * 1000;
   let position = 0;
   let attempts = 0;
+  // Sequence numbers a delivery handled (not reported failed): a redelivery counts them again.
+  const handled = new Set<string>();
   while (position < records.length) {
     const batch = records.slice(position, position + batchSize);
     const expired = batch.filter((r) => Date.now() - (r.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) > maxAge);
     if (expired.length > 0) {
-      await deadLetter(sqs, options, shardId, expired, 'RecordAgeExceeded', attempts + 1, stats);
+      await deadLetter(sqs, options, shardId, expired, 'RecordAgeExceeded', attempts + 1, stats, handled);
       position += expired.length;
       continue;
     }
-    const failedAt = await invoke(batch, shardId, options, stats);
+    const failedAt = await invoke(batch, shardId, options, stats, handled);
     if (failedAt === undefined) {
       position += batch.length;
       attempts = 0;
@@ -109,7 +111,7 @@ async function deliverShard(
     attempts++;
     if (attempts > maxRetries) {
       const rest = batch.slice(failedAt);
-      await deadLetter(sqs, options, shardId, rest, 'RetryAttemptsExhausted', attempts, stats);
+      await deadLetter(sqs, options, shardId, rest, 'RetryAttemptsExhausted', attempts, stats, handled);
       position += rest.length;
       attempts = 0;
     }
@@ -120,24 +122,36 @@ async function deliverShard(
  * One delivery of a batch; returns the index of its lowest failed record, if any. When the
  * handler throws, the batch is bisected (if enabled) until the failing record is isolated.
  */
-async function invoke(batch: KinesisRecord[], shardId: string, options: KinesisMappingOptions, stats: PollStats): Promise<number | undefined> {
+async function invoke(batch: KinesisRecord[], shardId: string, options: KinesisMappingOptions, stats: PollStats, handled: Set<string>): Promise<number | undefined> {
   stats.invocations++;
   stats.recordsDelivered += batch.length;
   try {
     const response = await options.handler(kinesisEvent(batch, shardId, options));
     const failures = (response && response.batchItemFailures) || [];
+    const failed = new Set(failures.map((f) => f.itemIdentifier));
+    const known = batch.some((r) => failed.has(r.SequenceNumber as string));
+    if (failures.length === 0 || known) {
+      const dropped = new Set(response ? (response.droppedItems ?? []) : []);
+      for (const r of batch) {
+        const sequence = r.SequenceNumber as string;
+        if (failed.has(sequence)) continue;
+        if (!handled.has(sequence)) handled.add(sequence);
+        else if (dropped.has(sequence)) stats.redeliveredDropped++;
+        else stats.redeliveredDuplicates++;
+      }
+    }
     if (failures.length === 0) return undefined;
     stats.itemFailures += failures.length;
-    const failed = new Set(failures.map((f) => f.itemIdentifier));
     const index = batch.findIndex((r) => failed.has(r.SequenceNumber as string));
     return index < 0 ? 0 : index; // an unknown identifier fails the whole batch, as on AWS
   } catch {
     stats.functionErrors++;
     if (!(options.bisectBatchOnError ?? true) || batch.length === 1) return 0;
+    stats.batchesBisected++;
     const half = Math.ceil(batch.length / 2);
-    const first = await invoke(batch.slice(0, half), shardId, options, stats);
+    const first = await invoke(batch.slice(0, half), shardId, options, stats, handled);
     if (first !== undefined) return first;
-    const second = await invoke(batch.slice(half), shardId, options, stats);
+    const second = await invoke(batch.slice(half), shardId, options, stats, handled);
     return second === undefined ? undefined : half + second;
   }
 }
@@ -150,8 +164,10 @@ async function deadLetter(
   condition: KinesisFailureRecord['requestContext']['condition'],
   invokeCount: number,
   stats: PollStats,
+  handled: ReadonlySet<string>,
 ): Promise<void> {
   stats.recordsDeadLettered += records.length;
+  stats.deadLetteredHandled += records.filter((r) => handled.has(r.SequenceNumber as string)).length;
   if (!sqs || !options.onFailureQueueUrl) return;
   const body: KinesisFailureRecord = {
     requestContext: { condition, approximateInvokeCount: invokeCount },

@@ -12,6 +12,8 @@ export interface FrontDoorResponse {
   readonly headers: Readonly<Record<string, string>>;
   /** The body: text (UTF-8) or the emulator's bytes as they came. */
   readonly body: string | Buffer;
+  /** Close the connection instead of answering: the client sees a connection error (a reset socket). */
+  readonly resetConnection?: boolean;
 }
 
 /** An AWS error to answer with. */

@@ -150,6 +150,10 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
   }
 
   function send(res: http.ServerResponse, response: FrontDoorResponse): void {
+    if (response.resetConnection) {
+      res.socket?.destroy();
+      return;
+    }
     const payload = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
     const headers: Record<string, string> = { ...response.headers };
     // A HEAD answer keeps the emulator's content-length (the object's size, not the empty body's).

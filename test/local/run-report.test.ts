@@ -65,6 +65,55 @@ describe('buildReport', () => {
     expect(buildReport(inputs({ linesRead: 8, linesNotRouted: 1, rejectedAtSource: [{ line: 2, reason: 'x' }] })).conservationOk).toBe(true);
   });
 
+  test('records a Kinesis source delivered again after handling them are counted once; timeouts are shown', () => {
+    // e2 was curated, e3 dropped; a later failure before them had Kinesis deliver both again: the
+    // runtime counted e2 as a duplicate and e3 as dropped a second time, and a dead-letter range of
+    // 2 records holds the failed one and e3 again.
+    const base = inputs();
+    const over = {
+      recordsIn: 6,
+      metrics: [...base.metrics, { _aws: {}, RecordsDropped: 1, DuplicatesSkipped: 1 }],
+      outputs: {
+        ...base.outputs,
+        deadLetters: [{ path: 'Kdlq', queueName: 'k', kind: 'on-failure' as const, messages: [{ body: JSON.stringify({ KinesisBatchInfo: { batchSize: 2 } }), attributes: {} }] }],
+      },
+    };
+    expect(buildReport(inputs(over)).conservationOk).toBe(false);
+    const r = buildReport(inputs({ ...over, functionTimeouts: 1, functionErrors: 1, redelivered: { dropped: 1, duplicates: 1, deadLetteredByQueue: { Kdlq: 1 } } }));
+    expect(r).toEqual(expect.objectContaining({ dropped: 1, duplicatesSuppressed: 1, deadLettered: 1, conservationOk: true, functionTimeouts: 1 }));
+    const text = formatReport(r);
+    expect(text).toMatch(/delivered again\s+3 handled record\(s\) delivered again \(1 dropped again, 1 skipped as their own duplicate, 1 also in a dead-letter range\): each counted once above/);
+    expect(text).toMatch(/2 invocations, 1 failed \(1 timed out\)/);
+  });
+
+  test('the faults section: each clause, each fault with what became of it, and how the run absorbed the rest', () => {
+    const faults = {
+      spec: 'throttle:dynamodb:0.1,hang:s3:PutObject:1x,5xx:sqs:0.5',
+      seed: 7,
+      clauses: [
+        { clause: 'throttle:dynamodb:0.1', matched: 40, injected: 5 },
+        { clause: 'hang:s3:PutObject:1x', matched: 9, injected: 1 },
+        { clause: '5xx:sqs:0.5', matched: 0, injected: 0 },
+      ],
+      faults: [
+        { kind: 'throttle' as const, clause: 'throttle:dynamodb:0.1', service: 'dynamodb', operation: 'PutItem', caller: 'P/Fn', count: 5, outcomes: { 'sdk-retry': 3, 'sent-again': 1, 'reached-result': 1, 'timed-out': 0 } },
+        { kind: 'hang' as const, clause: 'hang:s3:PutObject:1x', service: 's3', operation: 'PutObject', caller: 'P/Fn', count: 1, outcomes: { 'sdk-retry': 1, 'sent-again': 0, 'reached-result': 0, 'timed-out': 0 }, heldMs: 6000 },
+      ],
+      injected: 6,
+      absorbedBy: { functionErrors: 1, timeouts: 0, restarts: 0, recordsRetried: 2, batchesBisected: 1, recordsGivenUp: 0, workflowRetries: 1, workflowTaskFailures: 0 },
+    };
+    const r = buildReport(inputs({ faults }));
+    expect(r.faults).toBe(faults);
+    const text = formatReport(r);
+    expect(text).toContain('Faults injected: 6  (--faults throttle:dynamodb:0.1,hang:s3:PutObject:1x,5xx:sqs:0.5 --seed 7)');
+    expect(text).toContain('    dynamodb:PutItem by P/Fn: 5 (retried by the SDK 3, completed when sent again (by the function or a redelivery) 1, surfaced to the invocation 1)');
+    expect(text).toContain('    s3:PutObject by P/Fn: 1 (retried by the SDK 1; held 6.0 s in all until the clients gave up)');
+    expect(text).toContain('  5xx:sqs:0.5: never fired (no call matched it)');
+    expect(text).toMatch(/absorbed by the event sources: 1 failed invocation\(s\) retried, 2 record\(s\) reported failed and delivered again, 1 batch\(es\) bisected/);
+    expect(text).toMatch(/absorbed by the workflows: 1 failed task call\(s\) run again by a Retry/);
+    expect(formatReport(buildReport(inputs()))).not.toMatch(/Faults injected|delivered again/);
+  });
+
   test('a lost record fails conservation, naming the sums', () => {
     const r = buildReport(inputs({ recordsIn: 7 }));
     expect(r.conservationOk).toBe(false);
