@@ -10,6 +10,8 @@ module.exports = {
     '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
   },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+  // Small JSON values (intrinsic functions, tags, dimensions) on one line in snapshots.
+  snapshotSerializers: ['<rootDir>/test/support/compact-json-serializer.ts'],
   // A temporary directory per test file, removed after it: synthesized apps leave nothing behind.
   setupFilesAfterEnv: ['<rootDir>/test/support/temp-dir.ts'],
   // Synthesizing stacks with bundled Lambdas is CPU-heavy: two workers match the CI machine.
