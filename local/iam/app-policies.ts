@@ -67,8 +67,6 @@ export interface AppPolicies {
   readonly keyPolicies: Map<string, PolicyStatement[]>;
   /** The customer managed key of each encrypted bucket, queue, stream, secret, table and bus, by the resource's ARN. */
   readonly encryption: Map<string, ResourceKey>;
-  /** The account of each resource ARN of the app (S3 ARNs carry none). */
-  readonly resourceAccounts: Map<string, string>;
   /** What could not be read exactly. */
   readonly notes: string[];
 }
@@ -83,7 +81,6 @@ export function readAppPolicies(stacks: readonly PolicySource[]): AppPolicies {
     resourcePolicies: new Map(),
     keyPolicies: new Map(),
     encryption: new Map(),
-    resourceAccounts: new Map(),
     notes: [],
   };
   for (const stack of stacks) readStack(stack, model);
@@ -116,7 +113,6 @@ function readStack(stack: PolicySource, model: AppPolicies): void {
       return undefined;
     }
   };
-  for (const r of stack.resources.buckets) model.resourceAccounts.set(refs.arnOf(r.logicalId), refs.account);
 
   // Roles first: policies attach to them by name.
   const roleByName = new Map<string, IamRole>();

@@ -15,7 +15,7 @@
  * `off` (nothing is checked).
  */
 import { createHash } from 'node:crypto';
-import type { AppPolicies, IamRole } from './app-policies';
+import type { AppPolicies } from './app-policies';
 import { denialReason, evaluate, RequestContext, type Decision, type IamPrincipal, type ResourcePolicy } from './policy';
 import type { IamCheck } from './request-checks';
 
@@ -128,11 +128,6 @@ export class IamAuthorizer {
     }
     if (role.problems.length > 0) this.uncheckedCallers.set(`${label} (role ${role.path})`, `partly: ${role.problems.join('; ')}`);
     return { principal, label, region: role.region };
-  }
-
-  /** The role of `roleArn`, if the app declares it. */
-  public role(roleArn: string | undefined): IamRole | undefined {
-    return roleArn === undefined ? undefined : this.policies.roles.get(roleArn);
   }
 
   /** An AWS service acting as itself (`events.amazonaws.com`) for `sourceArn` in `account` and `region`. */

@@ -58,8 +58,8 @@ export function kmsChecks(
   if (!key) return [];
   const account = /^arn:[^:]+:kms:[^:]*:(\d{12}):/.exec(key)?.[1] ?? entry.account;
   const context: Context = {
+    // kms:CallerAccount is the caller's: the authorizer adds it.
     'kms:ViaService': `${service}.${entry.region}.amazonaws.com`,
-    'kms:CallerAccount': undefined,
     'aws:ViaAWSService': 'true',
     'kms:EncryptionContextKeys': Object.keys(encryptionContext),
     ...Object.fromEntries(Object.entries(encryptionContext).map(([k, v]) => [`kms:EncryptionContext:${k}`, v])),

@@ -37,7 +37,6 @@ function policies(statements: PolicyStatement[], extra: Partial<AppPolicies> = {
       [`arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/events`, { keyArn: KEY }],
       [SECRET, { keyArn: KEY }],
     ]),
-    resourceAccounts: new Map(),
     notes: [],
     ...extra,
   };

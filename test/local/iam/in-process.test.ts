@@ -37,7 +37,6 @@ function model(roles: Array<[string, IamRole]>, extra: Partial<AppPolicies> = {}
     ]),
     keyPolicies: new Map([[KEY, [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }]]]),
     encryption: new Map([[STREAM, { keyArn: KEY }]]),
-    resourceAccounts: new Map(),
     notes: [],
     ...extra,
   };
