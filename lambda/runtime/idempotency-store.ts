@@ -5,7 +5,11 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { IDEMPOTENCY_TABLE } from '../../lib/contract/storage-layout';
 import { backoffMs, mayRetry } from './time-budget';
+
+/** The claim's key: the record id (the table's partition key). */
+const ID = IDEMPOTENCY_TABLE.partitionKey;
 
 /** A record id and the curated object its output goes to. */
 export interface Claim {
@@ -83,20 +87,21 @@ export class IdempotencyStore {
     const found = new Map<string, StoredClaim>();
     const unique = [...new Set(ids)];
     await inChunks(unique, GET_CHUNK, async (chunk) => {
-      let keys: Array<Record<string, AttributeValue>> = chunk.map((id) => ({ id: { S: id } }));
+      let keys: Array<Record<string, AttributeValue>> = chunk.map((id) => ({ [ID]: { S: id } }));
       for (let attempt = 1; ; attempt++) {
         let error: unknown;
         this.calls++;
         try {
           const out = await this.ddb.send(
             new BatchGetItemCommand({
-              RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id, objectKey, #p, claimedAt', ExpressionAttributeNames: { '#p': 'position' } } },
+              RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: `${ID}, objectKey, #p, claimedAt`, ExpressionAttributeNames: { '#p': 'position' } } },
             }),
           );
           for (const item of out.Responses?.[this.table] ?? []) {
-            if (item.id?.S && item.objectKey?.S) {
+            const id = item[ID]?.S;
+            if (id && item.objectKey?.S) {
               const claimedAt = item.claimedAt?.N === undefined ? undefined : Number(item.claimedAt.N);
-              found.set(item.id.S, { objectKey: item.objectKey.S, position: item.position?.S, claimedAt });
+              found.set(id, { objectKey: item.objectKey.S, position: item.position?.S, claimedAt });
             }
           }
           keys = (out.UnprocessedKeys?.[this.table]?.Keys as Array<Record<string, AttributeValue>> | undefined) ?? [];
@@ -135,10 +140,10 @@ export class IdempotencyStore {
               Item: this.item(claim),
               ...(claim.staleObjectKey
                 ? {
-                    ConditionExpression: 'attribute_not_exists(id) OR objectKey = :stale',
+                    ConditionExpression: `attribute_not_exists(${ID}) OR objectKey = :stale`,
                     ExpressionAttributeValues: { ':stale': { S: claim.staleObjectKey } },
                   }
-                : { ConditionExpression: 'attribute_not_exists(id)' }),
+                : { ConditionExpression: `attribute_not_exists(${ID})` }),
             }),
           );
         } catch (error) {
@@ -154,11 +159,11 @@ export class IdempotencyStore {
     return { conflicts, failed };
   }
 
-  private item(claim: Claim): Record<string, AttributeValue> & { id: { S: string } } {
+  private item(claim: Claim): Record<string, AttributeValue> {
     return {
-      id: { S: claim.id },
+      [ID]: { S: claim.id },
       objectKey: { S: claim.objectKey },
-      expiresAt: { N: String(Math.floor(this.now() / 1000) + this.ttlSeconds) },
+      [IDEMPOTENCY_TABLE.timeToLiveAttribute]: { N: String(Math.floor(this.now() / 1000) + this.ttlSeconds) },
       claimedAt: { N: String(this.now()) },
       ...(claim.position ? { position: { S: claim.position } } : {}),
     };

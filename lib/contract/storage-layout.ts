@@ -45,3 +45,13 @@ export function quarantinedObjectsPrefix(dataset: string): string {
 export function partitionPath(dt: string, hr: string): string {
   return `dt=${dt}/hr=${hr}`;
 }
+
+/**
+ * The idempotency store's table (lib/reliability/idempotency-store.ts creates it, the runtime's
+ * claims write it): its partition key, the record id, and its TTL attribute, epoch seconds. Not
+ * DynamoDB reserved words: the runtime's expressions name them as they are.
+ */
+export const IDEMPOTENCY_TABLE = Object.freeze({
+  partitionKey: 'id',
+  timeToLiveAttribute: 'expiresAt',
+} as const);

@@ -5,6 +5,9 @@
  * longer thrown, or an input the handler cannot read.
  */
 
+/** The steps function's timeout: BatchWorkflow sets it, the function sizes its SDK clients' timeouts against it. */
+export const STEPS_FUNCTION_TIMEOUT_SECONDS = 300;
+
 /** What the steps function is asked to do (the `action` of every input). */
 export enum StepAction {
   /** Size, format and line count of an object → its line ranges. */

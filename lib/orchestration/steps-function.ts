@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { STEPS_FUNCTION_TIMEOUT_SECONDS } from '../contract/workflow-steps';
 import { INLINE_POLICY_ACKNOWLEDGEMENT, acknowledgeRules, bucketObjectsFinding, noVpcAcknowledgement } from '../core/compliance';
 import { latestNodeRuntime } from '../core/lambda-runtime';
 import { runtimeCode, runtimeSource } from '../transform/runtime-code';
@@ -60,7 +61,7 @@ export function createStepsFunction(scope: Construct, props: StepsFunctionProps)
     runtime,
     architecture: lambda.Architecture.ARM_64,
     memorySize: 512,
-    timeout: Duration.minutes(5),
+    timeout: Duration.seconds(STEPS_FUNCTION_TIMEOUT_SECONDS),
     role,
     logGroup,
     loggingFormat: lambda.LoggingFormat.JSON,

@@ -4,6 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { IDEMPOTENCY_TABLE } from '../contract/storage-layout';
 import { acknowledgeRules } from '../core/compliance';
 import { createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
@@ -55,12 +56,12 @@ export class IdempotencyStore extends Construct {
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Idempotency store key of ${this.node.path}`);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: IDEMPOTENCY_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.encryptionKey,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'expiresAt',
+      timeToLiveAttribute: IDEMPOTENCY_TABLE.timeToLiveAttribute,
       removalPolicy,
     });
     if (removalPolicy !== RemovalPolicy.RETAIN) {

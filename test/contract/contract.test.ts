@@ -18,6 +18,7 @@ describe('the contract', () => {
         objectCheckErrors: contract.OBJECT_CHECK_ERRORS,
         errors: contract.WorkflowError,
         summaryFields: contract.BATCH_SUMMARY_FIELDS,
+        stepsTimeoutSeconds: contract.STEPS_FUNCTION_TIMEOUT_SECONDS,
         eventSource: contract.BATCH_WORKFLOW_EVENT_SOURCE,
         eventTypes: contract.BatchWorkflowEventType,
       },
@@ -32,6 +33,7 @@ describe('the contract', () => {
         quarantinedObjects: contract.quarantinedObjectsPrefix('orders'),
         pointerSuffix: contract.QUARANTINE_POINTER_SUFFIX,
         partition: contract.partitionPath('2026-03-01', '07'),
+        idempotencyTable: contract.IDEMPOTENCY_TABLE,
       },
     }).toMatchSnapshot();
   });
