@@ -41,10 +41,18 @@ export interface OperationalAlarmThresholds {
    */
   readonly maxSchemaMismatchRate?: number;
   /**
-   * Alarm when nothing new reached curated for this long (missing data counts as breaching).
-   * @default - no staleness alarm (a pipeline without traffic would alarm)
+   * Alarm (ticket) when nothing new reached curated for this long (missing data counts as
+   * breaching): the stalled-source alarm (5 minutes to 1 day).
+   * @default - Duration.hours(1) when the pipeline has a continuous source (`streamIngest` or
+   *   `eventBusIngest`); no staleness alarm for a batch-only stage (it is idle between loads)
    */
   readonly staleAfter?: Duration;
+  /**
+   * Create the staleness alarm (`NoNewData`). Set false for a source that is legitimately
+   * silent for long stretches; `staleAfter` given explicitly always creates it.
+   * @default true
+   */
+  readonly staleAlarm?: boolean;
 }
 
 /** Props for {@link PipelineAlarms}. */
@@ -223,14 +231,15 @@ export class PipelineAlarms extends Construct {
       anchor: 'schema-drift',
       meaning: `more than ${percent(driftRate)} of records did not match their schema over 15 minutes: a producer changed its events`,
     });
-    if (props.staleAfter) {
-      this.add('NoNewData', pipelineMetric(props.pipelineName, stage, PipelineMetricName.RECORDS_OUT, { period: props.staleAfter }), {
+    const staleAfter = staleAfterOf(props);
+    if (staleAfter) {
+      this.add('NoNewData', pipelineMetric(props.pipelineName, stage, PipelineMetricName.RECORDS_OUT, { period: staleAfter }), {
         threshold: 1,
         comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         severity: AlarmSeverity.TICKET,
         anchor: 'no-new-data',
-        meaning: `nothing new reached curated for ${props.staleAfter.toHumanString()}`,
+        meaning: `nothing new reached curated for ${staleAfter.toHumanString()} (a stalled source or a stopped transform)`,
       });
     }
   }
@@ -285,6 +294,16 @@ export class PipelineAlarms extends Construct {
     this.alarms.push(alarm);
     return alarm;
   }
+}
+
+/** The default staleness threshold of a stage with a continuous source. */
+export const DEFAULT_STALE_AFTER = Duration.hours(1);
+
+/** The staleness threshold in force: the given one, else the default when a continuous source exists and the alarm is not turned off. */
+function staleAfterOf(props: PipelineAlarmsProps): Duration | undefined {
+  if (props.staleAfter) return props.staleAfter;
+  if (props.staleAlarm === false) return undefined;
+  return props.streamIngest || props.eventBusIngest ? DEFAULT_STALE_AFTER : undefined;
 }
 
 /**

@@ -36,6 +36,15 @@ export interface SloObjectives {
    */
   readonly freshnessObjective?: number;
   /**
+   * Count a window in which nothing reached curated as stale: a stopped stream or event bus
+   * then burns the freshness budget (the fresh share of a silent window is 0, and the burn-rate
+   * components treat missing data as breaching). Turn off for a stage with no continuous source,
+   * which would otherwise page whenever it is idle. `EtlPipeline` sets it from its ingest
+   * (on with `stream` or `eventBus`, off for a batch-only pipeline) unless given.
+   * @default true
+   */
+  readonly silenceIsStale?: boolean;
+  /**
    * Transform errors (quarantined by the transform) over records in, per transform (0 to 0.5).
    * @default 0.001
    */
@@ -122,7 +131,8 @@ export class PipelineSlos extends Construct {
     v.throwIfInvalid();
 
     this.successErrorRatio = this.successErrors(Duration.minutes(5), props.quarantineIsFailure ?? false);
-    this.freshRatio = this.freshShare(Duration.minutes(5), freshnessTarget);
+    const silenceIsStale = props.silenceIsStale ?? true;
+    this.freshRatio = this.freshShare(Duration.minutes(5), freshnessTarget, silenceIsStale);
     this.addBurnRateAlerts('SuccessRate', 'success-rate-burn', alerts, props.routing, {
       objective: this.successRate,
       describe: 'records not curated, dropped or deduplicated on their first delivery (retried or failed)',
@@ -130,8 +140,11 @@ export class PipelineSlos extends Construct {
     });
     this.addBurnRateAlerts('Freshness', 'freshness-burn', alerts, props.routing, {
       objective: freshnessObjective,
-      describe: `records reaching curated later than ${freshnessTarget.toHumanString()} after their event time`,
-      errorRatio: (period) => new cloudwatch.MathExpression({ expression: '1 - fresh', usingMetrics: { fresh: this.freshShare(period, freshnessTarget) }, period }),
+      describe: `records reaching curated later than ${freshnessTarget.toHumanString()} after their event time` +
+        (silenceIsStale ? ', or nothing reaching curated at all (a stalled source)' : ''),
+      errorRatio: (period) =>
+        new cloudwatch.MathExpression({ expression: '1 - fresh', usingMetrics: { fresh: this.freshShare(period, freshnessTarget, silenceIsStale) }, period }),
+      missingData: silenceIsStale ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
     const errorRate = props.errorRate ?? 0.001;
@@ -181,10 +194,13 @@ export class PipelineSlos extends Construct {
     });
   }
 
-  /** Share of curated records (0..1) within the freshness target: the percentile rank of the target. */
-  private freshShare(period: Duration, target: Duration): cloudwatch.MathExpression {
+  /**
+   * Share of curated records (0..1) within the freshness target: the percentile rank of the
+   * target. A window without lag values (nothing curated) is 0 when silence is stale, else 1.
+   */
+  private freshShare(period: Duration, target: Duration, silenceIsStale: boolean): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
-      expression: 'FILL(rank, 100) / 100',
+      expression: `FILL(rank, ${silenceIsStale ? 0 : 100}) / 100`,
       usingMetrics: { rank: this.metric(PipelineMetricName.FRESHNESS_LAG_SECONDS, period, `PR(:${target.toSeconds()})`) },
       period,
       label: 'Fresh share',
@@ -196,7 +212,13 @@ export class PipelineSlos extends Construct {
     anchor: string,
     alerts: readonly BurnRateAlert[],
     routing: AlarmRouting,
-    slo: { objective: number; describe: string; errorRatio: (period: Duration) => cloudwatch.MathExpression },
+    slo: {
+      objective: number;
+      describe: string;
+      errorRatio: (period: Duration) => cloudwatch.MathExpression;
+      /** How a component treats a window without data. @default NOT_BREACHING */
+      missingData?: cloudwatch.TreatMissingData;
+    },
   ): void {
     const budget = 1 - slo.objective;
     const burnAlarm = (window: Duration, burnRate: number, id: string) => {
@@ -212,7 +234,7 @@ export class PipelineSlos extends Construct {
         threshold: burnRate,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        treatMissingData: slo.missingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       acknowledgeRules(alarm, {
         ids: ['NIST.800.53.R5-CloudWatchAlarmAction', 'HIPAA.Security-CloudWatchAlarmAction'],

@@ -291,6 +291,7 @@ export class EtlPipeline extends Construct {
     });
     this.slos = new PipelineSlos(this, 'Slos', {
       ...props.slos,
+      silenceIsStale: props.slos?.silenceIsStale ?? (this.streamIngest !== undefined || this.eventBusIngest !== undefined),
       pipelineName: props.pipelineName,
       stage: this.transform.stage,
       routing: this.alarmRouting,

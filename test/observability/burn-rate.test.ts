@@ -60,14 +60,14 @@ function expectFreshnessComponent(props: Record<string, unknown>, divisor: strin
   expect(returnedQuery(props).Expression).toBe(`errors / ${divisor}`);
   const queries = queriesOf(props);
   expect(queries.errors.Expression).toBe('1 - fresh');
-  expect(queries.fresh.Expression).toBe('FILL(rank, 100) / 100');
+  expect(queries.fresh.Expression).toBe('FILL(rank, 0) / 100'); // silence is stale (the default)
   expect(queries.rank.MetricStat).toEqual({
     Metric: { Namespace: 'ServerlessEtl', MetricName: 'FreshnessLagSeconds', Dimensions: pipelineDimensions() },
     Stat: `PR(:${targetSeconds})`,
     Period: period,
   });
   expect(Object.keys(queries).sort()).toEqual(['errors', 'expr_1', 'fresh', 'rank']);
-  expect(props).toMatchObject({ Threshold: threshold, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+  expect(props).toMatchObject({ Threshold: threshold, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'breaching' });
 }
 
 /** The error message thrown by `fn`. */
@@ -157,7 +157,7 @@ describe('burn-rate alarms for the default objectives', () => {
       /^\[ticket\] orders\/transform: the SuccessRate error budget \(objective 0\.995\) is burning 3× over 1 day and 2 hours: .*Runbook: https:\/\/unpkg\.com\/cdk-serverless-etl@[0-9A-Za-z.-]+\/docs\/runbooks\.md#success-rate-burn$/,
     );
     expect(alarmProps(template, s, 'FreshnessPage').AlarmDescription).toMatch(
-      /^\[page\] orders\/transform: the Freshness error budget \(objective 0\.95\) is burning .*records reaching curated later than 5 minutes after their event time\. Runbook: https:\/\/unpkg\.com\/cdk-serverless-etl@[0-9A-Za-z.-]+\/docs\/runbooks\.md#freshness-burn$/,
+      /^\[page\] orders\/transform: the Freshness error budget \(objective 0\.95\) is burning .*records reaching curated later than 5 minutes after their event time, or nothing reaching curated at all \(a stalled source\)\. Runbook: https:\/\/unpkg\.com\/cdk-serverless-etl@[0-9A-Za-z.-]+\/docs\/runbooks\.md#freshness-burn$/,
     );
   });
 

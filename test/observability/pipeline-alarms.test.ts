@@ -262,9 +262,20 @@ describe('PipelineAlarms with every source', () => {
     expect(props.AlarmDescription).toMatch(meaning);
   });
 
-  test('no staleness alarm without staleAfter', () => {
-    expect(alarms.node.tryFindChild('NoNewData')).toBeUndefined();
-    expect(JSON.stringify(template.toJSON())).not.toContain('#no-new-data');
+  test('a staleness alarm by default with a continuous source: nothing curated for 1 hour is a ticket', () => {
+    expectAlarm(template, routing, alarmOf(alarms, 'NoNewData'), {
+      namespace: 'ServerlessEtl',
+      metricName: 'RecordsOut',
+      dimensions: pipelineDimensions(),
+      statistic: 'Sum',
+      period: 3600,
+      threshold: 1,
+      comparison: 'LessThanThreshold',
+      treatMissingData: 'breaching',
+      severity: AlarmSeverity.TICKET,
+      anchor: 'no-new-data',
+      meaning: /nothing new reached curated for 1 hour \(a stalled source or a stopped transform\)/,
+    });
   });
 
   test('the alarm set: every alarm created or routed, and nothing else', () => {
@@ -285,10 +296,11 @@ describe('PipelineAlarms with every source', () => {
         'BufferAge',
         'QuarantineRate',
         'SchemaDrift',
+        'NoNewData',
       ].sort(),
     );
     expect(routing.alarms.map((a) => a.alarm)).toEqual(alarms.alarms);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 15);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 16);
   });
 
   test('every alarm is scoped by dimensions, says its severity and meaning, and links its runbook section', () => {
@@ -359,6 +371,12 @@ describe('PipelineAlarms options', () => {
       anchor: 'no-new-data',
       meaning: /nothing new reached curated for 2 hours/,
     });
+  });
+
+  test('no staleness alarm for a stage without a continuous source, nor with staleAlarm false', () => {
+    expect(synth({ stream: false, eventBus: false }).alarms.node.tryFindChild('NoNewData')).toBeUndefined();
+    expect(synth({ props: { staleAlarm: false } }).alarms.node.tryFindChild('NoNewData')).toBeUndefined();
+    expect(synth({ stream: false, props: { staleAlarm: false, staleAfter: Duration.hours(3) } }).alarms.node.tryFindChild('NoNewData')).toBeDefined();
   });
 
   test('custom thresholds: maxLag, maxDeadLetterAge, maxQuarantineRate, maxSchemaMismatchRate', () => {

@@ -159,7 +159,7 @@ describe('PipelineSlos members', () => {
       'IF(recordsIn > 0, MAX([0, recordsIn - (recordsOut + dropped + duplicates + quarantined)]) / recordsIn, 0)',
     );
     expect(slos.freshRatio.period.toSeconds()).toBe(300);
-    expect(slos.freshRatio.expression).toBe('FILL(rank, 100) / 100');
+    expect(slos.freshRatio.expression).toBe('FILL(rank, 0) / 100');
     expect((slos.freshRatio.usingMetrics.rank as cloudwatch.Metric).statistic).toBe('PR(:300)');
   });
 
