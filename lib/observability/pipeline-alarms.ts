@@ -10,10 +10,13 @@ import { PropValidator } from '../core/prop-validator';
 import type { EventBusIngest } from '../ingest/event-bus-ingest';
 import type { StreamIngest } from '../ingest/stream-ingest';
 import type { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import type { IdempotencyStore } from '../reliability/idempotency-store';
 import type { TransformFunction } from '../transform/transform-function';
 
 /** Time the dead-letter age alarm leaves between firing and the message expiring: a working day to redrive. */
 const DEAD_LETTER_REDRIVE_MARGIN = Duration.days(1);
+/** Firehose buffers at most 15 minutes: an archive record older than this (plus 5 minutes to deliver) is stuck. */
+const ARCHIVE_MAX_DATA_AGE = Duration.minutes(20);
 /** The period of most alarms. */
 const FIVE_MINUTES = Duration.minutes(5);
 
@@ -74,6 +77,11 @@ export interface PipelineAlarmsProps extends OperationalAlarmThresholds {
    */
   readonly eventBusIngest?: EventBusIngest;
   /**
+   * The idempotency store (throttled requests to its table are alarmed).
+   * @default - none
+   */
+  readonly idempotencyStore?: IdempotencyStore;
+  /**
    * Dead-letter queues (their depth alarms are routed as pages; an oldest-message alarm is added).
    * @default - none
    */
@@ -91,7 +99,8 @@ export interface PipelineAlarmsProps extends OperationalAlarmThresholds {
  * The operational alarms of a pipeline, each scoped by dimensions, described with what it means
  * and a runbook link, and routed by severity: DLQ depth and age, transform errors, throttles,
  * duration near the timeout and concurrency near its cap, Kinesis iterator age and write
- * throttles, buffer age, quarantine rate, schema drift, staleness; and Step Functions failures
+ * throttles, buffer age, idempotency-table throttles, stream-archive (Firehose) delivery
+ * failures and stalls, quarantine rate, schema drift, staleness; and Step Functions failures
  * for state machines added with {@link PipelineAlarms.addStateMachine}.
  */
 export class PipelineAlarms extends Construct {
@@ -119,6 +128,7 @@ export class PipelineAlarms extends Construct {
     this.addDeadLetterAlarms(props.deadLetterQueues ?? [], props.maxDeadLetterAge ?? Duration.days(3));
     this.addTransformAlarms(props.transform);
     this.addIngestAlarms(props, props.maxLag ?? Duration.minutes(5));
+    this.addStoreAlarms(props);
     this.addDataAlarms(props, props.transform.stage);
   }
 
@@ -201,6 +211,38 @@ export class PipelineAlarms extends Construct {
         severity: AlarmSeverity.PAGE,
         anchor: 'buffer-age',
         meaning: `the oldest message in the SQS buffer is more than ${maxLag.toHumanString()} old for 5 minutes (backlog)`,
+      });
+    }
+  }
+
+  /** Throttles of the idempotency table; failing or stalled deliveries of the stream archive. */
+  private addStoreAlarms(props: PipelineAlarmsProps): void {
+    if (props.idempotencyStore) {
+      this.add('IdempotencyThrottles', props.idempotencyStore.metricThrottledRequests({ period: Duration.minutes(1) }), {
+        threshold: 0,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        severity: AlarmSeverity.TICKET,
+        anchor: 'idempotency-throttles',
+        meaning: 'requests to the idempotency table were throttled in 3 of the last 5 minutes (records are retried and curated late)',
+      });
+    }
+    const archive = props.streamIngest?.archive;
+    if (archive) {
+      this.add('ArchiveDeliveryFailures', archive.metric('DeliveryToS3.Success', { period: FIVE_MINUTES, statistic: cloudwatch.Stats.AVERAGE }), {
+        threshold: 1,
+        comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        severity: AlarmSeverity.TICKET,
+        anchor: 'archive-delivery',
+        meaning: 'the stream archive (Firehose) failed S3 deliveries for 15 minutes: failed records land under its errors/ prefix',
+      });
+      this.add('ArchiveDeliveryStalled', archive.metric('DeliveryToS3.DataFreshness', { period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }), {
+        threshold: ARCHIVE_MAX_DATA_AGE.toSeconds(),
+        evaluationPeriods: 3,
+        severity: AlarmSeverity.TICKET,
+        anchor: 'archive-delivery',
+        meaning: `the oldest record waiting in the stream archive (Firehose) was more than ${ARCHIVE_MAX_DATA_AGE.toHumanString()} old for 15 minutes (deliveries stalled)`,
       });
     }
   }

@@ -39,8 +39,8 @@ export interface SloObjectives {
    * Count a window in which nothing reached curated as stale: a stopped stream or event bus
    * then burns the freshness budget (the fresh share of a silent window is 0, and the burn-rate
    * components treat missing data as breaching). Turn off for a stage with no continuous source,
-   * which would otherwise page whenever it is idle. `EtlPipeline` sets it from its ingest
-   * (on with `stream` or `eventBus`, off for a batch-only pipeline) unless given.
+   * which would otherwise page whenever it is idle (an `EtlPipeline` always has a stream or an
+   * event bus, so it keeps the default).
    * @default true
    */
   readonly silenceIsStale?: boolean;

@@ -291,7 +291,6 @@ export class EtlPipeline extends Construct {
     });
     this.slos = new PipelineSlos(this, 'Slos', {
       ...props.slos,
-      silenceIsStale: props.slos?.silenceIsStale ?? (this.streamIngest !== undefined || this.eventBusIngest !== undefined),
       pipelineName: props.pipelineName,
       stage: this.transform.stage,
       routing: this.alarmRouting,
@@ -386,6 +385,7 @@ export class EtlPipeline extends Construct {
       transform: this.transform,
       streamIngest: this.streamIngest,
       eventBusIngest: this.eventBusIngest,
+      idempotencyStore: this.idempotencyStore,
       deadLetterQueues: this.deadLetterQueues,
       runbookUrl: props.runbookUrl,
     });

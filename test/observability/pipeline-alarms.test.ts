@@ -10,6 +10,8 @@ import { AlarmRouting, AlarmSeverity } from '../../lib/observability/alarm-routi
 import { PipelineAlarms, PipelineAlarmsProps } from '../../lib/observability/pipeline-alarms';
 import { PipelineSlos } from '../../lib/observability/pipeline-slos';
 import { DeadLetterQueue } from '../../lib/reliability/dead-letter-queue';
+import { IdempotencyStore } from '../../lib/reliability/idempotency-store';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { TransformFunctionProps } from '../../lib/transform/transform-function';
 import { ROOT, testStack } from '../support/cdk';
 import { ownTemplate } from '../support/construct-snapshot';
@@ -96,6 +98,70 @@ function expectAlarm(
   if (expected.meaning) expect(props.AlarmDescription).toMatch(expected.meaning);
   expect(routing.alarms).toContainEqual({ alarm, severity: expected.severity });
 }
+
+describe('PipelineAlarms of the idempotency store and the stream archive', () => {
+  const stack = testStack();
+  const fn = transformFunction(stack);
+  const streamIngest = new StreamIngest(stack, 'StreamIngest', { archiveBucket: new s3.Bucket(stack, 'Raw') });
+  fn.addKinesisSource(streamIngest.stream);
+  const idempotencyStore = new IdempotencyStore(stack, 'Idempotency');
+  const routing = new AlarmRouting(stack, 'Routing');
+  const alarms = new PipelineAlarms(stack, 'Alarms', { pipelineName: 'orders', routing, transform: fn, streamIngest, idempotencyStore });
+  const template = Template.fromStack(stack);
+  const archiveDimensions = [{ Name: 'DeliveryStreamName', Value: { Ref: logicalId(streamIngest.archive!) } }];
+
+  test('IdempotencyThrottles: throttled requests to the table in 3 of 5 minutes is a ticket', () => {
+    expectAlarm(template, routing, alarmOf(alarms, 'IdempotencyThrottles'), {
+      namespace: 'AWS/DynamoDB',
+      metricName: 'ThrottledRequests',
+      dimensions: [{ Name: 'TableName', Value: { Ref: logicalId(idempotencyStore.table) } }],
+      statistic: 'Sum',
+      period: 60,
+      threshold: 0,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      severity: AlarmSeverity.TICKET,
+      anchor: 'idempotency-throttles',
+      meaning: /requests to the idempotency table were throttled/,
+    });
+  });
+
+  test('ArchiveDeliveryFailures: S3 delivery success below 1 for 15 minutes is a ticket', () => {
+    expectAlarm(template, routing, alarmOf(alarms, 'ArchiveDeliveryFailures'), {
+      namespace: 'AWS/Firehose',
+      metricName: 'DeliveryToS3.Success',
+      dimensions: archiveDimensions,
+      statistic: 'Average',
+      period: 300,
+      threshold: 1,
+      comparison: 'LessThanThreshold',
+      evaluationPeriods: 3,
+      severity: AlarmSeverity.TICKET,
+      anchor: 'archive-delivery',
+      meaning: /failed S3 deliveries for 15 minutes/,
+    });
+  });
+
+  test('ArchiveDeliveryStalled: the oldest waiting record above 20 minutes (past the 15-minute buffer) is a ticket', () => {
+    expectAlarm(template, routing, alarmOf(alarms, 'ArchiveDeliveryStalled'), {
+      namespace: 'AWS/Firehose',
+      metricName: 'DeliveryToS3.DataFreshness',
+      dimensions: archiveDimensions,
+      statistic: 'Maximum',
+      period: 300,
+      threshold: 1200,
+      evaluationPeriods: 3,
+      severity: AlarmSeverity.TICKET,
+      anchor: 'archive-delivery',
+      meaning: /more than 20 minutes old for 15 minutes/,
+    });
+  });
+
+  test('no archive or idempotency alarms without them', () => {
+    const { alarms: plain } = synth();
+    for (const id of ['IdempotencyThrottles', 'ArchiveDeliveryFailures', 'ArchiveDeliveryStalled']) expect(plain.node.tryFindChild(id)).toBeUndefined();
+  });
+});
 
 describe('PipelineAlarms with every source', () => {
   const { stack, fn, streamIngest, eventBusIngest, dlqs, routing, alarms } = synth({ fn: { reservedConcurrency: 50 } });
