@@ -282,7 +282,7 @@ describe('EtlPipeline composition (default props)', () => {
         ...pipelineKeyUsers.map((c) => `${c} -> .`),
         // The dashboard and the alarms watch every source, DLQ and the transform; SLOs watch the transform.
         ...['EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'OperationalAlarms', 'Slos', 'Transform', 'Transform/KinesisDlq1'].map((c) => `Dashboard -> ${c}`),
-        ...['Alarms', 'EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'StreamIngest', 'Transform', 'Transform/KinesisDlq1'].map((c) => `OperationalAlarms -> ${c}`),
+        ...['Alarms', 'EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'IdempotencyStore', 'StreamIngest', 'Transform', 'Transform/KinesisDlq1'].map((c) => `OperationalAlarms -> ${c}`),
         'Slos -> Alarms',
         'Slos -> Transform',
         // Every DLQ's depth alarm is routed to the page topic.
