@@ -7,6 +7,14 @@
 /** CloudWatch namespace of every pipeline metric. */
 export const METRIC_NAMESPACE = 'ServerlessEtl';
 
+/** The pipeline metrics' constants, as static members (what jsii carries to Python, Java and .NET). */
+export class PipelineMetrics {
+  /** CloudWatch namespace of every pipeline metric (`ServerlessEtl`). */
+  public static readonly NAMESPACE: string = METRIC_NAMESPACE;
+
+  private constructor() {}
+}
+
 /** The dimensions of every pipeline metric, and no others (never a per-record value: cost and cardinality). */
 export const METRIC_DIMENSION = Object.freeze({
   /** The pipeline's name. */

@@ -30,6 +30,7 @@ import { ScheduledKey } from './fragments/scheduled-key';
 import { SchemaSample } from './fragments/schema-sample';
 import { TransformPasses } from './fragments/transform-passes';
 import { createStepsFunction } from './steps-function';
+import { BATCH_WORKFLOW_EVENT_SOURCE } from '../contract/events';
 
 export {
   BATCH_WORKFLOW_EVENT_SOURCE,
@@ -228,6 +229,9 @@ export interface BatchWorkflowProps extends BatchWorkflowOptions {
  * the flag is `true`, new runs go straight to the DLQ (restart them after an operator resumes).
  */
 export class BatchWorkflow extends Construct {
+  /** The `source` of the events the workflow puts on the pipeline bus (`cdk-serverless-etl`). */
+  public static readonly EVENT_SOURCE: string = BATCH_WORKFLOW_EVENT_SOURCE;
+
   /** The state machine. */
   public readonly stateMachine: sfn.StateMachine;
   /** The state machine's log group (level ALL, KMS-encrypted). */
