@@ -11,7 +11,7 @@ export type { StreamIngestProps } from './ingest/stream-ingest';
 export { EventBusIngest } from './ingest/event-bus-ingest';
 export type { EventBusIngestProps } from './ingest/event-bus-ingest';
 export { DeadLetterQueue } from './reliability/dead-letter-queue';
-export type { DeadLetterQueueProps } from './reliability/dead-letter-queue';
+export type { DeadLetterQueueProps, IDeadLetterQueue } from './reliability/dead-letter-queue';
 export { TransformFunction } from './transform/transform-function';
 export type { KinesisSourceOptions, SqsSourceOptions, TransformFunctionOptions, TransformFunctionProps, TransformSettings } from './transform/transform-function';
 export * from './pipeline/etl-pipeline';

@@ -9,7 +9,7 @@ import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
 import { PropValidator } from '../core/prop-validator';
 import type { EventBusIngest } from '../ingest/event-bus-ingest';
 import type { StreamIngest } from '../ingest/stream-ingest';
-import type { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import type { IDeadLetterQueue } from '../reliability/dead-letter-queue';
 import type { IdempotencyStore } from '../reliability/idempotency-store';
 import type { TransformFunction } from '../transform/transform-function';
 
@@ -85,7 +85,7 @@ export interface PipelineAlarmsProps extends OperationalAlarmThresholds {
    * Dead-letter queues (their depth alarms are routed as pages; an oldest-message alarm is added).
    * @default - none
    */
-  readonly deadLetterQueues?: DeadLetterQueue[];
+  readonly deadLetterQueues?: IDeadLetterQueue[];
   /**
    * Base address of the runbook the alarm descriptions link to (`<runbookUrl>#<section>`): an
    * absolute http(s) URL without a #fragment, e.g. your wiki's copy of the package's docs/runbooks.md.
@@ -133,7 +133,7 @@ export class PipelineAlarms extends Construct {
   }
 
   /** Routes each DLQ's depth alarm as a page (its description prefixed and linked) and adds an oldest-message alarm. */
-  private addDeadLetterAlarms(deadLetterQueues: DeadLetterQueue[], maxDeadLetterAge: Duration): void {
+  private addDeadLetterAlarms(deadLetterQueues: IDeadLetterQueue[], maxDeadLetterAge: Duration): void {
     for (const [index, dlq] of deadLetterQueues.entries()) {
       const cfn = dlq.depthAlarm.node.defaultChild as cloudwatch.CfnAlarm;
       cfn.alarmDescription = `[page] ${this.prefix}: ${cfn.alarmDescription} Runbook: ${runbookLink(this.runbook, 'dlq-messages')}`;

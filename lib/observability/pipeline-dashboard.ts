@@ -8,7 +8,7 @@ import { pipelineMetric } from './pipeline-metric';
 import type { PipelineSlos } from './pipeline-slos';
 import type { EventBusIngest } from '../ingest/event-bus-ingest';
 import type { StreamIngest } from '../ingest/stream-ingest';
-import type { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import type { IDeadLetterQueue } from '../reliability/dead-letter-queue';
 import type { TransformFunction } from '../transform/transform-function';
 
 /** Prices the cost estimate uses (USD); defaults are us-east-1 list prices for arm64 Lambda. */
@@ -44,7 +44,7 @@ export interface PipelineDashboardProps {
   /** @default - none */
   readonly eventBusIngest?: EventBusIngest;
   /** @default - none */
-  readonly deadLetterQueues?: DeadLetterQueue[];
+  readonly deadLetterQueues?: IDeadLetterQueue[];
   /**
    * Prices of the cost estimate.
    * @default - arm64 Lambda list prices in us-east-1

@@ -17,7 +17,7 @@ import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
 import { nodeRuntimeProblem } from '../core/lambda-runtime';
 import { validatePipelineNames } from '../core/name-rules';
 import { PropValidator, formatNumber } from '../core/prop-validator';
-import { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import { DeadLetterQueue, IDeadLetterQueue } from '../reliability/dead-letter-queue';
 import { RuleScopedSqsQueue } from '../reliability/rule-scoped-queue';
 import { TransformFunction } from '../transform/transform-function';
 import { DriftResponse } from './fragments/drift-response';
@@ -201,7 +201,7 @@ export interface BatchWorkflowProps extends BatchWorkflowOptions {
    * and error, for a redrive.
    * @default - a new DeadLetterQueue
    */
-  readonly deadLetterQueue?: DeadLetterQueue;
+  readonly deadLetterQueue?: IDeadLetterQueue;
 
   /**
    * Lambda runtime of the workflow's steps function: a Node.js runtime from `nodejs20.x`.
@@ -239,7 +239,7 @@ export class BatchWorkflow extends Construct {
   /** The function of the workflow's own steps (check, summarize, quarantine). */
   public readonly stepsFunction: lambda.Function;
   /** The DLQ of failed and paused runs, and of undeliverable start events. */
-  public readonly deadLetterQueue: DeadLetterQueue;
+  public readonly deadLetterQueue: IDeadLetterQueue;
   /** The pipeline's paused flag. */
   public readonly pausedParameter: ssm.IStringParameter;
   /** The rule starting the workflow on object-created events. */

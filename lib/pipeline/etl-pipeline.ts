@@ -18,7 +18,7 @@ import { BatchWorkflow, BatchWorkflowOptions, validateBatchWorkflowProps } from 
 import { OperationalAlarmThresholds, PipelineAlarms, validateAlarmThresholds } from '../observability/pipeline-alarms';
 import { PipelineDashboard } from '../observability/pipeline-dashboard';
 import { PipelineSlos, SloObjectives, validateSloObjectives } from '../observability/pipeline-slos';
-import { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import type { IDeadLetterQueue } from '../reliability/dead-letter-queue';
 import { IdempotencyStore, validateIdempotencyStoreProps } from '../reliability/idempotency-store';
 import { SchemaRegistry, SchemaRegistryProps, validateSchemaRegistryProps } from '../schema/schema-registry';
 import { DataLake, DataLakeProps, validateDataLakeProps } from '../staging/data-lake';
@@ -243,7 +243,7 @@ export class EtlPipeline extends Construct {
   /** The cost budget, when `monthlyBudgetUsd` is set. */
   public readonly costGuardrails?: CostGuardrails;
   /** Every dead-letter queue of the pipeline. */
-  public readonly deadLetterQueues: DeadLetterQueue[];
+  public readonly deadLetterQueues: IDeadLetterQueue[];
 
   constructor(scope: Construct, id: string, props: EtlPipelineProps) {
     super(scope, id);
@@ -266,7 +266,7 @@ export class EtlPipeline extends Construct {
     }
     this.transform = this.createTransform(props);
 
-    const dlqs: DeadLetterQueue[] = [];
+    const dlqs: IDeadLetterQueue[] = [];
     if (props.enableStream ?? true) {
       this.streamIngest = this.createStreamIngest(props, removalPolicy);
       dlqs.push(this.transform.addKinesisSource(this.streamIngest.stream, props.kinesisSource));

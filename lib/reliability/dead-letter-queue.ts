@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { acknowledgeRules } from '../core/compliance';
 import { PropValidator } from '../core/prop-validator';
 
@@ -46,12 +46,35 @@ export interface DeadLetterQueueProps {
 }
 
 /**
+ * A dead-letter queue of the library, as other constructs accept it (what `sqs.IQueue` is to
+ * `sqs.Queue`): implemented by {@link DeadLetterQueue}.
+ */
+export interface IDeadLetterQueue extends IConstruct {
+  /** The dead-letter queue. */
+  readonly queue: sqs.IQueue;
+  /** The key that encrypts the queue. */
+  readonly encryptionKey: kms.IKey;
+  /** Alarm in ALARM while at least one message is visible in the queue. */
+  readonly depthAlarm: cloudwatch.Alarm;
+  /** How long the queue keeps a message before SQS deletes it. */
+  readonly retentionPeriod: Duration;
+  /** Number of messages available in the DLQ (maximum over 1 minute). */
+  metricMessagesVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Age of the oldest message in the DLQ (maximum over 1 minute). */
+  metricOldestMessageAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** This queue as the on-failure destination of an event source mapping (Kinesis, DynamoDB streams). */
+  asEventSourceDestination(): lambda.IEventSourceDlq;
+  /** Grants reading and deleting messages, e.g. to an operator or a redrive tool. */
+  grantConsumeMessages(grantee: iam.IGrantable): iam.Grant;
+}
+
+/**
  * A KMS-encrypted, TLS-only SQS dead-letter queue with an alarm on any message in it.
  *
  * Every asynchronous edge of a pipeline ends in one of these; a message here means a record the
  * pipeline gave up on after its retry bound, so the depth alarm fires on the first message.
  */
-export class DeadLetterQueue extends Construct {
+export class DeadLetterQueue extends Construct implements IDeadLetterQueue {
   /** The dead-letter queue. */
   public readonly queue: sqs.Queue;
   /** The key that encrypts the queue. */

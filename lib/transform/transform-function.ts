@@ -27,7 +27,7 @@ import { allowLogsToUseKey, createPipelineKey } from '../core/encryption';
 import { latestNodeRuntime, nodeRuntimeProblem } from '../core/lambda-runtime';
 import { validatePipelineNames } from '../core/name-rules';
 import { PropValidator, formatNumber, resolutionNote } from '../core/prop-validator';
-import { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import { DeadLetterQueue, IDeadLetterQueue } from '../reliability/dead-letter-queue';
 import { IdempotencyStore } from '../reliability/idempotency-store';
 import { SchemaRegistry } from '../schema/schema-registry';
 import { runtimeCode, runtimeSource } from './runtime-code';
@@ -276,7 +276,7 @@ export interface KinesisSourceOptions {
    * On-failure destination for batches that exhausted their retries or record age.
    * @default - a new DeadLetterQueue
    */
-  readonly deadLetterQueue?: DeadLetterQueue;
+  readonly deadLetterQueue?: IDeadLetterQueue;
 }
 
 /** Options for {@link TransformFunction.addSqsSource}. */
@@ -321,7 +321,7 @@ export class TransformFunction extends Construct {
   /** The key of the log group and DLQs. */
   public readonly encryptionKey: kms.IKey;
   /** Dead-letter queues created for sources, in the order the sources were added. */
-  public readonly deadLetterQueues: DeadLetterQueue[] = [];
+  public readonly deadLetterQueues: IDeadLetterQueue[] = [];
   /** The secret keying the PII hash, when the schemas have hashed fields. */
   public readonly piiSecret?: secretsmanager.ISecret;
   /** The schemas the runtime validates against, when given. */
@@ -576,7 +576,7 @@ export class TransformFunction extends Construct {
    * batch failures, bisect on error, retries bounded by record age, and an SQS on-failure DLQ.
    * @returns the DLQ that receives batches that exhausted their retries
    */
-  public addKinesisSource(stream: kinesis.IStream, options: KinesisSourceOptions = {}): DeadLetterQueue {
+  public addKinesisSource(stream: kinesis.IStream, options: KinesisSourceOptions = {}): IDeadLetterQueue {
     const v = new PropValidator(`TransformFunction.addKinesisSource (${this.node.path})`);
     validateKinesisSourceOptions(v, options);
     v.throwIfInvalid();

@@ -9,7 +9,7 @@ import { StreamIngest } from '../../lib/ingest/stream-ingest';
 import { AlarmRouting, AlarmSeverity } from '../../lib/observability/alarm-routing';
 import { PipelineAlarms, PipelineAlarmsProps } from '../../lib/observability/pipeline-alarms';
 import { PipelineSlos } from '../../lib/observability/pipeline-slos';
-import { DeadLetterQueue } from '../../lib/reliability/dead-letter-queue';
+import { DeadLetterQueue, type IDeadLetterQueue } from '../../lib/reliability/dead-letter-queue';
 import { IdempotencyStore } from '../../lib/reliability/idempotency-store';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { TransformFunctionProps } from '../../lib/transform/transform-function';
@@ -30,7 +30,7 @@ function synth(options: FixtureOptions = {}) {
   const fn = transformFunction(stack, options.fn);
   const streamIngest = options.stream === false ? undefined : new StreamIngest(stack, 'StreamIngest');
   const eventBusIngest = options.eventBus === false ? undefined : new EventBusIngest(stack, 'EventBusIngest');
-  const dlqs: DeadLetterQueue[] = [];
+  const dlqs: IDeadLetterQueue[] = [];
   if (streamIngest) dlqs.push(fn.addKinesisSource(streamIngest.stream));
   if (eventBusIngest) {
     fn.addSqsSource(eventBusIngest.bufferQueue);
