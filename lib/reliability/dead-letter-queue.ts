@@ -51,7 +51,7 @@ export interface DeadLetterQueueProps {
  */
 export interface IDeadLetterQueue extends IConstruct {
   /** The dead-letter queue. */
-  readonly queue: sqs.IQueue;
+  readonly queue: sqs.Queue;
   /** The key that encrypts the queue. */
   readonly encryptionKey: kms.IKey;
   /** Alarm in ALARM while at least one message is visible in the queue. */
