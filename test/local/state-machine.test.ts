@@ -232,18 +232,20 @@ describe('CompiledStateMachine: tasks dispatched by Resource, whatever the state
   });
 
   test("the execution's TimeoutSeconds is honoured (TIMED_OUT), its running task still settles", async () => {
-    let finished = false;
+    let finishedAt: number | undefined;
     const h = services({
       slow: async () => {
         await new Promise((r) => setTimeout(r, 1100));
-        finished = true;
+        finishedAt = Date.now();
         return {};
       },
     });
     const { outcome } = await run({ StartAt: 'Slow', TimeoutSeconds: 1, States: { Slow: { Type: 'Task', Resource: `${ARN}:slow`, End: true } } }, h.services);
     expect(outcome).toEqual(expect.objectContaining({ status: 'TIMED_OUT', error: 'States.Timeout' }));
-    expect(outcome.stopDate.getTime() - outcome.startDate.getTime()).toBeLessThan(1090);
-    expect(finished).toBe(true);
+    // The execution stopped at its timeout, before the task ended (an order, not a duration: no
+    // threshold a loaded machine could miss).
+    expect(finishedAt).toBeDefined();
+    expect(outcome.stopDate.getTime()).toBeLessThanOrEqual(finishedAt as number);
   });
 });
 
