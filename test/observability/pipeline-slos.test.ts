@@ -23,6 +23,10 @@ function child(slos: PipelineSlos, id: string) {
 
 describe('PipelineSlos error-rate objective', () => {
   const { slos, template, routing } = synth();
+
+  test('snapshot (default objectives, with a transform)', () => {
+    expect(ownTemplate(slos)).toMatchSnapshot();
+  });
   const props = propsOf(template, child(slos, 'TransformErrorRate'));
 
   test('transform errors over records in, 15-minute sums of the stage\'s metrics', () => {
@@ -189,8 +193,4 @@ describe('PipelineSlos objective validation', () => {
     expect(() => synth({ freshnessTarget: Duration.days(2) }, false)).toThrow(/freshnessTarget is 2 days; it must be from 1 minute to 1 day/);
     expect(() => synth({ freshnessTarget: Duration.days(1) }, false)).not.toThrow();
   });
-});
-
-test('snapshot (default objectives, with a transform)', () => {
-  expect(ownTemplate(synth().slos)).toMatchSnapshot();
 });

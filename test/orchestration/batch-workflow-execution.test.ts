@@ -442,8 +442,7 @@ describe('BatchWorkflow state machine (run by the local runner)', () => {
   });
 
   test('timeout: the execution stops at its TimeoutSeconds (the AbandonedRuns rule sends it to the DLQ)', async () => {
-    const synthesized = synthesize({ linesPerBatch: 5 });
-    const workflow = { ...synthesized, definition: { ...synthesized.definition, TimeoutSeconds: 1 } };
+    const workflow = { ...WORKFLOW, definition: { ...WORKFLOW.definition, TimeoutSeconds: 1 } };
     const lines = Array.from({ length: 3 }, (_, i) => event(i + 1));
     const { outcome, h } = await run({ [`${RAW}/${KEY}`]: lines.join('\n') }, KEY, {
       workflow,
