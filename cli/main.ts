@@ -39,7 +39,7 @@ Commands:
   status
         Paused flag, DLQ and buffer depths, buffer, DLQ and Kinesis iterator ages (CloudWatch, last
         15 min), last batch workflow executions.
-  start [--app <command>] [--input <file.jsonl>] [--via stream|bus|batch|all] [...]
+  start [--app <command>] [--input <file.jsonl>] [--via stream|bus|batch|all|each] [...]
         Run the app of ./cdk.json (or --app) end to end on local emulators, no AWS account: synth,
         resources, functions, input, report with a conservation check. Its own options and exit codes:
         \`cdk-serverless-etl start --help\`. Needs aws-cdk and the emulator packages in the project.

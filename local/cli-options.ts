@@ -7,7 +7,7 @@ import type { Via } from './pipeline-run';
 /** The usage of `cdk-serverless-etl start` (`npm start -- <options>` in this repository). */
 export const USAGE =
   'Usage: cdk-serverless-etl start [--app <command>] [--assembly <dir> | --cdk-out <dir>] [--input <file.jsonl>]\n' +
-  '                                [--via stream|bus|batch|all] [--pipeline <name>] [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]\n' +
+  '                                [--via stream|bus|batch|all|each] [--pipeline <name>] [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]\n' +
   '                                [--iam enforce|report|off]\n' +
   '                                [--faults <spec> [--seed <n>]]   e.g. --faults throttle:dynamodb:0.1,5xx:s3:0.05,hang:s3:PutObject:1x,timeout-mid-batch:1,outage:dynamodb:2s@30\n' +
   '  (in the cdk-serverless-etl repository: npm start -- <options>)';
@@ -63,7 +63,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
   });
   // `s3` is the earlier name of `batch` (one JSON Lines object into the raw bucket).
   const via = (values.via === 's3' ? 'batch' : (values.via ?? 'all')) as Via;
-  if (!['stream', 'bus', 'batch', 'all'].includes(via)) throw new Error(`--via must be stream, bus, batch or all, not "${values.via}"`);
+  if (!['stream', 'bus', 'batch', 'all', 'each'].includes(via)) throw new Error(`--via must be stream, bus, batch, all or each, not "${values.via}"`);
   const rate = values.rate === undefined ? undefined : Number(values.rate);
   if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new Error(`--rate must be a positive number of events per second, not "${values.rate}"`);
   const iam = (values.iam ?? 'enforce') as IamMode;

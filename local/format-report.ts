@@ -1,6 +1,6 @@
 import { formatIam, iamRow } from './iam/format-iam';
 import { formatFaults } from './faults/format-faults';
-import type { ExecutionReport, RunReport } from './run-report';
+import type { ConcurrencyReport, ExecutionReport, RunReport } from './run-report';
 
 /** Renders a run report as plain text for a terminal. */
 export function formatReport(r: RunReport): string {
@@ -10,7 +10,12 @@ export function formatReport(r: RunReport): string {
   const rejected = r.rejectedAtSource.length;
   const lines = [
     'Report',
-    ...(r.linesRead !== undefined ? [`  input lines             ${n(r.linesRead)}${rejected > 0 ? `  (${n(r.recordsIn)} in, ${n(rejected)} rejected at source)` : ''}`] : []),
+    ...(r.linesRead !== undefined
+      ? [
+          `  input lines             ${n(r.linesRead)}${r.deliveriesPerLine > 1 ? `  (each sent by ${r.deliveriesPerLine} sources)` : ''}` +
+            `${rejected > 0 ? `  (${n(r.recordsIn)} in, ${n(rejected)} rejected at source)` : ''}`,
+        ]
+      : []),
     ...(rejected > 0 ? [`  rejected at source      ${n(rejected)}${formatCounts(r.rejectedAtSourceByReason)}`] : []),
     `  records in              ${n(r.recordsIn)}  (${Object.entries(r.sent).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${n(v)}`).join(', ') || 'none'})`,
     `  curated                 ${n(r.curated)}${r.fanOut > 0 ? `  (${n(r.curatedRecords)} records: fan-out ${n(r.fanOut)})` : ''}${r.claimChecked > 0 ? `  (${n(r.claimChecked)} claim-checked)` : ''}`,
@@ -21,7 +26,7 @@ export function formatReport(r: RunReport): string {
     ...(r.redelivered ? [`  delivered again         ${formatRedelivered(r.redelivered, n)}`] : []),
     `  freshness p50 / p95     ${ms(r.freshnessP50Ms)} / ${ms(r.freshnessP95Ms)}  (event time to curated write)`,
     `  throughput              ${n(r.throughputPerSec)} records/s  (${n(r.recordsIn)} in ${(r.wallTimeMs / 1000).toFixed(1)} s, ${n(r.invocations)} invocations${r.functionErrors > 0 ? `, ${n(r.functionErrors)} failed` : ''}${r.functionTimeouts > 0 ? ` (${n(r.functionTimeouts)} timed out)` : ''})`,
-    `  conservation            ${r.conservationOk ? 'OK' : 'FAILED'}: ${r.linesRead !== undefined ? 'lines = in + rejected at source; ' : ''}in = curated + quarantined + dead-lettered + dropped + duplicates${r.conservationOk ? ', no id twice in curated' : ''}`,
+    `  conservation            ${r.conservationOk ? 'OK' : 'FAILED'}: ${r.linesRead !== undefined ? `lines${r.deliveriesPerLine > 1 ? ` × ${r.deliveriesPerLine}` : ''} = in + rejected at source; ` : ''}in = curated + quarantined + dead-lettered + dropped + duplicates${r.conservationOk ? ', no id twice in curated' : ''}`,
   ];
   for (const p of r.conservationProblems) lines.push(`    - ${p}`);
   if (r.iam) lines.push(iamRow(r.iam), ...formatIam(r.iam));
@@ -30,6 +35,7 @@ export function formatReport(r: RunReport): string {
     for (const x of r.rejectedAtSource.slice(0, 5)) lines.push(`    - line ${x.line}: ${x.reason}`);
   }
   if (r.faults) lines.push('', ...formatFaults(r.faults));
+  lines.push(...formatConcurrency(r.concurrency));
   if (r.executions.length > 0) {
     lines.push('', 'State machine executions');
     for (const e of r.executions) lines.push(...formatExecution(e));
@@ -39,6 +45,21 @@ export function formatReport(r: RunReport): string {
     for (const note of r.notes) lines.push(`  - ${note}`);
   }
   return lines.join('\n');
+}
+
+/** What ran at once: the most at once and the cap, per mapping, Distributed Map and function. */
+function formatConcurrency(c: ConcurrencyReport): string[] {
+  if (c.mappings.length + c.distributedMaps.length + c.functions.length === 0) return [];
+  const lines = ['', 'Concurrency (the most at once / the cap)'];
+  for (const m of c.mappings) lines.push(`  ${m.source} → ${m.function}: ${m.peak} / ${m.cap} invocations  (${m.setting})`);
+  for (const m of c.distributedMaps) {
+    const setting = m.maxConcurrency > 0 ? `MaxConcurrency ${m.maxConcurrency}` : 'no MaxConcurrency (AWS: up to 10,000)';
+    lines.push(`  ${m.stateMachine} Map "${m.state}": ${m.peak} / ${m.cap} items  (${setting}${m.cap < (m.maxConcurrency || Infinity) ? `, ${m.cap} locally` : ''}; ${m.items} items run)`);
+  }
+  for (const f of c.functions) {
+    lines.push(`  ${f.function}: ${f.peak} invocations at once in ${f.environments} environment(s)${f.waited > 0 ? `; ${f.waited} waited for one (at most ${f.cap})` : ''}`);
+  }
+  return lines;
 }
 
 function formatExecution(e: ExecutionReport): string[] {

@@ -15,7 +15,7 @@ import type { PollStats } from './event-sources/types';
 import { FaultInjector } from './faults/fault-injector';
 import { buildFaultReport } from './faults/fault-report';
 import type { FaultPlan } from './faults/fault-spec';
-import type { FunctionHost } from './function-host';
+import type { FunctionPool } from './function-pool';
 import { CallerRegistry } from './front-door/callers';
 import type { IamMode } from './iam/authorizer';
 import { runIam, type RunIam } from './iam/run-iam';
@@ -27,17 +27,21 @@ import { LocalParameterStore } from './parameter-store';
 import { belongsTo, choosePipeline, pipelinesOf } from './pipeline-choice';
 import { provisionStack, type ProvisionedStack } from './provision';
 import { environmentOf, LOCAL_ACCOUNT, LOCAL_REGION } from './references';
-import { buildReport, type BatchPass, type ExecutionReport, type RedeliveredRecords, type RunReport } from './run-report';
+import { buildReport, type BatchPass, type DistributedMapConcurrency, type ExecutionReport, type RedeliveredRecords, type RunReport } from './run-report';
 import { notifyObjectCreated } from './s3-notifications';
 import { generateSecretValue, startSecretsStandIn } from './secrets-stand-in';
-import { validateDefinition, type TaskCall } from './state-machine';
+import { LOCAL_MAP_CONCURRENCY_CAP, validateDefinition, type TaskCall } from './state-machine';
 import { LocalStepFunctions, type ExecutionRecord } from './step-functions';
 import { readLocalResources } from './template-resources';
 import { mappingRunners, startFunctions, type MappingRunner, type StartedFunction } from './wiring';
 import { findBatchRoute, prepareStateMachines, registerStateMachines, taskServices } from './workflows';
 
-/** How input is sent. */
-export type Via = 'stream' | 'bus' | 'batch' | 'all';
+/**
+ * How input is sent: by one source; `all`: spread over the sources (every third line in the batch
+ * object, the rest alternating between the stream and the bus); `each`: every line by every
+ * source at once (the same ids arrive by the stream, the bus and the batch object together).
+ */
+export type Via = 'stream' | 'bus' | 'batch' | 'all' | 'each';
 
 /**
  * State machine retry intervals are scaled by this locally (a 2 s interval waits 20 ms), so a
@@ -175,7 +179,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   started(() => frontDoor.stop());
   // --faults: injected at the front door into the functions' calls; a timed-out invocation's host
   // is found by its caller (registered below, when the functions start).
-  const hostsByCaller = new Map<string, FunctionHost>();
+  const hostsByCaller = new Map<string, FunctionPool>();
   const faults = options.faults ? new FaultInjector(options.faults, { timeOut: async (caller) => hostsByCaller.get(caller.id)?.timeOutNow() }) : undefined;
   if (faults) frontDoor.use(faults);
 
@@ -210,7 +214,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   if (prepared.length > 0) {
     const services = taskServices({ functions, parameters, sqs: clients.sqs, eventBridge });
     notes.push(
-      ...(await registerStateMachines(prepared, services, stepFunctions, { retryIntervalScale: RETRY_INTERVAL_SCALE, distributedMapConcurrency: 1 }, iam.guardTaskServices)),
+      ...(await registerStateMachines(prepared, services, stepFunctions, { retryIntervalScale: RETRY_INTERVAL_SCALE }, iam.guardTaskServices)),
     );
   }
   for (const f of functions) progress(`Loaded ${f.fn.path} from ${path.relative(process.cwd(), f.file)} (${f.fn.runtime}, init ${f.host.initMs} ms).`);
@@ -257,6 +261,12 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     if (options.via === 'batch') toBatch.push(l);
     else if (options.via === 'stream') toStream.push(l);
     else if (options.via === 'bus') toBus.push(l);
+    // each: every line by every source the app has, all at once (the same ids meet across sources).
+    else if (options.via === 'each') {
+      if (stream) toStream.push(l);
+      if (busRule) toBus.push(l);
+      if (batchRoute) toBatch.push(l);
+    }
     // all: every third line into the batch object (when a workflow takes one), the others
     // alternating between the stream and the bus; what is too large for a bus entry goes to the stream.
     else if (batchRoute && (l.index % 3 === 0 || (!stream && !busRule))) toBatch.push(l);
@@ -266,12 +276,15 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   if (toStream.length > 0 && !stream) throw new RunError('input', 'The app has no Kinesis stream with an event source mapping: use --via bus or batch.');
   if (toBus.length > 0 && !busRule) throw new RunError('input', 'The app has no event bus with a rule: use --via stream or batch.');
   if (toBatch.length > 0 && !rawBucket) throw new RunError('input', 'The app has no bucket that sends S3 events to EventBridge: use --via stream or bus.');
+  const sources = [toStream, toBus, toBatch].filter((l) => l.length > 0).length;
+  if (options.via === 'each' && sources === 0) throw new RunError('input', 'The app has no Kinesis stream, event bus or batch workflow to send the input to.');
 
   const sendStarted = Date.now();
   const ingest = emptyIngestResult();
   const pacer = new Pacer(options.rate);
-  if (toStream.length > 0 && stream) await sendToStream(clients.kinesis, stream.name, toStream, pacer, ingest);
-  if (toBus.length > 0 && busRule) {
+  const batchObjects: Array<{ bucket: string; key: string; records: number }> = [];
+  const sendBus = async () => {
+    if (toBus.length === 0 || !busRule) return;
     const pattern = busRule.rule.eventPattern ?? {};
     const first = (key: string, fallback: string) => (Array.isArray(pattern[key]) && typeof (pattern[key] as unknown[])[0] === 'string' ? ((pattern[key] as string[])[0]) : fallback);
     await sendToBus(
@@ -291,23 +304,10 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     if (ingest.accepted['bus-raw'] > 0) {
       notes.push(`${ingest.accepted['bus-raw']} line(s) that are not a JSON object cannot be put on a bus: sent as raw messages to the rule's target queue`);
     }
-  }
-  const sourceStats = new Map<MappingRunner, PollStats>();
-  const drainAll = async (quietWhenEmpty: boolean) => {
-    for (const runner of runners) await drain(runner, progress, quietWhenEmpty, sourceStats);
   };
-  const recordsInOf = () => ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw'] + (batchRoute ? ingest.accepted.s3 : 0);
-  progress(
-    `Sent ${ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw']} of ${options.lines.length} events in ${Date.now() - sendStarted} ms: stream ${ingest.accepted.stream}, bus ${ingest.accepted.bus}` +
-      `${ingest.accepted['bus-raw'] > 0 ? ` (+${ingest.accepted['bus-raw']} raw to the buffer queue)` : ''}` +
-      `${toBatch.length > 0 ? `; ${toBatch.length} for the batch object` : ''}${ingest.rejected.length > 0 ? `; ${ingest.rejected.length} rejected by the source` : ''}.`,
-  );
-  await drainAll(toStream.length + toBus.length === 0);
-
   // Batch: one JSON Lines object into the raw bucket; its Object Created event starts the workflow.
-  const batchObjects: Array<{ bucket: string; key: string; records: number }> = [];
-  if (toBatch.length > 0 && rawBucket) {
-    const began = Date.now();
+  const putBatch = async () => {
+    if (toBatch.length === 0 || !rawBucket) return;
     const { key, size } = await sendToBucket(clients.s3, rawBucket.name, toBatch, ingest, batchRoute?.key);
     const event = await notifyObjectCreated(eventBridge, { bucket: rawBucket.name, key, size }, rawStack && { account: rawStack.refs.account, region: rawStack.refs.region });
     if (batchRoute) {
@@ -319,18 +319,35 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
           `${event.unmatched > 0 ? 'matched no rule on the default bus' : `was delivered ${event.delivered} time(s)`}, and no rule starts a state machine with it: these records are not counted`,
       );
     }
-    await stepFunctions.settled();
-    if (batchRoute) progress(`Batch object done in ${Date.now() - began} ms.`);
-  }
-  // Executions may have fed queues or streams, and drains may have started executions: settle both.
+  };
+  // Every source sends at once, as independent producers would.
+  await Promise.all([toStream.length > 0 && stream ? sendToStream(clients.kinesis, stream.name, toStream, pacer, ingest) : undefined, sendBus(), putBatch()]);
+  const recordsInOf = () => ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw'] + (batchRoute ? ingest.accepted.s3 : 0);
+  progress(
+    `Sent ${ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw']} of ${options.lines.length} events in ${Date.now() - sendStarted} ms: stream ${ingest.accepted.stream}, bus ${ingest.accepted.bus}` +
+      `${ingest.accepted['bus-raw'] > 0 ? ` (+${ingest.accepted['bus-raw']} raw to the buffer queue)` : ''}` +
+      `${toBatch.length > 0 ? `; ${toBatch.length} in the batch object` : ''}${ingest.rejected.length > 0 ? `; ${ingest.rejected.length} rejected by the source` : ''}` +
+      `${options.via === 'each' ? ` (each line by each of ${sources} source(s))` : ''}.`,
+  );
+
+  // Everything runs at once, as on AWS: every mapping drains its source (each with its own
+  // concurrency) while the executions run. Executions may feed queues or streams, and drains may
+  // start executions: a few more rounds settle both.
+  const sourceStats = new Map<MappingRunner, PollStats>();
+  const runAll = async (quietWhenEmpty: boolean) => {
+    const [stats] = await Promise.all([Promise.all(runners.map((runner) => drain(runner, progress, quietWhenEmpty, sourceStats))), stepFunctions.settled()]);
+    return stats.reduce((n, st) => n + st.invocations, 0);
+  };
   const settleAll = async () => {
     for (let round = 0; round < 3 && stepFunctions.executions().length > 0; round++) {
       const before = stepFunctions.executions().length;
-      await drainAll(true);
-      await stepFunctions.settled();
-      if (stepFunctions.executions().length === before) break;
+      const invoked = await runAll(true);
+      if (stepFunctions.executions().length === before && invoked === 0) break;
     }
   };
+  const began = Date.now();
+  await runAll(toStream.length + toBus.length === 0);
+  if (batchObjects.length > 0) progress(`Sources drained and executions ended in ${Date.now() - began} ms.`);
   await settleAll();
   for (const e of stepFunctions.executions()) progress(`  ${describeExecution(e)}`);
   const recordsIn = recordsInOf();
@@ -342,14 +359,22 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     const files = writeOutputs(options.outDir, outputs);
     progress(`Wrote ${files.length} files under ${options.outDir}.`);
   }
+  for (const f of functions) {
+    const c = f.host.concurrency();
+    if (c.waited === 0) continue;
+    notes.push(
+      `${f.fn.path}: ${c.waited} invocation(s) waited for a free execution environment, ${c.cap} being busy ` +
+        `(${f.fn.reservedConcurrentExecutions !== undefined ? 'its reserved concurrency' : 'the local bound'}); on AWS they would be throttled and retried by their source`,
+    );
+  }
   if (standIn.calls.GetSecretValue) notes.push(`Secrets Manager: a local stand-in served GetSecretValue ${standIn.calls.GetSecretValue} time(s) with a key generated for this run`);
   const executions = stepFunctions.executions();
   if (executions.length > 0) {
     const calls = Object.entries(parameters.calls).map(([op, n]) => `${op} ${n}`).join(', ');
     const changed = parameters.changed().map((p) => `${p.name} = ${JSON.stringify(p.value)}`);
     notes.push(
-      `state machines run on aws-local-stepfunctions, with retry intervals scaled by ${RETRY_INTERVAL_SCALE} and Distributed Map items run one at a time ` +
-        '(MaxConcurrency is not applied); a failed item fails the Map with States.ExceedToleratedFailureThreshold (tolerance 0)',
+      `state machines run on aws-local-stepfunctions, with retry intervals scaled by ${RETRY_INTERVAL_SCALE}; Distributed Map items run at once up to MaxConcurrency, ` +
+        `at most ${LOCAL_MAP_CONCURRENCY_CAP} locally (without MaxConcurrency AWS runs up to 10,000); a failed item fails the Map with States.ExceedToleratedFailureThreshold (tolerance 0)`,
     );
     if (calls) notes.push(`SSM Parameter Store: an in-process stand-in served ${calls}${changed.length > 0 ? `; changed by the run: ${changed.join(', ')}` : ''}`);
   }
@@ -371,7 +396,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
       faults &&
       buildFaultReport(faults, {
         eventSources: [...sourceStats.values()],
-        functions: functions.map((f) => f.host),
+        functions: functions.flatMap((f) => f.host.environments()),
         executions: executions.map((e) => e.outcome?.tasks ?? []),
       }),
     sent: {
@@ -384,6 +409,20 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     redelivered: redeliveredRecords(sourceStats, stackOfRunner),
     executions: executions.map(executionReport),
     batchObjects: batchObjects.map((b) => ({ ...b, passes: passes.get(`${b.bucket}/${b.key}`) ?? [] })),
+    deliveriesPerLine: options.via === 'each' ? Math.max(1, sources) : 1,
+    concurrency: {
+      mappings: runners.map((r) => ({
+        mapping: r.mapping.path,
+        kind: r.kind,
+        source: r.sourcePath,
+        function: r.functionPath,
+        setting: r.concurrency.setting,
+        cap: r.concurrency.cap,
+        peak: r.peak(),
+      })),
+      distributedMaps: distributedMapConcurrency(executions),
+      functions: functions.filter((f) => f.host.invocations > 0).map((f) => ({ function: f.fn.path, ...f.host.concurrency() })),
+    },
     notes,
   });
   if (options.whileLive) {
@@ -393,8 +432,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
       clients: { s3: clients.s3, sqs: clients.sqs, kinesis: clients.kinesis, sfn: localSfnClient(stepFunctions), ssm: localSsmClient(parameters) },
       stopFaults: () => faults?.stop(),
       settle: async () => {
-        await drainAll(true);
-        await stepFunctions.settled();
+        await runAll(true);
         await settleAll();
         return readOutputs(clients.s3, clients.sqs, locations, { keepDeadLetters: true });
       },
@@ -419,6 +457,26 @@ function redeliveredRecords(stats: ReadonlyMap<MappingRunner, PollStats>, stackO
   return { dropped, duplicates, deadLetteredByQueue };
 }
 
+/** Each Distributed Map state that ran, over every execution: the most items at once and the items run. */
+function distributedMapConcurrency(executions: readonly ExecutionRecord[]): DistributedMapConcurrency[] {
+  const byState = new Map<string, DistributedMapConcurrency>();
+  for (const e of executions) {
+    for (const m of e.outcome?.maps ?? []) {
+      const id = `${e.stateMachine.path}\u0000${m.state}`;
+      const seen = byState.get(id);
+      byState.set(id, {
+        stateMachine: e.stateMachine.path,
+        state: m.state,
+        maxConcurrency: m.maxConcurrency,
+        cap: m.concurrency,
+        peak: Math.max(seen?.peak ?? 0, m.peak),
+        items: (seen?.items ?? 0) + m.items,
+      });
+    }
+  }
+  return [...byState.values()];
+}
+
 /** The id a function's calls are attributed to at the front door. */
 function callerIdOf(stack: ProvisionedStack, fn: { readonly logicalId: string }): string {
   return `${stack.stack.name}/${fn.logicalId}`;
@@ -428,7 +486,7 @@ function callerIdOf(stack: ProvisionedStack, fn: { readonly logicalId: string })
  * Drains one mapping's source, with progress lines (none for an empty source when `quietWhenEmpty`);
  * adds its statistics to `totals`.
  */
-async function drain(runner: MappingRunner, progress: (line: string) => void, quietWhenEmpty: boolean, totals: Map<MappingRunner, PollStats>): Promise<void> {
+async function drain(runner: MappingRunner, progress: (line: string) => void, quietWhenEmpty: boolean, totals: Map<MappingRunner, PollStats>): Promise<PollStats> {
   const began = Date.now();
   let last = began;
   const stats = await runner.drain(({ invocations, records }) => {
@@ -437,14 +495,16 @@ async function drain(runner: MappingRunner, progress: (line: string) => void, qu
     progress(`  draining ${runner.sourcePath}: ${invocations} invocations, ${records} records delivered ...`);
   });
   const total = totals.get(runner);
-  if (total) for (const key of Object.keys(stats) as Array<keyof PollStats>) total[key] += stats[key];
-  else totals.set(runner, { ...stats });
-  if (quietWhenEmpty && stats.invocations === 0) return;
+  if (total) {
+    for (const key of Object.keys(stats) as Array<keyof PollStats>) total[key] = key === 'peakConcurrentInvocations' ? Math.max(total[key], stats[key]) : total[key] + stats[key];
+  } else totals.set(runner, { ...stats });
+  if (quietWhenEmpty && stats.invocations === 0) return stats;
   progress(
     `Drained ${runner.sourcePath} → ${runner.functionPath} in ${Date.now() - began} ms: ${stats.invocations} invocations, ${stats.recordsDelivered} records delivered` +
       `${stats.itemFailures > 0 ? `, ${stats.itemFailures} item failures` : ''}${stats.functionErrors > 0 ? `, ${stats.functionErrors} function errors` : ''}` +
-      `${stats.recordsDeadLettered > 0 ? `, ${stats.recordsDeadLettered} given up` : ''}.`,
+      `${stats.recordsDeadLettered > 0 ? `, ${stats.recordsDeadLettered} given up` : ''}; at most ${stats.peakConcurrentInvocations} at once.`,
   );
+  return stats;
 }
 
 /**

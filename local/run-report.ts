@@ -52,6 +52,10 @@ export interface RunReport {
   readonly executions: ExecutionReport[];
   /** The batch objects the run put, and where their records were accounted. */
   readonly batchObjects: BatchObjectOutcome[];
+  /** Deliveries per input line: 1, or one per source with `--via each`. */
+  readonly deliveriesPerLine: number;
+  /** What ran at once: per mapping, per Distributed Map and per function. */
+  readonly concurrency: ConcurrencyReport;
   /** What the local run does not emulate, or did differently, for this run. */
   readonly notes: string[];
   /** IAM: the calls the app's policies denied, and whether that cost records (then the run fails). */
@@ -71,6 +75,57 @@ export interface IamOutcome extends IamReport {
   readonly failed: boolean;
   /** Why the run fails on IAM: what it cost, and the refused calls by caller, action and resource. */
   readonly failure?: string;
+}
+
+/** What ran at once in a run. */
+export interface ConcurrencyReport {
+  /** Each event source mapping that invoked its function: the most invocations at once, and its cap. */
+  readonly mappings: MappingConcurrency[];
+  /** Each Distributed Map state that ran: the most items at once (over its executions), and its cap. */
+  readonly distributedMaps: DistributedMapConcurrency[];
+  /** Each function that was invoked: the most invocations at once over all its callers, in how many environments. */
+  readonly functions: FunctionConcurrencyReport[];
+}
+
+/** How many invocations an event source mapping ran at once. */
+export interface MappingConcurrency {
+  /** Construct path of the mapping. */
+  readonly mapping: string;
+  readonly kind: 'kinesis' | 'sqs';
+  /** Construct paths of the stream or queue, and of the function. */
+  readonly source: string;
+  readonly function: string;
+  /** The settings that make the cap (`2 shard(s) × ParallelizationFactor 2`, `MaximumConcurrency 10`). */
+  readonly setting: string;
+  /** The most invocations the mapping may run at once. */
+  readonly cap: number;
+  /** The most that ran at once. */
+  readonly peak: number;
+}
+
+/** How many items a Distributed Map ran at once. */
+export interface DistributedMapConcurrency {
+  readonly stateMachine: string;
+  readonly state: string;
+  /** Its MaxConcurrency (0: not set; AWS then runs up to 10,000 at once). */
+  readonly maxConcurrency: number;
+  /** The most items the local run runs at once. */
+  readonly cap: number;
+  readonly peak: number;
+  /** Items run, over every execution (and retry) of the Map. */
+  readonly items: number;
+}
+
+/** How many invocations a function ran at once, from every caller. */
+export interface FunctionConcurrencyReport {
+  readonly function: string;
+  /** Execution environments started (each runs one invocation at a time). */
+  readonly environments: number;
+  readonly peak: number;
+  /** The most environments at once (its reserved concurrency, or the local bound). */
+  readonly cap: number;
+  /** Invocations that waited for a free environment (on AWS: throttled). */
+  readonly waited: number;
 }
 
 /** One state machine execution, for the report. */
@@ -151,6 +206,10 @@ export interface ReportInputs {
   readonly linesRead?: number;
   /** Lines put into a bucket no state machine reads (the app has no batch route): not records in. */
   readonly linesNotRouted?: number;
+  /** Deliveries per input line (`--via each`: one by each source). @default 1 */
+  readonly deliveriesPerLine?: number;
+  /** What ran at once. */
+  readonly concurrency?: ConcurrencyReport;
   readonly notes: string[];
   readonly executions?: ExecutionReport[];
   readonly batchObjects?: BatchObject[];
@@ -298,9 +357,10 @@ export function buildReport(inputs: ReportInputs): RunReport {
     );
   }
   const rejected = inputs.rejectedAtSource.length;
-  if (inputs.linesRead !== undefined && inputs.linesRead !== inputs.recordsIn + rejected + (inputs.linesNotRouted ?? 0)) {
+  const perLine = inputs.deliveriesPerLine ?? 1;
+  if (inputs.linesRead !== undefined && inputs.linesRead * perLine !== inputs.recordsIn + rejected + (inputs.linesNotRouted ?? 0)) {
     problems.push(
-      `input lines (${inputs.linesRead}) != records in (${inputs.recordsIn}) + rejected at source (${rejected})` +
+      `input lines (${inputs.linesRead}${perLine > 1 ? ` × ${perLine} sources` : ''}) != records in (${inputs.recordsIn}) + rejected at source (${rejected})` +
         `${inputs.linesNotRouted ? ` + put where no pipeline reads them (${inputs.linesNotRouted})` : ''}`,
     );
   }
@@ -338,6 +398,8 @@ export function buildReport(inputs: ReportInputs): RunReport {
     rejectedAtSourceByReason: countByReason(inputs.rejectedAtSource),
     executions: inputs.executions ?? [],
     batchObjects: batchOutcomes,
+    deliveriesPerLine: perLine,
+    concurrency: inputs.concurrency ?? { mappings: [], distributedMaps: [], functions: [] },
     notes: inputs.notes,
     iam: inputs.iam && iamOutcome(inputs.iam, problems, deadLettered, inputs.executions ?? []),
     ...(inputs.faults ? { faults: inputs.faults } : {}),

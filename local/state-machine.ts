@@ -31,6 +31,7 @@ import './promise-with-resolvers';
 import { createHash, randomUUID } from 'node:crypto';
 import type { StateMachine as AslStateMachine } from 'aws-local-stepfunctions';
 import type { BusEnvironment, PutEventsEntry, PutEventsResult } from './event-bus';
+import { ConcurrencyGauge } from './concurrency-gauge';
 import { ParameterStoreError, type LocalParameterStore } from './parameter-store';
 
 /** A JSON object of a definition. */
@@ -163,9 +164,25 @@ export interface ExecutionOutcome {
   /** States entered, those of Map iterations and Parallel branches included. */
   readonly statesVisited: number;
   readonly mapIterations: number;
+  /** Each Distributed Map the execution ran: its items and how many ran at once. */
+  readonly maps: DistributedMapRun[];
   readonly tasks: TaskCall[];
   readonly startDate: Date;
   readonly stopDate: Date;
+}
+
+/** A Distributed Map state of an execution: items run (every run of it, retries included) and the most at once. */
+export interface DistributedMapRun {
+  /** The Map state's name. */
+  readonly state: string;
+  /** Its `MaxConcurrency` (0: not set, AWS then runs up to 10,000 child executions at once). */
+  readonly maxConcurrency: number;
+  /** The most items the local run lets run at once. */
+  readonly concurrency: number;
+  /** Items started. */
+  items: number;
+  /** The most items that ran at once. */
+  peak: number;
 }
 
 /** Identity of one execution (the context object's `Execution` and `StateMachine`). */
@@ -186,7 +203,7 @@ export interface CompileOptions {
   readonly retryIntervalScale?: number;
   /**
    * Items a Distributed Map runs at the same time, whatever its `MaxConcurrency` (`1`: one at a time).
-   * @default - its MaxConcurrency
+   * @default - its MaxConcurrency, at most {@link LOCAL_MAP_CONCURRENCY_CAP}
    */
   readonly distributedMapConcurrency?: number;
 }
@@ -211,15 +228,23 @@ export interface DistributedMap {
   readonly processor: Json;
   /** Items run at the same time. */
   readonly concurrency: number;
+  /** Its `MaxConcurrency` (0: not set). */
+  readonly maxConcurrency: number;
 }
 
-/** Items at a time of a Distributed Map without MaxConcurrency (the service's own limit is far above what runs locally). */
-const DEFAULT_MAP_CONCURRENCY = 40;
+/**
+ * The most items of a Distributed Map that run at once locally. AWS runs up to 10,000 child
+ * executions at once when MaxConcurrency is 0 or not set; locally each item's tasks are Lambda
+ * invocations in execution environments of their own (worker threads), so a Map runs at most
+ * this many: 40, the concurrency of an Inline Map.
+ */
+export const LOCAL_MAP_CONCURRENCY_CAP = 40;
 
 /**
  * `definition` with each Distributed Map replaced by a Task state (same name, input and output
  * processing, `Retry`, `Catch` and transition) whose resource is {@link DISTRIBUTED_MAP_RESOURCE};
- * the Maps are returned by name. `concurrency` replaces their MaxConcurrency.
+ * the Maps are returned by name. `concurrency` replaces their MaxConcurrency (by default it is
+ * their MaxConcurrency, at most {@link LOCAL_MAP_CONCURRENCY_CAP}).
  */
 export function extractDistributedMaps(definition: Json, concurrency?: number): { definition: Json; maps: Map<string, DistributedMap> } {
   const copy = JSON.parse(JSON.stringify(definition)) as Json;
@@ -238,7 +263,8 @@ export function extractDistributedMaps(definition: Json, concurrency?: number): 
         States: { [name]: { ...selecting, ItemProcessor: { StartAt: select, States: { [select]: { Type: 'Pass', End: true } } }, End: true } },
       },
       processor: { ...(ItemProcessor as Json), ProcessorConfig: undefined },
-      concurrency: concurrency ?? (Number(MaxConcurrency) > 0 ? Number(MaxConcurrency) : DEFAULT_MAP_CONCURRENCY),
+      concurrency: concurrency ?? Math.min(Number(MaxConcurrency) > 0 ? Number(MaxConcurrency) : Infinity, LOCAL_MAP_CONCURRENCY_CAP),
+      maxConcurrency: Number(MaxConcurrency) > 0 ? Number(MaxConcurrency) : 0,
     });
     for (const field of Object.keys(state)) delete state[field];
     Object.assign(state, task, { Type: 'Task', Resource: DISTRIBUTED_MAP_RESOURCE, TimeoutSeconds: NO_TIMEOUT_SECONDS });
@@ -278,13 +304,21 @@ class TaskError extends Error {
   }
 }
 
+/** A Distributed Map ready to run: its item selection and item processor compiled. */
+interface CompiledMap {
+  readonly selector: AslStateMachine;
+  readonly processor: AslStateMachine;
+  readonly concurrency: number;
+  readonly maxConcurrency: number;
+}
+
 /** A definition checked against what the local run emulates, ready to run executions. */
 export class CompiledStateMachine {
   private constructor(
     private readonly lib: Library,
     private readonly machine: AslStateMachine,
     private readonly tasks: ReadonlyArray<{ name: string; resource: string; task: TaskResource }>,
-    private readonly maps: ReadonlyMap<string, { selector: AslStateMachine; processor: AslStateMachine; concurrency: number }>,
+    private readonly maps: ReadonlyMap<string, CompiledMap>,
     private readonly services: TaskServices,
     private readonly retryOverrides: Record<string, number[]> | undefined,
   ) {}
@@ -320,7 +354,9 @@ export class CompiledStateMachine {
     const local = extractDistributedMaps(definition, options.distributedMapConcurrency);
     const machine = new lib.StateMachine(local.definition as never, { validationOptions: { noValidate: true } });
     const unchecked = (d: Json) => new lib.StateMachine(JSON.parse(JSON.stringify(d)) as never, { validationOptions: { noValidate: true } });
-    const maps = new Map([...local.maps].map(([name, m]) => [name, { selector: unchecked(m.selector), processor: unchecked(m.processor), concurrency: m.concurrency }]));
+    const maps = new Map(
+      [...local.maps].map(([name, m]) => [name, { selector: unchecked(m.selector), processor: unchecked(m.processor), concurrency: m.concurrency, maxConcurrency: m.maxConcurrency }]),
+    );
     const scale = options.retryIntervalScale;
     const retryOverrides =
       scale === undefined
@@ -380,8 +416,13 @@ export class CompiledStateMachine {
       Execution: { Id: identity.executionArn, Name: identity.name, RoleArn: identity.roleArn ?? '', StartTime: startDate.toISOString() },
       StateMachine: { Id: identity.stateMachineArn, Name: identity.stateMachineName },
     });
+    const maps: DistributedMapRun[] = [];
     for (const [name, map] of this.maps) {
-      handlers[name] = (mapInput) => this.runMap(map, mapInput, options, counts, track) as Promise<never>;
+      const run: DistributedMapRun = { state: name, maxConcurrency: map.maxConcurrency, concurrency: map.concurrency, items: 0, peak: 0 };
+      handlers[name] = (mapInput) => {
+        if (!maps.includes(run)) maps.push(run);
+        return this.runMap(map, mapInput, options, counts, track, run) as Promise<never>;
+      };
     }
     const execution = this.machine.run(input as never, options());
     const counted = this.count(execution.eventLogs, counts);
@@ -397,7 +438,7 @@ export class CompiledStateMachine {
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
       // The event log closes with the execution; nested Map events may trail by a tick.
       await Promise.race([counted, new Promise((r) => setTimeout(r, 50).unref())]);
-      return { ...outcome, ...counts, tasks: calls, startDate, stopDate };
+      return { ...outcome, ...counts, maps, tasks: calls, startDate, stopDate };
     })();
     return { abort: execution.abort, result };
   }
@@ -408,11 +449,12 @@ export class CompiledStateMachine {
    * with {@link TOLERATED_FAILURE_ERROR}; the items' results are the Map's result, in order.
    */
   private async runMap(
-    map: { selector: AslStateMachine; processor: AslStateMachine; concurrency: number },
+    map: CompiledMap,
     input: unknown,
     options: () => Record<string, unknown>,
     counts: { statesVisited: number; mapIterations: number },
     track: <T>(p: Promise<T>) => Promise<T>,
+    run: DistributedMapRun,
   ): Promise<unknown[]> {
     const unwrap = (error: unknown) => (error instanceof this.lib.ExecutionError ? (error as Error & { cause?: Error }).cause : undefined) ?? (error as Error);
     let items: unknown[];
@@ -423,6 +465,7 @@ export class CompiledStateMachine {
     }
     const results: unknown[] = new Array(items.length);
     const running = new Set<() => void>();
+    const gauge = new ConcurrencyGauge();
     let failed: Error | undefined;
     let next = 0;
     const worker = async () => {
@@ -430,16 +473,18 @@ export class CompiledStateMachine {
         const index = next++;
         const item = map.processor.run(items[index] as never, options());
         counts.mapIterations++;
+        run.items++;
         const counted = track(this.count(item.eventLogs, counts));
         running.add(item.abort);
         try {
-          results[index] = await item.result;
+          results[index] = await gauge.track(() => item.result);
         } catch (error) {
           if (failed === undefined) {
             failed = unwrap(error);
             for (const abort of running) if (abort !== item.abort) abort();
           }
         } finally {
+          run.peak = Math.max(run.peak, gauge.peak);
           running.delete(item.abort);
           await counted;
         }

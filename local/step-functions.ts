@@ -115,7 +115,7 @@ export class LocalStepFunctions {
       result = execution.result;
     } else {
       const now = new Date();
-      result = Promise.resolve({ status: 'FAILED', error: 'Local.NotEmulated', cause: machine.problem, statesVisited: 0, mapIterations: 0, tasks: [], startDate: now, stopDate: now });
+      result = Promise.resolve({ status: 'FAILED', error: 'Local.NotEmulated', cause: machine.problem, statesVisited: 0, mapIterations: 0, maps: [], tasks: [], startDate: now, stopDate: now });
     }
     const done = result.then(async (outcome) => {
       record.outcome = outcome;

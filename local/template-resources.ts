@@ -108,6 +108,8 @@ export interface LocalFunction extends LocalResourceBase {
   readonly runtime: string;
   readonly timeoutSeconds: number;
   readonly memorySize: number;
+  /** `ReservedConcurrentExecutions`: the most environments it runs in at once, when set. */
+  readonly reservedConcurrentExecutions?: number;
   /** Asset directory name in the cloud assembly (`asset.<hash>`), from metadata or Code.S3Key. */
   readonly assetPath?: string;
   /** Inline code (Code.ZipFile), when there is no asset. */
@@ -307,6 +309,7 @@ export function readLocalResources(template: Template, stackName: string): Local
           runtime: literal(p.Runtime) ?? 'unknown',
           timeoutSeconds: Number(p.Timeout ?? 3),
           memorySize: Number(p.MemorySize ?? 128),
+          reservedConcurrentExecutions: optionalNumber(p.ReservedConcurrentExecutions),
           assetPath:
             typeof assetFromMetadata === 'string' ? assetFromMetadata : s3Key ? `asset.${s3Key.replace(/\.zip$/, '')}` : undefined,
           inlineCode: literal(code.ZipFile),

@@ -1,19 +1,21 @@
 /**
  * Wires a provisioned stack as AWS would: starts each function that an event source mapping
- * invokes (from its bundled asset, in a worker) and turns each mapping into a drain of its
- * stream or queue with the mapping's settings (batch size, retries, bisect, maximum record age,
- * partial batch responses, on-failure destination).
+ * invokes (from its bundled asset, in workers: one execution environment per invocation in flight)
+ * and turns each mapping into a drain of its stream or queue with the mapping's settings (batch
+ * size, retries, bisect, maximum record age, partial batch responses, on-failure destination) and
+ * its concurrency (shards × ParallelizationFactor, MaximumConcurrency).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ConcurrencyGauge } from './concurrency-gauge';
 import { drainKinesis } from './event-sources/kinesis-event-source';
 import { drainSqs } from './event-sources/sqs-event-source';
 import { emptyStats, type BatchHandler, type PollStats } from './event-sources/types';
 import { nodeModulesLookup } from './emulator-packages';
 import type { CallerCredentials } from './front-door/callers';
-import { FunctionHost } from './function-host';
+import { FunctionPool, LOCAL_MAX_ENVIRONMENTS } from './function-pool';
 import { functionEnvironment, resolveEnvironment } from './function-environment';
 import type { ProvisionedStack } from './provision';
 import type { LocalEventSourceMapping, LocalFunction } from './template-resources';
@@ -25,7 +27,8 @@ export const UNBOUNDED_RETRIES_LOCALLY = 10;
 export interface StartedFunction {
   readonly stack: ProvisionedStack;
   readonly fn: LocalFunction;
-  readonly host: FunctionHost;
+  /** Its execution environments (one invocation each at a time, more started as invocations overlap). */
+  readonly host: FunctionPool;
   /** The function's resolved environment (template variables only). */
   readonly variables: Record<string, string>;
   /** The entry file it was loaded from. */
@@ -39,6 +42,10 @@ export interface MappingRunner {
   /** Construct path of the stream or queue. */
   readonly sourcePath: string;
   readonly functionPath: string;
+  /** The most invocations the mapping runs at once, and the settings that make it so. */
+  readonly concurrency: { readonly cap: number; readonly setting: string };
+  /** The most invocations that were in flight at once, over every drain so far. */
+  peak(): number;
   /** Reads everything in the source and invokes the function until it is drained. */
   drain(onProgress: (stats: { invocations: number; records: number }) => void): Promise<PollStats>;
 }
@@ -52,6 +59,13 @@ export interface MappingPolling {
   clients(started: StartedFunction, label: string, clients: { kinesis: KinesisClient; sqs: SQSClient }): { kinesis: KinesisClient; sqs: SQSClient };
   refused(error: unknown, label: string): boolean;
 }
+
+/**
+ * Batches an SQS mapping without MaximumConcurrency runs at once locally: the five AWS starts
+ * with when messages are available (it then adds up to 300 a minute, up to 1,000), about what a
+ * drain of seconds would see.
+ */
+export const SQS_DEFAULT_CONCURRENCY_LOCALLY = 5;
 
 /** Finds the function an event source mapping invokes (through its alias or version). */
 export function mappingFunction(stack: ProvisionedStack, mapping: LocalEventSourceMapping): LocalFunction | undefined {
@@ -87,7 +101,7 @@ export async function startFunctions(
     unique.map(async ({ stack, fn }): Promise<StartedFunction> => {
       const file = entryFile(fn, assemblyDir);
       const variables = resolveEnvironment(fn, stack.refs);
-      const host = await FunctionHost.start({
+      const host = await FunctionPool.start({
         file,
         exportName: fn.handler.slice(fn.handler.lastIndexOf('.') + 1),
         functionName: fn.name,
@@ -97,7 +111,7 @@ export async function startFunctions(
         env: functionEnvironment(fn, variables, credentialsFor ? { ...emulatorEnv, ...credentialVariables(credentialsFor(stack, fn)) } : emulatorEnv, path.dirname(file)),
         extraNodePaths: nodeModules,
         onLog: (line) => onLog(fn, line),
-      });
+      }, environmentCap(fn));
       return { stack, fn, host, variables, file };
     }),
   );
@@ -108,6 +122,12 @@ export async function startFunctions(
     throw failed.reason;
   }
   return started;
+}
+
+/** The most environments a function runs in at once: its reserved concurrency, else {@link LOCAL_MAX_ENVIRONMENTS}. */
+export function environmentCap(fn: LocalFunction): number {
+  const reserved = fn.reservedConcurrentExecutions;
+  return reserved !== undefined && reserved >= 1 ? Math.min(reserved, LOCAL_MAX_ENVIRONMENTS) : LOCAL_MAX_ENVIRONMENTS;
 }
 
 /** The SDK's credential variables for `credentials` (each function signs with its own key id). */
@@ -147,11 +167,13 @@ export function mappingRunners(
     }
     let invocations = 0;
     let records = 0;
+    const gauge = new ConcurrencyGauge();
+    const peak = () => gauge.peak;
     const handlerFor = (onProgress: (s: { invocations: number; records: number }) => void): BatchHandler => async (event) => {
       invocations++;
       records += (event as { Records: unknown[] }).Records.length;
       onProgress({ invocations, records });
-      const { result, output } = await started.host.invokeWithOutput(event);
+      const { result, output } = await gauge.track(() => started.host.invokeWithOutput(event));
       const response = result as { batchItemFailures?: Array<{ itemIdentifier: string }> } | undefined;
       const droppedItems = droppedItemsOf(output);
       // Without ReportBatchItemFailures, Lambda ignores the response: the batch succeeded.
@@ -167,11 +189,14 @@ export function mappingRunners(
       if (retries !== mapping.maximumRetryAttempts) notes.push(`${mapping.path}: unbounded retries (-1) are capped at ${retries} locally`);
       const destination = mapping.onFailureDestination === undefined ? undefined : stack.refs.target(mapping.onFailureDestination);
       const checkpoints = new Map<string, string>();
+      const factor = mapping.parallelizationFactor ?? 1;
       runners.push({
         mapping,
         kind: 'kinesis',
         sourcePath: stream.path,
         functionPath,
+        concurrency: { cap: stream.shardCount * factor, setting: `${stream.shardCount} shard(s) × ParallelizationFactor ${factor}` },
+        peak,
         drain: (onProgress) =>
           guarded(drainKinesis(kinesis, sqs, {
             streamName: stream.name,
@@ -184,16 +209,22 @@ export function mappingRunners(
             onFailureQueueUrl: destination?.kind === 'queue' ? stack.queueUrls.get(destination.logicalId) : undefined,
             region,
             checkpoints,
+            parallelizationFactor: factor,
           })),
       });
-      if ((mapping.parallelizationFactor ?? 1) > 1) notes.push(`${mapping.path}: ParallelizationFactor ${mapping.parallelizationFactor} is run as 1 (shards are drained one by one)`);
     } else if (source.kind === 'queue') {
       const queue = stack.resources.queues.find((q) => q.logicalId === source.logicalId)!;
+      const concurrency = mapping.maximumConcurrency ?? SQS_DEFAULT_CONCURRENCY_LOCALLY;
       runners.push({
         mapping,
         kind: 'sqs',
         sourcePath: queue.path,
         functionPath,
+        concurrency: {
+          cap: concurrency,
+          setting: mapping.maximumConcurrency ? `MaximumConcurrency ${mapping.maximumConcurrency}` : `no MaximumConcurrency: ${concurrency}, where AWS starts`,
+        },
+        peak,
         drain: (onProgress) =>
           guarded(drainSqs(sqs, {
             queueUrl: stack.queueUrls.get(queue.logicalId) as string,
@@ -202,10 +233,15 @@ export function mappingRunners(
             batchSize: mapping.batchSize ?? 10,
             retryDelaySeconds: 0,
             region,
+            concurrency,
           })),
       });
       if ((mapping.batchSize ?? 10) > 10) notes.push(`${mapping.path}: SQS batches hold at most 10 messages locally (one ReceiveMessage), not BatchSize ${mapping.batchSize}`);
-      if (mapping.maximumConcurrency) notes.push(`${mapping.path}: MaximumConcurrency ${mapping.maximumConcurrency} is run as 1 (one batch at a time)`);
+      if (!mapping.maximumConcurrency) {
+        notes.push(
+          `${mapping.path}: no MaximumConcurrency: run with up to ${concurrency} batches at once, where AWS starts (it then adds up to 300 a minute, to 1,000)`,
+        );
+      }
     } else {
       notes.push(`${mapping.path}: ${source.kind} event sources are not emulated`);
     }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
@@ -6,6 +7,7 @@ import {
   type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ConcurrencyGauge } from '../concurrency-gauge';
 import { emptyStats, type BatchHandler, type PollStats } from './types';
 
 /** The settings of a Kinesis event source mapping that the local run honours. */
@@ -24,6 +26,12 @@ export interface KinesisMappingOptions {
   /** On-failure destination: the SQS queue URL that receives the batch metadata. */
   readonly onFailureQueueUrl?: string;
   readonly region?: string;
+  /**
+   * Batches in flight at once per shard (the mapping's ParallelizationFactor, 1 to 10). Records
+   * with the same partition key always go to the same one, so their order is kept.
+   * @default 1
+   */
+  readonly parallelizationFactor?: number;
   /**
    * Where each shard was left (its last sequence number handled), kept between drains: a drain
    * with the same map reads only what arrived since, as a mapping's checkpoint does.
@@ -45,21 +53,33 @@ export interface KinesisFailureRecord {
 }
 
 /**
- * Reads a Kinesis stream like a Lambda event source mapping and invokes the handler: per shard,
- * in order, from TRIM_HORIZON; with ReportBatchItemFailures (checkpoint at the lowest failed
- * sequence number, everything after it is delivered again), bounded retries, bisect on function
- * error, maximum record age, and batch metadata to the on-failure queue when retries run out.
- * Drains what is in the stream when called (after `checkpoints`, when given), then returns.
+ * Reads a Kinesis stream like a Lambda event source mapping and invokes the handler: every shard at
+ * once, from TRIM_HORIZON (or its checkpoint), each shard with up to `parallelizationFactor`
+ * batches in flight. A record goes to one of those concurrent batches by its partition key, so
+ * records with the same key are delivered in order and never in two batches at once (what AWS
+ * guarantees: order per partition key). Each concurrent batch has the mapping's error handling of
+ * its own: ReportBatchItemFailures (retry from the lowest failed sequence number, everything after
+ * it is delivered again), bounded retries, bisect on function error, maximum record age, and batch
+ * metadata to the on-failure queue when retries run out. The shard's checkpoint advances past a
+ * record only once it and every record before it in the shard are done, as Lambda checkpoints a
+ * shard. Drains what is in the stream when called (after `checkpoints`, when given), then returns.
  */
 export async function drainKinesis(kinesis: KinesisClient, sqs: SQSClient | undefined, options: KinesisMappingOptions): Promise<PollStats> {
   const stats = emptyStats();
+  const gauge = new ConcurrencyGauge();
+  const factor = Math.max(1, Math.floor(options.parallelizationFactor ?? 1));
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: options.streamName }))).Shards ?? [];
-  for (const shard of shards) {
-    const shardId = shard.ShardId as string;
-    const pending = await readShard(kinesis, options.streamName, shardId, options.checkpoints?.get(shardId));
-    await deliverShard(pending, shardId, kinesis, sqs, options, stats);
-    if (pending.length > 0) options.checkpoints?.set(shardId, pending[pending.length - 1].SequenceNumber as string);
-  }
+  await Promise.all(
+    shards.map(async (shard) => {
+      const shardId = shard.ShardId as string;
+      const pending = await readShard(kinesis, options.streamName, shardId, options.checkpoints?.get(shardId));
+      const checkpoint = new ShardCheckpoint(pending, (sequenceNumber) => options.checkpoints?.set(shardId, sequenceNumber));
+      const lanes = Array.from({ length: factor }, (): LaneRecord[] => []);
+      pending.forEach((record, index) => lanes[laneOf(record.PartitionKey ?? '', factor)].push({ record, index }));
+      await Promise.all(lanes.filter((lane) => lane.length > 0).map((lane) => deliverLane(lane, shardId, sqs, options, stats, gauge, checkpoint)));
+    }),
+  );
+  stats.peakConcurrentInvocations = gauge.peak;
   return stats;
 }
 
@@ -76,13 +96,55 @@ async function readShard(kinesis: KinesisClient, streamName: string, shardId: st
   return records;
 }
 
-async function deliverShard(
-  records: KinesisRecord[],
+/**
+ * Which of a shard's `factor` concurrent batches a partition key goes to. AWS does not document
+ * its assignment, only that records with the same key stay in order: any fixed function of the
+ * key keeps that (here an MD5 of the key, as Kinesis hashes keys to shards).
+ */
+export function laneOf(partitionKey: string, factor: number): number {
+  if (factor <= 1) return 0;
+  return createHash('md5').update(partitionKey).digest().readUInt32BE(12) % factor;
+}
+
+/** A record of a shard and its place in the shard. */
+interface LaneRecord {
+  readonly record: KinesisRecord;
+  readonly index: number;
+}
+
+/**
+ * A shard's checkpoint: the last sequence number before which every record is done (delivered
+ * successfully or given up on), whichever concurrent batch it was in.
+ */
+class ShardCheckpoint {
+  private readonly done: boolean[];
+  private next = 0;
+
+  constructor(
+    private readonly records: readonly KinesisRecord[],
+    private readonly save: (sequenceNumber: string) => void,
+  ) {
+    this.done = records.map(() => false);
+  }
+
+  /** Marks records (by their place in the shard) done and moves the checkpoint as far as it can. */
+  public complete(records: readonly LaneRecord[]): void {
+    for (const r of records) this.done[r.index] = true;
+    const before = this.next;
+    while (this.next < this.done.length && this.done[this.next]) this.next++;
+    if (this.next > before) this.save(this.records[this.next - 1].SequenceNumber as string);
+  }
+}
+
+/** Delivers the records of one concurrent batch of a shard, in order, batch after batch. */
+async function deliverLane(
+  lane: readonly LaneRecord[],
   shardId: string,
-  _kinesis: KinesisClient,
   sqs: SQSClient | undefined,
   options: KinesisMappingOptions,
   stats: PollStats,
+  gauge: ConcurrencyGauge,
+  checkpoint: ShardCheckpoint,
 ): Promise<void> {
   const batchSize = options.batchSize ?? 100;
   const maxRetries = options.retryAttempts ?? 3;
@@ -91,28 +153,32 @@ async function deliverShard(
   let attempts = 0;
   // Sequence numbers a delivery handled (not reported failed): a redelivery counts them again.
   const handled = new Set<string>();
-  while (position < records.length) {
-    const batch = records.slice(position, position + batchSize);
+  const advance = (count: number) => {
+    checkpoint.complete(lane.slice(position, position + count));
+    position += count;
+  };
+  while (position < lane.length) {
+    const batch = lane.slice(position, position + batchSize).map((r) => r.record);
     const expired = batch.filter((r) => Date.now() - (r.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) > maxAge);
     if (expired.length > 0) {
       await deadLetter(sqs, options, shardId, expired, 'RecordAgeExceeded', attempts + 1, stats, handled);
-      position += expired.length;
+      advance(expired.length);
       continue;
     }
-    const failedAt = await invoke(batch, shardId, options, stats, handled);
+    const failedAt = await invoke(batch, shardId, options, stats, handled, gauge);
     if (failedAt === undefined) {
-      position += batch.length;
+      advance(batch.length);
       attempts = 0;
       continue;
     }
     // Checkpoint before the lowest failed record: the next batch starts there, and everything
     // after it is delivered again.
-    position += failedAt;
+    advance(failedAt);
     attempts++;
     if (attempts > maxRetries) {
       const rest = batch.slice(failedAt);
       await deadLetter(sqs, options, shardId, rest, 'RetryAttemptsExhausted', attempts, stats, handled);
-      position += rest.length;
+      advance(rest.length);
       attempts = 0;
     }
   }
@@ -122,11 +188,18 @@ async function deliverShard(
  * One delivery of a batch; returns the index of its lowest failed record, if any. When the
  * handler throws, the batch is bisected (if enabled) until the failing record is isolated.
  */
-async function invoke(batch: KinesisRecord[], shardId: string, options: KinesisMappingOptions, stats: PollStats, handled: Set<string>): Promise<number | undefined> {
+async function invoke(
+  batch: KinesisRecord[],
+  shardId: string,
+  options: KinesisMappingOptions,
+  stats: PollStats,
+  handled: Set<string>,
+  gauge: ConcurrencyGauge,
+): Promise<number | undefined> {
   stats.invocations++;
   stats.recordsDelivered += batch.length;
   try {
-    const response = await options.handler(kinesisEvent(batch, shardId, options));
+    const response = await gauge.track(() => options.handler(kinesisEvent(batch, shardId, options)));
     const failures = (response && response.batchItemFailures) || [];
     const failed = new Set(failures.map((f) => f.itemIdentifier));
     const known = batch.some((r) => failed.has(r.SequenceNumber as string));
@@ -149,9 +222,9 @@ async function invoke(batch: KinesisRecord[], shardId: string, options: KinesisM
     if (!(options.bisectBatchOnError ?? true) || batch.length === 1) return 0;
     stats.batchesBisected++;
     const half = Math.ceil(batch.length / 2);
-    const first = await invoke(batch.slice(0, half), shardId, options, stats, handled);
+    const first = await invoke(batch.slice(0, half), shardId, options, stats, handled, gauge);
     if (first !== undefined) return first;
-    const second = await invoke(batch.slice(half), shardId, options, stats, handled);
+    const second = await invoke(batch.slice(half), shardId, options, stats, handled, gauge);
     return second === undefined ? undefined : half + second;
   }
 }

@@ -29,6 +29,8 @@ export interface PollStats {
   redeliveredDuplicates: number;
   /** Of `recordsDeadLettered`, records an earlier delivery had handled (they are also curated, quarantined, dropped or duplicates). */
   deadLetteredHandled: number;
+  /** The most invocations in flight at once. */
+  peakConcurrentInvocations: number;
 }
 
 /** Fresh, zeroed stats. */
@@ -43,5 +45,6 @@ export function emptyStats(): PollStats {
     redeliveredDropped: 0,
     redeliveredDuplicates: 0,
     deadLetteredHandled: 0,
+    peakConcurrentInvocations: 0,
   };
 }

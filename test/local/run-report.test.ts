@@ -239,6 +239,40 @@ describe('buildReport', () => {
     expect(text).toContain('    SchemaDriftDetected: recordsIn 10, driftRate 0.3\n    error SchemaDrift: schema-mismatch rate 0.3 above 0.05');
   });
 
+  test('what ran at once: per mapping, per Distributed Map and per function, with its cap', () => {
+    const r = buildReport(
+      inputs({
+        concurrency: {
+          mappings: [
+            { mapping: 'P/Esm1', kind: 'kinesis', source: 'P/Stream', function: 'P/Fn', setting: '2 shard(s) × ParallelizationFactor 2', cap: 4, peak: 3 },
+            { mapping: 'P/Esm2', kind: 'sqs', source: 'P/Buffer', function: 'P/Fn', setting: 'MaximumConcurrency 10', cap: 10, peak: 2 },
+          ],
+          distributedMaps: [{ stateMachine: 'P/Workflow', state: 'Ranges', maxConcurrency: 0, cap: 40, peak: 5, items: 12 }],
+          functions: [{ function: 'P/Fn', environments: 6, peak: 6, cap: 64, waited: 0 }],
+        },
+      }),
+    );
+    expect(r.concurrency.mappings.map((m) => [m.peak, m.cap])).toEqual([[3, 4], [2, 10]]);
+    const text = formatReport(r);
+    expect(text).toContain('Concurrency (the most at once / the cap)');
+    expect(text).toMatch(/P\/Stream → P\/Fn: 3 \/ 4 invocations {2}\(2 shard\(s\) × ParallelizationFactor 2\)/);
+    expect(text).toMatch(/P\/Buffer → P\/Fn: 2 \/ 10 invocations {2}\(MaximumConcurrency 10\)/);
+    expect(text).toMatch(/P\/Workflow Map "Ranges": 5 \/ 40 items {2}\(no MaxConcurrency \(AWS: up to 10,000\), 40 locally; 12 items run\)/);
+    expect(text).toMatch(/P\/Fn: 6 invocations at once in 6 environment\(s\)/);
+    // Without concurrency inputs, the section is empty and left out.
+    expect(buildReport(inputs()).concurrency).toEqual({ mappings: [], distributedMaps: [], functions: [] });
+    expect(formatReport(buildReport(inputs()))).not.toContain('Concurrency');
+  });
+
+  test('--via each: every line is sent by each source, and the identity counts lines × sources', () => {
+    const ok = buildReport(inputs({ linesRead: 2, deliveriesPerLine: 3 }));
+    expect(ok.conservationOk).toBe(true);
+    expect(formatReport(ok)).toMatch(/input lines\s+2 {2}\(each sent by 3 sources\)/);
+    expect(formatReport(ok)).toMatch(/conservation\s+OK: lines × 3 = in \+ rejected at source/);
+    const short = buildReport(inputs({ linesRead: 3, deliveriesPerLine: 3 }));
+    expect(short.conservationProblems).toEqual([expect.stringMatching(/^input lines \(3 × 3 sources\) != records in \(6\)/)]);
+  });
+
   test('percentiles by nearest rank', () => {
     expect(percentileMs([], 0.5)).toBeNull();
     expect(percentileMs([0.1, 0.2, 0.3, 0.4], 0.5)).toBe(200);

@@ -51,8 +51,8 @@ describe('cdk-serverless-etl start (cli/start.ts → local/start.ts)', () => {
     const { report, stdout, stderr } = run('sample', '--out', out);
     // 12 valid + 1 oversize (claim-checked) curated; malformed, schema-drifted, no eventId quarantined;
     // 1 bot dropped; the second evt-0003 suppressed as a duplicate. Every third line went into a
-    // batch object whose Object Created event ran the batch workflow (its evt-0003 meets the
-    // stream's across the idempotency store).
+    // batch object whose Object Created event ran the batch workflow while the stream and the bus
+    // were drained (its evt-0003 meets the other one across the idempotency store, whichever is first).
     expect(report).toEqual(
       expect.objectContaining({
         recordsIn: 18,
@@ -75,9 +75,22 @@ describe('cdk-serverless-etl start (cli/start.ts → local/start.ts)', () => {
         stateMachine: 'Pipeline/BatchWorkflow/StateMachine',
         input: expect.stringMatching(/^s3:\/\/clickstreampipeline-pipelinedatalakeraw[0-9a-f]+\/batch\/local-run\/.*\.jsonl$/),
         status: 'SUCCEEDED',
-        events: [expect.objectContaining({ detailType: 'BatchCompleted', counts: expect.objectContaining({ recordsIn: 6, quarantined: 2, duplicates: 1 }) })],
+        events: [expect.objectContaining({ detailType: 'BatchCompleted', counts: expect.objectContaining({ recordsIn: 6, quarantined: 2 }) })],
       }),
     ]);
+    const batchCounts = report.executions[0].events[0].counts as { curated: number; duplicates: number };
+    expect([batchCounts.curated, batchCounts.duplicates]).toEqual(batchCounts.duplicates === 1 ? [3, 1] : [4, 0]);
+    // What ran at once: every mapping within its cap (2 shards × ParallelizationFactor 2, MaximumConcurrency 10), the Map within MaxConcurrency.
+    expect(report.concurrency.mappings.map((m) => ({ source: m.source, setting: m.setting, cap: m.cap }))).toEqual([
+      { source: 'Pipeline/StreamIngest/Stream', setting: '2 shard(s) × ParallelizationFactor 2', cap: 4 },
+      { source: 'Pipeline/EventBusIngest/Buffer', setting: 'MaximumConcurrency 10', cap: 10 },
+    ]);
+    for (const m of report.concurrency.mappings) expect(m.peak).toBeGreaterThanOrEqual(1);
+    for (const m of report.concurrency.mappings) expect(m.peak).toBeLessThanOrEqual(m.cap);
+    expect(report.concurrency.distributedMaps).toEqual([expect.objectContaining({ stateMachine: 'Pipeline/BatchWorkflow/StateMachine', maxConcurrency: 10, cap: 10, items: 1, peak: 1 })]);
+    expect(report.concurrency.functions.map((f) => f.function)).toEqual(['Pipeline/Transform/Function', 'Pipeline/BatchWorkflow/Steps']);
+    expect(report.notes.join('\n')).not.toMatch(/MaxConcurrency is not applied|is run as 1/);
+    expect(stdout).toMatch(/Concurrency \(the most at once \/ the cap\)\n {2}Pipeline\/StreamIngest\/Stream → Pipeline\/Transform\/Function: \d \/ 4 invocations/);
     expect(report.executions[0].statesVisited).toBeGreaterThan(5);
     expect(report.executions[0].mapIterations).toBe(1);
     expect(report.batchObjects).toEqual([expect.objectContaining({ records: 6, processed: 6, accounting: 'records' })]);
@@ -153,6 +166,32 @@ describe('cdk-serverless-etl start (cli/start.ts → local/start.ts)', () => {
       expect(report.recordsIn + report.rejectedAtSource.length).toBe(4);
     }
   }, 220_000);
+
+  test('--via each: the same ids at the same moment by the stream, the bus and a batch object are curated once each', () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `same-${String(i + 1).padStart(2, '0')}`);
+    const input = writeInput(
+      'same.jsonl',
+      ids.map((id, i) => JSON.stringify({ eventId: id, eventTime: '2026-11-24T10:00:00Z', eventType: 'page_view', userId: `u${i}`, sessionId: 's', page: { url: `https://x.test/${i}` } })),
+    );
+    const out = path.join(work, 'same-out');
+    const { report, stdout } = run('same', '--input', input, '--via', 'each', '--out', out);
+    expect(stdout).toMatch(/each line by each of 3 source\(s\)/);
+    expect(report.sent).toEqual({ stream: 30, bus: 30, 'bus (raw)': 0, batch: 30 });
+    expect(report).toEqual(
+      expect.objectContaining({ linesRead: 30, deliveriesPerLine: 3, recordsIn: 90, conservationOk: true, conservationProblems: [] }),
+    );
+    // Each id curated once; its two other deliveries suppressed as duplicates, nothing lost or dead-lettered.
+    expect(report).toEqual(expect.objectContaining({ curated: 30, duplicatesSuppressed: 60, quarantined: 0, dropped: 0, deadLettered: 0 }));
+    const curatedFiles = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? curatedFiles(path.join(dir, d.name)) : [path.join(dir, d.name)]));
+    const curatedIds = curatedFiles(out)
+      .filter((f) => f.includes(`${path.sep}curated${path.sep}`) && !f.includes('_lineage') && f.endsWith('.jsonl'))
+      .flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { eventId: string }).eventId));
+    expect(curatedIds.sort()).toEqual(ids);
+    // The sources ran at once, each within its cap.
+    for (const m of report.concurrency.mappings) expect(m.peak).toBeLessThanOrEqual(m.cap);
+    expect(report.executions).toEqual([expect.objectContaining({ status: 'SUCCEEDED' })]);
+  });
 
   test('--via stream and --rate; --via batch with an object that is not JSON Lines: the workflow quarantines it whole', () => {
     const event = (id: string) => JSON.stringify({ eventId: id, eventTime: '2026-11-24T10:00:00Z', eventType: 'click', userId: 'u1', sessionId: 's', page: { url: 'https://a.example/x' } });

@@ -5,6 +5,7 @@ import {
   CompiledStateMachine,
   DISTRIBUTED_MAP_RESOURCE,
   extractDistributedMaps,
+  LOCAL_MAP_CONCURRENCY_CAP,
   referencedFunctions,
   UnsupportedDefinitionError,
   type ExecutionIdentity,
@@ -231,6 +232,85 @@ describe('CompiledStateMachine: tasks dispatched by Resource, whatever the state
     expect((caught.outcome.output as Json).failure).toEqual({ Error: 'States.ExceedToleratedFailureThreshold', Cause: expect.stringMatching(/BatchItemFailures: /) });
   });
 
+  test('Distributed Map items run at once up to MaxConcurrency (no more), or up to the local cap without it; the outcome says how many ran at once', async () => {
+    /** A Map over `count` items whose item function holds each invocation until `expected` are in flight. */
+    async function runMap(count: number, maxConcurrency: number | undefined, expected: number) {
+      let running = 0;
+      let most = 0;
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      const h = services({
+        item: async (e) => {
+          running++;
+          most = Math.max(most, running);
+          if (running === expected) open();
+          await opened;
+          running--;
+          return { n: e.n };
+        },
+      });
+      const definition = {
+        StartAt: 'Ranges',
+        States: {
+          Ranges: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ItemSelector: { 'n.$': '$$.Map.Item.Value' },
+            ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'Item', States: { Item: { Type: 'Task', Resource: `${ARN}:item`, End: true } } },
+            ...(maxConcurrency === undefined ? {} : { MaxConcurrency: maxConcurrency }),
+            End: true,
+          },
+        },
+      };
+      const items = Array.from({ length: count }, (_, i) => i);
+      const { outcome } = await run(definition, h.services, { items });
+      return { outcome, most };
+    }
+
+    const limited = await runMap(9, 3, 3);
+    expect(limited.outcome.status).toBe('SUCCEEDED');
+    expect(limited.outcome.output).toEqual(Array.from({ length: 9 }, (_, n) => ({ n })));
+    expect(limited.most).toBe(3);
+    expect(limited.outcome.maps).toEqual([{ state: 'Ranges', maxConcurrency: 3, concurrency: 3, items: 9, peak: 3 }]);
+
+    const unset = await runMap(LOCAL_MAP_CONCURRENCY_CAP + 5, undefined, LOCAL_MAP_CONCURRENCY_CAP);
+    expect(unset.most).toBe(LOCAL_MAP_CONCURRENCY_CAP);
+    expect(unset.outcome.maps).toEqual([{ state: 'Ranges', maxConcurrency: 0, concurrency: LOCAL_MAP_CONCURRENCY_CAP, items: LOCAL_MAP_CONCURRENCY_CAP + 5, peak: LOCAL_MAP_CONCURRENCY_CAP }]);
+  });
+
+  test('an item failing while others run at once stops the Map with States.ExceedToleratedFailureThreshold', async () => {
+    let running = 0;
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const h = services({
+      item: async (e) => {
+        running++;
+        if (running === 4) open();
+        await opened;
+        running--;
+        if (e.n === 2) throw named('BatchItemFailures', 'not stored');
+        return { n: e.n };
+      },
+    });
+    const definition = {
+      StartAt: 'Ranges',
+      States: {
+        Ranges: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemSelector: { 'n.$': '$$.Map.Item.Value' },
+          ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'Item', States: { Item: { Type: 'Task', Resource: `${ARN}:item`, End: true } } },
+          MaxConcurrency: 4,
+          End: true,
+        },
+      },
+    };
+    const { outcome } = await run(definition, h.services, { items: Array.from({ length: 20 }, (_, i) => i) });
+    expect(outcome).toEqual(expect.objectContaining({ status: 'FAILED', error: 'States.ExceedToleratedFailureThreshold' }));
+    expect(outcome.cause).toMatch(/BatchItemFailures.*not stored/);
+    expect(outcome.maps[0]).toEqual(expect.objectContaining({ maxConcurrency: 4, peak: 4 }));
+  });
+
   test("the execution's TimeoutSeconds is honoured (TIMED_OUT), its running task still settles", async () => {
     let finishedAt: number | undefined;
     const h = services({
@@ -299,6 +379,12 @@ describe('what does not run locally', () => {
       selector: { StartAt: 'M', States: { M: { Type: 'Map', ItemProcessor: { StartAt: 'M:select', States: { 'M:select': { Type: 'Pass', End: true } } }, End: true } } },
       processor: expect.objectContaining({ StartAt: 'B' }),
       concurrency: 1,
+      maxConcurrency: 0,
     });
+    // Without the override: MaxConcurrency, at most the local cap (0 or unset: the cap).
+    const limited = (max?: number) => extractDistributedMaps({ ...definition, States: { ...definition.States, M: { ...definition.States.M, MaxConcurrency: max } } }).maps.get('M');
+    expect(limited(5)).toEqual(expect.objectContaining({ concurrency: 5, maxConcurrency: 5 }));
+    expect(limited(undefined)).toEqual(expect.objectContaining({ concurrency: LOCAL_MAP_CONCURRENCY_CAP, maxConcurrency: 0 }));
+    expect(limited(1000)).toEqual(expect.objectContaining({ concurrency: LOCAL_MAP_CONCURRENCY_CAP, maxConcurrency: 1000 }));
   });
 });

@@ -1,0 +1,190 @@
+/**
+ * A function's execution environments in a local run, as Lambda keeps them: each environment
+ * (a {@link FunctionHost}, a worker of its own with its own module state) runs one invocation at a
+ * time; an invocation that finds every environment busy gets a new one (a cold start), up to the
+ * function's reserved concurrency or {@link LOCAL_MAX_ENVIRONMENTS}; past that it waits for one to
+ * be free (on AWS it would be throttled, and its source would retry it). An environment whose
+ * invocation timed out is discarded, as Lambda resets one after a timeout.
+ */
+import { FunctionHost, type FunctionHostOptions, type InvocationResult, type MetricLine } from './function-host';
+
+/**
+ * Environments per function when it has no reserved concurrency: far more than the local run's
+ * sources ask for at once (the reference app's transform peaks at 24: 2 shards × ParallelizationFactor
+ * 2, MaximumConcurrency 10 and a Distributed Map of 10), and a bound on the memory of a run (each
+ * environment is a worker thread holding its own copy of the bundle and the AWS SDK).
+ */
+export const LOCAL_MAX_ENVIRONMENTS = 64;
+
+/** How a function's invocations ran at once, for the report. */
+export interface FunctionConcurrency {
+  /** Environments started (cold starts), discarded ones included. */
+  readonly environments: number;
+  /** The most invocations in flight at once, each in an environment of its own (a cold one's init included). */
+  readonly peak: number;
+  /** The most environments the run allows at once. */
+  readonly cap: number;
+  /** Invocations that waited for a free environment because `cap` were busy (on AWS: throttled). */
+  readonly waited: number;
+}
+
+/** Invokes a function in as many environments as invocations run at once. */
+export class FunctionPool {
+  /** Milliseconds the first environment took to load the module (the cold start). */
+  public readonly initMs: number;
+
+  private readonly hosts: FunctionHost[];
+  private readonly idle: FunctionHost[];
+  private readonly waiting: Array<{ resolve: (host: FunctionHost) => void; reject: (error: Error) => void }> = [];
+  private inFlight = 0;
+  private peak = 0;
+  /** Environments dropped after a timeout or a crash (their metrics still count). */
+  private readonly discarded = new Set<FunctionHost>();
+  private starting = 0;
+  private waited = 0;
+  private stopped = false;
+
+  private constructor(
+    private readonly options: FunctionHostOptions,
+    first: FunctionHost,
+    /** The most environments at once. */
+    public readonly cap: number,
+  ) {
+    this.hosts = [first];
+    this.idle = [first];
+    this.initMs = first.initMs;
+  }
+
+  /** Starts the first environment (rejects with the function's init error) and returns the pool. */
+  public static async start(options: FunctionHostOptions, cap = LOCAL_MAX_ENVIRONMENTS): Promise<FunctionPool> {
+    return new FunctionPool(options, await FunctionHost.start(options), Math.max(1, Math.floor(cap)));
+  }
+
+  /** EMF lines printed by every environment so far. */
+  public get metrics(): MetricLine[] {
+    return this.hosts.flatMap((h) => h.metrics);
+  }
+
+  /** Invocations so far. */
+  public get invocations(): number {
+    return this.hosts.reduce((n, h) => n + h.invocations, 0);
+  }
+
+  /** Invocations that threw or timed out. */
+  public get errors(): number {
+    return this.hosts.reduce((n, h) => n + h.errors, 0);
+  }
+
+  /** Invocations ended by the function's timeout. */
+  public get timeouts(): number {
+    return this.hosts.reduce((n, h) => n + h.timeouts, 0);
+  }
+
+  /** Each environment's host: its timeouts and cold starts (the first, and one after each timeout or crash). */
+  public environments(): readonly FunctionHost[] {
+    return this.hosts;
+  }
+
+  /** How invocations ran at once so far. */
+  public concurrency(): FunctionConcurrency {
+    return { environments: this.hosts.length, peak: this.peak, cap: this.cap, waited: this.waited };
+  }
+
+  /**
+   * Invokes the function in a free environment (a new one when all are busy and the cap allows);
+   * resolves with its result, rejects as {@link FunctionHost.invoke} does.
+   */
+  public async invoke(event: unknown): Promise<unknown> {
+    return (await this.invokeWithOutput(event)).result;
+  }
+
+  /** Like {@link invoke}, and resolves with the lines the function printed during the invocation too. */
+  public async invokeWithOutput(event: unknown): Promise<InvocationResult> {
+    // In flight from the moment it has an environment, a cold one's init included (as Lambda counts concurrency).
+    const host = await this.acquire();
+    let reusable = true;
+    try {
+      return await host.invokeWithOutput(event);
+    } catch (error) {
+      reusable = !isEnvironmentLost(error as Error);
+      throw error;
+    } finally {
+      this.release(host, reusable);
+    }
+  }
+
+  /** Ends every invocation running now as its timeout would (see {@link FunctionHost.timeOutNow}). */
+  public async timeOutNow(): Promise<void> {
+    await Promise.all(this.hosts.map((h) => h.timeOutNow()));
+  }
+
+  /** Stops every environment; invocations waiting for one are rejected. Idempotent. */
+  public async stop(): Promise<void> {
+    this.stopped = true;
+    for (const w of this.waiting.splice(0)) w.reject(new Error('the function was stopped'));
+    await Promise.all(this.hosts.map((h) => h.stop()));
+  }
+
+  private async acquire(): Promise<FunctionHost> {
+    if (this.stopped) throw new Error('the function was stopped');
+    const idle = this.idle.pop();
+    if (idle) {
+      this.countIn();
+      return idle;
+    }
+    if (this.hosts.length - this.discarded.size + this.starting < this.cap) {
+      this.countIn();
+      try {
+        return await this.startEnvironment();
+      } catch (error) {
+        this.inFlight--;
+        throw error;
+      }
+    }
+    this.waited++;
+    const host = await new Promise<FunctionHost>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.countIn();
+    return host;
+  }
+
+  /** Counts an invocation in flight: it has, or is getting, an environment. */
+  private countIn(): void {
+    this.inFlight++;
+    this.peak = Math.max(this.peak, this.inFlight);
+  }
+
+  /** A new environment (a cold start), counted against the cap while it loads. */
+  private async startEnvironment(): Promise<FunctionHost> {
+    this.starting++;
+    try {
+      const host = await FunctionHost.start(this.options);
+      this.hosts.push(host);
+      if (this.stopped) {
+        await host.stop();
+        throw new Error('the function was stopped');
+      }
+      return host;
+    } finally {
+      this.starting--;
+    }
+  }
+
+  private release(host: FunctionHost, reusable: boolean): void {
+    this.inFlight--;
+    const next = this.waiting.shift();
+    if (reusable) {
+      if (next) next.resolve(host);
+      else this.idle.push(host);
+      return;
+    }
+    this.discarded.add(host);
+    void host.stop();
+    // A waiting invocation gets a new environment in place of the discarded one.
+    if (next) this.startEnvironment().then(next.resolve, next.reject);
+  }
+}
+
+/** True when the invocation's environment cannot be used again: it timed out (Lambda resets it) or its worker died. */
+function isEnvironmentLost(error: Error): boolean {
+  return error.name === 'Sandbox.Timedout' || /^the function's worker exited/.test(error.message);
+}
