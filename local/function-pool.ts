@@ -1,10 +1,10 @@
 /**
  * A function's execution environments in a local run, as Lambda keeps them: each environment
- * (a {@link FunctionHost}, a worker of its own with its own module state) runs one invocation at a
- * time; an invocation that finds every environment busy gets a new one (a cold start), up to the
- * function's reserved concurrency or {@link LOCAL_MAX_ENVIRONMENTS}; past that it waits for one to
- * be free (on AWS it would be throttled, and its source would retry it). An environment whose
- * invocation timed out is discarded, as Lambda resets one after a timeout.
+ * (a {@link FunctionHost}: a worker with its own module state) runs one invocation at a time; an
+ * invocation that finds every environment busy gets a new one (a cold start), up to the function's
+ * reserved concurrency or {@link LOCAL_MAX_ENVIRONMENTS}; past that it waits for one to be free
+ * (on AWS it would be throttled, and its source would retry it). A timeout or a crash ends an
+ * environment's worker; its next invocation loads the function again (see {@link FunctionHost}).
  */
 import { FunctionHost, type FunctionHostOptions, type InvocationResult, type MetricLine } from './function-host';
 
@@ -18,7 +18,7 @@ export const LOCAL_MAX_ENVIRONMENTS = 64;
 
 /** How a function's invocations ran at once, for the report. */
 export interface FunctionConcurrency {
-  /** Environments started (cold starts), discarded ones included. */
+  /** Environments used (each runs one invocation at a time). */
   readonly environments: number;
   /** The most invocations in flight at once, each in an environment of its own (a cold one's init included). */
   readonly peak: number;
@@ -32,27 +32,27 @@ export interface FunctionConcurrency {
 export class FunctionPool {
   /** Milliseconds the first environment took to load the module (the cold start). */
   public readonly initMs: number;
+  /** The most environments at once. */
+  public readonly cap: number;
 
   private readonly hosts: FunctionHost[];
   private readonly idle: FunctionHost[];
+  private readonly busy = new Set<FunctionHost>();
   private readonly waiting: Array<{ resolve: (host: FunctionHost) => void; reject: (error: Error) => void }> = [];
-  private inFlight = 0;
-  private peak = 0;
-  /** Environments dropped after a timeout or a crash (their metrics still count). */
-  private readonly discarded = new Set<FunctionHost>();
   private starting = 0;
+  private peak = 0;
   private waited = 0;
   private stopped = false;
 
   private constructor(
     private readonly options: FunctionHostOptions,
     first: FunctionHost,
-    /** The most environments at once. */
-    public readonly cap: number,
+    cap: number,
   ) {
     this.hosts = [first];
     this.idle = [first];
     this.initMs = first.initMs;
+    this.cap = cap;
   }
 
   /** Starts the first environment (rejects with the function's init error) and returns the pool. */
@@ -67,17 +67,22 @@ export class FunctionPool {
 
   /** Invocations so far. */
   public get invocations(): number {
-    return this.hosts.reduce((n, h) => n + h.invocations, 0);
+    return this.sum((h) => h.invocations);
   }
 
   /** Invocations that threw or timed out. */
   public get errors(): number {
-    return this.hosts.reduce((n, h) => n + h.errors, 0);
+    return this.sum((h) => h.errors);
   }
 
   /** Invocations ended by the function's timeout. */
   public get timeouts(): number {
-    return this.hosts.reduce((n, h) => n + h.timeouts, 0);
+    return this.sum((h) => h.timeouts);
+  }
+
+  /** Workers started in all environments (the first of each, and a fresh one after each timeout or crash). */
+  public get coldStarts(): number {
+    return this.sum((h) => h.coldStarts);
   }
 
   /** Each environment's host: its timeouts and cold starts (the first, and one after each timeout or crash). */
@@ -102,20 +107,16 @@ export class FunctionPool {
   public async invokeWithOutput(event: unknown): Promise<InvocationResult> {
     // In flight from the moment it has an environment, a cold one's init included (as Lambda counts concurrency).
     const host = await this.acquire();
-    let reusable = true;
     try {
       return await host.invokeWithOutput(event);
-    } catch (error) {
-      reusable = !isEnvironmentLost(error as Error);
-      throw error;
     } finally {
-      this.release(host, reusable);
+      this.release(host);
     }
   }
 
   /** Ends every invocation running now as its timeout would (see {@link FunctionHost.timeOutNow}). */
   public async timeOutNow(): Promise<void> {
-    await Promise.all(this.hosts.map((h) => h.timeOutNow()));
+    await Promise.all([...this.busy].map((h) => h.timeOutNow()));
   }
 
   /** Stops every environment; invocations waiting for one are rejected. Idempotent. */
@@ -128,63 +129,48 @@ export class FunctionPool {
   private async acquire(): Promise<FunctionHost> {
     if (this.stopped) throw new Error('the function was stopped');
     const idle = this.idle.pop();
-    if (idle) {
-      this.countIn();
-      return idle;
-    }
-    if (this.hosts.length - this.discarded.size + this.starting < this.cap) {
+    if (idle) return this.take(idle);
+    if (this.hosts.length + this.starting < this.cap) {
+      this.starting++;
       this.countIn();
       try {
-        return await this.startEnvironment();
-      } catch (error) {
-        this.inFlight--;
-        throw error;
+        const host = await FunctionHost.start(this.options);
+        this.hosts.push(host);
+        if (this.stopped) {
+          await host.stop();
+          throw new Error('the function was stopped');
+        }
+        this.busy.add(host);
+        return host;
+      } finally {
+        this.starting--;
       }
     }
     this.waited++;
     const host = await new Promise<FunctionHost>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    return this.take(host);
+  }
+
+  /** Marks an environment busy with an invocation. */
+  private take(host: FunctionHost): FunctionHost {
+    this.busy.add(host);
     this.countIn();
     return host;
   }
 
-  /** Counts an invocation in flight: it has, or is getting, an environment. */
+  /** Counts the invocations in flight (they have, or are getting, an environment). */
   private countIn(): void {
-    this.inFlight++;
-    this.peak = Math.max(this.peak, this.inFlight);
+    this.peak = Math.max(this.peak, this.busy.size + this.starting);
   }
 
-  /** A new environment (a cold start), counted against the cap while it loads. */
-  private async startEnvironment(): Promise<FunctionHost> {
-    this.starting++;
-    try {
-      const host = await FunctionHost.start(this.options);
-      this.hosts.push(host);
-      if (this.stopped) {
-        await host.stop();
-        throw new Error('the function was stopped');
-      }
-      return host;
-    } finally {
-      this.starting--;
-    }
-  }
-
-  private release(host: FunctionHost, reusable: boolean): void {
-    this.inFlight--;
+  private release(host: FunctionHost): void {
+    this.busy.delete(host);
     const next = this.waiting.shift();
-    if (reusable) {
-      if (next) next.resolve(host);
-      else this.idle.push(host);
-      return;
-    }
-    this.discarded.add(host);
-    void host.stop();
-    // A waiting invocation gets a new environment in place of the discarded one.
-    if (next) this.startEnvironment().then(next.resolve, next.reject);
+    if (next) next.resolve(host);
+    else this.idle.push(host);
   }
-}
 
-/** True when the invocation's environment cannot be used again: it timed out (Lambda resets it) or its worker died. */
-function isEnvironmentLost(error: Error): boolean {
-  return error.name === 'Sandbox.Timedout' || /^the function's worker exited/.test(error.message);
+  private sum(value: (host: FunctionHost) => number): number {
+    return this.hosts.reduce((n, h) => n + value(h), 0);
+  }
 }

@@ -65,14 +65,24 @@ describe('FunctionPool', () => {
     expect(p.concurrency()).toEqual({ environments: 2, peak: 2, cap: 2, waited: 2 });
   });
 
-  test('an environment whose invocation timed out is not used again', async () => {
+  test('an environment whose invocation timed out loads the function again (a cold start)', async () => {
     const p = await pool(1, 0.5);
     const first = (await p.invoke({})) as Result;
     await expect(p.invoke({ hang: true })).rejects.toMatchObject({ name: 'Sandbox.Timedout' });
     const next = (await p.invoke({})) as Result;
     expect(next.threadId).not.toBe(first.threadId);
     expect(next.calls).toBe(1);
-    expect(p.concurrency()).toEqual(expect.objectContaining({ environments: 2, cap: 1 }));
-    expect(p.errors).toBe(1);
+    expect(p.concurrency()).toEqual(expect.objectContaining({ environments: 1, cap: 1 }));
+    expect({ errors: p.errors, timeouts: p.timeouts, coldStarts: p.coldStarts }).toEqual({ errors: 1, timeouts: 1, coldStarts: 2 });
+  });
+
+  test('timeOutNow ends the invocations running now, in every busy environment', async () => {
+    const p = await pool();
+    const hanging = Promise.allSettled([p.invoke({ hang: true }), p.invoke({ hang: true })]);
+    // Both are in flight once their environments are up; end them as their timeouts would.
+    while (p.invocations < 2) await new Promise((r) => setImmediate(r));
+    await p.timeOutNow();
+    expect((await hanging).map((r) => (r.status === 'rejected' ? (r.reason as Error).name : r.status))).toEqual(['Sandbox.Timedout', 'Sandbox.Timedout']);
+    expect(p.timeouts).toBe(2);
   });
 });
