@@ -291,7 +291,10 @@ describe('cdk-serverless-etl start (cli/start.ts → local/start.ts)', () => {
 
   test('Ctrl-C stops the emulators and exits 130', async () => {
     const big = writeInput('big.jsonl', Array.from({ length: 400 }, (_, i) => JSON.stringify({ eventId: `b-${i}`, eventTime: '2026-11-24T10:00:00Z' })));
-    const child = spawn(process.execPath, args('--assembly', assembly, '--input', big, '--rate', '20'), { cwd: ROOT, env });
+    // Straight in node with tsx's loader, not through the tsx CLI: the CLI relays a signal to its
+    // child and SIGKILLs it when the child does not answer within 30 ms, which a busy run on a
+    // loaded machine need not (the packaged CLI is plain node, as here).
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli', 'main.ts'), 'start', '--assembly', assembly, '--input', big, '--rate', '20'], { cwd: ROOT, env });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
