@@ -324,7 +324,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   await Promise.all([toStream.length > 0 && stream ? sendToStream(clients.kinesis, stream.name, toStream, pacer, ingest) : undefined, sendBus(), putBatch()]);
   const recordsInOf = () => ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw'] + (batchRoute ? ingest.accepted.s3 : 0);
   progress(
-    `Sent ${ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw']} of ${options.lines.length} events in ${Date.now() - sendStarted} ms: stream ${ingest.accepted.stream}, bus ${ingest.accepted.bus}` +
+    `Sent ${ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw']} of ${options.lines.length * (options.via === 'each' ? Math.max(1, sources) : 1)} events in ${Date.now() - sendStarted} ms: stream ${ingest.accepted.stream}, bus ${ingest.accepted.bus}` +
       `${ingest.accepted['bus-raw'] > 0 ? ` (+${ingest.accepted['bus-raw']} raw to the buffer queue)` : ''}` +
       `${toBatch.length > 0 ? `; ${toBatch.length} in the batch object` : ''}${ingest.rejected.length > 0 ? `; ${ingest.rejected.length} rejected by the source` : ''}` +
       `${options.via === 'each' ? ` (each line by each of ${sources} source(s))` : ''}.`,
