@@ -45,9 +45,10 @@ export class FunctionPool {
   private stopped = false;
 
   private constructor(
-    private readonly options: FunctionHostOptions,
+    private readonly optionsFor: (environment: number) => FunctionHostOptions,
     first: FunctionHost,
     cap: number,
+    private readonly onEnvironment?: (environment: number, host: FunctionHost) => void,
   ) {
     this.hosts = [first];
     this.idle = [first];
@@ -55,9 +56,20 @@ export class FunctionPool {
     this.cap = cap;
   }
 
-  /** Starts the first environment (rejects with the function's init error) and returns the pool. */
-  public static async start(options: FunctionHostOptions, cap = LOCAL_MAX_ENVIRONMENTS): Promise<FunctionPool> {
-    return new FunctionPool(options, await FunctionHost.start(options), Math.max(1, Math.floor(cap)));
+  /**
+   * Starts the first environment (rejects with the function's init error) and returns the pool.
+   * `options` may differ per environment (numbered from 1: e.g. credentials of its own);
+   * `onEnvironment` hears of each environment started.
+   */
+  public static async start(
+    options: FunctionHostOptions | ((environment: number) => FunctionHostOptions),
+    cap = LOCAL_MAX_ENVIRONMENTS,
+    onEnvironment?: (environment: number, host: FunctionHost) => void,
+  ): Promise<FunctionPool> {
+    const optionsFor = typeof options === 'function' ? options : () => options;
+    const first = await FunctionHost.start(optionsFor(1));
+    onEnvironment?.(1, first);
+    return new FunctionPool(optionsFor, first, Math.max(1, Math.floor(cap)), onEnvironment);
   }
 
   /** EMF lines printed by every environment so far. */
@@ -134,8 +146,10 @@ export class FunctionPool {
       this.starting++;
       this.countIn();
       try {
-        const host = await FunctionHost.start(this.options);
+        const environment = this.hosts.length + this.starting;
+        const host = await FunctionHost.start(this.optionsFor(environment));
         this.hosts.push(host);
+        this.onEnvironment?.(environment, host);
         if (this.stopped) {
           await host.stop();
           throw new Error('the function was stopped');

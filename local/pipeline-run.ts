@@ -15,8 +15,8 @@ import type { PollStats } from './event-sources/types';
 import { FaultInjector } from './faults/fault-injector';
 import { buildFaultReport } from './faults/fault-report';
 import type { FaultPlan } from './faults/fault-spec';
-import type { FunctionPool } from './function-pool';
-import { CallerRegistry } from './front-door/callers';
+import type { FunctionHost } from './function-host';
+import { CallerRegistry, signerOf } from './front-door/callers';
 import type { IamMode } from './iam/authorizer';
 import { runIam, type RunIam } from './iam/run-iam';
 import { startFrontDoor } from './front-door/front-door';
@@ -177,10 +177,11 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     interceptors: iam.interceptors,
   });
   started(() => frontDoor.stop());
-  // --faults: injected at the front door into the functions' calls; a timed-out invocation's host
-  // is found by its caller (registered below, when the functions start).
-  const hostsByCaller = new Map<string, FunctionPool>();
-  const faults = options.faults ? new FaultInjector(options.faults, { timeOut: async (caller) => hostsByCaller.get(caller.id)?.timeOutNow() }) : undefined;
+  // --faults: injected at the front door into the functions' calls; a timed-out invocation's
+  // execution environment is found by its signer (each environment signs with a key of its own,
+  // registered as the environments start).
+  const hostsByCaller = new Map<string, FunctionHost>();
+  const faults = options.faults ? new FaultInjector(options.faults, { timeOut: async (caller) => hostsByCaller.get(signerOf(caller))?.timeOutNow() }) : undefined;
   if (faults) frontDoor.use(faults);
 
   if (options.logFile) fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
@@ -201,12 +202,12 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
       { ...emulators.env, ...frontDoor.env },
       (fn, line) => logStream?.write(`${fn.path}\t${line}\n`),
       prepared.flatMap((p) => p.functions.map((fn) => ({ stack: p.stack, fn }))),
-      (stack, fn) => callers.register({ id: callerIdOf(stack, fn), label: fn.path, roleArn: iam.roleOf(stack, fn), sessionName: fn.name }),
+      (stack, fn, environment) => callers.register({ id: callerIdOf(stack, fn), label: fn.path, roleArn: iam.roleOf(stack, fn), sessionName: fn.name, environment }),
+      (stack, fn, environment, host) => hostsByCaller.set(signerOf({ id: callerIdOf(stack, fn), environment }), host),
     );
   } catch (error) {
     throw new RunError('functions', `Loading the functions failed: ${(error as Error).message}`);
   }
-  for (const f of functions) hostsByCaller.set(callerIdOf(f.stack, f.fn), f.host);
   for (const f of functions) started(() => f.host.stop());
   await validating;
   // Compiling loads aws-local-stepfunctions and validates each definition (a few hundred ms of CPU

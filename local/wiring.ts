@@ -15,6 +15,7 @@ import { drainSqs } from './event-sources/sqs-event-source';
 import { emptyStats, type BatchHandler, type PollStats } from './event-sources/types';
 import { nodeModulesLookup } from './emulator-packages';
 import type { CallerCredentials } from './front-door/callers';
+import type { FunctionHost } from './function-host';
 import { FunctionPool, LOCAL_MAX_ENVIRONMENTS } from './function-pool';
 import { functionEnvironment, resolveEnvironment } from './function-environment';
 import type { ProvisionedStack } from './provision';
@@ -75,7 +76,9 @@ export function mappingFunction(stack: ProvisionedStack, mapping: LocalEventSour
 
 /**
  * Starts a worker for every function that a mapping of `stacks` invokes, and for the functions in
- * `also` (e.g. those a state machine invokes). The workers load at the same time.
+ * `also` (e.g. those a state machine invokes). The workers load at the same time. Each execution
+ * environment of a function signs with `credentialsFor` it (environments are numbered from 1), and
+ * `onEnvironment` hears of each one started (the first ones now, more as invocations overlap).
  */
 export async function startFunctions(
   stacks: readonly ProvisionedStack[],
@@ -83,7 +86,8 @@ export async function startFunctions(
   emulatorEnv: Readonly<Record<string, string>>,
   onLog: (fn: LocalFunction, line: string) => void,
   also: ReadonlyArray<{ stack: ProvisionedStack; fn: LocalFunction }> = [],
-  credentialsFor?: (stack: ProvisionedStack, fn: LocalFunction) => CallerCredentials,
+  credentialsFor?: (stack: ProvisionedStack, fn: LocalFunction, environment: number) => CallerCredentials,
+  onEnvironment?: (stack: ProvisionedStack, fn: LocalFunction, environment: number, host: FunctionHost) => void,
 ): Promise<StartedFunction[]> {
   // The AWS SDK the bundles leave external (Lambda provides it): from wherever this package's own
   // dependencies resolve (the user's node_modules when installed, the repository's in a checkout).
@@ -101,17 +105,17 @@ export async function startFunctions(
     unique.map(async ({ stack, fn }): Promise<StartedFunction> => {
       const file = entryFile(fn, assemblyDir);
       const variables = resolveEnvironment(fn, stack.refs);
-      const host = await FunctionPool.start({
+      const host = await FunctionPool.start((environment) => ({
         file,
         exportName: fn.handler.slice(fn.handler.lastIndexOf('.') + 1),
         functionName: fn.name,
         functionArn: stack.refs.arnOf(fn.logicalId),
         memorySize: fn.memorySize,
         timeoutSeconds: fn.timeoutSeconds,
-        env: functionEnvironment(fn, variables, credentialsFor ? { ...emulatorEnv, ...credentialVariables(credentialsFor(stack, fn)) } : emulatorEnv, path.dirname(file)),
+        env: functionEnvironment(fn, variables, credentialsFor ? { ...emulatorEnv, ...credentialVariables(credentialsFor(stack, fn, environment)) } : emulatorEnv, path.dirname(file)),
         extraNodePaths: nodeModules,
         onLog: (line) => onLog(fn, line),
-      }, environmentCap(fn));
+      }), environmentCap(fn), onEnvironment && ((environment, h) => onEnvironment(stack, fn, environment, h)));
       return { stack, fn, host, variables, file };
     }),
   );

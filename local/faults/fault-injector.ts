@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import type { AwsRequest, FrontDoorService } from '../front-door/aws-request';
 import { awsErrorResponse, type FrontDoorResponse } from '../front-door/aws-error';
-import type { Caller } from '../front-door/callers';
+import { signerOf, type Caller } from '../front-door/callers';
 import type { FrontDoorInterceptor, InterceptContext } from '../front-door/front-door';
 import type { FaultKind, FaultPlan } from './fault-spec';
 import { INTERNAL_ERRORS, THROTTLING_ERRORS, unavailableError } from './service-errors';
@@ -81,9 +81,9 @@ export class FaultInjector implements FrontDoorInterceptor {
   private readonly completedSdkCalls = new Set<string>();
   /** Request identities the emulator answered, with the last time (seq) it did. */
   private readonly completedRequests = new Map<string, number>();
-  /** Callers whose claims were written and whose next PutObject is the first after them. */
+  /** Signers (an invocation's environment) whose claims were written and whose next PutObject is the first after them. */
   private readonly claimed = new Set<string>();
-  /** Callers whose invocation is being timed out: every call they make is held. */
+  /** Signers whose invocation is being timed out: every call they make is held. */
   private readonly frozen = new Set<string>();
   private readonly now: () => number;
   private stopped = false;
@@ -101,18 +101,18 @@ export class FaultInjector implements FrontDoorInterceptor {
     if (!caller) return undefined;
     const seq = ++this.seq;
     if (this.stopped) return undefined;
-    if (this.frozen.has(caller.id)) return this.hold(context.signal);
+    if (this.frozen.has(signerOf(caller))) return this.hold(context.signal);
     const fault = (clause: number, kind: FaultKind, answer: string) => this.record(request, caller, seq, clause, kind, answer);
 
-    if (this.claimed.has(caller.id) && request.service === 's3' && request.operation === 'PutObject') {
-      this.claimed.delete(caller.id);
+    if (this.claimed.has(signerOf(caller)) && request.service === 's3' && request.operation === 'PutObject') {
+      this.claimed.delete(signerOf(caller));
       this.plan.clauses.forEach((c, i) => c.kind === 'timeout-mid-batch' && this.state[i].matched++);
       const clause = this.plan.clauses.findIndex((c, i) => c.kind === 'timeout-mid-batch' && this.state[i].fired < c.count);
       if (clause >= 0 && this.options.timeOut) {
         this.state[clause].fired++;
         fault(clause, 'timeout-mid-batch', 'held until the invocation timed out');
-        this.frozen.add(caller.id);
-        void this.options.timeOut(caller).finally(() => this.frozen.delete(caller.id));
+        this.frozen.add(signerOf(caller));
+        void this.options.timeOut(caller).finally(() => this.frozen.delete(signerOf(caller)));
         return this.hold(context.signal);
       }
     }
@@ -165,7 +165,7 @@ export class FaultInjector implements FrontDoorInterceptor {
     }
     // A conditional PutItem that succeeded is an idempotency claim: the invocation's objects come next.
     if (request.service === 'dynamodb' && request.operation === 'PutItem' && response.status === 200 && request.params.ConditionExpression !== undefined) {
-      this.claimed.add(caller.id);
+      this.claimed.add(signerOf(caller));
     }
     return undefined;
   }

@@ -15,6 +15,17 @@ export interface Caller {
   readonly roleArn?: string;
   /** The role session's name (Lambda names it after the function). */
   readonly sessionName?: string;
+  /**
+   * The function's execution environment the calls come from (1, 2, ...: one per invocation in
+   * flight), when the caller is one: each environment signs with a key of its own, so a call is
+   * traced to the one invocation that made it.
+   */
+  readonly environment?: number;
+}
+
+/** The key of one signer: the caller, and its execution environment when it has one. */
+export function signerOf(caller: Pick<Caller, 'id' | 'environment'>): string {
+  return caller.environment === undefined ? caller.id : `${caller.id}#${caller.environment}`;
 }
 
 /** Credentials to give a caller's SDK clients. */
@@ -26,17 +37,18 @@ export interface CallerCredentials {
 /** The callers of one run, by access key id. */
 export class CallerRegistry {
   private readonly byKey = new Map<string, Caller>();
+  /** Credentials by signer ({@link signerOf}). */
   private readonly byId = new Map<string, CallerCredentials>();
 
   /** Registers `caller` (again: the same credentials) and returns the credentials it signs with. */
   public register(caller: Caller): CallerCredentials {
-    const known = this.byId.get(caller.id);
+    const known = this.byId.get(signerOf(caller));
     if (known) return known;
     // AKIA + 16 characters, as an access key id looks; unique within the run.
     const accessKeyId = `AKIALOCAL${String(this.byKey.size + 1).padStart(11, '0')}`;
     const credentials = { accessKeyId, secretAccessKey: 'local-front-door' };
     this.byKey.set(accessKeyId, caller);
-    this.byId.set(caller.id, credentials);
+    this.byId.set(signerOf(caller), credentials);
     return credentials;
   }
 

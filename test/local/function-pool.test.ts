@@ -23,7 +23,7 @@ describe('FunctionPool', () => {
         'exports.handler = async (event) => {',
         '  calls++;',
         '  if (event.hang) await new Promise(() => undefined);',
-        '  return { calls, threadId };',
+        '  return { calls, threadId, signer: process.env.AWS_ACCESS_KEY_ID };',
         '};',
       ].join('\n'),
     );
@@ -56,6 +56,28 @@ describe('FunctionPool', () => {
     expect(new Set(after.map((r) => r.threadId)).size).toBe(1); // one at a time: one warm environment
     expect(p.concurrency().environments).toBe(3);
     expect(p.invocations).toBe(6);
+  });
+
+  test('each environment gets options of its own (its signing key) and is announced as it starts', async () => {
+    const started: number[] = [];
+    const p = await FunctionPool.start(
+      (environment) => ({
+        file,
+        exportName: 'handler',
+        functionName: 'fn',
+        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fn',
+        memorySize: 128,
+        timeoutSeconds: 30,
+        env: { AWS_ACCESS_KEY_ID: `KEY${environment}` },
+        extraNodePaths: [],
+      }),
+      undefined,
+      (environment) => started.push(environment),
+    );
+    pools.push(p);
+    const results = (await Promise.all([p.invoke({}), p.invoke({})])) as Array<Result & { signer: string }>;
+    expect(results.map((r) => r.signer).sort()).toEqual(['KEY1', 'KEY2']);
+    expect(started).toEqual([1, 2]);
   });
 
   test('at the cap (reserved concurrency), invocations wait for a free environment', async () => {
