@@ -20,8 +20,11 @@ const [dir, tarball] = process.argv.slice(2);
 if (!dir || !tarball) throw new Error('usage: inspect-tarball.ts <dir with package/> <tarball>');
 const root = path.join(dir, 'package');
 
-/** Upper bounds, about twice today's figures: a jump means something was packed by mistake. */
-const LIMITS = { tarballBytes: 400_000, unpackedBytes: 2_000_000, files: 250 };
+/**
+ * Upper bounds, about 1.5 times the figures of 0.1.x after #13 and #16 (396 kB packed, 1.7 MB
+ * unpacked, 279 files): a jump means something was packed by mistake.
+ */
+const LIMITS = { tarballBytes: 600_000, unpackedBytes: 2_600_000, files: 420 };
 
 /** Files every release needs. */
 const REQUIRED = [
