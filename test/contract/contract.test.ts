@@ -1,4 +1,6 @@
+import * as library from '../../lib';
 import * as contract from '../../lib/contract';
+import * as workflow from '../../lib/orchestration/batch-workflow';
 
 describe('the contract', () => {
   it('keeps its names: changing one breaks deployed alarms, event rules, older CLIs and the runtime of deployed stacks', () => {
@@ -48,5 +50,19 @@ describe('the contract', () => {
     expect([...contract.COUNT_METRICS, contract.PipelineMetricName.FRESHNESS_LAG_SECONDS].sort()).toEqual(
       Object.values(contract.PipelineMetricName).sort(),
     );
+  });
+
+  it('keeps the earlier names as deprecated aliases (from their module), and the package root exports the enums', () => {
+    expect(workflow.BatchWorkflowEvents).toBe(contract.BatchWorkflowEventType);
+    expect(workflow.BatchWorkflowEvents.COMPLETED).toBe('BatchCompleted');
+    expect(workflow.OBJECT_CHECK_ERRORS).toEqual(Object.values(contract.ObjectCheckError));
+    expect(workflow.BATCH_WORKFLOW_EVENT_SOURCE).toBe(contract.BATCH_WORKFLOW_EVENT_SOURCE);
+    expect([library.PipelineMetricName, library.ObjectCheckError, library.WorkflowError, library.BatchWorkflowEventType, library.PipelineMetrics.NAMESPACE]).toEqual([
+      contract.PipelineMetricName,
+      contract.ObjectCheckError,
+      contract.WorkflowError,
+      contract.BatchWorkflowEventType,
+      contract.METRIC_NAMESPACE,
+    ]);
   });
 });
