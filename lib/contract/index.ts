@@ -14,3 +14,4 @@ export * from './schema-bundle';
 export * from './stack-outputs';
 export * from './storage-layout';
 export * from './workflow-steps';
+export * from './lakehouse/columns';
