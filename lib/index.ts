@@ -5,7 +5,7 @@
  * never exported here; constants are enums or static members.
  */
 export { DataLake } from './staging/data-lake';
-export type { DataLakeProps, RawObjectCreatedOptions } from './staging/data-lake';
+export type { DataLakeProps, IDataLake, RawObjectCreatedOptions } from './staging/data-lake';
 export { StreamIngest } from './ingest/stream-ingest';
 export type { StreamIngestProps } from './ingest/stream-ingest';
 export { EventBusIngest } from './ingest/event-bus-ingest';
@@ -13,12 +13,12 @@ export type { EventBusIngestProps } from './ingest/event-bus-ingest';
 export { DeadLetterQueue } from './reliability/dead-letter-queue';
 export type { DeadLetterQueueProps, IDeadLetterQueue } from './reliability/dead-letter-queue';
 export { TransformFunction } from './transform/transform-function';
-export type { KinesisSourceOptions, SqsSourceOptions, TransformFunctionOptions, TransformFunctionProps, TransformSettings } from './transform/transform-function';
+export type { ITransformFunction, KinesisSourceOptions, SqsSourceOptions, TransformFunctionOptions, TransformFunctionProps, TransformSettings } from './transform/transform-function';
 export * from './pipeline/etl-pipeline';
 export { IdempotencyStore } from './reliability/idempotency-store';
-export type { IdempotencyStoreProps } from './reliability/idempotency-store';
+export type { IIdempotencyStore, IdempotencyStoreProps } from './reliability/idempotency-store';
 export { SchemaRegistry } from './schema/schema-registry';
-export type { SchemaRegistryProps, SchemaVersion } from './schema/schema-registry';
+export type { ISchemaRegistry, SchemaRegistryProps, SchemaVersion } from './schema/schema-registry';
 export * from './observability/alarm-routing';
 export type { BurnRateAlert } from './observability/burn-rate';
 export { PipelineSlos } from './observability/pipeline-slos';

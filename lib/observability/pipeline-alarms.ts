@@ -10,8 +10,8 @@ import { PropValidator } from '../core/prop-validator';
 import type { EventBusIngest } from '../ingest/event-bus-ingest';
 import type { StreamIngest } from '../ingest/stream-ingest';
 import type { IDeadLetterQueue } from '../reliability/dead-letter-queue';
-import type { IdempotencyStore } from '../reliability/idempotency-store';
-import type { TransformFunction } from '../transform/transform-function';
+import type { IIdempotencyStore } from '../reliability/idempotency-store';
+import type { ITransformFunction } from '../transform/transform-function';
 
 /** Time the dead-letter age alarm leaves between firing and the message expiring: a working day to redrive. */
 const DEAD_LETTER_REDRIVE_MARGIN = Duration.days(1);
@@ -65,7 +65,7 @@ export interface PipelineAlarmsProps extends OperationalAlarmThresholds {
   /** Where the alarms go. */
   readonly routing: AlarmRouting;
   /** The transform function watched. */
-  readonly transform: TransformFunction;
+  readonly transform: ITransformFunction;
   /**
    * The Kinesis ingest (iterator age, write throttles).
    * @default - none
@@ -80,7 +80,7 @@ export interface PipelineAlarmsProps extends OperationalAlarmThresholds {
    * The idempotency store (throttled requests to its table are alarmed).
    * @default - none
    */
-  readonly idempotencyStore?: IdempotencyStore;
+  readonly idempotencyStore?: IIdempotencyStore;
   /**
    * Dead-letter queues (their depth alarms are routed as pages; an oldest-message alarm is added).
    * @default - none
@@ -149,7 +149,7 @@ export class PipelineAlarms extends Construct {
   }
 
   /** Whole-invocation errors, throttles, duration near the timeout, concurrency near its reserved cap. */
-  private addTransformAlarms(transform: TransformFunction): void {
+  private addTransformAlarms(transform: ITransformFunction): void {
     this.add('TransformErrors', transform.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }), {
       threshold: 0,
       severity: AlarmSeverity.PAGE,

@@ -9,7 +9,7 @@ import type { PipelineSlos } from './pipeline-slos';
 import type { EventBusIngest } from '../ingest/event-bus-ingest';
 import type { StreamIngest } from '../ingest/stream-ingest';
 import type { IDeadLetterQueue } from '../reliability/dead-letter-queue';
-import type { TransformFunction } from '../transform/transform-function';
+import type { ITransformFunction } from '../transform/transform-function';
 
 /** Prices the cost estimate uses (USD); defaults are us-east-1 list prices for arm64 Lambda. */
 export interface CostModel {
@@ -28,7 +28,7 @@ export interface CostModel {
 /** Props for {@link PipelineDashboard}. */
 export interface PipelineDashboardProps {
   readonly pipelineName: string;
-  readonly transform: TransformFunction;
+  readonly transform: ITransformFunction;
   /**
    * The pipeline's objectives (success rate and freshness widgets).
    * @default - no SLO widgets
@@ -204,7 +204,7 @@ function onCallRow(props: PipelineDashboardProps, m: MetricOf): cloudwatch.IWidg
 }
 
 /** Durations, cold starts, retries, quarantine, throughput, freshness. */
-function debugRow(transform: TransformFunction, m: MetricOf): cloudwatch.IWidget[] {
+function debugRow(transform: ITransformFunction, m: MetricOf): cloudwatch.IWidget[] {
   return [
     new cloudwatch.TextWidget({ markdown: '# Debug\nDurations, cold starts, retries, quarantine, throughput.', width: 24, height: 1 }),
     new cloudwatch.GraphWidget({

@@ -8,7 +8,7 @@ import { percent, pipelineMetric, runbookLink } from './pipeline-metric';
 import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
 import { acknowledgeRules } from '../core/compliance';
 import { PropValidator } from '../core/prop-validator';
-import type { TransformFunction } from '../transform/transform-function';
+import type { ITransformFunction } from '../transform/transform-function';
 
 /** The objectives of a pipeline stage. */
 export interface SloObjectives {
@@ -76,7 +76,7 @@ export interface PipelineSlosProps extends SloObjectives {
    * The transform function, for the cold-start objective (its invocations).
    * @default - no cold-start objective
    */
-  readonly transformFunction?: TransformFunction;
+  readonly transformFunction?: ITransformFunction;
   /**
    * Base address of the runbook the alarm descriptions link to (`<runbookUrl>#<section>`): an
    * absolute http(s) URL without a #fragment, e.g. your wiki's copy of the package's docs/runbooks.md.

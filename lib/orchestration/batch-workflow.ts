@@ -19,7 +19,7 @@ import { validatePipelineNames } from '../core/name-rules';
 import { PropValidator, formatNumber } from '../core/prop-validator';
 import { DeadLetterQueue, IDeadLetterQueue } from '../reliability/dead-letter-queue';
 import { RuleScopedSqsQueue } from '../reliability/rule-scoped-queue';
-import { TransformFunction } from '../transform/transform-function';
+import type { ITransformFunction } from '../transform/transform-function';
 import { DriftResponse } from './fragments/drift-response';
 import { ObjectCheck } from './fragments/object-check';
 import { PauseGate } from './fragments/pause-gate';
@@ -167,7 +167,7 @@ export interface BatchWorkflowProps extends BatchWorkflowOptions {
   readonly pipelineName: string;
 
   /** The transform function; the workflow invokes its `live` alias once per line range. */
-  readonly transform: TransformFunction;
+  readonly transform: ITransformFunction;
 
   /** Bucket whose JSON Lines objects start the workflow (object-created events on the default bus). */
   readonly rawBucket: s3.IBucket;

@@ -19,13 +19,14 @@ import { OperationalAlarmThresholds, PipelineAlarms, validateAlarmThresholds } f
 import { PipelineDashboard } from '../observability/pipeline-dashboard';
 import { PipelineSlos, SloObjectives, validateSloObjectives } from '../observability/pipeline-slos';
 import type { IDeadLetterQueue } from '../reliability/dead-letter-queue';
-import { IdempotencyStore, validateIdempotencyStoreProps } from '../reliability/idempotency-store';
-import { SchemaRegistry, SchemaRegistryProps, validateSchemaRegistryProps } from '../schema/schema-registry';
-import { DataLake, DataLakeProps, validateDataLakeProps } from '../staging/data-lake';
+import { IIdempotencyStore, IdempotencyStore, validateIdempotencyStoreProps } from '../reliability/idempotency-store';
+import { ISchemaRegistry, SchemaRegistry, SchemaRegistryProps, validateSchemaRegistryProps } from '../schema/schema-registry';
+import { DataLake, DataLakeProps, IDataLake, validateDataLakeProps } from '../staging/data-lake';
 import { ServerlessWarehouse, WarehouseOptions, validateServerlessWarehouseProps } from '../staging/serverless-warehouse';
 import {
   KinesisSourceOptions,
   SqsSourceOptions,
+  ITransformFunction,
   TransformFunction,
   TransformFunctionOptions,
   TransformSettings,
@@ -217,17 +218,17 @@ export class EtlPipeline extends Construct {
   /** The pipeline's KMS key. */
   public readonly encryptionKey: kms.IKey;
   /** Raw, curated and quarantine buckets. */
-  public readonly dataLake: DataLake;
+  public readonly dataLake: IDataLake;
   /** The Kinesis ingest, when enabled. */
   public readonly streamIngest?: StreamIngest;
   /** The EventBridge ingest, when enabled. */
   public readonly eventBusIngest?: EventBusIngest;
   /** The transform function. */
-  public readonly transform: TransformFunction;
+  public readonly transform: ITransformFunction;
   /** The schema registry, when schemas are given. */
-  public readonly schemaRegistry?: SchemaRegistry;
+  public readonly schemaRegistry?: ISchemaRegistry;
   /** The idempotency store, unless disabled. */
-  public readonly idempotencyStore?: IdempotencyStore;
+  public readonly idempotencyStore?: IIdempotencyStore;
   /** Routing of the pipeline's alarms to its page and ticket topics. */
   public readonly alarmRouting: AlarmRouting;
   /** The pipeline's objectives and burn-rate alerts. */
@@ -317,7 +318,7 @@ export class EtlPipeline extends Construct {
     return this.deadLetterQueues.map((d) => d.depthAlarm);
   }
 
-  private createTransform(props: EtlPipelineProps): TransformFunction {
+  private createTransform(props: EtlPipelineProps): ITransformFunction {
     return new TransformFunction(this, 'Transform', {
       ...transformPassThrough(props),
       // Event times the warehouse's projection cannot read fall back to the receive time.

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { IDEMPOTENCY_TABLE } from '../contract/storage-layout';
 import { acknowledgeRules } from '../core/compliance';
 import { createPipelineKey } from '../core/encryption';
@@ -33,12 +33,30 @@ export interface IdempotencyStoreProps {
 }
 
 /**
+ * An idempotency store of the library, as other constructs accept it (what `dynamodb.ITable` is to
+ * `dynamodb.Table`): implemented by {@link IdempotencyStore}. `TransformFunction` and
+ * `PipelineAlarms` take one.
+ */
+export interface IIdempotencyStore extends IConstruct {
+  /** The table (partition key `id`, TTL attribute `expiresAt`). */
+  readonly table: dynamodb.Table;
+  /** The key that encrypts the table. */
+  readonly encryptionKey: kms.IKey;
+  /** How long a record id is remembered. */
+  readonly timeToLive: Duration;
+  /** Grants what the runtime sends: BatchGetItem and conditional PutItem, and the key's Decrypt and GenerateDataKey. */
+  grantClaims(grantee: iam.IGrantable): iam.Grant;
+  /** Requests to the table that were throttled (sum over 1 minute). */
+  metricThrottledRequests(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/**
  * The idempotency store of a pipeline: a DynamoDB table (on-demand, point-in-time recovery, KMS,
  * TTL) keyed by record id, remembering which curated object each record went to. The runtime
  * reads it in batches of 100 and writes one item per new record, so redeliveries and replays
  * never reach curated twice.
  */
-export class IdempotencyStore extends Construct {
+export class IdempotencyStore extends Construct implements IIdempotencyStore {
   /** The table (partition key `id`, TTL attribute `expiresAt`). */
   public readonly table: dynamodb.Table;
   /** The key that encrypts the table. */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Names, Token } from 'aws-cdk-lib';
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { PropValidator, resolutionNote } from '../core/prop-validator';
 import { DRAFT_04_URI, isDraft04, isSchemaObject, JsonSchema } from './json-schema';
 import { collectPiiFields } from './pii-fields';
@@ -81,6 +81,40 @@ const REGISTRY_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_DESCRIPTION = 256;
 
 /**
+ * A schema registry of the library, as other constructs accept it (what `s3.IBucket` is to
+ * `s3.Bucket`): implemented by {@link SchemaRegistry}. `TransformFunction` and `BatchWorkflow`
+ * take one.
+ */
+export interface ISchemaRegistry extends IConstruct {
+  /** The EventBridge schema registry. */
+  readonly registry: eventschemas.CfnRegistry;
+  /** One EventBridge schema per version, in the order of `versions`. */
+  readonly schemaResources: eventschemas.CfnSchema[];
+  /** Name of the schema registry. */
+  readonly registryName: string;
+  /** ARN of the schema registry. */
+  readonly registryArn: string;
+  /** The versions, oldest first. */
+  readonly versions: string[];
+  /** The record field naming the record's schema version. */
+  readonly versionField: string;
+  /** The version of records without the version field. */
+  readonly defaultVersion: string;
+  /** The newest version. */
+  readonly latestVersion: string;
+  /** True when any version marks a field `"x-pii": "hash"` (the runtime then needs a hashing key). */
+  readonly hasHashedFields: boolean;
+  /** Whether any version marks the record's top-level field `name` `"x-pii"` (either action). */
+  marksPii(name: string): boolean;
+  /**
+   * The validator module the Lambda runtime bundles (precompiled validators, PII fields, version
+   * field and default version), typed by the contract's `SchemaBundle`.
+   * @returns the absolute path of the module
+   */
+  bundle(): string;
+}
+
+/**
  * The versioned JSON Schemas (draft-04) of a pipeline's records: an EventBridge schema registry
  * with one schema per version, and, for the Lambda runtime, a module of validators precompiled at
  * synth time ({@link SchemaRegistry.bundle}).
@@ -89,7 +123,7 @@ const MAX_DESCRIPTION = 256;
  * Schema that ajv compiles in strict mode, with valid `x-pii` annotations, and each version must
  * be backward compatible with the version before it unless `allowBreakingChanges` is set.
  */
-export class SchemaRegistry extends Construct {
+export class SchemaRegistry extends Construct implements ISchemaRegistry {
   /** The EventBridge schema registry. */
   public readonly registry: eventschemas.CfnRegistry;
   /** One EventBridge schema per version, in the order of `versions`. */

@@ -3,7 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { acknowledgeRules } from '../core/compliance';
 import { createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
@@ -84,6 +84,28 @@ export interface RawObjectCreatedOptions extends events.OnEventOptions {
 }
 
 /**
+ * A data lake of the library, as other constructs accept it (what `s3.IBucket` is to `s3.Bucket`):
+ * implemented by {@link DataLake}.
+ */
+export interface IDataLake extends IConstruct {
+  /** Landing zone for source objects and the stream archive; the replay source. */
+  readonly rawBucket: s3.Bucket;
+  /** Transformed, partitioned output. */
+  readonly curatedBucket: s3.Bucket;
+  /** Records that failed deterministically (bad JSON, schema mismatch, transform error), with the reason. */
+  readonly quarantineBucket: s3.Bucket;
+  /** Server access logs of the three data buckets (SSE-S3: S3 log delivery cannot use KMS). */
+  readonly accessLogsBucket: s3.Bucket;
+  /** The key that encrypts the data buckets. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * Creates a rule on the default event bus matching `Object Created` events of the raw bucket,
+   * optionally filtered by key prefix and suffix.
+   */
+  onRawObjectCreated(id: string, options?: RawObjectCreatedOptions): events.Rule;
+}
+
+/**
  * The S3 staging layer of a pipeline: raw (landing and replay source), curated (transformed,
  * partitioned output) and quarantine (poison records with their error) buckets, plus a bucket
  * for their server access logs.
@@ -92,7 +114,7 @@ export interface RawObjectCreatedOptions extends events.OnEventOptions {
  * Raw objects tier down with age and emit object-created events to EventBridge, configured
  * natively on the bucket (no custom-resource Lambda).
  */
-export class DataLake extends Construct {
+export class DataLake extends Construct implements IDataLake {
   /** Landing zone for source objects and the stream archive; the replay source. */
   public readonly rawBucket: s3.Bucket;
   /** Transformed, partitioned output. */

@@ -13,7 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { RUNTIME_DEFAULTS, RUNTIME_ENV } from '../contract/environment';
 import { kinesisDlqId } from '../contract/stack-outputs';
 import { claimCheckPrefix, lineagePrefix } from '../contract/storage-layout';
@@ -28,8 +28,8 @@ import { latestNodeRuntime, nodeRuntimeProblem } from '../core/lambda-runtime';
 import { validatePipelineNames } from '../core/name-rules';
 import { PropValidator, formatNumber, resolutionNote } from '../core/prop-validator';
 import { DeadLetterQueue, IDeadLetterQueue } from '../reliability/dead-letter-queue';
-import { IdempotencyStore } from '../reliability/idempotency-store';
-import { SchemaRegistry } from '../schema/schema-registry';
+import type { IIdempotencyStore } from '../reliability/idempotency-store';
+import type { ISchemaRegistry } from '../schema/schema-registry';
 import { runtimeCode, runtimeSource } from './runtime-code';
 import { transformExportProblem } from './transform-exports';
 
@@ -191,13 +191,13 @@ export interface TransformFunctionProps extends TransformFunctionOptions, Transf
    * transform sees them. Validators are compiled at synth and bundled into the function.
    * @default - no validation, no masking
    */
-  readonly schemaRegistry?: SchemaRegistry;
+  readonly schemaRegistry?: ISchemaRegistry;
 
   /**
    * Idempotency store: records already curated (redeliveries, retries, replays) are skipped.
    * @default - no store: retries overwrite their own objects, but a replayed record is curated again
    */
-  readonly idempotencyStore?: IdempotencyStore;
+  readonly idempotencyStore?: IIdempotencyStore;
 
   /**
    * Bucket for claim-checked records (see `maxRecordBytes`).
@@ -301,6 +301,55 @@ export interface SqsSourceOptions {
 }
 
 /**
+ * A transform function of the library, as other constructs accept it (what `lambda.IFunction` is
+ * to `lambda.Function`): implemented by {@link TransformFunction}. The batch workflow and its
+ * fragments, the alarms, the dashboard and the SLOs take one.
+ */
+export interface ITransformFunction extends IConstruct {
+  /** The function. */
+  readonly function: lambda.Function;
+  /** The `live` alias: event sources invoke it, and provisioned concurrency is set on it. */
+  readonly alias: lambda.Alias;
+  /** The function's log group. */
+  readonly logGroup: logs.LogGroup;
+  /** The function's execution role. */
+  readonly role: iam.Role;
+  /** The key of the log group and DLQs. */
+  readonly encryptionKey: kms.IKey;
+  /** Dead-letter queues created for sources, in the order the sources were added. */
+  readonly deadLetterQueues: IDeadLetterQueue[];
+  /** The secret keying the PII hash, when the schemas have hashed fields. */
+  readonly piiSecret?: secretsmanager.ISecret;
+  /** The schemas the runtime validates against, when given. */
+  readonly schemaRegistry?: ISchemaRegistry;
+  /** Pipeline name: the `Pipeline` metric dimension. */
+  readonly pipelineName: string;
+  /** Stage name: the `Stage` metric dimension. */
+  readonly stage: string;
+  /** The function's Lambda runtime. */
+  readonly runtime: lambda.Runtime;
+  /**
+   * Lets the runtime read the objects of `bucket` whose keys match `keyPatterns` (e.g. `batch/*`):
+   * `s3:GetObject` on those keys only, and the bucket key's `kms:Decrypt`.
+   */
+  grantReadObjects(bucket: s3.IBucket, ...keyPatterns: string[]): void;
+  /**
+   * Invokes the transform for records of a Kinesis stream, with partial batch failures and an
+   * on-failure DLQ.
+   * @returns the DLQ that receives batches that exhausted their retries
+   */
+  addKinesisSource(stream: kinesis.IStream, options?: KinesisSourceOptions): IDeadLetterQueue;
+  /** Invokes the transform for messages of an SQS queue, with partial batch failures and a concurrency cap. */
+  addSqsSource(queue: sqs.IQueue, options?: SqsSourceOptions): void;
+  /** Errors of the live alias (sum over 1 minute). */
+  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Throttles of the live alias (sum over 1 minute). */
+  metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Duration of the live alias (p99 over 1 minute by default). */
+  metricDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/**
  * A Lambda function that runs the cdk-serverless-etl runtime around a user's transform module,
  * bundled together by the local esbuild (never Docker). arm64, the newest Node.js runtime, X-Ray tracing, JSON
  * logs to a KMS-encrypted log group with retention, a least-privilege role of its own and a `live`
@@ -309,7 +358,7 @@ export interface SqsSourceOptions {
  * Sources are added with `addKinesisSource` and `addSqsSource`; both report partial batch
  * failures, so only the records that failed transiently are retried.
  */
-export class TransformFunction extends Construct {
+export class TransformFunction extends Construct implements ITransformFunction {
   /** The function. */
   public readonly function: lambda.Function;
   /** The `live` alias: event sources invoke it, and provisioned concurrency is set on it. */
@@ -325,7 +374,7 @@ export class TransformFunction extends Construct {
   /** The secret keying the PII hash, when the schemas have hashed fields. */
   public readonly piiSecret?: secretsmanager.ISecret;
   /** The schemas the runtime validates against, when given. */
-  public readonly schemaRegistry?: SchemaRegistry;
+  public readonly schemaRegistry?: ISchemaRegistry;
   /** Pipeline name. */
   public readonly pipelineName: string;
   /** Stage name. */

@@ -4,7 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { runLineagePrefix } from '../../contract/storage-layout';
 import { StepAction } from '../../contract/workflow-steps';
-import { TransformFunction } from '../../transform/transform-function';
+import type { ITransformFunction } from '../../transform/transform-function';
 import { catchToFailure, retryLambdaErrors } from './retry';
 import { stepsTask } from './steps-task';
 
@@ -23,7 +23,7 @@ export interface RunSummaryProps {
   /** `dataset` of the manifest and its key prefix. */
   readonly dataset: string;
   /** The transform whose function, alias and version the manifest names. */
-  readonly transform: TransformFunction;
+  readonly transform: ITransformFunction;
   /** Whether the run had a schema sample (`$.sample`), which the manifest then records. */
   readonly schemaSample: boolean;
   /** Where the run goes on an error (after retries), with the error at `$.failure`. */

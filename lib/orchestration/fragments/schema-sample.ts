@@ -1,7 +1,7 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { S3ObjectInput, SchemaSample as SampleResult } from '../../contract/range-invocation';
-import { TransformFunction } from '../../transform/transform-function';
+import type { ITransformFunction } from '../../transform/transform-function';
 import { otherwiseExit } from './otherwise-exit';
 import { catchToFailure, retryLambdaErrors } from './retry';
 import { transformInvoke } from './transform-invoke';
@@ -12,7 +12,7 @@ const SAMPLE_FIELDS: ReadonlyArray<keyof SampleResult> = ['recordsIn', 'schemaMi
 /** Props of {@link SchemaSample}. */
 export interface SchemaSampleProps {
   /** The transform; its `live` alias validates the sample (`validateOnly`: nothing is written). */
-  readonly transform: TransformFunction;
+  readonly transform: ITransformFunction;
   /** Schema-mismatch rate of the sample above which the object counts as drifted. */
   readonly maxDriftRate: number;
   /** Where the run goes on an error (after retries), with the error at `$.failure`. */

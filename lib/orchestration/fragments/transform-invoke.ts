@@ -2,12 +2,12 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { TransformFunction } from '../../transform/transform-function';
+import type { ITransformFunction } from '../../transform/transform-function';
 
 /** Props of {@link transformInvoke}. */
 export interface TransformInvokeProps {
   /** The transform; its `live` alias is invoked. */
-  readonly transform: TransformFunction;
+  readonly transform: ITransformFunction;
   /** The invocation's payload. @default - the state's input */
   readonly payload?: sfn.TaskInput;
   /** Fields of the runtime's response kept. */

@@ -3,14 +3,14 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { S3ObjectInput } from '../../contract/range-invocation';
 import { WorkflowError } from '../../contract/workflow-steps';
-import { TransformFunction } from '../../transform/transform-function';
+import type { ITransformFunction } from '../../transform/transform-function';
 import { catchToFailure, retryLambdaErrors } from './retry';
 import { transformInvoke } from './transform-invoke';
 
 /** Props of {@link TransformPasses}. */
 export interface TransformPassesProps {
   /** The transform; its `live` alias processes each range. */
-  readonly transform: TransformFunction;
+  readonly transform: ITransformFunction;
   /** Ranges processed at the same time (1 to 1,000). */
   readonly maxConcurrency: number;
   /** Where the run goes when a range keeps failing (after retries), with the error at `$.failure`. */
