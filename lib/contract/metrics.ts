@@ -58,3 +58,27 @@ export type CountMetricName = Exclude<PipelineMetricName, PipelineMetricName.FRE
 export const COUNT_METRICS: readonly CountMetricName[] = Object.freeze(
   Object.values(PipelineMetricName).filter((name): name is CountMetricName => name !== PipelineMetricName.FRESHNESS_LAG_SECONDS),
 );
+
+/**
+ * Metrics of the pipeline's operations functions (not the transform runtime's): cost per unit
+ * (M6), published by the cost publisher, and time to detect and to recover (M7, M8), published
+ * by the incident-timing recorder. Dimension `Pipeline`, and `Service` or `Severity` as named.
+ */
+export enum OperationsMetricName {
+  /** Estimated USD per million records in over the cost period (dimension `Pipeline`). */
+  COST_PER_MILLION_RECORDS = 'CostPerMillionRecords',
+  /** Estimated USD over the cost period: in total (`Pipeline`) and per service (`Pipeline`, `Service`). */
+  COST_USD = 'CostUsd',
+  /** Seconds from the start of the data an alarm evaluated to its ALARM state (`Pipeline`, `Severity`). */
+  TIME_TO_DETECT_SECONDS = 'TimeToDetectSeconds',
+  /** Seconds an alarm spent in ALARM before returning to OK (`Pipeline`, `Severity`). */
+  TIME_TO_RECOVER_SECONDS = 'TimeToRecoverSeconds',
+}
+
+/** The extra dimensions of the operations metrics. */
+export const OPERATIONS_DIMENSION = Object.freeze({
+  /** The AWS service a cost part belongs to (`Lambda`, `S3`, ...). */
+  service: 'Service',
+  /** The routed severity of an alarm (`page`, `ticket`; `component` for an unrouted component alarm). */
+  severity: 'Severity',
+} as const);

@@ -4,6 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AlarmRouting, AlarmSeverity } from './alarm-routing';
 import { PipelineMetricName } from '../contract/metrics';
+import { deadLetterRate, DEAD_LETTER_RATE_WINDOW, recordsPerPeriod, THROUGHPUT_PERIOD } from './operations-metrics';
 import { percent, pipelineMetric, runbookLink } from './pipeline-metric';
 import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
 import { PropValidator } from '../core/prop-validator';
@@ -56,6 +57,25 @@ export interface OperationalAlarmThresholds {
    * @default true
    */
   readonly staleAlarm?: boolean;
+  /**
+   * Create the throughput alarm (`ThroughputAnomaly`, ticket, M3): records in per 5 minutes
+   * outside CloudWatch's anomaly detection band for 15 minutes, above or below. CloudWatch trains
+   * the band on up to two weeks of the metric's history, so the alarm is quiet until it has some.
+   * A source that stops entirely publishes nothing: silence is the staleness and freshness alarms' job.
+   * @default true
+   */
+  readonly throughputAnomalyAlarm?: boolean;
+  /**
+   * Width of the throughput band in standard deviations (1 to 10): wider is quieter.
+   * @default 3
+   */
+  readonly throughputBandWidth?: number;
+  /**
+   * Alarm (ticket, M9) when a dead-letter queue received more than this share of the records in
+   * over an hour (0 to 1), one alarm per dead-letter queue.
+   * @default 0.0005 (0.05%)
+   */
+  readonly maxDeadLetterRate?: number;
 }
 
 /** Props for {@link PipelineAlarms}. */
@@ -100,7 +120,8 @@ export interface PipelineAlarmsProps extends OperationalAlarmThresholds {
  * and a runbook link, and routed by severity: DLQ depth and age, transform errors, throttles,
  * duration near the timeout and concurrency near its cap, Kinesis iterator age and write
  * throttles, buffer age, idempotency-table throttles, stream-archive (Firehose) delivery
- * failures and stalls, quarantine rate, schema drift, staleness; and Step Functions failures
+ * failures and stalls, quarantine rate, schema drift, staleness, throughput outside its anomaly
+ * band (M3), the dead-letter rate of each queue (M9); and Step Functions failures
  * for state machines added with {@link PipelineAlarms.addStateMachine}.
  */
 export class PipelineAlarms extends Construct {
@@ -130,6 +151,39 @@ export class PipelineAlarms extends Construct {
     this.addIngestAlarms(props, props.maxLag ?? Duration.minutes(5));
     this.addStoreAlarms(props);
     this.addDataAlarms(props, props.transform.stage);
+    this.addRateAlarms(props, props.transform.stage);
+  }
+
+  /** Throughput against its anomaly band (M3) and the share of records dead-lettered per queue (M9). */
+  private addRateAlarms(props: PipelineAlarmsProps, stage: string): void {
+    if (props.throughputAnomalyAlarm ?? true) {
+      const bandWidth = props.throughputBandWidth ?? 3;
+      const alarm = new cloudwatch.AnomalyDetectionAlarm(this, 'ThroughputAnomaly', {
+        metric: recordsPerPeriod(props.pipelineName, stage),
+        stdDevs: bandWidth,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_LOWER_OR_GREATER_THAN_UPPER_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription:
+          `[${AlarmSeverity.TICKET}] ${this.prefix}: records in per ${THROUGHPUT_PERIOD.toHumanString()} left their expected band ` +
+          `(${bandWidth} standard deviations) for 15 minutes: a surge, or a source sending much less than usual. ` +
+          `Runbook: ${runbookLink(this.runbook, 'throughput-anomaly')}`,
+      });
+      this.routing.route(alarm, AlarmSeverity.TICKET);
+      this.alarms.push(alarm);
+    }
+    const maxRate = props.maxDeadLetterRate ?? 0.0005;
+    for (const [index, dlq] of (props.deadLetterQueues ?? []).entries()) {
+      this.add(`${dlq.node.id}${index + 1}DeadLetterRate`, deadLetterRate(props.pipelineName, stage, dlq), {
+        threshold: maxRate,
+        severity: AlarmSeverity.TICKET,
+        anchor: 'dead-letter-rate',
+        meaning:
+          `${dlq.node.path} received more than ${percent(maxRate)} of the records in over ${DEAD_LETTER_RATE_WINDOW.toHumanString()} ` +
+          '(messages dead-lettered / records in): a failure mode is recurring, not a one-off',
+      });
+    }
   }
 
   /** Routes each DLQ's depth alarm as a page (its description prefixed and linked) and adds an oldest-message alarm. */
@@ -361,10 +415,12 @@ export function validateAlarmThresholds(
   const maxDeadLetterAge = props.maxDeadLetterAge ?? Duration.days(3);
   v.duration('maxLag', props.maxLag ?? Duration.minutes(5), Duration.minutes(1), Duration.days(1))
     .duration('maxDeadLetterAge', maxDeadLetterAge, Duration.hours(1), Duration.days(13))
-    .duration('staleAfter', props.staleAfter, Duration.minutes(5), Duration.days(1));
+    .duration('staleAfter', props.staleAfter, Duration.minutes(5), Duration.days(1))
+    .number('throughputBandWidth', props.throughputBandWidth, 1, 10);
   for (const [prop, value] of [
     ['maxQuarantineRate', props.maxQuarantineRate],
     ['maxSchemaMismatchRate', props.maxSchemaMismatchRate],
+    ['maxDeadLetterRate', props.maxDeadLetterRate],
   ] as const) {
     if (value === undefined || Token.isUnresolved(value)) continue;
     v.check(!(value > 0 && value <= 1), `${v.path(prop)} is ${value}; it must be above 0 and at most 1`);

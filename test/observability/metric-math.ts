@@ -3,7 +3,7 @@ import { MetricDataQuery, queriesOf, render } from './fixtures';
 /**
  * A small evaluator of the synthesized CloudWatch alarms against synthetic metric series, for the
  * subset of metric math the library's alarms use: numbers, identifiers, `+ - * /`, `>`, `IF`,
- * `FILL` (constant) and `MAX([..])`; statistics `Sum` and `PR(:x)`. Each query is evaluated once
+ * `FILL` (constant) and `MAX([..])`; statistics `Sum`, `Maximum`, `Minimum` and `PR(:x)`. Each query is evaluated once
  * over the window that ends at the evaluation time (the alarms evaluate one period).
  */
 
@@ -35,6 +35,8 @@ function statOf(query: MetricDataQuery, samples: readonly Sample[], end: number)
     });
   if (values.length === 0) return undefined;
   if (stat.Stat === 'Sum') return values.reduce((a, b) => a + b, 0);
+  if (stat.Stat === 'Maximum') return Math.max(...values);
+  if (stat.Stat === 'Minimum') return Math.min(...values);
   const rank = /^PR\(:(\d+(?:\.\d+)?)\)$/.exec(stat.Stat);
   if (rank) return (100 * values.filter((v) => v <= Number(rank[1])).length) / values.length;
   throw new Error(`statistic ${stat.Stat} not supported by the test evaluator`);

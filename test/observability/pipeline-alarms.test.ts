@@ -367,10 +367,14 @@ describe('PipelineAlarms with every source', () => {
         'QuarantineRate',
         'SchemaDrift',
         'NoNewData',
+        'ThroughputAnomaly',
+        'KinesisDlq11DeadLetterRate',
+        'BufferDlq2DeadLetterRate',
+        'DeliveryDlq3DeadLetterRate',
       ].sort(),
     );
     expect(routing.alarms.map((a) => a.alarm)).toEqual(alarms.alarms);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 16);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 20);
   });
 
   test('every alarm is scoped by dimensions, says its severity and meaning, and links its runbook section', () => {
@@ -405,8 +409,8 @@ describe('PipelineAlarms options', () => {
   test('without sources: no iterator-age, write-throttle, buffer-age or DLQ alarms', () => {
     const { stack, alarms } = synth({ stream: false, eventBus: false });
     const ids = alarms.alarms.map((a) => a.node.id).sort();
-    expect(ids).toEqual(['QuarantineRate', 'SchemaDrift', 'TransformDurationNearTimeout', 'TransformErrors', 'TransformThrottles']);
-    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    expect(ids).toEqual(['QuarantineRate', 'SchemaDrift', 'ThroughputAnomaly', 'TransformDurationNearTimeout', 'TransformErrors', 'TransformThrottles']);
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 6);
   });
 
   test('no concurrency alarm without reserved concurrency (or with 0)', () => {
@@ -595,6 +599,7 @@ describe('runbook anchors', () => {
         'success-rate-burn', 'freshness-burn', 'error-rate-per-transform', 'cold-start-rate', 'dlq-messages', 'dlq-oldest-message',
         'transform-errors', 'transform-throttles', 'transform-duration-near-timeout', 'transform-concurrency-near-cap',
         'stream-iterator-age', 'stream-write-throttles', 'buffer-age', 'quarantine-rate', 'schema-drift', 'no-new-data', 'state-machine-failures',
+        'throughput-anomaly', 'dead-letter-rate',
       ].sort(),
     );
     for (const anchor of anchors) expect({ anchor, found: runbooks.includes(`<a id="${anchor}"></a>`) }).toEqual({ anchor, found: true });
