@@ -1,6 +1,6 @@
 import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { PropValidator } from '../core/prop-validator';
 
 /** Props for {@link CostGuardrails}. */
@@ -23,13 +23,19 @@ export interface CostGuardrailsProps {
   readonly forecastThreshold?: number;
 }
 
+/** A pipeline's cost budget, as other constructs accept it: implemented by {@link CostGuardrails}. */
+export interface ICostGuardrails extends IConstruct {
+  /** The budget. */
+  readonly budget: budgets.CfnBudget;
+}
+
 /**
  * A monthly AWS Budgets cost budget for the resources tagged `pipeline=<name>` (activate the
  * `pipeline` cost allocation tag in Billing once), notifying the ticket topic on actual and
  * forecast spend. Concurrency caps and retry bounds, the other guardrails, are enforced by the
  * constructs' prop validation.
  */
-export class CostGuardrails extends Construct {
+export class CostGuardrails extends Construct implements ICostGuardrails {
   /** The budget. */
   public readonly budget: budgets.CfnBudget;
 

@@ -4,11 +4,11 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { DLQ_ID } from '../contract/stack-outputs';
 import { createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
-import { DeadLetterQueue } from '../reliability/dead-letter-queue';
+import { DeadLetterQueue, IDeadLetterQueue } from '../reliability/dead-letter-queue';
 import { RuleScopedSqsQueue } from '../reliability/rule-scoped-queue';
 
 /** Props for {@link EventBusIngest}. */
@@ -85,6 +85,34 @@ export interface EventBusIngestProps {
 }
 
 /**
+ * An EventBridge ingest of the library, as other constructs accept it (what `events.IEventBus` is
+ * to `events.EventBus`): implemented by {@link EventBusIngest}. `PipelineAlarms` and
+ * `PipelineDashboard` take one.
+ */
+export interface IEventBusIngest extends IConstruct {
+  /** The event bus producers put events on. */
+  readonly eventBus: events.IEventBus;
+  /** Archive of every event on the bus. */
+  readonly archive: events.Archive;
+  /** The buffer queue that rules deliver to and the transform consumes. */
+  readonly bufferQueue: sqs.Queue;
+  /** DLQ of the buffer queue (messages the consumer failed to process). */
+  readonly bufferDeadLetterQueue: IDeadLetterQueue;
+  /** DLQ of the rules' target (events EventBridge failed to deliver). */
+  readonly deliveryDeadLetterQueue: IDeadLetterQueue;
+  /** The key that encrypts the bus, archive and queues. */
+  readonly encryptionKey: kms.IKey;
+  /** Rules delivering to the buffer queue. */
+  readonly rules: events.Rule[];
+  /** Adds a rule on the bus delivering events that match `eventPattern` to the buffer queue. */
+  addRule(id: string, eventPattern: events.EventPattern, description?: string): events.Rule;
+  /** Grants putting events on the bus. */
+  grantPutEvents(grantee: iam.IGrantable): iam.Grant;
+  /** Age of the oldest message waiting in the buffer queue (maximum over 1 minute). */
+  metricBufferAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/**
  * Event ingest through a custom EventBridge bus: an archive of every event (for replay) and
  * rules that deliver matching events to an SQS buffer queue, which absorbs bursts and feeds a
  * transform at a capped concurrency.
@@ -92,7 +120,7 @@ export interface EventBusIngestProps {
  * Two dead-letter queues: one for events EventBridge could not deliver to the buffer, one for
  * messages the consumer failed `maxReceiveCount` times.
  */
-export class EventBusIngest extends Construct {
+export class EventBusIngest extends Construct implements IEventBusIngest {
   /** The event bus producers put events on. */
   public readonly eventBus: events.IEventBus;
   /** Archive of every event on the bus. */
@@ -100,9 +128,9 @@ export class EventBusIngest extends Construct {
   /** The buffer queue that rules deliver to and the transform consumes. */
   public readonly bufferQueue: sqs.Queue;
   /** DLQ of the buffer queue (messages the consumer failed to process). */
-  public readonly bufferDeadLetterQueue: DeadLetterQueue;
+  public readonly bufferDeadLetterQueue: IDeadLetterQueue;
   /** DLQ of the rules' target (events EventBridge failed to deliver). */
-  public readonly deliveryDeadLetterQueue: DeadLetterQueue;
+  public readonly deliveryDeadLetterQueue: IDeadLetterQueue;
   /** The key that encrypts the bus, archive and queues. */
   public readonly encryptionKey: kms.IKey;
   /** Rules delivering to the buffer queue. */

@@ -6,7 +6,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { STREAM_ARCHIVE_PREFIX } from '../contract/storage-layout';
 import {
   INLINE_POLICY_ACKNOWLEDGEMENT,
@@ -75,10 +75,34 @@ export interface StreamIngestProps {
 }
 
 /**
+ * A Kinesis ingest of the library, as other constructs accept it (what `kinesis.IStream` is to
+ * `kinesis.Stream`): implemented by {@link StreamIngest}. `PipelineAlarms` and
+ * `PipelineDashboard` take one.
+ */
+export interface IStreamIngest extends IConstruct {
+  /** The ingest stream. */
+  readonly stream: kinesis.Stream;
+  /** The key that encrypts the stream. */
+  readonly encryptionKey: kms.IKey;
+  /** The archive delivery stream, when the stream is archived to S3. */
+  readonly archive?: firehose.DeliveryStream;
+  /** Retention of the stream, for checks by consumers (DLQ retention). */
+  readonly retentionPeriod: Duration;
+  /** Grants writing records to the stream (PutRecord, PutRecords, and the key's encrypt). */
+  grantWrite(grantee: iam.IGrantable): iam.Grant;
+  /** Records written to the stream (sum over 1 minute). */
+  metricIncomingRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Age of the oldest record not yet read by any consumer (maximum over 1 minute). */
+  metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Records rejected because of write throttling, by PutRecord and PutRecords alike (sum over 1 minute). */
+  metricWriteThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/**
  * A KMS-encrypted Kinesis data stream for record-at-a-time ingest, with an optional raw archive of
  * everything it receives to S3 through Amazon Data Firehose.
  */
-export class StreamIngest extends Construct {
+export class StreamIngest extends Construct implements IStreamIngest {
   /** The ingest stream. */
   public readonly stream: kinesis.Stream;
   /** The key that encrypts the stream. */

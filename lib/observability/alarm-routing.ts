@@ -4,7 +4,7 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { createPipelineKey } from '../core/encryption';
 
 /** How urgently an alarm needs a human. */
@@ -52,10 +52,25 @@ export interface AlarmRoutingProps {
 }
 
 /**
+ * An alarm routing of the library, as other constructs accept it: implemented by
+ * {@link AlarmRouting}. `PipelineSlos` and `PipelineAlarms` route their alarms through one.
+ */
+export interface IAlarmRouting extends IConstruct {
+  /** Topic of page-severity alarms. */
+  readonly pageTopic: sns.ITopic;
+  /** Topic of ticket-severity alarms and budget notifications. */
+  readonly ticketTopic: sns.ITopic;
+  /** Every alarm routed so far, with its severity (for dashboards and tests). */
+  readonly alarms: RoutedAlarm[];
+  /** Sends the alarm's ALARM and OK notifications to the topic of its severity. */
+  route(alarm: cloudwatch.AlarmBase, severity: AlarmSeverity): void;
+}
+
+/**
  * Routes alarms by severity to a page topic and a ticket topic. Created topics are KMS-encrypted
  * and TLS-only, and CloudWatch (and AWS Budgets) of this account may publish to them.
  */
-export class AlarmRouting extends Construct {
+export class AlarmRouting extends Construct implements IAlarmRouting {
   /** Topic of page-severity alarms. */
   public readonly pageTopic: sns.ITopic;
   /** Topic of ticket-severity alarms and budget notifications. */

@@ -1,15 +1,15 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
-import { AlarmRouting, AlarmSeverity } from './alarm-routing';
+import { Construct, IConstruct } from 'constructs';
+import { AlarmSeverity, IAlarmRouting } from './alarm-routing';
 import { PipelineMetricName } from '../contract/metrics';
 import { deadLetterRate, DEAD_LETTER_RATE_WINDOW, recordsPerPeriod, THROUGHPUT_PERIOD } from './operations-metrics';
 import { percent, pipelineMetric, runbookLink } from './pipeline-metric';
 import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
 import { PropValidator } from '../core/prop-validator';
-import type { EventBusIngest } from '../ingest/event-bus-ingest';
-import type { StreamIngest } from '../ingest/stream-ingest';
+import type { IEventBusIngest } from '../ingest/event-bus-ingest';
+import type { IStreamIngest } from '../ingest/stream-ingest';
 import type { IDeadLetterQueue } from '../reliability/dead-letter-queue';
 import type { IIdempotencyStore } from '../reliability/idempotency-store';
 import type { ITransformFunction } from '../transform/transform-function';
@@ -83,19 +83,19 @@ export interface PipelineAlarmsProps extends OperationalAlarmThresholds {
   /** The pipeline's name (the `Pipeline` dimension). */
   readonly pipelineName: string;
   /** Where the alarms go. */
-  readonly routing: AlarmRouting;
+  readonly routing: IAlarmRouting;
   /** The transform function watched. */
   readonly transform: ITransformFunction;
   /**
    * The Kinesis ingest (iterator age, write throttles).
    * @default - none
    */
-  readonly streamIngest?: StreamIngest;
+  readonly streamIngest?: IStreamIngest;
   /**
    * The EventBridge ingest (buffer age).
    * @default - none
    */
-  readonly eventBusIngest?: EventBusIngest;
+  readonly eventBusIngest?: IEventBusIngest;
   /**
    * The idempotency store (throttled requests to its table are alarmed).
    * @default - none
@@ -115,6 +115,14 @@ export interface PipelineAlarmsProps extends OperationalAlarmThresholds {
   readonly runbookUrl?: string;
 }
 
+/** A pipeline's operational alarms, as other constructs accept them: implemented by {@link PipelineAlarms}. */
+export interface IPipelineAlarms extends IConstruct {
+  /** Every alarm created or routed here. */
+  readonly alarms: cloudwatch.Alarm[];
+  /** Adds failed, timed-out and throttled execution alarms for a state machine of the pipeline. */
+  addStateMachine(id: string, stateMachine: sfn.IStateMachine): void;
+}
+
 /**
  * The operational alarms of a pipeline, each scoped by dimensions, described with what it means
  * and a runbook link, and routed by severity: DLQ depth and age, transform errors, throttles,
@@ -124,10 +132,10 @@ export interface PipelineAlarmsProps extends OperationalAlarmThresholds {
  * band (M3), the dead-letter rate of each queue (M9); and Step Functions failures
  * for state machines added with {@link PipelineAlarms.addStateMachine}.
  */
-export class PipelineAlarms extends Construct {
+export class PipelineAlarms extends Construct implements IPipelineAlarms {
   /** Every alarm created or routed here. */
   public readonly alarms: cloudwatch.Alarm[] = [];
-  private readonly routing: AlarmRouting;
+  private readonly routing: IAlarmRouting;
   private readonly runbook: string;
   private readonly prefix: string;
 

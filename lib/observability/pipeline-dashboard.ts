@@ -1,13 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
 import { PropValidator } from '../core/prop-validator';
 import { PipelineMetricName } from '../contract/metrics';
 import { pipelineMetric } from './pipeline-metric';
-import type { PipelineSlos } from './pipeline-slos';
-import type { EventBusIngest } from '../ingest/event-bus-ingest';
-import type { StreamIngest } from '../ingest/stream-ingest';
+import type { IPipelineSlos } from './pipeline-slos';
+import type { IEventBusIngest } from '../ingest/event-bus-ingest';
+import type { IStreamIngest } from '../ingest/stream-ingest';
 import type { IDeadLetterQueue } from '../reliability/dead-letter-queue';
 import type { ITransformFunction } from '../transform/transform-function';
 
@@ -33,16 +33,16 @@ export interface PipelineDashboardProps {
    * The pipeline's objectives (success rate and freshness widgets).
    * @default - no SLO widgets
    */
-  readonly slos?: PipelineSlos;
+  readonly slos?: IPipelineSlos;
   /**
    * Every alarm to show on the on-call row.
    * @default - none
    */
   readonly alarms?: cloudwatch.IAlarm[];
   /** @default - none */
-  readonly streamIngest?: StreamIngest;
+  readonly streamIngest?: IStreamIngest;
   /** @default - none */
-  readonly eventBusIngest?: EventBusIngest;
+  readonly eventBusIngest?: IEventBusIngest;
   /** @default - none */
   readonly deadLetterQueues?: IDeadLetterQueue[];
   /**
@@ -63,13 +63,21 @@ export interface PipelineDashboardProps {
   readonly runbookUrl?: string;
 }
 
+/** A pipeline's dashboard, as other constructs accept it: implemented by {@link PipelineDashboard}. */
+export interface IPipelineDashboard extends IConstruct {
+  /** The dashboard. */
+  readonly dashboard: cloudwatch.Dashboard;
+  /** Estimated USD per million records in, from Lambda duration × memory and requests. */
+  readonly costPerMillionRecords: cloudwatch.MathExpression;
+}
+
 /**
  * One CloudWatch dashboard, three rows: executive (success rate against the objective, records per
  * day, error-budget burn, estimated cost per million records and this period), on-call (alarm
  * states, DLQ depths, lag per source, failing stages), debug (duration percentiles, cold starts,
  * retries, quarantine by reason, throughput).
  */
-export class PipelineDashboard extends Construct {
+export class PipelineDashboard extends Construct implements IPipelineDashboard {
   /** The dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
   /** Estimated USD per million records in, from Lambda duration × memory and requests. */

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { Construct } from 'constructs';
-import { AlarmRouting, AlarmSeverity } from './alarm-routing';
+import { Construct, IConstruct } from 'constructs';
+import { AlarmSeverity, IAlarmRouting } from './alarm-routing';
 import { BurnRateAlert, DEFAULT_BURN_RATE_ALERTS, validateBurnRateAlerts } from './burn-rate';
 import { PipelineMetricName } from '../contract/metrics';
 import { percent, pipelineMetric, runbookLink } from './pipeline-metric';
@@ -71,7 +71,7 @@ export interface PipelineSlosProps extends SloObjectives {
    */
   readonly stage?: string;
   /** Where the alerts go. */
-  readonly routing: AlarmRouting;
+  readonly routing: IAlarmRouting;
   /**
    * The transform function, for the cold-start objective (its invocations).
    * @default - no cold-start objective
@@ -87,11 +87,30 @@ export interface PipelineSlosProps extends SloObjectives {
 }
 
 /**
+ * The objectives of a pipeline stage, as other constructs accept them: implemented by
+ * {@link PipelineSlos}. `PipelineDashboard` takes one.
+ */
+export interface IPipelineSlos extends IConstruct {
+  /** The alerting (composite) alarms, by objective and severity. */
+  readonly alerts: cloudwatch.CompositeAlarm[];
+  /** Every alarm created (components included). */
+  readonly alarms: cloudwatch.IAlarm[];
+  /** Success-rate error ratio (0..1) per 5 minutes, for dashboards. */
+  readonly successErrorRatio: cloudwatch.MathExpression;
+  /** Share of fresh records (0..1) per 5 minutes, for dashboards. */
+  readonly freshRatio: cloudwatch.MathExpression;
+  /** The success-rate objective. */
+  readonly successRate: number;
+  /** The burn-rate alerts in force. */
+  readonly burnRateAlerts: BurnRateAlert[];
+}
+
+/**
  * Service-level objectives of a pipeline stage with multi-window, multi-burn-rate alerts:
  * success rate and freshness (metric-math burn-rate alarms combined in composite alarms; the page
  * alert suppresses the ticket alert while it fires), plus error-rate and cold-start objectives.
  */
-export class PipelineSlos extends Construct {
+export class PipelineSlos extends Construct implements IPipelineSlos {
   /**
    * The default burn-rate alerts (SRE workbook, 30-day budget): page at 14.4× over 1 h and 5 min
    * or 6× over 6 h and 30 min; ticket at 3× over 1 day and 2 h.
@@ -211,7 +230,7 @@ export class PipelineSlos extends Construct {
     name: string,
     anchor: string,
     alerts: readonly BurnRateAlert[],
-    routing: AlarmRouting,
+    routing: IAlarmRouting,
     slo: {
       objective: number;
       describe: string;
@@ -275,7 +294,7 @@ export class PipelineSlos extends Construct {
     }
   }
 
-  private objectiveAlarm(id: string, ratio: cloudwatch.MathExpression, objective: number, anchor: string, routing: AlarmRouting, meaning: string) {
+  private objectiveAlarm(id: string, ratio: cloudwatch.MathExpression, objective: number, anchor: string, routing: IAlarmRouting, meaning: string) {
     const alarm = ratio.createAlarm(this, id, {
       alarmDescription: `[ticket] ${this.pipeline}/${this.stage}: ${meaning} Runbook: ${runbookLink(this.runbook, anchor)}`,
       threshold: objective,

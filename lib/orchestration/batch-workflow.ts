@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { DLQ_ID } from '../contract/stack-outputs';
 import { INLINE_POLICY_ACKNOWLEDGEMENT, KMS_DATA_KEY_WILDCARD_FINDING, acknowledgeRules, policyWildcardFindings } from '../core/compliance';
 import { publishedDocUrl } from '../core/docs';
@@ -212,6 +212,37 @@ export interface BatchWorkflowProps extends BatchWorkflowOptions {
 }
 
 /**
+ * A batch workflow of the library, as other constructs accept it (what `sfn.IStateMachine` is to
+ * `sfn.StateMachine`): implemented by {@link BatchWorkflow}.
+ */
+export interface IBatchWorkflow extends IConstruct {
+  /** The state machine. */
+  readonly stateMachine: sfn.StateMachine;
+  /** The state machine's log group (level ALL, KMS-encrypted). */
+  readonly logGroup: logs.LogGroup;
+  /** The function of the workflow's own steps (check, summarize, quarantine). */
+  readonly stepsFunction: lambda.Function;
+  /** The DLQ of failed and paused runs, and of undeliverable start events. */
+  readonly deadLetterQueue: IDeadLetterQueue;
+  /** The pipeline's paused flag. */
+  readonly pausedParameter: ssm.IStringParameter;
+  /** The rule starting the workflow on object-created events. */
+  readonly objectCreatedRule: events.Rule;
+  /** The rule starting the workflow on the schedule, when `schedule` is set. */
+  readonly scheduleRule?: events.Rule;
+  /** The rule sending timed-out and aborted executions to the DLQ. */
+  readonly abandonedRunsRule: events.Rule;
+  /** The key of the log groups (and of the DLQ, when created here). */
+  readonly encryptionKey: kms.IKey;
+  /** Grants reading the paused flag and setting it (the operator's resume command). */
+  grantResume(grantee: iam.IGrantable): iam.Grant;
+  /** Failed executions (sum over 5 minutes). */
+  metricFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Timed-out executions (sum over 5 minutes). */
+  metricTimedOut(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/**
  * Step Functions orchestration of S3 JSON Lines objects: each object created under `prefix` in the
  * raw bucket (and, optionally, a scheduled object) is checked (size, format, line count), its first
  * lines are validated against the schemas (a sample that loads nothing), it is processed by the
@@ -228,7 +259,7 @@ export interface BatchWorkflowProps extends BatchWorkflowOptions {
  * `SchemaDriftDetected` (`counts.scope` says which: `sample`, nothing loaded, or `object`); while
  * the flag is `true`, new runs go straight to the DLQ (restart them after an operator resumes).
  */
-export class BatchWorkflow extends Construct {
+export class BatchWorkflow extends Construct implements IBatchWorkflow {
   /** The `source` of the events the workflow puts on the pipeline bus (`cdk-serverless-etl`). */
   public static readonly EVENT_SOURCE: string = BATCH_WORKFLOW_EVENT_SOURCE;
 

@@ -10,19 +10,19 @@ import { createPipelineKey } from '../core/encryption';
 import { PropValidator } from '../core/prop-validator';
 import { NameScope, claimUniqueName } from '../core/unique-names';
 import { guardStackSize } from '../core/stack-size-guard';
-import { EventBusIngest, EventBusIngestProps, validateEventBusIngestProps } from '../ingest/event-bus-ingest';
-import { StreamIngest, StreamIngestProps, validateStreamIngestProps } from '../ingest/stream-ingest';
-import { CostGuardrails, validateCostGuardrailsProps } from '../governance/cost-guardrails';
-import { AlarmRouting } from '../observability/alarm-routing';
-import { BatchWorkflow, BatchWorkflowOptions, validateBatchWorkflowProps } from '../orchestration/batch-workflow';
-import { OperationalAlarmThresholds, PipelineAlarms, validateAlarmThresholds } from '../observability/pipeline-alarms';
-import { PipelineDashboard } from '../observability/pipeline-dashboard';
-import { PipelineSlos, SloObjectives, validateSloObjectives } from '../observability/pipeline-slos';
+import { EventBusIngest, EventBusIngestProps, IEventBusIngest, validateEventBusIngestProps } from '../ingest/event-bus-ingest';
+import { IStreamIngest, StreamIngest, StreamIngestProps, validateStreamIngestProps } from '../ingest/stream-ingest';
+import { CostGuardrails, ICostGuardrails, validateCostGuardrailsProps } from '../governance/cost-guardrails';
+import { AlarmRouting, IAlarmRouting } from '../observability/alarm-routing';
+import { BatchWorkflow, BatchWorkflowOptions, IBatchWorkflow, validateBatchWorkflowProps } from '../orchestration/batch-workflow';
+import { IPipelineAlarms, OperationalAlarmThresholds, PipelineAlarms, validateAlarmThresholds } from '../observability/pipeline-alarms';
+import { IPipelineDashboard, PipelineDashboard } from '../observability/pipeline-dashboard';
+import { IPipelineSlos, PipelineSlos, SloObjectives, validateSloObjectives } from '../observability/pipeline-slos';
 import type { IDeadLetterQueue } from '../reliability/dead-letter-queue';
 import { IIdempotencyStore, IdempotencyStore, validateIdempotencyStoreProps } from '../reliability/idempotency-store';
 import { ISchemaRegistry, SchemaRegistry, SchemaRegistryProps, validateSchemaRegistryProps } from '../schema/schema-registry';
 import { DataLake, DataLakeProps, IDataLake, validateDataLakeProps } from '../staging/data-lake';
-import { ServerlessWarehouse, WarehouseOptions, validateServerlessWarehouseProps } from '../staging/serverless-warehouse';
+import { IServerlessWarehouse, ServerlessWarehouse, WarehouseOptions, validateServerlessWarehouseProps } from '../staging/serverless-warehouse';
 import {
   KinesisSourceOptions,
   SqsSourceOptions,
@@ -220,9 +220,9 @@ export class EtlPipeline extends Construct {
   /** Raw, curated and quarantine buckets. */
   public readonly dataLake: IDataLake;
   /** The Kinesis ingest, when enabled. */
-  public readonly streamIngest?: StreamIngest;
+  public readonly streamIngest?: IStreamIngest;
   /** The EventBridge ingest, when enabled. */
-  public readonly eventBusIngest?: EventBusIngest;
+  public readonly eventBusIngest?: IEventBusIngest;
   /** The transform function. */
   public readonly transform: ITransformFunction;
   /** The schema registry, when schemas are given. */
@@ -230,19 +230,19 @@ export class EtlPipeline extends Construct {
   /** The idempotency store, unless disabled. */
   public readonly idempotencyStore?: IIdempotencyStore;
   /** Routing of the pipeline's alarms to its page and ticket topics. */
-  public readonly alarmRouting: AlarmRouting;
+  public readonly alarmRouting: IAlarmRouting;
   /** The pipeline's objectives and burn-rate alerts. */
-  public readonly slos: PipelineSlos;
+  public readonly slos: IPipelineSlos;
   /** The pipeline's operational alarms. */
-  public readonly operationalAlarms: PipelineAlarms;
+  public readonly operationalAlarms: IPipelineAlarms;
   /** The dashboard, unless disabled. */
-  public readonly dashboard?: PipelineDashboard;
+  public readonly dashboard?: IPipelineDashboard;
   /** The batch workflow, when `batchWorkflow` is set. */
-  public readonly batchWorkflow?: BatchWorkflow;
+  public readonly batchWorkflow?: IBatchWorkflow;
   /** The warehouse, when `warehouse` is set. */
-  public readonly warehouse?: ServerlessWarehouse;
+  public readonly warehouse?: IServerlessWarehouse;
   /** The cost budget, when `monthlyBudgetUsd` is set. */
-  public readonly costGuardrails?: CostGuardrails;
+  public readonly costGuardrails?: ICostGuardrails;
   /** Every dead-letter queue of the pipeline. */
   public readonly deadLetterQueues: IDeadLetterQueue[];
 
@@ -332,7 +332,7 @@ export class EtlPipeline extends Construct {
     });
   }
 
-  private createStreamIngest(props: EtlPipelineProps, removalPolicy: RemovalPolicy): StreamIngest {
+  private createStreamIngest(props: EtlPipelineProps, removalPolicy: RemovalPolicy): IStreamIngest {
     return new StreamIngest(this, 'StreamIngest', {
       ...props.stream,
       encryptionKey: this.encryptionKey,
@@ -341,7 +341,7 @@ export class EtlPipeline extends Construct {
     });
   }
 
-  private createEventBusIngest(props: EtlPipelineProps, removalPolicy: RemovalPolicy): EventBusIngest {
+  private createEventBusIngest(props: EtlPipelineProps, removalPolicy: RemovalPolicy): IEventBusIngest {
     const timeout = props.transform?.timeout ?? Duration.seconds(60);
     return new EventBusIngest(this, 'EventBusIngest', {
       ...props.eventBus,
@@ -352,7 +352,7 @@ export class EtlPipeline extends Construct {
     });
   }
 
-  private createBatchWorkflow(props: EtlPipelineProps, options: BatchWorkflowOptions): BatchWorkflow {
+  private createBatchWorkflow(props: EtlPipelineProps, options: BatchWorkflowOptions): IBatchWorkflow {
     return new BatchWorkflow(this, 'BatchWorkflow', {
       ...options,
       pipelineName: props.pipelineName,
@@ -368,7 +368,7 @@ export class EtlPipeline extends Construct {
     });
   }
 
-  private createWarehouse(props: EtlPipelineProps, options: WarehouseOptions): ServerlessWarehouse {
+  private createWarehouse(props: EtlPipelineProps, options: WarehouseOptions): IServerlessWarehouse {
     return new ServerlessWarehouse(this, 'Warehouse', {
       ...options,
       curatedBucket: this.dataLake.curatedBucket,
@@ -378,7 +378,7 @@ export class EtlPipeline extends Construct {
     });
   }
 
-  private createOperationalAlarms(props: EtlPipelineProps): PipelineAlarms {
+  private createOperationalAlarms(props: EtlPipelineProps): IPipelineAlarms {
     const alarms = new PipelineAlarms(this, 'OperationalAlarms', {
       ...props.alarmThresholds,
       pipelineName: props.pipelineName,
@@ -394,7 +394,7 @@ export class EtlPipeline extends Construct {
     return alarms;
   }
 
-  private createDashboard(props: EtlPipelineProps): PipelineDashboard {
+  private createDashboard(props: EtlPipelineProps): IPipelineDashboard {
     return new PipelineDashboard(this, 'Dashboard', {
       pipelineName: props.pipelineName,
       transform: this.transform,

@@ -4,7 +4,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { RUNTIME_DEFAULTS } from '../contract/environment';
 import { partitionPath } from '../contract/storage-layout';
 import { acknowledgeRules } from '../core/compliance';
@@ -74,11 +74,37 @@ export interface ServerlessWarehouseProps extends WarehouseOptions {
 }
 
 /**
+ * A warehouse of the library, as other constructs accept it: implemented by
+ * {@link ServerlessWarehouse}.
+ */
+export interface IServerlessWarehouse extends IConstruct {
+  /** The Glue database. */
+  readonly database: glue.CfnDatabase;
+  /** The curated table. */
+  readonly table: glue.CfnTable;
+  /** The Athena workgroup queries must use. */
+  readonly workGroup: athena.CfnWorkGroup;
+  /** Where query results go. */
+  readonly resultsBucket: s3.Bucket;
+  /** Database name. */
+  readonly databaseName: string;
+  /** Table name. */
+  readonly tableName: string;
+  /** Workgroup name. */
+  readonly workGroupName: string;
+  /**
+   * Grants running queries in the workgroup and reading the curated table: Athena, the Glue
+   * table's metadata, the curated objects and writing results.
+   */
+  grantQuery(grantee: iam.IGrantable, curatedBucket: s3.IBucket): iam.Grant;
+}
+
+/**
  * A serverless warehouse over the curated data: a Glue database and table with partition
  * projection (no crawler: new `dt`/`hr` partitions are queryable as soon as they are written) and
  * an Athena workgroup that enforces KMS-encrypted results and a per-query scan limit.
  */
-export class ServerlessWarehouse extends Construct {
+export class ServerlessWarehouse extends Construct implements IServerlessWarehouse {
   /** The Glue database. */
   public readonly database: glue.CfnDatabase;
   /** The curated table. */
