@@ -12,3 +12,5 @@ export type {
 } from './runtime/transform-contract';
 export type { QuarantineReason } from './runtime/process-batch';
 export type { PiiField } from './runtime/pii-masking';
+export { deleteRecord } from './runtime/record-operations';
+export type { DeleteOutput } from './runtime/record-operations';

@@ -50,6 +50,11 @@ export interface RuntimeConfig {
   readonly eventTimeMaxSkewSeconds?: number;
   /** The function's timeout in seconds (`FUNCTION_TIMEOUT_SECONDS`): sizes the SDK clients' timeouts. @default RUNTIME_DEFAULTS.functionTimeoutSeconds */
   readonly functionTimeoutSeconds?: number;
+  /**
+   * The pipeline keeps a current table (`CURRENT_TABLE=true`): each curated line carries the
+   * lakehouse columns, keyed by `keyField` (`CURRENT_TABLE_KEY`; none: the record id).
+   */
+  readonly currentTable?: { readonly keyField?: string };
 }
 
 /** Reads the runtime settings, failing with the names of every missing or invalid variable. */
@@ -93,6 +98,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     eventTimeEarliestMs: earliest,
     eventTimeMaxSkewSeconds: skew as number,
     functionTimeoutSeconds: functionTimeout as number,
+    ...(env[RUNTIME_ENV.currentTable] === 'true' ? { currentTable: { keyField: env[RUNTIME_ENV.currentTableKey] || undefined } } : {}),
   };
 }
 

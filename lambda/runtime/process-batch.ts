@@ -3,7 +3,8 @@ import type { RuntimeConfig } from './config';
 import { toEnvelope, type Envelope } from './envelope';
 import { isPiiIdField, maskQuarantineInput, maskRecord, type PiiHasher } from './pii-masking';
 import { allPiiFields, checkSchema, type SchemaBundle } from './schema-validation';
-import type { SourceRecord } from './source-records';
+import { isDeleteOutput, withLakehouseColumns } from './record-operations';
+import { positionId, type SourceRecord } from './source-records';
 import type { PipelineRecord, SourcePosition, TransformModule } from './transform-contract';
 
 /**
@@ -119,6 +120,8 @@ export interface ProcessOptions {
   readonly hasher?: PiiHasher;
   /** Cross-batch duplicate detection (the idempotency store). Default: within the batch only. */
   readonly duplicateFilter?: DuplicateFilter;
+  /** The clock: `_etl_processed_at` of a pipeline with a current table (tests). Default: `Date.now`. */
+  readonly now?: () => number;
 }
 
 const NO_SCHEMAS: SchemaBundle = { versions: {} };
@@ -224,9 +227,29 @@ export async function processBatch(
       quarantined.push({ ...base, reason: 'INVALID_OUTPUT', error: 'transform must return an object, an array of objects, or null', input: envelope.payload });
       continue;
     }
+    let records = outputs as PipelineRecord[];
+    if (config.currentTable) {
+      const withColumns = withLakehouseColumns(records, {
+        keyField: config.currentTable.keyField,
+        recordId: envelope.id,
+        eventTime: envelope.eventTime,
+        processedAt: new Date((options.now ?? Date.now)()).toISOString(),
+        transformVersion: config.transformVersion,
+        schemaVersion,
+        inputPosition: positionId(envelope.position),
+      });
+      if (!withColumns.ok) {
+        quarantined.push({ ...base, reason: 'INVALID_OUTPUT', error: withColumns.error, input: envelope.payload });
+        continue;
+      }
+      records = withColumns.records;
+    } else if (records.some(isDeleteOutput)) {
+      quarantined.push({ ...base, reason: 'INVALID_OUTPUT', error: 'transform returned a delete (deleteRecord), but the pipeline keeps no current table', input: envelope.payload });
+      continue;
+    }
     let lines: string[];
     try {
-      lines = outputs.map((o) => JSON.stringify(o));
+      lines = records.map((o) => JSON.stringify(o));
     } catch (error) {
       quarantined.push({
         ...base,
@@ -245,7 +268,7 @@ export async function processBatch(
       schemaVersion,
       source: envelope.position,
       receivedAt: envelope.receivedAt,
-      records: outputs as PipelineRecord[],
+      records,
       lines,
       staleObjectKey: known?.stale.get(envelope.id),
     });

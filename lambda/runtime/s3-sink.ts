@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { LAKEHOUSE_COLUMNS } from '../../lib/contract/lakehouse/columns';
 import { claimCheckPrefix, lineagePrefix } from '../../lib/contract/storage-layout';
 import { claimObjects, type ConflictedRecord } from './claim-objects';
 import { SINK_ITEM_REJECTED, sinkItemKey, type TableWriteOutcome } from './dynamodb-sink';
@@ -309,7 +310,16 @@ async function claimCheck(s3: S3Client, config: RuntimeConfig, out: CuratedOutpu
   return JSON.stringify({
     recordId: out.recordId,
     claimCheck: { bucket: config.rawBucket, key, bytes: Buffer.byteLength(line) },
+    // With a current table the reference keeps the record's lakehouse columns: its row is ordered
+    // (and deleted) like any other; its data columns are empty, the record is in the claim check.
+    ...(config.currentTable ? lakehouseFields(out.records[index]) : {}),
   });
+}
+
+function lakehouseFields(record: Record<string, unknown> | undefined): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const column of Object.values(LAKEHOUSE_COLUMNS)) if (record && column in record) fields[column] = record[column];
+  return fields;
 }
 
 /** The quarantine object of a batch's bad records: partitioned by receive time, named by their positions. */

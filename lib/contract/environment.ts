@@ -24,6 +24,10 @@ export const RUNTIME_ENV = Object.freeze({
   eventTimeEarliest: 'EVENT_TIME_EARLIEST',
   eventTimeMaxSkewSeconds: 'EVENT_TIME_MAX_SKEW_SECONDS',
   functionTimeoutSeconds: 'FUNCTION_TIMEOUT_SECONDS',
+  /** `true` when the pipeline keeps a current table: curated lines carry the lakehouse columns. */
+  currentTable: 'CURRENT_TABLE',
+  /** The output field holding the current table's key (none: the record id is the key). */
+  currentTableKey: 'CURRENT_TABLE_KEY',
 } as const);
 
 /** A runtime setting carried by an environment variable. */

@@ -21,7 +21,7 @@ export const LAKEHOUSE_COLUMNS = Object.freeze({
   processedAt: '_etl_processed_at',
   /** The version of the transform that derived the line (the function's code hash). */
   transformVersion: '_etl_transform_version',
-  /** The version of the input schema the record was validated against (empty without schemas). */
+  /** The version of the input schema the record was validated against (null without schemas). */
   schemaVersion: '_etl_schema_version',
   /**
    * Unique per input position and output index (see {@link lakehousePosition}): the last

@@ -111,6 +111,13 @@ describe('readConfig', () => {
     );
   });
 
+  it('reads the current table: on only with CURRENT_TABLE=true, keyed by CURRENT_TABLE_KEY or the record id', () => {
+    expect(readConfig(REQUIRED).currentTable).toBeUndefined();
+    expect(readConfig({ ...REQUIRED, CURRENT_TABLE: 'false', CURRENT_TABLE_KEY: 'orderId' }).currentTable).toBeUndefined();
+    expect(readConfig({ ...REQUIRED, CURRENT_TABLE: 'true' }).currentTable).toEqual({ keyField: undefined });
+    expect(readConfig({ ...REQUIRED, CURRENT_TABLE: 'true', CURRENT_TABLE_KEY: 'orderId' }).currentTable).toEqual({ keyField: 'orderId' });
+  });
+
   it('collects missing and invalid variables in one error', () => {
     expect(() => readConfig({ PIPELINE_NAME: 'p', MAX_RECORD_BYTES: '0' })).toThrow(
       'cdk-serverless-etl runtime: CURATED_BUCKET is missing; QUARANTINE_BUCKET is missing; MAX_RECORD_BYTES must be a positive integer',
@@ -151,10 +158,13 @@ describe('readConfig', () => {
       eventTimeEarliest: '2025-01-01',
       eventTimeMaxSkewSeconds: '60',
       functionTimeoutSeconds: '30',
+      currentTable: 'true',
+      currentTableKey: 'orderId',
     };
-    const defaults = readConfig(REQUIRED);
     for (const [setting, value] of Object.entries(given) as Array<[RuntimeSetting, string]>) {
-      expect([setting, readConfig({ ...REQUIRED, [RUNTIME_ENV[setting]]: value })]).not.toEqual([setting, defaults]);
+      // The table key is read only for a pipeline with a current table.
+      const base = setting === 'currentTableKey' ? { ...REQUIRED, [RUNTIME_ENV.currentTable]: 'true' } : REQUIRED;
+      expect([setting, readConfig({ ...base, [RUNTIME_ENV[setting]]: value })]).not.toEqual([setting, readConfig(base)]);
     }
   });
 });

@@ -492,3 +492,53 @@ describe('partitionOf', () => {
     expect(partitionOf('2026-01-02T23:00:00.000Z')).toBe('dt=2026-01-02/hr=23');
   });
 });
+
+describe('processBatch with a current table', () => {
+  const tableConfig = testConfig({ currentTable: { keyField: 'orderId' } });
+  const now = () => Date.parse('2026-11-24T10:15:01.000Z');
+
+  it('writes the lakehouse columns on every curated line: key, op, times, versions, position', async () => {
+    const outcome = await processBatch([kinesis(event('evt-1', { orderId: 'o-1' }), '42')], moduleOf((r) => ({ orderId: r.orderId, total: 3 })), tableConfig, { now });
+    expect(outcome.quarantined).toEqual([]);
+    expect(JSON.parse(outcome.curated[0].lines[0])).toEqual({
+      orderId: 'o-1',
+      total: 3,
+      _etl_key: 'o-1',
+      _etl_op: 'upsert',
+      _etl_event_time: '2026-11-24T09:30:00.000Z',
+      _etl_processed_at: '2026-11-24T10:15:01.000Z',
+      _etl_transform_version: 'v-test',
+      _etl_schema_version: null,
+      _etl_position: 'shardId-000000000001/42#000000',
+    });
+  });
+
+  it('writes a delete the transform returns, ordered by the input event time', async () => {
+    const { deleteRecord } = await import('../../../lambda/runtime/record-operations');
+    const outcome = await processBatch([kinesis(event('evt-2', { orderId: 'o-1' }), '43')], moduleOf((r) => deleteRecord(String(r.orderId))), tableConfig, { now });
+    expect(JSON.parse(outcome.curated[0].lines[0])).toMatchObject({ _etl_key: 'o-1', _etl_op: 'delete', _etl_event_time: '2026-11-24T09:30:00.000Z' });
+  });
+
+  it('quarantines outputs it cannot key, or that set reserved columns, with the reason', async () => {
+    const outcome = await processBatch(
+      [kinesis(event('evt-3'), '44'), kinesis(event('evt-4', { orderId: 'o-4' }), '45')],
+      moduleOf((r) => (r.eventId === 'evt-3' ? { total: 1 } : { orderId: r.orderId, _etl_op: 'upsert' })),
+      tableConfig,
+      { now },
+    );
+    expect(outcome.curated).toEqual([]);
+    expect(outcome.quarantined.map((q) => [q.recordId, q.reason, q.error])).toEqual([
+      ['evt-3', 'INVALID_OUTPUT', 'output 0 has no table key: field "orderId" must be a non-empty string or a number'],
+      ['evt-4', 'INVALID_OUTPUT', 'output 0 sets "_etl_op": fields starting with "_etl_" are the runtime\'s (return deleteRecord(key) to delete a row)'],
+    ]);
+  });
+
+  it('leaves pipelines without a current table unchanged, and quarantines a delete there', async () => {
+    const plain = await processBatch([sqs(event('evt-1'))], moduleOf((r) => ({ id: r.eventId })), config);
+    expect(plain.curated[0].lines).toEqual(['{"id":"evt-1"}']);
+    const deleted = await processBatch([sqs(event('evt-1'))], moduleOf(() => ({ _etl_op: 'delete', _etl_key: 'evt-1' })), config);
+    expect(deleted.quarantined.map((q) => [q.reason, q.error])).toEqual([
+      ['INVALID_OUTPUT', 'transform returned a delete (deleteRecord), but the pipeline keeps no current table'],
+    ]);
+  });
+});

@@ -597,6 +597,15 @@ describe('writeOutcome: claim check', () => {
     expect(object.metadata['record-count']).toBe('3');
   });
 
+  it('keeps the lakehouse columns in the reference of a pipeline with a current table', async () => {
+    const columns = { _etl_key: 'k-1', _etl_op: 'upsert', _etl_event_time: '2026-11-24T09:00:00.000Z', _etl_position: 'p#000000' };
+    const tableConfig = testConfig({ rawBucket: 'raw-bucket', maxRecordBytes: 100, currentTable: {} });
+    await writeOutcome(sink, tableConfig, outcome({ curated: [curated('1', P9, [{ ...big, ...columns }])] }));
+    const [object] = storedObjects(s3Mock, 'curated-bucket');
+    expect(object.records[0]).toMatchObject({ recordId: 'rec-1', ...columns });
+    expect(object.records[0]).not.toHaveProperty('blob');
+  });
+
   it('keeps lines of exactly maxRecordBytes inline', async () => {
     const exact = { s: 'y'.repeat(100 - '{"s":""}'.length) };
     expect(JSON.stringify(exact)).toHaveLength(100);
