@@ -1,0 +1,200 @@
+/**
+ * The small, explicit translation between Athena and DuckDB for the current table's SQL
+ * (lib/contract/lakehouse/sql.ts): only what the dialects do not share. The MERGE and the view of
+ * live rows run on DuckDB as generated; what differs is where the tables come from:
+ *
+ * - the current table (Iceberg in Glue) is a DuckDB table of the same name (schema = database),
+ *   its Athena DDL types translated ({@link duckdbType});
+ * - the curated JSON table (Glue, partition projection) is a DuckDB view of the same name over
+ *   `read_json` of local copies of the curated objects, with the columns Athena adds: `dt` and
+ *   `hr` from the object's path and the pseudo-column `"$path"` (the object's `s3://` URI) from
+ *   DuckDB's `filename`.
+ */
+import { LAKEHOUSE_COLUMNS } from '../../lib/contract/lakehouse/columns';
+import {
+  SOURCE_PARTITION_COLUMNS,
+  currentTableColumns,
+  quoteIdentifier,
+  quoteLiteral,
+  type CurrentTableColumn,
+  type CurrentTableSqlSpec,
+} from '../../lib/contract/lakehouse/sql';
+
+/** Athena (Hive DDL) primitive types and their DuckDB names. */
+const PRIMITIVES: Readonly<Record<string, string>> = Object.freeze({
+  string: 'VARCHAR',
+  varchar: 'VARCHAR',
+  char: 'VARCHAR',
+  boolean: 'BOOLEAN',
+  tinyint: 'TINYINT',
+  smallint: 'SMALLINT',
+  int: 'INTEGER',
+  integer: 'INTEGER',
+  bigint: 'BIGINT',
+  float: 'FLOAT',
+  real: 'FLOAT',
+  double: 'DOUBLE',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+  binary: 'BLOB',
+});
+
+/**
+ * The DuckDB type of an Athena DDL type: `string` → `VARCHAR`, `decimal(10,2)` → `DECIMAL(10,2)`,
+ * `array<T>` → `T[]`, `map<K,V>` → `MAP(K, V)`, `struct<a:T>` → `STRUCT("a" T)`. Throws for a type
+ * it does not know (the local run then says which column).
+ */
+export function duckdbType(athenaType: string): string {
+  const parser = new TypeParser(athenaType);
+  const type = parser.type();
+  parser.end();
+  return type;
+}
+
+/** The current table as a DuckDB table: `CREATE SCHEMA`/`CREATE TABLE IF NOT EXISTS` with the same names. */
+export function createCurrentTableStatements(spec: CurrentTableSqlSpec): string[] {
+  const columns = currentTableColumns(spec).map((c) => `${quoteIdentifier(c.name)} ${columnType(c)}`);
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(spec.database)}`,
+    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(spec.database)}.${quoteIdentifier(spec.table)} (${columns.join(', ')})`,
+  ];
+}
+
+/** Where the local copies of curated objects are: `<root>/<bucket>/<key>` is the copy of `s3://<bucket>/<key>`. */
+export interface LocalObjects {
+  /** The directory the copies are under (absolute, `/`-separated). */
+  readonly root: string;
+  /** The copies, as paths under `root` (`<bucket>/<key>`). */
+  readonly files: readonly string[];
+}
+
+/**
+ * The curated JSON table as a DuckDB view (`CREATE OR REPLACE VIEW <sourceDatabase>.<sourceTable>`)
+ * over `read_json` of `objects.files` (gzip JSON Lines), with the data and reserved columns, `dt`,
+ * `hr` and `"$path"`. With no files, an empty view of the same columns.
+ */
+export function createSourceViewStatements(spec: CurrentTableSqlSpec, objects: LocalObjects): string[] {
+  const database = spec.sourceDatabase ?? spec.database;
+  const view = `${quoteIdentifier(database)}.${quoteIdentifier(spec.sourceTable)}`;
+  const columns = currentTableColumns(spec);
+  const root = objects.root.replace(/\/+$/, '');
+  const dt = quoteIdentifier(SOURCE_PARTITION_COLUMNS.date);
+  const hr = quoteIdentifier(SOURCE_PARTITION_COLUMNS.hour);
+  let select: string;
+  if (objects.files.length === 0) {
+    const typed = columns.map((c) => `CAST(NULL AS ${columnType(c)}) AS ${quoteIdentifier(c.name)}`);
+    select = `SELECT ${typed.join(', ')}, CAST(NULL AS VARCHAR) AS ${dt}, CAST(NULL AS VARCHAR) AS ${hr}, CAST(NULL AS VARCHAR) AS "$path" WHERE false`;
+  } else {
+    const files = objects.files.map((f) => quoteLiteral(`${root}/${f}`));
+    const struct = columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(columnType(c))}`).join(', ');
+    select = [
+      `SELECT ${columns.map((c) => quoteIdentifier(c.name)).join(', ')},`,
+      `  regexp_extract(filename, '/dt=([^/]+)/', 1) AS ${dt},`,
+      `  regexp_extract(filename, '/hr=([^/]+)/', 1) AS ${hr},`,
+      `  's3://' || substr(filename, ${[...root].length + 2}) AS "$path"`,
+      `FROM read_json([${files.join(', ')}], format = 'newline_delimited', compression = 'gzip', filename = true, columns = {${struct}})`,
+    ].join('\n');
+  }
+  return [`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(database)}`, `CREATE OR REPLACE VIEW ${view} AS\n${select}`];
+}
+
+/** The number of live rows (not tombstones) of the current table. */
+export function liveRowCountSql(spec: CurrentTableSqlSpec): string {
+  return (
+    `SELECT count(*) AS "rows" FROM ${quoteIdentifier(spec.database)}.${quoteIdentifier(spec.table)} ` +
+    `WHERE ${quoteIdentifier(LAKEHOUSE_COLUMNS.op)} = 'upsert'`
+  );
+}
+
+function columnType(column: CurrentTableColumn): string {
+  try {
+    return duckdbType(column.type);
+  } catch (error) {
+    throw new Error(`column ${column.name}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** A recursive-descent reader of Hive DDL types. */
+class TypeParser {
+  private at = 0;
+  constructor(private readonly text: string) {}
+
+  type(): string {
+    const name = this.word();
+    if (name === 'array') {
+      this.expect('<');
+      const element = this.type();
+      this.expect('>');
+      return `${element}[]`;
+    }
+    if (name === 'map') {
+      this.expect('<');
+      const key = this.type();
+      this.expect(',');
+      const value = this.type();
+      this.expect('>');
+      return `MAP(${key}, ${value})`;
+    }
+    if (name === 'struct') {
+      this.expect('<');
+      const fields: string[] = [];
+      do {
+        const field = this.word();
+        this.expect(':');
+        fields.push(`${quoteIdentifier(field)} ${this.type()}`);
+      } while (this.accept(','));
+      this.expect('>');
+      return `STRUCT(${fields.join(', ')})`;
+    }
+    if (name === 'decimal') {
+      if (!this.accept('(')) return 'DECIMAL(10,0)';
+      const precision = this.number();
+      const scale = this.accept(',') ? this.number() : '0';
+      this.expect(')');
+      return `DECIMAL(${precision},${scale})`;
+    }
+    if ((name === 'varchar' || name === 'char') && this.accept('(')) {
+      this.number();
+      this.expect(')');
+    }
+    const primitive = PRIMITIVES[name];
+    if (!primitive) throw new Error(`the local run does not know the Athena type ${JSON.stringify(this.text)}`);
+    return primitive;
+  }
+
+  end(): void {
+    this.skipSpaces();
+    if (this.at !== this.text.length) throw new Error(`unexpected ${JSON.stringify(this.text.slice(this.at))} in the Athena type ${JSON.stringify(this.text)}`);
+  }
+
+  private word(): string {
+    this.skipSpaces();
+    const match = /^[a-z_][a-z0-9_]*/i.exec(this.text.slice(this.at));
+    if (!match) throw new Error(`expected a name at ${JSON.stringify(this.text.slice(this.at))} in the Athena type ${JSON.stringify(this.text)}`);
+    this.at += match[0].length;
+    return match[0].toLowerCase();
+  }
+
+  private number(): string {
+    this.skipSpaces();
+    const match = /^\d+/.exec(this.text.slice(this.at));
+    if (!match) throw new Error(`expected a number in the Athena type ${JSON.stringify(this.text)}`);
+    this.at += match[0].length;
+    return match[0];
+  }
+
+  private accept(ch: string): boolean {
+    this.skipSpaces();
+    if (this.text[this.at] !== ch) return false;
+    this.at += 1;
+    return true;
+  }
+
+  private expect(ch: string): void {
+    if (!this.accept(ch)) throw new Error(`expected "${ch}" in the Athena type ${JSON.stringify(this.text)}`);
+  }
+
+  private skipSpaces(): void {
+    while (this.text[this.at] === ' ') this.at += 1;
+  }
+}
