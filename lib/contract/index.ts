@@ -15,3 +15,4 @@ export * from './stack-outputs';
 export * from './storage-layout';
 export * from './workflow-steps';
 export * from './lakehouse/columns';
+export * from './lakehouse/sql';
