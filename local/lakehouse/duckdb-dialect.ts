@@ -8,7 +8,9 @@
  * - the curated JSON table (Glue, partition projection) is a DuckDB view of the same name over
  *   `read_json` of local copies of the curated objects, with the columns Athena adds: `dt` and
  *   `hr` from the object's path and the pseudo-column `"$path"` (the object's `s3://` URI) from
- *   DuckDB's `filename`.
+ *   DuckDB's `filename`;
+ * - the Trino functions the MERGE calls that DuckDB lacks are DuckDB macros of the same name
+ *   ({@link TRINO_FUNCTION_MACROS}).
  */
 import { LAKEHOUSE_COLUMNS } from '../../lib/contract/lakehouse/columns';
 import {
@@ -19,6 +21,16 @@ import {
   type CurrentTableColumn,
   type CurrentTableSqlSpec,
 } from '../../lib/contract/lakehouse/sql';
+
+/**
+ * DuckDB macros for the Trino functions the generated SQL calls: `from_iso8601_timestamp` (a
+ * `timestamp with time zone`; DuckDB's session time zone is UTC, see duckdb-engine.ts) and
+ * `from_iso8601_date`.
+ */
+export const TRINO_FUNCTION_MACROS: readonly string[] = Object.freeze([
+  'CREATE OR REPLACE MACRO from_iso8601_timestamp(text) AS CAST(text AS TIMESTAMPTZ)',
+  'CREATE OR REPLACE MACRO from_iso8601_date(text) AS CAST(text AS DATE)',
+]);
 
 /** Athena (Hive DDL) primitive types and their DuckDB names. */
 const PRIMITIVES: Readonly<Record<string, string>> = Object.freeze({
@@ -82,11 +94,11 @@ export function createSourceViewStatements(spec: CurrentTableSqlSpec, objects: L
   const hr = quoteIdentifier(SOURCE_PARTITION_COLUMNS.hour);
   let select: string;
   if (objects.files.length === 0) {
-    const typed = columns.map((c) => `CAST(NULL AS ${columnType(c)}) AS ${quoteIdentifier(c.name)}`);
+    const typed = columns.map((c) => `CAST(NULL AS ${columnType(c, 'source')}) AS ${quoteIdentifier(c.name)}`);
     select = `SELECT ${typed.join(', ')}, CAST(NULL AS VARCHAR) AS ${dt}, CAST(NULL AS VARCHAR) AS ${hr}, CAST(NULL AS VARCHAR) AS "$path" WHERE false`;
   } else {
     const files = objects.files.map((f) => quoteLiteral(`${root}/${f}`));
-    const struct = columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(columnType(c))}`).join(', ');
+    const struct = columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(columnType(c, 'source'))}`).join(', ');
     select = [
       `SELECT ${columns.map((c) => quoteIdentifier(c.name)).join(', ')},`,
       `  regexp_extract(filename, '/dt=([^/]+)/', 1) AS ${dt},`,
@@ -106,9 +118,10 @@ export function liveRowCountSql(spec: CurrentTableSqlSpec): string {
   );
 }
 
-function columnType(column: CurrentTableColumn): string {
+/** The DuckDB type of a column of the current table, or of the curated JSON table (`source`). */
+function columnType(column: CurrentTableColumn, of: 'table' | 'source' = 'table'): string {
   try {
-    return duckdbType(column.type);
+    return duckdbType(of === 'source' ? (column.sourceType ?? column.type) : column.type);
   } catch (error) {
     throw new Error(`column ${column.name}: ${(error as Error).message}`, { cause: error });
   }

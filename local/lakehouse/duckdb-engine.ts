@@ -3,6 +3,7 @@
  * prebuilt binaries from npm, no server). One database file per run directory, or in memory.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { TRINO_FUNCTION_MACROS } from './duckdb-dialect';
 
 /** Rows a statement returned: column names and each row's values as JSON (BIGINT as a string, DATE/TIMESTAMP as ISO text). */
 export interface QueryRows {
@@ -13,12 +14,16 @@ export interface QueryRows {
 /** A DuckDB database with one connection; statements run one at a time, in call order. */
 export class DuckDbEngine {
   /**
-   * Opens (or creates) the database at `file`, or one in memory (`:memory:`). One thread: the local
-   * run shares the machine's cores with the functions it runs.
+   * Opens (or creates) the database at `file`, or one in memory (`:memory:`), in UTC with the
+   * Trino function macros. One thread: the local run shares the machine's cores with the functions
+   * it runs.
    */
   static async open(file = ':memory:'): Promise<DuckDbEngine> {
     const instance = await DuckDBInstance.create(file, { threads: '1' });
-    return new DuckDbEngine(instance, await instance.connect());
+    const engine = new DuckDbEngine(instance, await instance.connect());
+    // Athena runs in UTC: a timestamp with time zone cast to a timestamp keeps the UTC time.
+    await engine.run("SET TimeZone = 'UTC'", ...TRINO_FUNCTION_MACROS);
+    return engine;
   }
 
   private queue: Promise<unknown> = Promise.resolve();

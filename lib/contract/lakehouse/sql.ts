@@ -19,8 +19,6 @@ import { LAKEHOUSE_COLUMNS, RecordOperation } from './columns';
 /** Athena's limit on a query string (StartQueryExecution `QueryString`), in bytes; not adjustable. */
 export const ATHENA_MAX_QUERY_BYTES = 262_144;
 
-/** The Athena DDL type of every reserved column (`_etl_…`): they hold strings. */
-export const RESERVED_COLUMN_TYPE = 'string';
 
 /**
  * The partition columns of the curated (source) table, as the curated keys' `dt=…/hr=…` path
@@ -28,11 +26,35 @@ export const RESERVED_COLUMN_TYPE = 'string';
  */
 export const SOURCE_PARTITION_COLUMNS = Object.freeze({ date: 'dt', hour: 'hr' } as const);
 
-/** A column of the current table: a name and its Athena DDL type (`string`, `bigint`, `struct<a:string>`, …). */
+/** A column of the current table and how the curated JSON table holds it. */
 export interface CurrentTableColumn {
+  /** Column name (a Glue name: lower case; the curated JSON fields match it case-insensitively). */
   readonly name: string;
+  /** Athena DDL type of the table's (Iceberg) column: `string`, `bigint`, `double`, `boolean`, `timestamp`, `date`, `decimal(10,2)`, … */
   readonly type: string;
+  /**
+   * Hive type of the column in the curated JSON table, when it is not `type`: `string` for a
+   * `timestamp` or `date` held as ISO-8601 text (read with `from_iso8601_timestamp` /
+   * `from_iso8601_date`), or for an object or array held as JSON text; another type is CAST.
+   * @default - `type`
+   */
+  readonly sourceType?: string;
 }
+
+/**
+ * The reserved columns of every current table, in table order (first): the key, the operation,
+ * event and processing time as `timestamp` (the curated lines hold them as ISO-8601 UTC text), the
+ * transform and schema versions and the position.
+ */
+export const RESERVED_TABLE_COLUMNS: readonly CurrentTableColumn[] = Object.freeze([
+  { name: LAKEHOUSE_COLUMNS.key, type: 'string' },
+  { name: LAKEHOUSE_COLUMNS.op, type: 'string' },
+  { name: LAKEHOUSE_COLUMNS.eventTime, type: 'timestamp', sourceType: 'string' },
+  { name: LAKEHOUSE_COLUMNS.processedAt, type: 'timestamp', sourceType: 'string' },
+  { name: LAKEHOUSE_COLUMNS.transformVersion, type: 'string' },
+  { name: LAKEHOUSE_COLUMNS.schemaVersion, type: 'string' },
+  { name: LAKEHOUSE_COLUMNS.position, type: 'string' },
+]);
 
 /** An Iceberg partition transform Athena's `PARTITIONED BY` accepts. */
 export type PartitionTransform = 'identity' | 'year' | 'month' | 'day' | 'hour' | 'bucket' | 'truncate';
@@ -62,7 +84,7 @@ export interface CurrentTableSqlSpec {
   readonly sourceTable: string;
   /**
    * The data columns (from the declared output JSON Schema), without the reserved `_etl_…` ones,
-   * which every table has ({@link currentTableColumns}).
+   * which every table has ({@link RESERVED_TABLE_COLUMNS}).
    */
   readonly columns: readonly CurrentTableColumn[];
   /**
@@ -104,15 +126,7 @@ const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
-/** The reserved columns in table order: the key first, then the others. */
-const RESERVED_ORDER = [
-  LAKEHOUSE_COLUMNS.op,
-  LAKEHOUSE_COLUMNS.eventTime,
-  LAKEHOUSE_COLUMNS.processedAt,
-  LAKEHOUSE_COLUMNS.transformVersion,
-  LAKEHOUSE_COLUMNS.schemaVersion,
-  LAKEHOUSE_COLUMNS.position,
-] as const;
+const RESERVED_NAMES: ReadonlySet<string> = new Set(RESERVED_TABLE_COLUMNS.map((c) => c.name));
 
 /** A double-quoted SQL identifier (Athena DML, DuckDB): the name checked as a Glue name, `"` doubled. */
 export function quoteIdentifier(name: string): string {
@@ -126,17 +140,24 @@ export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/**
- * Every column of the current table, in table order: `_etl_key`, the data columns, then the other
- * reserved columns (all {@link RESERVED_COLUMN_TYPE}).
- */
+/** Every column of the current table, in table order: the reserved columns ({@link RESERVED_TABLE_COLUMNS}), then the data columns. */
 export function currentTableColumns(spec: CurrentTableSqlSpec): CurrentTableColumn[] {
   checkSpec(spec);
-  return [
-    { name: LAKEHOUSE_COLUMNS.key, type: RESERVED_COLUMN_TYPE },
-    ...spec.columns.map((c) => ({ name: c.name, type: c.type })),
-    ...RESERVED_ORDER.map((name) => ({ name, type: RESERVED_COLUMN_TYPE })),
-  ];
+  return [...RESERVED_TABLE_COLUMNS, ...spec.columns].map((c) => ({ name: c.name, type: c.type, ...(c.sourceType === undefined ? {} : { sourceType: c.sourceType }) }));
+}
+
+/**
+ * The expression that reads `column` from the curated JSON table as the table's type: the column
+ * itself when the types agree; `CAST(from_iso8601_timestamp(c) AT TIME ZONE 'UTC' AS timestamp(6))` (UTC, whatever the text's offset) or
+ * `from_iso8601_date(c)` for ISO-8601 text; else `CAST(c AS <type>)`.
+ */
+export function sourceValueSql(column: CurrentTableColumn): string {
+  const c = quoteIdentifier(column.name);
+  const source = column.sourceType ?? column.type;
+  if (source === column.type) return c;
+  if (source === 'string' && column.type === 'timestamp') return `CAST(from_iso8601_timestamp(${c}) AT TIME ZONE 'UTC' AS timestamp(6))`;
+  if (source === 'string' && column.type === 'date') return `from_iso8601_date(${c})`;
+  return `CAST(${c} AS ${dmlType(column.type)})`;
 }
 
 /** The `dt` and `hr` of a curated object's `s3://` URI; throws a {@link LakehouseSqlError} for any other path. */
@@ -181,27 +202,32 @@ export function mergeSql(spec: CurrentTableSqlSpec, objectPaths: readonly string
   const q = quoteIdentifier;
   const key = q(LAKEHOUSE_COLUMNS.key);
   const op = q(LAKEHOUSE_COLUMNS.op);
-  const columns = currentTableColumns(spec).map((c) => c.name);
-  const kept = new Set<string>([LAKEHOUSE_COLUMNS.key, ...RESERVED_ORDER, ...(spec.versionColumn ? [spec.versionColumn] : [])]);
+  const table = currentTableColumns(spec);
+  const columns = table.map((c) => c.name);
+  const kept = new Set<string>([...RESERVED_NAMES, ...(spec.versionColumn ? [spec.versionColumn] : [])]);
   const order = orderColumns(spec);
-  const projected = columns.map((c) =>
-    kept.has(c) ? q(c) : `CASE WHEN ${op} = ${quoteLiteral(RecordOperation.DELETE)} THEN NULL ELSE ${q(c)} END AS ${q(c)}`,
-  );
+  const read = table.map((c) => {
+    const value = sourceValueSql(c);
+    if (kept.has(c.name)) return value === q(c.name) ? value : `${value} AS ${q(c.name)}`;
+    return `CASE WHEN ${op} = ${quoteLiteral(RecordOperation.DELETE)} THEN NULL ELSE ${value} END AS ${q(c.name)}`;
+  });
 
   const statement = [
     `MERGE INTO ${tableName(spec.database, spec.table)} AS "t"`,
     'USING (',
     `  SELECT ${columns.map(q).join(', ')}`,
     '  FROM (',
-    '    SELECT',
-    ...projected.map((p) => `      ${p},`),
-    `      row_number() OVER (PARTITION BY ${key} ORDER BY ${order.map((c) => `${q(c)} DESC NULLS LAST`).join(', ')}) AS "_etl_rank"`,
-    `    FROM ${tableName(spec.sourceDatabase ?? spec.database, spec.sourceTable)}`,
-    `    WHERE ${q(SOURCE_PARTITION_COLUMNS.date)} IN (${dates.map(quoteLiteral).join(', ')})`,
-    `      AND ${q(SOURCE_PARTITION_COLUMNS.hour)} IN (${hours.map(quoteLiteral).join(', ')})`,
-    `      AND "$path" IN (${paths.map(quoteLiteral).join(', ')})`,
-    `      AND ${key} IS NOT NULL`,
-    `      AND ${op} IN (${[RecordOperation.UPSERT, RecordOperation.DELETE].map(quoteLiteral).join(', ')})`,
+    `    SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY ${order.map((c) => `${q(c)} DESC NULLS LAST`).join(', ')}) AS "_etl_rank"`,
+    '    FROM (',
+    '      SELECT',
+    read.map((p) => `        ${p}`).join(',\n'),
+    `      FROM ${tableName(spec.sourceDatabase ?? spec.database, spec.sourceTable)}`,
+    `      WHERE ${q(SOURCE_PARTITION_COLUMNS.date)} IN (${dates.map(quoteLiteral).join(', ')})`,
+    `        AND ${q(SOURCE_PARTITION_COLUMNS.hour)} IN (${hours.map(quoteLiteral).join(', ')})`,
+    `        AND "$path" IN (${paths.map(quoteLiteral).join(', ')})`,
+    `        AND ${key} IS NOT NULL`,
+    `        AND ${op} IN (${[RecordOperation.UPSERT, RecordOperation.DELETE].map(quoteLiteral).join(', ')})`,
+    '    ) AS "lines"',
     '  ) AS "ranked"',
     '  WHERE "_etl_rank" = 1',
     ') AS "s"',
@@ -372,14 +398,16 @@ function checkSpec(spec: CurrentTableSqlSpec): void {
     }
     if (names.has(c.name)) throw new LakehouseSqlError(`column ${c.name} is declared twice`);
     names.add(c.name);
-    if (typeof c.type !== 'string' || !DDL_TYPE.test(c.type) || !balanced(c.type)) {
-      throw new LakehouseSqlError(`column ${c.name} has type ${JSON.stringify(c.type)}, not an Athena DDL type (e.g. string, bigint, decimal(10,2), array<string>)`);
+    for (const [what, type] of [['type', c.type], ['sourceType', c.sourceType ?? c.type]]) {
+      if (typeof type !== 'string' || !DDL_TYPE.test(type) || !balanced(type)) {
+        throw new LakehouseSqlError(`column ${c.name} has ${what} ${JSON.stringify(type)}, not an Athena DDL type (e.g. string, bigint, decimal(10,2), array<string>)`);
+      }
     }
   }
   if (spec.versionColumn !== undefined && !names.has(spec.versionColumn)) {
     throw new LakehouseSqlError(`versionColumn ${JSON.stringify(spec.versionColumn)} is not one of the columns`);
   }
-  const all = new Set<string>([...names, LAKEHOUSE_COLUMNS.key, ...RESERVED_ORDER]);
+  const all = new Set<string>([...names, ...RESERVED_NAMES]);
   for (const p of spec.partitionBy ?? []) {
     if (!all.has(p.column)) throw new LakehouseSqlError(`partitionBy names ${JSON.stringify(p.column)}, not a column of the table`);
     const sized = p.transform === 'bucket' || p.transform === 'truncate';
@@ -392,6 +420,15 @@ function checkSpec(spec: CurrentTableSqlSpec): void {
       throw new LakehouseSqlError(`partitionBy transform ${JSON.stringify(p.transform)} is not an Iceberg transform Athena accepts`);
     }
   }
+}
+
+/** The DML (Trino) name of an Athena DDL type, for CAST: `string` → `varchar`, `float` → `real`, `timestamp` → `timestamp(6)` (Iceberg's microseconds). */
+function dmlType(type: string): string {
+  if (type === 'string') return 'varchar';
+  if (type === 'float') return 'real';
+  if (type === 'timestamp') return 'timestamp(6)';
+  if (type === 'int') return 'integer';
+  return type;
 }
 
 /** Angle brackets and parentheses nest properly. */

@@ -91,8 +91,8 @@ describe('the current table MERGE on DuckDB', () => {
       revision: null,
       tags: ['a', 'b'],
       _etl_op: 'upsert',
-      _etl_event_time: '2026-12-07T09:10:00.000Z',
-      _etl_processed_at: '2026-12-07T09:00:00.000Z',
+      _etl_event_time: '2026-12-07 09:10:00',
+      _etl_processed_at: '2026-12-07 09:00:00',
       _etl_transform_version: 'code-2',
       _etl_schema_version: '1',
       _etl_position: 'stream:o-1:2026-12-07T09:10:00.000Z#000000',
@@ -161,8 +161,8 @@ describe('the current table MERGE on DuckDB', () => {
       revision: null,
       tags: null,
       _etl_op: 'delete',
-      _etl_event_time: '2026-12-07T10:00:00.000Z',
-      _etl_processed_at: '2026-12-07T09:00:00.000Z',
+      _etl_event_time: '2026-12-07 10:00:00',
+      _etl_processed_at: '2026-12-07 09:00:00',
       _etl_transform_version: 'code-1',
       _etl_schema_version: '1',
       _etl_position: 'stream:o-1:2026-12-07T10:00:00.000Z#000000',
@@ -221,6 +221,30 @@ describe('the current table MERGE on DuckDB', () => {
     await lakehouse.merge([first]);
     const [row] = await lakehouse.rows();
     expect(row).toMatchObject({ status: 'right', _etl_transform_version: 'code-2' });
+  });
+
+  it('reads ISO-8601 text as UTC timestamps and dates (a version column with offsets orders in UTC), objects as JSON text', async () => {
+    const spec: CurrentTableSqlSpec = {
+      ...SPEC,
+      columns: [
+        { name: 'status', type: 'string' },
+        { name: 'changed_at', type: 'timestamp', sourceType: 'string' },
+        { name: 'placed_on', type: 'date', sourceType: 'string' },
+        { name: 'address', type: 'string' },
+      ],
+      versionColumn: 'changed_at',
+    };
+    const lakehouse = await lakehouseOf(spec);
+    const first = lakehouse.putObject(key('first'), [
+      { ...line('o-1', { status: 'later' }), changed_at: '2026-12-07T09:30:00.000Z', placed_on: '2026-12-01', address: { city: 'Ghent' } },
+    ]);
+    const second = lakehouse.putObject(key('second'), [
+      { ...line('o-1', { status: 'earlier' }), changed_at: '2026-12-07T10:00:00+02:00', placed_on: '2026-12-01', address: { city: 'Bruges' } },
+    ]);
+    await lakehouse.merge([first]);
+    await lakehouse.merge([second]);
+    const [row] = await lakehouse.rows();
+    expect(row).toMatchObject({ status: 'later', changed_at: '2026-12-07 09:30:00', placed_on: '2026-12-01', address: '{"city":"Ghent"}' });
   });
 
   it('skips lines without a key or with an unknown operation', async () => {

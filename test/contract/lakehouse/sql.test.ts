@@ -59,15 +59,15 @@ describe('the table DDL', () => {
       [
         'CREATE TABLE `orders_etl`.`orders_current` (',
         '  `_etl_key` string,',
-        '  `order_id` string,',
-        '  `amount` decimal(10,2),',
-        '  `updated_at` bigint,',
         '  `_etl_op` string,',
-        '  `_etl_event_time` string,',
-        '  `_etl_processed_at` string,',
+        '  `_etl_event_time` timestamp,',
+        '  `_etl_processed_at` timestamp,',
         '  `_etl_transform_version` string,',
         '  `_etl_schema_version` string,',
-        '  `_etl_position` string',
+        '  `_etl_position` string,',
+        '  `order_id` string,',
+        '  `amount` decimal(10,2),',
+        '  `updated_at` bigint',
         ')',
         'PARTITIONED BY (bucket(16, `_etl_key`), `order_id`)',
         "LOCATION 's3://lake-bucket/current/orders/'",
@@ -87,7 +87,7 @@ describe('the table DDL', () => {
     expect(liveViewSql(SPEC)).toBe(
       [
         'CREATE OR REPLACE VIEW "orders_etl"."orders_current_live" AS',
-        'SELECT "_etl_key", "order_id", "amount", "updated_at", "_etl_event_time", "_etl_processed_at", "_etl_transform_version", "_etl_schema_version", "_etl_position"',
+        'SELECT "_etl_key", "_etl_event_time", "_etl_processed_at", "_etl_transform_version", "_etl_schema_version", "_etl_position", "order_id", "amount", "updated_at"',
         'FROM "orders_etl"."orders_current"',
         `WHERE "_etl_op" = 'upsert'`,
       ].join('\n'),
@@ -128,7 +128,7 @@ describe('the MERGE', () => {
   });
 
   it('reads exactly the objects given, pruned to their partitions: "$path" IN (…) with dt and hr predicates', () => {
-    expect(sql).toContain(`WHERE "dt" IN ('2026-12-07')\n      AND "hr" IN ('08', '09')`);
+    expect(sql).toContain(`WHERE "dt" IN ('2026-12-07')\n        AND "hr" IN ('08', '09')`);
     expect(sql).toContain(`AND "$path" IN ('${path('a')}', '${path('b', '2026-12-07', '09')}')`);
     expect(sql).toContain('FROM "orders_etl"."orders"');
     expect(mergeSql({ ...SPEC, sourceDatabase: 'raw_etl' }, [path('a')])).toContain('FROM "raw_etl"."orders"');
@@ -136,6 +136,26 @@ describe('the MERGE', () => {
 
   it('is the same statement for the same objects in any order', () => {
     expect(mergeSql(SPEC, [path('a'), path('b', '2026-12-07', '09')])).toBe(sql);
+  });
+
+  it('reads ISO-8601 text as UTC timestamps and dates, casts other differing types, masks data columns of deletes', () => {
+    const typed = mergeSql(
+      {
+        ...SPEC,
+        columns: [
+          { name: 'placed_at', type: 'timestamp', sourceType: 'string' },
+          { name: 'placed_on', type: 'date', sourceType: 'string' },
+          { name: 'quantity', type: 'int', sourceType: 'string' },
+          { name: 'updated_at', type: 'bigint' },
+        ],
+      },
+      [path('a')],
+    );
+    expect(typed).toContain(`CAST(from_iso8601_timestamp("_etl_event_time") AT TIME ZONE 'UTC' AS timestamp(6)) AS "_etl_event_time"`);
+    expect(typed).toContain(`CASE WHEN "_etl_op" = 'delete' THEN NULL ELSE CAST(from_iso8601_timestamp("placed_at") AT TIME ZONE 'UTC' AS timestamp(6)) END AS "placed_at"`);
+    expect(typed).toContain(`CASE WHEN "_etl_op" = 'delete' THEN NULL ELSE from_iso8601_date("placed_on") END AS "placed_on"`);
+    expect(typed).toContain(`CASE WHEN "_etl_op" = 'delete' THEN NULL ELSE CAST("quantity" AS integer) END AS "quantity"`);
+    expect(typed).toMatch(/^ {8}"updated_at",?$/m);
   });
 
   it('ranks the lines of a key by the version column, event time, processing time, position, NULL last', () => {
