@@ -8,17 +8,33 @@
  * `new Error(message, { cause })` compiles). Nothing is written into the repository; the normal
  * build (`npm run build`, plain tsc) is untouched.
  *
- * Passes when jsii reports zero errors and the assembly (.jsii) has a type for every name that
- * lib/index.ts exports: jsii silently leaves out what it cannot represent (top-level consts and
- * functions, type aliases), so a declaration the TypeScript user sees but a Python, Java or .NET
- * user would not is reported as dropped. Warnings are printed, not failed on.
- * KEEP_JSII_CHECK=1 keeps the temporary project.
+ * Passes when jsii reports zero errors and the assembly (.jsii) passes the checks of
+ * `scripts/jsii-assembly.ts`:
+ * - it has every class, interface and enum that lib/index.ts exports, as the same kind: jsii
+ *   silently leaves out what it cannot represent (top-level consts and functions, type aliases),
+ *   so a declaration the TypeScript user sees but a Python, Java or .NET user would not is reported;
+ * - it declares the python, java and dotnet targets (package.json `jsii.targets`), so the packages
+ *   for those languages are one `jsii-pacmak` away;
+ * - no prop, member, parameter or result is typed by one of the library's construct classes
+ *   instead of its interface (`ITransformFunction`, not `TransformFunction`), and each `I<Name>`
+ *   interface is implemented by its class `<Name>`;
+ * - every type and member has a TSDoc summary.
+ * jsii's warnings are printed, not failed on. KEEP_JSII_CHECK=1 keeps the temporary project.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import {
+  Assembly,
+  DeclarationKind,
+  constructClassReferences,
+  missingDeclarations,
+  missingTargets,
+  undocumented,
+  unimplementedInterfaces,
+} from './jsii-assembly';
 
 const repo = path.resolve(__dirname, '..');
 const packageJson = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as {
@@ -29,7 +45,11 @@ const packageJson = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 
   peerDependencies: Record<string, string>;
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
+  jsii: { targets: Record<string, unknown> };
 };
+
+/** The languages the assembly must declare targets for (package.json `jsii.targets`). */
+const REQUIRED_TARGETS = ['python', 'java', 'dotnet'];
 
 /** Dependencies the library's code imports that are not jsii modules: jsii needs them bundled. */
 const BUNDLED = ['ajv', 'ajv-draft-04', 'ajv-formats', 'safe-regex2'];
@@ -68,7 +88,7 @@ function writeProject(project: string): void {
     repository: { type: 'git', url: 'https://github.com/cdk-serverless-etl/cdk-serverless-etl.git' },
     main: 'lib/index.js',
     types: 'lib/index.d.ts',
-    jsii: { outdir: 'dist', targets: {}, tsconfig: 'tsconfig.jsii.json', validateTsconfig: 'minimal' },
+    jsii: { outdir: 'dist', targets: packageJson.jsii.targets, tsconfig: 'tsconfig.jsii.json', validateTsconfig: 'minimal' },
     peerDependencies: pick(JSII_PEERS, packageJson.peerDependencies),
     devDependencies: pick(JSII_PEERS, packageJson.devDependencies),
     dependencies: pick(BUNDLED, packageJson.dependencies),
@@ -97,13 +117,46 @@ function writeProject(project: string): void {
   fs.writeFileSync(path.join(project, 'tsconfig.jsii.json'), JSON.stringify(tsconfig, null, 2));
 }
 
-/** The names lib/index.ts exports (values and types), as a TypeScript user imports them. */
-function exportedNames(): string[] {
+/** The names lib/index.ts exports (values and types), as a TypeScript user imports them, and what each is. */
+function exportedDeclarations(): Map<string, DeclarationKind> {
   const index = path.join(repo, 'lib', 'index.ts');
   const program = ts.createProgram([index], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, skipLibCheck: true, noEmit: true });
   const checker = program.getTypeChecker();
   const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(index)!)!;
-  return checker.getExportsOfModule(moduleSymbol).map((symbol) => symbol.name).sort();
+  const kindOf = (exported: ts.Symbol): DeclarationKind => {
+    const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+    if (symbol.flags & ts.SymbolFlags.Class) return 'class';
+    if (symbol.flags & ts.SymbolFlags.Enum) return 'enum';
+    if (symbol.flags & ts.SymbolFlags.Interface) return 'interface';
+    return 'other';
+  };
+  return new Map(checker.getExportsOfModule(moduleSymbol).map((symbol) => [symbol.name, kindOf(symbol)]));
+}
+
+/** The assembly's problems, each group under the advice that fixes it. */
+function assemblyProblems(assembly: Assembly): Array<{ title: string; advice: string; problems: string[] }> {
+  return [
+    {
+      title: 'declarations of lib/index.ts missing from the assembly',
+      advice: 'Make each a class, interface or enum (a const as a static member, a function as a static method), or stop exporting it.',
+      problems: missingDeclarations(assembly, exportedDeclarations()),
+    },
+    {
+      title: 'targets missing',
+      advice: 'Declare them in package.json under jsii.targets.',
+      problems: missingTargets(assembly, REQUIRED_TARGETS),
+    },
+    {
+      title: 'construct classes where their interfaces belong',
+      advice: 'Type props and members by the interface, as aws-cdk-lib takes IBucket, not Bucket (docs/architecture.md, "Interfaces").',
+      problems: [...constructClassReferences(assembly), ...unimplementedInterfaces(assembly)],
+    },
+    {
+      title: 'types and members without a TSDoc summary',
+      advice: 'Document each (the first sentence is the summary Python, Java and .NET users see).',
+      problems: undocumented(assembly),
+    },
+  ].filter((group) => group.problems.length > 0);
 }
 
 /** Runs the check; returns the process exit code. */
@@ -120,15 +173,14 @@ function main(): number {
       console.error(`check:jsii: jsii failed (exit ${run.status ?? run.signal}); the errors are above`);
       return 1;
     }
-    const assembly = JSON.parse(fs.readFileSync(assemblyFile, 'utf8')) as { types?: Record<string, { name: string; namespace?: string }> };
-    const topLevel = new Set(Object.values(assembly.types ?? {}).filter((type) => !type.namespace).map((type) => type.name));
-    const dropped = exportedNames().filter((name) => !topLevel.has(name));
-    if (dropped.length > 0) {
-      console.error(`check:jsii: lib/index.ts exports ${dropped.length} declaration(s) jsii leaves out of the assembly: ${dropped.join(', ')}`);
-      console.error('Make each a class, interface or enum (a const as a static member, a function as a static method), or stop exporting it.');
-      return 1;
+    const assembly = JSON.parse(fs.readFileSync(assemblyFile, 'utf8')) as Assembly;
+    const groups = assemblyProblems(assembly);
+    for (const group of groups) {
+      console.error(`check:jsii: ${group.problems.length} ${group.title}:\n${group.problems.map((p) => `  - ${p}`).join('\n')}\n${group.advice}`);
     }
-    console.log(`check:jsii: OK, ${topLevel.size} types in the assembly, every export of lib/index.ts among them`);
+    if (groups.length > 0) return 1;
+    const targets = Object.keys(assembly.targets ?? {}).join(', ');
+    console.log(`check:jsii: OK, ${Object.keys(assembly.types ?? {}).length} types in the assembly, every export of lib/index.ts among them; targets ${targets}`);
     return 0;
   } finally {
     if (process.env.KEEP_JSII_CHECK) console.log(`kept ${project}`);

@@ -27,7 +27,9 @@ export interface CostModel {
 
 /** Props for {@link PipelineDashboard}. */
 export interface PipelineDashboardProps {
+  /** The pipeline's name (the `Pipeline` dimension of its metrics). */
   readonly pipelineName: string;
+  /** The transform function whose stage, invocations, duration and errors the dashboard shows. */
   readonly transform: ITransformFunction;
   /**
    * The pipeline's objectives (success rate and freshness widgets).
@@ -39,11 +41,20 @@ export interface PipelineDashboardProps {
    * @default - none
    */
   readonly alarms?: cloudwatch.IAlarm[];
-  /** @default - none */
+  /**
+   * The Kinesis ingest: its iterator age on the on-call row.
+   * @default - none
+   */
   readonly streamIngest?: IStreamIngest;
-  /** @default - none */
+  /**
+   * The EventBridge ingest: its buffer's oldest message on the on-call row.
+   * @default - none
+   */
   readonly eventBusIngest?: IEventBusIngest;
-  /** @default - none */
+  /**
+   * The dead-letter queues whose depths the on-call row shows.
+   * @default - none
+   */
   readonly deadLetterQueues?: IDeadLetterQueue[];
   /**
    * Prices of the cost estimate.
