@@ -15,7 +15,7 @@ import { createPiiHasher } from '../lambda/runtime/pii-masking';
 import type { SchemaBundle } from '../lambda/runtime/schema-validation';
 import type { TransformModule } from '../lambda/runtime/transform-contract';
 import { writeSchemaBundle } from '../lib/schema/schema-bundle';
-import { startEmulators } from '../local/emulators';
+import { startEmulators } from '../local/services/emulators';
 import { bareLoop } from './alternatives/bare-loop';
 import { createPowertoolsHandler } from './alternatives/powertools-handler';
 import { AwsStub, metered, newMeter, stubClients, type Meter } from './lib/aws-stub';

@@ -1,9 +1,9 @@
 /**
  * `cdk-serverless-etl start [options]`: runs the app's pipeline end to end on local emulators (the
- * local runner, local/start). Loaded only for this command, so the other commands never load the
+ * local runner, local/run/start). Loaded only for this command, so the other commands never load the
  * runner or its emulator packages.
  */
-import { runLocal } from '../local/start';
+import { runLocal } from '../local/run/start';
 
 /**
  * Runs the local runner with the options after `start`; returns its exit code (0 ok, 1 failed,

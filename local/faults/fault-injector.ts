@@ -17,10 +17,10 @@
  * batch delivered again), or neither (`reached-result`: the failure reached the invocation's result).
  */
 import { createHash } from 'node:crypto';
-import type { AwsRequest, FrontDoorService } from '../front-door/aws-request';
-import { awsErrorResponse, type FrontDoorResponse } from '../front-door/aws-error';
-import { signerOf, type Caller } from '../front-door/callers';
-import type { FrontDoorInterceptor, InterceptContext } from '../front-door/front-door';
+import type { AwsRequest, FrontDoorService } from '../services/front-door/aws-request';
+import { awsErrorResponse, type FrontDoorResponse } from '../services/front-door/aws-error';
+import { signerOf, type Caller } from '../services/front-door/callers';
+import type { FrontDoorInterceptor, InterceptContext } from '../services/front-door/front-door';
 import type { FaultKind, FaultPlan } from './fault-spec';
 import { INTERNAL_ERRORS, THROTTLING_ERRORS, unavailableError } from './service-errors';
 

@@ -4,8 +4,8 @@
  * functions' results, from what the event sources, function hosts and state machine executions
  * recorded (never assumed from the spec).
  */
-import type { PollStats } from '../event-sources/types';
-import type { TaskCall } from '../state-machine';
+import type { PollStats } from '../services/event-sources/types';
+import type { TaskCall } from '../services/state-machine';
 import type { FaultInjector, FaultOutcome } from './fault-injector';
 import type { FaultKind } from './fault-spec';
 

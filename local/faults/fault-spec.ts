@@ -13,7 +13,7 @@
  * (PutObject, PutItem, GetSecretValue); `<amount>` a probability per call (`0.05` or `5%`) or a
  * count (`3x`: the first 3 matching calls); `<duration>` e.g. `500ms`, `2s`, `1m`.
  */
-import type { FrontDoorService } from '../front-door/aws-request';
+import type { FrontDoorService } from '../services/front-door/aws-request';
 
 /** The kinds of fault. */
 export const FAULT_KINDS = ['throttle', '5xx', 'hang', 'timeout-mid-batch', 'outage'] as const;

@@ -15,8 +15,8 @@
  * - Secrets Manager: `ThrottlingException` (400), `InternalServiceError` (500), `ServiceUnavailable`
  *   (503) — https://docs.aws.amazon.com/secretsmanager/latest/apireference/CommonErrors.html
  */
-import type { AwsErrorSpec } from '../front-door/aws-error';
-import type { FrontDoorService } from '../front-door/aws-request';
+import type { AwsErrorSpec } from '../services/front-door/aws-error';
+import type { FrontDoorService } from '../services/front-door/aws-request';
 
 const NOTE = '(injected by the local run: --faults)';
 

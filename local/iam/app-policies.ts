@@ -16,9 +16,9 @@
  * the local run cannot resolve, a key outside the app, a permissions boundary) is listed in
  * `notes`, and the roles it affects in {@link IamRole.problems}.
  */
-import type { Template } from '../cloud-assembly';
-import type { LocalReferences } from '../references';
-import type { LocalResources } from '../template-resources';
+import type { Template } from '../template/cloud-assembly';
+import type { LocalReferences } from '../template/references';
+import type { LocalResources } from '../template/template-resources';
 import { awsManagedPolicy, awsManagedPolicyName } from './managed-policies';
 import { statementsOf, UnsupportedPolicyError, validateStatement, type PolicyStatement } from './policy';
 

@@ -1,5 +1,5 @@
-/** The IAM lines of the text report (`local/format-report.ts`). */
-import type { IamOutcome } from '../run-report';
+/** The IAM lines of the text report (`local/report/format-report.ts`). */
+import type { IamOutcome } from '../report/run-report';
 
 /** The report's IAM row (in the summary block). */
 export function iamRow(iam: IamOutcome): string {

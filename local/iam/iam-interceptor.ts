@@ -13,10 +13,10 @@
  * And S3's answer for a key that does not exist depends on the caller, as on AWS: 404 only when it
  * may also `s3:ListBucket` the bucket (with `s3:prefix` the key), else 403.
  */
-import { awsErrorResponse, type AwsErrorSpec } from '../front-door/aws-error';
-import type { AwsRequest } from '../front-door/aws-request';
-import type { Caller } from '../front-door/callers';
-import type { FrontDoorInterceptor } from '../front-door/front-door';
+import { awsErrorResponse, type AwsErrorSpec } from '../services/front-door/aws-error';
+import type { AwsRequest } from '../services/front-door/aws-request';
+import type { Caller } from '../services/front-door/callers';
+import type { FrontDoorInterceptor } from '../services/front-door/front-door';
 import type { Actor, IamAuthorizer, Refusal } from './authorizer';
 import { requestChecks } from './request-checks';
 import type { ResourceDirectory } from './resource-directory';

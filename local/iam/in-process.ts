@@ -20,9 +20,9 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { BusEnvironment, PutEventsEntry } from '../event-bus';
-import type { LocalParameterStore } from '../parameter-store';
-import type { TaskServices } from '../state-machine';
+import type { BusEnvironment, PutEventsEntry } from '../services/event-bus';
+import type { LocalParameterStore } from '../services/parameter-store';
+import type { TaskServices } from '../services/state-machine';
 import { AccessDeniedError, type Actor, type IamAuthorizer, type Refusal } from './authorizer';
 import { kmsChecks, type IamCheck } from './request-checks';
 import type { ResourceDirectory } from './resource-directory';

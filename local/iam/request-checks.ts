@@ -19,7 +19,7 @@
  * `...:aws:sqs:arn`, `...:aws:kinesis:arn`, `...:SecretARN`). An operation this table does not
  * map is returned as `unmapped` (the caller reports it; nothing passes unseen).
  */
-import type { AwsRequest } from '../front-door/aws-request';
+import type { AwsRequest } from '../services/front-door/aws-request';
 import type { CallerEnvironment, DirectoryEntry, ResourceDirectory } from './resource-directory';
 
 /** One authorization a request needs. */

@@ -4,8 +4,8 @@
  * that encrypts each. A name the app does not declare still gets the ARN AWS would give it, in
  * the caller's account and region.
  */
-import type { LocalReferences } from '../references';
-import type { LocalResources } from '../template-resources';
+import type { LocalReferences } from '../template/references';
+import type { LocalResources } from '../template/template-resources';
 import type { ResourceKey } from './app-policies';
 
 /** A resource as IAM sees it. */

@@ -4,14 +4,14 @@
  * functions' SDK calls), the event source mappings' polling, the state machines' tasks and the
  * rules' deliveries.
  */
-import type { AssemblyStack } from '../cloud-assembly';
-import type { FrontDoorInterceptor } from '../front-door/front-door';
-import type { DeliveryGuard, ProvisionedStack } from '../provision';
-import { environmentOf, LocalReferences } from '../references';
-import type { TaskServices } from '../state-machine';
-import { readLocalResources, type LocalFunction } from '../template-resources';
-import type { MappingPolling } from '../wiring';
-import type { PreparedStateMachine } from '../workflows';
+import type { AssemblyStack } from '../template/cloud-assembly';
+import type { FrontDoorInterceptor } from '../services/front-door/front-door';
+import type { DeliveryGuard, ProvisionedStack } from '../run/provision';
+import { environmentOf, LocalReferences } from '../template/references';
+import type { TaskServices } from '../services/state-machine';
+import { readLocalResources, type LocalFunction } from '../template/template-resources';
+import type { MappingPolling } from '../run/wiring';
+import type { PreparedStateMachine } from '../run/workflows';
 import { readAppPolicies } from './app-policies';
 import { IamAuthorizer, type IamMode, type IamReport } from './authorizer';
 import { iamInterceptor } from './iam-interceptor';

@@ -37,8 +37,8 @@ const REQUIRED = [
   'lambda/handlers/transform-handler.ts',
   'cli/main.js',
   'cli/start.js',
-  'local/start.js',
-  'local/function-worker.cjs',
+  'local/run/start.js',
+  'local/functions/function-worker.cjs',
 ];
 
 /** Paths no release should contain. */

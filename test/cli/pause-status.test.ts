@@ -4,7 +4,7 @@ import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { formatAge } from '../../cli/commands/status';
 import { main } from '../../cli/main';
-import { startEmulators, type Emulators } from '../../local/emulators';
+import { startEmulators, type Emulators } from '../../local/services/emulators';
 import { captureIo, clientsOf, fakeClient, writeOutputsFile } from './support';
 
 const PARAMETER = '/cdk-serverless-etl/clickstream/paused';

@@ -15,7 +15,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseBatchInfo } from '../../cli/commands/redrive-stream';
 import { main } from '../../cli/main';
-import { startEmulators, type Emulators } from '../../local/emulators';
+import { startEmulators, type Emulators } from '../../local/services/emulators';
 import { captureIo, clientsOf, writeOutputsFile } from './support';
 
 jest.setTimeout(60_000);

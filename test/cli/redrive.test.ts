@@ -11,7 +11,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { main } from '../../cli/main';
-import { startEmulators, type Emulators } from '../../local/emulators';
+import { startEmulators, type Emulators } from '../../local/services/emulators';
 import { captureIo, clientsOf, writeOutputsFile } from './support';
 
 jest.setTimeout(60_000);

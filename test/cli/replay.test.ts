@@ -18,7 +18,7 @@ import { createPiiHasher } from '../../lambda/runtime/pii-masking';
 import type { SchemaBundle } from '../../lambda/runtime/schema-validation';
 import type { TransformModule } from '../../lambda/runtime/transform-contract';
 import { writeSchemaBundle } from '../../lib/schema/schema-bundle';
-import { startEmulators, type Emulators } from '../../local/emulators';
+import { startEmulators, type Emulators } from '../../local/services/emulators';
 import { testConfig } from '../lambda/support/fixtures';
 import { ROOT } from '../support/cdk';
 import { captureIo, clientsOf, fakeClient, writeOutputsFile } from './support';

@@ -5,7 +5,7 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseRun } from '../../cli/commands/restart';
 import { main } from '../../cli/main';
-import { startEmulators, type Emulators } from '../../local/emulators';
+import { startEmulators, type Emulators } from '../../local/services/emulators';
 import { captureIo, clientsOf, fakeClient, writeOutputsFile } from './support';
 
 jest.setTimeout(60_000);

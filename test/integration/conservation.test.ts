@@ -28,9 +28,9 @@ import { createPiiHasher } from '../../lambda/runtime/pii-masking';
 import type { SchemaBundle } from '../../lambda/runtime/schema-validation';
 import type { TransformModule } from '../../lambda/runtime/transform-contract';
 import { writeSchemaBundle } from '../../lib/schema/schema-bundle';
-import { startEmulators, type Emulators } from '../../local/emulators';
-import { drainKinesis, type KinesisFailureRecord } from '../../local/event-sources/kinesis-event-source';
-import { drainSqs } from '../../local/event-sources/sqs-event-source';
+import { startEmulators, type Emulators } from '../../local/services/emulators';
+import { drainKinesis, type KinesisFailureRecord } from '../../local/services/event-sources/kinesis-event-source';
+import { drainSqs } from '../../local/services/event-sources/sqs-event-source';
 import { testConfig } from '../lambda/support/fixtures';
 import { ROOT } from '../support/cdk';
 

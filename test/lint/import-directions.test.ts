@@ -42,11 +42,11 @@ const AT = {
   contract: 'lib/contract/lint-fixture.ts',
   lambda: 'lambda/runtime/lint-fixture.ts',
   cli: 'cli/commands/lint-fixture.ts',
-  local: 'local/front-door/lint-fixture.ts',
+  local: 'local/run/lint-fixture.ts',
 };
 
 const FORBIDDEN: Array<[string, Case]> = [
-  ['lib imports the local runner', { file: AT.lib, source: '../../local/start' }],
+  ['lib imports the local runner', { file: AT.lib, source: '../../local/run/start' }],
   ['lib imports a benchmark', { file: AT.lib, source: '../../bench/run' }],
   ['lib imports a test helper', { file: AT.lib, source: '../../test/support/cdk' }],
   ['lib imports lambda sources', { file: AT.lib, source: '../../lambda/runtime/config' }],
@@ -60,7 +60,7 @@ const FORBIDDEN: Array<[string, Case]> = [
   ['lambda imports constructs', { file: AT.lambda, source: 'constructs' }],
   ['lambda imports a construct of lib', { file: AT.lambda, source: '../../lib/transform/transform-function' }],
   ['lambda imports the package root', { file: AT.lambda, source: '../../lib' }],
-  ['lambda imports the local runner', { file: AT.lambda, source: '../../local/start' }],
+  ['lambda imports the local runner', { file: AT.lambda, source: '../../local/run/start' }],
   ['the CLI imports a construct', { file: AT.cli, source: '../../lib/pipeline/etl-pipeline' }],
   ['the CLI imports lib/index', { file: AT.cli, source: '../../lib' }],
   ['the CLI imports lambda sources', { file: AT.cli, source: '../../lambda/runtime/config' }],
@@ -81,7 +81,7 @@ const ALLOWED: Array<[string, Case]> = [
   ['lambda imports the AWS SDK', { file: AT.lambda, source: '@aws-sdk/client-s3' }],
   ['lambda imports its own modules', { file: AT.lambda, source: './config' }],
   ['the CLI imports the contract', { file: AT.cli, source: '../../lib/contract/stack-outputs' }],
-  ['the CLI starts the local runner', { file: AT.cli, source: '../../local/start' }],
+  ['the CLI starts the local runner', { file: AT.cli, source: '../../local/run/start' }],
   ['the CLI context imports the outputs', { file: 'cli/context.ts', source: './outputs' }],
   ['the local runner imports the contract', { file: AT.local, source: '../../lib/contract/environment' }],
 ];

@@ -20,12 +20,12 @@ import { createBatchHandler } from '../../lambda/runtime/batch-handler';
 import { createPiiHasher } from '../../lambda/runtime/pii-masking';
 import type { SchemaBundle } from '../../lambda/runtime/schema-validation';
 import type { TransformModule } from '../../lambda/runtime/transform-contract';
-import { LocalParameterStore } from '../../local/parameter-store';
-import { CompiledStateMachine, TOLERATED_FAILURE_ERROR, type ExecutionOutcome, type TaskServices } from '../../local/state-machine';
+import { LocalParameterStore } from '../../local/services/parameter-store';
+import { CompiledStateMachine, TOLERATED_FAILURE_ERROR, type ExecutionOutcome, type TaskServices } from '../../local/services/state-machine';
 import { BatchWorkflowProps } from '../../lib/orchestration/batch-workflow';
 import { bodyText, clickstreamSchemas, sampleEventLines, servedObject, testConfig } from '../lambda/support/fixtures';
 import { testStack, TEST_ENV } from '../support/cdk';
-import { resolveDefinition } from '../../local/workflows';
+import { resolveDefinition } from '../../local/run/workflows';
 import { localStack, statesByName } from '../support/state-machines';
 import { workflowStack, type WorkflowFixtureOptions } from './fixture';
 

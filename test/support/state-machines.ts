@@ -1,10 +1,10 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { Template as LocalTemplate } from '../../local/cloud-assembly';
-import { LocalReferences } from '../../local/references';
-import { allStates, type Json } from '../../local/state-machine';
-import { readLocalResources } from '../../local/template-resources';
-import { resolveDefinition } from '../../local/workflows';
+import type { Template as LocalTemplate } from '../../local/template/cloud-assembly';
+import { LocalReferences } from '../../local/template/references';
+import { allStates, type Json } from '../../local/services/state-machine';
+import { readLocalResources } from '../../local/template/template-resources';
+import { resolveDefinition } from '../../local/run/workflows';
 import { TEST_ENV } from './cdk';
 
 // State machines of a synthesized stack, read and resolved by the local runner's own modules.

@@ -11,7 +11,7 @@ import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamod
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { createBatchHandler } from '../../../lambda/runtime/batch-handler';
 import type { TransformModule } from '../../../lambda/runtime/transform-contract';
-import { startEmulators, type Emulators } from '../../../local/emulators';
+import { startEmulators, type Emulators } from '../../../local/services/emulators';
 import { eventBridgeEnvelope, kinesisEvent, kinesisRecord, sequenceNumber, sqsEvent, testConfig } from '../support/fixtures';
 
 jest.setTimeout(60_000);

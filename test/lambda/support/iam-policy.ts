@@ -6,11 +6,11 @@
  * deny; constructs the evaluator does not model throw).
  */
 import type { Template } from 'aws-cdk-lib/assertions';
-import type { Template as TemplateJson } from '../../../local/cloud-assembly';
+import type { Template as TemplateJson } from '../../../local/template/cloud-assembly';
 import { readAppPolicies } from '../../../local/iam/app-policies';
 import { evaluate, RequestContext, type PolicyStatement } from '../../../local/iam/policy';
-import { LocalReferences } from '../../../local/references';
-import { readLocalResources } from '../../../local/template-resources';
+import { LocalReferences } from '../../../local/template/references';
+import { readLocalResources } from '../../../local/template/template-resources';
 import { TEST_ENV } from '../../support/cdk';
 
 export type { PolicyStatement } from '../../../local/iam/policy';

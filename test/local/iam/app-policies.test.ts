@@ -14,11 +14,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { Template as TemplateJson } from '../../../local/cloud-assembly';
+import type { Template as TemplateJson } from '../../../local/template/cloud-assembly';
 import { readAppPolicies, type AppPolicies } from '../../../local/iam/app-policies';
 import { IamAuthorizer } from '../../../local/iam/authorizer';
-import { LocalReferences } from '../../../local/references';
-import { readLocalResources } from '../../../local/template-resources';
+import { LocalReferences } from '../../../local/template/references';
+import { readLocalResources } from '../../../local/template/template-resources';
 import { TEST_ENV, testStack } from '../../support/cdk';
 
 const { account: ACCOUNT, region: REGION } = TEST_ENV;

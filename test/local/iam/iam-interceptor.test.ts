@@ -12,9 +12,9 @@ import { IamAuthorizer, type IamMode } from '../../../local/iam/authorizer';
 import { iamInterceptor } from '../../../local/iam/iam-interceptor';
 import type { PolicyStatement } from '../../../local/iam/policy';
 import { ResourceDirectory } from '../../../local/iam/resource-directory';
-import { CallerRegistry } from '../../../local/front-door/callers';
-import { startFrontDoor, type FrontDoor } from '../../../local/front-door/front-door';
-import { startSecretsStandIn, type SecretsStandIn } from '../../../local/secrets-stand-in';
+import { CallerRegistry } from '../../../local/services/front-door/callers';
+import { startFrontDoor, type FrontDoor } from '../../../local/services/front-door/front-door';
+import { startSecretsStandIn, type SecretsStandIn } from '../../../local/services/secrets-stand-in';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';

@@ -2,9 +2,9 @@
  * The IAM section of the run report: refused calls by caller, action and resource with counts,
  * and the verdict — refusals fail the run when records were lost, dead-lettered or blocked.
  */
-import { formatReport } from '../../../local/format-report';
+import { formatReport } from '../../../local/report/format-report';
 import type { IamReport } from '../../../local/iam/authorizer';
-import { buildReport, type ReportInputs } from '../../../local/run-report';
+import { buildReport, type ReportInputs } from '../../../local/report/run-report';
 
 const manifest = JSON.stringify({ objects: [{ bucket: 'cur', key: 'd/a.jsonl.gz', inputs: [{ recordId: 'e1' }, { recordId: 'e2' }] }] });
 

@@ -11,8 +11,8 @@ import { IamAuthorizer } from '../../../local/iam/authorizer';
 import { authorizeDelivery, guardTaskServices, isRefusal, mappingClients } from '../../../local/iam/in-process';
 import type { PolicyStatement } from '../../../local/iam/policy';
 import { ResourceDirectory } from '../../../local/iam/resource-directory';
-import { LocalParameterStore } from '../../../local/parameter-store';
-import type { TaskServices } from '../../../local/state-machine';
+import { LocalParameterStore } from '../../../local/services/parameter-store';
+import type { TaskServices } from '../../../local/services/state-machine';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';

@@ -1,4 +1,4 @@
-import { parseAwsRequest, type FrontDoorService } from '../../../local/front-door/aws-request';
+import { parseAwsRequest, type FrontDoorService } from '../../../local/services/front-door/aws-request';
 import { requestChecks } from '../../../local/iam/request-checks';
 import { ResourceDirectory } from '../../../local/iam/resource-directory';
 

@@ -1,4 +1,4 @@
-import '../../../local/promise-with-resolvers';
+import '../../../local/services/promise-with-resolvers';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';

@@ -1,0 +1,92 @@
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { IAM_MODES, type IamMode } from '../iam/authorizer';
+import { checkFaultOperations, parseFaultSpec, type FaultPlan } from '../faults/fault-spec';
+import type { Via } from './pipeline-run';
+
+/** The usage of `cdk-serverless-etl start` (`npm start -- <options>` in this repository). */
+export const USAGE =
+  'Usage: cdk-serverless-etl start [--app <command>] [--assembly <dir> | --cdk-out <dir>] [--input <file.jsonl>]\n' +
+  '                                [--via stream|bus|batch|all|each] [--pipeline <name>] [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]\n' +
+  '                                [--iam enforce|report|off]\n' +
+  '                                [--faults <spec> [--seed <n>]]   e.g. --faults throttle:dynamodb:0.1,5xx:s3:0.05,hang:s3:PutObject:1x,timeout-mid-batch:1,outage:dynamodb:2s@30\n' +
+  '  (in the cdk-serverless-etl repository: npm start -- <options>)';
+
+/** Parsed `start` options. */
+export interface CliOptions {
+  /** The CDK app command (default: the `app` of cdk.json in the current directory). */
+  readonly app?: string;
+  /** Use this cloud assembly instead of synthesizing. */
+  readonly assembly?: string;
+  /** Where synth writes the cloud assembly. */
+  readonly cdkOut: string;
+  /** Input events file (default: the reference sample events). */
+  readonly input: string;
+  readonly via: Via;
+  /** The pipeline the input goes to (its pipelineName or construct path), in an app with several. */
+  readonly pipeline?: string;
+  readonly rate?: number;
+  readonly json?: string;
+  readonly out?: string;
+  /** IAM: refuse what the app's policies do not allow (`enforce`, default), list it (`report`) or check nothing (`off`). */
+  readonly iam: IamMode;
+  /** Faults to inject into the functions' AWS calls (`--faults`, `--seed`). */
+  readonly faults?: FaultPlan;
+  /** Only synthesize and print the deploy summary (no run). */
+  readonly summaryOnly: boolean;
+  readonly help: boolean;
+}
+
+/** The reference sample events. */
+export const SAMPLE_EVENTS = path.join(__dirname, '..', '..', 'examples', 'clickstream', 'sample-events.jsonl');
+
+/** Parses `argv`; throws with a message naming the bad option. */
+export function parseCliOptions(argv: string[]): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      app: { type: 'string' },
+      assembly: { type: 'string' },
+      'cdk-out': { type: 'string' },
+      input: { type: 'string' },
+      via: { type: 'string' },
+      pipeline: { type: 'string' },
+      rate: { type: 'string' },
+      json: { type: 'string' },
+      out: { type: 'string' },
+      'summary-only': { type: 'boolean' },
+      iam: { type: 'string' },
+      faults: { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  // `s3` is the earlier name of `batch` (one JSON Lines object into the raw bucket).
+  const via = (values.via === 's3' ? 'batch' : (values.via ?? 'all')) as Via;
+  if (!['stream', 'bus', 'batch', 'all', 'each'].includes(via)) throw new Error(`--via must be stream, bus, batch, all or each, not "${values.via}"`);
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
+  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new Error(`--rate must be a positive number of events per second, not "${values.rate}"`);
+  const iam = (values.iam ?? 'enforce') as IamMode;
+  if (!IAM_MODES.includes(iam)) throw new Error(`--iam must be ${IAM_MODES.join(', ')}, not "${values.iam}"`);
+  if (values.app && values.assembly) throw new Error('--app and --assembly exclude each other: --assembly skips synth');
+  if (values.seed !== undefined && values.faults === undefined) throw new Error('--seed seeds the faults of --faults: give --faults too');
+  const seed = values.seed === undefined ? undefined : /^\d+$/.test(values.seed) ? Number(values.seed) : NaN;
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new Error(`--seed must be a whole number ≥ 0, not "${values.seed}"`);
+  const faults = values.faults === undefined ? undefined : parseFaultSpec(values.faults, seed);
+  if (faults) checkFaultOperations(faults);
+  return {
+    app: values.app,
+    assembly: values.assembly ? path.resolve(values.assembly) : undefined,
+    cdkOut: path.resolve(values['cdk-out'] ?? path.join('.local-run', 'cdk.out')),
+    input: path.resolve(values.input ?? SAMPLE_EVENTS),
+    via,
+    pipeline: values.pipeline,
+    rate,
+    json: values.json,
+    out: values.out ? path.resolve(values.out) : undefined,
+    faults,
+    summaryOnly: values['summary-only'] === true,
+    iam,
+    help: values.help === true,
+  };
+}
