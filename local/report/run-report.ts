@@ -6,8 +6,10 @@
  *
  * Batch objects are accounted record by record when the transform processed them; the records of
  * an object that was rejected whole (quarantined as an object by the workflow, or sent to a DLQ)
- * are counted there, by the object's line count. A whole-object quarantine copy (the object next
- * to `<key>.error.json` naming its source) is never read as quarantined records.
+ * are counted there, by the object's line count, except those a pass that did not finish (killed
+ * by its timeout) had already stored: a user finds them in curated or quarantine, where they are
+ * counted, and the rejected object stands for the rest. A whole-object quarantine copy (the object
+ * next to `<key>.error.json` naming its source) is never read as quarantined records.
  */
 import { PipelineMetricName } from '../../lib/contract/metrics';
 import { QUARANTINE_POINTER_SUFFIX } from '../../lib/contract/storage-layout';
@@ -180,6 +182,11 @@ export interface BatchObjectOutcome {
   readonly processed: number;
   /** Ranges processed more than once (a retried Map): their earlier passes are not counted again. */
   readonly rangesReprocessed: number;
+  /**
+   * Records outside every finished pass that are in curated or quarantine anyway (a pass killed by
+   * its timeout had stored them): counted there, not again with the rejected object.
+   */
+  readonly storedByUnfinishedPasses: number;
   /** `records`: every record processed; `quarantined` / `dead-lettered`: the unprocessed ones, as an object; `unaccounted`: lost. */
   readonly accounting: 'records' | 'quarantined' | 'dead-lettered' | 'unaccounted';
   /** The object's quarantine reason or DLQ error, when rejected whole. */
@@ -240,13 +247,18 @@ export function buildReport(inputs: ReportInputs): RunReport {
   const sum = (name: PipelineMetricName) => metrics.reduce((n, m) => n + (typeof m[name] === 'number' ? (m[name] as number) : 0), 0);
 
   const existing = new Set(outputs.curated.map((o) => `${o.bucket}/${o.key}`));
+  // The batch-object lines stored record by record (curated or quarantined), by object.
+  const stored = new StoredLines();
   const inputIds: string[] = [];
   for (const m of outputs.lineage) {
-    const manifest = parse(m.text) as { objects?: Array<{ bucket?: string; key: string; inputs?: Array<{ recordId: string }> }> } | undefined;
+    const manifest = parse(m.text) as { objects?: Array<{ bucket?: string; key: string; inputs?: Array<{ recordId: string; source?: unknown }> }> } | undefined;
     for (const o of manifest?.objects ?? []) {
       // A manifest is written before its objects: one whose write failed lists an object that does not exist.
       if (!existing.has(`${o.bucket ?? m.bucket}/${o.key}`)) continue;
-      for (const i of o.inputs ?? []) inputIds.push(i.recordId);
+      for (const i of o.inputs ?? []) {
+        inputIds.push(i.recordId);
+        stored.add(i.source);
+      }
     }
   }
   const curatedInputs = new Set(inputIds);
@@ -277,7 +289,9 @@ export function buildReport(inputs: ReportInputs): RunReport {
   for (const o of outputs.quarantine) {
     if (objectCopies.has(`${o.bucket}/${o.key}`)) continue;
     for (const line of linesOf(o.text)) {
-      const reason = String((parse(line) as { reason?: unknown } | undefined)?.reason ?? 'UNKNOWN');
+      const entry = parse(line) as { reason?: unknown; source?: unknown } | undefined;
+      stored.add(entry?.source);
+      const reason = String(entry?.reason ?? 'UNKNOWN');
       quarantinedByReason[reason] = (quarantinedByReason[reason] ?? 0) + 1;
       quarantined++;
     }
@@ -324,8 +338,12 @@ export function buildReport(inputs: ReportInputs): RunReport {
         rerun.duplicates += earlier.summary.duplicates + earlier.summary.curated + earlier.summary.quarantined;
       }
     }
-    const base = { bucket: b.bucket, key: b.key, records: b.records, processed, rangesReprocessed };
-    const unprocessed = b.records - processed;
+    // Lines a killed pass stored before its timeout are where a user finds them, counted there.
+    const finished = [...ranges.values()].map((passes) => passes[passes.length - 1]);
+    const inFinished = (line: number) => finished.some((p) => line >= p.firstLine && (p.lineCount === undefined || line < p.firstLine + p.lineCount));
+    const storedByUnfinishedPasses = [...stored.of(b.bucket, b.key)].filter((line) => !inFinished(line)).length;
+    const base = { bucket: b.bucket, key: b.key, records: b.records, processed, rangesReprocessed, storedByUnfinishedPasses };
+    const unprocessed = b.records - processed - storedByUnfinishedPasses;
     if (unprocessed <= 0) return { ...base, accounting: 'records' };
     const reason = quarantinedObjects.get(id);
     if (reason !== undefined) {
@@ -422,6 +440,25 @@ function iamOutcome(iam: IamReport, problems: readonly string[], deadLettered: n
 }
 
 const SIDECAR = QUARANTINE_POINTER_SUFFIX;
+
+/** Lines of batch objects stored record by record, from the `source` positions of lineage inputs and quarantine entries. */
+class StoredLines {
+  private readonly lines = new Map<string, Set<number>>();
+
+  /** Adds a position when it is a line of an S3 object (other sources are not batch objects). */
+  add(source: unknown): void {
+    const s = source as { kind?: unknown; bucket?: unknown; key?: unknown; line?: unknown } | undefined;
+    if (s?.kind !== 's3' || typeof s.bucket !== 'string' || typeof s.key !== 'string' || typeof s.line !== 'number') return;
+    const id = `${s.bucket}/${s.key}`;
+    const set = this.lines.get(id) ?? new Set<number>();
+    this.lines.set(id, set.add(s.line));
+  }
+
+  /** The stored lines of an object. */
+  of(bucket: string, key: string): ReadonlySet<number> {
+    return this.lines.get(`${bucket}/${key}`) ?? new Set();
+  }
+}
 
 function hasAny(r: RedeliveredRecords): boolean {
   return r.dropped + r.duplicates + Object.values(r.deadLetteredByQueue).reduce((a, b) => a + b, 0) > 0;

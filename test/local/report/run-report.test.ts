@@ -214,6 +214,44 @@ describe('buildReport', () => {
     expect(lost.conservationProblems).toContain('s3://raw/batch/lost.jsonl: 2 of its 3 record(s) were not processed or not stored, and the object is neither quarantined nor dead-lettered');
   });
 
+  test('a batch pass killed by its timeout after storing some records, then the object dead-lettered whole: those records are counted once, where they are', () => {
+    const base = inputs();
+    const line = (n: number) => ({ kind: 's3', bucket: 'raw', key: 'batch/killed.jsonl', line: n });
+    const lineage = JSON.stringify({
+      objects: [{ bucket: 'cur', key: 'd/k.jsonl.gz', inputs: [{ recordId: 'k1', source: line(1) }, { recordId: 'k2', source: line(2) }] }],
+    });
+    // Lines 1-4 were one range; its only pass curated lines 1 and 2 and quarantined line 3, then
+    // timed out before returning (no finished pass). The workflow sent the object to its DLQ.
+    const r = buildReport({
+      ...base,
+      recordsIn: 6 + 4,
+      outputs: {
+        ...base.outputs,
+        curated: [...base.outputs.curated, { bucket: 'cur', key: 'd/k.jsonl.gz', text: '{"eventId":"k1"}\n{"eventId":"k2"}\n' }],
+        lineage: [...base.outputs.lineage, { bucket: 'cur', key: '_lineage/k.json', text: lineage }],
+        quarantine: [...base.outputs.quarantine, { bucket: 'q', key: 'q/k.jsonl.gz', text: `${JSON.stringify({ reason: 'TRANSFORM_ERROR', source: line(3) })}\n` }],
+        deadLetters: [
+          ...base.outputs.deadLetters,
+          { path: 'WfDlq', queueName: 'w', kind: 'rule-target', messages: [{ body: JSON.stringify({ bucket: 'raw', key: 'batch/killed.jsonl', error: 'States.Timeout' }), attributes: {} }] },
+        ],
+      },
+      batchObjects: [{ bucket: 'raw', key: 'batch/killed.jsonl', records: 4, passes: [] }],
+    });
+    expect(r.batchObjects).toEqual([expect.objectContaining({ processed: 0, storedByUnfinishedPasses: 3, accounting: 'dead-lettered', reason: 'States.Timeout' })]);
+    expect(r).toEqual(expect.objectContaining({ curated: 2 + 2, quarantined: 1 + 1, deadLettered: 1 + 1, conservationOk: true }));
+    expect(r.deadLetteredByQueue.WfDlq).toBe(1);
+
+    // A retry of the range that finished counts every line itself (the stored ones as duplicates): nothing is subtracted.
+    const summary = { recordsIn: 4, curated: 1, quarantined: 0, dropped: 0, duplicates: 3, retried: 0 };
+    const retried = buildReport({
+      ...base,
+      recordsIn: 6 + 4,
+      batchObjects: [{ bucket: 'raw', key: 'batch/killed.jsonl', records: 4, passes: [{ firstLine: 1, lineCount: 4, summary }] }],
+      outputs: { ...base.outputs, lineage: [...base.outputs.lineage, { bucket: 'cur', key: '_lineage/k.json', text: lineage }], curated: [...base.outputs.curated, { bucket: 'cur', key: 'd/k.jsonl.gz', text: '{"eventId":"k1"}\n{"eventId":"k2"}\n' }] },
+    });
+    expect(retried.batchObjects[0]).toEqual(expect.objectContaining({ processed: 4, storedByUnfinishedPasses: 0, accounting: 'records' }));
+  });
+
   test('state machine executions are listed with their events and errors', () => {
     const r = buildReport(
       inputs({
