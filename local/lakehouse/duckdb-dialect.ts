@@ -49,6 +49,10 @@ const PRIMITIVES: Readonly<Record<string, string>> = Object.freeze({
   date: 'DATE',
   timestamp: 'TIMESTAMP',
   binary: 'BLOB',
+  // Iceberg's names (Glue tables of the Iceberg format may use them).
+  long: 'BIGINT',
+  timestamptz: 'TIMESTAMPTZ',
+  uuid: 'UUID',
 });
 
 /**
@@ -63,13 +67,18 @@ export function duckdbType(athenaType: string): string {
   return type;
 }
 
-/** The current table as a DuckDB table: `CREATE SCHEMA`/`CREATE TABLE IF NOT EXISTS` with the same names. */
-export function createCurrentTableStatements(spec: CurrentTableSqlSpec): string[] {
-  const columns = currentTableColumns(spec).map((c) => `${quoteIdentifier(c.name)} ${columnType(c)}`);
+/** An Iceberg table as a DuckDB table of the same names (schema = database), types translated: `CREATE SCHEMA`/`CREATE TABLE IF NOT EXISTS`. */
+export function createTableStatements(database: string, table: string, columns: readonly CurrentTableColumn[]): string[] {
+  const declared = columns.map((c) => `${quoteIdentifier(c.name)} ${columnType(c)}`);
   return [
-    `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(spec.database)}`,
-    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(spec.database)}.${quoteIdentifier(spec.table)} (${columns.join(', ')})`,
+    `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(database)}`,
+    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(database)}.${quoteIdentifier(table)} (${declared.join(', ')})`,
   ];
+}
+
+/** The current table of `spec` as a DuckDB table ({@link createTableStatements}). */
+export function createCurrentTableStatements(spec: CurrentTableSqlSpec): string[] {
+  return createTableStatements(spec.database, spec.table, currentTableColumns(spec));
 }
 
 /** Where the local copies of curated objects are: `<root>/<bucket>/<key>` is the copy of `s3://<bucket>/<key>`. */
@@ -81,33 +90,48 @@ export interface LocalObjects {
 }
 
 /**
- * The curated JSON table as a DuckDB view (`CREATE OR REPLACE VIEW <sourceDatabase>.<sourceTable>`)
- * over `read_json` of `objects.files` (gzip JSON Lines), with the data and reserved columns, `dt`,
- * `hr` and `"$path"`. With no files, an empty view of the same columns.
+ * A JSON table over S3 as a DuckDB view of the same names (`CREATE OR REPLACE VIEW`) over
+ * `read_json` of the local copies `objects.files` (gzip JSON Lines), with its columns, its
+ * partition keys read from each object's path (`<key>=<value>/`) and the pseudo-column `"$path"`
+ * (the object's `s3://` URI). With no files, an empty view of the same columns.
  */
-export function createSourceViewStatements(spec: CurrentTableSqlSpec, objects: LocalObjects): string[] {
-  const database = spec.sourceDatabase ?? spec.database;
-  const view = `${quoteIdentifier(database)}.${quoteIdentifier(spec.sourceTable)}`;
-  const columns = currentTableColumns(spec);
+export function createJsonViewStatements(
+  database: string,
+  table: string,
+  columns: readonly CurrentTableColumn[],
+  partitionKeys: readonly string[],
+  objects: LocalObjects,
+): string[] {
+  const view = `${quoteIdentifier(database)}.${quoteIdentifier(table)}`;
   const root = objects.root.replace(/\/+$/, '');
-  const dt = quoteIdentifier(SOURCE_PARTITION_COLUMNS.date);
-  const hr = quoteIdentifier(SOURCE_PARTITION_COLUMNS.hour);
   let select: string;
   if (objects.files.length === 0) {
-    const typed = columns.map((c) => `CAST(NULL AS ${columnType(c, 'source')}) AS ${quoteIdentifier(c.name)}`);
-    select = `SELECT ${typed.join(', ')}, CAST(NULL AS VARCHAR) AS ${dt}, CAST(NULL AS VARCHAR) AS ${hr}, CAST(NULL AS VARCHAR) AS "$path" WHERE false`;
+    const typed = [
+      ...columns.map((c) => `CAST(NULL AS ${columnType(c)}) AS ${quoteIdentifier(c.name)}`),
+      ...partitionKeys.map((k) => `CAST(NULL AS VARCHAR) AS ${quoteIdentifier(k)}`),
+      'CAST(NULL AS VARCHAR) AS "$path"',
+    ];
+    select = `SELECT ${typed.join(', ')} WHERE false`;
   } else {
     const files = objects.files.map((f) => quoteLiteral(`${root}/${f}`));
-    const struct = columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(columnType(c, 'source'))}`).join(', ');
+    const struct = columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(columnType(c))}`).join(', ');
     select = [
-      `SELECT ${columns.map((c) => quoteIdentifier(c.name)).join(', ')},`,
-      `  regexp_extract(filename, '/dt=([^/]+)/', 1) AS ${dt},`,
-      `  regexp_extract(filename, '/hr=([^/]+)/', 1) AS ${hr},`,
+      `SELECT ${[...columns.map((c) => quoteIdentifier(c.name)), ...partitionKeys.map((k) => `regexp_extract(filename, '/${k}=([^/]+)/', 1) AS ${quoteIdentifier(k)}`)].join(', ')},`,
       `  's3://' || substr(filename, ${[...root].length + 2}) AS "$path"`,
       `FROM read_json([${files.join(', ')}], format = 'newline_delimited', compression = 'gzip', filename = true, columns = {${struct}})`,
     ].join('\n');
   }
   return [`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(database)}`, `CREATE OR REPLACE VIEW ${view} AS\n${select}`];
+}
+
+/**
+ * The curated JSON table of `spec` as a DuckDB view ({@link createJsonViewStatements}): the data
+ * and reserved columns with their source types, `dt`, `hr` and `"$path"`.
+ */
+export function createSourceViewStatements(spec: CurrentTableSqlSpec, objects: LocalObjects): string[] {
+  const columns = currentTableColumns(spec).map((c) => ({ name: c.name, type: c.sourceType ?? c.type }));
+  const keys = [SOURCE_PARTITION_COLUMNS.date, SOURCE_PARTITION_COLUMNS.hour];
+  return createJsonViewStatements(spec.sourceDatabase ?? spec.database, spec.sourceTable, columns, keys, objects);
 }
 
 /** The number of live rows (not tombstones) of the current table. */
@@ -118,10 +142,10 @@ export function liveRowCountSql(spec: CurrentTableSqlSpec): string {
   );
 }
 
-/** The DuckDB type of a column of the current table, or of the curated JSON table (`source`). */
-function columnType(column: CurrentTableColumn, of: 'table' | 'source' = 'table'): string {
+/** The DuckDB type of a column. */
+function columnType(column: CurrentTableColumn): string {
   try {
-    return duckdbType(of === 'source' ? (column.sourceType ?? column.type) : column.type);
+    return duckdbType(column.type);
   } catch (error) {
     throw new Error(`column ${column.name}: ${(error as Error).message}`, { cause: error });
   }
@@ -134,7 +158,7 @@ class TypeParser {
 
   type(): string {
     const name = this.word();
-    if (name === 'array') {
+    if (name === 'array' || name === 'list') {
       this.expect('<');
       const element = this.type();
       this.expect('>');

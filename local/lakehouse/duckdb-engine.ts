@@ -5,9 +5,10 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { TRINO_FUNCTION_MACROS } from './duckdb-dialect';
 
-/** Rows a statement returned: column names and each row's values as JSON (BIGINT as a string, DATE/TIMESTAMP as ISO text). */
+/** Rows a statement returned: column names, their DuckDB types and each row's values as JSON (BIGINT as a string, DATE/TIMESTAMP as text). */
 export interface QueryRows {
   readonly columns: string[];
+  readonly types: string[];
   readonly rows: unknown[][];
 }
 
@@ -38,10 +39,10 @@ export class DuckDbEngine {
   run(...statements: string[]): Promise<QueryRows> {
     const next = this.queue.then(async () => {
       if (this.closed) throw new Error('the DuckDB engine is closed');
-      let result: QueryRows = { columns: [], rows: [] };
+      let result: QueryRows = { columns: [], types: [], rows: [] };
       for (const sql of statements) {
         const reader = await this.connection.runAndReadAll(sql);
-        result = { columns: reader.columnNames(), rows: reader.getRowsJson() };
+        result = { columns: reader.columnNames(), types: reader.columnTypes().map((t) => t.toString()), rows: reader.getRowsJson() };
       }
       return result;
     });

@@ -1,0 +1,78 @@
+/**
+ * The Glue Data Catalog of a synthesized stack, as the local Athena stand-in needs it: each
+ * `AWS::Glue::Table` that is an Iceberg table (a DuckDB table locally) or a JSON table over S3
+ * (a DuckDB view over local copies of its objects), with its database, columns and location.
+ */
+import type { CurrentTableColumn } from '../../lib/contract/lakehouse/sql';
+
+/** A Glue table the local run gives DuckDB. */
+export interface CatalogTable {
+  /** The Glue table's logical id (messages). */
+  readonly logicalId: string;
+  readonly database: string;
+  readonly name: string;
+  /** `iceberg`: rows live in the table (DuckDB table); `json`: JSON Lines objects under `location`. */
+  readonly kind: 'iceberg' | 'json';
+  /** Columns with their Glue (Hive or Iceberg) types; partition keys not included. */
+  readonly columns: readonly CurrentTableColumn[];
+  /** Partition keys (JSON tables: `dt`, `hr`), read from the objects' paths. */
+  readonly partitionKeys: readonly string[];
+  /** `s3://bucket/prefix/` (JSON tables: where the objects are). */
+  readonly location?: { readonly bucket: string; readonly prefix: string };
+}
+
+/** A Glue table of the template the local run cannot give DuckDB, and why. */
+export interface SkippedCatalogTable {
+  readonly logicalId: string;
+  readonly reason: string;
+}
+
+interface GlueColumn {
+  readonly Name?: unknown;
+  readonly Type?: unknown;
+}
+
+/**
+ * Reads the Glue tables of a template; `resolve` turns a template value (intrinsics included) into
+ * a string. Tables that are neither Iceberg nor JSON over S3 are returned in `skipped`.
+ */
+export function readGlueCatalog(
+  resources: Readonly<Record<string, { readonly Type: string; readonly Properties?: Record<string, unknown> }>>,
+  resolve: (value: unknown) => string,
+): { tables: CatalogTable[]; skipped: SkippedCatalogTable[] } {
+  const tables: CatalogTable[] = [];
+  const skipped: SkippedCatalogTable[] = [];
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::Glue::Table') continue;
+    const p = resource.Properties ?? {};
+    const input = (p.TableInput ?? {}) as Record<string, unknown>;
+    const storage = (input.StorageDescriptor ?? {}) as Record<string, unknown>;
+    const parameters = (input.Parameters ?? {}) as Record<string, unknown>;
+    const serde = String(((storage.SerdeInfo ?? {}) as Record<string, unknown>).SerializationLibrary ?? '');
+    const iceberg =
+      (p.OpenTableFormatInput as { IcebergInput?: unknown } | undefined)?.IcebergInput !== undefined ||
+      String(parameters.table_type ?? '').toUpperCase() === 'ICEBERG';
+    const json = /JsonSerDe$/.test(serde);
+    if (!iceberg && !json) {
+      skipped.push({ logicalId, reason: `neither Iceberg nor a JSON SerDe table (${serde || 'no SerDe'})` });
+      continue;
+    }
+    const columns = ((storage.Columns ?? []) as GlueColumn[]).map((c) => ({ name: String(c.Name).toLowerCase(), type: String(c.Type).toLowerCase() }));
+    const partitionKeys = ((input.PartitionKeys ?? []) as GlueColumn[]).map((c) => String(c.Name).toLowerCase());
+    const where = storage.Location === undefined ? undefined : /^s3:\/\/([^/]+)\/(.*)$/.exec(resolve(storage.Location));
+    if (json && !where) {
+      skipped.push({ logicalId, reason: 'a JSON table without an s3:// location' });
+      continue;
+    }
+    tables.push({
+      logicalId,
+      database: resolve(p.DatabaseName).toLowerCase(),
+      name: resolve(input.Name).toLowerCase(),
+      kind: iceberg ? 'iceberg' : 'json',
+      columns,
+      partitionKeys,
+      ...(where ? { location: { bucket: where[1], prefix: where[2] } } : {}),
+    });
+  }
+  return { tables, skipped };
+}
