@@ -42,15 +42,16 @@ export interface CurrentTableColumn {
 }
 
 /**
- * The reserved columns of every current table, in table order (first): the key, the operation,
- * event and processing time as `timestamp` (the curated lines hold them as ISO-8601 UTC text), the
- * transform and schema versions and the position.
+ * The reserved columns of every current table, in table order (first), all `string` as the curated
+ * lines hold them: event and processing time are ISO-8601 UTC text in one format
+ * (`Date.prototype.toISOString`), so their string order is time order, as `compareRecordOrder`
+ * compares them.
  */
 export const RESERVED_TABLE_COLUMNS: readonly CurrentTableColumn[] = Object.freeze([
   { name: LAKEHOUSE_COLUMNS.key, type: 'string' },
   { name: LAKEHOUSE_COLUMNS.op, type: 'string' },
-  { name: LAKEHOUSE_COLUMNS.eventTime, type: 'timestamp', sourceType: 'string' },
-  { name: LAKEHOUSE_COLUMNS.processedAt, type: 'timestamp', sourceType: 'string' },
+  { name: LAKEHOUSE_COLUMNS.eventTime, type: 'string' },
+  { name: LAKEHOUSE_COLUMNS.processedAt, type: 'string' },
   { name: LAKEHOUSE_COLUMNS.transformVersion, type: 'string' },
   { name: LAKEHOUSE_COLUMNS.schemaVersion, type: 'string' },
   { name: LAKEHOUSE_COLUMNS.position, type: 'string' },

@@ -61,8 +61,8 @@ const RESOURCES = {
           Columns: [
             { Name: '_etl_key', Type: 'string' },
             { Name: '_etl_op', Type: 'string' },
-            { Name: '_etl_event_time', Type: 'timestamp' },
-            { Name: '_etl_processed_at', Type: 'timestamp' },
+            { Name: '_etl_event_time', Type: 'string' },
+            { Name: '_etl_processed_at', Type: 'string' },
             { Name: '_etl_transform_version', Type: 'string' },
             { Name: '_etl_schema_version', Type: 'string' },
             { Name: '_etl_position', Type: 'string' },
