@@ -46,7 +46,8 @@ export class ClickstreamPipelineStack extends Stack {
       },
       kinesisSource: { batchSize: 500, parallelizationFactor: 2 },
       sqsSource: { batchSize: 100, maxBatchingWindow: Duration.seconds(2), maxConcurrency: 10 },
-      slos: { successRate: 0.995, freshnessTarget: Duration.minutes(5) },
+      // The nightly export of the storefront's orders (batch/) is due by 06:00 UTC the next day.
+      slos: { successRate: 0.995, freshnessTarget: Duration.minutes(5), batchDeadline: { loadedBy: '06:00', timeZone: 'UTC' } },
       alarmThresholds: { staleAfter: Duration.minutes(30) },
       monthlyBudgetUsd: 100,
       batchWorkflow: { prefix: 'batch/', linesPerBatch: 1000, maxConcurrency: 10, maxDriftRate: 0.05 },

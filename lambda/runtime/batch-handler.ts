@@ -4,6 +4,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { PipelineMetricName } from '../../lib/contract/metrics';
 import type { RangeResult } from '../../lib/contract/range-invocation';
+import { PipelineSource } from '../../lib/contract/watermarks';
 import type { BatchSummary } from '../../lib/contract/workflow-steps';
 import { runtimeClientConfig } from './aws-clients';
 import { readConfig, type RuntimeConfig } from './config';
@@ -18,7 +19,7 @@ import { isS3ObjectInput, loadS3JsonLines, type S3ObjectInput } from './s3-objec
 import { writeOutcome } from './s3-sink';
 import { sampleSchema } from './schema-sample';
 import { allPiiFields, type SchemaBundle } from './schema-validation';
-import { toSourceBatch, type BatchEvent } from './source-records';
+import { toSourceBatch, type BatchEvent, type BatchKind } from './source-records';
 import { invocationBudget } from './time-budget';
 import type { TransformModule } from './transform-contract';
 
@@ -33,6 +34,13 @@ export interface BatchResponse extends RangeResult {
 /** Quarantined because the record does not match its schema (the drift signal). */
 function isSchemaMismatch(q: { reason: string }): boolean {
   return q.reason === 'SCHEMA_MISMATCH' || q.reason === 'UNKNOWN_SCHEMA_VERSION';
+}
+
+/** The watermark a batch advances: the stream (Kinesis), the bus (SQS buffer, a direct EventBridge rule) or the batch workflow (S3). */
+function sourceOf(kind: BatchKind): PipelineSource {
+  if (kind === 'kinesis') return PipelineSource.STREAM;
+  if (kind === 's3') return PipelineSource.BATCH;
+  return PipelineSource.BUS;
 }
 
 /** Overrides for tests and local runs; each defaults to what Lambda provides. */
@@ -166,7 +174,11 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     metrics.count(PipelineMetricName.EVENT_TIME_OUT_OF_BOUNDS, outcome.eventTimeOutOfBounds ?? 0);
     if (coldStart) metrics.count(PipelineMetricName.COLD_STARTS, 1);
     coldStart = false;
-    result.freshnessLagSeconds.forEach((s) => metrics.freshnessLag(s));
+    // The streaming freshness SLI measures stream and bus records only: a batch of yesterday's
+    // events is late by design and has its own deadline SLI (through the batch watermark).
+    const source = sourceOf(batch.kind);
+    if (source !== PipelineSource.BATCH) result.freshnessLagSeconds.forEach((s) => metrics.freshnessLag(s));
+    if (result.newestEventTimeMs !== undefined) metrics.curatedEventTime(source, result.newestEventTimeMs);
     metrics.publish();
 
     logger.info('batch processed', {

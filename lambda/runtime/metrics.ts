@@ -8,11 +8,13 @@
  * alarms are defined on; see docs/decisions.md.)
  */
 import { COUNT_METRICS, METRIC_DIMENSION, METRIC_NAMESPACE, PipelineMetricName, type CountMetricName } from '../../lib/contract/metrics';
+import { SOURCE_DIMENSION, WatermarkMetricName, type PipelineSource } from '../../lib/contract/watermarks';
 
 /** Collects one invocation's metrics and writes them as one EMF line. */
 export class PipelineMetrics {
   private readonly counts = new Map<CountMetricName, number>();
   private readonly freshness: number[] = [];
+  private watermark?: { source: PipelineSource; epochSeconds: number };
 
   constructor(
     private readonly pipeline: string,
@@ -28,6 +30,18 @@ export class PipelineMetrics {
   /** Records the lag from a record's event time to its sink write, in seconds. */
   public freshnessLag(seconds: number): void {
     if (Number.isFinite(seconds)) this.freshness.push(Math.max(0, seconds));
+  }
+
+  /**
+   * Records the newest event time curated from `source` (epoch ms): published as
+   * `CuratedEventTime` with the `Source` dimension, the watermark the publisher reads back.
+   */
+  public curatedEventTime(source: PipelineSource, epochMs: number): void {
+    if (!Number.isFinite(epochMs)) return;
+    const epochSeconds = Math.floor(epochMs / 1000);
+    if (this.watermark === undefined || this.watermark.source !== source || epochSeconds > this.watermark.epochSeconds) {
+      this.watermark = { source, epochSeconds };
+    }
   }
 
   /** The current value of a count metric (for logs and tests). */
@@ -48,19 +62,28 @@ export class PipelineMetrics {
       // EMF accepts up to 100 values per metric in one line; CloudWatch computes percentiles from them.
       values[PipelineMetricName.FRESHNESS_LAG_SECONDS] = sample(this.freshness, 100);
     }
+    const directives: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> = [{ Namespace: METRIC_NAMESPACE, Dimensions: [[METRIC_DIMENSION.pipeline, METRIC_DIMENSION.stage]], Metrics: definitions }];
+    const watermark = this.watermark;
+    if (watermark) {
+      // A directive of its own: the watermark is per source, the counts are per stage.
+      directives.push({
+        Namespace: METRIC_NAMESPACE,
+        Dimensions: [[METRIC_DIMENSION.pipeline, METRIC_DIMENSION.stage, SOURCE_DIMENSION]],
+        Metrics: [{ Name: WatermarkMetricName.CURATED_EVENT_TIME, Unit: 'None' }],
+      });
+    }
     this.write(
       JSON.stringify({
-        _aws: {
-          Timestamp: now,
-          CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [[METRIC_DIMENSION.pipeline, METRIC_DIMENSION.stage]], Metrics: definitions }],
-        },
+        _aws: { Timestamp: now, CloudWatchMetrics: directives },
         [METRIC_DIMENSION.pipeline]: this.pipeline,
         [METRIC_DIMENSION.stage]: this.stage,
         ...values,
+        ...(watermark ? { [SOURCE_DIMENSION]: watermark.source, [WatermarkMetricName.CURATED_EVENT_TIME]: watermark.epochSeconds } : {}),
       }),
     );
     this.counts.clear();
     this.freshness.length = 0;
+    this.watermark = undefined;
   }
 }
 

@@ -51,6 +51,11 @@ export interface WriteResult {
   readonly claimChecked: number;
   /** Lag from event time to write, in seconds, of each curated input with its own event time. */
   readonly freshnessLagSeconds: number[];
+  /**
+   * The newest event time (epoch ms) among the curated inputs, never later than the write (a
+   * clock-skewed producer cannot move the watermark into the future); undefined when none was curated.
+   */
+  readonly newestEventTimeMs?: number;
   /** Whether the lineage manifest was written. */
   readonly lineageWritten: boolean;
   /** Quarantined records written now. */
@@ -165,9 +170,13 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
   const freshnessLagSeconds = written.flatMap((o) =>
     curatedOf(o).filter((out) => out.eventTimeFromRecord).map((out) => (writtenAt - Date.parse(out.eventTime)) / 1000),
   );
+  const newestEventTime = written
+    .flatMap((o) => curatedOf(o).map((out) => Date.parse(out.eventTime)))
+    .reduce((newest, t) => (Number.isFinite(t) && t > newest ? t : newest), -Infinity);
   return {
     failed,
     objects: written,
+    newestEventTimeMs: Number.isFinite(newestEventTime) ? Math.min(writtenAt, newestEventTime) : undefined,
     curatedInputs: written.reduce((n, o) => n + curatedOf(o).length, 0),
     curatedRecords: written.reduce((n, o) => n + curatedOf(o).reduce((m, out) => m + out.lines.length, 0), 0),
     claimChecked,

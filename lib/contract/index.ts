@@ -13,6 +13,7 @@ export * from './range-invocation';
 export * from './schema-bundle';
 export * from './stack-outputs';
 export * from './storage-layout';
+export * from './watermarks';
 export * from './workflow-steps';
 export * from './lakehouse/columns';
 export * from './lakehouse/sql';

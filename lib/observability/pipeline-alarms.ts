@@ -2,12 +2,16 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
+import { alarmDescription } from './alarm-context';
 import { AlarmSeverity, IAlarmRouting } from './alarm-routing';
 import { PipelineMetricName } from '../contract/metrics';
 import { deadLetterRate, DEAD_LETTER_RATE_WINDOW, recordsPerPeriod, THROUGHPUT_PERIOD } from './operations-metrics';
-import { percent, pipelineMetric, runbookLink } from './pipeline-metric';
+import { percent, pipelineMetric } from './pipeline-metric';
 import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
 import { PropValidator } from '../core/prop-validator';
+import { PipelineSource } from '../contract/watermarks';
+import { batchStaleAfter } from './batch-deadline';
+import type { IWatermarkPublisher } from './watermark-publisher';
 import type { IEventBusIngest } from '../ingest/event-bus-ingest';
 import type { IStreamIngest } from '../ingest/stream-ingest';
 import type { IDeadLetterQueue } from '../reliability/dead-letter-queue';
@@ -52,8 +56,9 @@ export interface OperationalAlarmThresholds {
    */
   readonly staleAfter?: Duration;
   /**
-   * Create the staleness alarm (`NoNewData`). Set false for a source that is legitimately
-   * silent for long stretches; `staleAfter` given explicitly always creates it.
+   * Create the staleness alarms: `NoNewData` and, with a watermark publisher, one
+   * `WatermarkStale…` per source. Set false for sources that are legitimately silent for long
+   * stretches; `staleAfter` given explicitly always creates `NoNewData`.
    * @default true
    */
   readonly staleAlarm?: boolean;
@@ -76,7 +81,39 @@ export interface OperationalAlarmThresholds {
    * @default 0.0005 (0.05%)
    */
   readonly maxDeadLetterRate?: number;
+  /**
+   * Alarm (ticket) when a source's watermark (the newest event time curated from it) is older
+   * than this: a stalled source, even while the others flow. Per source; needs a watermark
+   * publisher (`EtlPipeline` has one).
+   * @default - stream and bus 15 minutes; batch 1 day + the deadline's time of day + 6 hours with
+   *   a batch deadline (30 hours for 00:00, 36 for 06:00), else 2 days
+   */
+  readonly sourceStaleAfter?: SourceStaleAfter;
 }
+
+/** A staleness threshold per source (see {@link OperationalAlarmThresholds.sourceStaleAfter}). */
+export interface SourceStaleAfter {
+  /**
+   * The Kinesis stream (5 minutes to 1 day).
+   * @default Duration.minutes(15)
+   */
+  readonly stream?: Duration;
+  /**
+   * The event bus (5 minutes to 1 day).
+   * @default Duration.minutes(15)
+   */
+  readonly bus?: Duration;
+  /**
+   * The batch workflow (1 hour to 7 days).
+   * @default - 1 day + the batch deadline's time of day + 6 hours, or 2 days without a deadline
+   */
+  readonly batch?: Duration;
+}
+
+/** Default staleness of a continuous source's watermark. */
+export const DEFAULT_SOURCE_STALE_AFTER = Duration.minutes(15);
+/** Default staleness of the batch watermark without a deadline. */
+export const DEFAULT_BATCH_STALE_AFTER = Duration.days(2);
 
 /** Props for {@link PipelineAlarms}. */
 export interface PipelineAlarmsProps extends OperationalAlarmThresholds {
@@ -107,6 +144,12 @@ export interface PipelineAlarmsProps extends OperationalAlarmThresholds {
    */
   readonly deadLetterQueues?: IDeadLetterQueue[];
   /**
+   * The watermark publisher of the stage: a staleness alarm per source it publishes, and alarms
+   * on the publisher itself (its errors and dead-letter queue, as tickets).
+   * @default - no per-source staleness alarms
+   */
+  readonly watermarks?: IWatermarkPublisher;
+  /**
    * Base address of the runbook the alarm descriptions link to (`<runbookUrl>#<section>`): an
    * absolute http(s) URL without a #fragment, e.g. your wiki's copy of the package's docs/runbooks.md.
    * @default - the installed version's published docs/runbooks.md
@@ -128,7 +171,8 @@ export interface IPipelineAlarms extends IConstruct {
  * and a runbook link, and routed by severity: DLQ depth and age, transform errors, throttles,
  * duration near the timeout and concurrency near its cap, Kinesis iterator age and write
  * throttles, buffer age, idempotency-table throttles, stream-archive (Firehose) delivery
- * failures and stalls, quarantine rate, schema drift, staleness, throughput outside its anomaly
+ * failures and stalls, quarantine rate, schema drift, staleness (overall and per source, with a
+ * watermark publisher), throughput outside its anomaly
  * band (M3), the dead-letter rate of each queue (M9); and Step Functions failures
  * for state machines added with {@link PipelineAlarms.addStateMachine}.
  */
@@ -137,7 +181,8 @@ export class PipelineAlarms extends Construct implements IPipelineAlarms {
   public readonly alarms: cloudwatch.Alarm[] = [];
   private readonly routing: IAlarmRouting;
   private readonly runbook: string;
-  private readonly prefix: string;
+  private readonly pipeline: string;
+  private readonly stage: string;
 
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
@@ -152,7 +197,8 @@ export class PipelineAlarms extends Construct implements IPipelineAlarms {
     v.throwIfInvalid();
     this.routing = props.routing;
     this.runbook = props.runbookUrl ?? DEFAULT_RUNBOOK_URL;
-    this.prefix = `${props.pipelineName}/${props.transform.stage}`;
+    this.pipeline = props.pipelineName;
+    this.stage = props.transform.stage;
 
     this.addDeadLetterAlarms(props.deadLetterQueues ?? [], props.maxDeadLetterAge ?? Duration.days(3));
     this.addTransformAlarms(props.transform);
@@ -160,6 +206,7 @@ export class PipelineAlarms extends Construct implements IPipelineAlarms {
     this.addStoreAlarms(props);
     this.addDataAlarms(props, props.transform.stage);
     this.addRateAlarms(props, props.transform.stage);
+    if (props.watermarks) this.addWatermarkAlarms(props, props.watermarks);
   }
 
   /** Throughput against its anomaly band (M3) and the share of records dead-lettered per queue (M9). */
@@ -173,10 +220,12 @@ export class PipelineAlarms extends Construct implements IPipelineAlarms {
         evaluationPeriods: 3,
         datapointsToAlarm: 3,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription:
-          `[${AlarmSeverity.TICKET}] ${this.prefix}: records in per ${THROUGHPUT_PERIOD.toHumanString()} left their expected band ` +
-          `(${bandWidth} standard deviations) for 15 minutes: a surge, or a source sending much less than usual. ` +
-          `Runbook: ${runbookLink(this.runbook, 'throughput-anomaly')}`,
+        alarmDescription: this.describe(
+          AlarmSeverity.TICKET,
+          `records in per ${THROUGHPUT_PERIOD.toHumanString()} left their expected band ` +
+            `(${bandWidth} standard deviations) for 15 minutes: a surge, or a source sending much less than usual`,
+          'throughput-anomaly',
+        ),
       });
       this.routing.route(alarm, AlarmSeverity.TICKET);
       this.alarms.push(alarm);
@@ -194,11 +243,42 @@ export class PipelineAlarms extends Construct implements IPipelineAlarms {
     }
   }
 
+  /** Per source: its watermark older than its threshold; the publisher failing (missing ages breach too). */
+  private addWatermarkAlarms(props: PipelineAlarmsProps, watermarks: IWatermarkPublisher): void {
+    if (props.staleAlarm !== false) {
+      for (const source of watermarks.sources) {
+        const staleAfter = sourceStaleAfterOf(source, props.sourceStaleAfter, watermarks);
+        const name = source === PipelineSource.STREAM ? 'stream' : source === PipelineSource.BUS ? 'event bus' : 'batch workflow';
+        this.add(`WatermarkStale${source[0].toUpperCase()}${source.slice(1)}`, watermarks.metricWatermarkAge(source, { period: FIVE_MINUTES }), {
+          threshold: staleAfter.toSeconds(),
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+          severity: AlarmSeverity.TICKET,
+          anchor: 'watermark-stale',
+          meaning:
+            `nothing new from the ${name} reached curated for ${staleAfter.toHumanString()}: its watermark (newest event time curated) ` +
+            'is older than that, or the watermark publisher is not publishing',
+        });
+      }
+    }
+    this.add('WatermarkPublisherErrors', watermarks.function.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }), {
+      threshold: 0,
+      evaluationPeriods: 3,
+      severity: AlarmSeverity.TICKET,
+      anchor: 'watermark-publisher',
+      meaning: 'the watermark publisher failed for 15 minutes: watermark ages and the batch deadline are not being measured',
+    });
+    const dlq = watermarks.deadLetterQueue;
+    const cfn = dlq.depthAlarm.node.defaultChild as cloudwatch.CfnAlarm;
+    cfn.alarmDescription = this.describe(AlarmSeverity.TICKET, String(cfn.alarmDescription), 'watermark-publisher');
+    this.routing.route(dlq.depthAlarm, AlarmSeverity.TICKET);
+    this.alarms.push(dlq.depthAlarm);
+  }
+
   /** Routes each DLQ's depth alarm as a page (its description prefixed and linked) and adds an oldest-message alarm. */
   private addDeadLetterAlarms(deadLetterQueues: IDeadLetterQueue[], maxDeadLetterAge: Duration): void {
     for (const [index, dlq] of deadLetterQueues.entries()) {
       const cfn = dlq.depthAlarm.node.defaultChild as cloudwatch.CfnAlarm;
-      cfn.alarmDescription = `[page] ${this.prefix}: ${cfn.alarmDescription} Runbook: ${runbookLink(this.runbook, 'dlq-messages')}`;
+      cfn.alarmDescription = this.describe(AlarmSeverity.PAGE, String(cfn.alarmDescription), 'dlq-messages');
       this.routing.route(dlq.depthAlarm, AlarmSeverity.PAGE);
       this.alarms.push(dlq.depthAlarm);
       this.add(`${dlq.node.id}${index + 1}OldestMessage`, dlq.metricOldestMessageAge({ period: FIVE_MINUTES }), {
@@ -371,6 +451,11 @@ export class PipelineAlarms extends Construct implements IPipelineAlarms {
     });
   }
 
+  /** `[severity] pipeline/stage: meaning. Check first: …. Runbook: <url>#<anchor>`. */
+  private describe(severity: AlarmSeverity, meaning: string, anchor: string): string {
+    return alarmDescription({ severity, pipeline: this.pipeline, stage: this.stage, meaning, anchor, runbook: this.runbook });
+  }
+
   private add(
     id: string,
     metric: cloudwatch.IMetric,
@@ -392,7 +477,7 @@ export class PipelineAlarms extends Construct implements IPipelineAlarms {
       evaluationPeriods: options.evaluationPeriods ?? 1,
       datapointsToAlarm: options.datapointsToAlarm,
       treatMissingData: options.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `[${options.severity}] ${this.prefix}: ${options.meaning}. Runbook: ${runbookLink(this.runbook, options.anchor)}`,
+      alarmDescription: this.describe(options.severity, options.meaning, options.anchor),
     });
     this.routing.route(alarm, options.severity);
     this.alarms.push(alarm);
@@ -402,6 +487,14 @@ export class PipelineAlarms extends Construct implements IPipelineAlarms {
 
 /** The default staleness threshold of a stage with a continuous source. */
 export const DEFAULT_STALE_AFTER = Duration.hours(1);
+
+/** The staleness threshold of a source's watermark: the given one, else its default. */
+export function sourceStaleAfterOf(source: PipelineSource, given: SourceStaleAfter | undefined, watermarks: { readonly batchDeadline?: Parameters<typeof batchStaleAfter>[0] }): Duration {
+  const explicit = given?.[source];
+  if (explicit) return explicit;
+  if (source !== PipelineSource.BATCH) return DEFAULT_SOURCE_STALE_AFTER;
+  return watermarks.batchDeadline ? batchStaleAfter(watermarks.batchDeadline) : DEFAULT_BATCH_STALE_AFTER;
+}
 
 /** The staleness threshold in force: the given one, else the default when a continuous source exists and the alarm is not turned off. */
 function staleAfterOf(props: PipelineAlarmsProps): Duration | undefined {
@@ -424,7 +517,10 @@ export function validateAlarmThresholds(
   v.duration('maxLag', props.maxLag ?? Duration.minutes(5), Duration.minutes(1), Duration.days(1))
     .duration('maxDeadLetterAge', maxDeadLetterAge, Duration.hours(1), Duration.days(13))
     .duration('staleAfter', props.staleAfter, Duration.minutes(5), Duration.days(1))
-    .number('throughputBandWidth', props.throughputBandWidth, 1, 10);
+    .number('throughputBandWidth', props.throughputBandWidth, 1, 10)
+    .duration('sourceStaleAfter.stream', props.sourceStaleAfter?.stream, Duration.minutes(5), Duration.days(1))
+    .duration('sourceStaleAfter.bus', props.sourceStaleAfter?.bus, Duration.minutes(5), Duration.days(1))
+    .duration('sourceStaleAfter.batch', props.sourceStaleAfter?.batch, Duration.hours(1), Duration.days(7));
   for (const [prop, value] of [
     ['maxQuarantineRate', props.maxQuarantineRate],
     ['maxSchemaMismatchRate', props.maxSchemaMismatchRate],

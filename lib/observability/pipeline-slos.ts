@@ -1,14 +1,17 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
+import { alarmDescription } from './alarm-context';
 import { AlarmSeverity, IAlarmRouting } from './alarm-routing';
+import { BatchDeadline, validateBatchDeadline } from './batch-deadline';
 import { BurnRateAlert, DEFAULT_BURN_RATE_ALERTS, validateBurnRateAlerts } from './burn-rate';
 import { PipelineMetricName } from '../contract/metrics';
-import { percent, pipelineMetric, runbookLink } from './pipeline-metric';
+import { percent, pipelineMetric } from './pipeline-metric';
 import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
 import { acknowledgeRules } from '../core/compliance';
 import { PropValidator } from '../core/prop-validator';
 import type { ITransformFunction } from '../transform/transform-function';
+import type { IWatermarkPublisher } from './watermark-publisher';
 
 /** The objectives of a pipeline stage. */
 export interface SloObjectives {
@@ -25,7 +28,15 @@ export interface SloObjectives {
    */
   readonly quarantineIsFailure?: boolean;
   /**
-   * Freshness target: a record is fresh when it reaches curated within this time of its event
+   * The batch path's freshness SLI: the export of day D is loaded by `loadedBy` on day D+1. An
+   * alarm (`BatchDeadline`) fires when a deadline passes with its export not loaded (a batch of
+   * yesterday's events never counts against the streaming freshness objective). Needs the batch
+   * workflow (`EtlPipeline`'s `batchWorkflow`) and its watermark.
+   * @default - no batch deadline
+   */
+  readonly batchDeadline?: BatchDeadline;
+  /**
+   * Freshness target of the streaming path (stream and bus records): a record is fresh when it reaches curated within this time of its event
    * time (1 minute to 1 day).
    * @default Duration.minutes(5)
    */
@@ -84,6 +95,12 @@ export interface PipelineSlosProps extends SloObjectives {
    *   (`https://unpkg.com/cdk-serverless-etl@<version>/docs/runbooks.md`)
    */
   readonly runbookUrl?: string;
+  /**
+   * The stage's watermark publisher, for the batch deadline (it publishes `BatchOverdueSeconds`
+   * for the same `batchDeadline`).
+   * @default - none: `batchDeadline` cannot be set
+   */
+  readonly watermarks?: IWatermarkPublisher;
 }
 
 /**
@@ -147,6 +164,11 @@ export class PipelineSlos extends Construct implements IPipelineSlos {
     validateSloObjectives(v, props);
     const runbookProblem = runbookUrlProblem('runbookUrl', props.runbookUrl);
     v.check(runbookProblem !== undefined, runbookProblem ?? '');
+    v.check(
+      props.batchDeadline !== undefined && props.watermarks?.batchDeadline === undefined,
+      `${v.path('batchDeadline')} is set but no watermark publisher publishes a batch deadline (watermarks): ` +
+        'give watermarks a WatermarkPublisher with the batch source and the same batchDeadline',
+    );
     v.throwIfInvalid();
 
     this.successErrorRatio = this.successErrors(Duration.minutes(5), props.quarantineIsFailure ?? false);
@@ -159,7 +181,7 @@ export class PipelineSlos extends Construct implements IPipelineSlos {
     });
     this.addBurnRateAlerts('Freshness', 'freshness-burn', alerts, props.routing, {
       objective: freshnessObjective,
-      describe: `records reaching curated later than ${freshnessTarget.toHumanString()} after their event time` +
+      describe: `stream and bus records reaching curated later than ${freshnessTarget.toHumanString()} after their event time` +
         (silenceIsStale ? ', or nothing reaching curated at all (a stalled source)' : ''),
       errorRatio: (period) =>
         new cloudwatch.MathExpression({ expression: '1 - fresh', usingMetrics: { fresh: this.freshShare(period, freshnessTarget, silenceIsStale) }, period }),
@@ -176,6 +198,8 @@ export class PipelineSlos extends Construct implements IPipelineSlos {
     this.objectiveAlarm('TransformErrorRate', transformErrors, errorRate, 'error-rate-per-transform', props.routing,
       `Transform errors (records the transform threw on or returned invalid output for) exceeded ${percent(errorRate)} of records in over 15 minutes in ${this.stage}.`);
 
+    if (props.batchDeadline && props.watermarks) this.addBatchDeadline(props.batchDeadline, props.watermarks, props.routing);
+
     if (props.transformFunction) {
       const coldStartRate = props.coldStartRate ?? 0.05;
       const coldStarts = new cloudwatch.MathExpression({
@@ -190,6 +214,32 @@ export class PipelineSlos extends Construct implements IPipelineSlos {
       this.objectiveAlarm('ColdStartRate', coldStarts, coldStartRate, 'cold-start-rate', props.routing,
         `More than ${percent(coldStartRate)} of invocations over an hour were cold starts in ${this.stage}: consider provisioned concurrency or larger batches.`);
     }
+  }
+
+  /**
+   * The batch path's SLI: each day's export loaded by its deadline. The publisher's
+   * `BatchOverdueSeconds` is above 0 from the minute a deadline passes with its export not loaded
+   * until it is; a missing value (publisher down) counts as overdue.
+   */
+  private addBatchDeadline(deadline: BatchDeadline, watermarks: IWatermarkPublisher, routing: IAlarmRouting): void {
+    const severity = deadline.severity ?? AlarmSeverity.PAGE;
+    const zone = deadline.timeZone ?? 'UTC';
+    const alarm = watermarks.metricBatchOverdue({ period: Duration.minutes(1) }).createAlarm(this, 'BatchDeadline', {
+      alarmDescription: alarmDescription({
+        severity,
+        pipeline: this.pipeline,
+        stage: this.stage,
+        meaning: `the batch export of a day was not loaded by ${deadline.loadedBy} (${zone}) the day after: no record of that day has reached curated`,
+        anchor: 'batch-deadline',
+        runbook: this.runbook,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    routing.route(alarm, severity);
+    this.alarms.push(alarm);
   }
 
   private metric(name: PipelineMetricName, period: Duration, statistic: string = cloudwatch.Stats.SUM) {
@@ -248,8 +298,14 @@ export class PipelineSlos extends Construct implements IPipelineSlos {
         label: `${name} burn rate (${window.toHumanString()})`,
       });
       const alarm = expression.createAlarm(this, id, {
-        alarmDescription: `Component of the ${name} burn-rate alerts: burn rate over ${window.toHumanString()} is at least ${burnRate}. ` +
-          `Runbook: ${runbookLink(this.runbook, anchor)}`,
+        alarmDescription: alarmDescription({
+          severity: 'component',
+          pipeline: this.pipeline,
+          stage: this.stage,
+          meaning: `a window of the ${name} burn-rate alerts (the composite notifies): burn rate over ${window.toHumanString()} is at least ${burnRate}`,
+          anchor,
+          runbook: this.runbook,
+        }),
         threshold: burnRate,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -279,9 +335,14 @@ export class PipelineSlos extends Construct implements IPipelineSlos {
         .join(', or ');
       const composite = new cloudwatch.CompositeAlarm(this, `${name}${severity === AlarmSeverity.PAGE ? 'Page' : 'Ticket'}`, {
         alarmRule: cloudwatch.AlarmRule.anyOf(...rules),
-        alarmDescription:
-          `[${severity}] ${this.pipeline}/${this.stage}: the ${name} error budget (objective ${slo.objective}) is burning ${windows}: ` +
-          `${slo.describe}. Runbook: ${runbookLink(this.runbook, anchor)}`,
+        alarmDescription: alarmDescription({
+          severity,
+          pipeline: this.pipeline,
+          stage: this.stage,
+          meaning: `the ${name} error budget (objective ${slo.objective}) is burning ${windows}: ${slo.describe}`,
+          anchor,
+          runbook: this.runbook,
+        }),
         // The faster (page) alert suppresses the slower (ticket) one while it fires.
         ...(page && severity === AlarmSeverity.TICKET
           ? { actionsSuppressor: page, actionsSuppressorWaitPeriod: Duration.minutes(1), actionsSuppressorExtensionPeriod: Duration.minutes(10) }
@@ -296,7 +357,7 @@ export class PipelineSlos extends Construct implements IPipelineSlos {
 
   private objectiveAlarm(id: string, ratio: cloudwatch.MathExpression, objective: number, anchor: string, routing: IAlarmRouting, meaning: string) {
     const alarm = ratio.createAlarm(this, id, {
-      alarmDescription: `[ticket] ${this.pipeline}/${this.stage}: ${meaning} Runbook: ${runbookLink(this.runbook, anchor)}`,
+      alarmDescription: alarmDescription({ severity: AlarmSeverity.TICKET, pipeline: this.pipeline, stage: this.stage, meaning, anchor, runbook: this.runbook }),
       threshold: objective,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
@@ -320,6 +381,7 @@ export function validateSloObjectives(v: PropValidator, props: SloObjectives): v
     .check(alerts.length === 0, `${v.path('burnRateAlerts')} is empty; give at least one alert`);
   // The same alerts serve both objectives: each must be reachable with the smaller budget's objective.
   const objectivesValid = successRate >= 0.9 && successRate <= 0.99999 && freshnessObjective >= 0.5 && freshnessObjective <= 0.9999;
+  validateBatchDeadline(v, 'batchDeadline', props.batchDeadline);
   validateBurnRateAlerts(v, 'burnRateAlerts', alerts, objectivesValid ? Math.min(successRate, freshnessObjective) : undefined);
 }
 

@@ -18,6 +18,8 @@ import { BatchWorkflow, BatchWorkflowOptions, IBatchWorkflow, validateBatchWorkf
 import { IPipelineAlarms, OperationalAlarmThresholds, PipelineAlarms, validateAlarmThresholds } from '../observability/pipeline-alarms';
 import { IPipelineDashboard, PipelineDashboard } from '../observability/pipeline-dashboard';
 import { IPipelineSlos, PipelineSlos, SloObjectives, validateSloObjectives } from '../observability/pipeline-slos';
+import { IWatermarkPublisher, WatermarkPublisher } from '../observability/watermark-publisher';
+import { PipelineSource } from '../contract/watermarks';
 import type { IDeadLetterQueue } from '../reliability/dead-letter-queue';
 import { IIdempotencyStore, IdempotencyStore, validateIdempotencyStoreProps } from '../reliability/idempotency-store';
 import { ISchemaRegistry, SchemaRegistry, SchemaRegistryProps, validateSchemaRegistryProps } from '../schema/schema-registry';
@@ -159,6 +161,14 @@ export interface EtlPipelineProps extends TransformFunctionOptions {
   readonly slos?: SloObjectives;
 
   /**
+   * Publish each source's watermark age every minute (a small scheduled function, see
+   * `WatermarkPublisher`), so a stalled source is alarmed even while others flow, and the batch
+   * deadline (`slos.batchDeadline`) is measured.
+   * @default true
+   */
+  readonly watermarks?: boolean;
+
+  /**
    * Thresholds of the operational alarms.
    * @default - OperationalAlarmThresholds defaults
    */
@@ -233,6 +243,8 @@ export class EtlPipeline extends Construct {
   public readonly alarmRouting: IAlarmRouting;
   /** The pipeline's objectives and burn-rate alerts. */
   public readonly slos: IPipelineSlos;
+  /** The watermark publisher, unless `watermarks` is false. */
+  public readonly watermarks?: IWatermarkPublisher;
   /** The pipeline's operational alarms. */
   public readonly operationalAlarms: IPipelineAlarms;
   /** The dashboard, unless disabled. */
@@ -290,8 +302,10 @@ export class EtlPipeline extends Construct {
       encryptionKey: this.encryptionKey,
       displayName: `${props.pipelineName} pipeline`,
     });
+    if (props.watermarks ?? true) this.watermarks = this.createWatermarks(props, removalPolicy);
     this.slos = new PipelineSlos(this, 'Slos', {
       ...props.slos,
+      watermarks: this.watermarks,
       pipelineName: props.pipelineName,
       stage: this.transform.stage,
       routing: this.alarmRouting,
@@ -378,6 +392,22 @@ export class EtlPipeline extends Construct {
     });
   }
 
+  private createWatermarks(props: EtlPipelineProps, removalPolicy: RemovalPolicy): WatermarkPublisher {
+    const sources: PipelineSource[] = [];
+    if (this.streamIngest) sources.push(PipelineSource.STREAM);
+    if (this.eventBusIngest) sources.push(PipelineSource.BUS);
+    if (this.batchWorkflow) sources.push(PipelineSource.BATCH);
+    return new WatermarkPublisher(this, 'Watermarks', {
+      pipelineName: props.pipelineName,
+      stage: this.transform.stage,
+      sources,
+      batchDeadline: props.slos?.batchDeadline,
+      encryptionKey: this.encryptionKey,
+      removalPolicy,
+      runtime: props.runtime,
+    });
+  }
+
   private createOperationalAlarms(props: EtlPipelineProps): IPipelineAlarms {
     const alarms = new PipelineAlarms(this, 'OperationalAlarms', {
       ...props.alarmThresholds,
@@ -388,6 +418,7 @@ export class EtlPipeline extends Construct {
       eventBusIngest: this.eventBusIngest,
       idempotencyStore: this.idempotencyStore,
       deadLetterQueues: this.deadLetterQueues,
+      watermarks: this.watermarks,
       runbookUrl: props.runbookUrl,
     });
     if (this.batchWorkflow) alarms.addStateMachine('BatchWorkflow', this.batchWorkflow.stateMachine);
@@ -473,7 +504,15 @@ function validateEtlPipelineProps(v: PropValidator, props: EtlPipelineProps, pip
     )
     .check(!enableEventBus && props.eventBus !== undefined, 'eventBus is set but enableEventBus is false')
     .check(!enableEventBus && props.sqsSource !== undefined, 'sqsSource is set but enableEventBus is false')
-    .check(!idempotency && props.idempotencyTimeToLive !== undefined, 'idempotencyTimeToLive is set but idempotency is false');
+    .check(!idempotency && props.idempotencyTimeToLive !== undefined, 'idempotencyTimeToLive is set but idempotency is false')
+    .check(
+      props.slos?.batchDeadline !== undefined && props.batchWorkflow === undefined,
+      'slos.batchDeadline is set but batchWorkflow is not; the deadline is of the batch workflow\'s daily export',
+    )
+    .check(
+      props.slos?.batchDeadline !== undefined && props.watermarks === false,
+      'slos.batchDeadline is set but watermarks is false; the deadline is measured on the batch watermark',
+    );
   for (const [prop, value] of [
     ['dataLake', props.dataLake],
     ['stream', props.stream],

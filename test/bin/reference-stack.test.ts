@@ -139,6 +139,8 @@ describe('ClickstreamPipelineStack (full synth)', () => {
         'Transform/KinesisDlq1: DeadLetterQueue',
         'Transform: TransformFunction',
         'Warehouse: ServerlessWarehouse',
+        'Watermarks/DeadLetterQueue: DeadLetterQueue',
+        'Watermarks: WatermarkPublisher',
       ]);
       expect(Object.keys(template.toJSON().Resources).length).toBeLessThan(250);
     });

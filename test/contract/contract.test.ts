@@ -15,6 +15,14 @@ describe('the contract', () => {
         names: contract.PipelineMetricName,
         counts: contract.COUNT_METRICS,
       },
+      watermarks: {
+        sources: contract.PipelineSource,
+        dimension: contract.SOURCE_DIMENSION,
+        names: contract.WatermarkMetricName,
+        environment: contract.WATERMARK_ENV,
+        lookbackSeconds: contract.WATERMARK_LOOKBACK_SECONDS,
+        publisherTimeoutSeconds: contract.WATERMARK_PUBLISHER_TIMEOUT_SECONDS,
+      },
       workflow: {
         actions: contract.StepAction,
         objectCheckErrors: contract.OBJECT_CHECK_ERRORS,

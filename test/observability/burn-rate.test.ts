@@ -8,6 +8,7 @@ import { PipelineSlos, PipelineSlosProps } from '../../lib/observability/pipelin
 import { testStack } from '../support/cdk';
 import { logicalId, pipelineDimensions, propsOf, queriesOf, render, resourcesOfType, returnedQuery, topicActions } from './fixtures';
 import { DEFAULT_RUNBOOK_URL } from '../../lib/core/docs';
+import { FIRST_CHECKS } from '../../lib/observability/alarm-context';
 
 function slos(props: Partial<PipelineSlosProps> = {}) {
   const stack = testStack();
@@ -112,7 +113,7 @@ describe('burn-rate alarms for the default objectives', () => {
           expect(props.OKActions).toBeUndefined();
           expect(props.InsufficientDataActions).toBeUndefined();
           const anchor = objective === 'SuccessRate' ? 'success-rate-burn' : 'freshness-burn';
-          expect(props.AlarmDescription).toMatch(new RegExp(`^Component of the ${objective} burn-rate alerts: .*Runbook: https://unpkg\\.com/cdk-serverless-etl@[0-9A-Za-z.-]+/docs/runbooks\\.md#${anchor}$`));
+          expect(props.AlarmDescription).toMatch(new RegExp(`^\\[component\\] orders/transform: a window of the ${objective} burn-rate alerts \\(the composite notifies\\): .* Check first: .*Runbook: https://unpkg\\.com/cdk-serverless-etl@[0-9A-Za-z.-]+/docs/runbooks\\.md#${anchor}$`));
         }
       }
     }
@@ -151,13 +152,13 @@ describe('burn-rate alarms for the default objectives', () => {
     expect(alarmProps(template, s, 'SuccessRatePage').AlarmDescription).toBe(
       '[page] orders/transform: the SuccessRate error budget (objective 0.995) is burning 14.4× over 1 hour and 5 minutes, ' +
         'or 6× over 6 hours and 30 minutes: records not curated, dropped or deduplicated on their first delivery (retried or failed). ' +
-        `Runbook: ${DEFAULT_RUNBOOK_URL}#success-rate-burn`,
+        `Check first: ${FIRST_CHECKS['success-rate-burn']}. Runbook: ${DEFAULT_RUNBOOK_URL}#success-rate-burn`,
     );
     expect(alarmProps(template, s, 'SuccessRateTicket').AlarmDescription).toMatch(
       /^\[ticket\] orders\/transform: the SuccessRate error budget \(objective 0\.995\) is burning 3× over 1 day and 2 hours: .*Runbook: https:\/\/unpkg\.com\/cdk-serverless-etl@[0-9A-Za-z.-]+\/docs\/runbooks\.md#success-rate-burn$/,
     );
     expect(alarmProps(template, s, 'FreshnessPage').AlarmDescription).toMatch(
-      /^\[page\] orders\/transform: the Freshness error budget \(objective 0\.95\) is burning .*records reaching curated later than 5 minutes after their event time, or nothing reaching curated at all \(a stalled source\)\. Runbook: https:\/\/unpkg\.com\/cdk-serverless-etl@[0-9A-Za-z.-]+\/docs\/runbooks\.md#freshness-burn$/,
+      /^\[page\] orders\/transform: the Freshness error budget \(objective 0\.95\) is burning .*: stream and bus records reaching curated later than 5 minutes after their event time, or nothing reaching curated at all \(a stalled source\)\. Check first: .*\. Runbook: https:\/\/unpkg\.com\/cdk-serverless-etl@[0-9A-Za-z.-]+\/docs\/runbooks\.md#freshness-burn$/,
     );
   });
 

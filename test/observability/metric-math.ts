@@ -11,6 +11,20 @@ import { MetricDataQuery, queriesOf, render } from './fixtures';
 export interface Sample {
   readonly time: number;
   readonly values: Readonly<Record<string, number | readonly number[]>>;
+  /**
+   * The dimensions the values were published with (CloudWatch keeps each set apart: a query
+   * matches a sample only when its dimensions are exactly these).
+   * @default - any: the sample matches every query of its metric names
+   */
+  readonly dimensions?: Readonly<Record<string, string>>;
+}
+
+/** Whether a sample was published with exactly the dimensions of the query (or names none). */
+function sameDimensions(sample: Sample, query: MetricDataQuery): boolean {
+  if (sample.dimensions === undefined) return true;
+  const wanted = query.MetricStat!.Metric.Dimensions;
+  const given = Object.entries(sample.dimensions);
+  return given.length === wanted.length && wanted.every((d) => sample.dimensions![d.Name] === d.Value);
 }
 
 /** How `FILL` treats a query with no data point at all in its window. */
@@ -28,7 +42,7 @@ type Value = number | undefined;
 function statOf(query: MetricDataQuery, samples: readonly Sample[], end: number): Value {
   const stat = query.MetricStat!;
   const values = samples
-    .filter((s) => s.time > end - stat.Period && s.time <= end)
+    .filter((s) => s.time > end - stat.Period && s.time <= end && sameDimensions(s, query))
     .flatMap((s) => {
       const v = s.values[stat.Metric.MetricName];
       return v === undefined ? [] : Array.isArray(v) ? v : [v as number];
@@ -139,9 +153,26 @@ export function alarmValue(alarmProps: Record<string, unknown>, samples: readonl
   return valueOf(returned.Id);
 }
 
-/** Whether a metric-math alarm is in ALARM at `end` (missing data per its TreatMissingData). */
+/**
+ * Whether an alarm is in ALARM at `end` (missing data per its TreatMissingData): a metric-math
+ * alarm, or a single-metric alarm (`MetricName`, `Dimensions`, `Statistic`, `Period`) evaluated
+ * over its last period.
+ */
 export function alarmFires(alarmProps: Record<string, unknown>, samples: readonly Sample[], end: number, options: EvaluationOptions): boolean {
-  const value = alarmValue(alarmProps, samples, end, options);
+  const value = alarmProps.Metrics
+    ? alarmValue(alarmProps, samples, end, options)
+    : statOf(
+        {
+          Id: 'm',
+          MetricStat: {
+            Metric: alarmProps as unknown as NonNullable<MetricDataQuery['MetricStat']>['Metric'],
+            Period: alarmProps.Period as number,
+            Stat: alarmProps.Statistic as string,
+          },
+        },
+        samples,
+        end,
+      );
   if (value === undefined) return alarmProps.TreatMissingData === 'breaching';
   const threshold = alarmProps.Threshold as number;
   switch (alarmProps.ComparisonOperator) {

@@ -8,6 +8,7 @@ import { testStack } from '../support/cdk';
 import { ownTemplate } from '../support/construct-snapshot';
 import { aliasDimensions, pipelineDimensions, propsOf, queriesOf, resourcesOfType, returnedQuery, topicActions, transformFunction } from './fixtures';
 import { DEFAULT_RUNBOOK_URL } from '../../lib/core/docs';
+import { FIRST_CHECKS } from '../../lib/observability/alarm-context';
 
 function synth(props: Partial<PipelineSlosProps> = {}, withFunction = true) {
   const stack = testStack();
@@ -61,7 +62,7 @@ describe('PipelineSlos error-rate objective', () => {
   test('description: what it means, the objective, the runbook section', () => {
     expect(props.AlarmDescription).toBe(
       '[ticket] orders/transform: Transform errors (records the transform threw on or returned invalid output for) exceeded 0.1% ' +
-        `of records in over 15 minutes in transform. Runbook: ${DEFAULT_RUNBOOK_URL}#error-rate-per-transform`,
+        `of records in over 15 minutes in transform. Check first: ${FIRST_CHECKS['error-rate-per-transform']}. Runbook: ${DEFAULT_RUNBOOK_URL}#error-rate-per-transform`,
     );
   });
 
@@ -109,7 +110,7 @@ describe('PipelineSlos cold-start objective', () => {
     });
     expect(props.AlarmDescription).toBe(
       '[ticket] orders/transform: More than 5% of invocations over an hour were cold starts in transform: ' +
-        `consider provisioned concurrency or larger batches. Runbook: ${DEFAULT_RUNBOOK_URL}#cold-start-rate`,
+        `consider provisioned concurrency or larger batches. Check first: ${FIRST_CHECKS['cold-start-rate']}. Runbook: ${DEFAULT_RUNBOOK_URL}#cold-start-rate`,
     );
   });
 
@@ -175,7 +176,7 @@ describe('PipelineSlos members', () => {
     const custom = synth({ stage: 'enrich', freshnessTarget: Duration.minutes(2) }, false);
     const p = propsOf(custom.template, child(custom.slos, 'TransformErrorRate'));
     expect(queriesOf(p).errors.MetricStat!.Metric.Dimensions).toEqual(pipelineDimensions('orders', 'enrich'));
-    expect(p.AlarmDescription).toMatch(/^\[ticket\] orders\/enrich: .* in enrich\. Runbook: /);
+    expect(p.AlarmDescription).toMatch(/^\[ticket\] orders\/enrich: .* in enrich\. Check first: .*\. Runbook: /);
   });
 });
 

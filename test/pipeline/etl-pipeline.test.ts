@@ -31,9 +31,9 @@ describe('EtlPipeline', () => {
     t.resourceCountIs('AWS::Kinesis::Stream', 1);
     t.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 1);
     t.resourceCountIs('AWS::Events::EventBus', 1);
-    t.resourceCountIs('AWS::Lambda::Function', 1);
+    t.resourceCountIs('AWS::Lambda::Function', 2); // the transform and the watermark publisher
     t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
-    t.resourceCountIs('AWS::SQS::Queue', 4);
+    t.resourceCountIs('AWS::SQS::Queue', 5); // the buffer, three DLQs and the watermark publisher's
     expect(p.deadLetterQueues).toHaveLength(3);
     expect(p.deadLetterAlarms).toHaveLength(3);
   });
@@ -268,19 +268,21 @@ describe('EtlPipeline composition (default props)', () => {
       'StreamIngest: StreamIngest',
       'Transform/KinesisDlq1: DeadLetterQueue',
       'Transform: TransformFunction',
+      'Watermarks/DeadLetterQueue: DeadLetterQueue',
+      'Watermarks: WatermarkPublisher',
     ]);
   });
 
   test('wires them so: which construct\'s resources refer to which (\'.\' is the pipeline\'s key and outputs)', () => {
-    const pipelineKeyUsers = ['Alarms', 'DataLake', 'EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'IdempotencyStore', 'StreamIngest', 'Transform', 'Transform/KinesisDlq1'];
+    const pipelineKeyUsers = ['Alarms', 'DataLake', 'EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'IdempotencyStore', 'StreamIngest', 'Transform', 'Transform/KinesisDlq1', 'Watermarks', 'Watermarks/DeadLetterQueue'];
     const outputs = ['Alarms', 'Dashboard', 'DataLake', 'EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'IdempotencyStore', 'StreamIngest', 'Transform', 'Transform/KinesisDlq1'];
     expect(constructReferences(p)).toEqual(
       [
         ...outputs.map((c) => `. -> ${c}`),
         ...pipelineKeyUsers.map((c) => `${c} -> .`),
         // The dashboard and the alarms watch every source, DLQ and the transform; SLOs watch the transform.
-        ...['EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'OperationalAlarms', 'Slos', 'Transform', 'Transform/KinesisDlq1'].map((c) => `Dashboard -> ${c}`),
-        ...['Alarms', 'EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'IdempotencyStore', 'StreamIngest', 'Transform', 'Transform/KinesisDlq1'].map((c) => `OperationalAlarms -> ${c}`),
+        ...['EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'OperationalAlarms', 'Slos', 'Transform', 'Transform/KinesisDlq1', 'Watermarks/DeadLetterQueue'].map((c) => `Dashboard -> ${c}`),
+        ...['Alarms', 'EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'IdempotencyStore', 'StreamIngest', 'Transform', 'Transform/KinesisDlq1', 'Watermarks'].map((c) => `OperationalAlarms -> ${c}`),
         'Slos -> Alarms',
         'Slos -> Transform',
         // Every DLQ's depth alarm is routed to the page topic.
@@ -298,6 +300,10 @@ describe('EtlPipeline composition (default props)', () => {
         'Transform -> IdempotencyStore',
         'Transform -> StreamIngest',
         'Transform -> Transform/KinesisDlq1',
+        // The watermark publisher: its function and schedule send failed ticks to its DLQ (a ticket).
+        'Watermarks -> Watermarks/DeadLetterQueue',
+        'Watermarks/DeadLetterQueue -> Alarms',
+        'Watermarks/DeadLetterQueue -> Watermarks',
       ].sort(),
     );
   });
@@ -367,7 +373,7 @@ describe('EtlPipeline stack size guard', () => {
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('CloudFormation allows 500'));
 
     const big = testStack();
-    for (let i = 0; i < 6; i++) new EtlPipeline(big, `P${i}`, { pipelineName: `orders-${i}`, transformEntry: CLICKSTREAM_TRANSFORM });
+    for (let i = 0; i < 5; i++) new EtlPipeline(big, `P${i}`, { pipelineName: `orders-${i}`, transformEntry: CLICKSTREAM_TRANSFORM });
     Annotations.fromStack(big).hasWarning('/TestStack', Match.stringLikeRegexp('TestStack has \\d+ resources; CloudFormation allows 500 per stack'));
   });
 });
@@ -389,5 +395,27 @@ describe('EtlPipeline dashboard', () => {
     expect(body).toContain('\\"value\\":10,\\"label\\":\\"page (2 hours)\\"');
     expect(body).toContain('\\"value\\":2,\\"label\\":\\"ticket (1 day)\\"');
     expect(body).not.toContain('\\"value\\":14.4');
+  });
+});
+
+describe('EtlPipeline watermarks', () => {
+  test('publishes a watermark per source it has (stream, bus, batch), with the batch deadline; the deadline alarm and a staleness alarm per source', () => {
+    const stack = testStack();
+    const p = new EtlPipeline(stack, 'P', {
+      pipelineName: 'orders',
+      transformEntry: CLICKSTREAM_TRANSFORM,
+      batchWorkflow: {},
+      slos: { batchDeadline: { loadedBy: '07:15', timeZone: 'America/New_York' } },
+    });
+    expect(p.watermarks?.sources).toEqual(['stream', 'bus', 'batch']);
+    expect(p.watermarks?.batchDeadline).toEqual({ loadedBy: '07:15', timeZone: 'America/New_York' });
+    expect(p.slos.node.tryFindChild('BatchDeadline')).toBeDefined();
+    expect(['Stream', 'Bus', 'Batch'].map((s) => p.operationalAlarms.node.tryFindChild(`WatermarkStale${s}`) !== undefined)).toEqual([true, true, true]);
+
+    const busOnly = new EtlPipeline(stack, 'B', { pipelineName: 'orders-bus', transformEntry: CLICKSTREAM_TRANSFORM, enableStream: false });
+    expect(busOnly.watermarks?.sources).toEqual(['bus']);
+    const none = new EtlPipeline(stack, 'N', { pipelineName: 'orders-none', transformEntry: CLICKSTREAM_TRANSFORM, watermarks: false });
+    expect(none.watermarks).toBeUndefined();
+    expect(none.operationalAlarms.node.tryFindChild('WatermarkStaleStream')).toBeUndefined();
   });
 });

@@ -116,7 +116,7 @@ describe('EtlPipeline runtime', () => {
     try {
       const { template, findings } = synth({ env: TEST_ENV });
       const runtimes = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Runtime as string);
-      expect(runtimes.length).toBe(2); // the transform and the batch workflow's steps
+      expect(runtimes.length).toBe(3); // the transform, the batch workflow's steps and the watermark publisher
       expect(new Set(runtimes)).toEqual(new Set([fake.name]));
       expect(findings).toEqual([]);
     } finally {
@@ -127,7 +127,7 @@ describe('EtlPipeline runtime', () => {
   test('the pipeline-wide runtime prop reaches every function (an older runtime is the app\'s choice: the latest-runtime findings are left to it)', () => {
     const { template, findings } = synth({ env: TEST_ENV, props: () => ({ runtime: lambda.Runtime.NODEJS_22_X }) });
     const runtimes = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Runtime as string);
-    expect(runtimes).toEqual(['nodejs22.x', 'nodejs22.x']);
+    expect(runtimes).toEqual(['nodejs22.x', 'nodejs22.x', 'nodejs22.x']);
     expect([...new Set(findings.map((f) => f.split(' ')[0]))].sort()).toEqual(['AwsSolutions-L1', 'Serverless-LambdaLatestVersion']);
   });
 

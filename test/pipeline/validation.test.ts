@@ -238,3 +238,20 @@ describe('names derived from pipelineName are unique in the app', () => {
     ).toThrow(/dataset \(the warehouse database\) is "orders_etl"; S\/A uses it too \(a Glue database and Athena workgroup name, unique per account and region\)/);
   });
 });
+
+describe('EtlPipeline batch deadline (slos.batchDeadline)', () => {
+  test('names the prop path, the value and the allowed values of a bad deadline', () => {
+    expect(problems(errorOf({ batchWorkflow: {}, slos: { batchDeadline: { loadedBy: '6 am', timeZone: 'Moon/Base' } } }))).toEqual([
+      `slos.batchDeadline.loadedBy is "6 am"; it must be a 24-hour local time 'HH:MM' from '00:00' to '23:59' (e.g. '06:00')`,
+      `slos.batchDeadline.timeZone is "Moon/Base"; it must be an IANA time zone name such as 'UTC' or 'Europe/Berlin'`,
+    ]);
+  });
+
+  test('needs the batch workflow and the watermarks', () => {
+    expect(problems(errorOf({ slos: { batchDeadline: { loadedBy: '06:00' } }, watermarks: false }))).toEqual([
+      "slos.batchDeadline is set but batchWorkflow is not; the deadline is of the batch workflow's daily export",
+      'slos.batchDeadline is set but watermarks is false; the deadline is measured on the batch watermark',
+    ]);
+    expect(errorOf({ batchWorkflow: {}, slos: { batchDeadline: { loadedBy: '06:00', timeZone: 'Europe/Berlin' } } })).toBeUndefined();
+  });
+});

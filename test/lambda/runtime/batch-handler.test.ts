@@ -533,6 +533,11 @@ describe('createBatchHandler with the clickstream schemas, PII masking and the i
     expect(aws.CloudWatchMetrics[0].Dimensions).toEqual([['Pipeline', 'Stage']]);
     expect(aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name)).toEqual([...COUNT_METRICS, PipelineMetricName.FRESHNESS_LAG_SECONDS]);
     expect((emf.FreshnessLagSeconds as number[]).length).toBe(curatedLines.length);
+    // The stream's watermark: the newest event time curated, in a directive with the Source dimension.
+    expect(aws.CloudWatchMetrics[1]).toEqual({ Namespace: 'ServerlessEtl', Dimensions: [['Pipeline', 'Stage', 'Source']], Metrics: [{ Name: 'CuratedEventTime', Unit: 'None' }] });
+    // Every curated input counts, the claim-checked one (whose curated line is a reference) too.
+    const newest = Math.max(...CURATED_LINES.map((i) => Date.parse(String((JSON.parse(SAMPLE[i]) as PipelineRecord).eventTime))));
+    expect(emf).toMatchObject({ Source: 'stream', CuratedEventTime: Math.floor(newest / 1000) });
     // The claim-checked line in curated is a reference, not the 300 KB payload.
     expect(curatedLines.find((r) => r.claimCheck)).toMatchObject({ recordId: 'evt-0016', claimCheck: { bucket: 'raw-bucket' } });
   });
@@ -699,6 +704,14 @@ describe('createBatchHandler with an s3Object event (a JSON Lines object)', () =
     ]);
     expect(object.records[0]).toMatchObject({ eventId: 'evt-0001', host: 'shop.example.com', path: '/products/1', userKey: sha256('user-101') });
     expect(lastMetrics()).toMatchObject({ RecordsIn: 18, RecordsOut: 13, DuplicatesSkipped: 1, RecordsDropped: 1, RecordsQuarantined: 3 });
+  });
+
+  it('advances the batch watermark and publishes no freshness lag (a batch has its deadline SLI, not the streaming one)', async () => {
+    await handlerFor()(event());
+    const emf = lastMetrics();
+    const newest = Math.max(...CURATED_LINES.map((i) => Date.parse(String((JSON.parse(SAMPLE[i]) as PipelineRecord).eventTime))));
+    expect(emf).toMatchObject({ Source: 'batch', CuratedEventTime: Math.floor(newest / 1000) });
+    expect(emf.FreshnessLagSeconds).toBeUndefined();
   });
 
   it('quarantines the bad lines with their position: bucket, key and line (1-based, empty lines counted)', async () => {

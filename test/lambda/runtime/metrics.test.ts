@@ -1,5 +1,6 @@
 import { PipelineMetrics } from '../../../lambda/runtime/metrics';
 import { COUNT_METRICS, PipelineMetricName } from '../../../lib/contract/metrics';
+import { PipelineSource } from '../../../lib/contract/watermarks';
 
 const NOW = Date.parse('2026-11-24T10:00:00Z');
 
@@ -103,6 +104,28 @@ describe('PipelineMetrics', () => {
     expect(second.RecordsIn).toBe(0);
     expect(second).not.toHaveProperty('FreshnessLagSeconds');
     expect(metrics.value(PipelineMetricName.RECORDS_IN)).toBe(0);
+  });
+
+  it('publishes the newest curated event time of the source as CuratedEventTime (epoch seconds), per Pipeline, Stage and Source, once', () => {
+    const out = collect();
+    const metrics = new PipelineMetrics('p', 's', out.write);
+    metrics.curatedEventTime(PipelineSource.STREAM, NOW - 90_500);
+    metrics.curatedEventTime(PipelineSource.STREAM, NOW - 30_500);
+    metrics.curatedEventTime(PipelineSource.STREAM, NOW - 60_000);
+    metrics.curatedEventTime(PipelineSource.STREAM, Number.NaN);
+    metrics.publish(NOW);
+    metrics.publish(NOW);
+    const [first, second] = out.parsed() as Emf[];
+    expect(first._aws.CloudWatchMetrics[1]).toEqual({
+      Namespace: 'ServerlessEtl',
+      Dimensions: [['Pipeline', 'Stage', 'Source']],
+      Metrics: [{ Name: 'CuratedEventTime', Unit: 'None' }],
+    });
+    expect(first).toMatchObject({ Pipeline: 'p', Stage: 's', Source: 'stream', CuratedEventTime: Math.floor((NOW - 30_500) / 1000) });
+    // Nothing curated since: no watermark value (the publisher keeps the last one it finds).
+    expect(second._aws.CloudWatchMetrics).toHaveLength(1);
+    expect(second).not.toHaveProperty('CuratedEventTime');
+    expect(second).not.toHaveProperty('Source');
   });
 
   it('writes to stdout by default', () => {

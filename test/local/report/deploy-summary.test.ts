@@ -46,6 +46,8 @@ describe('summarizeStack', () => {
       'Pipeline/EventBusIngest/BufferDlq/Queue': 'retention 14 days, fed by redrive of Pipeline/EventBusIngest/Buffer',
       'Pipeline/EventBusIngest/DeliveryDlq/Queue': 'retention 14 days, fed by undelivered events of Pipeline/EventBusIngest/Rule',
       'Pipeline/BatchWorkflow/Dlq/Queue': 'retention 14 days, fed by undelivered events of Pipeline/BatchWorkflow/ObjectCreated',
+      'Pipeline/Watermarks/DeadLetterQueue/Queue':
+        'retention 4 days, fed by async invokes of Pipeline/Watermarks/Function, undelivered events of Pipeline/Watermarks/Schedule',
     });
   });
 
@@ -56,12 +58,13 @@ describe('summarizeStack', () => {
       'Pipeline/EventBusIngest/BufferDlq/DepthAlarm',
       'Pipeline/EventBusIngest/DeliveryDlq/DepthAlarm',
       'Pipeline/Transform/KinesisDlq1/DepthAlarm',
+      'Pipeline/Watermarks/DeadLetterQueue/DepthAlarm',
     ]);
     for (const a of depthAlarms) expect(a.detail).toBe('AWS/SQS/ApproximateNumberOfMessagesVisible > 0, 1 action');
     expect(summary.functions).toEqual(
       expect.arrayContaining([expect.objectContaining({ path: 'Pipeline/Transform/Function', detail: 'nodejs24.x arm64, 1024 MB, timeout 60 s' })]),
     );
-    expect(summary.functions.map((f) => f.path).sort()).toEqual(['Pipeline/BatchWorkflow/Steps', 'Pipeline/Transform/Function']);
+    expect(summary.functions.map((f) => f.path).sort()).toEqual(['Pipeline/BatchWorkflow/Steps', 'Pipeline/Transform/Function', 'Pipeline/Watermarks/Function']);
   });
 
   test('renders outputs as construct paths', () => {
@@ -73,7 +76,7 @@ describe('summarizeStack', () => {
     const text = formatSummary([summary], { pluginReports: [] });
     expect(text).toContain('Stack ClickstreamPipeline (aws://123456789012/eu-west-1)');
     expect(text).toMatch(/Inputs \(3\):/);
-    expect(text).toMatch(/Dead-letter queues \(4\):/);
+    expect(text).toMatch(/Dead-letter queues \(5\):/);
     expect(text).toContain(`Alarms (${summary.alarms.length}):`);
     expect(text).toContain('Policy validation: 0 unacknowledged findings');
     const withFinding = formatSummary([summary], {
