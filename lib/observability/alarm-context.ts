@@ -25,6 +25,8 @@ export const FIRST_CHECKS: Readonly<Record<string, string>> = Object.freeze({
   'idempotency-throttles': 'the idempotency table\'s ThrottledRequests and ConsumedWriteCapacityUnits',
   'archive-delivery': 'the raw bucket under stream-archive/errors/ and the Firehose delivery stream\'s error logs',
   'state-machine-failures': 'the failed execution in the Step Functions console: its failing state and error',
+  'throughput-anomaly': 'the throughput widget against last week, then the stream\'s IncomingRecords and the bus rule\'s MatchedEvents; a replay started by an operator',
+  'dead-letter-rate': 'the transform\'s errors by reason and the last failure\'s request id; the quarantine and schema-drift alarms',
   'watermark-stale': 'RecordsIn of the stage and the source\'s own ingest metric; if those flow, the watermark publisher\'s Errors',
   'batch-deadline': 'whether the export object arrived in the raw bucket under the batch prefix, then the batch workflow\'s executions',
   'watermark-publisher': 'the watermark publisher\'s log group for its error (permissions, throttling of GetMetricData)',

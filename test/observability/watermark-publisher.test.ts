@@ -1,11 +1,14 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { PipelineSource } from '../../lib/contract/watermarks';
+import { FIRST_CHECKS } from '../../lib/observability/alarm-context';
 import { AlarmRouting, AlarmSeverity } from '../../lib/observability/alarm-routing';
 import { PipelineAlarms, PipelineAlarmsProps } from '../../lib/observability/pipeline-alarms';
 import { PipelineSlos } from '../../lib/observability/pipeline-slos';
 import { WatermarkPublisher, WatermarkPublisherProps } from '../../lib/observability/watermark-publisher';
-import { testStack } from '../support/cdk';
+import { ROOT, testStack } from '../support/cdk';
 import { ownTemplate } from '../support/construct-snapshot';
 import { logicalId, propsOf, topicActions, transformFunction } from './fixtures';
 
@@ -201,5 +204,16 @@ describe('the batch deadline SLI (PipelineSlos)', () => {
         '  - batchDeadline is set but no watermark publisher publishes a batch deadline (watermarks): give watermarks a WatermarkPublisher with the batch source and the same batchDeadline',
       ].join('\n'),
     );
+  });
+});
+
+describe('alarm context', () => {
+  test('every runbook section an alarm links to has a first check, and every first check a runbook section', () => {
+    const runbooks = fs.readFileSync(path.join(ROOT, 'docs', 'runbooks.md'), 'utf8');
+    const anchors = [...runbooks.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]);
+    for (const anchor of Object.keys(FIRST_CHECKS)) expect({ anchor, inRunbooks: anchors.includes(anchor) }).toEqual({ anchor, inRunbooks: true });
+    // Sections no alarm links to: the procedures, the workflow's run pages and the budget (AWS Budgets writes its own notification).
+    const procedures = ['replay-redrive-pause-resume', 'schema-drift-paused', 'batch-run-failed', 'budget'];
+    expect(anchors.filter((a) => !(a in FIRST_CHECKS) && !procedures.includes(a))).toEqual([]);
   });
 });
