@@ -1,55 +1,53 @@
 import { LAKEHOUSE_COLUMNS } from '../contract/lakehouse/columns';
 import { dereference, isSchemaObject, type JsonSchema } from '../schema/json-schema';
 
-/** A column of the current table, derived from a field of the output JSON Schema. */
+/**
+ * A column of the current table, derived from a field of the output JSON Schema. `type` is the
+ * same in the curated JSON table the MERGE reads and in the Iceberg table it writes (the MERGE
+ * copies values, it does not cast; see lib/contract/lakehouse/sql.ts).
+ */
 export interface TableColumn {
   /** Column name: the field name in lower case (Glue and Athena names are lower case). */
   readonly name: string;
+  /** Athena DDL type: `string`, `bigint`, `double` or `boolean`. */
+  readonly type: string;
+  /** The Iceberg type of `type`: `string`, `long`, `double`, `boolean`. */
+  readonly icebergType: string;
   /** The output field it is read from (JSON Lines fields match columns case-insensitively). */
   readonly field: string;
-  /** Iceberg type: `string`, `long`, `double`, `boolean`, `timestamp`, `date`. */
-  readonly icebergType: string;
-  /** Athena (Trino) type of the column in DML: `varchar`, `bigint`, `double`, `boolean`, `timestamp(6)`, `date`. */
-  readonly athenaType: string;
-  /**
-   * How the curated JSON Lines hold it: `string` for text (timestamps and dates as ISO-8601 text,
-   * nested objects and arrays as JSON text), else the Hive type of the value.
-   */
-  readonly sourceType: string;
   /** The field is an object or an array in the output, stored as its JSON text. */
   readonly json?: boolean;
   /** The field's `description` (at most 255 characters: Glue's limit). */
   readonly doc?: string;
 }
 
-type Mapped = Pick<TableColumn, 'icebergType' | 'athenaType' | 'sourceType' | 'json'>;
+type Mapped = Pick<TableColumn, 'type' | 'icebergType' | 'json'>;
 
-const STRING: Mapped = { icebergType: 'string', athenaType: 'varchar', sourceType: 'string' };
+const STRING: Mapped = { type: 'string', icebergType: 'string' };
 const JSON_TEXT: Mapped = { ...STRING, json: true };
 const SCALARS: { readonly [type: string]: Mapped } = {
   string: STRING,
-  integer: { icebergType: 'long', athenaType: 'bigint', sourceType: 'bigint' },
-  number: { icebergType: 'double', athenaType: 'double', sourceType: 'double' },
-  boolean: { icebergType: 'boolean', athenaType: 'boolean', sourceType: 'boolean' },
-};
-const FORMATS: { readonly [format: string]: Mapped } = {
-  'date-time': { icebergType: 'timestamp', athenaType: 'timestamp(6)', sourceType: 'string' },
-  date: { icebergType: 'date', athenaType: 'date', sourceType: 'string' },
+  integer: { type: 'bigint', icebergType: 'long' },
+  number: { type: 'double', icebergType: 'double' },
+  boolean: { type: 'boolean', icebergType: 'boolean' },
 };
 
-/** The reserved columns every current table has, first (see `LAKEHOUSE_COLUMNS`). */
+/**
+ * The reserved columns every current table has (see `LAKEHOUSE_COLUMNS`), all strings: times are
+ * ISO-8601 UTC text in one format, so they sort as times do.
+ */
 export const LAKEHOUSE_TABLE_COLUMNS: readonly TableColumn[] = Object.freeze([
-  reserved(LAKEHOUSE_COLUMNS.key, STRING, 'table key: the declared key field, else the record id'),
-  reserved(LAKEHOUSE_COLUMNS.op, STRING, 'upsert, or delete (a tombstone: the key was deleted)'),
-  reserved(LAKEHOUSE_COLUMNS.eventTime, FORMATS['date-time'], 'event time of the input (UTC)'),
-  reserved(LAKEHOUSE_COLUMNS.processedAt, FORMATS['date-time'], 'when the runtime wrote the line (UTC)'),
-  reserved(LAKEHOUSE_COLUMNS.transformVersion, STRING, 'version of the transform that derived the row'),
-  reserved(LAKEHOUSE_COLUMNS.schemaVersion, STRING, 'input schema version the record was validated against'),
-  reserved(LAKEHOUSE_COLUMNS.position, STRING, 'input position and output index (last tie-break)'),
+  reserved(LAKEHOUSE_COLUMNS.key, 'table key: the declared key field, else the record id'),
+  reserved(LAKEHOUSE_COLUMNS.op, 'upsert, or delete (a tombstone: the key was deleted)'),
+  reserved(LAKEHOUSE_COLUMNS.eventTime, 'event time of the input, ISO-8601 UTC'),
+  reserved(LAKEHOUSE_COLUMNS.processedAt, 'when the runtime wrote the line, ISO-8601 UTC'),
+  reserved(LAKEHOUSE_COLUMNS.transformVersion, 'version of the transform that derived the row'),
+  reserved(LAKEHOUSE_COLUMNS.schemaVersion, 'input schema version the record was validated against'),
+  reserved(LAKEHOUSE_COLUMNS.position, 'input position and output index (last tie-break)'),
 ]);
 
-function reserved(name: string, type: Mapped, doc: string): TableColumn {
-  return { name, field: name, ...type, doc };
+function reserved(name: string, doc: string): TableColumn {
+  return { name, field: name, ...STRING, doc };
 }
 
 /** What {@link columnsFromJsonSchema} found: the columns, or every problem with a path. */
@@ -57,10 +55,10 @@ export type ColumnsResult = { readonly ok: true; readonly columns: TableColumn[]
 
 /**
  * The data columns of a current table from the JSON Schema of the transform's output: one column
- * per top-level property, in the schema's order. Strings, integers, numbers and booleans map to
- * their Iceberg types, `format: date-time` and `date` strings to `timestamp` and `date`, nested
- * objects and arrays to `string` columns holding their JSON text (query them with
- * `json_extract_scalar`). A type may be nullable (`["string", "null"]`). Anything else (a union of
+ * per top-level property, in the schema's order. Strings (date-times too: ISO-8601 text, read with
+ * `from_iso8601_timestamp`), integers, numbers and booleans map to `string`, `bigint`, `double`
+ * and `boolean`; nested objects and arrays to `string` columns holding their JSON text (query them
+ * with `json_extract_scalar`). A type may be nullable (`["string", "null"]`). Anything else (a union of
  * types, `anyOf`/`oneOf`/`allOf`, a `$ref` to another document, no `type`, a name Athena cannot
  * hold, two names equal in lower case, a name starting with `_etl_`) is a problem naming the
  * property by `path` (the prop the schema was given as), so one error lists them all.
@@ -115,7 +113,6 @@ function mapProperty(property: JsonSchema, at: string, problems: string[]): Mapp
   const type = typeOf(property, problems, at);
   if (type === undefined) return undefined;
   if (type === 'object' || type === 'array') return JSON_TEXT;
-  if (type === 'string' && typeof property.format === 'string' && FORMATS[property.format]) return FORMATS[property.format];
   const mapped = SCALARS[type];
   if (!mapped) problems.push(`${at}.type ${JSON.stringify(type)} has no column type (string, integer, number, boolean, object or array)`);
   return mapped;

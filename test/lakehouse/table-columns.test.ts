@@ -11,7 +11,7 @@ function problemsOf(schema: unknown): string[] {
 }
 
 describe('columnsFromJsonSchema', () => {
-  it('derives one column per property, in order, with Iceberg, Athena and source types', () => {
+  it('derives one column per property, in order, with its Athena and Iceberg types', () => {
     const result = columnsFromJsonSchema(
       {
         type: 'object',
@@ -33,15 +33,15 @@ describe('columnsFromJsonSchema', () => {
     expect(result).toEqual({
       ok: true,
       columns: [
-        { name: 'orderid', field: 'orderId', icebergType: 'string', athenaType: 'varchar', sourceType: 'string', doc: 'the key' },
-        { name: 'quantity', field: 'quantity', icebergType: 'long', athenaType: 'bigint', sourceType: 'bigint' },
-        { name: 'price', field: 'price', icebergType: 'double', athenaType: 'double', sourceType: 'double' },
-        { name: 'paid', field: 'paid', icebergType: 'boolean', athenaType: 'boolean', sourceType: 'boolean' },
-        { name: 'updatedat', field: 'updatedAt', icebergType: 'timestamp', athenaType: 'timestamp(6)', sourceType: 'string' },
-        { name: 'day', field: 'day', icebergType: 'date', athenaType: 'date', sourceType: 'string' },
-        { name: 'address', field: 'address', icebergType: 'string', athenaType: 'varchar', sourceType: 'string', json: true },
-        { name: 'tags', field: 'tags', icebergType: 'string', athenaType: 'varchar', sourceType: 'string', json: true },
-        { name: 'ref', field: 'ref', icebergType: 'string', athenaType: 'varchar', sourceType: 'string' },
+        { name: 'orderid', field: 'orderId', type: 'string', icebergType: 'string', doc: 'the key' },
+        { name: 'quantity', field: 'quantity', type: 'bigint', icebergType: 'long' },
+        { name: 'price', field: 'price', type: 'double', icebergType: 'double' },
+        { name: 'paid', field: 'paid', type: 'boolean', icebergType: 'boolean' },
+        { name: 'updatedat', field: 'updatedAt', type: 'string', icebergType: 'string' },
+        { name: 'day', field: 'day', type: 'string', icebergType: 'string' },
+        { name: 'address', field: 'address', type: 'string', icebergType: 'string', json: true },
+        { name: 'tags', field: 'tags', type: 'string', icebergType: 'string', json: true },
+        { name: 'ref', field: 'ref', type: 'string', icebergType: 'string' },
       ],
     });
   });
@@ -83,15 +83,15 @@ describe('columnsFromJsonSchema', () => {
     const file = path.join(__dirname, '..', '..', 'examples', 'clickstream', 'schemas', 'curated-clickstream.json');
     const result = columnsFromJsonSchema(JSON.parse(fs.readFileSync(file, 'utf8')), P);
     expect(result.ok && result.columns.map((c) => `${c.name} ${c.icebergType}`)).toEqual([
-      'eventid string', 'eventtime timestamp', 'eventtype string', 'userkey string', 'sessionid string', 'host string',
+      'eventid string', 'eventtime string', 'eventtype string', 'userkey string', 'sessionid string', 'host string',
       'path string', 'referrerhost string', 'isconversion boolean', 'properties string', 'schemaversion string', 'pipeline string',
     ]);
   });
 });
 
 describe('LAKEHOUSE_TABLE_COLUMNS', () => {
-  it('holds every reserved column of the contract, times as timestamps', () => {
+  it('holds every reserved column of the contract, as strings (what the MERGE reads and writes)', () => {
     expect(LAKEHOUSE_TABLE_COLUMNS.map((c) => c.name).sort()).toEqual(Object.values(LAKEHOUSE_COLUMNS).sort());
-    expect(LAKEHOUSE_TABLE_COLUMNS.filter((c) => c.icebergType === 'timestamp').map((c) => c.name)).toEqual(['_etl_event_time', '_etl_processed_at']);
+    expect(new Set(LAKEHOUSE_TABLE_COLUMNS.map((c) => c.type))).toEqual(new Set(['string']));
   });
 });
