@@ -17,3 +17,4 @@ export * from './watermarks';
 export * from './workflow-steps';
 export * from './lakehouse/columns';
 export * from './lakehouse/sql';
+export * from './lakehouse/merge-steps';
