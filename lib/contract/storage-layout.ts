@@ -55,3 +55,11 @@ export const IDEMPOTENCY_TABLE = Object.freeze({
   partitionKey: 'id',
   timeToLiveAttribute: 'expiresAt',
 } as const);
+
+/**
+ * Key prefix of a dataset's current table (Apache Iceberg data and metadata) in the curated
+ * bucket: outside `<dataset>/`, so the curated JSON table never reads the table's files.
+ */
+export function currentTablePrefix(dataset: string): string {
+  return `_current/${dataset}/`;
+}

@@ -14,6 +14,7 @@ import {
   AlarmRouting,
   BatchWorkflow,
   CostGuardrails,
+  CurrentTable,
   DataLake,
   DeadLetterQueue,
   EventBusIngest,
@@ -80,6 +81,18 @@ const CASES: Record<string, (scope: Construct, deps: Construct) => void> = {
   'ServerlessWarehouse (over a DataLake, with its access-logs bucket)': (scope, deps) => {
     const lake = new DataLake(deps, 'Lake');
     new ServerlessWarehouse(scope, 'Subject', { curatedBucket: lake.curatedBucket, dataset: 'orders', columns: [{ name: 'id', type: 'string' }], accessLogsBucket: lake.accessLogsBucket });
+  },
+  CurrentTable: (scope, deps) => {
+    const lake = new DataLake(deps, 'Lake');
+    const warehouse = new ServerlessWarehouse(deps, 'Warehouse', { curatedBucket: lake.curatedBucket, dataset: 'clickstream', columns: [{ name: 'id', type: 'string' }] });
+    new CurrentTable(scope, 'Subject', {
+      pipelineName: 'clickstream',
+      dataset: 'clickstream',
+      curatedBucket: lake.curatedBucket,
+      warehouse,
+      outputSchema: path.join(ROOT, 'examples', 'clickstream', 'schemas', 'curated-clickstream.json'),
+      key: 'eventId',
+    });
   },
   BatchWorkflow: (scope, deps) => {
     const i = imported(scope);
