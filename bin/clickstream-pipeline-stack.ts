@@ -51,24 +51,11 @@ export class ClickstreamPipelineStack extends Stack {
       alarmThresholds: { staleAfter: Duration.minutes(30) },
       monthlyBudgetUsd: 100,
       batchWorkflow: { prefix: 'batch/', linesPerBatch: 1000, maxConcurrency: 10, maxDriftRate: 0.05 },
-      warehouse: {
-        databaseName: 'clickstream_etl',
-        tableName: 'clickstream',
-        columns: [
-          { name: 'eventid', type: 'string', comment: 'unique event id' },
-          { name: 'eventtime', type: 'string', comment: 'ISO-8601 event time' },
-          { name: 'eventtype', type: 'string', comment: 'page_view, click, add_to_cart or purchase' },
-          { name: 'userkey', type: 'string', comment: 'pseudonymous user key (keyed hash)' },
-          { name: 'sessionid', type: 'string' },
-          { name: 'host', type: 'string' },
-          { name: 'path', type: 'string' },
-          { name: 'referrerhost', type: 'string' },
-          { name: 'isconversion', type: 'boolean' },
-          { name: 'properties', type: 'map<string,string>' },
-          { name: 'schemaversion', type: 'string' },
-          { name: 'pipeline', type: 'string' },
-        ],
-      },
+      // Columns from the transform's output schema (no hand-declared columns), for the curated
+      // JSON table and the current table alike.
+      warehouse: { databaseName: 'clickstream_etl', tableName: 'clickstream' },
+      // One row per event id (the record id), newest wins, deletes applied: Apache Iceberg, merged by Athena.
+      currentTable: { outputSchema: path.join(CLICKSTREAM_EXAMPLE_DIR, 'schemas', 'curated-clickstream.json') },
     });
     acknowledgeComplianceFindings(this, this.pipeline);
   }

@@ -52,9 +52,9 @@ export interface CurrentTableOptions {
    */
   readonly versionField?: string;
   /**
-   * The Iceberg partition spec, over the table's columns (reserved `_etl_…` ones included).
-   * Times are ISO-8601 text, so `truncate` with width 10 is the day.
-   * @default - the day of the event time: `[{ column: '_etl_event_time', transform: 'truncate', width: 10 }]`
+   * The Iceberg partition spec, over the table's columns (reserved `_etl_…` ones included):
+   * `year`, `month`, `day`, `hour` of a timestamp or date column, `identity`, `bucket`, `truncate`.
+   * @default - the day of the event time: `[{ column: '_etl_event_time', transform: 'day' }]`
    */
   readonly partitionBy?: CurrentTablePartitionField[];
   /**
@@ -203,9 +203,9 @@ export class CurrentTable extends Construct implements ICurrentTable {
       database: props.warehouse.databaseName,
       table: tableName,
       sourceTable: `${tableName}_source`,
-      columns: data.map((c) => ({ name: c.name, type: c.type })),
+      columns: data.map((c) => ({ name: c.name, type: c.type, ...(c.sourceType ? { sourceType: c.sourceType } : {}) })),
       ...(props.versionField ? { versionColumn: props.versionField.toLowerCase() } : {}),
-      partitionBy: props.partitionBy ?? [{ column: LAKEHOUSE_COLUMNS.eventTime, transform: 'truncate', width: 10 }],
+      partitionBy: props.partitionBy ?? [{ column: LAKEHOUSE_COLUMNS.eventTime, transform: 'day' }],
     };
     const byName = new Map([...LAKEHOUSE_TABLE_COLUMNS, ...data].map((c) => [c.name, c]));
     this.columns = currentTableColumns(this.spec).map((c) => byName.get(c.name) as TableColumn);
@@ -376,6 +376,8 @@ export class CurrentTable extends Construct implements ICurrentTable {
       reason: `${reason}; lambda:InvokeFunction on the merge steps function and its qualified ARNs.`,
     });
     acknowledgeRules(this.maintenanceStateMachine.role, INLINE_POLICY_ACKNOWLEDGEMENT, { ids: ['AwsSolutions-IAM5[Resource::*]', ...objects], reason: `${reason}.` });
+    // The roles EventBridge starts them with (aws-cdk-lib's, one per state machine, under it).
+    for (const machine of [this.mergeStateMachine, this.maintenanceStateMachine]) acknowledgeRules(machine, INLINE_POLICY_ACKNOWLEDGEMENT);
   }
 }
 
@@ -447,10 +449,10 @@ export function validateCurrentTableProps(v: PropValidator, props: CurrentTableO
       sized ? !(Number.isInteger(p.width) && (p.width as number) > 0) : p.width !== undefined,
       sized ? `${v.path(`partitionBy[${i}].width`)} must be a positive integer for ${p.transform}` : `${v.path(`partitionBy[${i}].width`)} is set; only bucket and truncate take a width`,
     );
-    const column = columns?.find((c) => c.name === p.column);
+    const column = [...LAKEHOUSE_TABLE_COLUMNS, ...(columns ?? [])].find((c) => c.name === p.column);
     v.check(
-      ['year', 'month', 'day', 'hour'].includes(p.transform) && (column === undefined || column.type === 'string'),
-      `${v.path(`partitionBy[${i}].transform`)} is ${p.transform}; the table's times are ISO-8601 text: use truncate (width 10 is the day, 13 the hour)`,
+      ['year', 'month', 'day', 'hour'].includes(p.transform) && column !== undefined && column.type !== 'timestamp' && column.type !== 'date',
+      `${v.path(`partitionBy[${i}].transform`)} is ${p.transform}, but ${p.column} is a ${column?.type} column; ${p.transform} needs a timestamp or date (a date-time or date string in outputSchema)`,
     );
   });
   return columns;

@@ -58,7 +58,7 @@ export function createSourceTable(scope: Construct, id: string, layout: CurrentT
         outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
         // Nested values of a `string` column are read as their JSON text; a line that is not JSON fails the query.
         serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', parameters: { 'ignore.malformed.json': 'false' } },
-        columns: layout.columns.map((c) => ({ name: c.name, type: c.type, ...(c.doc ? { comment: c.doc } : {}) })),
+        columns: layout.columns.map((c) => ({ name: c.name, type: c.sourceType ?? c.type, ...(c.doc ? { comment: c.doc } : {}) })),
       },
     },
   });
@@ -123,7 +123,7 @@ export function createLiveView(scope: Construct, id: string, layout: CurrentTabl
   const sql = liveViewSql(layout.spec);
   const select = sql.slice(sql.indexOf('\n') + 1);
   const columns = layout.columns.filter((c) => c.name !== '_etl_op');
-  const prestoType = (type: string) => (type === 'string' ? 'varchar' : type);
+  const prestoType = (type: string) => (type === 'string' ? 'varchar' : type === 'timestamp' ? 'timestamp(6)' : type);
   const view = { originalSql: select, catalog: 'awsdatacatalog', schema: layout.spec.database, columns: columns.map((c) => ({ name: c.name, type: prestoType(c.type) })) };
   return new glue.CfnTable(scope, id, {
     catalogId: layout.catalogId,

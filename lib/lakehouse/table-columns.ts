@@ -1,17 +1,14 @@
 import { LAKEHOUSE_COLUMNS } from '../contract/lakehouse/columns';
+import { RESERVED_TABLE_COLUMNS, type CurrentTableColumn } from '../contract/lakehouse/sql';
 import { dereference, isSchemaObject, type JsonSchema } from '../schema/json-schema';
 
 /**
- * A column of the current table, derived from a field of the output JSON Schema. `type` is the
- * same in the curated JSON table the MERGE reads and in the Iceberg table it writes (the MERGE
- * copies values, it does not cast; see lib/contract/lakehouse/sql.ts).
+ * A column of the current table, derived from a field of the output JSON Schema: its type in the
+ * Iceberg table and, when it differs, in the curated JSON table the MERGE reads (see
+ * lib/contract/lakehouse/sql.ts, which converts one to the other).
  */
-export interface TableColumn {
-  /** Column name: the field name in lower case (Glue and Athena names are lower case). */
-  readonly name: string;
-  /** Athena DDL type: `string`, `bigint`, `double` or `boolean`. */
-  readonly type: string;
-  /** The Iceberg type of `type`: `string`, `long`, `double`, `boolean`. */
+export interface TableColumn extends CurrentTableColumn {
+  /** The Iceberg type of `type`: `string`, `long`, `double`, `boolean`, `timestamp`, `date`. */
   readonly icebergType: string;
   /** The output field it is read from (JSON Lines fields match columns case-insensitively). */
   readonly field: string;
@@ -21,8 +18,16 @@ export interface TableColumn {
   readonly doc?: string;
 }
 
-type Mapped = Pick<TableColumn, 'type' | 'icebergType' | 'json'>;
+type Mapped = Pick<TableColumn, 'type' | 'sourceType' | 'icebergType' | 'json'>;
 
+const ICEBERG_TYPES: { readonly [athenaType: string]: string } = {
+  string: 'string',
+  bigint: 'long',
+  double: 'double',
+  boolean: 'boolean',
+  timestamp: 'timestamp',
+  date: 'date',
+};
 const STRING: Mapped = { type: 'string', icebergType: 'string' };
 const JSON_TEXT: Mapped = { ...STRING, json: true };
 const SCALARS: { readonly [type: string]: Mapped } = {
@@ -31,34 +36,36 @@ const SCALARS: { readonly [type: string]: Mapped } = {
   number: { type: 'double', icebergType: 'double' },
   boolean: { type: 'boolean', icebergType: 'boolean' },
 };
+/** Strings of these formats are ISO-8601 text in the curated lines, typed in the table. */
+const FORMATS: { readonly [format: string]: Mapped } = {
+  'date-time': { type: 'timestamp', sourceType: 'string', icebergType: 'timestamp' },
+  date: { type: 'date', sourceType: 'string', icebergType: 'date' },
+};
 
-/**
- * The reserved columns every current table has (see `LAKEHOUSE_COLUMNS`), all strings: times are
- * ISO-8601 UTC text in one format, so they sort as times do.
- */
-export const LAKEHOUSE_TABLE_COLUMNS: readonly TableColumn[] = Object.freeze([
-  reserved(LAKEHOUSE_COLUMNS.key, 'table key: the declared key field, else the record id'),
-  reserved(LAKEHOUSE_COLUMNS.op, 'upsert, or delete (a tombstone: the key was deleted)'),
-  reserved(LAKEHOUSE_COLUMNS.eventTime, 'event time of the input, ISO-8601 UTC'),
-  reserved(LAKEHOUSE_COLUMNS.processedAt, 'when the runtime wrote the line, ISO-8601 UTC'),
-  reserved(LAKEHOUSE_COLUMNS.transformVersion, 'version of the transform that derived the row'),
-  reserved(LAKEHOUSE_COLUMNS.schemaVersion, 'input schema version the record was validated against'),
-  reserved(LAKEHOUSE_COLUMNS.position, 'input position and output index (last tie-break)'),
-]);
+const RESERVED_DOCS: { readonly [name: string]: string } = {
+  [LAKEHOUSE_COLUMNS.key]: 'table key: the declared key field, else the record id',
+  [LAKEHOUSE_COLUMNS.op]: 'upsert, or delete (a tombstone: the key was deleted)',
+  [LAKEHOUSE_COLUMNS.eventTime]: 'event time of the input (UTC)',
+  [LAKEHOUSE_COLUMNS.processedAt]: 'when the runtime wrote the line (UTC)',
+  [LAKEHOUSE_COLUMNS.transformVersion]: 'version of the transform that derived the row',
+  [LAKEHOUSE_COLUMNS.schemaVersion]: 'input schema version the record was validated against',
+  [LAKEHOUSE_COLUMNS.position]: 'input position and output index (last tie-break)',
+};
 
-function reserved(name: string, doc: string): TableColumn {
-  return { name, field: name, ...STRING, doc };
-}
+/** The reserved columns every current table has, first, as the SQL declares them (`RESERVED_TABLE_COLUMNS`). */
+export const LAKEHOUSE_TABLE_COLUMNS: readonly TableColumn[] = Object.freeze(
+  RESERVED_TABLE_COLUMNS.map((c) => ({ ...c, field: c.name, icebergType: ICEBERG_TYPES[c.type], doc: RESERVED_DOCS[c.name] })),
+);
 
 /** What {@link columnsFromJsonSchema} found: the columns, or every problem with a path. */
 export type ColumnsResult = { readonly ok: true; readonly columns: TableColumn[] } | { readonly ok: false; readonly problems: string[] };
 
 /**
  * The data columns of a current table from the JSON Schema of the transform's output: one column
- * per top-level property, in the schema's order. Strings (date-times too: ISO-8601 text, read with
- * `from_iso8601_timestamp`), integers, numbers and booleans map to `string`, `bigint`, `double`
- * and `boolean`; nested objects and arrays to `string` columns holding their JSON text (query them
- * with `json_extract_scalar`). A type may be nullable (`["string", "null"]`). Anything else (a union of
+ * per top-level property, in the schema's order. Strings, integers, numbers and booleans map to
+ * `string`, `bigint`, `double` and `boolean`; strings of `format` `date-time` and `date` to
+ * `timestamp` (UTC) and `date`; nested objects and arrays to `string` columns holding their JSON
+ * text (query them with `json_extract_scalar`). A type may be nullable (`["string", "null"]`). Anything else (a union of
  * types, `anyOf`/`oneOf`/`allOf`, a `$ref` to another document, no `type`, a name Athena cannot
  * hold, two names equal in lower case, a name starting with `_etl_`) is a problem naming the
  * property by `path` (the prop the schema was given as), so one error lists them all.
@@ -113,6 +120,7 @@ function mapProperty(property: JsonSchema, at: string, problems: string[]): Mapp
   const type = typeOf(property, problems, at);
   if (type === undefined) return undefined;
   if (type === 'object' || type === 'array') return JSON_TEXT;
+  if (type === 'string' && typeof property.format === 'string' && FORMATS[property.format]) return FORMATS[property.format];
   const mapped = SCALARS[type];
   if (!mapped) problems.push(`${at}.type ${JSON.stringify(type)} has no column type (string, integer, number, boolean, object or array)`);
   return mapped;

@@ -13,7 +13,7 @@ import { guardStackSize } from '../core/stack-size-guard';
 import { EventBusIngest, EventBusIngestProps, IEventBusIngest, validateEventBusIngestProps } from '../ingest/event-bus-ingest';
 import { IStreamIngest, StreamIngest, StreamIngestProps, validateStreamIngestProps } from '../ingest/stream-ingest';
 import { CostGuardrails, ICostGuardrails, validateCostGuardrailsProps } from '../governance/cost-guardrails';
-import { AlarmRouting, IAlarmRouting } from '../observability/alarm-routing';
+import { AlarmRouting, AlarmSeverity, IAlarmRouting } from '../observability/alarm-routing';
 import { BatchWorkflow, BatchWorkflowOptions, IBatchWorkflow, validateBatchWorkflowProps } from '../orchestration/batch-workflow';
 import { IPipelineAlarms, OperationalAlarmThresholds, PipelineAlarms, validateAlarmThresholds } from '../observability/pipeline-alarms';
 import { IPipelineDashboard, PipelineDashboard } from '../observability/pipeline-dashboard';
@@ -24,7 +24,9 @@ import type { IDeadLetterQueue } from '../reliability/dead-letter-queue';
 import { IIdempotencyStore, IdempotencyStore, validateIdempotencyStoreProps } from '../reliability/idempotency-store';
 import { ISchemaRegistry, SchemaRegistry, SchemaRegistryProps, validateSchemaRegistryProps } from '../schema/schema-registry';
 import { DataLake, DataLakeProps, IDataLake, validateDataLakeProps } from '../staging/data-lake';
-import { IServerlessWarehouse, ServerlessWarehouse, WarehouseOptions, validateServerlessWarehouseProps } from '../staging/serverless-warehouse';
+import { IServerlessWarehouse, ServerlessWarehouse, WarehouseColumn, WarehouseOptions, validateServerlessWarehouseProps } from '../staging/serverless-warehouse';
+import { CurrentTable, CurrentTableOptions, ICurrentTable, validateCurrentTableProps } from '../lakehouse/current-table';
+import { LAKEHOUSE_TABLE_COLUMNS, type TableColumn } from '../lakehouse/table-columns';
 import {
   KinesisSourceOptions,
   SqsSourceOptions,
@@ -205,6 +207,14 @@ export interface EtlPipelineProps extends TransformFunctionOptions {
   readonly warehouse?: WarehouseOptions;
 
   /**
+   * A current table of the dataset: Apache Iceberg, one row per key (newest version wins, deletes
+   * applied), kept up to date from the curated objects by Athena MERGE (see `CurrentTable`). Needs
+   * `warehouse` (its database and workgroup), whose columns then default to the output schema's.
+   * @default - no current table
+   */
+  readonly currentTable?: CurrentTableOptions;
+
+  /**
    * Create the CloudWatch dashboard.
    * @default true
    */
@@ -253,6 +263,8 @@ export class EtlPipeline extends Construct {
   public readonly batchWorkflow?: IBatchWorkflow;
   /** The warehouse, when `warehouse` is set. */
   public readonly warehouse?: IServerlessWarehouse;
+  /** The current table, when `currentTable` is set. */
+  public readonly currentTable?: ICurrentTable;
   /** The cost budget, when `monthlyBudgetUsd` is set. */
   public readonly costGuardrails?: ICostGuardrails;
   /** Every dead-letter queue of the pipeline. */
@@ -293,8 +305,12 @@ export class EtlPipeline extends Construct {
       this.batchWorkflow = this.createBatchWorkflow(props, props.batchWorkflow);
       dlqs.push(this.batchWorkflow.deadLetterQueue);
     }
-    this.deadLetterQueues = dlqs;
     if (props.warehouse) this.warehouse = this.createWarehouse(props, props.warehouse);
+    if (props.currentTable && this.warehouse) {
+      this.currentTable = this.createCurrentTable(props, props.currentTable, this.warehouse);
+      dlqs.push(this.currentTable.mergeDeadLetterQueue);
+    }
+    this.deadLetterQueues = dlqs;
 
     this.alarmRouting = new AlarmRouting(this, 'Alarms', {
       pageTopic: props.pageTopic,
@@ -385,6 +401,7 @@ export class EtlPipeline extends Construct {
   private createWarehouse(props: EtlPipelineProps, options: WarehouseOptions): IServerlessWarehouse {
     return new ServerlessWarehouse(this, 'Warehouse', {
       ...options,
+      columns: options.columns ?? (props.currentTable ? warehouseColumns(props.currentTable) : undefined),
       curatedBucket: this.dataLake.curatedBucket,
       dataset: props.dataset ?? props.pipelineName,
       encryptionKey: this.encryptionKey,
@@ -408,6 +425,21 @@ export class EtlPipeline extends Construct {
     });
   }
 
+  private createCurrentTable(props: EtlPipelineProps, options: CurrentTableOptions, warehouse: IServerlessWarehouse): ICurrentTable {
+    const table = new CurrentTable(this, 'CurrentTable', {
+      ...options,
+      pipelineName: props.pipelineName,
+      dataset: props.dataset ?? props.pipelineName,
+      curatedBucket: this.dataLake.curatedBucket,
+      warehouse,
+      firstPartitionDate: props.warehouse?.firstPartitionDate,
+      encryptionKey: this.encryptionKey,
+      runtime: props.runtime,
+    });
+    table.configureTransform(this.transform);
+    return table;
+  }
+
   private createOperationalAlarms(props: EtlPipelineProps): IPipelineAlarms {
     const alarms = new PipelineAlarms(this, 'OperationalAlarms', {
       ...props.alarmThresholds,
@@ -422,6 +454,8 @@ export class EtlPipeline extends Construct {
       runbookUrl: props.runbookUrl,
     });
     if (this.batchWorkflow) alarms.addStateMachine('BatchWorkflow', this.batchWorkflow.stateMachine);
+    // The table lags when these fire; nothing is lost (the curated log keeps every record): a ticket.
+    this.currentTable?.alarms.forEach((alarm) => this.alarmRouting.route(alarm, AlarmSeverity.TICKET));
     return alarms;
   }
 
@@ -473,6 +507,17 @@ export class EtlPipeline extends Construct {
       out(dlqOutputId(dlq.node.id), dlq.queue.queueUrl, `Dead-letter queue ${dlq.node.path}`);
     });
   }
+}
+
+/** The warehouse's columns from the current table's output schema: its data columns and the lakehouse columns. */
+function warehouseColumns(options: CurrentTableOptions): WarehouseColumn[] {
+  const v = new PropValidator('currentTable');
+  return warehouseColumnsOf(validateCurrentTableProps(v, options) ?? []);
+}
+
+function warehouseColumnsOf(columns: readonly TableColumn[]): WarehouseColumn[] {
+  // The curated JSON table reads the lines as they are: ISO-8601 text stays text there.
+  return [...columns, ...LAKEHOUSE_TABLE_COLUMNS].map((c) => ({ name: c.name, type: c.sourceType ?? c.type, ...(c.doc ? { comment: c.doc } : {}) }));
 }
 
 function capDuration(value: Duration, cap: Duration): Duration {
@@ -564,7 +609,12 @@ function validateEtlPipelineProps(v: PropValidator, props: EtlPipelineProps, pip
       props.schemas !== undefined,
     );
   }
-  if (props.warehouse) validateServerlessWarehouseProps(v.nested('warehouse'), { ...props.warehouse, dataset });
+  const tableColumns = props.currentTable ? validateCurrentTableProps(v.nested('currentTable'), { ...props.currentTable, dataset }) : undefined;
+  v.check(props.currentTable !== undefined && props.warehouse === undefined, 'currentTable is set but warehouse is not; the current table lives in the warehouse\'s database and is merged in its workgroup: set warehouse (its columns then default to the output schema\'s)');
+  if (props.warehouse) {
+    const columns = props.warehouse.columns ?? (tableColumns ? warehouseColumnsOf(tableColumns) : props.currentTable ? [{ name: 'derived', type: 'string' }] : undefined);
+    validateServerlessWarehouseProps(v.nested('warehouse'), { ...props.warehouse, columns, dataset });
+  }
   validateSloObjectives(v.nested('slos'), props.slos ?? {});
   const userDlq = props.kinesisSource?.deadLetterQueue;
   validateAlarmThresholds(

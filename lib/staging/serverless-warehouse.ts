@@ -26,8 +26,12 @@ export interface WarehouseColumn {
 
 /** What a pipeline's warehouse is made of. */
 export interface WarehouseOptions {
-  /** The curated records' columns (the transform's output). */
-  readonly columns: WarehouseColumn[];
+  /**
+   * The curated records' columns (the transform's output). In an `EtlPipeline` with a
+   * `currentTable`, leave it out: the columns are derived from `currentTable.outputSchema`.
+   * @default - required, except in an EtlPipeline with a currentTable
+   */
+  readonly columns?: WarehouseColumn[];
   /**
    * Glue database name (lower case letters, digits, `_`).
    * @default - the dataset with `-` replaced by `_`, plus `_etl`
@@ -243,7 +247,7 @@ export class ServerlessWarehouse extends Construct implements IServerlessWarehou
           outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
           serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', parameters: { 'ignore.malformed.json': 'false' } },
           columns: [
-            ...props.columns,
+            ...(props.columns ?? []),
             { name: 'recordid', type: 'string', comment: 'record id of a claim-checked record' },
             { name: 'claimcheck', type: 'struct<bucket:string,key:string,bytes:bigint>', comment: 'where an oversize record is stored' },
           ].filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i),
@@ -299,12 +303,12 @@ export function validateServerlessWarehouseProps(v: PropValidator, props: Wareho
       `${v.path('firstPartitionDate')} is ${JSON.stringify(firstDate)}; it is not a calendar date (month 01 to 12, a day the month has)`,
     );
   }
-  v.check(props.columns.length === 0, `${v.path('columns')} is empty; give the curated records' columns`);
+  v.check((props.columns ?? []).length === 0, `${v.path('columns')} is ${props.columns ? 'empty' : 'not set'}; give the curated records' columns`);
   if (!cutoff.isUnresolved()) {
     v.check(
       cutoff.toBytes() < 10 * 1024 * 1024,
       `${v.path('bytesScannedCutoffPerQuery')} is ${formatNumber(cutoff.toBytes())} bytes; Athena's minimum is 10 MB (10,485,760 bytes)`,
     );
   }
-  props.columns.forEach((c, i) => v.pattern(`columns[${i}].name`, c.name, /^[a-z_][a-z0-9_]*$/, 'lower case letters, digits and "_"'));
+  (props.columns ?? []).forEach((c, i) => v.pattern(`columns[${i}].name`, c.name, /^[a-z_][a-z0-9_]*$/, 'lower case letters, digits and "_"'));
 }

@@ -10,7 +10,7 @@ import { addComplianceChecks } from '../../bin/compliance-checks';
 import { cfnLintAvailable, formatFinding, lintTemplates } from '../../scripts/cfn-lint';
 import { TEST_ENV } from '../support/cdk';
 import { constructReferences, libraryConstructs } from '../support/composition';
-import { definitionOf, statesByName } from '../support/state-machines';
+import { stateMachineDefinitions, statesByName } from '../support/state-machines';
 
 interface Report {
   pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; description: string }> }>;
@@ -126,6 +126,8 @@ describe('ClickstreamPipelineStack (full synth)', () => {
         'BatchWorkflow/Dlq: DeadLetterQueue',
         'BatchWorkflow: BatchWorkflow',
         'CostGuardrails: CostGuardrails',
+        'CurrentTable/MergeDlq: DeadLetterQueue',
+        'CurrentTable: CurrentTable',
         'Dashboard: PipelineDashboard',
         'DataLake: DataLake',
         'EventBusIngest/BufferDlq: DeadLetterQueue',
@@ -158,6 +160,7 @@ describe('ClickstreamPipelineStack (full synth)', () => {
         'BatchWorkflow/Dlq -> Alarms',
         'BatchWorkflow/Dlq -> BatchWorkflow',
         'CostGuardrails -> Alarms',
+        'CurrentTable -> Warehouse',
         'Dashboard -> BatchWorkflow/Dlq',
         'DataLake -> Warehouse',
         'OperationalAlarms -> BatchWorkflow',
@@ -198,24 +201,37 @@ describe('ClickstreamPipelineStack (full synth)', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: { source: ['aws.s3'], detail: { bucket: { name: [{ Ref: id(stack.pipeline.dataLake.rawBucket) }] }, object: { key: [{ prefix: 'batch/' }] } } },
       });
-      const states = statesByName(definitionOf(stack));
+      const states = statesByName(stateMachineDefinitions(stack)[id(stack.pipeline.batchWorkflow!.stateMachine)]);
       expect(states.CheckObject.Parameters).toMatchObject({ linesPerBatch: 1000 });
       expect(states.ProcessBatches.MaxConcurrency).toBe(10);
       expect(states.Summarize.Parameters).toMatchObject({ maxDriftRate: 0.05 });
       expect(states.RecordLineage.Parameters).toMatchObject({ prefix: '_lineage/clickstream/runs/' });
     });
 
-    test('the warehouse: clickstream_etl.clickstream over the curated bucket, the columns of the clickstream contract', () => {
+    test('the warehouse: clickstream_etl.clickstream over the curated bucket, the columns of the transform\'s output schema', () => {
       template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'clickstream_etl', Description: Match.anyValue() } });
-      const [table] = Object.values(template.findResources('AWS::Glue::Table'));
+      const table = template.toJSON().Resources[id(stack.pipeline.warehouse!.table)];
       expect(table.Properties.DatabaseName).toBe('clickstream_etl');
       expect(table.Properties.TableInput.Name).toBe('clickstream');
       expect(JSON.stringify(table.Properties.TableInput.StorageDescriptor.Location)).toContain(id(stack.pipeline.dataLake.curatedBucket));
       expect(table.Properties.TableInput.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual([
         'eventid', 'eventtime', 'eventtype', 'userkey', 'sessionid', 'host', 'path', 'referrerhost', 'isconversion', 'properties', 'schemaversion', 'pipeline',
+        // the lakehouse columns the runtime adds with a current table
+        '_etl_key', '_etl_op', '_etl_event_time', '_etl_processed_at', '_etl_transform_version', '_etl_schema_version', '_etl_position',
         // added by the warehouse for claim-checked records
         'recordid', 'claimcheck',
       ]);
+    });
+
+    test('the current table: Iceberg clickstream_etl.clickstream_current keyed by the record id, merged and maintained by their state machines', () => {
+      const current = stack.pipeline.currentTable!;
+      expect(current.spec).toMatchObject({ database: 'clickstream_etl', table: 'clickstream_current', sourceTable: 'clickstream_current_source' });
+      expect(current.spec.versionColumn).toBeUndefined();
+      const definitions = stateMachineDefinitions(stack);
+      expect(Object.keys(definitions).sort()).toEqual([id(stack.pipeline.batchWorkflow!.stateMachine), id(current.maintenanceStateMachine), id(current.mergeStateMachine)].sort());
+      expect(Object.keys(statesByName(definitions[id(current.mergeStateMachine)]))).toEqual(expect.arrayContaining(['Collect', 'Merge', 'Acknowledge']));
+      template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CURRENT_TABLE: 'true' }) } });
+      expect(stack.pipeline.deadLetterQueues).toContain(current.mergeDeadLetterQueue);
     });
 
     test('schemas: one version of the clickstream schema, registered with its description', () => {

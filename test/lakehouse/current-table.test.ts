@@ -38,13 +38,13 @@ describe('CurrentTable', () => {
     expect(input).toMatchObject({ MetadataOperation: 'CREATE', Version: '2' });
     const fields = input.IcebergTableInput.Schema.Fields as Array<{ Id: number; Name: string; Type: string; Required: boolean }>;
     expect(fields.map((f) => `${f.Id} ${f.Name} ${f.Type}`)).toEqual([
-      '1 _etl_key string', '2 eventid string', '3 eventtime string', '4 eventtype string', '5 userkey string', '6 sessionid string',
-      '7 host string', '8 path string', '9 referrerhost string', '10 isconversion boolean', '11 properties string', '12 schemaversion string',
-      '13 pipeline string', '14 _etl_op string', '15 _etl_event_time string', '16 _etl_processed_at string', '17 _etl_transform_version string',
-      '18 _etl_schema_version string', '19 _etl_position string',
+      '1 _etl_key string', '2 _etl_op string', '3 _etl_event_time timestamp', '4 _etl_processed_at timestamp', '5 _etl_transform_version string',
+      '6 _etl_schema_version string', '7 _etl_position string', '8 eventid string', '9 eventtime timestamp', '10 eventtype string', '11 userkey string',
+      '12 sessionid string', '13 host string', '14 path string', '15 referrerhost string', '16 isconversion boolean', '17 properties string',
+      '18 schemaversion string', '19 pipeline string',
     ]);
     expect(fields.every((f) => f.Required === false)).toBe(true);
-    expect(input.IcebergTableInput.PartitionSpec).toEqual({ SpecId: 0, Fields: [{ Name: '_etl_event_time_truncate', SourceId: 15, Transform: 'truncate[10]', FieldId: 1000 }] });
+    expect(input.IcebergTableInput.PartitionSpec).toEqual({ SpecId: 0, Fields: [{ Name: '_etl_event_time_day', SourceId: 3, Transform: 'day', FieldId: 1000 }] });
     expect(input.IcebergTableInput.Properties).toMatchObject({ 'write.format.default': 'parquet', 'history.expire.max-snapshot-age-ms': String(5 * 24 * 3600 * 1000) });
     expect(JSON.stringify(stack.resolve(input.IcebergTableInput.Location))).toContain('/_current/clickstream/');
     expect(table.spec).toMatchObject({ database: 'clickstream_etl', table: 'clickstream_current', sourceTable: 'clickstream_current_source', versionColumn: 'eventtime' });
@@ -55,7 +55,7 @@ describe('CurrentTable', () => {
       TableInput: Match.objectLike({
         Name: 'clickstream_current_source',
         PartitionKeys: [Match.objectLike({ Name: 'dt' }), Match.objectLike({ Name: 'hr' })],
-        StorageDescriptor: Match.objectLike({ Columns: Match.arrayWith([Match.objectLike({ Name: 'isconversion', Type: 'boolean' }), Match.objectLike({ Name: '_etl_op', Type: 'string' })]) }),
+        StorageDescriptor: Match.objectLike({ Columns: Match.arrayWith([Match.objectLike({ Name: '_etl_event_time', Type: 'string' }), Match.objectLike({ Name: 'isconversion', Type: 'boolean' })]) }),
       }),
     });
     const view = Object.values(template.findResources('AWS::Glue::Table', { Properties: { TableInput: { TableType: 'VIRTUAL_VIEW' } } }))[0].Properties.TableInput;
@@ -139,12 +139,12 @@ describe('CurrentTable props', () => {
       build({
         key: 'orderId',
         versionField: 'properties',
-        partitionBy: [{ column: '_etl_event_time', transform: 'day' }, { column: 'nope', transform: 'bucket' }],
+        partitionBy: [{ column: 'eventtype', transform: 'day' }, { column: 'nope', transform: 'bucket' }],
         maxObjectsPerMerge: 0,
         snapshotRetention: Duration.minutes(1),
       }),
     ).toThrow(
-      /key is "orderId", not a property of outputSchema[\s\S]*versionField is "properties", an object or array[\s\S]*maxObjectsPerMerge is 0[\s\S]*snapshotRetention[\s\S]*partitionBy\[0\]\.transform is day; the table's times are ISO-8601 text[\s\S]*partitionBy\[1\]\.column is "nope"[\s\S]*partitionBy\[1\]\.width must be a positive integer for bucket/,
+      /key is "orderId", not a property of outputSchema[\s\S]*versionField is "properties", an object or array[\s\S]*maxObjectsPerMerge is 0[\s\S]*snapshotRetention[\s\S]*partitionBy\[0\]\.transform is day, but eventtype is a string column[\s\S]*partitionBy\[1\]\.column is "nope"[\s\S]*partitionBy\[1\]\.width must be a positive integer for bucket/,
     );
   });
 

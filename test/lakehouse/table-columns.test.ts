@@ -37,8 +37,8 @@ describe('columnsFromJsonSchema', () => {
         { name: 'quantity', field: 'quantity', type: 'bigint', icebergType: 'long' },
         { name: 'price', field: 'price', type: 'double', icebergType: 'double' },
         { name: 'paid', field: 'paid', type: 'boolean', icebergType: 'boolean' },
-        { name: 'updatedat', field: 'updatedAt', type: 'string', icebergType: 'string' },
-        { name: 'day', field: 'day', type: 'string', icebergType: 'string' },
+        { name: 'updatedat', field: 'updatedAt', type: 'timestamp', sourceType: 'string', icebergType: 'timestamp' },
+        { name: 'day', field: 'day', type: 'date', sourceType: 'string', icebergType: 'date' },
         { name: 'address', field: 'address', type: 'string', icebergType: 'string', json: true },
         { name: 'tags', field: 'tags', type: 'string', icebergType: 'string', json: true },
         { name: 'ref', field: 'ref', type: 'string', icebergType: 'string' },
@@ -83,15 +83,15 @@ describe('columnsFromJsonSchema', () => {
     const file = path.join(__dirname, '..', '..', 'examples', 'clickstream', 'schemas', 'curated-clickstream.json');
     const result = columnsFromJsonSchema(JSON.parse(fs.readFileSync(file, 'utf8')), P);
     expect(result.ok && result.columns.map((c) => `${c.name} ${c.icebergType}`)).toEqual([
-      'eventid string', 'eventtime string', 'eventtype string', 'userkey string', 'sessionid string', 'host string',
+      'eventid string', 'eventtime timestamp', 'eventtype string', 'userkey string', 'sessionid string', 'host string',
       'path string', 'referrerhost string', 'isconversion boolean', 'properties string', 'schemaversion string', 'pipeline string',
     ]);
   });
 });
 
 describe('LAKEHOUSE_TABLE_COLUMNS', () => {
-  it('holds every reserved column of the contract, as strings (what the MERGE reads and writes)', () => {
+  it('holds every reserved column of the contract as the SQL declares them, times as timestamps read from text', () => {
     expect(LAKEHOUSE_TABLE_COLUMNS.map((c) => c.name).sort()).toEqual(Object.values(LAKEHOUSE_COLUMNS).sort());
-    expect(new Set(LAKEHOUSE_TABLE_COLUMNS.map((c) => c.type))).toEqual(new Set(['string']));
+    expect(LAKEHOUSE_TABLE_COLUMNS.filter((c) => c.icebergType === 'timestamp').map((c) => `${c.name} ${c.sourceType}`)).toEqual(['_etl_event_time string', '_etl_processed_at string']);
   });
 });
