@@ -54,7 +54,9 @@ export interface CurrentTableOptions {
   /**
    * The Iceberg partition spec, over the table's columns (reserved `_etl_…` ones included):
    * `year`, `month`, `day`, `hour` of a timestamp or date column, `identity`, `bucket`, `truncate`.
-   * @default - the day of the event time: `[{ column: '_etl_event_time', transform: 'day' }]`
+   * The reserved columns are strings (times as ISO-8601 UTC text): `truncate` width 10 of
+   * `_etl_event_time` is its day.
+   * @default - the day of the event time: `[{ column: '_etl_event_time', transform: 'truncate', width: 10 }]`
    */
   readonly partitionBy?: CurrentTablePartitionField[];
   /**
@@ -205,7 +207,8 @@ export class CurrentTable extends Construct implements ICurrentTable {
       sourceTable: `${tableName}_source`,
       columns: data.map((c) => ({ name: c.name, type: c.type, ...(c.sourceType ? { sourceType: c.sourceType } : {}) })),
       ...(props.versionField ? { versionColumn: props.versionField.toLowerCase() } : {}),
-      partitionBy: props.partitionBy ?? [{ column: LAKEHOUSE_COLUMNS.eventTime, transform: 'day' }],
+      // The event time is ISO-8601 UTC text (RESERVED_TABLE_COLUMNS): its first 10 characters are the day.
+      partitionBy: props.partitionBy ?? [{ column: LAKEHOUSE_COLUMNS.eventTime, transform: 'truncate', width: 10 }],
     };
     const byName = new Map([...LAKEHOUSE_TABLE_COLUMNS, ...data].map((c) => [c.name, c]));
     this.columns = currentTableColumns(this.spec).map((c) => byName.get(c.name) as TableColumn);

@@ -38,13 +38,13 @@ describe('CurrentTable', () => {
     expect(input).toMatchObject({ MetadataOperation: 'CREATE', Version: '2' });
     const fields = input.IcebergTableInput.Schema.Fields as Array<{ Id: number; Name: string; Type: string; Required: boolean }>;
     expect(fields.map((f) => `${f.Id} ${f.Name} ${f.Type}`)).toEqual([
-      '1 _etl_key string', '2 _etl_op string', '3 _etl_event_time timestamp', '4 _etl_processed_at timestamp', '5 _etl_transform_version string',
+      '1 _etl_key string', '2 _etl_op string', '3 _etl_event_time string', '4 _etl_processed_at string', '5 _etl_transform_version string',
       '6 _etl_schema_version string', '7 _etl_position string', '8 eventid string', '9 eventtime timestamp', '10 eventtype string', '11 userkey string',
       '12 sessionid string', '13 host string', '14 path string', '15 referrerhost string', '16 isconversion boolean', '17 properties string',
       '18 schemaversion string', '19 pipeline string',
     ]);
     expect(fields.every((f) => f.Required === false)).toBe(true);
-    expect(input.IcebergTableInput.PartitionSpec).toEqual({ SpecId: 0, Fields: [{ Name: '_etl_event_time_day', SourceId: 3, Transform: 'day', FieldId: 1000 }] });
+    expect(input.IcebergTableInput.PartitionSpec).toEqual({ SpecId: 0, Fields: [{ Name: '_etl_event_time_truncate', SourceId: 3, Transform: 'truncate[10]', FieldId: 1000 }] });
     expect(input.IcebergTableInput.Properties).toMatchObject({ 'write.format.default': 'parquet', 'history.expire.max-snapshot-age-ms': String(5 * 24 * 3600 * 1000) });
     expect(JSON.stringify(stack.resolve(input.IcebergTableInput.Location))).toContain('/_current/clickstream/');
     expect(table.spec).toMatchObject({ database: 'clickstream_etl', table: 'clickstream_current', sourceTable: 'clickstream_current_source', versionColumn: 'eventtime' });
@@ -55,7 +55,7 @@ describe('CurrentTable', () => {
       TableInput: Match.objectLike({
         Name: 'clickstream_current_source',
         PartitionKeys: [Match.objectLike({ Name: 'dt' }), Match.objectLike({ Name: 'hr' })],
-        StorageDescriptor: Match.objectLike({ Columns: Match.arrayWith([Match.objectLike({ Name: '_etl_event_time', Type: 'string' }), Match.objectLike({ Name: 'isconversion', Type: 'boolean' })]) }),
+        StorageDescriptor: Match.objectLike({ Columns: Match.arrayWith([Match.objectLike({ Name: '_etl_event_time', Type: 'string' }), Match.objectLike({ Name: 'eventtime', Type: 'string' }), Match.objectLike({ Name: 'isconversion', Type: 'boolean' })]) }),
       }),
     });
     const view = Object.values(template.findResources('AWS::Glue::Table', { Properties: { TableInput: { TableType: 'VIRTUAL_VIEW' } } }))[0].Properties.TableInput;
