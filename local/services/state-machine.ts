@@ -11,7 +11,11 @@
  * - `arn:aws:states:::aws-sdk:ssm:getParameter|getParameters|putParameter|deleteParameter`: the
  *   in-process Parameter Store stand-in ({@link LocalParameterStore});
  * - `arn:aws:states:::sqs:sendMessage`: the SQS emulator;
- * - `arn:aws:states:::events:putEvents`: the local EventBridge.
+ * - `arn:aws:states:::events:putEvents`: the local EventBridge;
+ * - `arn:aws:states:::athena:startQueryExecution[.sync]`, `getQueryExecution`, `getQueryResults`,
+ *   `stopQueryExecution`: the local Athena stand-in (local/lakehouse), when the app has Glue
+ *   tables. `.sync` returns the ended execution (`{ QueryExecution }`) and fails the task with
+ *   `States.TaskFailed` (cause: that JSON) when the query failed; API errors are `Athena.<Name>`.
  *
  * A function's error fails the task with the error's name (its `errorType`), so `Retry` and
  * `Catch` on names such as `ObjectTooLarge` work; the cause is the service's JSON
@@ -48,6 +52,14 @@ export interface HostedFunction {
   invoke(payload: unknown): Promise<unknown>;
 }
 
+/** The Athena calls Task states make (local/lakehouse/athena-stand-in.ts answers them). */
+export interface AthenaTaskService {
+  startQueryExecution(input: Json): Promise<{ QueryExecutionId: string }>;
+  getQueryExecution(input: Json): { QueryExecution: { Status: { State: string } } };
+  getQueryResults(input: Json): unknown;
+  stopQueryExecution(input: Json): unknown;
+}
+
 /** What Task states call locally. */
 export interface TaskServices {
   /** The hosted function a name, ARN or qualified ARN refers to. */
@@ -56,6 +68,8 @@ export interface TaskServices {
   sendMessage(input: SendMessageInput): Promise<{ MessageId?: string; MD5OfMessageBody?: string }>;
   /** `PutEvents` from `caller` (the state machine's account and region; by default the bus's own). */
   putEvents(entries: PutEventsEntry[], caller?: BusEnvironment): Promise<PutEventsResult>;
+  /** The Athena stand-in (absent when the app has no Glue tables to query). */
+  readonly athena?: AthenaTaskService;
 }
 
 /** `sqs:sendMessage` parameters the local run passes on. */
@@ -74,7 +88,10 @@ export type TaskResource =
   | { readonly kind: 'lambda:invoke' }
   | { readonly kind: 'ssm'; readonly action: SsmAction }
   | { readonly kind: 'sqs:sendMessage' }
-  | { readonly kind: 'events:putEvents' };
+  | { readonly kind: 'events:putEvents' }
+  | { readonly kind: 'athena'; readonly action: AthenaAction; readonly sync: boolean };
+
+type AthenaAction = 'startQueryExecution' | 'getQueryExecution' | 'getQueryResults' | 'stopQueryExecution';
 
 type SsmAction = 'getParameter' | 'getParameters' | 'putParameter' | 'deleteParameter';
 const SSM_ACTIONS: readonly SsmAction[] = ['getParameter', 'getParameters', 'putParameter', 'deleteParameter'];
@@ -82,7 +99,8 @@ const SSM_ACTIONS: readonly SsmAction[] = ['getParameter', 'getParameters', 'put
 /** The resources the local run emulates, for messages. */
 export const SUPPORTED_RESOURCES =
   'Lambda function ARNs, arn:aws:states:::lambda:invoke, arn:aws:states:::aws-sdk:ssm:' + `{${SSM_ACTIONS.join(',')}}` +
-  ', arn:aws:states:::sqs:sendMessage, arn:aws:states:::events:putEvents';
+  ', arn:aws:states:::sqs:sendMessage, arn:aws:states:::events:putEvents' +
+  ', arn:aws:states:::athena:{startQueryExecution[.sync],getQueryExecution,getQueryResults,stopQueryExecution}';
 
 /** Classifies a Task `Resource`; a string explains why it is not emulated. */
 export function classifyResource(resource: string): TaskResource | string {
@@ -91,6 +109,10 @@ export function classifyResource(resource: string): TaskResource | string {
   const service = /^arn:[^:]+:states:::(.+)$/.exec(resource);
   if (!service) return 'not a Lambda function or Step Functions service integration ARN';
   const [integration, pattern] = service[1].split(/\.(?=[a-zA-Z]+$)/);
+  const athena = /^athena:(startQueryExecution|getQueryExecution|getQueryResults|stopQueryExecution)$/.exec(integration);
+  if (athena && (!pattern || (pattern === 'sync' && athena[1] === 'startQueryExecution'))) {
+    return { kind: 'athena', action: athena[1] as AthenaAction, sync: pattern === 'sync' };
+  }
   if (pattern) return `the .${pattern} integration pattern is not emulated (request-response only)`;
   if (integration === 'lambda:invoke') return { kind: 'lambda:invoke' };
   if (integration === 'sqs:sendMessage') return { kind: 'sqs:sendMessage' };
@@ -345,6 +367,7 @@ export class CompiledStateMachine {
       }
       const fn = task.kind === 'lambda' ? task.functionArn : task.kind === 'lambda:invoke' ? (state.Parameters as Json | undefined)?.FunctionName : undefined;
       if (typeof fn === 'string' && !services.findFunction(fn)) problems.push(`${where}: function "${fn}" is not a function of the app that runs locally`);
+      if (task.kind === 'athena' && !services.athena) problems.push(`${where}: Athena runs locally on the app's Glue tables, and the app has none`);
       tasks.push({ name, resource, task });
     }
     if (problems.length > 0) throw new UnsupportedDefinitionError(problems);
@@ -557,6 +580,8 @@ export class CompiledStateMachine {
           throw new TaskError(`SQS.${(error as Error).name || 'SqsException'}`, (error as Error).message);
         }
       }
+      case 'athena':
+        return this.athena(task, params);
       case 'events:putEvents': {
         const entries = Array.isArray(params.Entries) ? (params.Entries as Json[]) : [];
         const out = await this.services.putEvents(
@@ -573,6 +598,22 @@ export class CompiledStateMachine {
         if (out.failedEntryCount > 0) throw new TaskError('EventBridge.FailedEntry', JSON.stringify(result));
         return result;
       }
+    }
+  }
+
+  /** An Athena task on the stand-in: `.sync` waits for the query (run to completion by the stand-in) and fails the task when it failed. */
+  private async athena(task: Extract<TaskResource, { kind: 'athena' }>, params: Json): Promise<unknown> {
+    const athena = this.services.athena as AthenaTaskService;
+    try {
+      if (task.action !== 'startQueryExecution') return await athena[task.action](params);
+      const started = await athena.startQueryExecution(params);
+      if (!task.sync) return started;
+      const ended = athena.getQueryExecution(started);
+      if (ended.QueryExecution.Status.State !== 'SUCCEEDED') throw new TaskError('States.TaskFailed', JSON.stringify(ended));
+      return ended;
+    } catch (error) {
+      if (error instanceof TaskError) throw error;
+      throw new TaskError(`Athena.${(error as Error).name || 'AmazonAthenaException'}`, (error as Error).message);
     }
   }
 
