@@ -115,7 +115,7 @@ check_consumer() {
   [ "$status" -eq 3 ] && grep -qF 'npm install --save-dev dynalite@' start-missing.txt ||
     { cat start-missing.txt; echo "start without the emulator packages: exit $status, not 3 with the install line" >&2; return 1; }
   npm_quiet install --prefer-offline --save-dev "dynalite@$(pinned dynalite)" "kinesalite@$(pinned kinesalite)" \
-    "fauxqs@$(pinned fauxqs)" "aws-local-stepfunctions@$(pinned aws-local-stepfunctions)"
+    "fauxqs@$(pinned fauxqs)" "aws-local-stepfunctions@$(pinned aws-local-stepfunctions)" "@duckdb/node-api@$(pinned @duckdb/node-api)"
   ./node_modules/.bin/cdk-serverless-etl start --input events.jsonl --json start-report.json > start.txt 2>&1 ||
     { tail -n 40 start.txt; echo "npx cdk-serverless-etl start failed" >&2; return 1; }
   node -e '

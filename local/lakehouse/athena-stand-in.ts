@@ -15,6 +15,7 @@
  * SUCCEEDED or FAILED, never QUEUED or RUNNING); statements run one at a time.
  */
 import { randomUUID } from 'node:crypto';
+import { quoteIdentifier } from '../../lib/contract/lakehouse/sql';
 import type { CatalogTable } from './glue-catalog';
 import { createJsonViewStatements, createTableStatements } from './duckdb-dialect';
 import type { DuckDbEngine, QueryRows } from './duckdb-engine';
@@ -78,12 +79,28 @@ const MAX_RESULTS = 1000;
 
 /** The Athena stand-in of a local run. */
 export class LocalAthena {
-  /** Creates the catalog's Iceberg tables in DuckDB (if they do not exist) and returns the stand-in. */
+  /**
+   * Creates the catalog's Iceberg tables in DuckDB (if they do not exist), the JSON tables' views
+   * and the Athena views, and returns the stand-in. A view DuckDB cannot create is left out, with
+   * a note in {@link notes}.
+   */
   static async create(options: LocalAthenaOptions): Promise<LocalAthena> {
+    const athena = new LocalAthena(options);
     const statements = options.catalog.filter((t) => t.kind === 'iceberg').flatMap((t) => createTableStatements(t.database, t.name, t.columns));
-    if (statements.length > 0) await options.engine.run(...statements);
-    return new LocalAthena(options);
+    await options.engine.run(...statements, ...(await athena.refreshViews()));
+    for (const view of options.catalog.filter((t) => t.kind === 'view')) {
+      try {
+        const schema = quoteIdentifier(view.database);
+        await options.engine.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`, `CREATE OR REPLACE VIEW ${schema}.${quoteIdentifier(view.name)} AS ${view.sql}`);
+      } catch (error) {
+        athena.notes.push(`the view ${view.database}.${view.name} is not available locally: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+    return athena;
   }
+
+  /** What the stand-in could not set up. */
+  public readonly notes: string[] = [];
 
   /** Every execution, in start order. */
   public readonly executions: AthenaExecutionRecord[] = [];
@@ -174,6 +191,11 @@ export class LocalAthena {
   stopQueryExecution(input: { readonly QueryExecutionId?: unknown }): Record<string, never> {
     this.find(input.QueryExecutionId);
     return {};
+  }
+
+  /** Brings the views of the JSON tables up to date with the objects S3 has now (as the next query would see them). */
+  async refresh(): Promise<void> {
+    await this.options.engine.run(...(await this.refreshViews()));
   }
 
   /** Runs one statement for `start --query` and returns its rows; throws with the engine's message. */

@@ -1,7 +1,8 @@
 /**
  * The Glue Data Catalog of a synthesized stack, as the local Athena stand-in needs it: each
- * `AWS::Glue::Table` that is an Iceberg table (a DuckDB table locally) or a JSON table over S3
- * (a DuckDB view over local copies of its objects), with its database, columns and location.
+ * `AWS::Glue::Table` that is an Iceberg table (a DuckDB table locally), a JSON table over S3 (a
+ * DuckDB view over local copies of its objects) or an Athena view (`VIRTUAL_VIEW` holding a Presto
+ * view: a DuckDB view of its SQL), with its database, columns and location.
  */
 import type { CurrentTableColumn } from '../../lib/contract/lakehouse/sql';
 
@@ -11,14 +12,16 @@ export interface CatalogTable {
   readonly logicalId: string;
   readonly database: string;
   readonly name: string;
-  /** `iceberg`: rows live in the table (DuckDB table); `json`: JSON Lines objects under `location`. */
-  readonly kind: 'iceberg' | 'json';
+  /** `iceberg`: rows live in the table (DuckDB table); `json`: JSON Lines objects under `location`; `view`: an Athena view. */
+  readonly kind: 'iceberg' | 'json' | 'view';
   /** Columns with their Glue (Hive or Iceberg) types; partition keys not included. */
   readonly columns: readonly CurrentTableColumn[];
   /** Partition keys (JSON tables: `dt`, `hr`), read from the objects' paths. */
   readonly partitionKeys: readonly string[];
   /** `s3://bucket/prefix/` (JSON tables: where the objects are). */
   readonly location?: { readonly bucket: string; readonly prefix: string };
+  /** Views: the view's SQL (the Presto view's `originalSql`). */
+  readonly sql?: string;
 }
 
 /** A Glue table of the template the local run cannot give DuckDB, and why. */
@@ -49,6 +52,12 @@ export function readGlueCatalog(
     const storage = (input.StorageDescriptor ?? {}) as Record<string, unknown>;
     const parameters = (input.Parameters ?? {}) as Record<string, unknown>;
     const serde = String(((storage.SerdeInfo ?? {}) as Record<string, unknown>).SerializationLibrary ?? '');
+    if (input.TableType === 'VIRTUAL_VIEW') {
+      const sql = prestoViewSql(input.ViewOriginalText);
+      if (sql === undefined) skipped.push({ logicalId, reason: 'a view whose text is not a Presto view' });
+      else tables.push({ logicalId, database: resolve(p.DatabaseName).toLowerCase(), name: resolve(input.Name).toLowerCase(), kind: 'view', columns: [], partitionKeys: [], sql });
+      continue;
+    }
     const iceberg =
       (p.OpenTableFormatInput as { IcebergInput?: unknown } | undefined)?.IcebergInput !== undefined ||
       String(parameters.table_type ?? '').toUpperCase() === 'ICEBERG';
@@ -75,4 +84,16 @@ export function readGlueCatalog(
     });
   }
   return { tables, skipped };
+}
+
+/** The SQL of an Athena (Presto) view's original text, `/* Presto View: <base64 JSON> *\/`. */
+export function prestoViewSql(text: unknown): string | undefined {
+  const encoded = typeof text === 'string' ? /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(text.trim())?.[1] : undefined;
+  if (!encoded) return undefined;
+  try {
+    const view = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as { originalSql?: unknown };
+    return typeof view.originalSql === 'string' ? view.originalSql : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { formatIam, iamRow } from '../iam/format-iam';
 import { formatFaults } from '../faults/format-faults';
+import type { CurrentTableReport } from '../lakehouse/current-table-report';
 import type { ConcurrencyReport, ExecutionReport, RunReport } from './run-report';
 
 /** Renders a run report as plain text for a terminal. */
@@ -28,6 +29,7 @@ export function formatReport(r: RunReport): string {
     `  throughput              ${n(r.throughputPerSec)} records/s  (${n(r.recordsIn)} in ${(r.wallTimeMs / 1000).toFixed(1)} s, ${n(r.invocations)} invocations${r.functionErrors > 0 ? `, ${n(r.functionErrors)} failed` : ''}${r.functionTimeouts > 0 ? ` (${n(r.functionTimeouts)} timed out)` : ''})`,
     `  conservation            ${r.conservationOk ? 'OK' : 'FAILED'}: ${r.linesRead !== undefined ? `lines${r.deliveriesPerLine > 1 ? ` × ${r.deliveriesPerLine}` : ''} = in + rejected at source; ` : ''}in = curated + quarantined + dead-lettered + dropped + duplicates${r.conservationOk ? ', no id twice in curated' : ''}`,
   ];
+  for (const t of r.currentTables ?? []) lines.push(formatCurrentTable(t, n));
   for (const p of r.conservationProblems) lines.push(`    - ${p}`);
   if (r.iam) lines.push(iamRow(r.iam), ...formatIam(r.iam));
   if (rejected > 0) {
@@ -45,6 +47,14 @@ export function formatReport(r: RunReport): string {
     for (const note of r.notes) lines.push(`  - ${note}`);
   }
   return lines.join('\n');
+}
+
+/** A current table's row: its live rows against the curated keys (conservation extends to it). */
+function formatCurrentTable(t: CurrentTableReport, n: (v: number) => string): string {
+  return (
+    `  current table           ${t.table}: ${n(t.liveRows)} rows (one per id: ${n(t.curatedKeys)} distinct ids curated − ${n(t.deletedKeys)} deleted)` +
+    `${t.tombstones > 0 ? `, ${n(t.tombstones)} tombstone(s)` : ''}; ${n(t.merges)} MERGE(s)${t.versionColumn ? `, newest by ${t.versionColumn}` : ''}; query it: start --query "SELECT ..."`
+  );
 }
 
 /** What ran at once: the most at once and the cap, per mapping, Distributed Map and function. */

@@ -16,6 +16,7 @@ import { QUARANTINE_POINTER_SUFFIX } from '../../lib/contract/storage-layout';
 import type { IamReport } from '../iam/authorizer';
 import type { FaultReport } from '../faults/fault-report';
 import { linesOf, type RunOutputs } from './outputs';
+import { currentTableProblems, type CurrentTableReport } from '../lakehouse/current-table-report';
 
 /** The JSON report (`--json`). */
 export interface RunReport {
@@ -66,6 +67,8 @@ export interface RunReport {
   readonly faults?: FaultReport;
   /** Records an event source delivered again after they were handled, counted once in the figures above. */
   readonly redelivered?: RedeliveredRecords;
+  /** The current tables (lakehouse) after the run, checked against the curated objects. */
+  readonly currentTables?: CurrentTableReport[];
 }
 
 /** The IAM section of the report. */
@@ -229,6 +232,8 @@ export interface ReportInputs {
    * duplicates, and those in a dead-letter range are dead-lettered as well. Counted once here.
    */
   readonly redelivered?: RedeliveredRecords;
+  /** The current tables after the run: conservation extends to them (see local/lakehouse/current-table-report.ts). */
+  readonly currentTables?: CurrentTableReport[];
 }
 
 /** Records counted again because an event source delivered them again after handling (see {@link ReportInputs.redelivered}). */
@@ -408,8 +413,8 @@ export function buildReport(inputs: ReportInputs): RunReport {
     invocations: inputs.invocations,
     functionErrors: inputs.functionErrors,
     functionTimeouts: inputs.functionTimeouts ?? 0,
-    conservationOk: problems.length === 0,
-    conservationProblems: problems,
+    conservationOk: problems.length + currentTableProblems(inputs.currentTables ?? []).length === 0,
+    conservationProblems: [...problems, ...currentTableProblems(inputs.currentTables ?? [])],
     sent: inputs.sent,
     rejectedAtSource: inputs.rejectedAtSource,
     linesRead: inputs.linesRead,
@@ -422,6 +427,7 @@ export function buildReport(inputs: ReportInputs): RunReport {
     iam: inputs.iam && iamOutcome(inputs.iam, problems, deadLettered, inputs.executions ?? []),
     ...(inputs.faults ? { faults: inputs.faults } : {}),
     ...(inputs.redelivered && hasAny(inputs.redelivered) ? { redelivered: inputs.redelivered } : {}),
+    ...(inputs.currentTables && inputs.currentTables.length > 0 ? { currentTables: inputs.currentTables } : {}),
   };
 }
 

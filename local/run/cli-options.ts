@@ -9,6 +9,7 @@ export const USAGE =
   'Usage: cdk-serverless-etl start [--app <command>] [--assembly <dir> | --cdk-out <dir>] [--input <file.jsonl>]\n' +
   '                                [--via stream|bus|batch|all|each] [--pipeline <name>] [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]\n' +
   '                                [--iam enforce|report|off]\n' +
+  '       cdk-serverless-etl start --query "<SQL>"   queries the tables the last run kept (its Glue tables and current tables, on DuckDB)\n' +
   '                                [--faults <spec> [--seed <n>]]   e.g. --faults throttle:dynamodb:0.1,5xx:s3:0.05,hang:s3:PutObject:1x,timeout-mid-batch:1,outage:dynamodb:2s@30\n' +
   '  (in the cdk-serverless-etl repository: npm start -- <options>)';
 
@@ -34,6 +35,8 @@ export interface CliOptions {
   readonly faults?: FaultPlan;
   /** Only synthesize and print the deploy summary (no run). */
   readonly summaryOnly: boolean;
+  /** Query the tables the last run kept (no run). */
+  readonly query?: string;
   readonly help: boolean;
 }
 
@@ -58,6 +61,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
       iam: { type: 'string' },
       faults: { type: 'string' },
       seed: { type: 'string' },
+      query: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -72,6 +76,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
   if (values.seed !== undefined && values.faults === undefined) throw new Error('--seed seeds the faults of --faults: give --faults too');
   const seed = values.seed === undefined ? undefined : /^\d+$/.test(values.seed) ? Number(values.seed) : NaN;
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw new Error(`--seed must be a whole number ≥ 0, not "${values.seed}"`);
+  if (values.query !== undefined && values.query.trim() === '') throw new Error('--query needs a SQL statement, e.g. --query "SELECT count(*) FROM <database>.<table>"');
   const faults = values.faults === undefined ? undefined : parseFaultSpec(values.faults, seed);
   if (faults) checkFaultOperations(faults);
   return {
@@ -86,6 +91,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
     out: values.out ? path.resolve(values.out) : undefined,
     faults,
     summaryOnly: values['summary-only'] === true,
+    query: values.query,
     iam,
     help: values.help === true,
   };

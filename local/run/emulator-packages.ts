@@ -1,6 +1,6 @@
 /**
  * The emulator packages the local runner loads (dynalite, kinesalite, fauxqs,
- * aws-local-stepfunctions). They are optional peer dependencies of cdk-serverless-etl: users who
+ * aws-local-stepfunctions, and DuckDB for the Glue tables). They are optional peer dependencies of cdk-serverless-etl: users who
  * only synthesize never install them, and `start` checks they can be loaded before anything runs.
  */
 import * as fs from 'node:fs';
@@ -16,6 +16,8 @@ export const EMULATOR_PACKAGES: Readonly<Record<string, string>> = Object.freeze
   kinesalite: '3.3.3',
   fauxqs: '1.9.2',
   'aws-local-stepfunctions': '3.0.0',
+  // The embedded engine of the app's Glue tables and current tables (local/lakehouse).
+  '@duckdb/node-api': '1.5.6-r.1',
 });
 
 /** Where an installed package is, and its version. */

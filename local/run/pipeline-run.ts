@@ -35,6 +35,9 @@ import { LocalStepFunctions, type ExecutionRecord } from '../services/step-funct
 import { readLocalResources } from '../template/template-resources';
 import { mappingRunners, startFunctions, type MappingRunner, type StartedFunction } from './wiring';
 import { findBatchRoute, prepareStateMachines, registerStateMachines, taskServices } from './workflows';
+import { objectCreatedNotifications } from '../services/s3-event-notifications';
+import type { LocalLakehouse } from '../lakehouse/local-lakehouse';
+import { eventBridgeBuckets, scheduledAthenaRuns, startLakehouse } from '../lakehouse/run-lakehouse';
 
 /**
  * How input is sent: by one source; `all`: spread over the sources (every third line in the batch
@@ -65,6 +68,12 @@ export interface RunOptions {
   readonly outDir?: string;
   /** Append the functions' log lines to this file. */
   readonly logFile?: string;
+  /**
+   * Where the app's Glue tables are kept on DuckDB (the current tables, for `start --query`); the
+   * last run's are replaced.
+   * @default .local-run/lakehouse
+   */
+  readonly lakehouseDir?: string;
   /** Prints a progress line. */
   readonly progress: (line: string) => void;
   /**
@@ -160,6 +169,19 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     throw new RunError('resources', `Creating the resources failed: ${(error as Error).message}`);
   }
 
+  // The app's Glue tables on DuckDB, with the Athena stand-in its state machines call (local/lakehouse).
+  let lakehouse: LocalLakehouse | undefined;
+  try {
+    lakehouse = await startLakehouse(stacks, clients.s3, options.lakehouseDir ?? path.resolve('.local-run', 'lakehouse'));
+  } catch (error) {
+    throw new RunError('resources', `Creating the Glue tables on DuckDB failed: ${(error as Error).message}`);
+  }
+  if (lakehouse) {
+    const kept = lakehouse;
+    started(() => kept.close());
+    notes.push(...lakehouse.notes);
+  }
+
   const secrets = stacks.flatMap((s) =>
     s.resources.secrets.map((secret) => ({
       name: secret.name,
@@ -174,7 +196,8 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   const frontDoor = await startFrontDoor({
     upstreams: { s3: emulators.endpoints.s3, sqs: emulators.endpoints.sqs, dynamodb: emulators.endpoints.dynamodb, kinesis: emulators.endpoints.kinesis, secretsmanager: standIn.endpoint },
     callers,
-    interceptors: iam.interceptors,
+    // S3 announces the objects functions create in buckets with EventBridge notifications on.
+    interceptors: [...iam.interceptors, objectCreatedNotifications(eventBridge, eventBridgeBuckets(stacks), (e) => notes.push(`an S3 Object Created event was not put: ${e.message}`))],
   });
   started(() => frontDoor.stop());
   // --faults: injected at the front door into the functions' calls; a timed-out invocation's
@@ -213,7 +236,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   // Compiling loads aws-local-stepfunctions and validates each definition (a few hundred ms of CPU
   // that block the event loop): done before the progress lines, so a Ctrl-C after them is answered.
   if (prepared.length > 0) {
-    const services = taskServices({ functions, parameters, sqs: clients.sqs, eventBridge });
+    const services = taskServices({ functions, parameters, sqs: clients.sqs, eventBridge, athena: lakehouse?.athena });
     notes.push(
       ...(await registerStateMachines(prepared, services, stepFunctions, { retryIntervalScale: RETRY_INTERVAL_SCALE }, iam.guardTaskServices)),
     );
@@ -350,12 +373,22 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   await runAll(toStream.length + toBus.length === 0);
   if (batchObjects.length > 0) progress(`Sources drained and executions ended in ${Date.now() - began} ms.`);
   await settleAll();
+  // A run ends with the round the schedules of the Athena state machines (merge, maintenance) would start.
+  const scheduled = lakehouse ? scheduledAthenaRuns(prepared) : [];
+  if (scheduled.length > 0) {
+    progress(`Starting ${scheduled.map((r) => r.path).join(', ')} as their schedules would ...`);
+    for (const r of scheduled) stepFunctions.startExecution(r.arn, r.input);
+    await runAll(true);
+    await settleAll();
+  }
   for (const e of stepFunctions.executions()) progress(`  ${describeExecution(e)}`);
   const recordsIn = recordsInOf();
   const wallTimeMs = Date.now() - sendStarted;
 
   const locations = outputLocations(stacks, functions);
   const outputs = await readOutputs(clients.s3, clients.sqs, locations, { keepDeadLetters: options.whileLive !== undefined });
+  const currentTables = lakehouse ? await lakehouse.currentTables(outputs.curated) : [];
+  for (const t of currentTables) progress(`Current table ${t.table}: ${t.liveRows} live rows, ${t.tombstones} tombstones (${t.merges} MERGE statement(s)); kept for --query.`);
   if (options.outDir) {
     const files = writeOutputs(options.outDir, outputs);
     progress(`Wrote ${files.length} files under ${options.outDir}.`);
@@ -409,6 +442,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     rejectedAtSource: ingest.rejected.map((r) => ({ line: r.index, reason: r.reason })),
     redelivered: redeliveredRecords(sourceStats, stackOfRunner),
     executions: executions.map(executionReport),
+    currentTables,
     batchObjects: batchObjects.map((b) => ({ ...b, passes: passes.get(`${b.bucket}/${b.key}`) ?? [] })),
     deliveriesPerLine: options.via === 'each' ? Math.max(1, sources) : 1,
     concurrency: {

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { loadCloudAssembly, synthesize, type CloudAssembly } from '../template/cloud-assembly';
 import { parseCliOptions, USAGE, type CliOptions } from './cli-options';
 import { summarizeStack } from '../report/deploy-summary';
-import { missingEmulatorPackages } from './emulator-packages';
+import { findPackage, missingEmulatorPackages } from './emulator-packages';
 import { formatReport } from '../report/format-report';
 import { formatSummary } from '../report/format-summary';
 import { readInputLines } from './input-lines';
@@ -25,6 +25,9 @@ import { readInputLines } from './input-lines';
 export const EXIT = { ok: 0, failed: 1, usage: 2, emulators: 3, conservation: 4, iam: 5, interrupted: 130 } as const;
 
 const stops: Array<() => Promise<void>> = [];
+
+/** Where a run keeps the app's Glue tables on DuckDB, for `--query`. */
+const LAKEHOUSE_DIR = path.resolve('.local-run', 'lakehouse');
 
 /**
  * Runs the local pipeline with the command line `argv` (the options after `start`) and returns the
@@ -62,6 +65,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT.ok;
   }
+  if (options.query !== undefined) return query(options.query);
 
   if (!options.app && !options.assembly && !fs.existsSync('cdk.json')) {
     console.error(`No cdk.json in ${process.cwd()}: run this in your CDK app's directory, or give --app "<command>" (or --assembly <cdk.out>).\n${USAGE}`);
@@ -129,6 +133,7 @@ async function run(argv: string[]): Promise<number> {
       faults: options.faults,
       outDir: options.out,
       logFile: path.resolve('.local-run', 'function-logs.txt'),
+      lakehouseDir: LAKEHOUSE_DIR,
       progress: (line) => console.log(line),
       onStarted: (stop) => stops.push(stop),
     });
@@ -151,6 +156,25 @@ async function run(argv: string[]): Promise<number> {
     return EXIT.conservation;
   }
   return EXIT.ok;
+}
+
+/** `--query`: runs one statement on the tables the last run kept and prints its rows. */
+async function query(sql: string): Promise<number> {
+  // Loaded only now: it loads DuckDB (an optional peer, checked here).
+  const missing = missingEmulatorPackages((name) => (name === '@duckdb/node-api' ? findPackage(name) : { directory: '', version: '' }));
+  if (missing) {
+    console.error(missing);
+    return EXIT.emulators;
+  }
+  const { queryKeptTables } = await import('../lakehouse/local-lakehouse');
+  const { formatRows } = await import('../lakehouse/format-rows');
+  try {
+    console.log(formatRows(await queryKeptTables(LAKEHOUSE_DIR, sql)));
+    return EXIT.ok;
+  } catch (error) {
+    console.error(`The query failed: ${(error as Error).message}`);
+    return EXIT.failed;
+  }
 }
 
 function writeJson(file: string, value: unknown): void {

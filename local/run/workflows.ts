@@ -10,7 +10,7 @@ import { busNameOf, DEFAULT_BUS, matchesEventPattern, type EventPattern, type Lo
 import type { LocalParameterStore } from '../services/parameter-store';
 import type { ProvisionedStack } from './provision';
 import { objectCreatedEvent } from '../services/s3-notifications';
-import { CompiledStateMachine, referencedFunctions, type CompileOptions, type HostedFunction, type Json, type TaskServices } from '../services/state-machine';
+import { CompiledStateMachine, referencedFunctions, type AthenaTaskService, type CompileOptions, type HostedFunction, type Json, type TaskServices } from '../services/state-machine';
 import type { LocalStepFunctions } from '../services/step-functions';
 import type { LocalBucket, LocalFunction, LocalRule, LocalStateMachine } from '../template/template-resources';
 import type { StartedFunction } from './wiring';
@@ -68,6 +68,8 @@ export function taskServices(options: {
   readonly parameters: LocalParameterStore;
   readonly sqs: SQSClient;
   readonly eventBridge: LocalEventBridge;
+  /** The Athena stand-in, when the app has Glue tables. */
+  readonly athena?: AthenaTaskService;
 }): TaskServices {
   const found = new Map<string, HostedFunction | undefined>();
   return {
@@ -87,6 +89,7 @@ export function taskServices(options: {
       return { MessageId: out.MessageId, MD5OfMessageBody: out.MD5OfMessageBody };
     },
     putEvents: (entries, caller) => options.eventBridge.putEvents(entries, caller),
+    ...(options.athena ? { athena: options.athena } : {}),
   };
 }
 

@@ -197,6 +197,9 @@ const HANDLED_TYPES = new Set([
   'AWS::Lambda::EventSourceMapping',
   'AWS::StepFunctions::StateMachine',
   'AWS::SSM::Parameter',
+  // On DuckDB, read by the Athena stand-in (local/lakehouse).
+  'AWS::Glue::Database',
+  'AWS::Glue::Table',
 ]);
 
 /** Reads the local resources of one stack's template. */

@@ -21,7 +21,7 @@ describe('emulator packages (optional peer dependencies of the local runner)', (
       // ^x.y.z or ~x.y.z of the pinned version itself.
       expect([`^${version}`, `~${version}`]).toContain(range);
     }
-    expect(emulatorInstallCommand()).toBe('npm install --save-dev dynalite@4.0.0 kinesalite@3.3.3 fauxqs@1.9.2 aws-local-stepfunctions@3.0.0');
+    expect(emulatorInstallCommand()).toBe('npm install --save-dev dynalite@4.0.0 kinesalite@3.3.3 fauxqs@1.9.2 aws-local-stepfunctions@3.0.0 @duckdb/node-api@1.5.6-r.1');
   });
 
   test('found here (this checkout); a missing one is named with the exact install command', () => {

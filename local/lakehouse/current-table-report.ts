@@ -1,0 +1,79 @@
+/**
+ * What the run report says of a current table, and its conservation check: one row per distinct
+ * key of the curated objects its MERGE reads, live unless the key's newest line (by the contract's
+ * order, compareRecordOrder) is a delete. Pure: the report loads it without DuckDB.
+ */
+import { compareRecordOrder, LAKEHOUSE_COLUMNS, RecordOperation, type RecordOrder } from '../../lib/contract/lakehouse/columns';
+
+/** One current table after the run, and what the curated objects say it should hold. */
+export interface CurrentTableReport {
+  /** `database.table`. */
+  readonly table: string;
+  /** Rows, tombstones of deleted keys included. */
+  readonly rows: number;
+  /** Rows whose key is live (`_etl_op` = upsert): what a query of the live view returns. */
+  readonly liveRows: number;
+  readonly tombstones: number;
+  /** Keys with more than one row (0: one row per key). */
+  readonly duplicateKeys: number;
+  /** Distinct keys in the curated objects of its source. */
+  readonly curatedKeys: number;
+  /** Of those, keys whose newest curated line is a delete. */
+  readonly deletedKeys: number;
+  /** Curated lines of its source (with a key and a known operation). */
+  readonly curatedLines: number;
+  /** MERGE statements run, and how many failed. */
+  readonly merges: number;
+  readonly failedMerges: number;
+  /** The declared version column the MERGE ordered by, if any. */
+  readonly versionColumn?: string;
+}
+
+/** The conservation problems of the current tables (empty when each holds what its curated objects say). */
+export function currentTableProblems(tables: readonly CurrentTableReport[]): string[] {
+  const problems: string[] = [];
+  for (const t of tables) {
+    if (t.duplicateKeys > 0) problems.push(`current table ${t.table}: ${t.duplicateKeys} key(s) have more than one row`);
+    if (t.rows !== t.curatedKeys) problems.push(`current table ${t.table}: ${t.rows} rows (tombstones included), but the curated objects have ${t.curatedKeys} distinct keys`);
+    const expectedLive = t.curatedKeys - t.deletedKeys;
+    if (t.liveRows !== expectedLive) {
+      problems.push(`current table ${t.table}: ${t.liveRows} live rows ≠ ${t.curatedKeys} distinct keys curated − ${t.deletedKeys} deleted = ${expectedLive}`);
+    }
+    if (t.failedMerges > 0) problems.push(`current table ${t.table}: ${t.failedMerges} of ${t.merges} MERGE statement(s) failed`);
+  }
+  return problems;
+}
+
+/** Distinct keys, deleted keys and lines of curated objects, by the contract's order. */
+export function expectedRows(
+  objects: ReadonlyArray<{ readonly text: string }>,
+  versionColumn?: string,
+): Pick<CurrentTableReport, 'curatedKeys' | 'deletedKeys' | 'curatedLines'> {
+  const newest = new Map<string, { order: RecordOrder; op: string }>();
+  let lines = 0;
+  for (const o of objects) {
+    for (const text of o.text.split('\n')) {
+      if (text.trim() === '') continue;
+      let line: Record<string, unknown>;
+      try {
+        line = Object.fromEntries(Object.entries(JSON.parse(text) as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]));
+      } catch {
+        continue;
+      }
+      const key = line[LAKEHOUSE_COLUMNS.key];
+      const op = line[LAKEHOUSE_COLUMNS.op];
+      if (typeof key !== 'string' || (op !== RecordOperation.UPSERT && op !== RecordOperation.DELETE)) continue;
+      lines++;
+      const version = versionColumn === undefined ? undefined : line[versionColumn];
+      const order: RecordOrder = {
+        version: typeof version === 'number' || typeof version === 'string' ? version : null,
+        eventTime: String(line[LAKEHOUSE_COLUMNS.eventTime] ?? ''),
+        processedAt: String(line[LAKEHOUSE_COLUMNS.processedAt] ?? ''),
+        position: String(line[LAKEHOUSE_COLUMNS.position] ?? ''),
+      };
+      const seen = newest.get(key);
+      if (!seen || compareRecordOrder(order, seen.order) > 0) newest.set(key, { order, op });
+    }
+  }
+  return { curatedKeys: newest.size, deletedKeys: [...newest.values()].filter((n) => n.op === RecordOperation.DELETE).length, curatedLines: lines };
+}
