@@ -6,6 +6,7 @@
  * computed.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { RUNTIME_ENV } from '../../lib/contract/environment';
 import type { CloudAssembly } from '../template/cloud-assembly';
@@ -71,7 +72,7 @@ export interface RunOptions {
   /**
    * Where the app's Glue tables are kept on DuckDB (the current tables, for `start --query`); the
    * last run's are replaced.
-   * @default .local-run/lakehouse
+   * @default - a temporary directory, removed when the run ends
    */
   readonly lakehouseDir?: string;
   /** Prints a progress line. */
@@ -172,7 +173,9 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   // The app's Glue tables on DuckDB, with the Athena stand-in its state machines call (local/lakehouse).
   let lakehouse: LocalLakehouse | undefined;
   try {
-    lakehouse = await startLakehouse(stacks, clients.s3, options.lakehouseDir ?? path.resolve('.local-run', 'lakehouse'));
+    const directory = options.lakehouseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-serverless-etl-lakehouse-'));
+    if (!options.lakehouseDir) started(async () => fs.rmSync(directory, { recursive: true, force: true }));
+    lakehouse = await startLakehouse(stacks, clients.s3, directory);
   } catch (error) {
     throw new RunError('resources', `Creating the Glue tables on DuckDB failed: ${(error as Error).message}`);
   }
