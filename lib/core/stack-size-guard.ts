@@ -31,7 +31,7 @@ class StackSizeAspect implements IAspect {
       Annotations.of(this.stack).addWarningV2(
         'cdk-serverless-etl:stackResourceLimit',
         `${this.stack.stackName} has ${count} resources; CloudFormation allows ${CLOUDFORMATION_RESOURCE_LIMIT} per stack. ` +
-          'An EtlPipeline has about 90: put pipelines in separate stacks before adding more.',
+          'An EtlPipeline has about 95: put pipelines in separate stacks before adding more.',
       );
     }
   }
