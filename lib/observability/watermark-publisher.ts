@@ -59,14 +59,17 @@ export interface WatermarkPublisherProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
-  /** @default - the newest Node.js runtime aws-cdk-lib knows */
+  /**
+   * The Node.js runtime of the publisher function.
+   * @default - the newest Node.js runtime aws-cdk-lib knows
+   */
   readonly runtime?: lambda.Runtime;
 }
 
 /** A stage's watermark publisher, as other constructs accept it: implemented by {@link WatermarkPublisher}. */
 export interface IWatermarkPublisher extends IConstruct {
   /** The publisher function. */
-  readonly function: lambda.IFunction;
+  readonly function: lambda.Function;
   /** Ticks that failed (after the function's and the schedule's retries). */
   readonly deadLetterQueue: IDeadLetterQueue;
   /** The sources published. */
@@ -94,7 +97,7 @@ export class WatermarkPublisher extends Construct implements IWatermarkPublisher
   /** The schedule running it every minute. */
   public readonly schedule: events.Rule;
   /** Ticks that failed (after the function's and the schedule's retries). */
-  public readonly deadLetterQueue: DeadLetterQueue;
+  public readonly deadLetterQueue: IDeadLetterQueue;
   /** The sources published. */
   public readonly sources: PipelineSource[];
   /** The batch deadline, when published. */
