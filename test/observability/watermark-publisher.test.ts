@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { PipelineSource } from '../../lib/contract/watermarks';
-import { FIRST_CHECKS } from '../../lib/observability/alarm-context';
+import { alarmDescription, FIRST_CHECKS } from '../../lib/observability/alarm-context';
 import { AlarmRouting, AlarmSeverity } from '../../lib/observability/alarm-routing';
 import { PipelineAlarms, PipelineAlarmsProps } from '../../lib/observability/pipeline-alarms';
 import { PipelineSlos } from '../../lib/observability/pipeline-slos';
@@ -208,12 +208,21 @@ describe('the batch deadline SLI (PipelineSlos)', () => {
 });
 
 describe('alarm context', () => {
-  test('every runbook section an alarm links to has a first check, and every first check a runbook section', () => {
+  test('every first check is of a runbook section, and every runbook section an alarm links to has one', () => {
     const runbooks = fs.readFileSync(path.join(ROOT, 'docs', 'runbooks.md'), 'utf8');
     const anchors = [...runbooks.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]);
     for (const anchor of Object.keys(FIRST_CHECKS)) expect({ anchor, inRunbooks: anchors.includes(anchor) }).toEqual({ anchor, inRunbooks: true });
     // Sections no alarm links to: the procedures, the workflow's run pages and the budget (AWS Budgets writes its own notification).
     const procedures = ['replay-redrive-pause-resume', 'schema-drift-paused', 'batch-run-failed', 'budget'];
     expect(anchors.filter((a) => !(a in FIRST_CHECKS) && !procedures.includes(a))).toEqual([]);
+  });
+
+  test('alarmDescription: severity, pipeline/stage, meaning, first check, absolute runbook link', () => {
+    expect(alarmDescription({ severity: AlarmSeverity.PAGE, pipeline: 'orders', stage: 'transform', meaning: 'it broke.', anchor: 'dlq-messages', runbook: 'https://wiki.example.com/rb' })).toBe(
+      `[page] orders/transform: it broke. Check first: ${FIRST_CHECKS['dlq-messages']}. Runbook: https://wiki.example.com/rb#dlq-messages`,
+    );
+    expect(alarmDescription({ severity: AlarmSeverity.TICKET, pipeline: 'o', stage: 's', meaning: 'm', anchor: 'no-such-section', runbook: 'https://x.example' })).toBe(
+      '[ticket] o/s: m. Runbook: https://x.example#no-such-section',
+    );
   });
 });
