@@ -82,3 +82,23 @@ export const OPERATIONS_DIMENSION = Object.freeze({
   /** The routed severity of an alarm (`page`, `ticket`; `component` for an unrouted component alarm). */
   severity: 'Severity',
 } as const);
+
+/**
+ * Tags every alarm of a pipeline carries, read by the incident-timing recorder to attribute an
+ * alarm state change: `pipeline` (the pipeline's cost-allocation tag, on every resource) and the
+ * severity `AlarmRouting` routed it with (`page` or `ticket`; none for a component alarm).
+ */
+export const ALARM_TAG = Object.freeze({
+  /** The pipeline's name. */
+  pipeline: 'pipeline',
+  /** The routed severity. */
+  severity: 'alarm-severity',
+} as const);
+
+/** Environment of the operations functions (incident-timing recorder, cost publisher). */
+export const OPERATIONS_ENV = Object.freeze({
+  /** The pipeline's name: the `Pipeline` dimension and the `pipeline` tag it attributes alarms by. */
+  pipeline: 'PIPELINE_NAME',
+  /** The function's timeout in seconds: sizes its SDK clients' timeouts. */
+  functionTimeoutSeconds: 'FUNCTION_TIMEOUT_SECONDS',
+} as const);

@@ -1,10 +1,11 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
+import { ALARM_TAG } from '../contract/metrics';
 import { createPipelineKey } from '../core/encryption';
 
 /** How urgently an alarm needs a human. */
@@ -89,8 +90,12 @@ export class AlarmRouting extends Construct implements IAlarmRouting {
     this.ticketTopic = props.ticketTopic ?? topic('TicketTopic', 'tickets');
   }
 
-  /** Sends the alarm's ALARM and OK notifications to the topic of its severity. */
+  /**
+   * Sends the alarm's ALARM and OK notifications to the topic of its severity, and tags the alarm
+   * with it (`alarm-severity`: what the incident-timing recorder attributes state changes by).
+   */
   public route(alarm: cloudwatch.AlarmBase, severity: AlarmSeverity): void {
+    Tags.of(alarm).add(ALARM_TAG.severity, severity);
     const action = new cwActions.SnsAction(severity === AlarmSeverity.PAGE ? this.pageTopic : this.ticketTopic);
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);

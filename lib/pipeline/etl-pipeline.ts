@@ -16,6 +16,7 @@ import { CostGuardrails, ICostGuardrails, validateCostGuardrailsProps } from '..
 import { AlarmRouting, AlarmSeverity, IAlarmRouting } from '../observability/alarm-routing';
 import { BatchWorkflow, BatchWorkflowOptions, IBatchWorkflow, validateBatchWorkflowProps } from '../orchestration/batch-workflow';
 import { IPipelineAlarms, OperationalAlarmThresholds, PipelineAlarms, validateAlarmThresholds } from '../observability/pipeline-alarms';
+import { IIncidentTiming, IncidentTiming, IncidentTimingOptions, validateIncidentTimingProps } from '../observability/incident-timing';
 import { IPipelineDashboard, PipelineDashboard } from '../observability/pipeline-dashboard';
 import { IPipelineSlos, PipelineSlos, SloObjectives, validateSloObjectives } from '../observability/pipeline-slos';
 import { IWatermarkPublisher, WatermarkPublisher } from '../observability/watermark-publisher';
@@ -177,6 +178,19 @@ export interface EtlPipelineProps extends TransformFunctionOptions {
   readonly alarmThresholds?: OperationalAlarmThresholds;
 
   /**
+   * Record time to detect and time to recover (M7, M8) of the pipeline's alarms with an
+   * EventBridge rule on alarm state changes and a small function (see `IncidentTiming`).
+   * @default true
+   */
+  readonly recordIncidentTiming?: boolean;
+
+  /**
+   * Objectives of time to detect and time to recover (needs `recordIncidentTiming`).
+   * @default - IncidentTimingOptions defaults (10 and 30 minutes)
+   */
+  readonly incidentTiming?: IncidentTimingOptions;
+
+  /**
    * Monthly AWS Budgets cost budget in USD for the resources tagged `pipeline=<name>`.
    * @default - no budget
    */
@@ -265,6 +279,8 @@ export class EtlPipeline extends Construct {
   public readonly warehouse?: IServerlessWarehouse;
   /** The current table, when `currentTable` is set. */
   public readonly currentTable?: ICurrentTable;
+  /** Time to detect and to recover, unless `recordIncidentTiming` is false. */
+  public readonly incidentTiming?: IIncidentTiming;
   /** The cost budget, when `monthlyBudgetUsd` is set. */
   public readonly costGuardrails?: ICostGuardrails;
   /** Every dead-letter queue of the pipeline. */
@@ -329,6 +345,16 @@ export class EtlPipeline extends Construct {
       runbookUrl: props.runbookUrl,
     });
     this.operationalAlarms = this.createOperationalAlarms(props);
+    if (props.recordIncidentTiming ?? true) {
+      this.incidentTiming = new IncidentTiming(this, 'IncidentTiming', {
+        ...props.incidentTiming,
+        pipelineName: props.pipelineName,
+        routing: this.alarmRouting,
+        encryptionKey: this.encryptionKey,
+        runbookUrl: props.runbookUrl,
+        runtime: props.runtime,
+      });
+    }
     if (props.dashboard ?? true) this.dashboard = this.createDashboard(props);
     if (props.monthlyBudgetUsd !== undefined) {
       this.costGuardrails = new CostGuardrails(this, 'CostGuardrails', {
@@ -623,6 +649,8 @@ function validateEtlPipelineProps(v: PropValidator, props: EtlPipelineProps, pip
     enableStream && userDlq ? [{ name: `kinesisSource.deadLetterQueue (${userDlq.node.path})`, retentionPeriod: userDlq.retentionPeriod }] : [],
   );
   if (props.monthlyBudgetUsd !== undefined) validateCostGuardrailsProps(v, { monthlyBudgetUsd: props.monthlyBudgetUsd });
+  v.check(props.recordIncidentTiming === false && props.incidentTiming !== undefined, 'incidentTiming is set but recordIncidentTiming is false');
+  validateIncidentTimingProps(v.nested('incidentTiming'), props.incidentTiming ?? {});
 
   // Combinations only the pipeline sees.
   validateBatchPrefix(v, props, archive);

@@ -91,6 +91,7 @@ function expectAlarm(
     TreatMissingData: expected.treatMissingData ?? 'notBreaching',
     AlarmActions: topicActions(topic),
     OKActions: topicActions(topic),
+    Tags: [{ Key: 'alarm-severity', Value: expected.severity }],
     AlarmDescription: expect.stringMatching(
       new RegExp(`^\\[${expected.severity}\\] orders/transform: .+\\. Runbook: https://unpkg\\.com/cdk-serverless-etl@[0-9A-Za-z.-]+/docs/runbooks\\.md#${expected.anchor}$`),
     ),

