@@ -110,6 +110,8 @@ function deadLetterQueueIds(template: Template, stackName: string): Map<string, 
       }
     } else if (r.Type === 'AWS::Lambda::Function') {
       add((p.DeadLetterConfig as { TargetArn?: unknown } | undefined)?.TargetArn, `async invokes of ${pathOf(id)}`);
+    } else if (r.Type === 'AWS::Lambda::EventInvokeConfig') {
+      add((p.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination, `failed async invocations of ${pathOfRef(p.FunctionName)}`);
     }
   }
   return found;

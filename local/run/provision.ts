@@ -117,6 +117,11 @@ export async function provisionStack(
       notes.push(`${rule.path}: scheduled rules are not run locally`);
       continue;
     }
+    const inert = sourcesNeverEmitted(rule.eventPattern);
+    if (inert) {
+      notes.push(`${rule.path}: matches only ${inert} events, which the local run never emits (the service is not emulated); its targets are left idle`);
+      continue;
+    }
     const targets: BusTarget[] = [];
     const ruleArn = refs.getAtt(rule.logicalId, 'Arn');
     const guard = (targetId: string, kind: 'queue' | 'stateMachine', logicalId: string) =>
@@ -180,6 +185,16 @@ export async function provisionStack(
     eventBridge.putRule({ name: rule.name, eventBusName: busNameOf(busName), eventPattern, targets }, busEnvironmentOf(busName) ?? environment);
   }
   return { stack, resources, refs, queueUrls, notes };
+}
+
+/** AWS event sources no emulator of the local run emits (CloudWatch alarms are not emulated). */
+const SOURCES_NEVER_EMITTED = new Set(['aws.cloudwatch']);
+
+/** The pattern's sources when every one is a source the local run never emits, else undefined. */
+function sourcesNeverEmitted(pattern: Record<string, unknown>): string | undefined {
+  const sources = pattern.source;
+  if (!Array.isArray(sources) || sources.length === 0) return undefined;
+  return sources.every((s) => typeof s === 'string' && SOURCES_NEVER_EMITTED.has(s)) ? sources.join(', ') : undefined;
 }
 
 function describeTarget(refs: LocalReferences, arn: unknown): string {

@@ -48,6 +48,8 @@ describe('summarizeStack', () => {
       'Pipeline/BatchWorkflow/Dlq/Queue': 'retention 14 days, fed by undelivered events of Pipeline/BatchWorkflow/ObjectCreated',
       'Pipeline/Watermarks/DeadLetterQueue/Queue':
         'retention 4 days, fed by async invokes of Pipeline/Watermarks/Function, undelivered events of Pipeline/Watermarks/Schedule',
+      'Pipeline/IncidentTiming/Recorder/Dlq/Queue':
+        'retention 14 days, fed by failed async invocations of Pipeline/IncidentTiming/Recorder/Function, undelivered events of Pipeline/IncidentTiming/AlarmStateChanges',
     });
   });
 
@@ -57,6 +59,7 @@ describe('summarizeStack', () => {
       'Pipeline/BatchWorkflow/Dlq/DepthAlarm',
       'Pipeline/EventBusIngest/BufferDlq/DepthAlarm',
       'Pipeline/EventBusIngest/DeliveryDlq/DepthAlarm',
+      'Pipeline/IncidentTiming/Recorder/Dlq/DepthAlarm',
       'Pipeline/Transform/KinesisDlq1/DepthAlarm',
       'Pipeline/Watermarks/DeadLetterQueue/DepthAlarm',
     ]);
@@ -64,7 +67,7 @@ describe('summarizeStack', () => {
     expect(summary.functions).toEqual(
       expect.arrayContaining([expect.objectContaining({ path: 'Pipeline/Transform/Function', detail: 'nodejs24.x arm64, 1024 MB, timeout 60 s' })]),
     );
-    expect(summary.functions.map((f) => f.path).sort()).toEqual(['Pipeline/BatchWorkflow/Steps', 'Pipeline/Transform/Function', 'Pipeline/Watermarks/Function']);
+    expect(summary.functions.map((f) => f.path).sort()).toEqual(['Pipeline/BatchWorkflow/Steps', 'Pipeline/IncidentTiming/Recorder/Function', 'Pipeline/Transform/Function', 'Pipeline/Watermarks/Function']);
   });
 
   test('renders outputs as construct paths', () => {
