@@ -33,6 +33,9 @@ export const FIRST_CHECKS: Readonly<Record<string, string>> = Object.freeze({
   'watermark-stale': 'RecordsIn of the stage and the source\'s own ingest metric; if those flow, the watermark publisher\'s Errors',
   'batch-deadline': 'whether the export object arrived in the raw bucket under the batch prefix, then the batch workflow\'s executions',
   'watermark-publisher': 'the watermark publisher\'s log group for its error (permissions, throttling of GetMetricData)',
+  'time-to-detect': 'the incident-timing recorder\'s "alarm raised" log lines: which alarm, its period and evaluation range',
+  'time-to-recover': 'the incident-timing recorder\'s "alarm recovered" log lines and the runbook section of that alarm',
+  'operations-function-failing': 'the function\'s log group for its error (AccessDenied, CloudWatch API throttling, a timeout)',
 });
 
 /**

@@ -12,7 +12,7 @@ import { PropValidator } from '../core/prop-validator';
 import { AlarmSeverity, IAlarmRouting } from './alarm-routing';
 import { IOperationsFunction, OperationsFunction } from './operations-function';
 import { operationsMetric } from './operations-metrics';
-import { runbookLink } from './pipeline-metric';
+import { alarmDescription } from './alarm-context';
 
 /** The objectives of time to detect and time to recover. */
 export interface IncidentTimingOptions {
@@ -128,14 +128,13 @@ export class IncidentTiming extends Construct implements IIncidentTiming {
 
     const maxDetect = props.maxTimeToDetect ?? Duration.minutes(10);
     const maxRecover = props.maxTimeToRecover ?? Duration.minutes(30);
-    const prefix = `[${AlarmSeverity.TICKET}] ${props.pipelineName}/operations`;
     const add = (alarmId: string, metric: cloudwatch.Metric, threshold: Duration, anchor: string, meaning: string) => {
       const alarm = metric.createAlarm(this, alarmId, {
         threshold: threshold.toSeconds(),
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `${prefix}: ${meaning}. Runbook: ${runbookLink(runbook, anchor)}`,
+        alarmDescription: alarmDescription({ severity: AlarmSeverity.TICKET, pipeline: props.pipelineName, stage: 'operations', meaning, anchor, runbook }),
       });
       props.routing.route(alarm, AlarmSeverity.TICKET);
       this.alarms.push(alarm);

@@ -15,7 +15,7 @@ import { latestNodeRuntime } from '../core/lambda-runtime';
 import { DeadLetterQueue, IDeadLetterQueue } from '../reliability/dead-letter-queue';
 import { runtimeCode, runtimeSource } from '../transform/runtime-code';
 import { AlarmSeverity, IAlarmRouting } from './alarm-routing';
-import { runbookLink } from './pipeline-metric';
+import { alarmDescription } from './alarm-context';
 
 /** Where the library's Lambda entry points are. */
 const HANDLERS_DIR = path.join(__dirname, '..', '..', 'lambda', 'handlers');
@@ -105,7 +105,8 @@ export class OperationsFunction extends Construct implements IOperationsFunction
     super(scope, id);
     this.purpose = props.purpose;
     const runbook = props.runbookUrl ?? DEFAULT_RUNBOOK_URL;
-    const prefix = `[${AlarmSeverity.TICKET}] ${props.pipelineName}/operations`;
+    const describe = (meaning: string) =>
+      alarmDescription({ severity: AlarmSeverity.TICKET, pipeline: props.pipelineName, stage: 'operations', meaning, anchor: OPERATIONS_FUNCTION_ANCHOR, runbook });
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       encryptionKey: props.encryptionKey,
@@ -145,11 +146,11 @@ export class OperationsFunction extends Construct implements IOperationsFunction
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `${prefix}: ${props.purpose} failed invocations (retried twice, then dead-lettered). Runbook: ${runbookLink(runbook, OPERATIONS_FUNCTION_ANCHOR)}`,
+      alarmDescription: describe(`${props.purpose} failed invocations (retried twice, then dead-lettered)`),
     });
     props.routing.route(this.errorAlarm, AlarmSeverity.TICKET);
     const depth = this.deadLetterQueue.depthAlarm.node.defaultChild as cloudwatch.CfnAlarm;
-    depth.alarmDescription = `${prefix}: ${depth.alarmDescription} Runbook: ${runbookLink(runbook, OPERATIONS_FUNCTION_ANCHOR)}`;
+    depth.alarmDescription = describe(String(depth.alarmDescription));
     props.routing.route(this.deadLetterQueue.depthAlarm, AlarmSeverity.TICKET);
     this.acknowledgeFindings(props.awsServices, props.starResourceReason);
   }

@@ -127,7 +127,9 @@ describe('EtlPipeline runtime', () => {
   test('the pipeline-wide runtime prop reaches every function (an older runtime is the app\'s choice: the latest-runtime findings are left to it)', () => {
     const { template, findings } = synth({ env: TEST_ENV, props: () => ({ runtime: lambda.Runtime.NODEJS_22_X }) });
     const runtimes = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Runtime as string);
-    expect(runtimes).toEqual(['nodejs22.x', 'nodejs22.x', 'nodejs22.x']);
+    // Every function: the transform, the watermark publisher, the incident-timing recorder (and any other the defaults add).
+    expect(runtimes.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(runtimes)).toEqual(new Set(['nodejs22.x']));
     expect([...new Set(findings.map((f) => f.split(' ')[0]))].sort()).toEqual(['AwsSolutions-L1', 'Serverless-LambdaLatestVersion']);
   });
 

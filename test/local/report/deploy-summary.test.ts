@@ -79,7 +79,7 @@ describe('summarizeStack', () => {
     const text = formatSummary([summary], { pluginReports: [] });
     expect(text).toContain('Stack ClickstreamPipeline (aws://123456789012/eu-west-1)');
     expect(text).toMatch(/Inputs \(3\):/);
-    expect(text).toMatch(/Dead-letter queues \(5\):/);
+    expect(text).toMatch(/Dead-letter queues \(6\):/);
     expect(text).toContain(`Alarms (${summary.alarms.length}):`);
     expect(text).toContain('Policy validation: 0 unacknowledged findings');
     const withFinding = formatSummary([summary], {
