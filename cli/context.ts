@@ -6,6 +6,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -35,6 +36,7 @@ export interface Clients {
   ssm(): SSMClient;
   sfn(): SFNClient;
   kinesis(): KinesisClient;
+  lambda(): LambdaClient;
   cloudwatch(): CloudWatchClient;
   cloudformation(): CloudFormationClient;
 }
@@ -53,6 +55,7 @@ export function createClients(region?: string): Clients {
     ssm: once(() => new SSMClient(config)),
     sfn: once(() => new SFNClient(config)),
     kinesis: once(() => new KinesisClient(config)),
+    lambda: once(() => new LambdaClient(config)),
     cloudwatch: once(() => new CloudWatchClient(config)),
     cloudformation: once(() => new CloudFormationClient(config)),
   };

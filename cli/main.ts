@@ -35,7 +35,9 @@ Commands:
         started; messages that name no run are reported and left. Refuses while the pipeline is
         paused, unless --force.
   pause | resume
-        Set the pipeline's paused flag (SSM) to true / false. Resume after the schema drift is handled.
+        Set the pipeline's paused flag (SSM) to true / false, and disable / enable the stream and
+        bus event source mappings (their records wait in the stream and queue while paused).
+        Resume after the schema drift is handled.
   status
         Paused flag, DLQ and buffer depths, buffer, DLQ and Kinesis iterator ages (CloudWatch, last
         15 min), last batch workflow executions.

@@ -14,6 +14,8 @@ export const PIPELINE_OUTPUT = Object.freeze({
   ticketTopicArn: 'TicketTopicArn',
   stateMachineArn: 'BatchWorkflowStateMachineArn',
   pausedParameter: 'BatchWorkflowPausedParameter',
+  /** Comma-separated UUIDs of the event source mappings a pause disables (the stream and bus paths). */
+  heldSourceMappings: 'HeldSourceMappings',
   warehouseDatabase: 'WarehouseDatabase',
   warehouseTable: 'WarehouseTable',
   athenaWorkGroup: 'AthenaWorkGroup',

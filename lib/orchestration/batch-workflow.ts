@@ -209,6 +209,14 @@ export interface BatchWorkflowProps extends BatchWorkflowOptions {
    *   in `lambda.Runtime.ALL`, which cdk-nag's latest-runtime rules require)
    */
   readonly runtime?: lambda.Runtime;
+
+  /**
+   * Event source mappings a pause for schema drift disables (`Enabled: false`), so the stream and
+   * bus records wait in their stream or queue, neither curated nor dead-lettered, until an
+   * operator resumes the pipeline. Give an empty list to pause batch loads only.
+   * @default - the transform's event source mappings when the workflow is created
+   */
+  readonly heldSources?: lambda.IEventSourceMapping[];
 }
 
 /**
@@ -234,7 +242,9 @@ export interface IBatchWorkflow extends IConstruct {
   readonly abandonedRunsRule: events.Rule;
   /** The key of the log groups (and of the DLQ, when created here). */
   readonly encryptionKey: kms.IKey;
-  /** Grants reading the paused flag and setting it (the operator's resume command). */
+  /** The event source mappings a pause for schema drift disables (the stream and bus paths). */
+  readonly heldSources: lambda.IEventSourceMapping[];
+  /** Grants what `pause` and `resume` do: the paused flag, and enabling or disabling the held event source mappings. */
   grantResume(grantee: iam.IGrantable): iam.Grant;
   /** Failed executions (sum over 5 minutes). */
   metricFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
@@ -281,6 +291,8 @@ export class BatchWorkflow extends Construct implements IBatchWorkflow {
   public readonly abandonedRunsRule: events.Rule;
   /** The key of the log groups (and of the DLQ, when created here). */
   public readonly encryptionKey: kms.IKey;
+  /** The event source mappings a pause for schema drift disables (see {@link BatchWorkflowProps.heldSources}). */
+  public readonly heldSources: lambda.IEventSourceMapping[];
 
 
   constructor(scope: Construct, id: string, props: BatchWorkflowProps) {
@@ -314,6 +326,7 @@ export class BatchWorkflow extends Construct implements IBatchWorkflow {
     this.stepsFunction = createStepsFunction(this, { ...props, dataset: s.dataset, sourcePatterns, encryptionKey: this.encryptionKey, logRetention: s.retention });
     props.transform.grantReadObjects(props.rawBucket, ...sourcePatterns);
 
+    this.heldSources = [...(props.heldSources ?? props.transform.eventSourceMappings)];
     const definition = this.definition(props, s);
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: s.retention, encryptionKey: this.encryptionKey, removalPolicy: RemovalPolicy.RETAIN });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
@@ -339,9 +352,19 @@ export class BatchWorkflow extends Construct implements IBatchWorkflow {
     this.acknowledgeDesignFindings();
   }
 
-  /** Grants reading the paused flag and setting it (the operator's resume command). */
+  /**
+   * Grants what the operator's `pause` and `resume` commands do: read and set the paused flag, and
+   * read, disable and enable the held event source mappings (each by its ARN, nothing else).
+   */
   public grantResume(grantee: iam.IGrantable): iam.Grant {
     this.pausedParameter.grantRead(grantee);
+    if (this.heldSources.length > 0) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'],
+        resourceArns: this.heldSources.map((m) => m.eventSourceMappingArn),
+      });
+    }
     return this.pausedParameter.grantWrite(grantee);
   }
 
@@ -484,6 +507,7 @@ export class BatchWorkflow extends Construct implements IBatchWorkflow {
       dataset: s.dataset,
       eventBus: props.eventBus,
       pipelineName: props.pipelineName,
+      heldSources: this.heldSources,
       onError,
     });
     const completion = new RunCompletion(this, 'RunCompletion', { eventBus: props.eventBus, pipelineName: props.pipelineName, onError });

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Tags, Token } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -509,7 +509,15 @@ export class EtlPipeline extends Construct {
     out(PIPELINE_OUTPUT.ticketTopicArn, this.alarmRouting.ticketTopic.topicArn, 'SNS topic of ticket-severity alarms and budget notifications');
     if (this.batchWorkflow) {
       out(PIPELINE_OUTPUT.stateMachineArn, this.batchWorkflow.stateMachine.stateMachineArn, 'Step Functions batch workflow (re-run: start-execution with {"bucket","key"})');
-      out(PIPELINE_OUTPUT.pausedParameter, this.batchWorkflow.pausedParameter.parameterName, 'SSM flag: "true" pauses batch loads (set on schema drift)');
+      out(PIPELINE_OUTPUT.pausedParameter, this.batchWorkflow.pausedParameter.parameterName, 'SSM flag: "true" pauses the pipeline (set on schema drift)');
+      const held = this.batchWorkflow.heldSources;
+      if (held.length > 0) {
+        out(
+          PIPELINE_OUTPUT.heldSourceMappings,
+          Fn.join(',', held.map((m) => m.eventSourceMappingId)),
+          'Event source mappings a pause disables (stream and bus records wait in their source): pause and resume set them',
+        );
+      }
     }
     if (this.warehouse) {
       out(PIPELINE_OUTPUT.warehouseDatabase, this.warehouse.databaseName, 'Glue database of the curated table');

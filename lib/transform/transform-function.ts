@@ -318,6 +318,11 @@ export interface ITransformFunction extends IConstruct {
   readonly encryptionKey: kms.IKey;
   /** Dead-letter queues created for sources, in the order the sources were added. */
   readonly deadLetterQueues: IDeadLetterQueue[];
+  /**
+   * The event source mappings of the sources added (`addKinesisSource`, `addSqsSource`), in that
+   * order: what a pause for schema drift disables, so the stream and bus records wait in their source.
+   */
+  readonly eventSourceMappings: lambda.IEventSourceMapping[];
   /** The secret keying the PII hash, when the schemas have hashed fields. */
   readonly piiSecret?: secretsmanager.ISecret;
   /** The schemas the runtime validates against, when given. */
@@ -371,6 +376,8 @@ export class TransformFunction extends Construct implements ITransformFunction {
   public readonly encryptionKey: kms.IKey;
   /** Dead-letter queues created for sources, in the order the sources were added. */
   public readonly deadLetterQueues: IDeadLetterQueue[] = [];
+  /** The event source mappings of the sources added, in order (see {@link ITransformFunction.eventSourceMappings}). */
+  public readonly eventSourceMappings: lambda.IEventSourceMapping[] = [];
   /** The secret keying the PII hash, when the schemas have hashed fields. */
   public readonly piiSecret?: secretsmanager.ISecret;
   /** The schemas the runtime validates against, when given. */
@@ -636,20 +643,20 @@ export class TransformFunction extends Construct implements ITransformFunction {
         sourceDescription: `the Kinesis source of ${this.node.path} (batch metadata: shard and sequence range)`,
       });
     this.deadLetterQueues.push(dlq);
-    this.alias.addEventSource(
-      new sources.KinesisEventSource(stream, {
-        startingPosition: options.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: options.batchSize ?? 100,
-        maxBatchingWindow: options.maxBatchingWindow ?? Duration.seconds(1),
-        parallelizationFactor: options.parallelizationFactor ?? 1,
-        bisectBatchOnError: options.bisectBatchOnError ?? true,
-        // Retries bounded by record age, not a small count: see KinesisSourceOptions.retryAttempts.
-        maxRecordAge: options.maxRecordAge ?? DEFAULT_KINESIS_MAX_RECORD_AGE,
-        retryAttempts: options.retryAttempts,
-        reportBatchItemFailures: true,
-        onFailure: dlq.asEventSourceDestination(),
-      }),
-    );
+    const source = new sources.KinesisEventSource(stream, {
+      startingPosition: options.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: options.batchSize ?? 100,
+      maxBatchingWindow: options.maxBatchingWindow ?? Duration.seconds(1),
+      parallelizationFactor: options.parallelizationFactor ?? 1,
+      bisectBatchOnError: options.bisectBatchOnError ?? true,
+      // Retries bounded by record age, not a small count: see KinesisSourceOptions.retryAttempts.
+      maxRecordAge: options.maxRecordAge ?? DEFAULT_KINESIS_MAX_RECORD_AGE,
+      retryAttempts: options.retryAttempts,
+      reportBatchItemFailures: true,
+      onFailure: dlq.asEventSourceDestination(),
+    });
+    this.alias.addEventSource(source);
+    this.eventSourceMappings.push(this.mappingOf(source.eventSourceMappingId));
     return dlq;
   }
 
@@ -676,15 +683,19 @@ export class TransformFunction extends Construct implements ITransformFunction {
       reportBatchItemFailures: true,
     });
     this.alias.addEventSource(source);
-    const mapping = this.alias.node.children.find(
-      (c) => c instanceof lambda.EventSourceMapping && c.eventSourceMappingId === source.eventSourceMappingId,
-    );
-    if (mapping) {
-      acknowledgeRules(mapping, {
-        ids: ['Serverless-LambdaEventSourceMappingDestination'],
-        reason: "SQS event source mappings have no on-failure destination: failed messages move to the queue's redrive DLQ.",
-      });
-    }
+    const mapping = this.mappingOf(source.eventSourceMappingId);
+    this.eventSourceMappings.push(mapping);
+    acknowledgeRules(mapping, {
+      ids: ['Serverless-LambdaEventSourceMappingDestination'],
+      reason: "SQS event source mappings have no on-failure destination: failed messages move to the queue's redrive DLQ.",
+    });
+  }
+
+  /** The mapping `addEventSource` created on the alias, by its id. */
+  private mappingOf(id: string): lambda.EventSourceMapping {
+    const mapping = this.alias.node.children.find((c): c is lambda.EventSourceMapping => c instanceof lambda.EventSourceMapping && c.eventSourceMappingId === id);
+    if (!mapping) throw new Error(`${this.node.path}: the event source mapping ${id} is not on the live alias`);
+    return mapping;
   }
 
   /** Errors of the live alias (sum over 1 minute). */

@@ -161,9 +161,30 @@ export function guardTaskServices(authorizer: IamAuthorizer, directory: Resource
     },
   }) as LocalParameterStore;
 
+  const mappings = services.eventSourceMappings;
+  const mappingCheck = (action: string, uuid: unknown) => {
+    const arn = (typeof uuid === 'string' && mappings?.arnOf(uuid)) || `arn:aws:lambda:${region}:${account}:event-source-mapping:${String(uuid)}`;
+    enforce(authorizer, actor, action, [{ action, resource: arn }], () => 'Lambda.AccessDeniedException', (r) => `${r.message}${sdkSuffix('Lambda', 403, 'AccessDeniedException')}`);
+  };
+  // GetEventSourceMapping and UpdateEventSourceMapping as the state machine's role, on the mapping's ARN.
+  const eventSourceMappings =
+    mappings &&
+    new Proxy(mappings, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        const action = property === 'get' ? 'lambda:GetEventSourceMapping' : property === 'update' ? 'lambda:UpdateEventSourceMapping' : undefined;
+        return (...args: unknown[]) => {
+          if (action) mappingCheck(action, args[0]);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+
   return {
     ...services,
     parameters,
+    ...(eventSourceMappings ? { eventSourceMappings } : {}),
     findFunction(nameOrArn) {
       const fn = services.findFunction(nameOrArn);
       if (!fn) return fn;

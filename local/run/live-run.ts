@@ -8,6 +8,8 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { RunOutputs } from '../report/outputs';
+import type { LocalEventBridge, PutEventsEntry } from '../services/event-bus';
+import type { LocalEventSourceMappings } from '../services/event-source-mappings';
 import type { LocalParameterStore } from '../services/parameter-store';
 import type { ProvisionedStack } from './provision';
 import type { RunReport } from '../report/run-report';
@@ -26,10 +28,20 @@ export interface LiveRun {
   readonly stackOutputs: Record<string, Record<string, string>>;
   /**
    * Clients for the operations CLI: the emulators' S3, SQS and Kinesis (the run's own clients,
-   * never faulted), and Step Functions (StartExecution) and SSM (GetParameter) on the in-process
-   * stand-ins.
+   * never faulted), and Step Functions (StartExecution), SSM (GetParameter, PutParameter), Lambda
+   * (Get/UpdateEventSourceMapping) and EventBridge (PutEvents) on the in-process stand-ins.
    */
-  readonly clients: { readonly s3: S3Client; readonly sqs: SQSClient; readonly kinesis: KinesisClient; readonly sfn: CommandClient; readonly ssm: CommandClient };
+  readonly clients: {
+    readonly s3: S3Client;
+    readonly sqs: SQSClient;
+    readonly kinesis: KinesisClient;
+    readonly sfn: CommandClient;
+    readonly ssm: CommandClient;
+    /** The event source mappings: `pause` and `resume` disable and enable them. */
+    readonly lambda: CommandClient;
+    /** PutEvents on the local buses, as a producer sends. */
+    readonly eventbridge: CommandClient;
+  };
   /** Stops injecting faults: what runs from now on meets none. */
   stopFaults(): void;
   /**
@@ -71,12 +83,37 @@ export function localSfnClient(stepFunctions: LocalStepFunctions): CommandClient
   };
 }
 
-/** An SSM client on the local Parameter Store: GetParameter. */
+/** An SSM client on the local Parameter Store: GetParameter, PutParameter. */
 export function localSsmClient(parameters: LocalParameterStore): CommandClient {
   return {
     send: async (command) => {
       if (command.constructor.name === 'GetParameterCommand') return parameters.getParameter(command.input as { Name?: unknown });
+      if (command.constructor.name === 'PutParameterCommand') return parameters.putParameter(command.input as { Name?: unknown });
       throw Object.assign(new Error(`${command.constructor.name} is not served locally`), { name: 'UnknownOperationException' });
+    },
+  };
+}
+
+/** A Lambda client on the run's event source mappings: GetEventSourceMapping, UpdateEventSourceMapping (`Enabled`). */
+export function localLambdaClient(mappings: LocalEventSourceMappings): CommandClient {
+  return {
+    send: async (command) => {
+      const input = command.input as { UUID?: unknown; Enabled?: unknown };
+      if (command.constructor.name === 'GetEventSourceMappingCommand') return mappings.get(input.UUID);
+      if (command.constructor.name === 'UpdateEventSourceMappingCommand') return mappings.update(input.UUID, input.Enabled);
+      throw Object.assign(new Error(`${command.constructor.name} is not served locally`), { name: 'UnknownOperationException' });
+    },
+  };
+}
+
+/** An EventBridge client on the local buses: PutEvents (as a producer in the first stack's account puts them). */
+export function localEventBridgeClient(eventBridge: LocalEventBridge): CommandClient {
+  return {
+    send: async (command) => {
+      if (command.constructor.name !== 'PutEventsCommand') throw Object.assign(new Error(`${command.constructor.name} is not served locally`), { name: 'UnknownOperationException' });
+      const entries = ((command.input as { Entries?: PutEventsEntry[] }).Entries ?? []).map((e) => ({ ...e, Time: e.Time ? new Date(e.Time) : undefined }));
+      const out = await eventBridge.putEvents(entries);
+      return { Entries: out.entries, FailedEntryCount: out.failedEntryCount };
     },
   };
 }

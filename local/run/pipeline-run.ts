@@ -22,8 +22,9 @@ import type { IamMode } from '../iam/authorizer';
 import { runIam, type RunIam } from '../iam/run-iam';
 import { startFrontDoor } from '../services/front-door/front-door';
 import { emptyIngestResult, fitsOnBus, Pacer, sendToBucket, sendToBus, sendToStream } from './ingest';
-import { localSfnClient, localSsmClient, stackOutputsOf, type LiveRun } from './live-run';
+import { localEventBridgeClient, localLambdaClient, localSfnClient, localSsmClient, stackOutputsOf, type LiveRun } from './live-run';
 import { readOutputs, writeOutputs, type OutputLocations } from '../report/outputs';
+import { LocalEventSourceMappings } from '../services/event-source-mappings';
 import { LocalParameterStore } from '../services/parameter-store';
 import { belongsTo, choosePipeline, pipelinesOf } from './pipeline-choice';
 import { provisionStack, type ProvisionedStack } from './provision';
@@ -218,6 +219,8 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   // Validating definitions loads aws-local-stepfunctions: done while the functions' workers load.
   const validating = Promise.allSettled(prepared.flatMap((p) => (p.definition ? [validateDefinition(p.definition)] : [])));
   const parameters = new LocalParameterStore(first.account, first.region);
+  // The mappings' Enabled state (UpdateEventSourceMapping by a state machine or the CLI): a disabled one is not polled.
+  const mappingControls = new LocalEventSourceMappings();
   for (const s of stacks) for (const p of s.resources.parameters) parameters.seed(p.name, p.type, s.refs.resolveString(p.value));
 
   let functions: StartedFunction[];
@@ -239,7 +242,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   // Compiling loads aws-local-stepfunctions and validates each definition (a few hundred ms of CPU
   // that block the event loop): done before the progress lines, so a Ctrl-C after them is answered.
   if (prepared.length > 0) {
-    const services = taskServices({ functions, parameters, sqs: clients.sqs, eventBridge, athena: lakehouse?.athena });
+    const services = taskServices({ functions, parameters, sqs: clients.sqs, eventBridge, athena: lakehouse?.athena, eventSourceMappings: mappingControls });
     notes.push(
       ...(await registerStateMachines(prepared, services, stepFunctions, { retryIntervalScale: RETRY_INTERVAL_SCALE }, iam.guardTaskServices)),
     );
@@ -250,7 +253,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     progress(`Compiled ${runnable.map((m) => m.path).join(', ')} (aws-local-stepfunctions; tasks run on the local functions, SSM stand-in, SQS and EventBridge).`);
   }
 
-  const wiring = stacks.map((s) => mappingRunners(s, functions, clients, s.refs.region, iam.polling));
+  const wiring = stacks.map((s) => mappingRunners(s, functions, clients, s.refs.region, iam.polling, mappingControls));
   const runners = wiring.flatMap((w) => w.runners);
   const stackOfRunner = new Map(wiring.flatMap((w, i) => w.runners.map((r) => [r, stacks[i]] as const)));
   notes.push(...wiring.flatMap((w) => w.notes));
@@ -467,7 +470,15 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     await options.whileLive({
       report,
       stackOutputs: stackOutputsOf(stacks),
-      clients: { s3: clients.s3, sqs: clients.sqs, kinesis: clients.kinesis, sfn: localSfnClient(stepFunctions), ssm: localSsmClient(parameters) },
+      clients: {
+        s3: clients.s3,
+        sqs: clients.sqs,
+        kinesis: clients.kinesis,
+        sfn: localSfnClient(stepFunctions),
+        ssm: localSsmClient(parameters),
+        lambda: localLambdaClient(mappingControls),
+        eventbridge: localEventBridgeClient(eventBridge),
+      },
       stopFaults: () => faults?.stop(),
       settle: async () => {
         await runAll(true);

@@ -19,6 +19,7 @@ import type { FunctionHost } from '../functions/function-host';
 import { FunctionPool, LOCAL_MAX_ENVIRONMENTS } from '../functions/function-pool';
 import { functionEnvironment, resolveEnvironment } from '../functions/function-environment';
 import type { ProvisionedStack } from './provision';
+import type { LocalEventSourceMappings } from '../services/event-source-mappings';
 import type { LocalEventSourceMapping, LocalFunction } from '../template/template-resources';
 
 /** Retries used when a Kinesis mapping retries until records expire (MaximumRetryAttempts -1). */
@@ -151,13 +152,18 @@ export function entryFile(fn: LocalFunction, assemblyDir: string): string {
   return file;
 }
 
-/** Drains for every enabled mapping of `stack` whose function was started. */
+/**
+ * Drains for every mapping of `stack` whose function was started. With `controls`, each mapping is
+ * registered there by its UUID and polls only while enabled (`UpdateEventSourceMapping`), starting
+ * as the template says; without, a mapping disabled in the template is not wired.
+ */
 export function mappingRunners(
   stack: ProvisionedStack,
   functions: readonly StartedFunction[],
   clients: { kinesis: KinesisClient; sqs: SQSClient },
   region: string,
   polling?: MappingPolling,
+  controls?: LocalEventSourceMappings,
 ): { runners: MappingRunner[]; notes: string[] } {
   const runners: MappingRunner[] = [];
   const notes: string[] = [];
@@ -165,10 +171,21 @@ export function mappingRunners(
     const fn = mappingFunction(stack, mapping);
     const started = functions.find((f) => f.fn === fn);
     const source = stack.refs.target(mapping.eventSourceArn);
-    if (!mapping.enabled || !started || !source) {
-      notes.push(`${mapping.path}: not wired (${!mapping.enabled ? 'disabled' : !started ? 'function not found' : 'source not emulated'})`);
+    if ((!mapping.enabled && !controls) || !started || !source) {
+      notes.push(`${mapping.path}: not wired (${!started ? 'function not found' : !source ? 'source not emulated' : 'disabled'})`);
       continue;
     }
+    const uuid = stack.refs.ref(mapping.logicalId);
+    controls?.register({
+      uuid,
+      arn: stack.refs.getAtt(mapping.logicalId, 'EventSourceMappingArn'),
+      eventSourceArn: stack.refs.resolveString(mapping.eventSourceArn),
+      functionArn: stack.refs.resolveString(mapping.functionName),
+      path: mapping.path,
+      enabled: mapping.enabled,
+    });
+    if (!mapping.enabled) notes.push(`${mapping.path}: disabled in the template: polled only once enabled (UpdateEventSourceMapping)`);
+    const active = controls ? () => controls.isEnabled(uuid) : undefined;
     let invocations = 0;
     let records = 0;
     const gauge = new ConcurrencyGauge();
@@ -214,6 +231,7 @@ export function mappingRunners(
             region,
             checkpoints,
             parallelizationFactor: factor,
+            active,
           })),
       });
     } else if (source.kind === 'queue') {
@@ -238,6 +256,7 @@ export function mappingRunners(
             retryDelaySeconds: 0,
             region,
             concurrency,
+            active,
           })),
       });
       if ((mapping.batchSize ?? 10) > 10) notes.push(`${mapping.path}: SQS batches hold at most 10 messages locally (one ReceiveMessage), not BatchSize ${mapping.batchSize}`);

@@ -7,6 +7,7 @@
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { busNameOf, DEFAULT_BUS, matchesEventPattern, type EventPattern, type LocalEventBridge } from '../services/event-bus';
+import type { LocalEventSourceMappings } from '../services/event-source-mappings';
 import type { LocalParameterStore } from '../services/parameter-store';
 import type { ProvisionedStack } from './provision';
 import { objectCreatedEvent } from '../services/s3-notifications';
@@ -70,6 +71,8 @@ export function taskServices(options: {
   readonly eventBridge: LocalEventBridge;
   /** The Athena stand-in, when the app has Glue tables. */
   readonly athena?: AthenaTaskService;
+  /** The run's event source mappings, for `aws-sdk:lambda:*EventSourceMapping` tasks. */
+  readonly eventSourceMappings?: LocalEventSourceMappings;
 }): TaskServices {
   const found = new Map<string, HostedFunction | undefined>();
   return {
@@ -90,6 +93,7 @@ export function taskServices(options: {
     },
     putEvents: (entries, caller) => options.eventBridge.putEvents(entries, caller),
     ...(options.athena ? { athena: options.athena } : {}),
+    eventSourceMappings: options.eventSourceMappings,
   };
 }
 

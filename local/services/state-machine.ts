@@ -10,6 +10,8 @@
  *   (`{ ExecutedVersion, Payload, StatusCode, ... }`);
  * - `arn:aws:states:::aws-sdk:ssm:getParameter|getParameters|putParameter|deleteParameter`: the
  *   in-process Parameter Store stand-in ({@link LocalParameterStore});
+ * - `arn:aws:states:::aws-sdk:lambda:getEventSourceMapping|updateEventSourceMapping`: the run's
+ *   event source mappings ({@link LocalEventSourceMappings}; `Uuid`, as SDK integrations name it);
  * - `arn:aws:states:::sqs:sendMessage`: the SQS emulator;
  * - `arn:aws:states:::events:putEvents`: the local EventBridge;
  * - `arn:aws:states:::athena:startQueryExecution[.sync]`, `getQueryExecution`, `getQueryResults`,
@@ -36,6 +38,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { StateMachine as AslStateMachine } from 'aws-local-stepfunctions';
 import type { BusEnvironment, PutEventsEntry, PutEventsResult } from './event-bus';
 import { ConcurrencyGauge } from '../functions/concurrency-gauge';
+import { LambdaApiError, type LocalEventSourceMappings } from './event-source-mappings';
 import { ParameterStoreError, type LocalParameterStore } from './parameter-store';
 
 /** A JSON object of a definition. */
@@ -70,6 +73,8 @@ export interface TaskServices {
   putEvents(entries: PutEventsEntry[], caller?: BusEnvironment): Promise<PutEventsResult>;
   /** The Athena stand-in (absent when the app has no Glue tables to query). */
   readonly athena?: AthenaTaskService;
+  /** The run's event source mappings (`aws-sdk:lambda:*EventSourceMapping` tasks); without, those tasks fail. */
+  readonly eventSourceMappings?: LocalEventSourceMappings;
 }
 
 /** `sqs:sendMessage` parameters the local run passes on. */
@@ -87,6 +92,7 @@ export type TaskResource =
   | { readonly kind: 'lambda'; readonly functionArn: string }
   | { readonly kind: 'lambda:invoke' }
   | { readonly kind: 'ssm'; readonly action: SsmAction }
+  | { readonly kind: 'lambda:eventSourceMapping'; readonly action: 'getEventSourceMapping' | 'updateEventSourceMapping' }
   | { readonly kind: 'sqs:sendMessage' }
   | { readonly kind: 'events:putEvents' }
   | { readonly kind: 'athena'; readonly action: AthenaAction; readonly sync: boolean };
@@ -99,7 +105,7 @@ const SSM_ACTIONS: readonly SsmAction[] = ['getParameter', 'getParameters', 'put
 /** The resources the local run emulates, for messages. */
 export const SUPPORTED_RESOURCES =
   'Lambda function ARNs, arn:aws:states:::lambda:invoke, arn:aws:states:::aws-sdk:ssm:' + `{${SSM_ACTIONS.join(',')}}` +
-  ', arn:aws:states:::sqs:sendMessage, arn:aws:states:::events:putEvents' +
+  ', arn:aws:states:::aws-sdk:lambda:{getEventSourceMapping,updateEventSourceMapping}, arn:aws:states:::sqs:sendMessage, arn:aws:states:::events:putEvents' +
   ', arn:aws:states:::athena:{startQueryExecution[.sync],getQueryExecution,getQueryResults,stopQueryExecution}';
 
 /** Classifies a Task `Resource`; a string explains why it is not emulated. */
@@ -117,6 +123,9 @@ export function classifyResource(resource: string): TaskResource | string {
   if (integration === 'lambda:invoke') return { kind: 'lambda:invoke' };
   if (integration === 'sqs:sendMessage') return { kind: 'sqs:sendMessage' };
   if (integration === 'events:putEvents') return { kind: 'events:putEvents' };
+  if (integration === 'aws-sdk:lambda:getEventSourceMapping' || integration === 'aws-sdk:lambda:updateEventSourceMapping') {
+    return { kind: 'lambda:eventSourceMapping', action: integration.slice('aws-sdk:lambda:'.length) as 'getEventSourceMapping' | 'updateEventSourceMapping' };
+  }
   const ssm = /^aws-sdk:ssm:(\w+)$/.exec(integration);
   if (ssm && (SSM_ACTIONS as readonly string[]).includes(ssm[1])) return { kind: 'ssm', action: ssm[1] as SsmAction };
   return 'this service integration is not emulated';
@@ -563,6 +572,19 @@ export class CompiledStateMachine {
           if (error instanceof ParameterStoreError) throw new TaskError(`Ssm.${error.name.replace(/(Exception)?$/, 'Exception')}`, error.message);
           throw error;
         }
+      case 'lambda:eventSourceMapping': {
+        // SDK integrations name fields as the Java SDK v2 does: `Uuid`, not the API's `UUID`.
+        if ('UUID' in params) throw new TaskError('States.Runtime', 'The field "UUID" is not supported by Step Functions (the aws-sdk integration names it "Uuid")');
+        const mappings = this.services.eventSourceMappings;
+        if (!mappings) throw new TaskError('Lambda.ResourceNotFoundException', `Event source mapping not found: ${String(params.Uuid)}`);
+        try {
+          const out = task.action === 'getEventSourceMapping' ? mappings.get(params.Uuid) : mappings.update(params.Uuid, params.Enabled);
+          return { ...out, LastModified: out.LastModified.toISOString() };
+        } catch (error) {
+          if (error instanceof LambdaApiError) throw new TaskError(`Lambda.${error.name}`, error.message);
+          throw error;
+        }
+      }
       case 'sqs:sendMessage': {
         if (typeof params.QueueUrl !== 'string') throw new TaskError('States.Runtime', 'sqs:sendMessage needs a QueueUrl string');
         const body = typeof params.MessageBody === 'string' ? params.MessageBody : JSON.stringify(params.MessageBody ?? null);

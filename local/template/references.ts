@@ -145,7 +145,8 @@ export class LocalReferences implements ReferenceLookup {
    * Names and ARNs of the IAM and KMS resources and rules a template declares (not emulated, but
    * policies name them): a role's name and `arn:aws:iam::<account>:role/<path><name>`, a key's id
    * and `arn:aws:kms:<region>:<account>:key/<id>`, a customer managed policy's ARN, a rule's
-   * `arn:aws:events:<region>:<account>:rule/[<bus>/]<name>` (its Ref `<bus>|<name>` on a custom bus).
+   * `arn:aws:events:<region>:<account>:rule/[<bus>/]<name>` (its Ref `<bus>|<name>` on a custom bus), an
+   * event source mapping's UUID and `arn:aws:lambda:<region>:<account>:event-source-mapping:<uuid>`.
    */
   private iamReference(id: string, resource: { Type: string; Properties?: Record<string, unknown> }): { ref: string; attributes: Record<string, string> } | undefined {
     const { account, region } = this;
@@ -171,6 +172,12 @@ export class LocalReferences implements ReferenceLookup {
         const name = literal(p.ManagedPolicyName) ?? physicalName(this.resources.stackName, id, 128, false);
         const arn = `arn:aws:iam::${account}:policy${literal(p.Path) ?? '/'}${name}`;
         return { ref: arn, attributes: { PolicyArn: arn } };
+      }
+      case 'AWS::Lambda::EventSourceMapping': {
+        // Ref is the mapping's UUID (Lambda assigns it; stable per stack and logical id here).
+        const h = createHash('sha256').update(`${account}/${region}/${this.resources.stackName}/${id}`).digest('hex');
+        const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+        return { ref: uuid, attributes: { Id: uuid, EventSourceMappingArn: `arn:aws:lambda:${region}:${account}:event-source-mapping:${uuid}` } };
       }
       case 'AWS::Events::Rule': {
         const rule = this.resources.rules.find((r) => r.logicalId === id);

@@ -43,6 +43,7 @@ export function clientsOf(given: Partial<{ [K in keyof Clients]: unknown }>): ()
       ssm: pick('ssm'),
       sfn: pick('sfn'),
       kinesis: pick('kinesis'),
+      lambda: pick('lambda'),
       cloudwatch: pick('cloudwatch'),
       cloudformation: pick('cloudformation'),
     }) as unknown as Clients;

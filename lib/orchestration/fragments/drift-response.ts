@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -27,13 +28,21 @@ export interface DriftResponseProps {
   readonly eventBus: events.IEventBus;
   /** `detail.pipeline` of the event. */
   readonly pipelineName: string;
-  /** Where the run goes when the flag cannot be set or the pointer written, with the error at `$.failure`. */
+  /** Where the run goes when the flag cannot be set, a source not held or the pointer written, with the error at `$.failure`. */
   readonly onError: sfn.IChainable;
+  /**
+   * The event source mappings of the stream and bus paths: each is disabled (`Enabled: false`)
+   * right after the flag is set, so their records wait in the stream or queue, neither curated
+   * nor retried, until an operator resumes the pipeline (which enables them again).
+   * @default - none: only batch loads pause
+   */
+  readonly heldSources?: readonly lambda.IEventSourceMapping[];
 }
 
 /**
  * What a drifted run does, its counts at `$.summary`: `PausePipeline` sets the paused flag first
- * (later runs stop at the pause gate), `MarkDrift` names the error (`SchemaDrift`, with the rate),
+ * (later runs stop at the pause gate), `HoldSource1`… disable the `heldSources` event source
+ * mappings (`lambda:UpdateEventSourceMapping` on each mapping only), `MarkDrift` names the error (`SchemaDrift`, with the rate),
  * `QuarantineDriftedObject` records the object, `EmitDrift` announces `SchemaDriftDetected` with
  * the counts, and the run fails (`SchemaDrift`). Nothing follows it: it has no end states.
  */
@@ -76,7 +85,22 @@ export class DriftResponse extends sfn.StateMachineFragment {
     });
     const driftFail = new sfn.Fail(this, 'SchemaDrift', { error: WorkflowError.SCHEMA_DRIFT, causePath: '$.failure.Cause' });
     retrySdkErrors(emitDrift).addCatch(driftFail, { resultPath: '$.emitError' });
-    pause.next(markDrift).next(quarantine).next(emitDrift).next(driftFail);
+    const holds = (props.heldSources ?? []).map((mapping, i) => {
+      const hold = new tasks.CallAwsService(this, `HoldSource${i + 1}`, {
+        service: 'lambda',
+        action: 'updateEventSourceMapping',
+        parameters: { Uuid: mapping.eventSourceMappingId, Enabled: false },
+        iamAction: 'lambda:UpdateEventSourceMapping',
+        iamResources: [mapping.eventSourceMappingArn],
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      // A mapping in a transition (Creating, Updating) answers ResourceInUseException: retried.
+      hold.addRetry({ errors: ['Lambda.ResourceInUseException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
+      return catchToFailure(retrySdkErrors(hold), props.onError);
+    });
+    let chain: sfn.INextable = pause;
+    for (const hold of holds) chain = chain.next(hold) as unknown as sfn.INextable;
+    chain.next(markDrift).next(quarantine).next(emitDrift).next(driftFail);
     this.startState = pause;
   }
 }

@@ -38,6 +38,12 @@ export interface KinesisMappingOptions {
    * @default - every drain reads from TRIM_HORIZON
    */
   readonly checkpoints?: Map<string, string>;
+  /**
+   * Whether the mapping is enabled: checked before each batch; a disabled mapping reads nothing
+   * more (its records stay in the stream, its checkpoint where it was), the batches in flight
+   * finish. @default always
+   */
+  readonly active?: () => boolean;
 }
 
 /** Batch metadata Lambda sends to a Kinesis mapping's on-failure destination. */
@@ -68,6 +74,7 @@ export async function drainKinesis(kinesis: KinesisClient, sqs: SQSClient | unde
   const stats = emptyStats();
   const gauge = new ConcurrencyGauge();
   const factor = Math.max(1, Math.floor(options.parallelizationFactor ?? 1));
+  if (!(options.active?.() ?? true)) return stats;
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: options.streamName }))).Shards ?? [];
   await Promise.all(
     shards.map(async (shard) => {
@@ -157,7 +164,7 @@ async function deliverLane(
     checkpoint.complete(lane.slice(position, position + count));
     position += count;
   };
-  while (position < lane.length) {
+  while (position < lane.length && (options.active?.() ?? true)) {
     const batch = lane.slice(position, position + batchSize).map((r) => r.record);
     const expired = batch.filter((r) => Date.now() - (r.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) > maxAge);
     if (expired.length > 0) {

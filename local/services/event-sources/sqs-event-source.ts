@@ -29,6 +29,11 @@ export interface SqsMappingOptions {
   /** Stop after this many invocations (a safety bound). @default 100000 */
   readonly maxInvocations?: number;
   readonly region?: string;
+  /**
+   * Whether the mapping is enabled: checked before each receive; a disabled mapping receives
+   * nothing more (its messages stay in the queue), the batches in flight finish. @default always
+   */
+  readonly active?: () => boolean;
 }
 
 /**
@@ -45,7 +50,7 @@ export async function drainSqs(sqs: SQSClient, options: SqsMappingOptions): Prom
   const gauge = new ConcurrencyGauge();
   const maxInvocations = options.maxInvocations ?? 100000;
   const poller = async () => {
-    while (stats.invocations < maxInvocations) {
+    while (stats.invocations < maxInvocations && (options.active?.() ?? true)) {
       const received = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
