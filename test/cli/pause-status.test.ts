@@ -53,6 +53,54 @@ describe('pause and resume', () => {
     expect(ssm.store.value).toBe('true');
   });
 
+  describe('with held event source mappings (HeldSourceMappings)', () => {
+    const held = writeOutputsFile({ EtlStack: { PipelineBatchWorkflowPausedParameter0A1B2C3D: PARAMETER, PipelineHeldSourceMappings0A1B2C3D: 'uuid-stream,uuid-bus' } });
+    function fakeLambda(busyTimes = 0) {
+      let busy = busyTimes;
+      return fakeClient((name, input) => {
+        if (name === 'GetEventSourceMappingCommand') return { UUID: input.UUID, State: 'Enabled', EventSourceArn: `arn:source:${String(input.UUID)}` };
+        if (name === 'UpdateEventSourceMappingCommand') {
+          if (busy-- > 0) throw Object.assign(new Error('The resource is in use'), { name: 'ResourceInUseException' });
+          return { UUID: input.UUID, State: input.Enabled ? 'Enabling' : 'Disabling' };
+        }
+        throw new Error(`unexpected ${name}`);
+      });
+    }
+
+    test('pause sets the flag, then disables each mapping; resume sets it back and enables them', async () => {
+      const ssm = fakeSsm('false');
+      const lambda = fakeLambda();
+      const io = captureIo();
+      expect(await main(['pause', '--outputs', held, '--yes'], { io, clients: clientsOf({ ssm, lambda }) })).toBe(0);
+      const updates = () => lambda.calls.filter((c) => c.name === 'UpdateEventSourceMappingCommand').map((c) => c.input);
+      expect(updates()).toEqual([
+        { UUID: 'uuid-stream', Enabled: false },
+        { UUID: 'uuid-bus', Enabled: false },
+      ]);
+      expect(ssm.store.value).toBe('true');
+      expect(io.lines).toContain('event source mapping uuid-bus: Disabling');
+      lambda.calls.length = 0;
+      expect(await main(['resume', '--outputs', held, '--yes'], { io, clients: clientsOf({ ssm, lambda }) })).toBe(0);
+      expect(updates()).toEqual([
+        { UUID: 'uuid-stream', Enabled: true },
+        { UUID: 'uuid-bus', Enabled: true },
+      ]);
+      expect(ssm.store.value).toBe('false');
+    });
+
+    test('a mapping in a transition is tried again; --dry-run updates nothing', async () => {
+      const lambda = fakeLambda(2);
+      const io = captureIo();
+      expect(await main(['pause', '--outputs', held, '--yes'], { io, clients: clientsOf({ ssm: fakeSsm('false'), lambda }), sleep: async () => undefined })).toBe(0);
+      expect(lambda.calls.filter((c) => c.name === 'UpdateEventSourceMappingCommand')).toHaveLength(4);
+      expect(io.lines.filter((l) => /in a transition/.test(l))).toHaveLength(2);
+      const dry = fakeLambda();
+      expect(await main(['resume', '--outputs', held, '--dry-run'], { io, clients: clientsOf({ ssm: fakeSsm('true'), lambda: dry }) })).toBe(0);
+      expect(dry.calls.map((c) => c.name)).not.toContain('UpdateEventSourceMappingCommand');
+      expect(io.lines).toContain(`dry run: would set ${PARAMETER} to false, enable 2 event source mapping(s)`);
+    });
+  });
+
   test('an SDK error exits 1 with its name', async () => {
     const ssm = fakeClient(() => {
       throw Object.assign(new Error('User is not authorized to perform ssm:GetParameter'), { name: 'AccessDeniedException' });

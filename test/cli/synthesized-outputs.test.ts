@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Fn, Stack } from 'aws-cdk-lib';
 import { EtlPipeline } from '../../lib';
 import { main } from '../../cli/main';
 import { pipelinesOf, selectPipeline, type StackOutputs } from '../../cli/outputs';
@@ -93,9 +93,15 @@ test('each known output name is emitted by one of the synthesized pipelines (no 
 
 test('pause --pipeline refunds on the synthesized outputs sets the refunds pipeline’s flag', async () => {
   const ssm = fakeClient(() => ({ Parameter: { Value: 'false' } }));
+  const lambda = fakeClient((name) => ({ State: name === 'UpdateEventSourceMappingCommand' ? 'Disabling' : 'Enabled' }));
   const io = captureIo();
   const file = writeOutputsFile({ Shop: outputs });
-  expect(await main(['pause', '--outputs', file, '--pipeline', 'refunds', '--yes'], { io, clients: clientsOf({ ssm }) })).toBe(0);
+  expect(await main(['pause', '--outputs', file, '--pipeline', 'refunds', '--yes'], { io, clients: clientsOf({ ssm, lambda }) })).toBe(0);
+  // The refunds pipeline's own mapping (its bus; it has no stream), read from its HeldSourceMappings output.
+  const held = refunds.batchWorkflow!.heldSources;
+  expect(held).toEqual([refunds.transform.eventSourceMappings[0]]);
+  expect(selectPipeline(outputs, 'refunds').heldSourceMappings).toBe(value(Fn.join(',', held.map((m) => m.eventSourceMappingId))));
+  expect(lambda.calls.filter((c) => c.name === 'UpdateEventSourceMappingCommand').every((c) => c.input.Enabled === false)).toBe(true);
   const name = value(refunds.batchWorkflow?.pausedParameter.parameterName);
   expect(name).toMatch(/OrdersRefunds/);
   expect(name).not.toBe(value(orders.batchWorkflow?.pausedParameter.parameterName));
@@ -104,6 +110,6 @@ test('pause --pipeline refunds on the synthesized outputs sets the refunds pipel
     ['PutParameterCommand', name],
   ]);
   const withoutPipeline = captureIo();
-  expect(await main(['pause', '--outputs', file, '--yes'], { io: withoutPipeline, clients: clientsOf({ ssm }) })).toBe(2);
+  expect(await main(['pause', '--outputs', file, '--yes'], { io: withoutPipeline, clients: clientsOf({ ssm, lambda }) })).toBe(2);
   expect(withoutPipeline.errors.join('\n')).toMatch(/2 pipelines: orders \(outputs Orders…\), refunds \(outputs OrdersRefunds…\); choose one with --pipeline/);
 });
