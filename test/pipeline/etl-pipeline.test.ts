@@ -138,6 +138,33 @@ describe('EtlPipeline', () => {
     }
   });
 
+  test('a drift holds both sources: the state machine may disable exactly their mappings, the output names them, grantResume lets an operator flip them', () => {
+    const stack = testStack();
+    const p = new EtlPipeline(stack, 'Pipeline', { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM, batchWorkflow: {} });
+    const workflow = p.batchWorkflow!;
+    const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+    workflow.grantResume(operator);
+    const t = Template.fromStack(stack);
+    expect(workflow.heldSources).toEqual(p.transform.eventSourceMappings);
+    expect(workflow.heldSources).toHaveLength(2);
+    const arns = workflow.heldSources.map((m) => stack.resolve(m.eventSourceMappingArn));
+    const statements = (logicalId: string) =>
+      Object.values(t.findResources('AWS::IAM::Policy'))
+        .filter((r) => (r.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === logicalId))
+        .flatMap((r) => r.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>)
+        .filter((st) => JSON.stringify(st.Action).includes('EventSourceMapping'));
+    const machineRole = stack.getLogicalId(workflow.stateMachine.role.node.defaultChild as never);
+    expect(statements(machineRole)).toEqual([expect.objectContaining({ Action: 'lambda:UpdateEventSourceMapping', Resource: expect.arrayContaining(arns) })]);
+    expect((statements(machineRole)[0].Resource as unknown[]).length).toBe(2);
+    const output = Object.entries(t.findOutputs('*')).find(([key]) => key.startsWith('PipelineHeldSourceMappings'))?.[1];
+    expect(output?.Value).toEqual({ 'Fn::Join': [',', workflow.heldSources.map((m) => stack.resolve(m.eventSourceMappingId))] });
+
+    const operatorStatements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((r) => JSON.stringify(r.Properties.Roles).includes(stack.getLogicalId(operator.node.defaultChild as never)))
+      .flatMap((r) => r.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>);
+    expect(operatorStatements).toContainEqual({ Action: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'], Effect: 'Allow', Resource: arns });
+  });
+
   test('createOutputs false: no outputs', () => {
     const { t } = pipeline({ createOutputs: false });
     expect(t.toJSON().Outputs).toBeUndefined();
