@@ -26,6 +26,8 @@ import {
   ServerlessWarehouse,
   StreamIngest,
   TransformFunction,
+  WatermarkPublisher,
+  PipelineSource,
 } from '../../lib';
 import { CLICKSTREAM_TRANSFORM, ROOT, TEST_ENV } from '../support/cdk';
 
@@ -94,6 +96,8 @@ const CASES: Record<string, (scope: Construct, deps: Construct) => void> = {
       key: 'eventId',
     });
   },
+  WatermarkPublisher: (scope) => new WatermarkPublisher(scope, 'Subject', { pipelineName: 'orders', sources: [PipelineSource.STREAM, PipelineSource.BATCH], batchDeadline: { loadedBy: '06:00' } }),
+  'WatermarkPublisher (with an imported key)': (scope) => new WatermarkPublisher(scope, 'Subject', { pipelineName: 'orders', sources: [PipelineSource.BUS], encryptionKey: imported(scope).key }),
   BatchWorkflow: (scope, deps) => {
     const i = imported(scope);
     new BatchWorkflow(scope, 'Subject', { pipelineName: 'orders', transform: transformIn(deps), rawBucket: i.bucket('raw'), curatedBucket: i.bucket('curated'), quarantineBucket: i.bucket('quarantine'), eventBus: i.bus });
