@@ -27,6 +27,20 @@ const capture = (chunk, encoding, callback) => {
 process.stdout.write = capture;
 process.stderr.write = capture;
 
+// Names under `localhost` are the loopback (RFC 6761), as browsers and systemd-resolved answer:
+// the SQS emulator's queue URLs are `http://sqs.<region>.localhost:<port>/...`, and the AWS SDK
+// sends a call with a QueueUrl to the URL's host (useQueueUrlAsEndpoint), as on AWS.
+const dns = require('node:dns');
+const lookup = dns.lookup;
+dns.lookup = function localhostLookup(hostname, options, callback) {
+  if (typeof hostname === 'string' && hostname.endsWith('.localhost')) {
+    const done = typeof options === 'function' ? options : callback;
+    const all = typeof options === 'object' && options !== null && options.all;
+    return process.nextTick(() => (all ? done(null, [{ address: '127.0.0.1', family: 4 }]) : done(null, '127.0.0.1', 4)));
+  }
+  return lookup.apply(this, arguments);
+};
+
 function takeOutput() {
   if (partial) {
     captured.push(partial);

@@ -383,6 +383,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   const scheduled = lakehouse ? scheduledAthenaRuns(prepared) : [];
   if (scheduled.length > 0) {
     progress(`Starting ${scheduled.map((r) => r.path).join(', ')} as their schedules would ...`);
+    notes.push(`${scheduled.map((r) => r.path).join(', ')}: started once at the end of the run, as their schedules would (schedules do not fire locally)`);
     for (const r of scheduled) stepFunctions.startExecution(r.arn, r.input);
     await runAll(true);
     await settleAll();
