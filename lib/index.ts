@@ -41,7 +41,7 @@ export { CurrentTable } from './lakehouse/current-table';
 export type { CurrentTableOptions, CurrentTableProps, ICurrentTable } from './lakehouse/current-table';
 export type { TableColumn } from './lakehouse/table-columns';
 export { RecordOperation } from './contract/lakehouse/columns';
-export type { CurrentTablePartitionField, CurrentTableSqlSpec, CurrentTableColumn, PartitionTransform } from './contract/lakehouse/sql';
+export type { CurrentTablePartitionField, CurrentTableSqlSpec, CurrentTableColumn } from './contract/lakehouse/sql';
 export { BatchWorkflow, BatchWorkflowEventType, ObjectCheckError, WorkflowError } from './orchestration/batch-workflow';
 export type { BatchWorkflowOptions, BatchWorkflowProps, IBatchWorkflow } from './orchestration/batch-workflow';
 export * from './orchestration/fragments/pause-gate';

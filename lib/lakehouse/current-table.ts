@@ -178,7 +178,7 @@ export class CurrentTable extends Construct implements ICurrentTable {
   /** The view of live rows (`<table>_live`). */
   public readonly liveView: glue.CfnTable;
   /** Every column of the table, in table order. */
-  public readonly columns: readonly TableColumn[];
+  public readonly columns: TableColumn[];
   public readonly mergeStateMachine: sfn.StateMachine;
   public readonly maintenanceStateMachine: sfn.StateMachine;
   public readonly mergeQueue: sqs.Queue;

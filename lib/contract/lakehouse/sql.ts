@@ -87,7 +87,7 @@ export interface CurrentTableSqlSpec {
    * The data columns (from the declared output JSON Schema), without the reserved `_etl_…` ones,
    * which every table has ({@link RESERVED_TABLE_COLUMNS}).
    */
-  readonly columns: readonly CurrentTableColumn[];
+  readonly columns: CurrentTableColumn[];
   /**
    * A data column whose value orders the versions of a key (newest wins); NULL is older than any
    * value. Without it, lines are ordered by event time, then processing time, then position.
@@ -98,7 +98,7 @@ export interface CurrentTableSqlSpec {
    * The table's partition spec (DDL only).
    * @default - unpartitioned
    */
-  readonly partitionBy?: readonly CurrentTablePartitionField[];
+  readonly partitionBy?: CurrentTablePartitionField[];
   /**
    * The view of live rows (tombstones left out).
    * @default - `<table>_live`
