@@ -56,7 +56,7 @@ export interface IIncidentTiming extends IConstruct {
   /** The recorder. */
   readonly recorder: IOperationsFunction;
   /** The rule on the default bus that feeds it. */
-  readonly rule: events.IRule;
+  readonly rule: events.Rule;
   /** Every alarm created here. */
   readonly alarms: cloudwatch.Alarm[];
   /** Seconds to detect (average per hour), of every alarm or of one severity. */
@@ -75,7 +75,7 @@ export interface IIncidentTiming extends IConstruct {
  */
 export class IncidentTiming extends Construct implements IIncidentTiming {
   /** The recorder. */
-  public readonly recorder: OperationsFunction;
+  public readonly recorder: IOperationsFunction;
   /** The rule on the default bus that feeds it. */
   public readonly rule: events.Rule;
   /** Every alarm created here (the recorder's error and dead-letter alarms, the time-to-detect and time-to-recover alarms). */

@@ -73,13 +73,15 @@ export interface OperationsFunctionProps {
 /** A function of the pipeline's operations, as other constructs use it: implemented by {@link OperationsFunction}. */
 export interface IOperationsFunction extends IConstruct {
   /** The function. */
-  readonly function: lambda.IFunction;
+  readonly function: lambda.Function;
   /** Its execution role. */
-  readonly role: iam.IRole;
+  readonly role: iam.Role;
   /** Failed invocations (after retries) and undeliverable events. */
   readonly deadLetterQueue: IDeadLetterQueue;
   /** Alarm on failed invocations (ticket). */
   readonly errorAlarm: cloudwatch.Alarm;
+  /** Invokes the function from `rule` with `input` (default: the event), undeliverable events to its dead-letter queue. */
+  addRuleTarget(rule: events.Rule, input?: events.RuleTargetInput): void;
 }
 
 /**
@@ -96,7 +98,7 @@ export class OperationsFunction extends Construct implements IOperationsFunction
   /** Its execution role. */
   public readonly role: iam.Role;
   /** Failed invocations (after retries) and undeliverable events. */
-  public readonly deadLetterQueue: DeadLetterQueue;
+  public readonly deadLetterQueue: IDeadLetterQueue;
   /** Alarm on failed invocations (ticket). */
   public readonly errorAlarm: cloudwatch.Alarm;
   private readonly purpose: string;
