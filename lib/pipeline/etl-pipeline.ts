@@ -67,9 +67,24 @@ export interface EtlPipelineProps extends TransformFunctionOptions {
 
   /**
    * Skip records already curated (redeliveries, retries, replays) with an idempotency store.
-   * @default true
+   * @default true (false with `deduplication: 'table'`)
    */
   readonly idempotency?: boolean;
+
+  /**
+   * Where exactly-once holds. `'claims'`: an idempotency store claims each record id (a DynamoDB
+   * write per record) before its object is written, so the curated log, the sink table and the
+   * current table each hold a record once, whatever redelivers it. `'table'` (needs `currentTable`):
+   * no idempotency store; the current table holds each key once (the MERGE keeps the newest line, a
+   * line merged twice changes nothing), and the curated log holds a record once per delivery of the
+   * same batch (its object key is derived from the batch's input positions, so a retried batch
+   * overwrites its own objects); a redelivery in another batch (Kinesis retrying from a failed
+   * record, bisection, a duplicate SQS or EventBridge delivery, a replay) writes the record again
+   * under another key. Consumers of the current table need no more; consumers of the curated log
+   * (or the sink table) who count records need `'claims'`. See docs/decisions.md.
+   * @default 'claims'
+   */
+  readonly deduplication?: 'claims' | 'table';
 
   /**
    * How long the idempotency store remembers a record id.
@@ -298,7 +313,7 @@ export class EtlPipeline extends Construct {
 
     this.dataLake = new DataLake(this, 'DataLake', { ...props.dataLake, encryptionKey: this.encryptionKey, removalPolicy });
     if (props.schemas) this.schemaRegistry = new SchemaRegistry(this, 'Schemas', props.schemas);
-    if (props.idempotency ?? true) {
+    if (claimsRecords(props)) {
       this.idempotencyStore = new IdempotencyStore(this, 'IdempotencyStore', {
         encryptionKey: this.encryptionKey,
         timeToLive: props.idempotencyTimeToLive,
@@ -554,6 +569,11 @@ function warehouseColumnsOf(columns: readonly TableColumn[]): WarehouseColumn[] 
   return [...columns, ...LAKEHOUSE_TABLE_COLUMNS].map((c) => ({ name: c.name, type: c.sourceType ?? c.type, ...(c.doc ? { comment: c.doc } : {}) }));
 }
 
+/** Whether the pipeline claims record ids in an idempotency store (`deduplication: 'claims'` and `idempotency`). */
+function claimsRecords(props: EtlPipelineProps): boolean {
+  return (props.deduplication ?? 'claims') === 'claims' && (props.idempotency ?? true);
+}
+
 function capDuration(value: Duration, cap: Duration): Duration {
   return value.toSeconds() > cap.toSeconds() ? cap : value;
 }
@@ -568,7 +588,7 @@ function capDuration(value: Duration, cap: Duration): Duration {
 function validateEtlPipelineProps(v: PropValidator, props: EtlPipelineProps, pipeline: Construct): void {
   const enableStream = props.enableStream ?? true;
   const enableEventBus = props.enableEventBus ?? true;
-  const idempotency = props.idempotency ?? true;
+  const idempotency = claimsRecords(props);
   const archive = enableStream && (props.archiveStream ?? true);
   const timeout = props.transform?.timeout ?? Duration.seconds(60);
   const visibility = props.eventBus?.bufferVisibilityTimeout ?? capDuration(Duration.seconds(timeout.toSeconds() * 6), Duration.hours(12));
@@ -583,7 +603,19 @@ function validateEtlPipelineProps(v: PropValidator, props: EtlPipelineProps, pip
     )
     .check(!enableEventBus && props.eventBus !== undefined, 'eventBus is set but enableEventBus is false')
     .check(!enableEventBus && props.sqsSource !== undefined, 'sqsSource is set but enableEventBus is false')
-    .check(!idempotency && props.idempotencyTimeToLive !== undefined, 'idempotencyTimeToLive is set but idempotency is false')
+    .check(!idempotency && props.idempotencyTimeToLive !== undefined, `idempotencyTimeToLive is set but ${props.deduplication === 'table' ? "deduplication is 'table' (no idempotency store)" : 'idempotency is false'}`)
+    .check(
+      props.deduplication !== undefined && props.deduplication !== 'claims' && props.deduplication !== 'table',
+      `deduplication is ${JSON.stringify(props.deduplication)}; it must be 'claims' or 'table'`,
+    )
+    .check(
+      props.deduplication === 'table' && props.currentTable === undefined,
+      "deduplication is 'table' but currentTable is not set; without a current table nothing would hold a record once: set currentTable, or keep 'claims'",
+    )
+    .check(
+      props.deduplication === 'table' && props.idempotency === true,
+      "deduplication is 'table' and idempotency is true; 'table' means no idempotency store (leave idempotency unset), 'claims' keeps it",
+    )
     .check(
       props.slos?.batchDeadline !== undefined && props.batchWorkflow === undefined,
       'slos.batchDeadline is set but batchWorkflow is not; the deadline is of the batch workflow\'s daily export',

@@ -255,3 +255,42 @@ describe('EtlPipeline batch deadline (slos.batchDeadline)', () => {
     expect(errorOf({ batchWorkflow: {}, slos: { batchDeadline: { loadedBy: '06:00', timeZone: 'Europe/Berlin' } } })).toBeUndefined();
   });
 });
+
+describe('deduplication', () => {
+  const CURATED_SCHEMA = path.join(ROOT, 'examples', 'clickstream', 'schemas', 'curated-clickstream.json');
+
+  test("'table' needs a current table, and conflicts with an explicit idempotency store", () => {
+    expect(problems(errorOf({ deduplication: 'table', idempotency: true, idempotencyTimeToLive: Duration.days(7) }))).toEqual(
+      expect.arrayContaining([
+        "idempotencyTimeToLive is set but deduplication is 'table' (no idempotency store)",
+        "deduplication is 'table' but currentTable is not set; without a current table nothing would hold a record once: set currentTable, or keep 'claims'",
+        "deduplication is 'table' and idempotency is true; 'table' means no idempotency store (leave idempotency unset), 'claims' keeps it",
+      ]),
+    );
+    expect(problems(errorOf({ deduplication: 'rows' as never }))).toContain('deduplication is "rows"; it must be \'claims\' or \'table\'');
+  });
+
+  test("'table' creates no idempotency store (no DynamoDB claim per record); 'claims' (the default) keeps it", () => {
+    const table = new EtlPipeline(testStack(), 'Pipeline', {
+      pipelineName: 'orders',
+      transformEntry: CLICKSTREAM_TRANSFORM,
+      deduplication: 'table',
+      warehouse: {},
+      currentTable: { outputSchema: CURATED_SCHEMA },
+    });
+    expect(table.idempotencyStore).toBeUndefined();
+    expect(table.currentTable).toBeDefined();
+    const claims = new EtlPipeline(testStack(), 'Pipeline', { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM, warehouse: {}, currentTable: { outputSchema: CURATED_SCHEMA } });
+    expect(claims.idempotencyStore).toBeDefined();
+  });
+
+  test('a current table needs the warehouse; its columns come from the output schema', () => {
+    expect(problems(errorOf({ currentTable: { outputSchema: CURATED_SCHEMA } }))).toContain(
+      "currentTable is set but warehouse is not; the current table lives in the warehouse's database and is merged in its workgroup: set warehouse (its columns then default to the output schema's)",
+    );
+    expect(problems(errorOf({ warehouse: {} }))).toContain('warehouse.columns is not set; give the curated records\' columns');
+    expect(problems(errorOf({ warehouse: {}, currentTable: { outputSchema: { type: 'object', properties: { a: { type: ['string', 'number'] } } } } }))).toEqual([
+      'currentTable.outputSchema.properties.a.type ["string","number"] is not supported: one type, optionally with "null"',
+    ]);
+  });
+});
