@@ -569,6 +569,31 @@ function warehouseColumnsOf(columns: readonly TableColumn[]): WarehouseColumn[] 
   return [...columns, ...LAKEHOUSE_TABLE_COLUMNS].map((c) => ({ name: c.name, type: c.sourceType ?? c.type, ...(c.doc ? { comment: c.doc } : {}) }));
 }
 
+/**
+ * The warehouse, the current table and the deduplication mode: the warehouse's columns default to
+ * the current table's (its output schema's), so they are checked together.
+ */
+function validateLakehouseProps(v: PropValidator, props: EtlPipelineProps, dataset: string): void {
+  const tableColumns = props.currentTable ? validateCurrentTableProps(v.nested('currentTable'), { ...props.currentTable, dataset }) : undefined;
+  v.check(props.currentTable !== undefined && props.warehouse === undefined, 'currentTable is set but warehouse is not; the current table lives in the warehouse\'s database and is merged in its workgroup: set warehouse (its columns then default to the output schema\'s)');
+  if (props.warehouse) {
+    const columns = props.warehouse.columns ?? (tableColumns ? warehouseColumnsOf(tableColumns) : props.currentTable ? [{ name: 'derived', type: 'string' }] : undefined);
+    validateServerlessWarehouseProps(v.nested('warehouse'), { ...props.warehouse, columns, dataset });
+  }
+  v.check(
+      props.deduplication !== undefined && props.deduplication !== 'claims' && props.deduplication !== 'table',
+      `deduplication is ${JSON.stringify(props.deduplication)}; it must be 'claims' or 'table'`,
+    )
+    .check(
+      props.deduplication === 'table' && props.currentTable === undefined,
+      "deduplication is 'table' but currentTable is not set; without a current table nothing would hold a record once: set currentTable, or keep 'claims'",
+    )
+    .check(
+      props.deduplication === 'table' && props.idempotency === true,
+      "deduplication is 'table' and idempotency is true; 'table' means no idempotency store (leave idempotency unset), 'claims' keeps it",
+    );
+}
+
 /** Whether the pipeline claims record ids in an idempotency store (`deduplication: 'claims'` and `idempotency`). */
 function claimsRecords(props: EtlPipelineProps): boolean {
   return (props.deduplication ?? 'claims') === 'claims' && (props.idempotency ?? true);
@@ -604,18 +629,7 @@ function validateEtlPipelineProps(v: PropValidator, props: EtlPipelineProps, pip
     .check(!enableEventBus && props.eventBus !== undefined, 'eventBus is set but enableEventBus is false')
     .check(!enableEventBus && props.sqsSource !== undefined, 'sqsSource is set but enableEventBus is false')
     .check(!idempotency && props.idempotencyTimeToLive !== undefined, `idempotencyTimeToLive is set but ${props.deduplication === 'table' ? "deduplication is 'table' (no idempotency store)" : 'idempotency is false'}`)
-    .check(
-      props.deduplication !== undefined && props.deduplication !== 'claims' && props.deduplication !== 'table',
-      `deduplication is ${JSON.stringify(props.deduplication)}; it must be 'claims' or 'table'`,
-    )
-    .check(
-      props.deduplication === 'table' && props.currentTable === undefined,
-      "deduplication is 'table' but currentTable is not set; without a current table nothing would hold a record once: set currentTable, or keep 'claims'",
-    )
-    .check(
-      props.deduplication === 'table' && props.idempotency === true,
-      "deduplication is 'table' and idempotency is true; 'table' means no idempotency store (leave idempotency unset), 'claims' keeps it",
-    )
+
     .check(
       props.slos?.batchDeadline !== undefined && props.batchWorkflow === undefined,
       'slos.batchDeadline is set but batchWorkflow is not; the deadline is of the batch workflow\'s daily export',
@@ -675,12 +689,7 @@ function validateEtlPipelineProps(v: PropValidator, props: EtlPipelineProps, pip
       props.schemas !== undefined,
     );
   }
-  const tableColumns = props.currentTable ? validateCurrentTableProps(v.nested('currentTable'), { ...props.currentTable, dataset }) : undefined;
-  v.check(props.currentTable !== undefined && props.warehouse === undefined, 'currentTable is set but warehouse is not; the current table lives in the warehouse\'s database and is merged in its workgroup: set warehouse (its columns then default to the output schema\'s)');
-  if (props.warehouse) {
-    const columns = props.warehouse.columns ?? (tableColumns ? warehouseColumnsOf(tableColumns) : props.currentTable ? [{ name: 'derived', type: 'string' }] : undefined);
-    validateServerlessWarehouseProps(v.nested('warehouse'), { ...props.warehouse, columns, dataset });
-  }
+  validateLakehouseProps(v, props, dataset);
   validateSloObjectives(v.nested('slos'), props.slos ?? {});
   const userDlq = props.kinesisSource?.deadLetterQueue;
   validateAlarmThresholds(
