@@ -98,9 +98,12 @@ export class DriftResponse extends sfn.StateMachineFragment {
       hold.addRetry({ errors: ['Lambda.ResourceInUseException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
       return catchToFailure(retrySdkErrors(hold), props.onError);
     });
-    let chain: sfn.INextable = pause;
-    for (const hold of holds) chain = chain.next(hold) as unknown as sfn.INextable;
-    chain.next(markDrift).next(quarantine).next(emitDrift).next(driftFail);
+    holds
+      .reduce((chain, hold) => chain.next(hold), sfn.Chain.start(pause))
+      .next(markDrift)
+      .next(quarantine)
+      .next(emitDrift)
+      .next(driftFail);
     this.startState = pause;
   }
 }
