@@ -34,6 +34,10 @@ export type { IIncidentTiming, IncidentTimingOptions, IncidentTimingProps } from
 export { OperationsFunction } from './observability/operations-function';
 export type { IOperationsFunction, OperationsFunctionProps } from './observability/operations-function';
 export { CostGuardrails } from './governance/cost-guardrails';
+export { CostPerUnit } from './governance/cost-per-unit';
+export type { CostPerUnitOptions, CostPerUnitProps, ICostPerUnit } from './governance/cost-per-unit';
+export { CostService, DEFAULT_COST_PRICES } from './contract/cost';
+export type { CostPrices } from './contract/cost';
 export type { CostGuardrailsProps, ICostGuardrails } from './governance/cost-guardrails';
 export { ServerlessWarehouse } from './staging/serverless-warehouse';
 export type { IServerlessWarehouse, ServerlessWarehouseProps, WarehouseColumn, WarehouseOptions } from './staging/serverless-warehouse';

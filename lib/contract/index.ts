@@ -18,3 +18,4 @@ export * from './workflow-steps';
 export * from './lakehouse/columns';
 export * from './lakehouse/sql';
 export * from './lakehouse/merge-steps';
+export * from './cost';

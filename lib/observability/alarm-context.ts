@@ -35,6 +35,7 @@ export const FIRST_CHECKS: Readonly<Record<string, string>> = Object.freeze({
   'watermark-publisher': 'the watermark publisher\'s log group for its error (permissions, throttling of GetMetricData)',
   'time-to-detect': 'the incident-timing recorder\'s "alarm raised" log lines: which alarm, its period and evaluation range',
   'time-to-recover': 'the incident-timing recorder\'s "alarm recovered" log lines and the runbook section of that alarm',
+  'cost-per-million-records': 'the dashboard\'s cost per service (CostUsd by Service) against last week; a replay, a retry storm or a traffic drop',
   'operations-function-failing': 'the function\'s log group for its error (AccessDenied, CloudWatch API throttling, a timeout)',
 });
 

@@ -6,6 +6,9 @@ import { PropValidator } from '../core/prop-validator';
 import { PipelineMetricName } from '../contract/metrics';
 import { pipelineMetric } from './pipeline-metric';
 import type { IPipelineSlos } from './pipeline-slos';
+import { operationsWidgets } from './operations-widgets';
+import type { IIncidentTiming } from './incident-timing';
+import type { ICostPerUnit } from '../governance/cost-per-unit';
 import type { IEventBusIngest } from '../ingest/event-bus-ingest';
 import type { IStreamIngest } from '../ingest/stream-ingest';
 import type { IDeadLetterQueue } from '../reliability/dead-letter-queue';
@@ -72,6 +75,16 @@ export interface PipelineDashboardProps {
    *   (`https://unpkg.com/cdk-serverless-etl@<version>/docs/runbooks.md`)
    */
   readonly runbookUrl?: string;
+  /**
+   * Time to detect and to recover (an operations row: MTTD and MTTR of page alarms).
+   * @default - no incident-timing widgets
+   */
+  readonly incidentTiming?: IIncidentTiming;
+  /**
+   * The published cost per unit (an operations row: cost per million records and per service).
+   * @default - no published-cost widgets
+   */
+  readonly costPerUnit?: ICostPerUnit;
 }
 
 /** A pipeline's dashboard, as other constructs accept it: implemented by {@link PipelineDashboard}. */
@@ -111,6 +124,10 @@ export class PipelineDashboard extends Construct implements IPipelineDashboard {
     this.dashboard.addWidgets(...executiveRow(props, m, cost));
     this.dashboard.addWidgets(...onCallRow(props, m));
     this.dashboard.addWidgets(...debugRow(props.transform, m));
+    const operations = operationsWidgets(props.incidentTiming, props.costPerUnit);
+    if (operations.length > 0) {
+      this.dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: '# Operations\nTime to detect and to recover; cost per unit.', width: 24, height: 1 }), ...operations);
+    }
   }
 }
 

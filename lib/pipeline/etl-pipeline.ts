@@ -16,6 +16,7 @@ import { CostGuardrails, ICostGuardrails, validateCostGuardrailsProps } from '..
 import { AlarmRouting, AlarmSeverity, IAlarmRouting } from '../observability/alarm-routing';
 import { BatchWorkflow, BatchWorkflowOptions, IBatchWorkflow, validateBatchWorkflowProps } from '../orchestration/batch-workflow';
 import { IPipelineAlarms, OperationalAlarmThresholds, PipelineAlarms, validateAlarmThresholds } from '../observability/pipeline-alarms';
+import { CostPerUnit, CostPerUnitOptions, ICostPerUnit, validateCostPerUnitProps } from '../governance/cost-per-unit';
 import { IIncidentTiming, IncidentTiming, IncidentTimingOptions, validateIncidentTimingProps } from '../observability/incident-timing';
 import { IPipelineDashboard, PipelineDashboard } from '../observability/pipeline-dashboard';
 import { IPipelineSlos, PipelineSlos, SloObjectives, validateSloObjectives } from '../observability/pipeline-slos';
@@ -206,6 +207,19 @@ export interface EtlPipelineProps extends TransformFunctionOptions {
   readonly incidentTiming?: IncidentTimingOptions;
 
   /**
+   * Publish the estimated cost per million records every hour (M6), with an alarm on its trend
+   * and AWS Cost Anomaly Detection on the `pipeline` tag (see `CostPerUnit`).
+   * @default true
+   */
+  readonly publishCostPerUnit?: boolean;
+
+  /**
+   * Prices and options of the cost per unit (needs `publishCostPerUnit`).
+   * @default - CostPerUnitOptions defaults (us-east-1 list prices, Cost Anomaly Detection on)
+   */
+  readonly costPerUnit?: CostPerUnitOptions;
+
+  /**
    * Monthly AWS Budgets cost budget in USD for the resources tagged `pipeline=<name>`.
    * @default - no budget
    */
@@ -296,6 +310,8 @@ export class EtlPipeline extends Construct {
   public readonly currentTable?: ICurrentTable;
   /** Time to detect and to recover, unless `recordIncidentTiming` is false. */
   public readonly incidentTiming?: IIncidentTiming;
+  /** Cost per million records, unless `publishCostPerUnit` is false. */
+  public readonly costPerUnit?: ICostPerUnit;
   /** The cost budget, when `monthlyBudgetUsd` is set. */
   public readonly costGuardrails?: ICostGuardrails;
   /** Every dead-letter queue of the pipeline. */
@@ -364,6 +380,19 @@ export class EtlPipeline extends Construct {
       this.incidentTiming = new IncidentTiming(this, 'IncidentTiming', {
         ...props.incidentTiming,
         pipelineName: props.pipelineName,
+        routing: this.alarmRouting,
+        encryptionKey: this.encryptionKey,
+        runbookUrl: props.runbookUrl,
+        runtime: props.runtime,
+      });
+    }
+    if (props.publishCostPerUnit ?? true) {
+      this.costPerUnit = new CostPerUnit(this, 'CostPerUnit', {
+        ...props.costPerUnit,
+        pipelineName: props.pipelineName,
+        stage: this.transform.stage,
+        pricedScope: this,
+        s3Writers: [this.transform.function],
         routing: this.alarmRouting,
         encryptionKey: this.encryptionKey,
         runbookUrl: props.runbookUrl,
@@ -510,6 +539,8 @@ export class EtlPipeline extends Construct {
       eventBusIngest: this.eventBusIngest,
       deadLetterQueues: this.deadLetterQueues,
       runbookUrl: props.runbookUrl,
+      incidentTiming: this.incidentTiming,
+      costPerUnit: this.costPerUnit,
     });
   }
 
@@ -698,13 +729,20 @@ function validateEtlPipelineProps(v: PropValidator, props: EtlPipelineProps, pip
     enableStream && userDlq ? [{ name: `kinesisSource.deadLetterQueue (${userDlq.node.path})`, retentionPeriod: userDlq.retentionPeriod }] : [],
   );
   if (props.monthlyBudgetUsd !== undefined) validateCostGuardrailsProps(v, { monthlyBudgetUsd: props.monthlyBudgetUsd });
-  v.check(props.recordIncidentTiming === false && props.incidentTiming !== undefined, 'incidentTiming is set but recordIncidentTiming is false');
-  validateIncidentTimingProps(v.nested('incidentTiming'), props.incidentTiming ?? {});
+  validateOperationsProps(v, props);
 
   // Combinations only the pipeline sees.
   validateBatchPrefix(v, props, archive);
   if (idempotency) validateIdempotencyWindow(v, props, enableStream, enableEventBus);
   validateUniqueNames(v, props, pipeline, dataset);
+}
+
+/** The incident timing's and the cost per unit's options, and their switches. */
+function validateOperationsProps(v: PropValidator, props: EtlPipelineProps): void {
+  v.check(props.recordIncidentTiming === false && props.incidentTiming !== undefined, 'incidentTiming is set but recordIncidentTiming is false');
+  validateIncidentTimingProps(v.nested('incidentTiming'), props.incidentTiming ?? {});
+  v.check(props.publishCostPerUnit === false && props.costPerUnit !== undefined, 'costPerUnit is set but publishCostPerUnit is false');
+  validateCostPerUnitProps(v.nested('costPerUnit'), props.costPerUnit ?? {});
 }
 
 /** The batch workflow's prefix must keep away from what the pipeline itself writes to the raw bucket. */

@@ -31,9 +31,9 @@ describe('EtlPipeline', () => {
     t.resourceCountIs('AWS::Kinesis::Stream', 1);
     t.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 1);
     t.resourceCountIs('AWS::Events::EventBus', 1);
-    t.resourceCountIs('AWS::Lambda::Function', 3); // the transform, the watermark publisher and the incident-timing recorder
+    t.resourceCountIs('AWS::Lambda::Function', 4); // the transform, the watermark publisher, the incident-timing recorder and the cost publisher
     t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
-    t.resourceCountIs('AWS::SQS::Queue', 6); // the buffer, three DLQs, the watermark publisher's and the recorder's
+    t.resourceCountIs('AWS::SQS::Queue', 7); // the buffer, three DLQs, the watermark publisher's, the recorder's and the cost publisher's
     expect(p.deadLetterQueues).toHaveLength(3);
     expect(p.deadLetterAlarms).toHaveLength(3);
   });
@@ -284,6 +284,9 @@ describe('EtlPipeline composition (default props)', () => {
   test('composes these constructs', () => {
     expect(libraryConstructs(p)).toEqual([
       'Alarms: AlarmRouting',
+      'CostPerUnit/Publisher/Dlq: DeadLetterQueue',
+      'CostPerUnit/Publisher: OperationsFunction',
+      'CostPerUnit: CostPerUnit',
       'Dashboard: PipelineDashboard',
       'DataLake: DataLake',
       'EventBusIngest/BufferDlq: DeadLetterQueue',
@@ -345,6 +348,16 @@ describe('EtlPipeline composition (default props)', () => {
         'IncidentTiming/Recorder/Dlq -> .',
         'IncidentTiming/Recorder/Dlq -> Alarms',
         'IncidentTiming/Recorder/Dlq -> IncidentTiming',
+        // Cost per unit: its schedule's input names every priced resource; the publisher's alarms go to the routing and the dashboard.
+        ...['DataLake', 'EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'IdempotencyStore', 'IncidentTiming/Recorder', 'IncidentTiming/Recorder/Dlq',
+          'StreamIngest', 'Transform', 'Transform/KinesisDlq1', 'Watermarks', 'Watermarks/DeadLetterQueue', 'Alarms', 'CostPerUnit/Publisher', 'CostPerUnit/Publisher/Dlq'].map((c) => `CostPerUnit -> ${c}`),
+        'CostPerUnit/Publisher -> .',
+        'CostPerUnit/Publisher -> Alarms',
+        'CostPerUnit/Publisher -> CostPerUnit/Publisher/Dlq',
+        'CostPerUnit/Publisher/Dlq -> .',
+        'CostPerUnit/Publisher/Dlq -> Alarms',
+        'CostPerUnit/Publisher/Dlq -> CostPerUnit',
+        ...['CostPerUnit', 'CostPerUnit/Publisher', 'CostPerUnit/Publisher/Dlq'].map((c) => `Dashboard -> ${c}`),
       ].sort(),
     );
   });

@@ -116,7 +116,7 @@ describe('EtlPipeline runtime', () => {
     try {
       const { template, findings } = synth({ env: TEST_ENV });
       const runtimes = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Runtime as string);
-      expect(runtimes.length).toBe(4); // the transform, the batch workflow's steps, the watermark publisher and the incident-timing recorder
+      expect(runtimes.length).toBe(5); // the transform, the batch workflow's steps, the watermark publisher, the incident-timing recorder and the cost publisher
       expect(new Set(runtimes)).toEqual(new Set([fake.name]));
       expect(findings).toEqual([]);
     } finally {

@@ -48,6 +48,8 @@ describe('summarizeStack', () => {
       'Pipeline/BatchWorkflow/Dlq/Queue': 'retention 14 days, fed by undelivered events of Pipeline/BatchWorkflow/ObjectCreated',
       'Pipeline/Watermarks/DeadLetterQueue/Queue':
         'retention 4 days, fed by async invokes of Pipeline/Watermarks/Function, undelivered events of Pipeline/Watermarks/Schedule',
+      'Pipeline/CostPerUnit/Publisher/Dlq/Queue':
+        'retention 14 days, fed by failed async invocations of Pipeline/CostPerUnit/Publisher/Function, undelivered events of Pipeline/CostPerUnit/Schedule',
       'Pipeline/IncidentTiming/Recorder/Dlq/Queue':
         'retention 14 days, fed by failed async invocations of Pipeline/IncidentTiming/Recorder/Function, undelivered events of Pipeline/IncidentTiming/AlarmStateChanges',
     });
@@ -57,6 +59,7 @@ describe('summarizeStack', () => {
     const depthAlarms = summary.alarms.filter((a) => a.path.endsWith('/DepthAlarm'));
     expect(depthAlarms.map((a) => a.path).sort()).toEqual([
       'Pipeline/BatchWorkflow/Dlq/DepthAlarm',
+      'Pipeline/CostPerUnit/Publisher/Dlq/DepthAlarm',
       'Pipeline/EventBusIngest/BufferDlq/DepthAlarm',
       'Pipeline/EventBusIngest/DeliveryDlq/DepthAlarm',
       'Pipeline/IncidentTiming/Recorder/Dlq/DepthAlarm',
@@ -67,7 +70,7 @@ describe('summarizeStack', () => {
     expect(summary.functions).toEqual(
       expect.arrayContaining([expect.objectContaining({ path: 'Pipeline/Transform/Function', detail: 'nodejs24.x arm64, 1024 MB, timeout 60 s' })]),
     );
-    expect(summary.functions.map((f) => f.path).sort()).toEqual(['Pipeline/BatchWorkflow/Steps', 'Pipeline/IncidentTiming/Recorder/Function', 'Pipeline/Transform/Function', 'Pipeline/Watermarks/Function']);
+    expect(summary.functions.map((f) => f.path).sort()).toEqual(['Pipeline/BatchWorkflow/Steps', 'Pipeline/CostPerUnit/Publisher/Function', 'Pipeline/IncidentTiming/Recorder/Function', 'Pipeline/Transform/Function', 'Pipeline/Watermarks/Function']);
   });
 
   test('renders outputs as construct paths', () => {
@@ -79,7 +82,7 @@ describe('summarizeStack', () => {
     const text = formatSummary([summary], { pluginReports: [] });
     expect(text).toContain('Stack ClickstreamPipeline (aws://123456789012/eu-west-1)');
     expect(text).toMatch(/Inputs \(3\):/);
-    expect(text).toMatch(/Dead-letter queues \(6\):/);
+    expect(text).toMatch(/Dead-letter queues \(7\):/);
     expect(text).toContain(`Alarms (${summary.alarms.length}):`);
     expect(text).toContain('Policy validation: 0 unacknowledged findings');
     const withFinding = formatSummary([summary], {

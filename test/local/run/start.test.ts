@@ -40,7 +40,7 @@ describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () =>
     expect(result.stderr).not.toMatch(/Error/);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('Stack ClickstreamPipeline');
-    expect(result.stdout).toContain('Dead-letter queues (6):'); // the pipeline's four, the watermark publisher's and the incident-timing recorder's
+    expect(result.stdout).toContain('Dead-letter queues (8):'); // the pipeline's four, the current table's merge DLQ, the watermark publisher's, the incident-timing recorder's and the cost publisher's
     const summary = JSON.parse(fs.readFileSync(json, 'utf8')) as { stacks: Array<{ stackName: string; inputs: unknown[] }> };
     expect(summary.stacks.map((s) => s.stackName)).toEqual(['ClickstreamPipeline']);
     expect(summary.stacks[0].inputs).toHaveLength(3);
@@ -94,8 +94,11 @@ describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () =>
     expect(report.executions[0].statesVisited).toBeGreaterThan(5);
     expect(report.executions[0].mapIterations).toBe(1);
     expect(report.batchObjects).toEqual([expect.objectContaining({ records: 6, processed: 6, accounting: 'records' })]);
-    // Every event route is wired, but the watermark publisher's schedule (it reads and writes CloudWatch metrics, not emulated).
-    expect(report.notes.filter((n) => /not run locally|not wired/.test(n))).toEqual([expect.stringMatching(/^Pipeline\/Watermarks\/Schedule: scheduled rules are not run locally/)]);
+    // Every event route is wired, but the schedules of the watermark publisher and the cost publisher (they read and write CloudWatch metrics, not emulated).
+    expect(report.notes.filter((n) => /not run locally|not wired/.test(n)).sort()).toEqual([
+      expect.stringMatching(/^Pipeline\/CostPerUnit\/Schedule: scheduled rules are not run locally/),
+      expect.stringMatching(/^Pipeline\/Watermarks\/Schedule: scheduled rules are not run locally/),
+    ]);
     // The incident-timing recorder's rule matches CloudWatch alarm state changes, which the local run never emits.
     expect(report.notes).toContainEqual(expect.stringMatching(/^Pipeline\/IncidentTiming\/AlarmStateChanges: matches only aws\.cloudwatch events, which the local run never emits/));
     // Every call of the functions, the mappings, the state machine and the rules was authorized with
@@ -107,7 +110,7 @@ describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () =>
     expect(stdout).toMatch(/IAM \(enforce\)\s+OK: 0 call\(s\) denied/);
 
     expect(stdout).toMatch(/Emulators up in \d+ ms/);
-    expect(stdout).toMatch(/Created ClickstreamPipeline: 5 buckets, 7 queues, 1 streams \(2 shards\)/);
+    expect(stdout).toMatch(/Created ClickstreamPipeline: 5 buckets, 8 queues, 1 streams \(2 shards\)/);
     expect(stdout).toMatch(/Loaded Pipeline\/Transform\/Function from .*asset\.[0-9a-f]{64}\/index\.js/);
     expect(stdout).toMatch(/Drained Pipeline\/StreamIngest\/Stream/);
     expect(stdout).toMatch(/Loaded Pipeline\/BatchWorkflow\/Steps from/);
@@ -129,7 +132,7 @@ describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () =>
     const quarantine = all.filter((f) => f.includes(`${path.sep}quarantine${path.sep}`));
     const reasons = quarantine.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { reason: string }).reason));
     expect(reasons.sort()).toEqual(['MALFORMED_JSON', 'MISSING_ID', 'UNKNOWN_SCHEMA_VERSION']);
-    expect(all.filter((f) => f.includes(`${path.sep}dlq${path.sep}`))).toHaveLength(6); // the pipeline's four, the watermark publisher's and the incident-timing recorder's
+    expect(all.filter((f) => f.includes(`${path.sep}dlq${path.sep}`))).toHaveLength(7); // the pipeline's four, the watermark publisher's, the incident-timing recorder's and the cost publisher's
     expect(all.some((f) => f.includes('_lineage'))).toBe(true);
   });
 
