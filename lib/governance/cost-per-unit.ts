@@ -108,7 +108,7 @@ export interface ICostPerUnit extends IConstruct {
  */
 export class CostPerUnit extends Construct implements ICostPerUnit {
   /** The hourly publisher. */
-  public readonly publisher: OperationsFunction;
+  public readonly publisher: IOperationsFunction;
   /** Every alarm created here (the publisher's, and the cost trend). */
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** The Cost Anomaly Detection monitor, unless turned off. */
