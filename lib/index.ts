@@ -36,7 +36,7 @@ export type { IOperationsFunction, OperationsFunctionProps } from './observabili
 export { CostGuardrails } from './governance/cost-guardrails';
 export { CostPerUnit } from './governance/cost-per-unit';
 export type { CostPerUnitOptions, CostPerUnitProps, ICostPerUnit } from './governance/cost-per-unit';
-export { CostService, DEFAULT_COST_PRICES } from './contract/cost';
+export { CostService } from './contract/cost';
 export type { CostPrices } from './contract/cost';
 export type { CostGuardrailsProps, ICostGuardrails } from './governance/cost-guardrails';
 export { ServerlessWarehouse } from './staging/serverless-warehouse';

@@ -176,13 +176,22 @@ export interface CostRequest {
 
 /** The services a cost is split by (the `Service` dimension of `CostUsd`). */
 export enum CostService {
+  /** AWS Lambda: GB-seconds and requests. */
   LAMBDA = 'Lambda',
+  /** Amazon S3: Standard storage and estimated PUTs. */
   S3 = 'S3',
+  /** Amazon DynamoDB: on-demand request units. */
   DYNAMODB = 'DynamoDB',
+  /** Amazon Kinesis Data Streams: stream or shard hours, bytes or PUT payload units. */
   KINESIS = 'Kinesis',
+  /** Amazon Data Firehose: bytes ingested. */
   FIREHOSE = 'Firehose',
+  /** Amazon SQS: requests. */
   SQS = 'SQS',
+  /** AWS Step Functions: estimated state transitions. */
   STEP_FUNCTIONS = 'StepFunctions',
+  /** Amazon Athena: bytes scanned. */
   ATHENA = 'Athena',
+  /** Amazon CloudWatch Logs: bytes ingested. */
   CLOUDWATCH_LOGS = 'CloudWatchLogs',
 }
