@@ -14,7 +14,10 @@ import {
   AlarmRouting,
   BatchWorkflow,
   CostGuardrails,
+  CostPerUnit,
   CurrentTable,
+  IncidentTiming,
+  OperationsFunction,
   DataLake,
   DeadLetterQueue,
   EventBusIngest,
@@ -98,6 +101,27 @@ const CASES: Record<string, (scope: Construct, deps: Construct) => void> = {
   },
   WatermarkPublisher: (scope) => new WatermarkPublisher(scope, 'Subject', { pipelineName: 'orders', sources: [PipelineSource.STREAM, PipelineSource.BATCH], batchDeadline: { loadedBy: '06:00' } }),
   'WatermarkPublisher (with an imported key)': (scope) => new WatermarkPublisher(scope, 'Subject', { pipelineName: 'orders', sources: [PipelineSource.BUS], encryptionKey: imported(scope).key }),
+  IncidentTiming: (scope, deps) => new IncidentTiming(scope, 'Subject', { pipelineName: 'orders', routing: new AlarmRouting(deps, 'Routing'), encryptionKey: imported(scope).key }),
+  OperationsFunction: (scope, deps) =>
+    new OperationsFunction(scope, 'Subject', {
+      handler: 'alarm-timing',
+      purpose: 'the incident-timing recorder',
+      pipelineName: 'orders',
+      encryptionKey: imported(scope).key,
+      routing: new AlarmRouting(deps, 'Routing'),
+      awsServices: ['Amazon CloudWatch', 'AWS X-Ray'],
+    }),
+  CostPerUnit: (scope, deps) => {
+    const transform = transformIn(deps);
+    new CostPerUnit(scope, 'Subject', {
+      pipelineName: 'orders',
+      stage: transform.stage,
+      pricedScope: deps,
+      s3Writers: [transform.function],
+      routing: new AlarmRouting(deps, 'Routing'),
+      encryptionKey: imported(scope).key,
+    });
+  },
   BatchWorkflow: (scope, deps) => {
     const i = imported(scope);
     new BatchWorkflow(scope, 'Subject', { pipelineName: 'orders', transform: transformIn(deps), rawBucket: i.bucket('raw'), curatedBucket: i.bucket('curated'), quarantineBucket: i.bucket('quarantine'), eventBus: i.bus });

@@ -30,8 +30,9 @@ describe('summarizeStack', () => {
     expect([...counts].sort((a, b) => b - a)).toEqual(counts);
   });
 
-  test('finds the three inputs: raw bucket events, stream and bus', () => {
+  test('finds the inputs: raw bucket events, stream and bus, and the curated bucket events the current table merges', () => {
     expect(summary.inputs.map((i) => i.path).sort()).toEqual([
+      'Pipeline/DataLake/Curated',
       'Pipeline/DataLake/Raw',
       'Pipeline/EventBusIngest/Bus',
       'Pipeline/StreamIngest/Stream',
@@ -46,6 +47,8 @@ describe('summarizeStack', () => {
       'Pipeline/EventBusIngest/BufferDlq/Queue': 'retention 14 days, fed by redrive of Pipeline/EventBusIngest/Buffer',
       'Pipeline/EventBusIngest/DeliveryDlq/Queue': 'retention 14 days, fed by undelivered events of Pipeline/EventBusIngest/Rule',
       'Pipeline/BatchWorkflow/Dlq/Queue': 'retention 14 days, fed by undelivered events of Pipeline/BatchWorkflow/ObjectCreated',
+      'Pipeline/CurrentTable/MergeDlq/Queue':
+        'retention 14 days, fed by redrive of Pipeline/CurrentTable/MergeQueue, undelivered events of Pipeline/CurrentTable/ObjectCreated, undelivered events of Pipeline/CurrentTable/MergeSchedule, undelivered events of Pipeline/CurrentTable/MergeAfterBatch, undelivered events of Pipeline/CurrentTable/MaintenanceSchedule',
       'Pipeline/Watermarks/DeadLetterQueue/Queue':
         'retention 4 days, fed by async invokes of Pipeline/Watermarks/Function, undelivered events of Pipeline/Watermarks/Schedule',
       'Pipeline/CostPerUnit/Publisher/Dlq/Queue':
@@ -60,6 +63,7 @@ describe('summarizeStack', () => {
     expect(depthAlarms.map((a) => a.path).sort()).toEqual([
       'Pipeline/BatchWorkflow/Dlq/DepthAlarm',
       'Pipeline/CostPerUnit/Publisher/Dlq/DepthAlarm',
+      'Pipeline/CurrentTable/MergeDlq/DepthAlarm',
       'Pipeline/EventBusIngest/BufferDlq/DepthAlarm',
       'Pipeline/EventBusIngest/DeliveryDlq/DepthAlarm',
       'Pipeline/IncidentTiming/Recorder/Dlq/DepthAlarm',
@@ -70,7 +74,7 @@ describe('summarizeStack', () => {
     expect(summary.functions).toEqual(
       expect.arrayContaining([expect.objectContaining({ path: 'Pipeline/Transform/Function', detail: 'nodejs24.x arm64, 1024 MB, timeout 60 s' })]),
     );
-    expect(summary.functions.map((f) => f.path).sort()).toEqual(['Pipeline/BatchWorkflow/Steps', 'Pipeline/CostPerUnit/Publisher/Function', 'Pipeline/IncidentTiming/Recorder/Function', 'Pipeline/Transform/Function', 'Pipeline/Watermarks/Function']);
+    expect(summary.functions.map((f) => f.path).sort()).toEqual(['Pipeline/BatchWorkflow/Steps', 'Pipeline/CostPerUnit/Publisher/Function', 'Pipeline/CurrentTable/Steps', 'Pipeline/IncidentTiming/Recorder/Function', 'Pipeline/Transform/Function', 'Pipeline/Watermarks/Function']);
   });
 
   test('renders outputs as construct paths', () => {
@@ -81,8 +85,8 @@ describe('summarizeStack', () => {
   test('formats a readable report with the validation result', () => {
     const text = formatSummary([summary], { pluginReports: [] });
     expect(text).toContain('Stack ClickstreamPipeline (aws://123456789012/eu-west-1)');
-    expect(text).toMatch(/Inputs \(3\):/);
-    expect(text).toMatch(/Dead-letter queues \(7\):/);
+    expect(text).toMatch(/Inputs \(4\):/);
+    expect(text).toMatch(/Dead-letter queues \(8\):/);
     expect(text).toContain(`Alarms (${summary.alarms.length}):`);
     expect(text).toContain('Policy validation: 0 unacknowledged findings');
     const withFinding = formatSummary([summary], {

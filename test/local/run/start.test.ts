@@ -43,7 +43,7 @@ describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () =>
     expect(result.stdout).toContain('Dead-letter queues (8):'); // the pipeline's four, the current table's merge DLQ, the watermark publisher's, the incident-timing recorder's and the cost publisher's
     const summary = JSON.parse(fs.readFileSync(json, 'utf8')) as { stacks: Array<{ stackName: string; inputs: unknown[] }> };
     expect(summary.stacks.map((s) => s.stackName)).toEqual(['ClickstreamPipeline']);
-    expect(summary.stacks[0].inputs).toHaveLength(3);
+    expect(summary.stacks[0].inputs).toHaveLength(4); // raw bucket events, stream, bus, and the curated bucket events the current table merges
   }, 110_000);
 
   test('the sample events: report, conservation, --json and --out', () => {
