@@ -10,6 +10,16 @@ import { ROOT } from '../../support/cdk';
  * once (offline), then the runner creates its resources on the emulators, runs the bundled
  * functions and the batch workflow's state machine, and reports.
  */
+const BATCH_WORKFLOW = 'Pipeline/BatchWorkflow/StateMachine';
+/** The batch workflow's executions (the current table's merge and maintenance machines also run at the end of a run). */
+const batchRuns = (report: RunReport): RunReport['executions'] => report.executions.filter((e) => e.stateMachine === BATCH_WORKFLOW);
+/** Every execution of the current table's merge and maintenance state machines succeeded, and the merge ran. */
+function expectTableRunsSucceeded(report: RunReport): void {
+  const tableRuns = report.executions.filter((e) => e.stateMachine.startsWith('Pipeline/CurrentTable/'));
+  expect(tableRuns.map((e) => e.stateMachine)).toContain('Pipeline/CurrentTable/MergeStateMachine');
+  for (const e of tableRuns) expect(e).toEqual(expect.objectContaining({ status: 'SUCCEEDED' }));
+}
+
 describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'start-'));
   const assembly = path.join(work, 'cdk.out');
@@ -70,7 +80,8 @@ describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () =>
     expect(report.sent).toEqual({ stream: 7, bus: 5, 'bus (raw)': 0, batch: 6 });
     expect(report.freshnessP95Ms).toBeGreaterThanOrEqual(report.freshnessP50Ms as number);
     expect(report.throughputPerSec).toBeGreaterThan(0);
-    expect(report.executions).toEqual([
+    expectTableRunsSucceeded(report);
+    expect(batchRuns(report)).toEqual([
       expect.objectContaining({
         stateMachine: 'Pipeline/BatchWorkflow/StateMachine',
         input: expect.stringMatching(/^s3:\/\/clickstreampipeline-pipelinedatalakeraw[0-9a-f]+\/batch\/local-run\/.*\.jsonl$/),
@@ -78,7 +89,7 @@ describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () =>
         events: [expect.objectContaining({ detailType: 'BatchCompleted', counts: expect.objectContaining({ recordsIn: 6, quarantined: 2 }) })],
       }),
     ]);
-    const batchCounts = report.executions[0].events[0].counts as { curated: number; duplicates: number };
+    const batchCounts = batchRuns(report)[0].events[0].counts as { curated: number; duplicates: number };
     expect([batchCounts.curated, batchCounts.duplicates]).toEqual(batchCounts.duplicates === 1 ? [3, 1] : [4, 0]);
     // What ran at once: every mapping within its cap (2 shards × ParallelizationFactor 2, MaximumConcurrency 10), the Map within MaxConcurrency.
     expect(report.concurrency.mappings.map((m) => ({ source: m.source, setting: m.setting, cap: m.cap }))).toEqual([
@@ -88,15 +99,18 @@ describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () =>
     for (const m of report.concurrency.mappings) expect(m.peak).toBeGreaterThanOrEqual(1);
     for (const m of report.concurrency.mappings) expect(m.peak).toBeLessThanOrEqual(m.cap);
     expect(report.concurrency.distributedMaps).toEqual([expect.objectContaining({ stateMachine: 'Pipeline/BatchWorkflow/StateMachine', maxConcurrency: 10, cap: 10, items: 1, peak: 1 })]);
-    expect(report.concurrency.functions.map((f) => f.function)).toEqual(['Pipeline/Transform/Function', 'Pipeline/BatchWorkflow/Steps']);
+    expect(report.concurrency.functions.map((f) => f.function).sort()).toEqual(['Pipeline/BatchWorkflow/Steps', 'Pipeline/CurrentTable/Steps', 'Pipeline/Transform/Function']);
     expect(report.notes.join('\n')).not.toMatch(/MaxConcurrency is not applied|is run as 1/);
     expect(stdout).toMatch(/Concurrency \(the most at once \/ the cap\)\n {2}Pipeline\/StreamIngest\/Stream → Pipeline\/Transform\/Function: \d \/ 4 invocations/);
-    expect(report.executions[0].statesVisited).toBeGreaterThan(5);
-    expect(report.executions[0].mapIterations).toBe(1);
+    expect(batchRuns(report)[0].statesVisited).toBeGreaterThan(5);
+    expect(batchRuns(report)[0].mapIterations).toBe(1);
     expect(report.batchObjects).toEqual([expect.objectContaining({ records: 6, processed: 6, accounting: 'records' })]);
     // Every event route is wired, but the schedules of the watermark publisher and the cost publisher (they read and write CloudWatch metrics, not emulated).
     expect(report.notes.filter((n) => /not run locally|not wired/.test(n)).sort()).toEqual([
       expect.stringMatching(/^Pipeline\/CostPerUnit\/Schedule: scheduled rules are not run locally/),
+      // The schedules of the current table's merge and maintenance (their state machines are started once at the end of the run instead).
+      expect.stringMatching(/^Pipeline\/CurrentTable\/MaintenanceSchedule: scheduled rules are not run locally/),
+      expect.stringMatching(/^Pipeline\/CurrentTable\/MergeSchedule: scheduled rules are not run locally/),
       expect.stringMatching(/^Pipeline\/Watermarks\/Schedule: scheduled rules are not run locally/),
     ]);
     // The incident-timing recorder's rule matches CloudWatch alarm state changes, which the local run never emits.
@@ -110,7 +124,7 @@ describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () =>
     expect(stdout).toMatch(/IAM \(enforce\)\s+OK: 0 call\(s\) denied/);
 
     expect(stdout).toMatch(/Emulators up in \d+ ms/);
-    expect(stdout).toMatch(/Created ClickstreamPipeline: 5 buckets, 8 queues, 1 streams \(2 shards\)/);
+    expect(stdout).toMatch(/Created ClickstreamPipeline: 5 buckets, 10 queues, 1 streams \(2 shards\)/);
     expect(stdout).toMatch(/Loaded Pipeline\/Transform\/Function from .*asset\.[0-9a-f]{64}\/index\.js/);
     expect(stdout).toMatch(/Drained Pipeline\/StreamIngest\/Stream/);
     expect(stdout).toMatch(/Loaded Pipeline\/BatchWorkflow\/Steps from/);
@@ -132,7 +146,7 @@ describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () =>
     const quarantine = all.filter((f) => f.includes(`${path.sep}quarantine${path.sep}`));
     const reasons = quarantine.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { reason: string }).reason));
     expect(reasons.sort()).toEqual(['MALFORMED_JSON', 'MISSING_ID', 'UNKNOWN_SCHEMA_VERSION']);
-    expect(all.filter((f) => f.includes(`${path.sep}dlq${path.sep}`))).toHaveLength(7); // the pipeline's four, the watermark publisher's, the incident-timing recorder's and the cost publisher's
+    expect(all.filter((f) => f.includes(`${path.sep}dlq${path.sep}`))).toHaveLength(8); // the pipeline's four, the current table's merge DLQ, the watermark publisher's, the incident-timing recorder's and the cost publisher's
     expect(all.some((f) => f.includes('_lineage'))).toBe(true);
   });
 
@@ -196,14 +210,17 @@ describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () =>
     expect(curatedIds.sort()).toEqual(ids);
     // The sources ran at once, each within its cap.
     for (const m of report.concurrency.mappings) expect(m.peak).toBeLessThanOrEqual(m.cap);
-    expect(report.executions).toEqual([expect.objectContaining({ status: 'SUCCEEDED' })]);
+    expect(batchRuns(report)).toEqual([expect.objectContaining({ status: 'SUCCEEDED' })]);
+    expectTableRunsSucceeded(report);
   });
 
   test('--via stream and --rate; --via batch with an object that is not JSON Lines: the workflow quarantines it whole', () => {
     const event = (id: string) => JSON.stringify({ eventId: id, eventTime: '2026-11-24T10:00:00Z', eventType: 'click', userId: 'u1', sessionId: 's', page: { url: 'https://a.example/x' } });
     const input = writeInput('three.jsonl', [event('r-1'), event('r-2'), event('r-3')]);
     const stream = run('stream', '--input', input, '--via', 'stream', '--rate', '50').report;
-    expect(stream).toEqual(expect.objectContaining({ recordsIn: 3, curated: 3, conservationOk: true, executions: [] }));
+    expect(stream).toEqual(expect.objectContaining({ recordsIn: 3, curated: 3, conservationOk: true }));
+    expect(batchRuns(stream)).toEqual([]);
+    expectTableRunsSucceeded(stream);
     expect(stream.sent.stream).toBe(3);
 
     const csv = writeInput('csv.jsonl', ['id,type', 'r-4,click', 'r-5,click', event('r-6')]);
@@ -214,7 +231,7 @@ describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () =>
       expect.objectContaining({ recordsIn: 4, curated: 0, quarantined: 4, quarantinedByReason: { 'NotJsonLines (object)': 4 }, conservationOk: true }),
     );
     expect(batch.sent).toEqual(expect.objectContaining({ stream: 0, bus: 0, batch: 4 }));
-    expect(batch.executions).toEqual([
+    expect(batchRuns(batch)).toEqual([
       expect.objectContaining({ status: 'FAILED', error: 'BatchFailed', events: [expect.objectContaining({ detailType: 'BatchFailed', error: 'NotJsonLines' })] }),
     ]);
     expect(batch.batchObjects).toEqual([expect.objectContaining({ records: 4, processed: 0, accounting: 'quarantined', reason: 'NotJsonLines' })]);
