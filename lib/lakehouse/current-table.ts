@@ -389,11 +389,19 @@ function defaultTableName(dataset: string): string {
   return `${dataset.replace(/-/g, '_').toLowerCase()}_current`;
 }
 
-/** Iceberg table properties: Parquet with zstd, snapshots expired by VACUUM after `retention`. */
+/**
+ * Iceberg table properties: Parquet with zstd, snapshots expired by VACUUM after `retention`.
+ * Athena's VACUUM reads its own property names (`vacuum_max_snapshot_age_seconds`, default 5 days;
+ * `vacuum_min_snapshots_to_keep`; `vacuum_max_metadata_files_to_keep`: Athena user guide, "VACUUM");
+ * the Iceberg names are set too, for other engines (Spark's `expire_snapshots`) reading the table.
+ */
 function icebergProperties(retention: Duration): { [name: string]: string } {
   return {
     'write.format.default': 'parquet',
     'write.parquet.compression-codec': 'zstd',
+    vacuum_max_snapshot_age_seconds: String(retention.toSeconds()),
+    vacuum_min_snapshots_to_keep: '1',
+    vacuum_max_metadata_files_to_keep: '100',
     'history.expire.max-snapshot-age-ms': String(retention.toMilliseconds()),
     'history.expire.min-snapshots-to-keep': '1',
     'write.metadata.delete-after-commit.enabled': 'true',

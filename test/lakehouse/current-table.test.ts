@@ -45,7 +45,13 @@ describe('CurrentTable', () => {
     ]);
     expect(fields.every((f) => f.Required === false)).toBe(true);
     expect(input.IcebergTableInput.PartitionSpec).toEqual({ SpecId: 0, Fields: [{ Name: '_etl_event_time_truncate', SourceId: 3, Transform: 'truncate[10]', FieldId: 1000 }] });
-    expect(input.IcebergTableInput.Properties).toMatchObject({ 'write.format.default': 'parquet', 'history.expire.max-snapshot-age-ms': String(5 * 24 * 3600 * 1000) });
+    expect(input.IcebergTableInput.Properties).toMatchObject({
+      'write.format.default': 'parquet',
+      // What Athena's VACUUM reads (Athena user guide, VACUUM), and the Iceberg names for other engines.
+      vacuum_max_snapshot_age_seconds: String(5 * 24 * 3600),
+      vacuum_min_snapshots_to_keep: '1',
+      'history.expire.max-snapshot-age-ms': String(5 * 24 * 3600 * 1000),
+    });
     expect(JSON.stringify(stack.resolve(input.IcebergTableInput.Location))).toContain('/_current/clickstream/');
     expect(table.spec).toMatchObject({ database: 'clickstream_etl', table: 'clickstream_current', sourceTable: 'clickstream_current_source', versionColumn: 'eventtime' });
   });
