@@ -1,11 +1,11 @@
 /**
- * Lambda entry point of the cost publisher (M6): its hourly schedule sends it a `CostRequest` (the
- * pipeline's resources and the prices); it reads the usage of the last whole period with
+ * Lambda entry point of the cost publisher (M6): its hourly schedule sends it a `CostRequestInput` (the
+ * pipeline's resources and the prices overridden; the defaults complete them); it reads the usage of the last whole period with
  * GetMetricData, prices it (lambda/runtime/cost-model.ts) and publishes `CostUsd` (in total and per
  * `Service`) and `CostPerMillionRecords` with PutMetricData, timestamped at the period's start.
  */
 import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type MetricDataQuery, type MetricDatum } from '@aws-sdk/client-cloudwatch';
-import type { CostRequest } from '../../lib/contract/cost';
+import { withDefaultPrices, type CostRequest, type CostRequestInput } from '../../lib/contract/cost';
 import { METRIC_DIMENSION, METRIC_NAMESPACE, OPERATIONS_DIMENSION, OPERATIONS_ENV, OperationsMetricName, PipelineMetricName } from '../../lib/contract/metrics';
 import { runtimeClientConfig } from '../runtime/aws-clients';
 import { DAILY_SECONDS, priceUsage, usageQueries, type CostBreakdown, type UsageQuery } from '../runtime/cost-model';
@@ -19,11 +19,12 @@ export function createHandler(
   cloudwatch: Pick<CloudWatchClient, 'send'> = new CloudWatchClient(runtimeClientConfig(Number(process.env[OPERATIONS_ENV.functionTimeoutSeconds] ?? 60))),
   now: () => number = Date.now,
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-): (request: CostRequest) => Promise<CostBreakdown & { periodStart: string }> {
-  return async (request) => {
-    if (!request?.pipeline || !(request.periodSeconds >= 60) || !request.prices) {
-      throw new Error(`not a cost request (pipeline, periodSeconds of at least 60, prices): ${JSON.stringify(request)?.slice(0, 300)}`);
+): (input: CostRequestInput) => Promise<CostBreakdown & { periodStart: string }> {
+  return async (input) => {
+    if (!input?.pipeline || !(input.periodSeconds >= 60) || !Array.isArray(input.functions)) {
+      throw new Error(`not a cost request (pipeline, periodSeconds of at least 60, functions): ${JSON.stringify(input)?.slice(0, 300)}`);
     }
+    const request = withDefaultPrices(input);
     const period = request.periodSeconds;
     const end = Math.floor(now() / 1000 / period) * period;
     const start = end - period;

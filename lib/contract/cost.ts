@@ -144,8 +144,9 @@ export interface CostStateMachine {
 }
 
 /**
- * What the cost publisher prices, sent as its schedule's input: the pipeline's resources by
- * service, and the prices. Names are the metrics' dimension values.
+ * What the cost publisher prices: the pipeline's resources by service, and the prices. Names are
+ * the metrics' dimension values. Its schedule sends a {@link CostRequestInput} (the prices that
+ * differ from the defaults only); {@link withDefaultPrices} completes it.
  */
 export interface CostRequest {
   /** Pipeline name (dimension `Pipeline`). */
@@ -194,4 +195,19 @@ export enum CostService {
   ATHENA = 'Athena',
   /** Amazon CloudWatch Logs: bytes ingested. */
   CLOUDWATCH_LOGS = 'CloudWatchLogs',
+}
+
+/**
+ * A {@link CostRequest} as the schedule sends it: only the prices the user overrode, so the rule
+ * target's input (at most 8,192 characters, EventBridge) is spent on the resources.
+ */
+export type CostRequestInput = Omit<CostRequest, 'prices'> & {
+  /** Prices overriding {@link DEFAULT_COST_PRICES}. */
+  readonly prices?: CostPrices;
+};
+
+/** The request with every price: the defaults, overridden by the input's. */
+export function withDefaultPrices(input: CostRequestInput): CostRequest {
+  const overrides = Object.fromEntries(Object.entries(input.prices ?? {}).filter(([, v]) => v !== undefined));
+  return { ...input, prices: { ...DEFAULT_COST_PRICES, ...overrides } };
 }

@@ -1,4 +1,4 @@
-import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as ce from 'aws-cdk-lib/aws-ce';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -14,10 +14,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
-import { CostPrices, CostRequest, DEFAULT_COST_PRICES } from '../contract/cost';
+import { CostPrices, CostRequestInput } from '../contract/cost';
 import { ALARM_TAG, METRIC_NAMESPACE, OperationsMetricName } from '../contract/metrics';
 import { DEFAULT_RUNBOOK_URL } from '../core/docs';
 import { PropValidator } from '../core/prop-validator';
+import { EVENTBRIDGE_INPUT_MAX_LENGTH, LONGEST_ARN_PREFIX, NameLength, resolvedJsonBound } from './cost-request-size';
 import { alarmDescription } from '../observability/alarm-context';
 import { AlarmSeverity, IAlarmRouting } from '../observability/alarm-routing';
 import { IOperationsFunction, OperationsFunction } from '../observability/operations-function';
@@ -142,7 +143,8 @@ export class CostPerUnit extends Construct implements ICostPerUnit {
       description: `Hourly cost per million records of pipeline ${props.pipelineName}`,
       schedule: events.Schedule.cron({ minute: '10' }),
     });
-    this.publisher.addRuleTarget(schedule, events.RuleTargetInput.fromObject(Lazy.any({ produce: () => costRequest(props) })));
+    this.publisher.addRuleTarget(schedule, events.RuleTargetInput.fromObject(Lazy.any({ produce: () => costRequest(props).request })));
+    this.node.addValidation({ validate: () => checkCostRequestSize(props, this.node.path) });
     this.alarms.push(this.publisher.errorAlarm, this.publisher.deadLetterQueue.depthAlarm);
 
     const bandWidth = props.costBandWidth ?? 3;
@@ -211,30 +213,59 @@ export class CostPerUnit extends Construct implements ICostPerUnit {
 }
 
 /** What the publisher prices: every resource under the priced scope, read when the template is written. */
-function costRequest(props: CostPerUnitProps): CostRequest {
+/** The schedule's input, and what each name in it can resolve to (for the size check). */
+function costRequest(props: CostPerUnitProps): { request: CostRequestInput; names: Map<string, NameLength> } {
   const all = props.pricedScope.node.findAll();
   const of = <T>(type: abstract new (...args: never[]) => T) => all.filter((c): c is Extract<typeof c, T> => c instanceof type) as T[];
   const transitions = props.transitionsPerExecution ?? 25;
-  return {
+  const names = new Map<string, NameLength>();
+  const named = (value: string, resource: CfnResource | undefined, explicitName: unknown, serviceMax: number, prefixLength?: number): string => {
+    names.set(value, { resource, explicitName, serviceMax, prefixLength });
+    return value;
+  };
+  // Longest names the services allow (Lambda 64, S3 63, DynamoDB 255, Kinesis 128, Firehose 64,
+  // SQS 80, Step Functions 80 after its ARN prefix, Athena workgroups 128, log groups 512).
+  const functionName = (f: lambda.CfnFunction) => named(f.ref, f, f.functionName, 64);
+  const prices = definedOnly(props.prices ?? {});
+  const request: CostRequestInput = {
     pipeline: props.pipelineName,
     stage: props.stage,
     periodSeconds: COST_PERIOD.toSeconds(),
-    prices: { ...DEFAULT_COST_PRICES, ...definedOnly(props.prices ?? {}) },
+    ...(Object.keys(prices).length > 0 ? { prices } : {}),
     functions: of(lambda.CfnFunction).map((f) => ({
-      name: f.ref,
+      name: functionName(f),
       memoryMb: typeof f.memorySize === 'number' ? f.memorySize : 128,
       arm: Array.isArray(f.architectures) && f.architectures.includes('arm64'),
     })),
-    buckets: of(s3.CfnBucket).map((b) => b.ref),
-    s3Writers: props.s3Writers.map((f) => f.functionName),
-    tables: of(dynamodb.CfnTable).map((t) => t.ref),
-    streams: of(kinesis.CfnStream).map((s) => ({ name: s.ref, shards: typeof s.shardCount === 'number' ? s.shardCount : 0 })),
-    deliveryStreams: of(firehose.CfnDeliveryStream).map((d) => d.ref),
-    queues: of(sqs.CfnQueue).map((q) => q.attrQueueName),
-    stateMachines: of(sfn.CfnStateMachine).map((m) => ({ arn: m.ref, transitionsPerExecution: transitions })),
-    workGroups: of(athena.CfnWorkGroup).map((w) => w.ref),
-    logGroups: of(logs.CfnLogGroup).map((g) => g.ref),
+    buckets: of(s3.CfnBucket).map((b) => named(b.ref, b, b.bucketName, 63)),
+    s3Writers: props.s3Writers.map((f) => {
+      const cfn = f.node.defaultChild;
+      return named(f.functionName, cfn instanceof lambda.CfnFunction ? cfn : undefined, cfn instanceof lambda.CfnFunction ? cfn.functionName : undefined, 64);
+    }),
+    tables: of(dynamodb.CfnTable).map((t) => named(t.ref, t, t.tableName, 255)),
+    streams: of(kinesis.CfnStream).map((s) => ({ name: named(s.ref, s, s.name, 128), shards: typeof s.shardCount === 'number' ? s.shardCount : 0 })),
+    deliveryStreams: of(firehose.CfnDeliveryStream).map((d) => named(d.ref, d, d.deliveryStreamName, 64)),
+    queues: of(sqs.CfnQueue).map((q) => named(q.attrQueueName, q, q.queueName, 80)),
+    stateMachines: of(sfn.CfnStateMachine).map((m) => ({ arn: named(m.ref, m, m.stateMachineName, 80, LONGEST_ARN_PREFIX), transitionsPerExecution: transitions })),
+    workGroups: of(athena.CfnWorkGroup).map((w) => named(w.ref, w, w.name, 128)),
+    logGroups: of(logs.CfnLogGroup).map((g) => named(g.ref, g, g.logGroupName, 512)),
   };
+  return { request, names };
+}
+
+/** A synth error when the schedule's input could resolve to more than EventBridge takes. */
+function checkCostRequestSize(props: CostPerUnitProps, path: string): string[] {
+  const { request, names } = costRequest(props);
+  const bound = resolvedJsonBound(request, names);
+  if (bound <= EVENTBRIDGE_INPUT_MAX_LENGTH) return [];
+  const counts = (['functions', 'buckets', 'tables', 'streams', 'deliveryStreams', 'queues', 'stateMachines', 'workGroups', 'logGroups'] as const)
+    .map((k) => `${request[k].length} ${k}`)
+    .join(', ');
+  return [
+    `CostPerUnit (${path}): the hourly cost request names every priced resource of the pipeline (${counts}) and can resolve to ${bound} characters, ` +
+      `over the ${EVENTBRIDGE_INPUT_MAX_LENGTH} EventBridge takes as a rule target's input: the deploy would fail. ` +
+      'Give the resources shorter explicit names, override fewer prices, or split the pipeline.',
+  ];
 }
 
 function definedOnly(prices: CostPrices): CostPrices {

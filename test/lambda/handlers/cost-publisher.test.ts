@@ -48,9 +48,23 @@ describe('cost publisher', () => {
     expect(JSON.parse(lines[0])).toMatchObject({ message: 'cost published', periodStart: '2026-12-07T09:00:00.000Z' });
   });
 
-  test('a request without prices or period is refused with what is missing; nothing is published', async () => {
+  test('a request without period or resources is refused with what is missing; nothing is published', async () => {
     const handler = createHandler(new CloudWatchClient({ region: 'us-east-1' }), () => NOW, () => undefined);
     await expect(handler({ ...exampleRequest(), periodSeconds: 0 })).rejects.toThrow(/not a cost request/);
+    await expect(handler({ ...exampleRequest(), functions: undefined } as never)).rejects.toThrow(/functions/);
     expect(cloudwatch.commandCalls(PutMetricDataCommand)).toHaveLength(0);
+  });
+
+  test('the schedule sends only the prices overridden: the defaults price the rest', async () => {
+    cloudwatch.on(GetMetricDataCommand).callsFake((input: { MetricDataQueries: Array<{ Id: string }> }) => ({
+      MetricDataResults: input.MetricDataQueries.map((q) => ({ Id: q.Id, Values: q.Id === 'recordsIn' ? [2_000_000] : q.Id === 'l0n' ? [10_000] : [] })),
+    }));
+    cloudwatch.on(PutMetricDataCommand).resolves({});
+    const { prices: _all, ...withoutPrices } = exampleRequest();
+    const handler = createHandler(new CloudWatchClient({ region: 'us-east-1' }), () => NOW, () => undefined);
+    // Defaults: 10,000 requests at 2e-7 and one stream-hour at 0.04.
+    expect((await handler(withoutPrices)).totalUsd).toBeCloseTo(0.042, 9);
+    // An override of one price changes that charge only.
+    expect((await handler({ ...withoutPrices, prices: { kinesisOnDemandStreamHour: 0.1 } })).totalUsd).toBeCloseTo(0.102, 9);
   });
 });
