@@ -87,7 +87,7 @@ export interface IOperationsFunction extends IConstruct {
 /**
  * A small scheduled or event-driven function of the pipeline's operations (not on the data path):
  * esbuild-bundled like the library's other functions, arm64, X-Ray, JSON logs to its own KMS log
- * group, reserved concurrency 1, its own role (grant it what it calls), and two retries of an
+ * group, its own role (grant it what it calls), and two retries of an
  * asynchronous invocation before the event goes to its dead-letter queue (also the dead-letter
  * queue of the EventBridge target that invokes it). Its errors and its dead-letter queue are
  * alarmed as tickets.
@@ -136,7 +136,6 @@ export class OperationsFunction extends Construct implements IOperationsFunction
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
-      reservedConcurrentExecutions: 1,
       retryAttempts: 2,
       onFailure: this.failureDestination(),
       environment: { [OPERATIONS_ENV.pipeline]: props.pipelineName, [OPERATIONS_ENV.functionTimeoutSeconds]: String(timeout.toSeconds()), ...props.environment },
@@ -193,6 +192,12 @@ export class OperationsFunction extends Construct implements IOperationsFunction
           '(which carries the error with the event), so a legacy dead-letter queue would receive every failure twice.',
       },
       noVpcAcknowledgement(awsServices, false),
+      {
+        ids: ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
+        reason:
+          `${this.purpose} is invoked by a schedule or by alarm state changes, a few times a minute at most; reserving concurrency ` +
+          'would fail deployment in accounts with a low concurrency quota (AWS keeps 100 unreserved).',
+      },
     );
     acknowledgeRules(this.role, INLINE_POLICY_ACKNOWLEDGEMENT, {
       ids: ['AwsSolutions-IAM5[Resource::*]'],

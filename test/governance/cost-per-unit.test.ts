@@ -42,7 +42,9 @@ describe('CostPerUnit (M6) in an EtlPipeline', () => {
       .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement);
     expect(statements).toContainEqual(expect.objectContaining({ Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'ServerlessEtl' } } }));
     expect(statements).toContainEqual(expect.objectContaining({ Action: ['cloudwatch:GetMetricData', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' }));
-    expect(propsOf(template, cost.publisher.function)).toMatchObject({ ReservedConcurrentExecutions: 1, Timeout: 60 });
+    expect(propsOf(template, cost.publisher.function)).toMatchObject({ Timeout: 60 });
+    // No reserved concurrency: it would fail deployment in accounts with a low concurrency quota.
+    expect(propsOf(template, cost.publisher.function).ReservedConcurrentExecutions).toBeUndefined();
   });
 
   test('the trend alarm: CostPerMillionRecords above its anomaly band for 3 hours, to the ticket topic', () => {

@@ -31,11 +31,11 @@ describe('IncidentTiming (M7, M8)', () => {
     ]);
   });
 
-  test('the recorder: arm64, reserved concurrency 1, X-Ray, JSON logs, two async retries then its DLQ; reads only alarm tags and alarms', () => {
+  test('the recorder: arm64, no reserved concurrency, X-Ray, JSON logs, two async retries then its DLQ; reads only alarm tags and alarms', () => {
     const { timing, template } = synth();
+    expect(propsOf(template, timing.recorder.function).ReservedConcurrentExecutions).toBeUndefined();
     expect(propsOf(template, timing.recorder.function)).toMatchObject({
       Architectures: ['arm64'],
-      ReservedConcurrentExecutions: 1,
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogFormat: 'JSON' },
       Environment: { Variables: { PIPELINE_NAME: 'orders', FUNCTION_TIMEOUT_SECONDS: '30' } },

@@ -25,13 +25,13 @@ function publisher(props: Partial<WatermarkPublisherProps> = {}) {
 describe('WatermarkPublisher', () => {
   const { watermarks, template } = publisher({ batchDeadline: { loadedBy: '05:30', timeZone: 'Europe/Berlin' } });
 
-  test('a small function run every minute: reserved concurrency 1, a timeout, JSON logs, X-Ray, its DLQ, and what to publish in its environment', () => {
+  test('a small function run every minute: no reserved concurrency (low-quota accounts), a timeout, JSON logs, X-Ray, its DLQ, and what to publish in its environment', () => {
+    expect(propsOf(template, watermarks.function).ReservedConcurrentExecutions).toBeUndefined();
     expect(propsOf(template, watermarks.function)).toMatchObject({
       Handler: 'index.handler',
       Architectures: ['arm64'],
       MemorySize: 256,
       Timeout: 30,
-      ReservedConcurrentExecutions: 1,
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogFormat: 'JSON' },
       DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [logicalId(watermarks.deadLetterQueue.queue), 'Arn'] } },
