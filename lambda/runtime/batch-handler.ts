@@ -4,6 +4,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { PipelineMetricName } from '../../lib/contract/metrics';
 import type { RangeResult } from '../../lib/contract/range-invocation';
+import { reprocessRunOfExecution } from '../../lib/contract/reprocess';
 import { PipelineSource } from '../../lib/contract/watermarks';
 import type { BatchSummary } from '../../lib/contract/workflow-steps';
 import { runtimeClientConfig } from './aws-clients';
@@ -126,7 +127,10 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
     const retryBudget = invocationBudget(context);
     if (store) store.retryBudget = retryBudget;
     const metrics = new PipelineMetrics(config.pipeline, config.stage, deps.writeMetrics);
-    const batch = toSourceBatch(isS3ObjectInput(event) ? await loadS3JsonLines(s3, event) : event);
+    const loaded = toSourceBatch(isS3ObjectInput(event) ? await loadS3JsonLines(s3, event) : event);
+    // A range of a reprocess run's execution (`replay --reprocess`): its records are the run's.
+    const reprocessRun = isS3ObjectInput(event) ? reprocessRunOfExecution(event.run) : undefined;
+    const batch = reprocessRun === undefined ? loaded : { ...loaded, records: loaded.records.map((r) => ({ ...r, reprocessRun })) };
     if (isS3ObjectInput(event) && event.validateOnly === true) {
       const sample = sampleSchema(batch.records, schemas, config);
       logger.info('schema sample checked', { ...sample, bucket: event.s3Object.bucket, key: event.s3Object.key });
@@ -183,6 +187,7 @@ export function createBatchHandler(module: TransformModule, schemas: SchemaBundl
 
     logger.info('batch processed', {
       source: batch.kind,
+      ...(reprocessRun === undefined ? {} : { reprocessRun, ...(config.currentTable ? {} : { reprocessIgnored: 'the pipeline keeps no current table: processed as a plain replay' }) }),
       recordsIn: batch.records.length,
       curated: result.curatedInputs,
       curatedRecords: result.curatedRecords,

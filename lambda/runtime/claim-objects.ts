@@ -1,3 +1,4 @@
+import { idempotencyKey } from './idempotency-key';
 import type { Claim, ClaimOutcome, IdempotencyStore } from './idempotency-store';
 import type { SourcePosition } from './transform-contract';
 import { positionId } from './source-records';
@@ -15,6 +16,8 @@ export interface ConflictedRecord {
   readonly itemId: string;
   readonly recordId: string;
   readonly position: SourcePosition;
+  /** The reprocess run of the record, if any. */
+  readonly run?: string;
 }
 
 /** What claiming the planned objects' records gave. */
@@ -47,7 +50,7 @@ export async function claimObjects(
   replan: (outputs: CuratedOutput[]) => PlannedObject[],
 ): Promise<ClaimedObjects> {
   const claimOf = (out: CuratedOutput, objectKey: string, staleObjectKey: string | undefined): Claim => ({
-    id: out.recordId,
+    id: claimKey(out),
     objectKey,
     staleObjectKey,
     position: positionId(out.source),
@@ -65,18 +68,18 @@ export async function claimObjects(
 
   const kept: PlannedObject[] = [];
   const remaining: CuratedOutput[] = [];
-  const claimedFor = new Map<string, string>(); // record id → the key its (own) claim points to
+  const claimedFor = new Map<string, string>(); // idempotency key → the object key its (own) claim points to
   for (const object of planned) {
-    if (object.outputs.some((out) => first.failed.has(out.recordId))) {
+    if (object.outputs.some((out) => first.failed.has(claimKey(out)))) {
       object.outputs.forEach((out) => failed.add(out.itemId));
-    } else if (object.outputs.some((out) => first.conflicts.has(out.recordId))) {
+    } else if (object.outputs.some((out) => first.conflicts.has(claimKey(out)))) {
       for (const out of object.outputs) {
-        if (first.conflicts.has(out.recordId)) {
+        if (first.conflicts.has(claimKey(out))) {
           failed.add(out.itemId);
-          conflicted.push({ itemId: out.itemId, recordId: out.recordId, position: out.source });
+          conflicted.push({ itemId: out.itemId, recordId: out.recordId, position: out.source, ...(out.run === undefined ? {} : { run: out.run }) });
         } else {
           remaining.push(out);
-          claimedFor.set(out.recordId, object.key);
+          claimedFor.set(claimKey(out), object.key);
         }
       }
     } else {
@@ -87,13 +90,18 @@ export async function claimObjects(
 
   // Move the remaining records' claims (ours) to their new objects; once only, then give up.
   const replanned = replan(remaining);
-  const second = await claim(replanned.flatMap((o) => o.outputs.map((out) => claimOf(out, o.key, claimedFor.get(out.recordId)))));
+  const second = await claim(replanned.flatMap((o) => o.outputs.map((out) => claimOf(out, o.key, claimedFor.get(claimKey(out))))));
   for (const object of replanned) {
-    if (object.outputs.some((out) => second.failed.has(out.recordId) || second.conflicts.has(out.recordId))) {
+    if (object.outputs.some((out) => second.failed.has(claimKey(out)) || second.conflicts.has(claimKey(out)))) {
       object.outputs.forEach((out) => failed.add(out.itemId));
     } else {
       kept.push(object);
     }
   }
   return { objects: kept, failed, conflicted };
+}
+
+/** The claim id of a curated output: its record id, namespaced by its reprocess run. */
+function claimKey(out: CuratedOutput): string {
+  return idempotencyKey({ id: out.recordId, run: out.run });
 }

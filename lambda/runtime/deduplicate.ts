@@ -1,3 +1,4 @@
+import { idempotencyKey } from './idempotency-key';
 import type { IdempotencyStore } from './idempotency-store';
 import type { DuplicateFilter } from './process-batch';
 import { positionId } from './source-records';
@@ -30,7 +31,7 @@ export function storeDuplicateFilter(store: IdempotencyStore, objectExists: Obje
   const inFlightMs = options.inFlightMs ?? 900_000;
   const now = options.now ?? Date.now;
   return async (envelopes) => {
-    const claimed = await store.lookupClaims(envelopes.map((e) => e.id));
+    const claimed = await store.lookupClaims(envelopes.map(idempotencyKey));
     const existence = new Map<string, Promise<boolean>>();
     const exists = (key: string) => {
       let answer = existence.get(key);
@@ -43,7 +44,7 @@ export function storeDuplicateFilter(store: IdempotencyStore, objectExists: Obje
     const stale = new Map<string, string>();
     await Promise.all(
       envelopes.map(async (e) => {
-        const claim = claimed.get(e.id);
+        const claim = claimed.get(idempotencyKey(e));
         if (claim === undefined) return;
         const sameInput = claim.position === positionId(e.position);
         if (await exists(claim.objectKey)) {
@@ -51,7 +52,7 @@ export function storeDuplicateFilter(store: IdempotencyStore, objectExists: Obje
           if (sameInput) redelivered.add(e.itemId);
         } else if (claim.position !== undefined && !sameInput && claim.claimedAt !== undefined && now() - claim.claimedAt < inFlightMs) {
           inFlight.add(e.itemId);
-        } else stale.set(e.id, claim.objectKey);
+        } else stale.set(idempotencyKey(e), claim.objectKey);
       }),
     );
     return { duplicates, stale, inFlight, redelivered };
@@ -68,7 +69,7 @@ const CONFLICT_WAITS_MS = [200, 800, 2000];
  * found to be duplicates, and of those the ones another delivery of this same input stored.
  */
 export async function settleConflicts(
-  conflicted: ReadonlyArray<{ itemId: string; recordId: string; position: SourcePosition }>,
+  conflicted: ReadonlyArray<{ itemId: string; recordId: string; position: SourcePosition; run?: string }>,
   duplicateFilter: DuplicateFilter,
   sleep: (ms: number) => Promise<void>,
 ): Promise<{ settled: Set<string>; redelivered: Set<string> }> {
@@ -80,7 +81,7 @@ export async function settleConflicts(
     await sleep(wait);
     let found: Awaited<ReturnType<DuplicateFilter>>;
     try {
-      found = await duplicateFilter(open.map((c) => ({ id: c.recordId, itemId: c.itemId, position: c.position })));
+      found = await duplicateFilter(open.map((c) => ({ id: c.recordId, itemId: c.itemId, position: c.position, run: c.run })));
     } catch {
       break; // the store is not answering: the records stay retried
     }

@@ -1,4 +1,5 @@
 import { RUNTIME_DEFAULTS } from '../../lib/contract/environment';
+import { reprocessRunOfReplay } from '../../lib/contract/reprocess';
 import type { RuntimeConfig } from './config';
 import { parseRecordBody } from './parse-record';
 import { payloadHashId } from './record-id';
@@ -33,6 +34,12 @@ export interface Envelope {
   readonly payload: PipelineRecord;
   /** Where it came from. */
   readonly position: SourcePosition;
+  /**
+   * The reprocess run re-deriving it: the batch workflow execution's (`SourceRecord.reprocessRun`)
+   * or the EventBridge replay's (`replay-name`, when it is a reprocess run id).
+   * @default - none
+   */
+  readonly run?: string;
 }
 
 /** Why an input could not become an envelope. */
@@ -72,6 +79,7 @@ export function toEnvelope(record: SourceRecord, config: RuntimeConfig): Envelop
   const outOfBounds = parsedMs !== undefined && !withinBounds(parsedMs, record.receivedAtMs, config);
   const eventMs = outOfBounds ? undefined : parsedMs;
   const meta = parsed.eventBridge;
+  const run = record.reprocessRun ?? reprocessRunOfReplay(meta?.replayName);
   return {
     ok: true,
     envelope: {
@@ -85,6 +93,7 @@ export function toEnvelope(record: SourceRecord, config: RuntimeConfig): Envelop
       receivedAt,
       payload,
       position: record.position,
+      ...(run === undefined ? {} : { run }),
     },
   };
 }

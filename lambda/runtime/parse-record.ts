@@ -5,6 +5,8 @@ export interface EventBridgeMetadata {
   readonly id: string;
   readonly source: string;
   readonly detailType: string;
+  /** The replay that put it on the bus again (`replay-name`, which EventBridge adds to replayed events). */
+  readonly replayName?: string;
 }
 
 /** The outcome of parsing a source record's body. */
@@ -41,7 +43,8 @@ export function parseRecordBody(body: string): ParseResult {
   }
   let eventBridge: EventBridgeMetadata | undefined;
   if (isEventBridgeEvent(value)) {
-    eventBridge = { id: value.id, source: value.source, detailType: String(value['detail-type']) };
+    const replayName = (value as { 'replay-name'?: unknown })['replay-name'];
+    eventBridge = { id: value.id, source: value.source, detailType: String(value['detail-type']), ...(typeof replayName === 'string' ? { replayName } : {}) };
     value = value.detail;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -1,6 +1,7 @@
 import { partitionPath } from '../../lib/contract/storage-layout';
 import type { RuntimeConfig } from './config';
 import { toEnvelope, type Envelope } from './envelope';
+import { idempotencyKey } from './idempotency-key';
 import { isPiiIdField, maskQuarantineInput, maskRecord, type PiiHasher } from './pii-masking';
 import { allPiiFields, checkSchema, type SchemaBundle } from './schema-validation';
 import { isDeleteOutput, withLakehouseColumns } from './record-operations';
@@ -42,6 +43,8 @@ export interface QuarantinedRecord {
   readonly receivedAt: string;
   /** The input with PII masked (parsed when it was JSON, else the scrubbed raw text). */
   readonly input: unknown;
+  /** The reprocess run that quarantined it again (its entry is the run's own). @default - none */
+  readonly run?: string;
 }
 
 /** Curated output of one input record. */
@@ -61,6 +64,8 @@ export interface CuratedOutput {
   readonly lines: string[];
   /** An earlier claim of this id whose object was never written (may be taken over). */
   readonly staleObjectKey?: string;
+  /** The reprocess run that re-derived it (claims, object keys and lineage are the run's). @default - none */
+  readonly run?: string;
 }
 
 /** A record skipped because its id already reached curated (or appears earlier in the batch). */
@@ -98,13 +103,15 @@ export interface DeferredRecord {
   readonly itemId: string;
   readonly recordId: string;
   readonly position: SourcePosition;
+  /** The reprocess run of the record, if any. */
+  readonly run?: string;
 }
 
 /** Answers which record ids already reached curated; see deduplicate.ts. */
-export type DuplicateFilter = (envelopes: ReadonlyArray<Pick<Envelope, 'id' | 'itemId' | 'position'>>) => Promise<{
+export type DuplicateFilter = (envelopes: ReadonlyArray<Pick<Envelope, 'id' | 'itemId' | 'position' | 'run'>>) => Promise<{
   /** Item ids to skip as duplicates. */
   readonly duplicates: ReadonlySet<string>;
-  /** Stale claims (record id → object key never written) that may be taken over. */
+  /** Stale claims (idempotency key → object key never written) that may be taken over. */
   readonly stale: ReadonlyMap<string, string>;
   /** Item ids whose id another input claimed moments ago and is writing now (not stale). */
   readonly inFlight?: ReadonlySet<string>;
@@ -149,18 +156,23 @@ export async function processBatch(
 
   for (const source of records) {
     const receivedAt = new Date(source.receivedAtMs).toISOString();
-    const base = { itemId: source.itemId, source: source.position, receivedAt };
+    const sourceRun = config.currentTable && source.reprocessRun !== undefined ? { run: source.reprocessRun } : {};
+    const base = { itemId: source.itemId, source: source.position, receivedAt, ...sourceRun };
     const result = toEnvelope(source, config);
     if (!result.ok) {
       quarantined.push({ ...base, reason: result.reason, error: result.message, input: maskInput(result.input, schemas, options.hasher) });
       continue;
     }
     if (result.envelope.eventTimeOutOfBounds) eventTimeOutOfBounds++;
-    const envelope = idIsPii ? { ...result.envelope, id: (options.hasher as PiiHasher)(result.envelope.id) } : result.envelope;
+    const hashed = idIsPii ? { ...result.envelope, id: (options.hasher as PiiHasher)(result.envelope.id) } : result.envelope;
+    // A reprocess run is written as new lines only where a current table takes them over the old
+    // ones; without one it is a plain replay (deduplicated against the first processing).
+    const envelope = hashed.run !== undefined && !config.currentTable ? { ...hashed, run: undefined } : hashed;
     const check = checkSchema(envelope.payload, schemas);
     if (!check.ok) {
       quarantined.push({
         ...base,
+        ...runOf(envelope),
         recordId: envelope.id,
         reason: check.reason,
         error: check.errors[0],
@@ -177,10 +189,11 @@ export async function processBatch(
   const fresh: typeof ready = [];
   const firstItem = new Map<string, string>();
   for (const r of ready) {
-    const first = firstItem.get(r.envelope.id);
+    const key = idempotencyKey(r.envelope);
+    const first = firstItem.get(key);
     if (first !== undefined) duplicates.push({ itemId: r.envelope.itemId, recordId: r.envelope.id, of: first });
     else {
-      firstItem.set(r.envelope.id, r.envelope.itemId);
+      firstItem.set(key, r.envelope.itemId);
       fresh.push(r);
     }
   }
@@ -191,14 +204,14 @@ export async function processBatch(
   const deferred: DeferredRecord[] = [];
   for (const { envelope, schemaVersion } of fresh) {
     if (known?.inFlight?.has(envelope.itemId)) {
-      deferred.push({ itemId: envelope.itemId, recordId: envelope.id, position: envelope.position });
+      deferred.push({ itemId: envelope.itemId, recordId: envelope.id, position: envelope.position, ...runOf(envelope) });
       continue;
     }
     if (known?.duplicates.has(envelope.itemId)) {
       duplicates.push({ itemId: envelope.itemId, recordId: envelope.id, ...(known.redelivered?.has(envelope.itemId) ? { redelivered: true } : {}) });
       continue;
     }
-    const base = { itemId: envelope.itemId, recordId: envelope.id, source: envelope.position, receivedAt: envelope.receivedAt, schemaVersion };
+    const base = { itemId: envelope.itemId, recordId: envelope.id, source: envelope.position, receivedAt: envelope.receivedAt, schemaVersion, ...runOf(envelope) };
     let result: unknown;
     try {
       result = await module.transform(envelope.payload, {
@@ -270,7 +283,8 @@ export async function processBatch(
       receivedAt: envelope.receivedAt,
       records,
       lines,
-      staleObjectKey: known?.stale.get(envelope.id),
+      staleObjectKey: known?.stale.get(idempotencyKey(envelope)),
+      ...runOf(envelope),
     });
   }
   return { curated, quarantined, dropped, duplicates, deferred, ...(eventTimeOutOfBounds > 0 ? { eventTimeOutOfBounds } : {}) };
@@ -284,6 +298,10 @@ export function partitionOf(isoTime: string): string {
 /** Masks an input that never became an envelope (it may not even be JSON) with every version's PII fields. */
 function maskInput(input: unknown, schemas: SchemaBundle, hasher: PiiHasher | undefined): unknown {
   return maskQuarantineInput(input, allPiiFields(schemas), hasher);
+}
+
+function runOf(envelope: Envelope): { run?: string } {
+  return envelope.run === undefined ? {} : { run: envelope.run };
 }
 
 function isPlainObject(value: unknown): boolean {

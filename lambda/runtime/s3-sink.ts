@@ -143,6 +143,7 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
         lines = object.outputs.flatMap((out, i) => (sinkRejected.has(out.itemId) ? [] : lines.slice(ranges[i][0], ranges[i][1])));
       }
     }
+    const objectRun = object.outputs.every((out) => out.run === object.outputs[0].run) ? object.outputs[0].run : undefined;
     // Written even when every record was refused by the sink table: it is the commit marker the
     // records' claims point to (so a redelivery is a duplicate, not a second quarantine entry).
     await putGzipLines(ctx.s3, config.curatedBucket, object.key, lines, {
@@ -150,6 +151,7 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
       'input-count': String(kept.length),
       'transform-version': config.transformVersion,
       stage: config.stage,
+      ...(objectRun === undefined ? {} : { 'reprocess-run': objectRun }),
     });
     claimChecked += checked;
   });
@@ -222,7 +224,8 @@ async function claimQuarantine(
 ): Promise<{ toWrite: QuarantinedRecord[]; already: Set<string> }> {
   const already = new Set<string>();
   if (!ctx.store || records.length === 0) return { toWrite: records, already };
-  const idOf = (r: QuarantinedRecord) => `quarantine#${positionId(r.source)}`;
+  // A reprocess run's entries are its own (namespaced like its curated claims).
+  const idOf = (r: QuarantinedRecord) => `quarantine#${r.run === undefined ? '' : `${r.run}/`}${positionId(r.source)}`;
   try {
     const claimed = await ctx.store.lookup(records.map(idOf));
     const toWrite: QuarantinedRecord[] = [];
@@ -301,14 +304,19 @@ export function planObjects(config: RuntimeConfig, curated: CuratedOutput[]): Cu
   return [...groups].map(([partition, outputs]) => ({
     partition,
     outputs,
-    key: `${config.dataset}/${partition}/${batchObjectId(config, outputs.map((o) => o.source))}.jsonl.gz`,
+    key: `${config.dataset}/${partition}/${batchObjectId(config, outputs.map((o) => o.source), outputs.map((o) => o.run))}.jsonl.gz`,
   }));
 }
 
-/** A stable id for a set of inputs: the same inputs always give the same object key. */
-export function batchObjectId(config: RuntimeConfig, positions: SourcePosition[]): string {
+/**
+ * A stable id for a set of inputs: the same inputs always give the same object key. `runs[i]` is
+ * the reprocess run of input `i`, if any: a run's objects never overwrite the first processing's
+ * (whose inputs have the same positions) nor another run's, and a retry within the run overwrites
+ * its own.
+ */
+export function batchObjectId(config: RuntimeConfig, positions: SourcePosition[], runs: ReadonlyArray<string | undefined> = []): string {
   const hash = createHash('sha256').update(config.stage);
-  for (const p of positions) hash.update(`\n${positionId(p)}`);
+  positions.forEach((p, i) => hash.update(`\n${runs[i] === undefined ? '' : `${runs[i]}/`}${positionId(p)}`));
   return hash.digest('hex').slice(0, 32);
 }
 
@@ -334,7 +342,7 @@ function lakehouseFields(record: Record<string, unknown> | undefined): Record<st
 /** The quarantine object of a batch's bad records: partitioned by receive time, named by their positions. */
 function quarantineObjectKey(config: RuntimeConfig, records: QuarantinedRecord[]): string {
   const partition = partitionOf(records[0].receivedAt);
-  return `${config.dataset}/${partition}/${batchObjectId(config, records.map((r) => r.source))}.jsonl.gz`;
+  return `${config.dataset}/${partition}/${batchObjectId(config, records.map((r) => r.source), records.map((r) => r.run))}.jsonl.gz`;
 }
 
 function quarantineObject(s3: S3Client, config: RuntimeConfig, records: QuarantinedRecord[]) {
@@ -362,6 +370,7 @@ export function quarantineLine(config: RuntimeConfig, r: QuarantinedRecord): str
     source: r.source,
     receivedAt: r.receivedAt,
     transformVersion: config.transformVersion,
+    ...(r.run === undefined ? {} : { reprocessRun: r.run }),
     input: r.input,
   };
   try {
@@ -387,7 +396,9 @@ async function writeLineage(
 ): Promise<boolean> {
   const iso = new Date(writtenAt).toISOString();
   const positions = written.flatMap((o) => o.outputs.map((out) => out.source));
-  const key = `${lineagePrefix(config.dataset)}dt=${iso.slice(0, 10)}/${batchObjectId(config, positions)}.json`;
+  const outputs = written.flatMap((o) => o.outputs);
+  const key = `${lineagePrefix(config.dataset)}dt=${iso.slice(0, 10)}/${batchObjectId(config, positions, outputs.map((out) => out.run))}.json`;
+  const runs = [...new Set(outputs.flatMap((out) => (out.run === undefined ? [] : [out.run])))];
   const manifest = {
     pipeline: config.pipeline,
     stage: config.stage,
@@ -395,6 +406,8 @@ async function writeLineage(
     ...(ctx.workflowRun ? { workflowRun: ctx.workflowRun } : {}),
     writtenAt: iso,
     transformVersion: config.transformVersion,
+    // The reprocess runs whose re-derived records the objects hold (each input names its own).
+    ...(runs.length > 0 ? { reprocessRuns: runs } : {}),
     counts: {
       curated: written.reduce((n, o) => n + o.outputs.length, 0),
       quarantined: quarantinedCount,
@@ -406,7 +419,7 @@ async function writeLineage(
       key: o.key,
       records: o.outputs.reduce((n, out) => n + out.lines.length, 0),
       schemaVersions: [...new Set(o.outputs.map((out) => out.schemaVersion ?? 'none'))],
-      inputs: o.outputs.map((out) => ({ recordId: out.recordId, source: out.source })),
+      inputs: o.outputs.map((out) => ({ recordId: out.recordId, source: out.source, ...(out.run === undefined ? {} : { reprocessRun: out.run }) })),
     })),
   };
   try {

@@ -25,6 +25,12 @@ export interface SourceRecord {
    * @default false
    */
   readonly tooDeep?: boolean;
+  /**
+   * The reprocess run re-deriving the record (a batch workflow execution of `replay --reprocess`);
+   * an event replayed by one names it in its own `replay-name`.
+   * @default - none: a first processing, or a plain replay
+   */
+  readonly reprocessRun?: string;
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -19,3 +19,4 @@ export * from './lakehouse/columns';
 export * from './lakehouse/sql';
 export * from './lakehouse/merge-steps';
 export * from './cost';
+export * from './reprocess';

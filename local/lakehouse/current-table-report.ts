@@ -68,6 +68,7 @@ export function expectedRows(
       const order: RecordOrder = {
         version: typeof version === 'number' || typeof version === 'string' ? version : null,
         eventTime: String(line[LAKEHOUSE_COLUMNS.eventTime] ?? ''),
+        op,
         processedAt: String(line[LAKEHOUSE_COLUMNS.processedAt] ?? ''),
         position: String(line[LAKEHOUSE_COLUMNS.position] ?? ''),
       };

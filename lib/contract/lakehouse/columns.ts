@@ -59,6 +59,8 @@ export interface RecordOrder {
   readonly version?: string | number | null;
   /** `_etl_event_time`. */
   readonly eventTime: string;
+  /** `_etl_op`: at an equal version and event time a delete is newer than an upsert. @default RecordOperation.UPSERT */
+  readonly op?: RecordOperation | string;
   /** `_etl_processed_at`. */
   readonly processedAt: string;
   /** `_etl_position`. */
@@ -68,10 +70,13 @@ export interface RecordOrder {
 /**
  * The ordering rule of the current table: of the lines of one key, the newest wins, by the
  * declared version column (if any; numbers compare as numbers, strings as strings, a missing
- * version is older than any), then `_etl_event_time`, then `_etl_processed_at`, then
- * `_etl_position` (each compared as a string: the runtime writes ISO-8601 UTC in one format, so
- * string order is time order). A delete is ordered like an upsert: a delete newer than the row
- * removes it, an upsert older than a delete never brings the key back.
+ * version is older than any), then `_etl_event_time`, then the operation (a delete is newer than
+ * an upsert of the same version and event time), then `_etl_processed_at`, then `_etl_position`
+ * (each compared as a string: the runtime writes ISO-8601 UTC in one format, so string order is
+ * time order). A delete newer than the row removes it, an upsert older than a delete never brings
+ * the key back. The operation comes before the processing time so that processing an upsert again
+ * later (a reprocess run, `replay --reprocess`) can never undo a delete of the same version and
+ * event time: only a newer version or event time brings a deleted key back.
  *
  * Returns a negative number when `a` is older than `b`, positive when newer, 0 only when every
  * order column is equal (the same line).
@@ -80,9 +85,15 @@ export function compareRecordOrder(a: RecordOrder, b: RecordOrder): number {
   return (
     compareVersion(a.version, b.version) ||
     compareStrings(a.eventTime, b.eventTime) ||
+    operationRank(a.op) - operationRank(b.op) ||
     compareStrings(a.processedAt, b.processedAt) ||
     compareStrings(a.position, b.position)
   );
+}
+
+/** 1 for a delete, 0 for anything else (an upsert): the delete wins a tie of version and event time. */
+function operationRank(op: string | undefined): number {
+  return op === RecordOperation.DELETE ? 1 : 0;
 }
 
 function compareVersion(a: string | number | null | undefined, b: string | number | null | undefined): number {

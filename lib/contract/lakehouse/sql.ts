@@ -182,8 +182,8 @@ export function curatedObjectPartition(path: string): { readonly dt: string; rea
  * NULL except the version column). So re-running it over the same objects changes nothing, and
  * merging objects in any order or grouping gives the same table.
  *
- * Order, newest first: the version column (if declared), `_etl_event_time`, `_etl_processed_at`,
- * `_etl_position`; NULL is older than any value. Lines without a key or with an unknown `_etl_op`
+ * Order, newest first: the version column (if declared), `_etl_event_time`, `_etl_op` (a delete
+ * before an upsert), `_etl_processed_at`, `_etl_position`; NULL is older than any value. Lines without a key or with an unknown `_etl_op`
  * are not merged.
  *
  * The source is read with `"$path" IN (…)` and `dt`/`hr` predicates derived from the paths, so
@@ -218,7 +218,7 @@ export function mergeSql(spec: CurrentTableSqlSpec, objectPaths: readonly string
     'USING (',
     `  SELECT ${columns.map(q).join(', ')}`,
     '  FROM (',
-    `    SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY ${order.map((c) => `${q(c)} DESC NULLS LAST`).join(', ')}) AS "_etl_rank"`,
+    `    SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY ${order.map((c) => `${q(c.column)} ${c.newest === 'greatest' ? 'DESC' : 'ASC'} NULLS LAST`).join(', ')}) AS "_etl_rank"`,
     '    FROM (',
     '      SELECT',
     read.map((p) => `        ${p}`).join(',\n'),
@@ -338,14 +338,22 @@ export function liveViewSql(spec: CurrentTableSqlSpec): string {
   ].join('\n');
 }
 
-/** The columns that order the lines of a key, most significant first. */
-function orderColumns(spec: CurrentTableSqlSpec): string[] {
+/** An order column and which end of it is newest. */
+interface OrderColumn {
+  readonly column: string;
+  /** `least` for `_etl_op`: 'delete' sorts before 'upsert' and wins a tie of version and event time. */
+  readonly newest: 'greatest' | 'least';
+}
+
+/** The columns that order the lines of a key, most significant first (as compareRecordOrder). */
+function orderColumns(spec: CurrentTableSqlSpec): OrderColumn[] {
   return [
     ...(spec.versionColumn ? [spec.versionColumn] : []),
     LAKEHOUSE_COLUMNS.eventTime,
+    LAKEHOUSE_COLUMNS.op,
     LAKEHOUSE_COLUMNS.processedAt,
     LAKEHOUSE_COLUMNS.position,
-  ];
+  ].map((column) => ({ column, newest: column === LAKEHOUSE_COLUMNS.op ? 'least' : 'greatest' }));
 }
 
 /**
@@ -353,11 +361,11 @@ function orderColumns(spec: CurrentTableSqlSpec): string[] {
  * Never NULL itself (each comparison is guarded), so a NULL column cannot make the MERGE skip or
  * take a row by accident.
  */
-function newerThan(order: readonly string[]): string {
+function newerThan(order: readonly OrderColumn[]): string {
   const [first, ...rest] = order;
-  const s = `"s".${quoteIdentifier(first)}`;
-  const t = `"t".${quoteIdentifier(first)}`;
-  const greater = `(${s} IS NOT NULL AND (${t} IS NULL OR ${s} > ${t}))`;
+  const s = `"s".${quoteIdentifier(first.column)}`;
+  const t = `"t".${quoteIdentifier(first.column)}`;
+  const greater = `(${s} IS NOT NULL AND (${t} IS NULL OR ${s} ${first.newest === 'greatest' ? '>' : '<'} ${t}))`;
   if (rest.length === 0) return greater;
   return `(${greater} OR (${s} IS NOT DISTINCT FROM ${t} AND ${newerThan(rest)}))`;
 }

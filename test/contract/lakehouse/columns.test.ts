@@ -49,6 +49,15 @@ describe('compareRecordOrder (newest wins)', () => {
     expect(compareRecordOrder(base, { ...base })).toBe(0);
   });
 
+  it('then a delete before an upsert of the same version and event time, however much later the upsert was processed', () => {
+    const deleted = { ...base, version: 2, op: RecordOperation.DELETE };
+    const reprocessed = { ...base, version: 2, op: RecordOperation.UPSERT, processedAt: '2026-03-09T00:00:00.000Z' };
+    expect(compareRecordOrder(deleted, reprocessed)).toBeGreaterThan(0);
+    expect(compareRecordOrder(reprocessed, deleted)).toBeLessThan(0);
+    expect(compareRecordOrder({ ...reprocessed, eventTime: '2026-03-01T07:00:01.000Z' }, deleted)).toBeGreaterThan(0);
+    expect(compareRecordOrder({ ...base, op: RecordOperation.UPSERT }, base)).toBe(0);
+  });
+
   it('picks one winner whatever order the lines come in', () => {
     const lines: RecordOrder[] = [
       { ...base, position: 'b' },

@@ -223,6 +223,33 @@ describe('the current table MERGE on DuckDB', () => {
     expect(row).toMatchObject({ status: 'right', _etl_transform_version: 'code-2' });
   });
 
+  it('never lets a reprocessed upsert undo a delete of the same version and event time (the delete wins the tie), in any merge order', async () => {
+    for (const order of [['deleted', 'reprocessed'], ['reprocessed', 'deleted']]) {
+      const lakehouse = await lakehouseOf(VERSIONED);
+      const objects: Record<string, string> = {
+        deleted: lakehouse.putObject(key(`deleted-${order[0]}`), [line('o-1', { op: RecordOperation.DELETE, revision: 3, processedAt: '2026-12-07T09:05:00.000Z' })]),
+        reprocessed: lakehouse.putObject(key(`reprocessed-${order[0]}`), [
+          line('o-1', { revision: 3, status: 'rederived', transformVersion: 'code-2', processedAt: '2026-12-08T00:00:00.000Z' }),
+        ]),
+      };
+      for (const name of order) await lakehouse.merge([objects[name]]);
+      expect(await summary(lakehouse)).toEqual({ 'o-1': 'delete null 3' });
+    }
+  });
+
+  it('takes a reprocessed upsert of a newer event time over a delete, and a reprocessed delete over the row it deletes', async () => {
+    const lakehouse = await lakehouseOf();
+    const deleted = lakehouse.putObject(key('deleted'), [line('o-1', { op: RecordOperation.DELETE, at: '2026-12-07T08:00:00.000Z' })]);
+    const newer = lakehouse.putObject(key('newer'), [line('o-1', { status: 'later', at: '2026-12-07T08:10:00.000Z', processedAt: '2026-12-08T00:00:00.000Z' })]);
+    const first = lakehouse.putObject(key('first'), [line('o-2', { status: 'placed' })]);
+    const rederivedDelete = lakehouse.putObject(key('rederived-delete'), [
+      line('o-2', { op: RecordOperation.DELETE, transformVersion: 'code-2', processedAt: '2026-12-08T00:00:00.000Z' }),
+    ]);
+    await lakehouse.merge([deleted, first]);
+    await lakehouse.merge([newer, rederivedDelete]);
+    expect(await summary(lakehouse)).toEqual({ 'o-1': 'upsert later -', 'o-2': 'delete null -' });
+  });
+
   it('reads ISO-8601 text as UTC timestamps and dates (a version column with offsets orders in UTC), objects as JSON text', async () => {
     const spec: CurrentTableSqlSpec = {
       ...SPEC,
@@ -298,6 +325,7 @@ describe('the current table MERGE on DuckDB', () => {
         const asOrder = (r: Record<string, unknown>) => ({
           version: r.revision as number | null | undefined,
           eventTime: r._etl_event_time as string,
+          op: r._etl_op as string,
           processedAt: r._etl_processed_at as string,
           position: r._etl_position as string,
         });

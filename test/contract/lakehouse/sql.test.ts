@@ -158,10 +158,10 @@ describe('the MERGE', () => {
     expect(typed).toMatch(/^ {8}"updated_at",?$/m);
   });
 
-  it('ranks the lines of a key by the version column, event time, processing time, position, NULL last', () => {
+  it('ranks the lines of a key by the version column, event time, operation (delete first), processing time, position, NULL last', () => {
     expect(sql).toContain(
       'row_number() OVER (PARTITION BY "_etl_key" ORDER BY "updated_at" DESC NULLS LAST, "_etl_event_time" DESC NULLS LAST, ' +
-        '"_etl_processed_at" DESC NULLS LAST, "_etl_position" DESC NULLS LAST) AS "_etl_rank"',
+        '"_etl_op" ASC NULLS LAST, "_etl_processed_at" DESC NULLS LAST, "_etl_position" DESC NULLS LAST) AS "_etl_rank"',
     );
     expect(mergeSql({ ...SPEC, versionColumn: undefined }, [path('a')])).toContain('ORDER BY "_etl_event_time" DESC NULLS LAST');
   });
