@@ -5,6 +5,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { merge } from './commands/merge';
 import { redrive } from './commands/redrive';
 import { redriveStream } from './commands/redrive-stream';
 import { replay } from './commands/replay';
@@ -22,7 +23,8 @@ Commands:
         batch workflow execution per raw object modified in the range. Never duplicates curated records.
   redrive [--queue <output name|url>] [--to <output name|url>] [--rate <msgs/s>] [--max <n>] [--manual]
         Move an SQS DLQ's messages (buffer, delivery) back to their source queue, at most --rate
-        per second (default 10).
+        per second (default 10). The current table's merge DLQ (--queue MergeDlqUrl): its curated
+        objects back to the merge queue as {"bucket","key"}; undelivered merge starts are deleted.
   redrive-stream [--queue <KinesisDlqNUrl|url>] [--rate <records/s>] [--max <n>]
         Redrive the Kinesis DLQ: read each message's shard range back from the stream and put its
         records on the stream again (same partition keys and data), at most --rate records per
@@ -38,9 +40,13 @@ Commands:
         Set the pipeline's paused flag (SSM) to true / false, and disable / enable the stream and
         bus event source mappings (their records wait in the stream and queue while paused).
         Resume after the schema drift is handled.
+  merge [--wait]
+        Start the current table's merge state machine now (it takes every pending curated object);
+        --wait follows the execution and exits 1 unless it succeeds. After a redrive, a fix or a replay.
   status
         Paused flag, DLQ and buffer depths, buffer, DLQ and Kinesis iterator ages (CloudWatch, last
-        15 min), last batch workflow executions.
+        15 min), last batch workflow executions; the current table's merge backlog (depth, oldest
+        age), merge DLQ, last merge and maintenance.
   start [--app <command>] [--input <file.jsonl>] [--via stream|bus|batch|all|each] [...]
         Run the app of ./cdk.json (or --app) end to end on local emulators, no AWS account: synth,
         resources, functions, input, report with a conservation check. Its own options and exit codes:
@@ -77,6 +83,7 @@ const OPTIONS = {
   max: { type: 'string' },
   manual: { type: 'boolean' },
   force: { type: 'boolean' },
+  wait: { type: 'boolean' },
 } as const;
 
 /** Options of each command (besides the global ones). */
@@ -88,6 +95,7 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   pause: [],
   resume: [],
   status: [],
+  merge: ['wait'],
 };
 
 /** What `main` needs from its surroundings (tests replace them). */
@@ -98,6 +106,8 @@ export interface MainDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Long-poll seconds of the receive that decides a DLQ is empty (default 2; tests shorten it). */
   readonly emptyWaitSeconds?: number;
+  /** Milliseconds between polls of an execution `merge --wait` follows (default 5000; tests shorten it). */
+  readonly pollMs?: number;
 }
 
 /** Runs the CLI and returns its exit code. Never throws. */
@@ -157,6 +167,9 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
         break;
       case 'status':
         await status(ctx);
+        break;
+      case 'merge':
+        await merge(ctx, { wait: values.wait, pollMs: deps.pollMs });
         break;
     }
     return EXIT.ok;

@@ -24,7 +24,7 @@ export type OutputField = PipelineOutputField;
 const ALWAYS_EMITTED: readonly OutputField[] = ['pipelineName', 'rawBucketName', 'transformFunctionName'];
 
 /** What a DLQ holds, from its output's name: the DLQ ids `EtlPipeline`'s constructs give. */
-export type DlqKind = 'buffer' | 'delivery' | 'workflow' | 'stream' | 'other';
+export type DlqKind = 'buffer' | 'delivery' | 'workflow' | 'stream' | 'merge' | 'other';
 
 /** A DLQ output of a pipeline (`<DLQ id>Url`, the id ending in `Dlq` and an optional number). */
 export interface DlqOutput {
@@ -126,6 +126,7 @@ const STREAM_DLQ_NAME = new RegExp(`${DLQ_ID.kinesisPrefix}\\d+${DLQ_OUTPUT_SUFF
 function dlqKind(name: string): DlqKind {
   if (name.endsWith(dlqOutputId(DLQ_ID.buffer))) return 'buffer';
   if (name.endsWith(dlqOutputId(DLQ_ID.delivery))) return 'delivery';
+  if (name.endsWith(dlqOutputId(DLQ_ID.merge))) return 'merge';
   if (STREAM_DLQ_NAME.test(name)) return 'stream';
   if (name === dlqOutputId(DLQ_ID.workflow)) return 'workflow';
   return 'other';

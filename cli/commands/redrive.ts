@@ -2,7 +2,8 @@
  * `redrive`: moves a dead-letter queue's messages back to its source queue, at most `rate` per
  * second. Uses SQS StartMessageMoveTask (and polls ListMessageMoveTasks) when the API is there and
  * no `--max` or `--manual` asks otherwise; else moves the messages itself: receive, send to the
- * source, delete. Redriven records are never curated twice (the runtime's idempotency store).
+ * source, delete. Redriven records are never curated twice (the runtime's idempotency store). A
+ * current table's merge DLQ is redriven object by object to the merge queue (redrive-merge.ts).
  */
 import {
   DeleteMessageCommand,
@@ -20,6 +21,7 @@ import { confirm } from '../confirm';
 import { CliError, errorName, EXIT, RateLimiter, realSleep, type CommandContext } from '../context';
 import { findOutputs, scopeOf, type PipelineOutputs } from '../outputs';
 import { queueAttributes, resolveQueue, streamDlqs, workflowDlq } from '../queues';
+import { redriveMergeDlq } from './redrive-merge';
 
 export interface RedriveOptions {
   /** The DLQ: an output name (`BufferDlqUrl`, `BufferDlq`) or a queue URL. @default the buffer DLQ, or the only DLQ */
@@ -39,7 +41,8 @@ export interface RedriveOptions {
 }
 
 export interface RedriveResult {
-  readonly method: 'move-task' | 'manual' | 'dry-run';
+  /** How: an SQS move task, moved here, nothing (dry run), or the merge DLQ's objects sent to the merge queue. */
+  readonly method: 'move-task' | 'manual' | 'dry-run' | 'merge-objects';
   readonly moved: number;
   readonly dlqUrl: string;
   readonly targetUrl?: string;
@@ -59,6 +62,12 @@ export async function redrive(ctx: CommandContext, options: RedriveOptions): Pro
   const dlqUrl = resolveDlq(ctx.pipeline, options.queue);
   if (!options.to) refuseOtherKinds(ctx.pipeline, dlqUrl);
   const sqs = ctx.clients.sqs();
+  if (!options.to && ctx.pipeline.dlqs.some((d) => d.kind === 'merge' && d.url === dlqUrl)) {
+    // Not a plain move: the merge DLQ also holds events EventBridge could not deliver (redrive-merge.ts).
+    const mergeQueueUrl = ctx.pipeline.mergeQueueUrl ?? (await findSourceQueue(sqs, ctx.pipeline, dlqUrl, (await queueAttributes(sqs, dlqUrl)).QueueArn as string));
+    const done = await redriveMergeDlq(ctx, { dlqUrl, mergeQueueUrl, rate, max: options.max, emptyWaitSeconds: options.emptyWaitSeconds });
+    return { method: ctx.dryRun ? 'dry-run' : 'merge-objects', moved: ctx.dryRun ? 0 : done.moved, dlqUrl, targetUrl: mergeQueueUrl };
+  }
   const dlq = await queueAttributes(sqs, dlqUrl);
   const depth = Number(dlq.ApproximateNumberOfMessages ?? 0);
   const inFlight = Number(dlq.ApproximateNumberOfMessagesNotVisible ?? 0);

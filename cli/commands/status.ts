@@ -1,6 +1,7 @@
 /**
  * `status`: the paused flag, the depth of every DLQ and of the buffer, their ages and the Kinesis
- * iterator age (CloudWatch, last 15 minutes), and the batch workflow's last executions. Each part
+ * iterator age (CloudWatch, last 15 minutes), the batch workflow's last executions, and a current
+ * table's merge backlog (its merge queue's depth and oldest age) and last merge and maintenance. Each part
  * is reported on its own: one failing call does not hide the others.
  */
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
@@ -14,9 +15,19 @@ export interface StatusReport {
   paused?: string;
   queues: Array<{ name: string; url: string; visible?: number; inFlight?: number; delayed?: number; error?: string }>;
   executions?: Array<{ name: string; status: string; startDate?: string }>;
+  /** The current table's last merge and maintenance executions (none: never ran; absent: no current table). */
+  currentTable?: { name?: string; lastMerge?: LastExecution | null; lastMaintenance?: LastExecution | null };
   /** Ages from CloudWatch: latest and highest of the window, in milliseconds; none when no data. */
   ages: Array<{ name: string; metric: string; latestMs?: number; maxMs?: number; error?: string }>;
   errors: string[];
+}
+
+/** An execution of a current table's state machine, as `status` shows it. */
+export interface LastExecution {
+  readonly name: string;
+  readonly status: string;
+  readonly startDate?: string;
+  readonly stopDate?: string;
 }
 
 /** The window of the CloudWatch ages. */
@@ -41,6 +52,7 @@ export async function status(ctx: CommandContext, options: { executions?: number
 
   const queues: Array<[string, string]> = [
     ...(pipeline.keys.bufferQueueUrl !== undefined && pipeline.bufferQueueUrl !== undefined ? [[pipeline.keys.bufferQueueUrl, pipeline.bufferQueueUrl] as [string, string]] : []),
+    ...(pipeline.keys.mergeQueueUrl !== undefined && pipeline.mergeQueueUrl !== undefined ? [[pipeline.keys.mergeQueueUrl, pipeline.mergeQueueUrl] as [string, string]] : []),
     ...pipeline.dlqs.map((d): [string, string] => [d.key, d.url]),
   ];
   for (const [key, url] of queues) {
@@ -64,7 +76,8 @@ export async function status(ctx: CommandContext, options: { executions?: number
       };
       report.queues.push(q);
       const flag = /Dlq\d*Url$/.test(name) && q.visible + q.inFlight > 0 ? '  ← needs attention (runbook: dlq-messages)' : '';
-      ctx.io.out(`${name}: ${q.visible} visible, ${q.inFlight} in flight, ${q.delayed} delayed${flag}`);
+      if (key === pipeline.keys.mergeQueueUrl) ctx.io.out(`merge backlog (${name}): ${q.visible} object(s) pending, ${q.inFlight} being merged`);
+      else ctx.io.out(`${name}: ${q.visible} visible, ${q.inFlight} in flight, ${q.delayed} delayed${flag}`);
     } catch (error) {
       report.queues.push({ name, url, error: (error as Error).message });
       report.errors.push(`${name}: ${(error as Error).message}`);
@@ -85,7 +98,37 @@ export async function status(ctx: CommandContext, options: { executions?: number
       ctx.io.out(`executions: unknown (${(error as Error).message})`);
     }
   }
+  await currentTable(ctx, report);
   return report;
+}
+
+/** The current table's names and the last execution of its merge and of its maintenance state machine. */
+async function currentTable(ctx: CommandContext, report: StatusReport): Promise<void> {
+  const p = ctx.pipeline;
+  if (p.mergeStateMachineArn === undefined && p.maintenanceStateMachineArn === undefined) return;
+  const table: NonNullable<StatusReport['currentTable']> = { name: p.currentTableName };
+  report.currentTable = table;
+  ctx.io.out(`current table: ${p.currentTableName ?? '(no CurrentTableName output)'}${p.currentTableLiveView ? `, live rows in ${p.currentTableLiveView}` : ''}`);
+  const last = async (what: 'merge' | 'maintenance', stateMachineArn: string | undefined): Promise<LastExecution | null | undefined> => {
+    if (stateMachineArn === undefined) return undefined;
+    try {
+      const e = (await ctx.clients.sfn().send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }))).executions?.[0];
+      if (!e) {
+        ctx.io.out(`  last ${what}: none yet`);
+        return null;
+      }
+      const execution = { name: e.name ?? '', status: e.status ?? '', startDate: e.startDate?.toISOString(), stopDate: e.stopDate?.toISOString() };
+      const flag = execution.status === 'FAILED' || execution.status === 'TIMED_OUT' || execution.status === 'ABORTED' ? `  ← runbook: current-table-${what}-failed` : '';
+      ctx.io.out(`  last ${what}: ${execution.status} (started ${execution.startDate ?? '?'}${execution.stopDate ? `, stopped ${execution.stopDate}` : ''}; ${execution.name})${flag}`);
+      return execution;
+    } catch (error) {
+      report.errors.push(`last ${what}: ${(error as Error).message}`);
+      ctx.io.out(`  last ${what}: unknown (${(error as Error).message})`);
+      return undefined;
+    }
+  };
+  table.lastMerge = await last('merge', p.mergeStateMachineArn);
+  table.lastMaintenance = await last('maintenance', p.maintenanceStateMachineArn);
 }
 
 /** One age to read from CloudWatch. */
@@ -108,7 +151,7 @@ interface AgeQuery {
  */
 async function ages(ctx: CommandContext, report: StatusReport, queues: Array<[string, string]>): Promise<void> {
   const wanted: AgeQuery[] = queues.map(([key, url]) => ({
-    name: key === ctx.pipeline.keys.bufferQueueUrl ? 'buffer age' : `${logicalName(key)} age`,
+    name: key === ctx.pipeline.keys.bufferQueueUrl ? 'buffer age' : key === ctx.pipeline.keys.mergeQueueUrl ? 'merge backlog age (oldest unmerged object)' : `${logicalName(key)} age`,
     metric: `oldest message, AWS/SQS ApproximateAgeOfOldestMessage of ${queueName(url)}`,
     namespace: 'AWS/SQS',
     metricName: 'ApproximateAgeOfOldestMessage',

@@ -1,6 +1,6 @@
 /**
  * The stack outputs an `EtlPipeline` creates (lib/pipeline/etl-pipeline.ts) and the operations CLI
- * reads (cli/outputs.ts): output ids, and the construct ids of the dead-letter queues, whose
+ * reads (cli/outputs.ts; the local run writes them as `cdk deploy --outputs-file` does): output ids, and the construct ids of the dead-letter queues, whose
  * outputs are named `<DLQ id>Url` and whose kind the CLI tells by that id.
  */
 
@@ -28,6 +28,16 @@ export const PIPELINE_OUTPUT = Object.freeze({
   eventBusName: 'EventBusName',
   eventArchiveName: 'EventArchiveName',
   bufferQueueUrl: 'BufferQueueUrl',
+  /** The current table as Athena names it: `<database>.<table>`. */
+  currentTableName: 'CurrentTableName',
+  /** The view of the current table's live rows (tombstones left out): `<database>.<table>_live`. */
+  currentTableLiveView: 'CurrentTableLiveView',
+  /** The state machine that merges pending curated objects into the current table. */
+  mergeStateMachineArn: 'MergeStateMachineArn',
+  /** The state machine that compacts the current table and expires its old snapshots. */
+  maintenanceStateMachineArn: 'MaintenanceStateMachineArn',
+  /** The queue of curated objects not merged yet (one `{"bucket","key"}` message per object). */
+  mergeQueueUrl: 'MergeQueueUrl',
 } as const);
 
 /** A pipeline output, by the field that holds it. */
@@ -41,6 +51,8 @@ export const DLQ_ID = Object.freeze({
   delivery: 'DeliveryDlq',
   /** BatchWorkflow: failed, timed-out and paused runs (object and error). */
   workflow: 'Dlq',
+  /** CurrentTable: curated objects whose MERGE kept failing, and merge events EventBridge could not deliver. */
+  merge: 'MergeDlq',
   /** TransformFunction: the n-th Kinesis source's on-failure destination is `KinesisDlq<n>` (batch metadata). */
   kinesisPrefix: 'KinesisDlq',
 } as const);

@@ -17,6 +17,7 @@ import { BATCH_WORKFLOW_EVENT_SOURCE, BatchWorkflowEventType } from '../contract
 import { RUNTIME_DEFAULTS, RUNTIME_ENV } from '../contract/environment';
 import { LAKEHOUSE_COLUMNS } from '../contract/lakehouse/columns';
 import { currentTableColumns, type CurrentTablePartitionField, type CurrentTableSqlSpec } from '../contract/lakehouse/sql';
+import { DLQ_ID } from '../contract/stack-outputs';
 import { currentTablePrefix } from '../contract/storage-layout';
 import { INLINE_POLICY_ACKNOWLEDGEMENT, acknowledgeRules, bucketObjectsFinding, flatResource } from '../core/compliance';
 import { publishedDocUrl } from '../core/docs';
@@ -231,7 +232,7 @@ export class CurrentTable extends Construct implements ICurrentTable {
 
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Current table key of ${this.node.path}`);
     allowLogsToUseKey(this.encryptionKey);
-    this.mergeDeadLetterQueue = new DeadLetterQueue(this, 'MergeDlq', {
+    this.mergeDeadLetterQueue = new DeadLetterQueue(this, DLQ_ID.merge, {
       encryptionKey: this.encryptionKey,
       sourceDescription: `the current table ${this.node.path} (curated objects whose MERGE failed ${props.maxMergeAttempts ?? 5} times, undeliverable merge events)`,
     });

@@ -4,6 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { liveViewName } from '../contract/lakehouse/sql';
 import { PIPELINE_OUTPUT, dlqOutputId } from '../contract/stack-outputs';
 import { CLAIM_CHECK_ROOT, STREAM_ARCHIVE_PREFIX } from '../contract/storage-layout';
 import { createPipelineKey } from '../core/encryption';
@@ -582,6 +583,14 @@ export class EtlPipeline extends Construct {
       out(PIPELINE_OUTPUT.eventBusName, this.eventBusIngest.eventBus.eventBusName, 'EventBridge ingest bus');
       out(PIPELINE_OUTPUT.eventArchiveName, this.eventBusIngest.archive.archiveName, 'EventBridge archive (replay source)');
       out(PIPELINE_OUTPUT.bufferQueueUrl, this.eventBusIngest.bufferQueue.queueUrl, 'SQS buffer queue between the bus and the transform');
+    }
+    if (this.currentTable) {
+      const { spec } = this.currentTable;
+      out(PIPELINE_OUTPUT.currentTableName, `${spec.database}.${spec.table}`, 'Current table (Iceberg, one row per key, newest wins; deleted keys kept as tombstones): query it in the Athena workgroup');
+      out(PIPELINE_OUTPUT.currentTableLiveView, `${spec.database}.${liveViewName(spec)}`, 'View of the current table without deleted keys: what most readers want');
+      out(PIPELINE_OUTPUT.mergeStateMachineArn, this.currentTable.mergeStateMachine.stateMachineArn, 'Merges pending curated objects into the current table (the CLI command merge starts it)');
+      out(PIPELINE_OUTPUT.maintenanceStateMachineArn, this.currentTable.maintenanceStateMachine.stateMachineArn, 'Compacts the current table and expires its old snapshots');
+      out(PIPELINE_OUTPUT.mergeQueueUrl, this.currentTable.mergeQueue.queueUrl, 'Curated objects not merged yet ({"bucket","key"} per object); redrive moves the merge DLQ back here');
     }
     this.deadLetterQueues.forEach((dlq) => {
       out(dlqOutputId(dlq.node.id), dlq.queue.queueUrl, `Dead-letter queue ${dlq.node.path}`);

@@ -11,21 +11,17 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { main } from '../../cli/main';
-import { startEmulators, type Emulators } from '../../local/services/emulators';
-import { captureIo, clientsOf, writeOutputsFile } from './support';
+import { captureIo, clientsOf, writeOutputsFile, emulatedSqs } from './support';
 
 jest.setTimeout(60_000);
 
 describe('redrive on emulated SQS', () => {
-  let emulators: Emulators;
+  const emulated = emulatedSqs();
   let sqs: SQSClient;
   let n = 0;
-
-  beforeAll(async () => {
-    emulators = await startEmulators({ services: ['sqs'] });
-    sqs = emulators.clients.sqs();
+  beforeAll(() => {
+    sqs = emulated.sqs;
   });
-  afterAll(async () => emulators?.stop());
 
   /** A buffer queue and its DLQ holding `count` messages; an outputs file naming both. */
   async function setup(count: number) {

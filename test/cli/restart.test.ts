@@ -5,8 +5,7 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseRun } from '../../cli/commands/restart';
 import { main } from '../../cli/main';
-import { startEmulators, type Emulators } from '../../local/services/emulators';
-import { captureIo, clientsOf, fakeClient, writeOutputsFile } from './support';
+import { captureIo, clientsOf, fakeClient, writeOutputsFile, emulatedSqs } from './support';
 
 jest.setTimeout(60_000);
 
@@ -43,15 +42,12 @@ function fakeSfn(fail: (call: number) => Error | undefined = () => undefined) {
 }
 
 describe('restart on emulated SQS', () => {
-  let emulators: Emulators;
+  const emulated = emulatedSqs();
   let sqs: SQSClient;
   let n = 0;
-
-  beforeAll(async () => {
-    emulators = await startEmulators({ services: ['sqs'] });
-    sqs = emulators.clients.sqs();
+  beforeAll(() => {
+    sqs = emulated.sqs;
   });
-  afterAll(async () => emulators?.stop());
 
   /** A workflow DLQ holding `bodies`, and the buffer DLQ beside it; an outputs file naming them like EtlPipeline does. */
   async function setup(bodies: string[]) {

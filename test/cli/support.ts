@@ -2,7 +2,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { CliIo, Clients } from '../../cli/context';
+import { startEmulators, type Emulators } from '../../local/services/emulators';
 
 export interface CapturedIo extends CliIo {
   readonly lines: string[];
@@ -65,6 +67,24 @@ export function fakeClient(handle: (name: string, input: Record<string, unknown>
     send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
       calls.push({ name: command.constructor.name, input: command.input });
       return handle(command.constructor.name, command.input);
+    },
+  };
+}
+
+/**
+ * Emulated SQS (fauxqs) for the enclosing `describe`: started before its tests, stopped after them.
+ * Read `sqs` from a test or a later `beforeAll`.
+ */
+export function emulatedSqs(): { readonly sqs: SQSClient } {
+  let emulators: Emulators | undefined;
+  beforeAll(async () => {
+    emulators = await startEmulators({ services: ['sqs'] });
+  });
+  afterAll(async () => emulators?.stop());
+  return {
+    get sqs(): SQSClient {
+      if (!emulators) throw new Error('test: emulated SQS is not started yet (read it in a test or a beforeAll)');
+      return emulators.clients.sqs();
     },
   };
 }

@@ -13,7 +13,7 @@ import { main } from '../../cli/main';
 import { pipelinesOf, selectPipeline, type StackOutputs } from '../../cli/outputs';
 import { PIPELINE_OUTPUT } from '../../lib/contract/stack-outputs';
 import * as cdkJson from '../../cdk.json';
-import { CLICKSTREAM_TRANSFORM, TEST_ENV } from '../support/cdk';
+import { CLICKSTREAM_TRANSFORM, ROOT, TEST_ENV } from '../support/cdk';
 import { captureIo, clientsOf, fakeClient, writeOutputsFile } from './support';
 
 let outdir: string;
@@ -32,7 +32,8 @@ beforeAll(() => {
     pipelineName: 'orders',
     transformEntry: CLICKSTREAM_TRANSFORM,
     batchWorkflow: {},
-    warehouse: { columns: [{ name: 'orderid', type: 'string' }] },
+    warehouse: {},
+    currentTable: { outputSchema: path.join(ROOT, 'examples', 'clickstream', 'schemas', 'curated-clickstream.json') },
   });
   refunds = new EtlPipeline(stack, 'OrdersRefunds', { pipelineName: 'refunds', transformEntry: CLICKSTREAM_TRANSFORM, enableStream: false, batchWorkflow: {} });
   const template = app.synth().getStackByName('Shop').template as { Outputs: Record<string, { Value: unknown }> };
@@ -76,12 +77,19 @@ test.each([
   expect(read.eventArchiveName).toBe(value(p.eventBusIngest?.archive.archiveName));
   expect(read.bufferQueueUrl).toBe(value(p.eventBusIngest?.bufferQueue.queueUrl));
   expect(read.streamName).toBe(value(p.streamIngest?.stream.streamName));
+  const table = p.currentTable;
+  expect(read.mergeStateMachineArn).toBe(value(table?.mergeStateMachine.stateMachineArn));
+  expect(read.maintenanceStateMachineArn).toBe(value(table?.maintenanceStateMachine.stateMachineArn));
+  expect(read.mergeQueueUrl).toBe(value(table?.mergeQueue.queueUrl));
+  // `<database>.<table>` as Athena names them; only the pipeline with a current table has them.
+  expect([read.currentTableName, read.currentTableLiveView]).toEqual(table ? ['orders_etl.orders_current', 'orders_etl.orders_current_live'] : [undefined, undefined]);
   // Distinct per pipeline: the values above are the pipeline's own, not a shared resource.
   expect(new Set([read.rawBucketName, read.stateMachineArn, read.bufferQueueUrl]).size).toBe(3);
   // Each DLQ of the pipeline, of the kind the commands expect of it.
-  const kindOf = (id: string) => (id === 'BufferDlq' ? 'buffer' : id === 'DeliveryDlq' ? 'delivery' : id === 'Dlq' ? 'workflow' : /^KinesisDlq\d+$/.test(id) ? 'stream' : 'other');
+  const kindOf = (id: string) =>
+    id === 'BufferDlq' ? 'buffer' : id === 'DeliveryDlq' ? 'delivery' : id === 'Dlq' ? 'workflow' : id === 'MergeDlq' ? 'merge' : /^KinesisDlq\d+$/.test(id) ? 'stream' : 'other';
   expect(read.dlqs.map((d) => [d.url, d.kind]).sort()).toEqual(p.deadLetterQueues.map((d) => [value(d.queue.queueUrl), kindOf(d.node.id)]).sort());
-  expect(read.dlqs.map((d) => d.kind).sort()).toEqual(name === 'orders' ? ['buffer', 'delivery', 'stream', 'workflow'] : ['buffer', 'delivery', 'workflow']);
+  expect(read.dlqs.map((d) => d.kind).sort()).toEqual(name === 'orders' ? ['buffer', 'delivery', 'merge', 'stream', 'workflow'] : ['buffer', 'delivery', 'workflow']);
 });
 
 test('each known output name is emitted by one of the synthesized pipelines (no stale names in the CLI)', () => {
