@@ -18,6 +18,8 @@ export interface ConflictedRecord {
   readonly position: SourcePosition;
   /** The reprocess run of the record, if any. */
   readonly run?: string;
+  /** Its version, if the pipeline declares one (part of its idempotency key). */
+  readonly version?: string | null;
 }
 
 /** What claiming the planned objects' records gave. */
@@ -76,7 +78,13 @@ export async function claimObjects(
       for (const out of object.outputs) {
         if (first.conflicts.has(claimKey(out))) {
           failed.add(out.itemId);
-          conflicted.push({ itemId: out.itemId, recordId: out.recordId, position: out.source, ...(out.run === undefined ? {} : { run: out.run }) });
+          conflicted.push({
+            itemId: out.itemId,
+            recordId: out.recordId,
+            position: out.source,
+            ...(out.run === undefined ? {} : { run: out.run }),
+            ...(out.version === undefined ? {} : { version: out.version }),
+          });
         } else {
           remaining.push(out);
           claimedFor.set(claimKey(out), object.key);
@@ -101,7 +109,7 @@ export async function claimObjects(
   return { objects: kept, failed, conflicted };
 }
 
-/** The claim id of a curated output: its record id, namespaced by its reprocess run. */
+/** The claim id of a curated output: its idempotency key (record id, version, reprocess run). */
 function claimKey(out: CuratedOutput): string {
-  return idempotencyKey({ id: out.recordId, run: out.run });
+  return idempotencyKey({ id: out.recordId, run: out.run, version: out.version });
 }

@@ -16,6 +16,11 @@ export interface RuntimeConfig {
   readonly dataset: string;
   /** Field of the input record holding its id (`RECORD_ID_FIELD`); none: a hash of the payload. */
   readonly idField?: string;
+  /**
+   * Field of the input record holding its version (`RECORD_VERSION_FIELD`): records are then
+   * deduplicated by (id, version), so a newer version of an id is curated (see idempotency-key.ts).
+   */
+  readonly recordVersionField?: string;
   /** Field of the input record holding its event time (`EVENT_TIME_FIELD`). */
   readonly eventTimeField: string;
   /** Version of the transform code, written with every output for lineage (`TRANSFORM_VERSION`). */
@@ -86,6 +91,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     rawBucket: env[RUNTIME_ENV.rawBucket] || undefined,
     dataset: env[RUNTIME_ENV.dataset] || pipeline,
     idField: env[RUNTIME_ENV.idField] || undefined,
+    recordVersionField: env[RUNTIME_ENV.recordVersionField] || undefined,
     eventTimeField: env[RUNTIME_ENV.eventTimeField] || RUNTIME_DEFAULTS.eventTimeField,
     transformVersion: env[RUNTIME_ENV.transformVersion] || 'unknown',
     idempotencyTable: env[RUNTIME_ENV.idempotencyTable] || undefined,

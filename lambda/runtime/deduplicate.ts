@@ -69,7 +69,7 @@ const CONFLICT_WAITS_MS = [200, 800, 2000];
  * found to be duplicates, and of those the ones another delivery of this same input stored.
  */
 export async function settleConflicts(
-  conflicted: ReadonlyArray<{ itemId: string; recordId: string; position: SourcePosition; run?: string }>,
+  conflicted: ReadonlyArray<{ itemId: string; recordId: string; position: SourcePosition; run?: string; version?: string | null }>,
   duplicateFilter: DuplicateFilter,
   sleep: (ms: number) => Promise<void>,
 ): Promise<{ settled: Set<string>; redelivered: Set<string> }> {
@@ -81,7 +81,7 @@ export async function settleConflicts(
     await sleep(wait);
     let found: Awaited<ReturnType<DuplicateFilter>>;
     try {
-      found = await duplicateFilter(open.map((c) => ({ id: c.recordId, itemId: c.itemId, position: c.position, run: c.run })));
+      found = await duplicateFilter(open.map((c) => ({ id: c.recordId, itemId: c.itemId, position: c.position, run: c.run, version: c.version })));
     } catch {
       break; // the store is not answering: the records stay retried
     }

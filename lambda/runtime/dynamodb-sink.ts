@@ -1,4 +1,5 @@
 import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { escapeKeyPart } from './idempotency-key';
 import type { QuarantineReason } from './process-batch';
 
 /** Where curated records are also written, one item each. */
@@ -107,8 +108,10 @@ export function marshall(value: unknown): AttributeValue {
  * The sink table key of a record's `index`-th output: its record id for the first, `<id>#<n>` for
  * the n-th of a fan-out. In the id, a backslash and `#` are escaped with a backslash, so no record's key
  * can equal another record's fan-out key (a record whose id is `a#1` and the second output of `a`).
+ * A record with a version (`recordVersionField`) is an item per version: `<id>#v=<version>` (the
+ * version escaped the same way), then `#<n>` for a fan-out.
  */
-export function sinkItemKey(recordId: string, index: number): string {
-  const escaped = recordId.replace(/[\\#]/g, (c) => `\\${c}`);
-  return index === 0 ? escaped : `${escaped}#${index}`;
+export function sinkItemKey(recordId: string, index: number, version?: string): string {
+  const base = version === undefined ? escapeKeyPart(recordId) : `${escapeKeyPart(recordId)}#v=${escapeKeyPart(version)}`;
+  return index === 0 ? base : `${base}#${index}`;
 }

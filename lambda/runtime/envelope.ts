@@ -2,6 +2,7 @@ import { RUNTIME_DEFAULTS } from '../../lib/contract/environment';
 import { reprocessRunOfReplay } from '../../lib/contract/reprocess';
 import type { RuntimeConfig } from './config';
 import { parseRecordBody } from './parse-record';
+import { recordVersion } from './idempotency-key';
 import { payloadHashId } from './record-id';
 import type { SourceRecord } from './source-records';
 import type { PipelineRecord, SourcePosition } from './transform-contract';
@@ -13,8 +14,14 @@ import type { PipelineRecord, SourcePosition } from './transform-contract';
 export interface Envelope {
   /** The Lambda batch item this record came in (Kinesis sequence number, SQS message id, ...). */
   readonly itemId: string;
-  /** The idempotency key: the id field's value, or a hash of the payload. */
+  /** The record id: the id field's value, or a hash of the payload (its key: see `idempotencyKey`). */
   readonly id: string;
+  /**
+   * The record's version, when the pipeline declares a record version field (`recordVersionField`):
+   * the field's value as text (see `recordVersion`), `null` when the record has none.
+   * @default - the pipeline declares no version
+   */
+  readonly version?: string | null;
   /** Who sent it: the EventBridge `source`, else the delivering service. */
   readonly source: string;
   /** The event type: the EventBridge `detail-type`, when there is one. */
@@ -80,11 +87,13 @@ export function toEnvelope(record: SourceRecord, config: RuntimeConfig): Envelop
   const eventMs = outOfBounds ? undefined : parsedMs;
   const meta = parsed.eventBridge;
   const run = record.reprocessRun ?? reprocessRunOfReplay(meta?.replayName);
+  const version = config.recordVersionField === undefined ? undefined : recordVersion(payload[config.recordVersionField]);
   return {
     ok: true,
     envelope: {
       itemId: record.itemId,
       id,
+      ...(version === undefined ? {} : { version }),
       source: meta?.source ?? record.position.kind,
       type: meta?.detailType,
       eventTime: eventMs === undefined ? receivedAt : new Date(eventMs).toISOString(),

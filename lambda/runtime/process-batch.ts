@@ -66,6 +66,8 @@ export interface CuratedOutput {
   readonly staleObjectKey?: string;
   /** The reprocess run that re-derived it (claims, object keys and lineage are the run's). @default - none */
   readonly run?: string;
+  /** Its version, when the pipeline declares a record version field (see `Envelope.version`): part of its idempotency key. */
+  readonly version?: string | null;
 }
 
 /** A record skipped because its id already reached curated (or appears earlier in the batch). */
@@ -105,10 +107,12 @@ export interface DeferredRecord {
   readonly position: SourcePosition;
   /** The reprocess run of the record, if any. */
   readonly run?: string;
+  /** Its version, if the pipeline declares one (see `Envelope.version`). */
+  readonly version?: string | null;
 }
 
 /** Answers which record ids already reached curated; see deduplicate.ts. */
-export type DuplicateFilter = (envelopes: ReadonlyArray<Pick<Envelope, 'id' | 'itemId' | 'position' | 'run'>>) => Promise<{
+export type DuplicateFilter = (envelopes: ReadonlyArray<Pick<Envelope, 'id' | 'itemId' | 'position' | 'run' | 'version'>>) => Promise<{
   /** Item ids to skip as duplicates. */
   readonly duplicates: ReadonlySet<string>;
   /** Stale claims (idempotency key → object key never written) that may be taken over. */
@@ -204,7 +208,7 @@ export async function processBatch(
   const deferred: DeferredRecord[] = [];
   for (const { envelope, schemaVersion } of fresh) {
     if (known?.inFlight?.has(envelope.itemId)) {
-      deferred.push({ itemId: envelope.itemId, recordId: envelope.id, position: envelope.position, ...runOf(envelope) });
+      deferred.push({ itemId: envelope.itemId, recordId: envelope.id, position: envelope.position, ...keyPartsOf(envelope) });
       continue;
     }
     if (known?.duplicates.has(envelope.itemId)) {
@@ -284,7 +288,7 @@ export async function processBatch(
       records,
       lines,
       staleObjectKey: known?.stale.get(idempotencyKey(envelope)),
-      ...runOf(envelope),
+      ...keyPartsOf(envelope),
     });
   }
   return { curated, quarantined, dropped, duplicates, deferred, ...(eventTimeOutOfBounds > 0 ? { eventTimeOutOfBounds } : {}) };
@@ -302,6 +306,11 @@ function maskInput(input: unknown, schemas: SchemaBundle, hasher: PiiHasher | un
 
 function runOf(envelope: Envelope): { run?: string } {
   return envelope.run === undefined ? {} : { run: envelope.run };
+}
+
+/** What of an envelope besides its id makes its idempotency key: its reprocess run and its version, when it has them. */
+function keyPartsOf(envelope: Envelope): { run?: string; version?: string | null } {
+  return { ...runOf(envelope), ...(envelope.version === undefined ? {} : { version: envelope.version }) };
 }
 
 function isPlainObject(value: unknown): boolean {

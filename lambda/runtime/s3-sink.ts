@@ -4,6 +4,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LAKEHOUSE_COLUMNS } from '../../lib/contract/lakehouse/columns';
 import { claimCheckPrefix, lineagePrefix } from '../../lib/contract/storage-layout';
 import { claimObjects, type ConflictedRecord } from './claim-objects';
+import { idempotencyKey } from './idempotency-key';
 import { SINK_ITEM_REJECTED, sinkItemKey, type TableWriteOutcome } from './dynamodb-sink';
 import type { RuntimeConfig } from './config';
 import type { IdempotencyStore } from './idempotency-store';
@@ -126,7 +127,7 @@ export async function writeOutcome(ctx: SinkContext, config: RuntimeConfig, outc
       const owner = new Map<string, CuratedOutput>();
       const items = object.outputs.flatMap((out) =>
         out.lines.map((_, i) => {
-          const id = sinkItemKey(out.recordId, i);
+          const id = sinkItemKey(out.recordId, i, out.version ?? undefined);
           owner.set(id, out);
           return { id, record: JSON.parse(lines[n++]) as Record<string, unknown> };
         }),
@@ -322,7 +323,7 @@ export function batchObjectId(config: RuntimeConfig, positions: SourcePosition[]
 
 
 async function claimCheck(s3: S3Client, config: RuntimeConfig, out: CuratedOutput, index: number, line: string): Promise<string> {
-  const key = `${claimCheckPrefix(config.dataset)}${out.partition}/${createHash('sha256').update(out.recordId).digest('hex').slice(0, 32)}-${index}.json`;
+  const key = `${claimCheckPrefix(config.dataset)}${out.partition}/${createHash('sha256').update(idempotencyKey({ id: out.recordId, version: out.version })).digest('hex').slice(0, 32)}-${index}.json`;
   await s3.send(new PutObjectCommand({ Bucket: config.rawBucket, Key: key, Body: line, ContentType: 'application/json' }));
   return JSON.stringify({
     recordId: out.recordId,
@@ -419,7 +420,12 @@ async function writeLineage(
       key: o.key,
       records: o.outputs.reduce((n, out) => n + out.lines.length, 0),
       schemaVersions: [...new Set(o.outputs.map((out) => out.schemaVersion ?? 'none'))],
-      inputs: o.outputs.map((out) => ({ recordId: out.recordId, source: out.source, ...(out.run === undefined ? {} : { reprocessRun: out.run }) })),
+      inputs: o.outputs.map((out) => ({
+        recordId: out.recordId,
+        ...(typeof out.version === 'string' ? { version: out.version } : {}),
+        source: out.source,
+        ...(out.run === undefined ? {} : { reprocessRun: out.run }),
+      })),
     })),
   };
   try {

@@ -12,6 +12,8 @@ export const RUNTIME_ENV = Object.freeze({
   rawBucket: 'RAW_BUCKET',
   dataset: 'DATASET',
   idField: 'RECORD_ID_FIELD',
+  /** Field of the input record holding its version: the idempotency key is then (id, version). */
+  recordVersionField: 'RECORD_VERSION_FIELD',
   eventTimeField: 'EVENT_TIME_FIELD',
   transformVersion: 'TRANSFORM_VERSION',
   idempotencyTable: 'IDEMPOTENCY_TABLE',

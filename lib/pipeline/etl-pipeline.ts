@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Fn, RemovalPolicy, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Fn, RemovalPolicy, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -508,6 +508,15 @@ export class EtlPipeline extends Construct {
       runtime: props.runtime,
     });
     table.configureTransform(this.transform);
+    if (options.versionField !== undefined && props.recordVersionField === undefined) {
+      // Versions the table orders by, but deduplication by id alone: only the first version of an id gets there.
+      Annotations.of(table).addWarningV2(
+        'cdk-serverless-etl:versionsDeduplicatedById',
+        `currentTable.versionField is ${JSON.stringify(options.versionField)} but recordVersionField is not set: records are deduplicated by id, ` +
+          `so a newer version of an id is skipped as a duplicate (in the same batch${claimsRecords(props) ? ', and with the idempotency store in any later one' : ''}). ` +
+          'Set recordVersionField to the input field holding the version.',
+      );
+    }
     return table;
   }
 

@@ -9,6 +9,7 @@ const OPTIONS: { readonly [K in keyof Required<TransformFunctionOptions>]: true 
   dataset: true,
   stage: true,
   idField: true,
+  recordVersionField: true,
   eventTimeField: true,
   maxEventTimeSkew: true,
   maxRecordBytes: true,

@@ -125,6 +125,16 @@ export interface TransformFunctionOptions {
   readonly idField?: string;
 
   /**
+   * Field of each input record that holds its version (e.g. `revision`, `updatedAt`, a sequence
+   * number), for sources that send corrections: records are then deduplicated by id and version,
+   * so a redelivery of a version is a duplicate and another version of a curated id is a record of
+   * its own (the current table keeps the newest, by its `versionField`). A record without the
+   * field is deduplicated by its id alone. Needs `idField`.
+   * @default - records are deduplicated by id: the first version of an id curated wins
+   */
+  readonly recordVersionField?: string;
+
+  /**
    * Field of each input record that holds its event time (ISO-8601), used for partitioning.
    * @default 'time'
    */
@@ -451,6 +461,7 @@ export class TransformFunction extends Construct implements ITransformFunction {
       // Sizes the runtime's SDK timeouts: a hung call fails well before the invocation does.
       [RUNTIME_ENV.functionTimeoutSeconds]: String(this.timeout.toSeconds()),
       ...(props.idField ? { [RUNTIME_ENV.idField]: props.idField } : {}),
+      ...(props.recordVersionField ? { [RUNTIME_ENV.recordVersionField]: props.recordVersionField } : {}),
       ...(props.rawBucket ? { [RUNTIME_ENV.rawBucket]: props.rawBucket.bucketName } : {}),
       ...(props.sinkTable ? { [RUNTIME_ENV.sinkTable]: props.sinkTable.tableName, [RUNTIME_ENV.sinkTableKey]: props.sinkTableKey ?? RUNTIME_DEFAULTS.sinkTableKey } : {}),
       ...(props.idempotencyStore
@@ -753,6 +764,16 @@ export function validateTransformFunctionProps(
   validatePipelineNames(v, props);
   v.pattern('stage', props.stage, /^[A-Za-z][A-Za-z0-9-]{0,63}$/, '1 to 64 characters of letters, digits and "-", starting with a letter')
     .pattern('idField', props.idField, /^[^\s]{1,256}$/, 'a non-empty field name without spaces')
+    .pattern('recordVersionField', props.recordVersionField, /^[^\s]{1,256}$/, 'a non-empty field name without spaces')
+    .check(
+      props.recordVersionField !== undefined && props.idField === undefined,
+      `${v.path('recordVersionField')} is ${JSON.stringify(props.recordVersionField)} but ${v.path('idField')} is not set; ` +
+        'without an id field a record id is the hash of the whole record, which differs per version already: set idField, or leave recordVersionField unset',
+    )
+    .check(
+      props.recordVersionField !== undefined && props.recordVersionField === props.idField,
+      `${v.path('recordVersionField')} is ${JSON.stringify(props.recordVersionField)}, the same field as ${v.path('idField')}; it must name the field holding the version`,
+    )
     .integer('maxRecordBytes', props.maxRecordBytes, 1024, 5 * 1024 * 1024)
     .pattern('sinkTableKey', props.sinkTableKey, /^[^\s]{1,255}$/, 'a non-empty attribute name without spaces')
     .check(props.sinkTableKey !== undefined && props.sinkTable === undefined, `${v.path('sinkTableKey')} is set but ${v.path('sinkTable')} is not`)

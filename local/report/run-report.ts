@@ -11,6 +11,7 @@
  * counted, and the rejected object stands for the rest. A whole-object quarantine copy (the object
  * next to `<key>.error.json` naming its source) is never read as quarantined records.
  */
+import { LAKEHOUSE_COLUMNS } from '../../lib/contract/lakehouse/columns';
 import { PipelineMetricName } from '../../lib/contract/metrics';
 import { QUARANTINE_POINTER_SUFFIX } from '../../lib/contract/storage-layout';
 import type { IamReport } from '../iam/authorizer';
@@ -256,12 +257,13 @@ export function buildReport(inputs: ReportInputs): RunReport {
   const stored = new StoredLines();
   const inputIds: string[] = [];
   for (const m of outputs.lineage) {
-    const manifest = parse(m.text) as { objects?: Array<{ bucket?: string; key: string; inputs?: Array<{ recordId: string; source?: unknown }> }> } | undefined;
+    const manifest = parse(m.text) as { objects?: Array<{ bucket?: string; key: string; inputs?: Array<{ recordId: string; version?: string; source?: unknown }> }> } | undefined;
     for (const o of manifest?.objects ?? []) {
       // A manifest is written before its objects: one whose write failed lists an object that does not exist.
       if (!existing.has(`${o.bucket ?? m.bucket}/${o.key}`)) continue;
       for (const i of o.inputs ?? []) {
-        inputIds.push(i.recordId);
+        // A versioned input is the record (id, version): another version of an id is another input.
+        inputIds.push(i.version === undefined ? i.recordId : JSON.stringify([i.recordId, i.version]));
         stored.add(i.source);
       }
     }
@@ -272,9 +274,9 @@ export function buildReport(inputs: ReportInputs): RunReport {
   let claimChecked = 0;
   for (const o of outputs.curated) {
     for (const line of linesOf(o.text)) {
-      const record = parse(line) as { eventId?: unknown; recordId?: unknown; id?: unknown; claimCheck?: unknown } | undefined;
+      const record = parse(line) as (Record<string, unknown> & { claimCheck?: unknown }) | undefined;
       if (record?.claimCheck) claimChecked++;
-      curatedIds.push(String(record?.eventId ?? record?.recordId ?? record?.id ?? line));
+      curatedIds.push(curatedLineIdentity(record, line));
     }
   }
 
@@ -429,6 +431,19 @@ export function buildReport(inputs: ReportInputs): RunReport {
     ...(inputs.redelivered && hasAny(inputs.redelivered) ? { redelivered: inputs.redelivered } : {}),
     ...(inputs.currentTables && inputs.currentTables.length > 0 ? { currentTables: inputs.currentTables } : {}),
   };
+}
+
+/**
+ * What makes a curated line the same record as another: its event id; for a line of a pipeline
+ * with a current table (it has `_etl_key`), whose ids repeat across versions and deletes, the line
+ * without the columns that differ per delivery (`_etl_processed_at`, `_etl_position`).
+ */
+function curatedLineIdentity(record: Record<string, unknown> | undefined, line: string): string {
+  if (record && typeof record === 'object' && LAKEHOUSE_COLUMNS.key in record) {
+    const { [LAKEHOUSE_COLUMNS.processedAt]: _processedAt, [LAKEHOUSE_COLUMNS.position]: _position, ...rest } = record;
+    return JSON.stringify(rest);
+  }
+  return String(record?.eventId ?? record?.recordId ?? record?.id ?? line);
 }
 
 /** The IAM verdict: refused calls fail the run when records were lost, dead-lettered or blocked, or an execution failed. */

@@ -14,6 +14,7 @@ describe('transformPassThrough', () => {
       dataset: 'orders-eu',
       stage: 'load',
       idField: 'orderId',
+      recordVersionField: 'revision',
       eventTimeField: 'placedAt',
       maxEventTimeSkew: Duration.minutes(5),
       maxRecordBytes: 4096,

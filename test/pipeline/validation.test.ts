@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { EtlPipeline, EtlPipelineProps } from '../../lib';
 import { CLICKSTREAM_TRANSFORM, ROOT, TEST_ENV, testApp, testStack } from '../support/cdk';
@@ -292,5 +292,38 @@ describe('deduplication', () => {
     expect(problems(errorOf({ warehouse: {}, currentTable: { outputSchema: { type: 'object', properties: { a: { type: ['string', 'number'] } } } } }))).toEqual([
       'currentTable.outputSchema.properties.a.type ["string","number"] is not supported: one type, optionally with "null"',
     ]);
+  });
+
+  test('recordVersionField needs idField, names another field, and is passed to the runtime', () => {
+    expect(problems(errorOf({ recordVersionField: 'revision' }))).toContain(
+      'recordVersionField is "revision" but idField is not set; without an id field a record id is the hash of the whole record, which differs per version already: set idField, or leave recordVersionField unset',
+    );
+    expect(problems(errorOf({ idField: 'eventId', recordVersionField: 'eventId' }))).toContain(
+      'recordVersionField is "eventId", the same field as idField; it must name the field holding the version',
+    );
+    expect(problems(errorOf({ idField: 'eventId', recordVersionField: 'my revision' }))).toContain(
+      'recordVersionField is "my revision"; it must be a non-empty field name without spaces',
+    );
+    const stack = testStack();
+    new EtlPipeline(stack, 'Pipeline', { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM, idField: 'eventId', recordVersionField: 'revision' });
+    const variables = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+      .map((f) => (f.Properties.Environment?.Variables ?? {}) as Record<string, unknown>)
+      .filter((v) => v.RECORD_ID_FIELD === 'eventId');
+    expect(variables.map((v) => v.RECORD_VERSION_FIELD)).toEqual(['revision']);
+  });
+
+  test.each([
+    ['claims', {}, /in the same batch, and with the idempotency store in any later one/],
+    ['table', { deduplication: 'table' as const }, /in the same batch\)/],
+  ])("a current table ordering by a version without recordVersionField is a warning (%s)", (_mode, extra, scope) => {
+    const props = { pipelineName: 'orders', transformEntry: CLICKSTREAM_TRANSFORM, idField: 'eventId', warehouse: {}, ...extra };
+    const warned = testStack();
+    new EtlPipeline(warned, 'Pipeline', { ...props, currentTable: { outputSchema: CURATED_SCHEMA, versionField: 'schemaVersion' } });
+    const warnings = Annotations.fromStack(warned).findWarning('*', Match.stringLikeRegexp('recordVersionField is not set'));
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0].entry.data)).toMatch(scope);
+    const quiet = testStack();
+    new EtlPipeline(quiet, 'Pipeline', { ...props, recordVersionField: 'revision', currentTable: { outputSchema: CURATED_SCHEMA, versionField: 'schemaVersion' } });
+    expect(Annotations.fromStack(quiet).findWarning('*', Match.stringLikeRegexp('recordVersionField'))).toHaveLength(0);
   });
 });

@@ -984,3 +984,25 @@ describe('createBatchHandler with a DynamoDB sink table', () => {
     expect(item).toEqual(object.records[0]);
   });
 });
+
+describe('createBatchHandler with a record version field and the idempotency store', () => {
+  const TABLE = 'versioned-idempotency';
+  const versionedConfig = testConfig({ idempotencyTable: TABLE, recordVersionField: 'revision' });
+  const echo: TransformModule = { transform: (r) => ({ eventId: r.eventId, revision: r.revision ?? null, value: r.value }) };
+  const body = (id: string, revision: number | undefined, value: string) => JSON.stringify({ eventId: id, eventTime: '2026-11-24T09:30:00Z', revision, value });
+
+  it('curates a newer version of a curated id, and skips a redelivered version (old or new) as a duplicate', async () => {
+    fakeS3Store(s3Mock);
+    const table = fakeIdempotencyTable(ddbMock, TABLE);
+    const handler = handlerFor(echo, undefined, { config: versionedConfig });
+
+    await handler(kinesisEvent([body('evt-a', 1, 'first'), body('evt-b', undefined, 'unversioned')]));
+    metricLines.length = 0;
+    await handler(kinesisEvent([body('evt-a', 2, 'second'), body('evt-a', 1, 'first again'), body('evt-b', undefined, 'unversioned again')], 1_800_000_000));
+
+    const values = storedObjects(s3Mock, 'curated-bucket').flatMap((o) => o.records.map((r) => `${String(r.eventId)}@${String(r.revision)}=${String(r.value)}`));
+    expect(values.sort()).toEqual(['evt-a@1=first', 'evt-a@2=second', 'evt-b@null=unversioned']);
+    expect([...table.keys()].sort()).toEqual(['evt-a#1', 'evt-a#2', 'evt-b']);
+    expect(lastMetrics()).toMatchObject({ RecordsIn: 3, RecordsOut: 1, DuplicatesSkipped: 2 });
+  });
+});

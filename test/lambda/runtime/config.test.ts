@@ -146,6 +146,7 @@ describe('readConfig', () => {
       rawBucket: 'raw',
       dataset: 'orders-eu',
       idField: 'eventId',
+      recordVersionField: 'revision',
       eventTimeField: 'ts',
       transformVersion: 'abc123',
       idempotencyTable: 'claims',

@@ -267,6 +267,17 @@ describe('sinkItemKey', () => {
     const keys = ids.flatMap((id) => [0, 1, 2].map((i) => sinkItemKey(id, i)));
     expect(new Set(keys).size).toBe(keys.length);
   });
+
+  test('a versioned record gets an item per version: <id>#v=<version>, then #<n> for a fan-out, never another record key', () => {
+    expect(sinkItemKey('evt-2', 0, '3')).toBe('evt-2#v=3');
+    expect(sinkItemKey('evt-2', 1, '3')).toBe('evt-2#v=3#1');
+    expect(sinkItemKey('a', 0, '1#2')).toBe('a#v=1\\#2');
+    const keys = [
+      ...['a', 'a#v=1', 'a#1'].flatMap((id) => [0, 1].map((i) => sinkItemKey(id, i))),
+      ...['1', '1#1', 'v=1'].flatMap((v) => [0, 1].map((i) => sinkItemKey('a', i, v))),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
+  });
 });
 
 describe('no silent loss at the edges: sink-table items DynamoDB refuses for good', () => {

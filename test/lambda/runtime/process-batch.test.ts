@@ -1,4 +1,5 @@
 import type { Envelope } from '../../../lambda/runtime/envelope';
+import { idempotencyKey } from '../../../lambda/runtime/idempotency-key';
 import { createPiiHasher } from '../../../lambda/runtime/pii-masking';
 import { partitionOf, processBatch, type DuplicateFilter } from '../../../lambda/runtime/process-batch';
 import { payloadHashId } from '../../../lambda/runtime/record-id';
@@ -375,6 +376,52 @@ describe('processBatch: record ids and duplicates', () => {
     ]);
     expect(outcome.duplicates[1].of).toBeUndefined();
     expect(outcome.quarantined.map((q) => q.itemId)).toEqual(['m5']);
+  });
+
+  it('with a record version field, dedupes by (id, version): a redelivered version is a duplicate, another version a record of its own', async () => {
+    const versioned = testConfig({ recordVersionField: 'revision' });
+    const transform = jest.fn((r: PipelineRecord, ctx: TransformContext) => ({ id: r.eventId, revision: r.revision, seenAs: ctx.recordId }));
+    const outcome = await processBatch(
+      [
+        sqs(event('evt-1', { revision: 1 }), 'm1'),
+        sqs(event('evt-1', { revision: 2 }), 'm2'),
+        sqs(event('evt-1', { revision: 1 }), 'm3'),
+        sqs(event('evt-1'), 'm4'),
+        sqs(event('evt-1', { revision: null }), 'm5'),
+      ],
+      moduleOf(transform),
+      versioned,
+    );
+    expect(outcome.curated.map((c) => [c.itemId, c.recordId, c.version, idempotencyKey({ id: c.recordId, version: c.version })])).toEqual([
+      ['m1', 'evt-1', '1', 'evt-1#1'],
+      ['m2', 'evt-1', '2', 'evt-1#2'],
+      ['m4', 'evt-1', null, 'evt-1'],
+    ]);
+    expect(outcome.duplicates).toEqual([
+      { itemId: 'm3', recordId: 'evt-1', of: 'm1' },
+      { itemId: 'm5', recordId: 'evt-1', of: 'm4' },
+    ]);
+    // The transform sees the record id, not the key.
+    expect(outcome.curated.map((c) => c.records[0].seenAs)).toEqual(['evt-1', 'evt-1', 'evt-1']);
+    expect(transform).toHaveBeenCalledTimes(3);
+  });
+
+  it('with a record version field, asks the duplicate filter about the (id, version) key and passes its stale claims on by that key', async () => {
+    const seen: string[] = [];
+    const duplicateFilter: DuplicateFilter = async (envelopes) => {
+      seen.push(...envelopes.map(idempotencyKey));
+      return { duplicates: new Set(['m1']), stale: new Map([['evt-1#3', 'old-object']]), inFlight: new Set(['m3']) };
+    };
+    const outcome = await processBatch(
+      [sqs(event('evt-1', { revision: 2 }), 'm1'), sqs(event('evt-1', { revision: 3 }), 'm2'), sqs(event('evt-2', { revision: 'b#1' }), 'm3')],
+      moduleOf((r) => r),
+      testConfig({ recordVersionField: 'revision' }),
+      { duplicateFilter },
+    );
+    expect(seen).toEqual(['evt-1#2', 'evt-1#3', 'evt-2#b\\#1']);
+    expect(outcome.duplicates).toEqual([{ itemId: 'm1', recordId: 'evt-1' }]);
+    expect(outcome.curated.map((c) => [c.itemId, c.staleObjectKey])).toEqual([['m2', 'old-object']]);
+    expect(outcome.deferred).toEqual([{ itemId: 'm3', recordId: 'evt-2', version: 'b#1', position: expect.objectContaining({ messageId: 'm3' }) }]);
   });
 
   it('lets a failing duplicate filter fail the batch (a transient failure)', async () => {

@@ -684,6 +684,26 @@ describe('writeOutcome: lineage', () => {
     });
   });
 
+  it('names the version of a versioned input in the manifest, and claims it by (id, version)', async () => {
+    const claims: Array<Record<string, unknown>> = [];
+    ddbMock.on(PutItemCommand).callsFake(async (input: { Item: Record<string, { S?: string }> }) => {
+      claims.push({ id: input.Item.id.S, objectKey: input.Item.objectKey.S });
+      return {};
+    });
+    await writeOutcome(
+      withStore('sqs'),
+      config,
+      outcome({ curated: [curated('1', P9, [{ n: 1 }], { recordId: 'a', version: '1' }), curated('2', P9, [{ n: 2 }], { recordId: 'a', version: '2' })] }),
+    );
+    const [lineage] = lineageManifests(s3Mock);
+    const inputs = (lineage.manifest.objects as Array<{ inputs: Array<Record<string, unknown>> }>).flatMap((o) => o.inputs);
+    expect(inputs.map((i) => [i.recordId, i.version])).toEqual([
+      ['a', '1'],
+      ['a', '2'],
+    ]);
+    expect(claims.map((c) => c.id)).toEqual(['a#1', 'a#2']);
+  });
+
   it('gives a retried batch the same manifest key', async () => {
     const batch = outcome({ curated: [curated('1', P9, [{ n: 1 }])] });
     await writeOutcome({ s3, kind: 'kinesis', now: () => WRITTEN_AT }, config, batch);
@@ -791,6 +811,27 @@ describe('writeOutcome: DynamoDB table sink', () => {
         { id: 'rec-2', record: { n: 4 } },
         { id: 'rec-3', record: { n: 5 } },
         { id: 'rec-3#1', record: { n: 6 } },
+      ],
+    ]);
+  });
+
+  it('gives each version of a versioned record its own item, <id>#v=<version> (then #<n> for a fan-out), and claims it by its key', async () => {
+    const { calls, tableSink } = recordingSink();
+    await writeOutcome(
+      { ...sink, tableSink },
+      config,
+      outcome({
+        curated: [
+          curated('1', P9, [{ n: 1 }], { recordId: 'a', version: '1' }),
+          curated('2', P9, [{ n: 2 }, { n: 3 }], { recordId: 'a', version: '2' }),
+        ],
+      }),
+    );
+    expect(calls).toEqual([
+      [
+        { id: 'a#v=1', record: { n: 1 } },
+        { id: 'a#v=2', record: { n: 2 } },
+        { id: 'a#v=2#1', record: { n: 3 } },
       ],
     ]);
   });

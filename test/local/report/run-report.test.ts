@@ -146,6 +146,29 @@ describe('buildReport', () => {
     expect(repeated.conservationProblems.join('\n')).toMatch(/appear twice in curated/);
   });
 
+  test('versions of an id are inputs of their own; a version curated twice is still caught', () => {
+    const base = inputs();
+    const line = (revision: number, position: string) =>
+      JSON.stringify({ eventId: 'e1', revision, _etl_key: 'e1', _etl_op: 'upsert', _etl_processed_at: `2026-11-24T10:00:0${position}.000Z`, _etl_position: position });
+    const versioned = (lines: string[], versions: string[]) =>
+      buildReport({
+        ...base,
+        recordsIn: 4 + versions.length,
+        outputs: {
+          ...base.outputs,
+          curated: [{ bucket: 'cur', key: 'd/a.jsonl.gz', text: `${lines.join('\n')}\n` }],
+          lineage: [{ bucket: 'cur', key: '_lineage/x.json', text: JSON.stringify({ objects: [{ bucket: 'cur', key: 'd/a.jsonl.gz', inputs: versions.map((version) => ({ recordId: 'e1', version })) }] }) }],
+        },
+      });
+    const ok = versioned([line(1, '1'), line(2, '2')], ['1', '2']);
+    expect(ok.curated).toBe(2);
+    expect(ok.conservationProblems).toEqual([]);
+    const twice = versioned([line(1, '1'), line(1, '2')], ['1', '1']);
+    expect(twice.conservationProblems.join('\n')).toMatch(/1 input record\(s\) reached curated more than once/);
+    // Lines equal but for when and where they were written: one record twice, whatever the lineage says.
+    expect(versioned([line(1, '1'), line(1, '2')], ['1', '2']).conservationProblems.join('\n')).toMatch(/1 event id\(s\) appear twice in curated/);
+  });
+
   test('batch objects: a range processed twice is counted once; an object rejected whole is counted by its lines', () => {
     const base = inputs();
     const summary = (over: Partial<Record<'recordsIn' | 'curated' | 'quarantined' | 'dropped' | 'duplicates' | 'retried', number>>) => ({
