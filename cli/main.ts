@@ -18,9 +18,12 @@ import { describeStackOutputs, readOutputsFile, selectPipeline, type StackOutput
 export const USAGE = `Usage: cdk-serverless-etl <command> [options]
 
 Commands:
-  replay --from <iso> --to <iso> [--source archive|raw] [--prefix <p>] [--rate <n/s>]
+  replay --from <iso> --to <iso> [--source archive|raw] [--prefix <p>] [--rate <n/s>] [--reprocess [--run <id>]]
         Reprocess a time range: EventBridge archive replay back to the pipeline's rules, or one
         batch workflow execution per raw object modified in the range. Never duplicates curated records.
+        --reprocess (a pipeline with a current table): a reprocess run that corrects: its records are
+        re-derived with the current transform and the current table takes them over the first ones;
+        --run <id> continues a run (objects it already started are not started again).
   redrive [--queue <output name|url>] [--to <output name|url>] [--rate <msgs/s>] [--max <n>] [--manual]
         Move an SQS DLQ's messages (buffer, delivery) back to their source queue, at most --rate
         per second (default 10). The current table's merge DLQ (--queue MergeDlqUrl): its curated
@@ -84,11 +87,13 @@ const OPTIONS = {
   manual: { type: 'boolean' },
   force: { type: 'boolean' },
   wait: { type: 'boolean' },
+  reprocess: { type: 'boolean' },
+  run: { type: 'string' },
 } as const;
 
 /** Options of each command (besides the global ones). */
 const COMMAND_OPTIONS: Record<string, readonly string[]> = {
-  replay: ['from', 'to', 'source', 'prefix', 'rate'],
+  replay: ['from', 'to', 'source', 'prefix', 'rate', 'reprocess', 'run'],
   redrive: ['queue', 'to', 'rate', 'max', 'manual'],
   'redrive-stream': ['queue', 'rate', 'max'],
   restart: ['queue', 'rate', 'max', 'force'],
@@ -149,6 +154,8 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
           source,
           prefix: values.prefix,
           rate: parseNumber('--rate', values.rate),
+          reprocess: values.reprocess,
+          run: values.run,
         });
         break;
       }

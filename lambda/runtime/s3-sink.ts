@@ -323,7 +323,8 @@ export function batchObjectId(config: RuntimeConfig, positions: SourcePosition[]
 
 
 async function claimCheck(s3: S3Client, config: RuntimeConfig, out: CuratedOutput, index: number, line: string): Promise<string> {
-  const key = `${claimCheckPrefix(config.dataset)}${out.partition}/${createHash('sha256').update(idempotencyKey({ id: out.recordId, version: out.version })).digest('hex').slice(0, 32)}-${index}.json`;
+  // Named by the idempotency key: another version, or a reprocess run's record, never overwrites this one's.
+  const key = `${claimCheckPrefix(config.dataset)}${out.partition}/${createHash('sha256').update(idempotencyKey({ id: out.recordId, version: out.version, run: out.run })).digest('hex').slice(0, 32)}-${index}.json`;
   await s3.send(new PutObjectCommand({ Bucket: config.rawBucket, Key: key, Body: line, ContentType: 'application/json' }));
   return JSON.stringify({
     recordId: out.recordId,
