@@ -5,7 +5,7 @@
  * per invocation and returned with the result (EMF metrics and logs), so nothing reaches the
  * terminal. Plain CommonJS on purpose: it runs under node, not tsx.
  */
-/* global require, process, Buffer */
+/* global require, process, Buffer, URL */
 /* eslint-disable @typescript-eslint/no-require-imports -- CommonJS run by plain node in a worker */
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
@@ -27,9 +27,29 @@ const capture = (chunk, encoding, callback) => {
 process.stdout.write = capture;
 process.stderr.write = capture;
 
-// Names under `localhost` are the loopback (RFC 6761), as browsers and systemd-resolved answer:
-// the SQS emulator's queue URLs are `http://sqs.<region>.localhost:<port>/...`, and the AWS SDK
-// sends a call with a QueueUrl to the URL's host (useQueueUrlAsEndpoint), as on AWS.
+// A call to `<service>.<region>.localhost` goes to that service's front door, as every call on AWS
+// reaches the service's endpoint: the AWS SDK sends an SQS call with a QueueUrl to the URL's host
+// (useQueueUrlAsEndpoint), and the emulator's queue URLs are `http://sqs.<region>.localhost:<port>/…`.
+// Sent there directly, the call would pass IAM and fault injection by; so the request is addressed
+// to AWS_ENDPOINT_URL_<SERVICE> (the front door, which passes it on to the emulator unchanged).
+// The SDK reads `request` from node:http when it first sends, after this runs.
+const http = require('node:http');
+const request = http.request;
+function serviceEndpoint(host) {
+  if (typeof host !== 'string' || !host.endsWith('.localhost')) return undefined;
+  const variable = `AWS_ENDPOINT_URL_${host.split('.')[0].toUpperCase()}`;
+  return process.env[variable] ? new URL(process.env[variable]) : undefined;
+}
+http.request = function frontDoorRequest(options, ...rest) {
+  const isOptions = typeof options === 'object' && options !== null && !(options instanceof URL);
+  const endpoint = isOptions ? serviceEndpoint(options.hostname || options.host) : undefined;
+  if (!endpoint) return request.call(this, options, ...rest);
+  const host = options.hostname || options.host;
+  const headers = { host: options.port ? `${host}:${options.port}` : host, ...options.headers };
+  return request.call(this, { ...options, protocol: endpoint.protocol, hostname: endpoint.hostname, host: endpoint.hostname, port: endpoint.port, headers }, ...rest);
+};
+
+// Other names under `localhost` are the loopback (RFC 6761), as browsers and systemd-resolved answer.
 const dns = require('node:dns');
 const lookup = dns.lookup;
 dns.lookup = function localhostLookup(hostname, options, callback) {

@@ -38,6 +38,8 @@ export interface ScheduledRun {
   readonly arn: string;
   readonly path: string;
   readonly input: string;
+  /** Construct paths of the schedule rules that start it. */
+  readonly schedules: string[];
 }
 
 /**
@@ -49,14 +51,17 @@ export function scheduledAthenaRuns(prepared: readonly PreparedStateMachine[]): 
   for (const p of prepared) {
     if (!p.definition || !hasAthenaTasks(p.definition)) continue;
     const arn = p.stack.refs.arnOf(p.resource.logicalId);
-    for (const resource of Object.values(p.stack.stack.template.Resources ?? {})) {
+    for (const [logicalId, resource] of Object.entries(p.stack.stack.template.Resources ?? {})) {
       const props = (resource.Properties ?? {}) as { ScheduleExpression?: unknown; State?: unknown; Targets?: Array<{ Arn?: unknown; Input?: unknown }> };
       if (resource.Type !== 'AWS::Events::Rule' || props.ScheduleExpression === undefined || props.State === 'DISABLED') continue;
+      const schedule = p.stack.resources.rules.find((r) => r.logicalId === logicalId)?.path ?? logicalId;
       for (const target of props.Targets ?? []) {
         const found = p.stack.refs.target(target.Arn);
         if (found?.kind !== 'stateMachine' || found.logicalId !== p.resource.logicalId) continue;
         const input = target.Input === undefined ? '{}' : p.stack.refs.resolveString(target.Input);
-        if (!runs.some((r) => r.arn === arn)) runs.push({ arn, path: p.resource.path, input });
+        const run = runs.find((r) => r.arn === arn);
+        if (!run) runs.push({ arn, path: p.resource.path, input, schedules: [schedule] });
+        else if (!run.schedules.includes(schedule)) run.schedules.push(schedule);
       }
     }
   }
@@ -70,3 +75,20 @@ function hasAthenaTasks(definition: Json): boolean {
     return typeof task !== 'string' && task.kind === 'athena';
   });
 }
+
+/**
+ * The run's notes with the schedules of `runs` described as they behave: provisioning notes every
+ * schedule rule as not run (schedules do not fire locally), but the run starts these state machines
+ * once at its end, as their schedules would. Each such note is replaced by one that says so.
+ */
+export function notesWithScheduledRuns(notes: readonly string[], runs: readonly ScheduledRun[]): string[] {
+  const startedBy = new Map(runs.flatMap((r) => r.schedules.map((schedule) => [schedule, r.path] as const)));
+  return notes.map((note) => {
+    const schedule = note.match(SCHEDULE_NOT_RUN)?.[1];
+    const machine = schedule === undefined ? undefined : startedBy.get(schedule);
+    return machine === undefined ? note : `${schedule}: the schedule does not fire locally; the run starts ${machine} once at its end, as the schedule would`;
+  });
+}
+
+/** A provisioning note of a schedule rule (local/run/provision.ts), capturing the rule's path. */
+const SCHEDULE_NOT_RUN = /^(.+): scheduled rules are not run locally$/;

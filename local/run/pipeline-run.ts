@@ -39,7 +39,7 @@ import { mappingRunners, startFunctions, type MappingRunner, type StartedFunctio
 import { findBatchRoute, prepareStateMachines, registerStateMachines, taskServices } from './workflows';
 import { objectCreatedNotifications } from '../services/s3-event-notifications';
 import type { LocalLakehouse } from '../lakehouse/local-lakehouse';
-import { eventBridgeBuckets, scheduledAthenaRuns, startLakehouse } from '../lakehouse/run-lakehouse';
+import { eventBridgeBuckets, notesWithScheduledRuns, scheduledAthenaRuns, startLakehouse } from '../lakehouse/run-lakehouse';
 
 /**
  * How input is sent: by one source; `all`: spread over the sources (every third line in the batch
@@ -383,7 +383,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   const scheduled = lakehouse ? scheduledAthenaRuns(prepared) : [];
   if (scheduled.length > 0) {
     progress(`Starting ${scheduled.map((r) => r.path).join(', ')} as their schedules would ...`);
-    notes.push(`${scheduled.map((r) => r.path).join(', ')}: started once at the end of the run, as their schedules would (schedules do not fire locally)`);
+    notes.splice(0, notes.length, ...notesWithScheduledRuns(notes, scheduled));
     for (const r of scheduled) stepFunctions.startExecution(r.arn, r.input);
     await runAll(true);
     await settleAll();
