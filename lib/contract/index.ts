@@ -20,3 +20,4 @@ export * from './lakehouse/sql';
 export * from './lakehouse/merge-steps';
 export * from './cost';
 export * from './reprocess';
+export * from './log-fields';
