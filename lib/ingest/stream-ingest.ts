@@ -72,6 +72,16 @@ export interface StreamIngestProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Kinesis enhanced (shard-level) monitoring: these AWS/Kinesis metrics are also published per
+   * shard (dimension `ShardId`), and the dashboard shows them per shard. Each is billed as a
+   * custom metric per shard, so it is off by default; `IteratorAgeMilliseconds` finds the one
+   * shard that lags behind the others (a hot partition key, a poison record), `IncomingRecords`
+   * the hot shard.
+   * @default - none (stream-level metrics only)
+   */
+  readonly shardLevelMetrics?: kinesis.ShardLevelMetrics[];
 }
 
 /**
@@ -88,6 +98,14 @@ export interface IStreamIngest extends IConstruct {
   readonly archive?: firehose.DeliveryStream;
   /** Retention of the stream, for checks by consumers (DLQ retention). */
   readonly retentionPeriod: Duration;
+  /** The shard-level metrics enabled (enhanced monitoring); empty when off. */
+  readonly shardLevelMetrics: kinesis.ShardLevelMetrics[];
+  /**
+   * One shard-level metric of the stream, one series per shard (a search expression over the
+   * `ShardId` dimension, `Maximum` over 1 minute unless `statistic` says otherwise). Throws unless
+   * `shardLevelMetrics` enables it.
+   */
+  metricPerShard(metricName: kinesis.ShardLevelMetrics, statistic?: string, props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression;
   /** Grants writing records to the stream (PutRecord, PutRecords, and the key's encrypt). */
   grantWrite(grantee: iam.IGrantable): iam.Grant;
   /** Records written to the stream (sum over 1 minute). */
@@ -111,6 +129,8 @@ export class StreamIngest extends Construct implements IStreamIngest {
   public readonly archive?: firehose.DeliveryStream;
   /** Retention of the stream, for checks by consumers (DLQ retention). */
   public readonly retentionPeriod: Duration;
+  /** The shard-level metrics enabled (enhanced monitoring); empty when off. */
+  public readonly shardLevelMetrics: kinesis.ShardLevelMetrics[];
 
   constructor(scope: Construct, id: string, props: StreamIngestProps = {}) {
     super(scope, id);
@@ -121,7 +141,9 @@ export class StreamIngest extends Construct implements IStreamIngest {
     validator.throwIfInvalid();
 
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', `Stream key of ${this.node.path}`);
+    this.shardLevelMetrics = [...new Set(props.shardLevelMetrics ?? [])];
     this.stream = new kinesis.Stream(this, 'Stream', {
+      shardLevelMetrics: this.shardLevelMetrics.length > 0 ? this.shardLevelMetrics : undefined,
       streamMode,
       shardCount: streamMode === kinesis.StreamMode.PROVISIONED ? (props.shardCount ?? 1) : undefined,
       retentionPeriod: this.retentionPeriod,
@@ -161,6 +183,28 @@ export class StreamIngest extends Construct implements IStreamIngest {
       statistic: cloudwatch.Stats.MAXIMUM,
       period: Duration.minutes(1),
       ...props,
+    });
+  }
+
+  /**
+   * One shard-level metric of the stream, one series per shard (a search expression over the
+   * `ShardId` dimension, `Maximum` over 1 minute unless `statistic` says otherwise). Throws unless
+   * `shardLevelMetrics` enables it.
+   */
+  public metricPerShard(metricName: kinesis.ShardLevelMetrics, statistic: string = cloudwatch.Stats.MAXIMUM, props: cloudwatch.MathExpressionOptions = {}): cloudwatch.MathExpression {
+    const enabled = this.shardLevelMetrics.includes(metricName) || this.shardLevelMetrics.includes(kinesis.ShardLevelMetrics.ALL);
+    if (!enabled) {
+      throw new Error(`StreamIngest (${this.node.path}): ${metricName} is not a shard-level metric of the stream; add it to shardLevelMetrics`);
+    }
+    const period = props.period ?? Duration.minutes(1);
+    return new cloudwatch.MathExpression({
+      expression:
+        `SEARCH('{AWS/Kinesis,ShardId,StreamName} MetricName="${metricName}" StreamName="${this.stream.streamName}"', ` +
+        `'${statistic}', ${period.toSeconds()})`,
+      usingMetrics: {},
+      label: metricName,
+      ...props,
+      period,
     });
   }
 
@@ -272,4 +316,8 @@ export function validateStreamIngestProps(v: PropValidator, props: Omit<StreamIn
       props.archiveBucket === undefined && (props.archivePrefix !== undefined || props.archiveBufferingInterval !== undefined),
       `${v.path('archivePrefix')} and ${v.path('archiveBufferingInterval')} need ${v.path('archiveBucket')}; ${v.path('archiveBucket')} is not set`,
     );
+  const known: string[] = Object.values(kinesis.ShardLevelMetrics);
+  (props.shardLevelMetrics ?? []).forEach((metric, i) => {
+    v.check(!known.includes(metric), `${v.path(`shardLevelMetrics[${i}]`)} is ${JSON.stringify(metric)}; it must be one of ${known.join(', ')}`);
+  });
 }

@@ -7,6 +7,7 @@ import { AlarmSeverity, IAlarmRouting } from './alarm-routing';
 import { PipelineMetricName } from '../contract/metrics';
 import { deadLetterRate, DEAD_LETTER_RATE_WINDOW, recordsPerPeriod, THROUGHPUT_PERIOD } from './operations-metrics';
 import { percent, pipelineMetric } from './pipeline-metric';
+import { archiveMetric, ArchiveMetricName, mappingIteratorAge } from './source-metrics';
 import { DEFAULT_RUNBOOK_URL, runbookUrlProblem } from '../core/docs';
 import { PropValidator } from '../core/prop-validator';
 import { PipelineSource } from '../contract/watermarks';
@@ -331,8 +332,7 @@ export class PipelineAlarms extends Construct implements IPipelineAlarms {
   private addIngestAlarms(props: PipelineAlarmsProps, maxLag: Duration): void {
     const { transform } = props;
     if (props.streamIngest) {
-      const iteratorAge = transform.alias.metric('IteratorAge', { period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM });
-      this.add('StreamIteratorAge', iteratorAge, {
+      this.add('StreamIteratorAge', mappingIteratorAge(transform), {
         threshold: maxLag.toMilliseconds(),
         evaluationPeriods: 5,
         severity: AlarmSeverity.PAGE,
@@ -371,7 +371,7 @@ export class PipelineAlarms extends Construct implements IPipelineAlarms {
     }
     const archive = props.streamIngest?.archive;
     if (archive) {
-      this.add('ArchiveDeliveryFailures', archive.metric('DeliveryToS3.Success', { period: FIVE_MINUTES, statistic: cloudwatch.Stats.AVERAGE }), {
+      this.add('ArchiveDeliveryFailures', archiveMetric(archive, ArchiveMetricName.DELIVERY_SUCCESS, { period: FIVE_MINUTES }), {
         threshold: 1,
         comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         evaluationPeriods: 3,
@@ -379,7 +379,7 @@ export class PipelineAlarms extends Construct implements IPipelineAlarms {
         anchor: 'archive-delivery',
         meaning: 'the stream archive (Firehose) failed S3 deliveries for 15 minutes: failed records land under its errors/ prefix',
       });
-      this.add('ArchiveDeliveryStalled', archive.metric('DeliveryToS3.DataFreshness', { period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }), {
+      this.add('ArchiveDeliveryStalled', archiveMetric(archive, ArchiveMetricName.DATA_FRESHNESS, { period: FIVE_MINUTES }), {
         threshold: ARCHIVE_MAX_DATA_AGE.toSeconds(),
         evaluationPeriods: 3,
         severity: AlarmSeverity.TICKET,

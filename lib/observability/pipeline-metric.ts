@@ -28,3 +28,8 @@ export function runbookLink(base: string, anchor: string): string {
 export function percent(ratio: number): string {
   return `${Number((ratio * 100).toFixed(6))}%`;
 }
+
+/** A number as a plain decimal (no exponent), for metric math expressions: metric math reads `2e-7` as an identifier. */
+export function decimal(n: number): string {
+  return n.toFixed(12).replace(/0+$/, '').replace(/\.$/, '');
+}

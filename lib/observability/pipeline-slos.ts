@@ -118,8 +118,20 @@ export interface IPipelineSlos extends IConstruct {
   readonly freshRatio: cloudwatch.MathExpression;
   /** The success-rate objective. */
   readonly successRate: number;
+  /** The freshness objective (share of stream and bus records fresh). */
+  readonly freshnessObjective: number;
   /** The burn-rate alerts in force. */
   readonly burnRateAlerts: BurnRateAlert[];
+  /**
+   * Success-rate error ratio (0..1) over `period`: records in that were not curated, dropped or
+   * deduplicated (retried, or quarantined when they count), the ratio the burn-rate alerts read.
+   */
+  metricSuccessErrorRatio(period: Duration): cloudwatch.MathExpression;
+  /**
+   * Share of stream and bus records (0..1) that reached curated within the freshness target over
+   * `period`; a period with nothing curated is 0 when silence is stale, else 1.
+   */
+  metricFreshShare(period: Duration): cloudwatch.MathExpression;
 }
 
 /**
@@ -144,9 +156,14 @@ export class PipelineSlos extends Construct implements IPipelineSlos {
   public readonly freshRatio: cloudwatch.MathExpression;
   /** The success-rate objective. */
   public readonly successRate: number;
+  /** The freshness objective (share of stream and bus records fresh). */
+  public readonly freshnessObjective: number;
   /** The burn-rate alerts in force. */
   public readonly burnRateAlerts: BurnRateAlert[];
   private readonly runbook: string;
+  private readonly quarantineIsFailure: boolean;
+  private readonly freshnessTarget: Duration;
+  private readonly silenceIsStale: boolean;
   private readonly pipeline: string;
   private readonly stage: string;
 
@@ -157,7 +174,11 @@ export class PipelineSlos extends Construct implements IPipelineSlos {
     this.runbook = props.runbookUrl ?? DEFAULT_RUNBOOK_URL;
     this.successRate = props.successRate ?? 0.995;
     const freshnessObjective = props.freshnessObjective ?? 0.95;
+    this.freshnessObjective = freshnessObjective;
     const freshnessTarget = props.freshnessTarget ?? Duration.minutes(5);
+    this.freshnessTarget = freshnessTarget;
+    this.quarantineIsFailure = props.quarantineIsFailure ?? false;
+    this.silenceIsStale = props.silenceIsStale ?? true;
     const alerts = props.burnRateAlerts ?? [...DEFAULT_BURN_RATE_ALERTS];
     this.burnRateAlerts = alerts;
     const v = new PropValidator(`PipelineSlos (${this.node.path})`);
@@ -172,7 +193,7 @@ export class PipelineSlos extends Construct implements IPipelineSlos {
     v.throwIfInvalid();
 
     this.successErrorRatio = this.successErrors(Duration.minutes(5), props.quarantineIsFailure ?? false);
-    const silenceIsStale = props.silenceIsStale ?? true;
+    const silenceIsStale = this.silenceIsStale;
     this.freshRatio = this.freshShare(Duration.minutes(5), freshnessTarget, silenceIsStale);
     this.addBurnRateAlerts('SuccessRate', 'success-rate-burn', alerts, props.routing, {
       objective: this.successRate,
@@ -240,6 +261,22 @@ export class PipelineSlos extends Construct implements IPipelineSlos {
     });
     routing.route(alarm, severity);
     this.alarms.push(alarm);
+  }
+
+  /**
+   * Success-rate error ratio (0..1) over `period`: records in that were not curated, dropped or
+   * deduplicated (retried, or quarantined when they count), the ratio the burn-rate alerts read.
+   */
+  public metricSuccessErrorRatio(period: Duration): cloudwatch.MathExpression {
+    return this.successErrors(period, this.quarantineIsFailure);
+  }
+
+  /**
+   * Share of stream and bus records (0..1) that reached curated within the freshness target over
+   * `period`; a period with nothing curated is 0 when silence is stale, else 1.
+   */
+  public metricFreshShare(period: Duration): cloudwatch.MathExpression {
+    return this.freshShare(period, this.freshnessTarget, this.silenceIsStale);
   }
 
   private metric(name: PipelineMetricName, period: Duration, statistic: string = cloudwatch.Stats.SUM) {

@@ -2,6 +2,7 @@ import { Annotations, CfnOutput, Duration, Fn, RemovalPolicy, Tags, Token } from
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { liveViewName } from '../contract/lakehouse/sql';
@@ -317,6 +318,8 @@ export class EtlPipeline extends Construct {
   public readonly costGuardrails?: ICostGuardrails;
   /** Every dead-letter queue of the pipeline. */
   public readonly deadLetterQueues: IDeadLetterQueue[];
+  /** Log groups of functions besides the transform and the batch steps that the dashboard's log queries search. */
+  private readonly dashboardLogGroups: logs.ILogGroup[] = [];
 
   constructor(scope: Construct, id: string, props: EtlPipelineProps) {
     super(scope, id);
@@ -517,6 +520,7 @@ export class EtlPipeline extends Construct {
           'Set recordVersionField to the input field holding the version.',
       );
     }
+    this.dashboardLogGroups.push(table.stepsFunction.logGroup);
     return table;
   }
 
@@ -548,6 +552,10 @@ export class EtlPipeline extends Construct {
       streamIngest: this.streamIngest,
       eventBusIngest: this.eventBusIngest,
       deadLetterQueues: this.deadLetterQueues,
+      batchWorkflow: this.batchWorkflow,
+      currentTable: this.currentTable,
+      watermarks: this.watermarks,
+      logGroups: this.dashboardLogGroups,
       runbookUrl: props.runbookUrl,
       incidentTiming: this.incidentTiming,
       costPerUnit: this.costPerUnit,

@@ -1,34 +1,24 @@
 import { Duration } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { EventBusIngest } from '../../lib/ingest/event-bus-ingest';
-import { StreamIngest } from '../../lib/ingest/stream-ingest';
+import { StreamIngest, StreamIngestProps } from '../../lib/ingest/stream-ingest';
 import { AlarmRouting } from '../../lib/observability/alarm-routing';
 import { PipelineAlarms } from '../../lib/observability/pipeline-alarms';
 import { PipelineDashboard, PipelineDashboardProps } from '../../lib/observability/pipeline-dashboard';
 import { PipelineSlos } from '../../lib/observability/pipeline-slos';
+import { errorsByTypeQuery, lastFailuresQuery, quarantineReasonsQuery } from '../../lib/observability/log-queries';
 import { TransformFunctionProps } from '../../lib/transform/transform-function';
 import { testStack } from '../support/cdk';
 import { ownTemplate } from '../support/construct-snapshot';
-import { logicalId, render, resourcesOfType, transformFunction } from './fixtures';
-
-interface Widget {
-  type: string;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  properties: {
-    title?: string;
-    markdown?: string;
-    alarms?: string[];
-    metrics?: unknown[][];
-  };
-}
+import { dashboardOf, expressions, metricRows, rowHeaders, rowOf, titles, widget } from './dashboard-body';
+import { logicalId, transformFunction } from './fixtures';
 
 interface Options {
   readonly fn?: Partial<TransformFunctionProps>;
   readonly dashboard?: Partial<PipelineDashboardProps>;
+  readonly stream?: StreamIngestProps;
   readonly slos?: boolean;
   readonly alarms?: boolean;
   readonly sources?: boolean;
@@ -39,7 +29,7 @@ function synth(options: Options = {}) {
   const stack = testStack();
   const fn = transformFunction(stack, options.fn);
   const sources = options.sources ?? true;
-  const streamIngest = sources ? new StreamIngest(stack, 'StreamIngest') : undefined;
+  const streamIngest = sources ? new StreamIngest(stack, 'StreamIngest', options.stream) : undefined;
   const eventBusIngest = sources ? new EventBusIngest(stack, 'EventBusIngest') : undefined;
   const dlqs = [];
   if (streamIngest) dlqs.push(fn.addKinesisSource(streamIngest.stream));
@@ -61,110 +51,130 @@ function synth(options: Options = {}) {
     ...options.dashboard,
   });
   const template = Template.fromStack(stack);
-  const [resource] = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'));
-  const bodyText = render(resource.Properties.DashboardBody);
-  const body = JSON.parse(bodyText) as { start: string; widgets: Widget[] };
-  return { stack, fn, routing, slos, alarms, dashboard, template, resource, bodyText, body, dlqs };
+  return { stack, fn, routing, slos, alarms, dashboard, template, streamIngest, eventBusIngest, dlqs, ...dashboardOf(template) };
 }
 
-function widget(body: { widgets: Widget[] }, title: string): Widget {
-  const found = body.widgets.filter((w) => w.properties.title === title);
-  expect(found).toHaveLength(1);
-  return found[0];
-}
-
-/** The expressions of a metric widget's math queries. */
-function expressions(w: Widget): string[] {
-  return (w.properties.metrics ?? []).flatMap((row) => row.filter((c): c is { expression: string } => typeof c === 'object' && c !== null && 'expression' in c)).map((c) => c.expression);
-}
-
-const COST_EXPRESSION = (memoryGb: string, gbSecond: string, request: string) =>
-  `IF(recordsIn > 0, ((duration / 1000) * ${memoryGb} * ${gbSecond} + invocations * ${request}) / recordsIn * 1000000, 0)`;
+const HEALTHY = '# orders: is it healthy?';
+const FAILING = '# What is failing?';
+const BEHIND = '# Where is it behind?';
 
 describe('PipelineDashboard', () => {
-  const { stack, fn, routing, body, bodyText, resource, dashboard } = synth();
+  const { stack, fn, routing, body, bodyText, properties, dashboard, streamIngest, eventBusIngest } = synth();
 
   test('one dashboard named <pipeline>-pipeline, last 24 hours by default', () => {
-    expect(resource.Properties.DashboardName).toBe('orders-pipeline');
+    expect(properties.DashboardName).toBe('orders-pipeline');
     expect(body.start).toBe('-P1D');
     expect(dashboard.dashboard).toBeInstanceOf(cloudwatch.Dashboard);
   });
 
-  test('three rows, in order: executive, on-call, debug', () => {
-    const titles = body.widgets.filter((w) => w.type === 'text').map((w) => [w.properties.markdown!.split('\n')[0], w.y]);
-    expect(titles.map(([t]) => t)).toEqual(['# orders: executive', '# On-call', '# Debug']);
-    const ys = titles.map(([, y]) => y as number);
-    expect(ys[0]).toBe(0);
-    expect(ys[1]).toBeGreaterThan(ys[0]);
-    expect(ys[2]).toBeGreaterThan(ys[1]);
+  test('rows by question, in order, each under a full-width header; no cost row without the published cost', () => {
+    const headers = rowHeaders(body);
+    expect(headers.map((h) => h.header)).toEqual([HEALTHY, FAILING, BEHIND]);
+    expect(headers.map((h) => h.y)).toEqual([...headers.map((h) => h.y)].sort((a, b) => a - b));
     for (const w of body.widgets.filter((x) => x.type === 'text')) expect(w.width).toBe(24);
+    expect(body.widgets.find((w) => w.properties.markdown?.startsWith(HEALTHY))!.properties.markdown).toContain('Runbook: https://');
   });
 
-  test('executive row: success rate vs objective, burn rate, fresh share, records per day, estimated cost', () => {
-    const [, onCallY] = body.widgets.filter((w) => w.type === 'text').map((w) => w.y);
-    const executive = body.widgets.filter((w) => w.y < onCallY && w.type !== 'text').map((w) => w.properties.title);
-    expect(executive).toEqual(['Success rate vs objective 0.995', 'Error-budget burn rate (5 min)', 'Fresh share', 'Records per day', 'Estimated cost']);
-    expect(expressions(widget(body, 'Success rate vs objective 0.995'))).toContain('1 - e');
-    expect(expressions(widget(body, 'Error-budget burn rate (5 min)'))).toContain('e / 0.005');
-    expect(JSON.stringify(widget(body, 'Fresh share'))).toContain('"stat":"PR(:300)"');
-  });
-
-  test('on-call row: an alarm status widget with every routed alarm', () => {
+  test('is it healthy: alarm states (every routed alarm, in alarm first), the objectives now and over 30 days, records per day', () => {
     const alarmWidgets = body.widgets.filter((w) => w.type === 'alarm');
     expect(alarmWidgets).toHaveLength(1);
-    const expected = routing.alarms.map((a) => `{${logicalId(a.alarm as cloudwatch.Alarm)}.Arn}`);
-    expect(expected).toHaveLength(25);
-    expect(alarmWidgets[0].properties.alarms).toEqual(expected);
-    expect(alarmWidgets[0].width).toBe(24);
+    expect(alarmWidgets[0].properties.alarms).toEqual(routing.alarms.map((a) => `{${logicalId(a.alarm as cloudwatch.Alarm)}.Arn}`));
+    expect(alarmWidgets[0].properties).toMatchObject({ sortBy: 'stateUpdatedTimestamp' });
+    expect(rowOf(body, HEALTHY).map((w) => w.properties.title)).toEqual([
+      'Alarms',
+      'Success rate vs objective 0.995',
+      'Error-budget burn rate (5 min)',
+      'Fresh share vs objective 0.95',
+      'Success rate, last 30 days (objective 0.995)',
+      'Freshness, last 30 days (objective 0.95)',
+      'Daily success rate and fresh share, last 30 days',
+      'Records per day',
+    ]);
+    expect(expressions(widget(body, 'Success rate vs objective 0.995'))).toContain('1 - e');
+    expect(expressions(widget(body, 'Error-budget burn rate (5 min)'))).toContain('e / 0.005');
+    expect(JSON.stringify(widget(body, 'Fresh share vs objective 0.95'))).toContain('"stat":"PR(:300)"');
   });
 
-  test('on-call row: DLQ depth, lag per source (iterator age, buffer age), failing stages', () => {
-    const dlqDepth = JSON.stringify(widget(body, 'DLQ depth'));
-    expect(dlqDepth.match(/ApproximateNumberOfMessagesVisible/g)).toHaveLength(3);
-    const lag = JSON.stringify(widget(body, 'Lag per source'));
-    expect(lag).toContain('"IteratorAge"');
-    expect(lag).toContain('"ApproximateAgeOfOldestMessage"');
+  test('30-day compliance: single values over the whole 30 days of the same ratios as the burn-rate alerts, and the budget left', () => {
+    const success = widget(body, 'Success rate, last 30 days (objective 0.995)');
+    expect(success.properties).toMatchObject({ start: '-P30D', setPeriodToTimeRange: true });
+    expect(expressions(success)).toEqual([
+      '1 - errors',
+      'IF(recordsIn > 0, MAX([0, recordsIn - (recordsOut + dropped + duplicates + quarantined)]) / recordsIn, 0)',
+      '1 - errors / 0.005',
+    ]);
+    const freshness = widget(body, 'Freshness, last 30 days (objective 0.95)');
+    expect(freshness.properties).toMatchObject({ start: '-P30D', setPeriodToTimeRange: true });
+    expect(expressions(freshness)).toEqual(['fresh', 'FILL(rank, 0) / 100', '1 - (1 - fresh) / 0.05']);
+    // Every metric of both is read over one 30-day period.
+    for (const w of [success, freshness]) {
+      const periods = JSON.stringify(w.properties.metrics).match(/"period":\d+/g) ?? [];
+      expect(periods.length).toBeGreaterThan(0);
+      expect(new Set(periods)).toEqual(new Set([`"period":${30 * 24 * 3600}`]));
+    }
+    const daily = widget(body, 'Daily success rate and fresh share, last 30 days');
+    expect(daily.properties.start).toBe('-P30D');
+    expect(new Set(JSON.stringify(daily.properties.metrics).match(/"period":\d+/g))).toEqual(new Set([`"period":${24 * 3600}`]));
+    expect(daily.properties.annotations!.horizontal!.map((a) => a.value)).toEqual([0.995, 0.95]);
+  });
+
+  test('what is failing: Logs Insights over the transform\'s logs with the runtime\'s field names, newest failures first', () => {
+    const source = `SOURCE '{Ref:${logicalId(fn.logGroup)}}'`;
+    const reasons = widget(body, 'Quarantined records by reason (transform logs)');
+    expect(reasons.type).toBe('log');
+    expect(reasons.properties.query).toBe(`${source} | ${quarantineReasonsQuery().join('\n| ')}`);
+    const errors = widget(body, 'Failed invocations by error type (function logs)');
+    expect(errors.properties.query).toBe(`${source} | ${errorsByTypeQuery().join('\n| ')}`);
+    const last = widget(body, 'Last failures, newest first, with their request id (function logs)');
+    expect(last.properties.query).toBe(`${source} | ${lastFailuresQuery().join('\n| ')}`);
+    expect(last.width).toBe(24);
+  });
+
+  test('what is failing: failing stages, quarantine by reason, DLQ depths, duration, cold starts and retries', () => {
+    expect(rowOf(body, FAILING).filter((w) => w.type === 'metric').map((w) => w.properties.title)).toEqual([
+      'Failing stages',
+      'Quarantine by reason',
+      'DLQ depth',
+      'Transform duration',
+      'Cold starts and retries',
+    ]);
+    expect(JSON.stringify(widget(body, 'DLQ depth')).match(/ApproximateNumberOfMessagesVisible/g)).toHaveLength(3);
     const failing = JSON.stringify(widget(body, 'Failing stages'));
     for (const name of ['"Errors"', '"RecordsRetried"', '"TransformErrors"']) expect(failing).toContain(name);
-  });
-
-  test('debug row: duration percentiles, cold starts and retries, quarantine by reason, throughput, freshness', () => {
-    for (const title of ['Transform duration', 'Cold starts and retries', 'Quarantine by reason', 'Throughput (records per minute)', 'Freshness lag (s)']) {
-      widget(body, title);
-    }
     const duration = JSON.stringify(widget(body, 'Transform duration'));
     for (const p of ['p50', 'p90', 'p99']) expect(duration).toContain(`"stat":"${p}"`);
+  });
+
+  test('where is it behind: lag per source in seconds (the mapping\'s iterator age of the live alias, the buffer\'s oldest message), freshness, throughput', () => {
+    expect(rowOf(body, BEHIND).map((w) => w.properties.title)).toEqual(['Lag per source (s)', 'Freshness lag (s)', 'Throughput (records per minute)']);
+    const lag = widget(body, 'Lag per source (s)');
+    expect(expressions(lag)).toEqual(['ms / 1000']);
+    const fnRef = `{Ref:${logicalId(fn.function)}}`;
+    expect(metricRows(lag)).toEqual([
+      ['AWS/Lambda', 'IteratorAge', 'FunctionName', fnRef, 'Resource', `${fnRef}:live`],
+      ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', `{${logicalId(eventBusIngest!.bufferQueue)}.QueueName}`],
+    ]);
+    // Without enhanced monitoring there is no per-shard widget, and no archive.
+    expect(titles(body).filter((t) => t?.includes('per shard'))).toEqual([]);
+    expect(streamIngest!.shardLevelMetrics).toEqual([]);
     const freshness = JSON.stringify(widget(body, 'Freshness lag (s)'));
     for (const p of ['p50', 'p95', 'p99']) expect(freshness).toContain(`"stat":"${p}"`);
   });
 
+  test('one cost story: no Lambda-only estimate', () => {
+    expect(titles(body)).not.toContain('Estimated cost');
+    expect(bodyText).not.toContain('0.0000133334');
+    expect(bodyText).not.toMatch(/\de-\d/i);
+  });
+
   test('pipeline metrics are scoped by Pipeline and Stage only', () => {
-    const rows = body.widgets.flatMap((w) => w.properties.metrics ?? []).filter((row) => row[0] === 'ServerlessEtl');
+    const rows = body.widgets.flatMap((w) => metricRows(w)).filter((row) => row[0] === 'ServerlessEtl');
     expect(rows.length).toBeGreaterThan(10);
     for (const row of rows) expect(row.slice(2, 6)).toEqual(['Pipeline', 'orders', 'Stage', 'transform']);
   });
 
-  test('estimated cost per million records: Lambda GB-seconds and requests over records in, plain decimals', () => {
-    expect(expressions(widget(body, 'Estimated cost'))).toEqual([
-      COST_EXPRESSION('1', '0.0000133334', '0.0000002'),
-      '(dayDuration / 1000) * 1 * 0.0000133334 + dayInvocations * 0.0000002',
-    ]);
-    expect(bodyText).not.toMatch(/\de-\d/i);
-    const cost = JSON.stringify(widget(body, 'Estimated cost'));
-    const fnRef = `{Ref:${logicalId(fn.function)}}`;
-    expect(cost).toContain(`"AWS/Lambda","Duration","FunctionName","${fnRef}","Resource","${fnRef}:live"`);
-    expect(cost).toContain(`"AWS/Lambda","Invocations","FunctionName","${fnRef}","Resource","${fnRef}:live"`);
-  });
-
-  test('costPerMillionRecords is the hourly cost expression', () => {
-    expect(dashboard.costPerMillionRecords.expression).toBe(COST_EXPRESSION('1', '0.0000133334', '0.0000002'));
-    expect(dashboard.costPerMillionRecords.period.toSeconds()).toBe(3600);
-    expect(Object.keys(dashboard.costPerMillionRecords.usingMetrics).sort()).toEqual(['duration', 'invocations', 'recordsIn']);
-  });
-
   test('no metric-math warnings (unknown identifiers, overridden periods)', () => {
     const annotations = Annotations.fromStack(stack);
-    annotations.hasNoWarning('*', Match.stringLikeRegexp('CloudWatch:Math:UnknownIdentifier'));
     annotations.hasNoWarning('*', Match.stringLikeRegexp('CloudWatch:Math'));
     expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
   });
@@ -179,61 +189,71 @@ describe('PipelineDashboard', () => {
 });
 
 describe('PipelineDashboard options', () => {
-  test('the memory size and custom prices appear as plain decimals', () => {
-    const { bodyText, body, stack } = synth({
-      fn: { memorySize: 512 },
-      // Below 1e-6, JavaScript prints numbers with an exponent ("8.5e-7"), which metric math cannot read.
-      dashboard: { costModel: { lambdaGbSecond: 8.5e-7, lambdaRequest: 2.5e-7 } },
-      sources: false,
-    });
-    expect(expressions(widget(body, 'Estimated cost'))).toEqual([
-      COST_EXPRESSION('0.5', '0.00000085', '0.00000025'),
-      '(dayDuration / 1000) * 0.5 * 0.00000085 + dayInvocations * 0.00000025',
-    ]);
-    expect(bodyText).not.toMatch(/\de-\d/i);
-    expect(bodyText).not.toContain('0.0000133334');
-    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('CloudWatch:Math:UnknownIdentifier'));
-  });
-
-  test('a 1536 MiB function costs 1.5 GB per second', () => {
-    const { dashboard } = synth({ fn: { memorySize: 1536 }, sources: false, slos: false });
-    expect(dashboard.costPerMillionRecords.expression).toBe(COST_EXPRESSION('1.5', '0.0000133334', '0.0000002'));
-  });
-
   test('a custom dashboard name', () => {
-    const { resource } = synth({ dashboard: { dashboardName: 'orders-ops' }, sources: false });
-    expect(resource.Properties.DashboardName).toBe('orders-ops');
+    const { properties } = synth({ dashboard: { dashboardName: 'orders-ops' }, sources: false });
+    expect(properties.DashboardName).toBe('orders-ops');
   });
 
   test('without SLOs: no objective widgets; without alarms: no alarm widget', () => {
     const { body } = synth({ slos: false, alarms: false });
-    const titles = body.widgets.map((w) => w.properties.title);
-    expect(titles).not.toContain('Success rate vs objective 0.995');
-    expect(titles).not.toContain('Error-budget burn rate (5 min)');
-    expect(titles).not.toContain('Fresh share');
+    expect(rowOf(body, HEALTHY).map((w) => w.properties.title)).toEqual(['Records per day']);
     expect(body.widgets.filter((w) => w.type === 'alarm')).toHaveLength(0);
-    expect(titles).toContain('Estimated cost');
   });
 
   test('without sources: no lag or DLQ widgets', () => {
     const { body } = synth({ sources: false });
-    const titles = body.widgets.map((w) => w.properties.title);
-    expect(titles).not.toContain('Lag per source');
-    expect(titles).not.toContain('DLQ depth');
-    expect(titles).toContain('Failing stages');
+    expect(titles(body)).not.toContain('Lag per source (s)');
+    expect(titles(body)).not.toContain('DLQ depth');
+    expect(titles(body)).toContain('Failing stages');
   });
 
-  test('the objective shown follows successRate', () => {
+  test('the objectives shown follow successRate and the freshness objective and target', () => {
     const stack = testStack();
     const fn = transformFunction(stack);
     const routing = new AlarmRouting(stack, 'Routing');
-    const slos = new PipelineSlos(stack, 'Slos', { pipelineName: 'orders', routing, successRate: 0.999, freshnessTarget: Duration.minutes(10) });
+    const slos = new PipelineSlos(stack, 'Slos', { pipelineName: 'orders', routing, successRate: 0.999, freshnessObjective: 0.96, freshnessTarget: Duration.minutes(10) });
     new PipelineDashboard(stack, 'Dashboard', { pipelineName: 'orders', transform: fn, slos });
-    const [resource] = Object.values(resourcesOfType(Template.fromStack(stack), 'AWS::CloudWatch::Dashboard'));
-    const body = JSON.parse(render(resource.Properties.DashboardBody)) as { widgets: Widget[] };
+    const { body } = dashboardOf(Template.fromStack(stack));
     expect(expressions(widget(body, 'Error-budget burn rate (5 min)'))).toContain('e / 0.001');
     expect(JSON.stringify(widget(body, 'Success rate vs objective 0.999'))).toContain('"value":0.999');
-    expect(JSON.stringify(widget(body, 'Fresh share'))).toContain('"stat":"PR(:600)"');
+    expect(JSON.stringify(widget(body, 'Fresh share vs objective 0.96'))).toContain('"stat":"PR(:600)"');
+    expect(expressions(widget(body, 'Success rate, last 30 days (objective 0.999)'))).toContain('1 - errors / 0.001');
+    expect(expressions(widget(body, 'Freshness, last 30 days (objective 0.96)'))).toContain('1 - (1 - fresh) / 0.04');
+  });
+
+  test('Kinesis enhanced monitoring on: iterator age and records in per shard, one series per ShardId of this stream', () => {
+    const { body, streamIngest, template } = synth({
+      stream: { shardLevelMetrics: [kinesis.ShardLevelMetrics.ITERATOR_AGE_MILLISECONDS, kinesis.ShardLevelMetrics.INCOMING_RECORDS] },
+    });
+    template.hasResourceProperties('AWS::Kinesis::Stream', { DesiredShardLevelMetrics: ['IteratorAgeMilliseconds', 'IncomingRecords'] });
+    const streamRef = `{Ref:${logicalId(streamIngest!.stream)}}`;
+    expect(expressions(widget(body, 'Iterator age per shard (ms, enhanced monitoring)'))).toEqual([
+      `SEARCH('{AWS/Kinesis,ShardId,StreamName} MetricName="IteratorAgeMilliseconds" StreamName="${streamRef}"', 'Maximum', 60)`,
+    ]);
+    expect(expressions(widget(body, 'Records in per shard (enhanced monitoring)'))).toEqual([
+      `SEARCH('{AWS/Kinesis,ShardId,StreamName} MetricName="IncomingRecords" StreamName="${streamRef}"', 'Sum', 60)`,
+    ]);
+  });
+
+  test('only the shard-level metrics enabled get a widget', () => {
+    const { body } = synth({ stream: { shardLevelMetrics: [kinesis.ShardLevelMetrics.INCOMING_BYTES] } });
+    expect(titles(body).filter((t) => t?.includes('per shard'))).toEqual([]);
+  });
+
+  test('more than 100 alarms: one alarm status widget per 100, every alarm shown once', () => {
+    const stack = testStack();
+    const fn = transformFunction(stack);
+    const metric = new cloudwatch.Metric({ namespace: 'X', metricName: 'Y' });
+    const alarms = Array.from({ length: 230 }, (_, i) => metric.createAlarm(stack, `A${i}`, { threshold: 1, evaluationPeriods: 1 }));
+    new PipelineDashboard(stack, 'Dashboard', { pipelineName: 'orders', transform: fn, alarms });
+    const { body } = dashboardOf(Template.fromStack(stack));
+    const alarmWidgets = body.widgets.filter((w) => w.type === 'alarm');
+    expect(alarmWidgets.map((w) => [w.properties.title, w.properties.alarms!.length])).toEqual([
+      ['Alarms (1 of 3)', 100],
+      ['Alarms (2 of 3)', 100],
+      ['Alarms (3 of 3)', 30],
+    ]);
+    expect(new Set(alarmWidgets.flatMap((w) => w.properties.alarms)).size).toBe(230);
   });
 });
 
