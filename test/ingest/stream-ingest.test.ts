@@ -155,6 +155,42 @@ describe('StreamIngest options', () => {
   });
 });
 
+describe('StreamIngest shard-level metrics (enhanced monitoring)', () => {
+  test('off by default: no DesiredShardLevelMetrics, and metricPerShard refuses', () => {
+    const { ingest, template } = synth();
+    expect(ingest.shardLevelMetrics).toEqual([]);
+    const [stream] = Object.values(template.findResources('AWS::Kinesis::Stream'));
+    expect(stream.Properties.DesiredShardLevelMetrics).toBeUndefined();
+    expect(() => ingest.metricPerShard(kinesis.ShardLevelMetrics.ITERATOR_AGE_MILLISECONDS)).toThrow(
+      /StreamIngest \(TestStack\/Ingest\): IteratorAgeMilliseconds is not a shard-level metric of the stream; add it to shardLevelMetrics/,
+    );
+  });
+
+  test('opt-in: the stream publishes them per shard; metricPerShard searches every ShardId of this stream', () => {
+    const { stack, ingest, template } = synth({ shardLevelMetrics: [kinesis.ShardLevelMetrics.ITERATOR_AGE_MILLISECONDS, kinesis.ShardLevelMetrics.ITERATOR_AGE_MILLISECONDS] });
+    template.hasResourceProperties('AWS::Kinesis::Stream', { DesiredShardLevelMetrics: ['IteratorAgeMilliseconds'] });
+    const age = ingest.metricPerShard(kinesis.ShardLevelMetrics.ITERATOR_AGE_MILLISECONDS);
+    expect(stack.resolve(age.expression)).toEqual({
+      'Fn::Join': ['', [`SEARCH('{AWS/Kinesis,ShardId,StreamName} MetricName="IteratorAgeMilliseconds" StreamName="`, { Ref: idOf(stack, ingest.stream) }, `"', 'Maximum', 60)`]],
+    });
+    expect(age.period.toSeconds()).toBe(60);
+    expect(() => ingest.metricPerShard(kinesis.ShardLevelMetrics.INCOMING_RECORDS)).toThrow(/IncomingRecords is not a shard-level metric/);
+  });
+
+  test('ALL enables every one; statistic and period are configurable', () => {
+    const { ingest } = synth({ shardLevelMetrics: [kinesis.ShardLevelMetrics.ALL] });
+    const records = ingest.metricPerShard(kinesis.ShardLevelMetrics.INCOMING_RECORDS, 'Sum', { period: Duration.minutes(5) });
+    expect(records.expression).toMatch(/MetricName="IncomingRecords".*'Sum', 300\)$/);
+    expect(records.period.toMinutes()).toBe(5);
+  });
+
+  test('an unknown metric name is rejected', () => {
+    expect(() => new StreamIngest(testStack(), 'Ingest', { shardLevelMetrics: ['IteratorAge' as kinesis.ShardLevelMetrics] })).toThrow(
+      /shardLevelMetrics\[0\] is "IteratorAge"; it must be one of IncomingBytes, IncomingRecords/,
+    );
+  });
+});
+
 describe('StreamIngest archive', () => {
   const { stack, ingest, bucket, template } = synth({}, true);
   const streamId = idOf(stack, ingest.stream);

@@ -73,3 +73,10 @@ export function rowOf(body: DashboardBody, header: string): Widget[] {
   const next = headers[i + 1]?.y ?? Infinity;
   return body.widgets.filter((w) => w.type !== 'text' && w.y > headers[i].y && w.y < next);
 }
+
+/** The dimensions of a metric row (`[namespace, name, key, value, ...]`) as an object. */
+export function dimensionsOf(row: unknown[]): Record<string, unknown> {
+  const dims: Record<string, unknown> = {};
+  for (let i = 2; i + 1 < row.length; i += 2) dims[String(row[i])] = row[i + 1];
+  return dims;
+}
