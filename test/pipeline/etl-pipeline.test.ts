@@ -313,8 +313,9 @@ describe('EtlPipeline composition (default props)', () => {
       [
         ...outputs.map((c) => `. -> ${c}`),
         ...pipelineKeyUsers.map((c) => `${c} -> .`),
-        // The dashboard and the alarms watch every source, DLQ and the transform; SLOs watch the transform.
-        ...['EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'OperationalAlarms', 'Slos', 'Transform', 'Transform/KinesisDlq1', 'Watermarks/DeadLetterQueue'].map((c) => `Dashboard -> ${c}`),
+        // The dashboard and the alarms watch every source, DLQ and the transform (the dashboard the
+        // stream archive's deliveries too); SLOs watch the transform.
+        ...['EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'OperationalAlarms', 'Slos', 'StreamIngest', 'Transform', 'Transform/KinesisDlq1', 'Watermarks/DeadLetterQueue'].map((c) => `Dashboard -> ${c}`),
         ...['Alarms', 'EventBusIngest', 'EventBusIngest/BufferDlq', 'EventBusIngest/DeliveryDlq', 'IdempotencyStore', 'StreamIngest', 'Transform', 'Transform/KinesisDlq1', 'Watermarks'].map((c) => `OperationalAlarms -> ${c}`),
         'Slos -> Alarms',
         'Slos -> Transform',
