@@ -171,6 +171,8 @@ describe('ClickstreamPipelineStack (full synth)', () => {
         'CostPerUnit -> BatchWorkflow/Dlq',
         'CostPerUnit -> Warehouse',
         'CurrentTable -> Warehouse',
+        // The dashboard shows the workflow's executions, its steps function's logs and its DLQ's depth.
+        'Dashboard -> BatchWorkflow',
         'Dashboard -> BatchWorkflow/Dlq',
         'DataLake -> Warehouse',
         'OperationalAlarms -> BatchWorkflow',
