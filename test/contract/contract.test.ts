@@ -35,6 +35,17 @@ describe('the contract', () => {
       piiActions: contract.PII_ACTIONS,
       outputs: contract.PIPELINE_OUTPUT,
       dlqs: { ids: contract.DLQ_ID, kinesis: contract.kinesisDlqId(2), output: contract.dlqOutputId(contract.DLQ_ID.buffer) },
+      logFields: {
+        batchProcessed: contract.BATCH_PROCESSED_MESSAGE,
+        batch: contract.BATCH_LOG_FIELD,
+        quarantinedId: contract.QUARANTINED_ID_FIELD,
+        powertools: contract.POWERTOOLS_LOG_FIELD,
+        lambdaError: contract.LAMBDA_ERROR_LOG_FIELD,
+        errorLevel: contract.ERROR_LOG_LEVEL,
+        platform: contract.LAMBDA_PLATFORM_LOG_FIELD,
+        platformReport: contract.PLATFORM_REPORT_TYPE,
+        failedStatuses: contract.FAILED_INVOCATION_STATUSES,
+      },
       storage: {
         streamArchive: contract.STREAM_ARCHIVE_PREFIX,
         claimChecks: contract.claimCheckPrefix('orders'),
