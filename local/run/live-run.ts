@@ -13,7 +13,7 @@ import type { LocalEventSourceMappings } from '../services/event-source-mappings
 import type { LocalParameterStore } from '../services/parameter-store';
 import type { ProvisionedStack } from './provision';
 import type { RunReport } from '../report/run-report';
-import type { LocalStepFunctions } from '../services/step-functions';
+import { StepFunctionsError, type ExecutionRecord, type LocalStepFunctions } from '../services/step-functions';
 
 /** A client answering SDK v3 commands (`send(new XCommand(input))`). */
 export interface CommandClient {
@@ -28,7 +28,7 @@ export interface LiveRun {
   readonly stackOutputs: Record<string, Record<string, string>>;
   /**
    * Clients for the operations CLI: the emulators' S3, SQS and Kinesis (the run's own clients,
-   * never faulted), and Step Functions (StartExecution), SSM (GetParameter, PutParameter), Lambda
+   * never faulted), and Step Functions (StartExecution, ListExecutions, DescribeExecution), SSM (GetParameter, PutParameter), Lambda
    * (Get/UpdateEventSourceMapping) and EventBridge (PutEvents) on the in-process stand-ins.
    */
   readonly clients: {
@@ -72,13 +72,49 @@ export function stackOutputsOf(stacks: readonly ProvisionedStack[]): Record<stri
   return result;
 }
 
-/** A Step Functions client on the local executions: StartExecution. */
+/**
+ * A Step Functions client on the local executions: StartExecution, ListExecutions (newest first,
+ * `statusFilter`, `maxResults`; no paging) and DescribeExecution, as `status`, `restart` and
+ * `merge --wait` use them.
+ */
 export function localSfnClient(stepFunctions: LocalStepFunctions): CommandClient {
+  const summary = (e: ExecutionRecord) => ({
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachine.arn,
+    name: e.name,
+    status: e.status,
+    startDate: e.startDate,
+    ...(e.outcome ? { stopDate: e.outcome.stopDate } : {}),
+  });
   return {
     send: async (command) => {
-      const input = command.input as { stateMachineArn?: string; input?: string; name?: string };
-      if (command.constructor.name === 'StartExecutionCommand') return stepFunctions.startExecution(String(input.stateMachineArn), input.input, input.name);
-      throw Object.assign(new Error(`${command.constructor.name} is not served locally`), { name: 'UnknownOperationException' });
+      const input = command.input as { stateMachineArn?: string; input?: string; name?: string; executionArn?: string; statusFilter?: string; maxResults?: number };
+      switch (command.constructor.name) {
+        case 'StartExecutionCommand':
+          return stepFunctions.startExecution(String(input.stateMachineArn), input.input, input.name);
+        case 'ListExecutionsCommand': {
+          const found = stepFunctions
+            .executions()
+            .filter((e) => e.stateMachine.arn === input.stateMachineArn && (input.statusFilter === undefined || e.status === input.statusFilter))
+            .slice()
+            .reverse();
+          return { executions: found.slice(0, input.maxResults || 100).map(summary) };
+        }
+        case 'DescribeExecutionCommand': {
+          const e = stepFunctions.executions().find((r) => r.executionArn === input.executionArn);
+          if (!e) throw new StepFunctionsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
+          const o = e.outcome;
+          return {
+            ...summary(e),
+            input: e.input,
+            ...(o?.output !== undefined ? { output: JSON.stringify(o.output) } : {}),
+            ...(o?.error !== undefined ? { error: o.error } : {}),
+            ...(o?.cause !== undefined ? { cause: o.cause } : {}),
+          };
+        }
+        default:
+          throw Object.assign(new Error(`${command.constructor.name} is not served locally`), { name: 'UnknownOperationException' });
+      }
     },
   };
 }

@@ -5,9 +5,6 @@
  * curated, not dead-lettered); `resume` with the operations CLI enables the mappings, and every
  * held record is curated exactly once, the stream's in the order they were sent.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -16,31 +13,14 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { main } from '../../../cli/main';
 import { heldMappings } from '../../../cli/commands/pause';
 import { PIPELINE_OUTPUT } from '../../../lib/contract/stack-outputs';
-import { synthesize, type CloudAssembly } from '../../../local/template/cloud-assembly';
 import { linesOf, type RunOutputs } from '../../../local/report/outputs';
 import { runPipeline } from '../../../local/run/pipeline-run';
 import { captureIo, clientsOf, writeOutputsFile } from '../../cli/support';
-import { ROOT } from '../../support/cdk';
+import { useReferenceAssembly } from '../../support/reference-assembly';
 
 jest.setTimeout(300_000);
 
-let assembly: CloudAssembly;
-let work: string;
-
-beforeAll(() => {
-  const saved = { validation: process.env.CDK_VALIDATION, nag: process.env.ETL_NAG };
-  process.env.CDK_VALIDATION = 'false';
-  process.env.ETL_NAG = 'false';
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'drift-hold-'));
-  try {
-    assembly = synthesize({ cwd: ROOT, outdir: path.join(work, 'cdk.out') });
-  } finally {
-    process.env.CDK_VALIDATION = saved.validation;
-    process.env.ETL_NAG = saved.nag;
-  }
-}, 300_000);
-
-afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+const reference = useReferenceAssembly('drift-hold-');
 
 const event = (id: string, minute: number, eventType = 'click') =>
   JSON.stringify({ eventId: id, eventTime: `2026-11-24T10:${String(minute).padStart(2, '0')}:00.000Z`, eventType, userId: 'user-1', sessionId: 'sess-1', page: { url: 'https://shop.example.com/' }, schemaVersion: '1' });
@@ -64,7 +44,7 @@ function elsewhere(outputs: RunOutputs, ids: readonly string[]): string[] {
 test('drift detected → stream and bus records held in their sources → resume → curated in order, exactly once', async () => {
   let checked = false;
   await runPipeline({
-    assembly,
+    assembly: reference.assembly,
     lines: DRIFTED,
     via: 'batch',
     progress: () => undefined,
