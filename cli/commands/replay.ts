@@ -30,7 +30,8 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { confirm } from '../confirm';
 import { CliError, EXIT, RateLimiter, realSleep, type CommandContext } from '../context';
 import { requireOutput } from '../outputs';
-import { reprocessExecutionName, reprocessRunId, requireCurrentTable } from './reprocess-run';
+import { reprocessExecutionName } from '../../lib/contract/reprocess';
+import { reprocessRunId, requireCurrentTable } from './reprocess-run';
 
 export interface ReplayOptions {
   readonly from: Date;

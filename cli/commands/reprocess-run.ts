@@ -1,9 +1,8 @@
 /**
  * What `replay --reprocess` needs besides the replay itself: the run's identity (new, or given to
- * continue a run), the execution name of each raw object in it, and the check that the pipeline
+ * continue a run) and the check that the pipeline
  * keeps a current table (read where the runtime reads it: the transform's environment).
  */
-import { createHash } from 'node:crypto';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { RUNTIME_ENV } from '../../lib/contract/environment';
 import { isReprocessRunId, MAX_REPROCESS_RUN_ID_LENGTH, newReprocessRunId } from '../../lib/contract/reprocess';
@@ -20,15 +19,6 @@ export function reprocessRunId(given: string | undefined, now: Date = new Date()
     );
   }
   return given;
-}
-
-/**
- * The batch workflow execution name of a raw object in run `runId`: `<run>--<16 hex of the key>`
- * (the runtime reads the run from it, lib/contract/reprocess.ts). The same object gets the same
- * name in the same run, so Step Functions refuses to start it twice.
- */
-export function reprocessExecutionName(runId: string, objectKey: string): string {
-  return `${runId}--${createHash('sha256').update(objectKey).digest('hex').slice(0, 16)}`;
 }
 
 /**

@@ -31,8 +31,27 @@ export function newReprocessRunId(now: Date = new Date(), random: () => number =
   return `${REPROCESS_RUN_PREFIX}${stamp}-${suffix}`;
 }
 
-/** The suffix of an execution name after the run id: `--` and 16 lower-case hex characters (the CLI hashes the object key). */
+/** The suffix of an execution name after the run id: `--` and 16 lower-case hex characters (a hash of the object key). */
 const EXECUTION_SUFFIX = /^--[0-9a-f]{16}$/;
+
+/**
+ * The batch workflow execution name of a raw object in run `runId`: `<run>--<FNV-1a 64 of the key,
+ * 16 hex>`. The same object gets the same name in the same run, so Step Functions refuses to start
+ * it twice; distinct keys of a run get distinct names but for a 64-bit collision.
+ */
+export function reprocessExecutionName(runId: string, objectKey: string): string {
+  if (!isReprocessRunId(runId)) throw new RangeError(`not a reprocess run id: ${JSON.stringify(runId)}`);
+  return `${runId}--${fnv1a64(objectKey)}`;
+}
+
+/** FNV-1a, 64 bits, of the UTF-16 code units of `text`, as 16 hex characters (dependency-free). */
+function fnv1a64(text: string): string {
+  const prime = BigInt('0x100000001b3');
+  const mask = (BigInt(1) << BigInt(64)) - BigInt(1);
+  let hash = BigInt('0xcbf29ce484222325');
+  for (let i = 0; i < text.length; i++) hash = ((hash ^ BigInt(text.charCodeAt(i))) * prime) & mask;
+  return hash.toString(16).padStart(16, '0');
+}
 
 /**
  * The run of a batch workflow execution (its ARN or its name), when it is a reprocess run's

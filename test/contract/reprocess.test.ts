@@ -2,6 +2,7 @@ import {
   isReprocessRunId,
   MAX_REPROCESS_RUN_ID_LENGTH,
   newReprocessRunId,
+  reprocessExecutionName,
   reprocessRunOfExecution,
   reprocessRunOfReplay,
 } from '../../lib/contract/reprocess';
@@ -43,5 +44,17 @@ describe('the run of an execution or a replay', () => {
     expect(reprocessRunOfReplay('reprocess-20261207112005-i000')).toBe('reprocess-20261207112005-i000');
     expect(reprocessRunOfReplay('etl-replay-202612071120-abc')).toBeUndefined();
     expect(reprocessRunOfReplay(undefined)).toBeUndefined();
+  });
+});
+
+describe('reprocessExecutionName', () => {
+  it('is the run and 16 hex of the key, the same for the same key, read back by reprocessRunOfExecution', () => {
+    const name = reprocessExecutionName('reprocess-fix-1', 'batch/2026/a.jsonl');
+    expect(name).toMatch(/^reprocess-fix-1--[0-9a-f]{16}$/);
+    expect(reprocessExecutionName('reprocess-fix-1', 'batch/2026/a.jsonl')).toBe(name);
+    expect(reprocessExecutionName('reprocess-fix-1', 'batch/2026/b.jsonl')).not.toBe(name);
+    expect(reprocessRunOfExecution(name)).toBe('reprocess-fix-1');
+    expect(name.length).toBeLessThanOrEqual(80);
+    expect(() => reprocessExecutionName('etl-replay-1', 'k')).toThrow(RangeError);
   });
 });
