@@ -31,9 +31,11 @@ export interface CatalogSource {
 export class LocalLakehouse {
   /**
    * Opens a fresh database under `directory` (the last run's is replaced) with the Glue tables of
-   * `stacks`; undefined when they have none (nothing to do).
+   * `stacks`; undefined when they have none (nothing to do). With `keep`, the last run's database
+   * and object copies are opened as they are (a reprocess run corrects its tables); a table the
+   * app declares that it lacks is created.
    */
-  static async start(options: { readonly stacks: readonly CatalogSource[]; readonly s3: S3Client; readonly directory: string }): Promise<LocalLakehouse | undefined> {
+  static async start(options: { readonly stacks: readonly CatalogSource[]; readonly s3: S3Client; readonly directory: string; readonly keep?: boolean }): Promise<LocalLakehouse | undefined> {
     const catalog: CatalogTable[] = [];
     const notes: string[] = [];
     for (const stack of options.stacks) {
@@ -42,7 +44,7 @@ export class LocalLakehouse {
       notes.push(...skipped.map((s) => `${stack.name}/${s.logicalId}: a Glue table the local Athena does not read: ${s.reason}`));
     }
     if (catalog.length === 0) return undefined;
-    fs.rmSync(options.directory, { recursive: true, force: true });
+    if (!options.keep) fs.rmSync(options.directory, { recursive: true, force: true });
     fs.mkdirSync(path.join(options.directory, OBJECTS_DIRECTORY), { recursive: true });
     const engine = await DuckDbEngine.open(path.join(options.directory, DATABASE_FILE));
     try {

@@ -13,9 +13,10 @@ import type { LocalLakehouse } from './local-lakehouse';
 
 /**
  * The current tables of a run: the Glue tables of `stacks` on DuckDB under `directory`, or
- * undefined when the app has none (DuckDB is then not loaded).
+ * undefined when the app has none (DuckDB is then not loaded). `keep`: open the last run's tables
+ * as they are (a reprocess run).
  */
-export async function startLakehouse(stacks: readonly ProvisionedStack[], s3: S3Client, directory: string): Promise<LocalLakehouse | undefined> {
+export async function startLakehouse(stacks: readonly ProvisionedStack[], s3: S3Client, directory: string, keep = false): Promise<LocalLakehouse | undefined> {
   const hasGlueTables = stacks.some((s) => Object.values(s.stack.template.Resources ?? {}).some((r) => r.Type === 'AWS::Glue::Table'));
   if (!hasGlueTables) return undefined;
   const { LocalLakehouse } = await import('./local-lakehouse');
@@ -23,6 +24,7 @@ export async function startLakehouse(stacks: readonly ProvisionedStack[], s3: S3
     stacks: stacks.map((s) => ({ name: s.stack.name, resources: s.stack.template.Resources, resolve: (value) => s.refs.resolveString(value) })),
     s3,
     directory,
+    keep,
   });
 }
 

@@ -10,6 +10,7 @@ export const USAGE =
   '                                [--via stream|bus|batch|all|each] [--pipeline <name>] [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]\n' +
   '                                [--iam enforce|report|off]\n' +
   '       cdk-serverless-etl start --query "<SQL>"   queries the tables the last run kept (its Glue tables and current tables, on DuckDB)\n' +
+  '       cdk-serverless-etl start --reprocess       re-derives the last run\'s input with the app as it is now (a changed transform) and corrects the kept current table\n' +
   '                                [--faults <spec> [--seed <n>]]   e.g. --faults throttle:dynamodb:0.1,5xx:s3:0.05,hang:s3:PutObject:1x,timeout-mid-batch:1,outage:dynamodb:2s@30\n' +
   '  (in the cdk-serverless-etl repository: npm start -- <options>)';
 
@@ -37,6 +38,8 @@ export interface CliOptions {
   readonly summaryOnly: boolean;
   /** Query the tables the last run kept (no run). */
   readonly query?: string;
+  /** Re-derive the last run's input with the app as it is now, correcting the kept current table (see local/run/reprocess.ts). */
+  readonly reprocess: boolean;
   readonly help: boolean;
 }
 
@@ -62,6 +65,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
       faults: { type: 'string' },
       seed: { type: 'string' },
       query: { type: 'string' },
+      reprocess: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -77,6 +81,10 @@ export function parseCliOptions(argv: string[]): CliOptions {
   const seed = values.seed === undefined ? undefined : /^\d+$/.test(values.seed) ? Number(values.seed) : NaN;
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw new Error(`--seed must be a whole number ≥ 0, not "${values.seed}"`);
   if (values.query !== undefined && values.query.trim() === '') throw new Error('--query needs a SQL statement, e.g. --query "SELECT count(*) FROM <database>.<table>"');
+  if (values.reprocess) {
+    const excluded = (['input', 'via', 'query', 'summary-only'] as const).filter((o) => values[o] !== undefined);
+    if (excluded.length > 0) throw new Error(`--reprocess re-derives the last run's input through the batch workflow: it does not take ${excluded.map((o) => `--${o}`).join(', ')}`);
+  }
   const faults = values.faults === undefined ? undefined : parseFaultSpec(values.faults, seed);
   if (faults) checkFaultOperations(faults);
   return {
@@ -92,6 +100,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
     faults,
     summaryOnly: values['summary-only'] === true,
     query: values.query,
+    reprocess: values.reprocess === true,
     iam,
     help: values.help === true,
   };

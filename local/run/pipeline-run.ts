@@ -40,6 +40,8 @@ import { findBatchRoute, prepareStateMachines, registerStateMachines, taskServic
 import { objectCreatedNotifications } from '../services/s3-event-notifications';
 import type { LocalLakehouse } from '../lakehouse/local-lakehouse';
 import { eventBridgeBuckets, notesWithScheduledRuns, scheduledAthenaRuns, startLakehouse } from '../lakehouse/run-lakehouse';
+import { reprocessExecutionName } from '../../lib/contract/reprocess';
+import { keepRun, restoreCurated, withoutRestored, type LocalReprocess } from './reprocess';
 
 /**
  * How input is sent: by one source; `all`: spread over the sources (every third line in the batch
@@ -76,6 +78,13 @@ export interface RunOptions {
    * @default - a temporary directory, removed when the run ends
    */
   readonly lakehouseDir?: string;
+  /**
+   * A reprocess run (`start --reprocess`, see ./reprocess.ts): the kept tables of `lakehouseDir`
+   * are opened as they are, the curated objects of the runs before are put back, and `lines` go
+   * through the batch workflow as one raw object in an execution of the run.
+   * @default - a first run
+   */
+  readonly reprocess?: LocalReprocess;
   /** Prints a progress line. */
   readonly progress: (line: string) => void;
   /**
@@ -176,7 +185,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   try {
     const directory = options.lakehouseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-serverless-etl-lakehouse-'));
     if (!options.lakehouseDir) started(async () => fs.rmSync(directory, { recursive: true, force: true }));
-    lakehouse = await startLakehouse(stacks, clients.s3, directory);
+    lakehouse = await startLakehouse(stacks, clients.s3, directory, options.reprocess !== undefined);
   } catch (error) {
     throw new RunError('resources', `Creating the Glue tables on DuckDB failed: ${(error as Error).message}`);
   }
@@ -306,6 +315,14 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   if (toStream.length > 0 && !stream) throw new RunError('input', 'The app has no Kinesis stream with an event source mapping: use --via bus or batch.');
   if (toBus.length > 0 && !busRule) throw new RunError('input', 'The app has no event bus with a rule: use --via stream or batch.');
   if (toBatch.length > 0 && !rawBucket) throw new RunError('input', 'The app has no bucket that sends S3 events to EventBridge: use --via stream or bus.');
+  const { reprocess } = options;
+  if (reprocess && (!batchRoute || !lakehouse)) {
+    throw new RunError('input', 'start --reprocess needs an app with a current table and a batch workflow: the run re-derives the kept input as a raw object through the workflow.');
+  }
+  if (reprocess) {
+    await restoreCurated(clients.s3, reprocess.curated);
+    progress(`Reprocess run ${reprocess.run}: put back ${reprocess.curated.length} curated object(s) of the runs before; their tables kept as they are.`);
+  }
   const sources = [toStream, toBus, toBatch].filter((l) => l.length > 0).length;
   if (options.via === 'each' && sources === 0) throw new RunError('input', 'The app has no Kinesis stream, event bus or batch workflow to send the input to.');
 
@@ -339,6 +356,14 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   const putBatch = async () => {
     if (toBatch.length === 0 || !rawBucket) return;
     const { key, size } = await sendToBucket(clients.s3, rawBucket.name, toBatch, ingest, batchRoute?.key);
+    if (reprocess && batchRoute) {
+      // As `replay --reprocess` starts it on AWS: named by the run, which the runtime reads.
+      const name = reprocessExecutionName(reprocess.run, key);
+      stepFunctions.startExecution(batchRoute.stack.refs.arnOf(batchRoute.stateMachine.logicalId), JSON.stringify({ bucket: rawBucket.name, key }), name);
+      batchObjects.push({ bucket: rawBucket.name, key, records: toBatch.length });
+      progress(`Put s3://${rawBucket.name}/${key} (${toBatch.length} lines, ${size} bytes) and started ${batchRoute.stateMachine.path} as ${name} ...`);
+      return;
+    }
     const event = await notifyObjectCreated(eventBridge, { bucket: rawBucket.name, key, size }, rawStack && { account: rawStack.refs.account, region: rawStack.refs.region });
     if (batchRoute) {
       batchObjects.push({ bucket: rawBucket.name, key, records: toBatch.length });
@@ -395,6 +420,8 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   const locations = outputLocations(stacks, functions);
   const outputs = await readOutputs(clients.s3, clients.sqs, locations, { keepDeadLetters: options.whileLive !== undefined });
   const currentTables = lakehouse ? await lakehouse.currentTables(outputs.curated) : [];
+  // What the next `start --reprocess` re-derives and puts back (see ./reprocess.ts).
+  if (lakehouse && options.lakehouseDir) keepRun(options.lakehouseDir, { lines: options.lines, curated: outputs.curated });
   for (const t of currentTables) progress(`Current table ${t.table}: ${t.liveRows} live rows, ${t.tombstones} tombstones (${t.merges} MERGE statement(s)); kept for --query.`);
   if (options.outDir) {
     const files = writeOutputs(options.outDir, outputs);
@@ -427,7 +454,8 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     recordsIn,
     linesRead: options.lines.length,
     linesNotRouted: batchRoute ? 0 : ingest.accepted.s3,
-    outputs,
+    // A reprocess run accounts for its own records: the objects put back were the runs' before.
+    outputs: reprocess ? withoutRestored(outputs, reprocess.curated) : outputs,
     metrics: functions.flatMap((f) => f.host.metrics),
     wallTimeMs,
     invocations: functions.reduce((n, f) => n + f.host.invocations, 0),

@@ -20,6 +20,8 @@ import { findPackage, missingEmulatorPackages } from './emulator-packages';
 import { formatReport } from '../report/format-report';
 import { formatSummary } from '../report/format-summary';
 import { readInputLines } from './input-lines';
+import { newReprocessRunId } from '../../lib/contract/reprocess';
+import { readKeptRun, type LocalReprocess } from './reprocess';
 
 /** Exit codes of `cdk-serverless-etl start`. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, emulators: 3, conservation: 4, iam: 5, interrupted: 130 } as const;
@@ -110,13 +112,19 @@ async function run(argv: string[]): Promise<number> {
   }
 
   let lines: string[];
+  let reprocess: LocalReprocess | undefined;
   try {
-    lines = readInputLines(options.input);
+    if (options.reprocess) {
+      const kept = readKeptRun(LAKEHOUSE_DIR);
+      lines = [...kept.lines];
+      reprocess = { run: newReprocessRunId(), curated: kept.curated };
+    } else lines = readInputLines(options.input);
   } catch (error) {
     console.error(`Cannot read the input: ${(error as Error).message}`);
     return EXIT.usage;
   }
-  console.log(`Input: ${lines.length} events from ${rel(options.input)}, via ${options.via}${options.rate ? ` at ${options.rate} events/s` : ''}.`);
+  if (reprocess) console.log(`Reprocess: the last run's ${lines.length} input events, re-derived with the app as it is now as run ${reprocess.run}.`);
+  else console.log(`Input: ${lines.length} events from ${rel(options.input)}, via ${options.via}${options.rate ? ` at ${options.rate} events/s` : ''}.`);
   if (options.faults) console.log(`Faults: ${options.faults.spec} (seed ${options.faults.seed}), injected into the functions' AWS calls.`);
 
   // Loaded only now: it loads the emulator packages (optional peers, checked above).
@@ -126,7 +134,8 @@ async function run(argv: string[]): Promise<number> {
     report = await runPipeline({
       assembly,
       lines,
-      via: options.via,
+      via: reprocess ? 'batch' : options.via,
+      reprocess,
       pipeline: options.pipeline,
       rate: options.rate,
       iam: options.iam,
