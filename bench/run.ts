@@ -1,14 +1,16 @@
 /**
- * `npm run bench`: every benchmark of issue #7 in one run, then bench/results.json and
+ * `npm run bench`: every benchmark of issues #7 and #15 in one run, then bench/results.json and
  * BENCHMARKS.md. Outputs and scratch files go to bench/.out (not committed).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runColdStart } from './coldstart';
-import { ASSUMPTIONS, costPerMillion, PRICES, WAITS_MS } from './cost';
+import { inventoryOf, type TemplateLike } from './cost-inventory';
+import { costScenarios } from './cost-scenarios';
 import { renderReport, type BenchResults } from './report';
-import { progress } from './lib/stats';
+import { gzipRatioOfEvents } from './lib/events';
+import { progress, round } from './lib/stats';
 import { runSynth } from './synth';
 import { OUT_DIR, runThroughput } from './throughput';
 
@@ -35,14 +37,11 @@ async function main(): Promise<void> {
   progress('3/3 synth (reference vs plain aws-cdk-lib, scale series 1/5/20 pipelines)');
   const synth = runSynth(rounds);
 
-  const headline = throughput.cases.find((c) => c.clients === 'http-stub' && c.batchSize === 100) ?? throughput.cases[0];
-  const cost = {
-    basis: headline.label,
-    runtime: costPerMillion(headline.runtimeVsPowertools.medianA, headline.perRecord.runtime, WAITS_MS.runtime),
-    powertools: costPerMillion(headline.runtimeVsPowertools.medianB, headline.perRecord.powertools, WAITS_MS.powertools),
-    prices: PRICES,
-    assumptions: { ...ASSUMPTIONS, waitsPerBatchMs: WAITS_MS },
-  };
+  progress('cost model (measured calls and CPU, the reference stack\'s synthesized inventory)');
+  const http100 = throughput.cases.find((c) => c.clients === 'http-stub' && c.batchSize === 100) ?? throughput.cases[0];
+  const http1000 = throughput.cases.find((c) => c.clients === 'http-stub' && c.batchSize === 1000);
+  const template = JSON.parse(fs.readFileSync(path.join(OUT_DIR, 'synth', 'library-1-per-stack', 'ClickstreamPipeline.template.json'), 'utf8')) as TemplateLike;
+  const cost = costScenarios(http100, http1000, inventoryOf(template), round(gzipRatioOfEvents(), 2));
 
   const machine = {
     cpus: os.cpus().length,

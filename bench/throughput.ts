@@ -1,6 +1,8 @@
 /**
- * 1. Runtime throughput and 4. calls per record: the library's transform handler against the bare
- * limit and the usual alternative (Powertools), same input, same process, alternating per round.
+ * 1. Runtime throughput and 4. calls per record: the library's transform handler in both
+ * deduplication modes (`'claims'`: a DynamoDB claim per record; `'table'`: no idempotency store,
+ * exactly-once at the current table) against the bare limit and the usual alternative
+ * (Powertools), same input, same process, alternating per round.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,6 +21,7 @@ import { startEmulators } from '../local/services/emulators';
 import { bareLoop } from './alternatives/bare-loop';
 import { createPowertoolsHandler } from './alternatives/powertools-handler';
 import { AwsStub, metered, newMeter, stubClients, type Meter } from './lib/aws-stub';
+import { profileOf, type ProfileShare } from './lib/cpu-profile';
 import { clickstreamLines, kinesisBatches, lambdaContext } from './lib/events';
 import { compare, median, msSince, progress, round, type Comparison } from './lib/stats';
 
@@ -26,6 +29,7 @@ export const OUT_DIR = path.join(__dirname, '.out');
 const PII_KEY = 'a-benchmark-key-of-32-characters';
 const ROOT = path.join(__dirname, '..');
 
+/** `deduplication: 'claims'` as the reference stack runs it: idempotency store and current table on. */
 export const RUNTIME_CONFIG: RuntimeConfig = {
   claimInFlightSeconds: 900,
   pipeline: 'clickstream',
@@ -41,7 +45,13 @@ export const RUNTIME_CONFIG: RuntimeConfig = {
   idempotencyTtlSeconds: 3600,
   maxRecordBytes: 256 * 1024,
   sinkTableKey: 'id',
+  currentTable: {},
 };
+/**
+ * `deduplication: 'table'`: what `EtlPipeline` gives the transform then (no `IDEMPOTENCY_TABLE`,
+ * `CURRENT_TABLE=true`): no claims, the lakehouse columns on every curated line.
+ */
+export const TABLE_MODE_CONFIG: RuntimeConfig = (({ idempotencyTable: _none, ...rest }) => rest)(RUNTIME_CONFIG);
 const POWERTOOLS_TABLE = 'powertools-idempotency';
 
 type Handler = (event: KinesisStreamEvent, context: Context) => Promise<unknown>;
@@ -57,19 +67,33 @@ export interface PerRecord {
   byOperation: Record<string, number>;
 }
 
+/** Calls per record of each contender (`runtime`: claims mode, `table`: table mode). */
+export interface PerRecordByContender {
+  runtime: PerRecord;
+  table: PerRecord;
+  powertools: PerRecord;
+}
+
 export interface ThroughputCase {
   label: string;
   clients: 'send-stub' | 'http-stub' | 'emulators';
   batchSize: number;
-  records: { runtime: number; powertools: number; bare?: number };
-  /** records/s per round */
+  records: { runtime: number; table: number; powertools: number; bare?: number };
+  /** records/s per round: `runtime` is the library in claims mode, `table` in table mode */
   runtime: number[];
+  table: number[];
   powertools: number[];
   bare?: number[];
   runtimeVsBare?: Comparison;
   runtimeVsPowertools: Comparison;
-  perRecord: { runtime: PerRecord; powertools: PerRecord };
-  duplicatesPerRecord?: { runtime: PerRecord; powertools: PerRecord };
+  tableVsBare?: Comparison;
+  tableVsPowertools: Comparison;
+  perRecord: PerRecordByContender;
+  duplicatesPerRecord?: PerRecordByContender;
+  /** Bytes of EMF metric lines per batch (CloudWatch Logs ingestion in the cost model). */
+  emfBytesPerBatch: { runtime: number; table: number; powertools: number };
+  /** Where table mode's CPU time goes (sampled after the rounds; HTTP-stub cases). */
+  tableProfile?: ProfileShare[];
 }
 
 export interface ThroughputResults {
@@ -102,7 +126,6 @@ export async function loadSchemas(): Promise<{ schemas: SchemaBundle; file: stri
 }
 
 const quietLogger = (service: string) => new Logger({ serviceName: service, logLevel: 'WARN' });
-const discard = () => undefined;
 let requestCounter = 0;
 
 /** Runs every batch through the handler; returns records/s. */
@@ -117,65 +140,111 @@ async function timeHandler(handler: Handler, batches: KinesisStreamEvent[]): Pro
   return (records / msSince(start)) * 1000;
 }
 
+/** Counts the EMF bytes each contender writes (the metric lines Lambda sends to CloudWatch Logs). */
+function emfCounter() {
+  const bytes = { runtime: 0, table: 0, powertools: 0 };
+  const batches = { runtime: 0, table: 0, powertools: 0 };
+  return {
+    writer: (who: keyof typeof bytes) => (line: string) => {
+      bytes[who] += Buffer.byteLength(line) + 1;
+      batches[who]++;
+    },
+    perBatch: () => ({
+      runtime: round(bytes.runtime / Math.max(1, batches.runtime), 0),
+      table: round(bytes.table / Math.max(1, batches.table), 0),
+      powertools: round(bytes.powertools / Math.max(1, batches.powertools), 0),
+    }),
+  };
+}
+
+interface Contenders {
+  runtime: Handler;
+  table: Handler;
+  powertools: Handler;
+}
+
+/** The three handlers on the same clients: the library in claims and in table mode, and the alternative. */
+function contenders(s3: S3Client, dynamodb: DynamoDBClient, schemas: SchemaBundle, emf: ReturnType<typeof emfCounter>): Contenders {
+  const library = (config: RuntimeConfig, who: 'runtime' | 'table') =>
+    createBatchHandler(clickstream as unknown as TransformModule, schemas, {
+      config,
+      s3,
+      dynamodb,
+      hasher: createPiiHasher(PII_KEY),
+      logger: quietLogger('clickstream'),
+      writeMetrics: emf.writer(who),
+    }) as unknown as Handler;
+  return {
+    runtime: library(RUNTIME_CONFIG, 'runtime'),
+    table: library(TABLE_MODE_CONFIG, 'table'),
+    powertools: createPowertoolsHandler({
+      s3,
+      dynamodb,
+      logger: quietLogger('clickstream'),
+      piiKey: PII_KEY,
+      writeMetrics: emf.writer('powertools'),
+      table: POWERTOOLS_TABLE,
+      bucket: 'curated-bucket',
+    }) as unknown as Handler,
+  };
+}
+
+/** Round order, alternating so no contender always runs first (or right after the same one). */
+function roundOrder<T extends string>(contenderNames: readonly T[], roundIndex: number): T[] {
+  return roundIndex % 2 === 0 ? [...contenderNames] : [...contenderNames].reverse();
+}
+
 async function stubCase(mode: 'send' | 'http', batchSize: number, rounds: number, schemas: SchemaBundle): Promise<ThroughputCase> {
   const stub = new AwsStub();
   const clients = stubClients(stub, mode);
-  const runtime = createBatchHandler(clickstream as unknown as TransformModule, schemas, {
-    config: RUNTIME_CONFIG,
-    s3: clients.s3,
-    dynamodb: clients.dynamodb,
-    hasher: createPiiHasher(PII_KEY),
-    logger: quietLogger('clickstream'),
-    writeMetrics: discard,
-  }) as unknown as Handler;
-  const powertools = createPowertoolsHandler({
-    s3: clients.s3,
-    dynamodb: clients.dynamodb,
-    logger: quietLogger('clickstream'),
-    piiKey: PII_KEY,
-    writeMetrics: discard,
-    table: POWERTOOLS_TABLE,
-    bucket: 'curated-bucket',
-  }) as unknown as Handler;
+  const emf = emfCounter();
+  const handlers = contenders(clients.s3, clients.dynamodb, schemas, emf);
 
-  const n = { runtime: 10_000, powertools: mode === 'http' ? 2_000 : 3_000, bare: 20_000 };
+  const n = { runtime: 10_000, table: 10_000, powertools: mode === 'http' ? 2_000 : 3_000, bare: 20_000 };
   const lines = clickstreamLines(n.bare);
-  const runtimeBatches = kinesisBatches(lines.slice(0, n.runtime), batchSize);
-  const powertoolsBatches = kinesisBatches(lines.slice(0, n.powertools), batchSize);
-  const bareBatches = kinesisBatches(lines, batchSize);
+  const batches = {
+    runtime: kinesisBatches(lines.slice(0, n.runtime), batchSize),
+    table: kinesisBatches(lines.slice(0, n.table), batchSize),
+    powertools: kinesisBatches(lines.slice(0, n.powertools), batchSize),
+    bare: kinesisBatches(lines, batchSize),
+  };
 
   // Warm-up: two full passes each (the JIT and the SDK's lazy internals settle in the second).
   for (let w = 0; w < 2; w++) {
-    await timeHandler(runtime, runtimeBatches);
-    await timeHandler(powertools, powertoolsBatches);
-    bareLoop(bareBatches, PII_KEY);
+    await timeHandler(handlers.runtime, batches.runtime);
+    await timeHandler(handlers.table, batches.table);
+    await timeHandler(handlers.powertools, batches.powertools);
+    bareLoop(batches.bare, PII_KEY);
   }
 
-  const result = { runtime: [] as number[], powertools: [] as number[], bare: [] as number[] };
-  const meters = { runtime: newMeter(), powertools: newMeter() };
-  for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? ['runtime', 'powertools', 'bare'] : ['bare', 'powertools', 'runtime'];
-    for (const which of order) {
+  const result = { runtime: [] as number[], table: [] as number[], powertools: [] as number[], bare: [] as number[] };
+  const meters = { runtime: newMeter(), table: newMeter(), powertools: newMeter() };
+  for (let r = 0; r < rounds; r++) {
+    for (const which of roundOrder(['runtime', 'table', 'powertools', 'bare'] as const, r)) {
       stub.reset('new');
-      if (which === 'runtime') result.runtime.push(await timeHandler(runtime, runtimeBatches));
-      else if (which === 'powertools') result.powertools.push(await timeHandler(powertools, powertoolsBatches));
-      else {
+      if (which === 'bare') {
         const start = process.hrtime.bigint();
-        bareLoop(bareBatches, PII_KEY);
+        bareLoop(batches.bare, PII_KEY);
         result.bare.push((n.bare / msSince(start)) * 1000);
+        continue;
       }
-      if (which === 'runtime' || which === 'powertools') meters[which] = stub.meter;
+      result[which].push(await timeHandler(handlers[which], batches[which]));
+      meters[which] = stub.meter;
     }
   }
-  // Duplicates: the same records again, every id already claimed / completed.
+  // Duplicates: the same records again, every id already claimed / completed (table mode has no
+  // store: it rewrites the batch's objects under the same keys).
   const dupRecords = Math.max(batchSize, 1000);
-  stub.reset('duplicate');
-  await timeHandler(runtime, runtimeBatches.slice(0, dupRecords / batchSize));
-  const dupRuntime = perRecord(stub.meter, dupRecords);
-  stub.reset('duplicate');
-  await timeHandler(powertools, powertoolsBatches.slice(0, dupRecords / batchSize));
-  const dupPowertools = perRecord(stub.meter, dupRecords);
+  const duplicates = async (which: keyof Contenders) => {
+    stub.reset('duplicate');
+    await timeHandler(handlers[which], batches[which].slice(0, dupRecords / batchSize));
+    return perRecord(stub.meter, dupRecords);
+  };
+  const duplicatesPerRecord = { runtime: await duplicates('runtime'), table: await duplicates('table'), powertools: await duplicates('powertools') };
   stub.reset('new');
+  const tableProfile = mode === 'http' ? await profileOf(async () => {
+    for (let pass = 0; pass < 2; pass++) await timeHandler(handlers.table, batches.table);
+  }) : undefined;
 
   const label = `${mode === 'send' ? 'send() stub' : 'SDK client, HTTP stub'}, batch ${batchSize}`;
   const c: ThroughputCase = {
@@ -184,16 +253,21 @@ async function stubCase(mode: 'send' | 'http', batchSize: number, rounds: number
     batchSize,
     records: n,
     runtime: result.runtime.map((x) => round(x, 0)),
+    table: result.table.map((x) => round(x, 0)),
     powertools: result.powertools.map((x) => round(x, 0)),
     bare: result.bare.map((x) => round(x, 0)),
     runtimeVsBare: compare(result.runtime, result.bare),
     runtimeVsPowertools: compare(result.runtime, result.powertools),
-    perRecord: { runtime: perRecord(meters.runtime, n.runtime), powertools: perRecord(meters.powertools, n.powertools) },
-    duplicatesPerRecord: { runtime: dupRuntime, powertools: dupPowertools },
+    tableVsBare: compare(result.table, result.bare),
+    tableVsPowertools: compare(result.table, result.powertools),
+    perRecord: { runtime: perRecord(meters.runtime, n.runtime), table: perRecord(meters.table, n.table), powertools: perRecord(meters.powertools, n.powertools) },
+    duplicatesPerRecord,
+    emfBytesPerBatch: emf.perBatch(),
+    ...(tableProfile ? { tableProfile } : {}),
   };
   progress(
-    `  ${label}: runtime ${round(median(result.runtime), 0)} rec/s, powertools ${round(median(result.powertools), 0)}, bare ${round(median(result.bare), 0)}; ` +
-      `calls/record ${c.perRecord.runtime.calls} vs ${c.perRecord.powertools.calls}`,
+    `  ${label}: table ${round(median(result.table), 0)} rec/s, claims ${round(median(result.runtime), 0)}, powertools ${round(median(result.powertools), 0)}, bare ${round(median(result.bare), 0)}; ` +
+      `calls/record ${c.perRecord.table.calls} / ${c.perRecord.runtime.calls} vs ${c.perRecord.powertools.calls}`,
   );
   return c;
 }
@@ -215,37 +289,22 @@ async function emulatorCase(rounds: number, schemas: SchemaBundle): Promise<Thro
         }),
       );
     }
-    const runtime = createBatchHandler(clickstream as unknown as TransformModule, schemas, {
-      config: RUNTIME_CONFIG,
-      s3,
-      dynamodb,
-      hasher: createPiiHasher(PII_KEY),
-      logger: quietLogger('clickstream'),
-      writeMetrics: discard,
-    }) as unknown as Handler;
-    const powertools = createPowertoolsHandler({
-      s3,
-      dynamodb,
-      logger: quietLogger('clickstream'),
-      piiKey: PII_KEY,
-      writeMetrics: discard,
-      table: POWERTOOLS_TABLE,
-      bucket: 'curated-bucket',
-    }) as unknown as Handler;
+    const emf = emfCounter();
+    const handlers = contenders(s3, dynamodb, schemas, emf);
     const batchSize = 100;
-    const n = { runtime: 2_000, powertools: 500 };
+    const n = { runtime: 2_000, table: 2_000, powertools: 500 };
     // Fresh ids for every run (the store is real): prefix per round and handler.
     const batchesFor = (prefix: string, count: number) => kinesisBatches(clickstreamLines(count, prefix), batchSize);
-    await timeHandler(runtime, batchesFor('warm-rt', 500));
-    await timeHandler(powertools, batchesFor('warm-pt', 200));
-    const result = { runtime: [] as number[], powertools: [] as number[] };
-    const meters = { runtime: newMeter(), powertools: newMeter() };
+    await timeHandler(handlers.runtime, batchesFor('warm-rt', 500));
+    await timeHandler(handlers.table, batchesFor('warm-tb', 500));
+    await timeHandler(handlers.powertools, batchesFor('warm-pt', 200));
+    const result = { runtime: [] as number[], table: [] as number[], powertools: [] as number[] };
+    const meters = { runtime: newMeter(), table: newMeter(), powertools: newMeter() };
     for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? (['runtime', 'powertools'] as const) : (['powertools', 'runtime'] as const);
-      for (const which of order) {
+      for (const which of roundOrder(['runtime', 'table', 'powertools'] as const, r)) {
         const batches = batchesFor(`r${r}-${which}`, n[which]);
         meter = newMeter();
-        result[which].push(await timeHandler(which === 'runtime' ? runtime : powertools, batches));
+        result[which].push(await timeHandler(handlers[which], batches));
         meters[which] = meter;
       }
     }
@@ -255,23 +314,29 @@ async function emulatorCase(rounds: number, schemas: SchemaBundle): Promise<Thro
       batchSize,
       records: n,
       runtime: result.runtime.map((x) => round(x, 0)),
+      table: result.table.map((x) => round(x, 0)),
       powertools: result.powertools.map((x) => round(x, 0)),
       runtimeVsPowertools: compare(result.runtime, result.powertools),
-      perRecord: { runtime: perRecord(meters.runtime, n.runtime), powertools: perRecord(meters.powertools, n.powertools) },
+      tableVsPowertools: compare(result.table, result.powertools),
+      perRecord: { runtime: perRecord(meters.runtime, n.runtime), table: perRecord(meters.table, n.table), powertools: perRecord(meters.powertools, n.powertools) },
+      emfBytesPerBatch: emf.perBatch(),
     };
-    progress(`  ${c.label}: runtime ${round(median(result.runtime), 0)} rec/s, powertools ${round(median(result.powertools), 0)}`);
+    progress(`  ${c.label}: table ${round(median(result.table), 0)} rec/s, claims ${round(median(result.runtime), 0)}, powertools ${round(median(result.powertools), 0)}`);
     return c;
   } finally {
     await emulators.stop();
   }
 }
 
-export async function runThroughput(rounds = 5): Promise<ThroughputResults> {
+/** Every throughput case: `send()` and HTTP stubs at batch 100 and 1,000, then the emulators. */
+export async function runThroughput(rounds = 5, only?: ReadonlyArray<ThroughputCase['clients']>): Promise<ThroughputResults> {
   const { schemas } = await loadSchemas();
   const cases: ThroughputCase[] = [];
+  const wanted = (clients: ThroughputCase['clients']) => only === undefined || only.includes(clients);
   for (const mode of ['send', 'http'] as const) {
+    if (!wanted(mode === 'send' ? 'send-stub' : 'http-stub')) continue;
     for (const batchSize of [100, 1000]) cases.push(await stubCase(mode, batchSize, rounds, schemas));
   }
-  cases.push(await emulatorCase(rounds, schemas));
+  if (wanted('emulators')) cases.push(await emulatorCase(rounds, schemas));
   return { cases, rounds };
 }
