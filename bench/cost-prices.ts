@@ -3,9 +3,9 @@
  * the cost publisher also applies is read from `DEFAULT_COST_PRICES` (lib/contract/cost.ts, the
  * `CostPerUnit` defaults), so the two never disagree. The few prices the publisher does not apply
  * (it prices usage metrics; these have none it reads) are added here: S3 GETs, KMS, Glue Data
- * Catalog requests and CloudWatch alarms and custom metrics. Adding them to `CostPrices` would put
- * unused fields into every pipeline's cost schedule input (bounded by EventBridge's 8,192
- * characters), so they stay with the benchmark.
+ * Catalog requests and CloudWatch alarms and custom metrics. `CostPrices` is the publisher's
+ * public contract: a field nothing in the library applies would be API without an effect, so they
+ * stay with the benchmark.
  */
 import { DEFAULT_COST_PRICES } from '../lib/contract/cost';
 
