@@ -47,6 +47,27 @@ describe('withLakehouseColumns', () => {
     });
   });
 
+  it('copies each output with its fields first and the columns after, leaving the output untouched', () => {
+    const output = { z: 1, a: { nested: true } };
+    const result = withLakehouseColumns([output], ctx);
+    if (!result.ok) throw new Error(result.error);
+    const [line] = result.records;
+    expect(Object.keys(line)).toEqual(['z', 'a', '_etl_key', '_etl_op', '_etl_event_time', '_etl_processed_at', '_etl_transform_version', '_etl_schema_version', '_etl_position']);
+    expect(line).not.toBe(output);
+    expect(output).toEqual({ z: 1, a: { nested: true } });
+  });
+
+  it('keeps an own "__proto__" field of an output as data, as JSON.parse made it', () => {
+    const output = JSON.parse('{"__proto__": {"polluted": true}, "b": 2}') as Record<string, unknown>;
+    const result = withLakehouseColumns([output], ctx);
+    if (!result.ok) throw new Error(result.error);
+    const [line] = result.records;
+    expect(Object.getPrototypeOf(line)).toBe(Object.prototype);
+    expect((line as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(line))).toMatchObject({ b: 2, _etl_key: 'evt-1' });
+    expect(JSON.stringify(line)).toContain('"__proto__":{"polluted":true}');
+  });
+
   it('keys by the declared key field, and refuses an output without it', () => {
     const keyed = withLakehouseColumns([{ orderId: 7 }], { ...ctx, keyField: 'orderId' });
     expect(keyed.ok && keyed.records[0]._etl_key).toBe('7');
