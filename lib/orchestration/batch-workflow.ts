@@ -23,6 +23,7 @@ import type { ITransformFunction } from '../transform/transform-function';
 import { DriftResponse } from './fragments/drift-response';
 import { ObjectCheck } from './fragments/object-check';
 import { PauseGate } from './fragments/pause-gate';
+import { REPROCESS_RUN_PREFIX } from '../contract/reprocess';
 import { RunCompletion } from './fragments/run-completion';
 import { RunFailure } from './fragments/run-failure';
 import { RunSummary } from './fragments/run-summary';
@@ -483,10 +484,20 @@ export class BatchWorkflow extends Construct implements IBatchWorkflow {
       onRejected: failure.announce,
       onError,
     });
+    // A reprocess run (`replay --reprocess`, executions named `reprocess-…`, see
+    // lib/contract/reprocess.ts) re-derives records that were checked when first processed: their
+    // schema mismatches are quarantined again record by record, but never pause the pipeline (the
+    // live sources) as drift.
+    const runKind = new sfn.Pass(this, 'RunKind', {
+      comment: 'The first dash-separated word of the execution name: "reprocess" for a run of replay --reprocess',
+      parameters: { 'prefix.$': "States.ArrayGetItem(States.StringSplit($$.Execution.Name, '-'), 0)" },
+      resultPath: '$.runKind',
+    });
+    const isReprocess = sfn.Condition.stringEquals('$.runKind.prefix', REPROCESS_RUN_PREFIX.replace(/-$/, ''));
     // The canary needs schemas to validate against.
     const sample =
       props.transform.schemaRegistry && s.schemaSampleLines > 0
-        ? new SchemaSample(this, 'SchemaSample', { transform: props.transform, maxDriftRate: s.maxDriftRate, onError })
+        ? new SchemaSample(this, 'SchemaSample', { transform: props.transform, maxDriftRate: s.maxDriftRate, onError, exempt: isReprocess })
         : undefined;
     const passes = new TransformPasses(this, 'TransformPasses', { transform: props.transform, maxConcurrency: s.maxConcurrency, onError });
     const summary = new RunSummary(this, 'RunSummary', {
@@ -519,10 +530,10 @@ export class BatchWorkflow extends Construct implements IBatchWorkflow {
 
     pauseGate.next(objectCheck);
     sample?.drifted.next(drift);
-    const load = sample ? objectCheck.next(sample).next(passes) : objectCheck.next(passes);
+    const load = sample ? objectCheck.next(runKind).next(sample).next(passes) : objectCheck.next(runKind).next(passes);
     load.next(summary).next(
       new sfn.Choice(this, 'DriftCheck')
-        .when(sfn.Condition.booleanEquals('$.summary.drifted', true), drift)
+        .when(sfn.Condition.and(sfn.Condition.booleanEquals('$.summary.drifted', true), sfn.Condition.not(isReprocess)), drift)
         .otherwise(completion),
     );
     return scheduledKey ? scheduledKey.next(pauseGate) : pauseGate;

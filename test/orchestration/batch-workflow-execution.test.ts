@@ -112,6 +112,8 @@ interface RunOptions {
   readonly workflow?: Synthesized;
   /** The execution's input. @default { bucket, key, size: 1 } (an object-created start) */
   readonly input?: Json;
+  /** The execution's name. @default 'run-1' */
+  readonly executionName?: string;
 }
 
 async function run(objects: Record<string, string | Buffer>, key: string, options: RunOptions = {}) {
@@ -147,7 +149,8 @@ async function run(objects: Record<string, string | Buffer>, key: string, option
     },
   };
   const machine = await CompiledStateMachine.compile(workflow.definition, services, { retryIntervalScale: 0 });
-  const identity = { executionArn: EXECUTION, name: 'run-1', stateMachineArn: `arn:aws:states:${TEST_ENV.region}:${TEST_ENV.account}:stateMachine:wf`, stateMachineName: 'wf' };
+  const name = options.executionName ?? 'run-1';
+  const identity = { executionArn: options.executionName ? EXECUTION.replace(/[^:]+$/, name) : EXECUTION, name, stateMachineArn: `arn:aws:states:${TEST_ENV.region}:${TEST_ENV.account}:stateMachine:wf`, stateMachineName: 'wf' };
   const outcome = await machine.run(options.input ?? { bucket: RAW, key, size: 1 }, identity, (call) => {
     h.calls[call.state] = (h.calls[call.state] ?? 0) + 1;
   }).result;
@@ -255,7 +258,8 @@ describe('BatchWorkflow state machine (run by the local runner)', () => {
   test('without schemas there is nothing to sample: the workflow has no SampleSchema state', () => {
     const { definition } = synthesize({}, { schemas: false });
     expect(statesByName(definition).SampleSchema).toBeUndefined();
-    expect(statesByName(definition).CheckObject.Next).toBe('ProcessBatches');
+    expect(statesByName(definition).CheckObject.Next).toBe('RunKind');
+    expect(statesByName(definition).RunKind.Next).toBe('ProcessBatches');
     expect(statesByName(synthesize({ schemaSampleLines: 0 }).definition).SampleSchema).toBeUndefined();
   });
 
@@ -340,6 +344,20 @@ describe('BatchWorkflow state machine (run by the local runner)', () => {
     expect(deferred.h.calls.ProcessBatch).toBeUndefined();
     expect(deferred.h.dlq).toEqual([expect.objectContaining({ pipeline: 'clicks', bucket: RAW, key: KEY, error: 'PipelinePaused' })]);
     expect(deferred.h.events.map((e) => [e.DetailType, e.Detail.error])).toEqual([['BatchFailed', 'PipelinePaused']]);
+  });
+
+  test('a reprocess run (replay --reprocess) is never held as drift: the sample and the object drift, the records are loaded and quarantined, the pipeline stays unpaused', async () => {
+    const workflow = synthesize({ linesPerBatch: 5, schemaSampleLines: 5 });
+    const lines = Array.from({ length: 10 }, (_, i) => (i % 3 === 0 ? event(i + 1, { eventType: 'scroll' }) : event(i + 1)));
+    const objects = { [`${RAW}/${KEY}`]: lines.join('\n') };
+    const plain = await run(objects, KEY, { schemas: clickstreamSchemas(), workflow });
+    expect(failure(plain.outcome)).toBe('SchemaDrift');
+
+    const { outcome, h, paused } = await run(objects, KEY, { schemas: clickstreamSchemas(), workflow, executionName: 'reprocess-20261207120000-ab12--0123456789abcdef' });
+    expect(outcome).toMatchObject({ status: 'SUCCEEDED' });
+    expect(paused).toBe('false');
+    expect(h.calls.PausePipeline).toBeUndefined();
+    expect(h.events.map((e) => [e.DetailType, e.Detail.counts])).toEqual([['BatchCompleted', expect.objectContaining({ recordsIn: 10, schemaMismatches: 4, curated: 6, quarantined: 4, drifted: true })]]);
   });
 
   test('drift the sample cannot see (later in the object) is caught after the load, which the manifest records', async () => {

@@ -200,12 +200,16 @@ describe('BatchWorkflow', () => {
       ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
     });
     expect(states.ProcessBatch.Resource).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:TestStack-TransformFunction[0-9A-F]{8}:live$/);
-    expect(states.DriftCheck.Choices).toEqual([{ Variable: '$.summary.drifted', BooleanEquals: true, Next: 'PausePipeline' }]);
+    // A reprocess run (an execution named reprocess-…) is never held as drift (see RunKind).
+    const notReprocess = { Not: { Variable: '$.runKind.prefix', StringEquals: 'reprocess' } };
+    expect(states.DriftCheck.Choices).toEqual([{ And: [{ Variable: '$.summary.drifted', BooleanEquals: true }, notReprocess], Next: 'PausePipeline' }]);
+    expect(states.RunKind).toMatchObject({ Type: 'Pass', ResultPath: '$.runKind', Parameters: { 'prefix.$': "States.ArrayGetItem(States.StringSplit($$.Execution.Name, '-'), 0)" } });
     expect(states.Summarize.Parameters).toMatchObject({ action: 'summarize', maxDriftRate: 0.05 });
   });
 
   test('a schema sample runs before the load: the live alias validates the first lines, a drifted sample goes to the pause', () => {
-    expect(states.CheckObject.Next).toBe('SampleSchema');
+    expect(states.CheckObject.Next).toBe('RunKind');
+    expect(states.RunKind.Next).toBe('SampleSchema');
     expect(states.SampleSchema.Resource).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:TestStack-TransformFunction[0-9A-F]{8}:live$/);
     expect(states.SampleSchema.Parameters).toEqual({
       s3Object: {
@@ -221,7 +225,9 @@ describe('BatchWorkflow', () => {
     });
     expect(states.CheckObject.Parameters.Payload ?? states.CheckObject.Parameters).toMatchObject({ schemaSampleLines: 500 });
     expect(states.SampleSchema.ResultPath).toBe('$.sample');
-    expect(states.SampleCheck.Choices).toEqual([{ Variable: '$.sample.driftRate', NumericGreaterThan: 0.05, Next: 'SampleDrifted' }]);
+    expect(states.SampleCheck.Choices).toEqual([
+      { And: [{ Variable: '$.sample.driftRate', NumericGreaterThan: 0.05 }, { Not: { Variable: '$.runKind.prefix', StringEquals: 'reprocess' } }], Next: 'SampleDrifted' },
+    ]);
     expect(states.SampleCheck.Default).toBe('ProcessBatches');
     expect(states.SampleDrifted).toMatchObject({ Type: 'Pass', ResultPath: '$.summary', Next: 'PausePipeline' });
     expect(states.SampleDrifted.Parameters).toMatchObject({ scope: 'sample', drifted: true, curated: 0 });

@@ -17,6 +17,8 @@ export interface SchemaSampleProps {
   readonly maxDriftRate: number;
   /** Where the run goes on an error (after retries), with the error at `$.failure`. */
   readonly onError: sfn.IChainable;
+  /** Runs that go on whatever the sample's drift rate (a reprocess run). @default - none */
+  readonly exempt?: sfn.Condition;
 }
 
 /**
@@ -62,10 +64,8 @@ export class SchemaSample extends sfn.StateMachineFragment {
       },
       resultPath: '$.summary',
     });
-    const sampleCheck = new sfn.Choice(this, 'SampleCheck').when(
-      sfn.Condition.numberGreaterThan('$.sample.driftRate', props.maxDriftRate),
-      sampleDrifted,
-    );
+    const drifted = sfn.Condition.numberGreaterThan('$.sample.driftRate', props.maxDriftRate);
+    const sampleCheck = new sfn.Choice(this, 'SampleCheck').when(props.exempt ? sfn.Condition.and(drifted, sfn.Condition.not(props.exempt)) : drifted, sampleDrifted);
     sampleSchema.next(sampleCheck);
     this.startState = sampleSchema;
     this.endStates = [otherwiseExit(sampleCheck)];
