@@ -35,7 +35,9 @@ beforeAll(() => {
     warehouse: {},
     currentTable: { outputSchema: path.join(ROOT, 'examples', 'clickstream', 'schemas', 'curated-clickstream.json') },
   });
-  refunds = new EtlPipeline(stack, 'OrdersRefunds', { pipelineName: 'refunds', transformEntry: CLICKSTREAM_TRANSFORM, enableStream: false, batchWorkflow: {} });
+  // Both with a current table: each reads its own merge queue, state machines and table.
+  const currentTable = { outputSchema: path.join(ROOT, 'examples', 'clickstream', 'schemas', 'curated-clickstream.json') };
+  refunds = new EtlPipeline(stack, 'OrdersRefunds', { pipelineName: 'refunds', transformEntry: CLICKSTREAM_TRANSFORM, enableStream: false, batchWorkflow: {}, warehouse: {}, currentTable });
   const template = app.synth().getStackByName('Shop').template as { Outputs: Record<string, { Value: unknown }> };
   outputs = Object.fromEntries(Object.entries(template.Outputs).map(([key, o]) => [key, typeof o.Value === 'string' ? o.Value : JSON.stringify(o.Value)]));
 });
@@ -81,15 +83,16 @@ test.each([
   expect(read.mergeStateMachineArn).toBe(value(table?.mergeStateMachine.stateMachineArn));
   expect(read.maintenanceStateMachineArn).toBe(value(table?.maintenanceStateMachine.stateMachineArn));
   expect(read.mergeQueueUrl).toBe(value(table?.mergeQueue.queueUrl));
-  // `<database>.<table>` as Athena names them; only the pipeline with a current table has them.
-  expect([read.currentTableName, read.currentTableLiveView]).toEqual(table ? ['orders_etl.orders_current', 'orders_etl.orders_current_live'] : [undefined, undefined]);
+  // `<database>.<table>` as Athena names them.
+  expect([read.currentTableName, read.currentTableLiveView]).toEqual([`${name}_etl.${name}_current`, `${name}_etl.${name}_current_live`]);
   // Distinct per pipeline: the values above are the pipeline's own, not a shared resource.
-  expect(new Set([read.rawBucketName, read.stateMachineArn, read.bufferQueueUrl]).size).toBe(3);
+  expect(new Set([read.rawBucketName, read.stateMachineArn, read.bufferQueueUrl, read.mergeQueueUrl, read.mergeStateMachineArn]).size).toBe(5);
+  expect(selectPipeline(outputs, name === 'orders' ? 'refunds' : 'orders').mergeQueueUrl).not.toBe(read.mergeQueueUrl);
   // Each DLQ of the pipeline, of the kind the commands expect of it.
   const kindOf = (id: string) =>
     id === 'BufferDlq' ? 'buffer' : id === 'DeliveryDlq' ? 'delivery' : id === 'Dlq' ? 'workflow' : id === 'MergeDlq' ? 'merge' : /^KinesisDlq\d+$/.test(id) ? 'stream' : 'other';
   expect(read.dlqs.map((d) => [d.url, d.kind]).sort()).toEqual(p.deadLetterQueues.map((d) => [value(d.queue.queueUrl), kindOf(d.node.id)]).sort());
-  expect(read.dlqs.map((d) => d.kind).sort()).toEqual(name === 'orders' ? ['buffer', 'delivery', 'merge', 'stream', 'workflow'] : ['buffer', 'delivery', 'workflow']);
+  expect(read.dlqs.map((d) => d.kind).sort()).toEqual(name === 'orders' ? ['buffer', 'delivery', 'merge', 'stream', 'workflow'] : ['buffer', 'delivery', 'merge', 'workflow']);
 });
 
 test('each known output name is emitted by one of the synthesized pipelines (no stale names in the CLI)', () => {
@@ -120,4 +123,18 @@ test('pause --pipeline refunds on the synthesized outputs sets the refunds pipel
   const withoutPipeline = captureIo();
   expect(await main(['pause', '--outputs', file, '--yes'], { io: withoutPipeline, clients: clientsOf({ ssm, lambda }) })).toBe(2);
   expect(withoutPipeline.errors.join('\n')).toMatch(/2 pipelines: orders \(outputs Orders…\), refunds \(outputs OrdersRefunds…\); choose one with --pipeline/);
+});
+
+test('merge --pipeline refunds on the synthesized outputs starts the refunds pipeline’s merge state machine', async () => {
+  const sfn = fakeClient((name) => (name === 'ListExecutionsCommand' ? { executions: [] } : { executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:m:cli-merge-1' }));
+  const io = captureIo();
+  const file = writeOutputsFile({ Shop: outputs });
+  expect(await main(['merge', '--outputs', file, '--pipeline', 'refunds', '--yes'], { io, clients: clientsOf({ sfn }) })).toBe(0);
+  const arn = value(refunds.currentTable?.mergeStateMachine.stateMachineArn);
+  expect(arn).not.toBe(value(orders.currentTable?.mergeStateMachine.stateMachineArn));
+  expect(sfn.calls.map((c) => [c.name, c.input.stateMachineArn])).toEqual([
+    ['ListExecutionsCommand', arn],
+    ['StartExecutionCommand', arn],
+  ]);
+  expect(io.lines).toContain(`current table refunds_etl.refunds_current; merge state machine ${arn}`);
 });
