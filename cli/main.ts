@@ -43,9 +43,11 @@ Commands:
         Set the pipeline's paused flag (SSM) to true / false, and disable / enable the stream and
         bus event source mappings (their records wait in the stream and queue while paused).
         Resume after the schema drift is handled.
-  merge [--wait]
+  merge [--wait] [--maintenance]
         Start the current table's merge state machine now (it takes every pending curated object);
         --wait follows the execution and exits 1 unless it succeeds. After a redrive, a fix or a replay.
+        --maintenance: start the maintenance state machine instead (OPTIMIZE, VACUUM); refused while
+        one runs.
   status
         Paused flag, DLQ and buffer depths, buffer, DLQ and Kinesis iterator ages (CloudWatch, last
         15 min), last batch workflow executions; the current table's merge backlog (depth, oldest
@@ -87,6 +89,7 @@ const OPTIONS = {
   manual: { type: 'boolean' },
   force: { type: 'boolean' },
   wait: { type: 'boolean' },
+  maintenance: { type: 'boolean' },
   reprocess: { type: 'boolean' },
   run: { type: 'string' },
 } as const;
@@ -100,7 +103,7 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   pause: [],
   resume: [],
   status: [],
-  merge: ['wait'],
+  merge: ['wait', 'maintenance'],
 };
 
 /** What `main` needs from its surroundings (tests replace them). */
@@ -176,7 +179,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
         await status(ctx);
         break;
       case 'merge':
-        await merge(ctx, { wait: values.wait, pollMs: deps.pollMs });
+        await merge(ctx, { wait: values.wait, maintenance: values.maintenance, pollMs: deps.pollMs });
         break;
     }
     return EXIT.ok;

@@ -1,8 +1,9 @@
 /**
  * `merge`: starts the current table's merge state machine now, instead of waiting for its schedule
  * (after a redrive of the merge DLQ, a fix of failing merges, or a replay): the execution takes
- * every pending curated object of the merge queue, round after round. With `--wait`, follows the
- * execution to its end and fails (exit 1) when it does not succeed.
+ * every pending curated object of the merge queue, round after round. `--maintenance` starts the
+ * maintenance state machine instead (compaction and snapshot expiry), refused while one runs. With
+ * `--wait`, follows the execution to its end and fails (exit 1) when it does not succeed.
  */
 import { DescribeExecutionCommand, ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { confirm } from '../confirm';
@@ -12,6 +13,8 @@ import { queueAttributes } from '../queues';
 
 /** Options of `merge`. */
 export interface MergeOptions {
+  /** Start the maintenance state machine (OPTIMIZE, VACUUM) instead of the merge. */
+  readonly maintenance?: boolean;
   /** Follow the execution until it ends. */
   readonly wait?: boolean;
   /** Milliseconds between DescribeExecution polls while waiting. @default 5000 */
@@ -27,28 +30,31 @@ export interface MergeResult {
   readonly status?: string;
 }
 
-/** Where the runbook says what to do about a failed merge. */
-const RUNBOOK = 'docs/runbooks.md#current-table-merge-failed';
-
-/** Starts a merge of the current table: see the module's description. */
+/** Starts a merge (or the maintenance) of the current table: see the module's description. */
 export async function merge(ctx: CommandContext, options: MergeOptions = {}): Promise<MergeResult> {
-  const stateMachineArn = requireOutput(ctx.pipeline, 'mergeStateMachineArn', 'to start a merge of the current table');
+  const job = options.maintenance ? 'maintenance' : 'merge';
+  const stateMachineArn = options.maintenance
+    ? requireOutput(ctx.pipeline, 'maintenanceStateMachineArn', "to start the current table's maintenance")
+    : requireOutput(ctx.pipeline, 'mergeStateMachineArn', 'to start a merge of the current table');
   const table = ctx.pipeline.currentTableName ?? 'the current table';
-  ctx.io.out(`current table ${table}; merge state machine ${stateMachineArn}`);
-  await describeBacklog(ctx);
+  ctx.io.out(`current table ${table}; ${job} state machine ${stateMachineArn}`);
+  if (!options.maintenance) await describeBacklog(ctx);
   const sfn = ctx.clients.sfn();
   const running = (await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 10 }))).executions ?? [];
   if (running.length > 0) {
-    ctx.io.out(`${running.length} merge execution(s) already running (${running.map((e) => e.name).join(', ')}): a new one takes the objects they have not taken`);
+    const names = running.map((e) => e.name).join(', ');
+    // Two compactions at once rewrite the same files and conflict; two merges take disjoint objects.
+    if (options.maintenance) throw new CliError(`a maintenance execution is running (${names}): wait for it (status shows the last one)`, EXIT.refused);
+    ctx.io.out(`${running.length} merge execution(s) already running (${names}): a new one takes the objects they have not taken`);
   }
   if (ctx.dryRun) {
-    ctx.io.out('dry run: would start a merge execution; nothing started');
+    ctx.io.out(`dry run: would start a ${job} execution; nothing started`);
     return { stateMachineArn };
   }
-  await confirm(ctx.io, ctx.yes, `start a merge of ${table} now`);
-  const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: `cli-merge-${Date.now()}`, input: JSON.stringify({ startedBy: 'cdk-serverless-etl merge' }) }));
+  await confirm(ctx.io, ctx.yes, options.maintenance ? `compact ${table} and expire its old snapshots now` : `start a merge of ${table} now`);
+  const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: `cli-${job}-${Date.now()}`, input: JSON.stringify({ startedBy: `cdk-serverless-etl merge${options.maintenance ? ' --maintenance' : ''}` }) }));
   const executionArn = started.executionArn ?? '';
-  ctx.io.out(`started merge execution ${executionArn}`);
+  ctx.io.out(`started ${job} execution ${executionArn}`);
   if (!options.wait) return { stateMachineArn, executionArn };
 
   const sleep = ctx.sleep ?? realSleep;
@@ -58,11 +64,13 @@ export async function merge(ctx: CommandContext, options: MergeOptions = {}): Pr
     const status = execution.status ?? 'UNKNOWN';
     if (status === 'RUNNING' || status === 'PENDING_REDRIVE') continue;
     if (status === 'SUCCEEDED') {
-      ctx.io.out(`merge ${status}${mergedObjects(execution.output)} (started ${execution.startDate?.toISOString() ?? '?'}, stopped ${execution.stopDate?.toISOString() ?? '?'})`);
+      const merged = options.maintenance ? '' : mergedObjects(execution.output);
+      ctx.io.out(`${job} ${status}${merged} (started ${execution.startDate?.toISOString() ?? '?'}, stopped ${execution.stopDate?.toISOString() ?? '?'})`);
       return { stateMachineArn, executionArn, status };
     }
     const why = [execution.error, execution.cause].filter(Boolean).join(': ');
-    throw new CliError(`merge execution ${executionArn} ${status}${why ? ` (${why})` : ''}: the pending objects stay in the merge queue; see ${RUNBOOK}`, EXIT.failed);
+    const after = options.maintenance ? 'the table is still correct' : 'the pending objects stay in the merge queue';
+    throw new CliError(`${job} execution ${executionArn} ${status}${why ? ` (${why})` : ''}: ${after}; see docs/runbooks.md#current-table-${job}-failed`, EXIT.failed);
   }
 }
 

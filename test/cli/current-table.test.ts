@@ -146,6 +146,22 @@ describe('merge (Step Functions mocked)', () => {
     expect(mock.commandCalls(StartExecutionCommand)).toHaveLength(1);
   });
 
+  test('--maintenance starts the maintenance state machine and follows it; refused (exit 3) while one runs', async () => {
+    const withMaintenance = writeOutputsFile({ Shop: { OrdersPipelineName1A2B3C4D: 'orders', OrdersMaintenanceStateMachineArnABCDEF02: MAINTENANCE_MACHINE } });
+    const deps = { clients: clientsOf({ sfn }), sleep: async () => undefined, pollMs: 1 };
+    mock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', startDate: new Date('2026-01-02T03:30:00Z'), stopDate: new Date('2026-01-02T03:40:00Z') });
+    const io = captureIo();
+    expect(await main(['merge', '--maintenance', '--wait', '--outputs', withMaintenance, '--yes'], { io, ...deps })).toBe(0);
+    expect(mock.commandCalls(StartExecutionCommand)[0].args[0].input.stateMachineArn).toBe(MAINTENANCE_MACHINE);
+    expect(io.lines).toContain('maintenance SUCCEEDED (started 2026-01-02T03:30:00.000Z, stopped 2026-01-02T03:40:00.000Z)');
+
+    mock.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: 'e', stateMachineArn: MAINTENANCE_MACHINE, name: 'nightly', status: 'RUNNING', startDate: new Date() }] });
+    const refused = captureIo();
+    expect(await main(['merge', '--maintenance', '--outputs', withMaintenance, '--yes'], { io: refused, ...deps })).toBe(3);
+    expect(refused.errors.join('\n')).toMatch(/a maintenance execution is running \(nightly\)/);
+    expect(mock.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
   test('a pipeline without a current table is a usage error naming the output (exit 2)', async () => {
     const io = captureIo();
     const code = await main(['merge', '--outputs', writeOutputsFile({ Shop: { OrdersPipelineName1A2B3C4D: 'orders' } }), '--yes'], { io, clients: clientsOf({ sfn }) });
