@@ -213,7 +213,7 @@ describe('alarm context', () => {
     const anchors = [...runbooks.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]);
     for (const anchor of Object.keys(FIRST_CHECKS)) expect({ anchor, inRunbooks: anchors.includes(anchor) }).toEqual({ anchor, inRunbooks: true });
     // Sections no alarm links to: the procedures, the workflow's run pages and the budget (AWS Budgets writes its own notification).
-    const procedures = ['replay-redrive-pause-resume', 'schema-drift-paused', 'batch-run-failed', 'budget'];
+    const procedures = ['replay-redrive-pause-resume', 'reprocess', 'schema-drift-paused', 'batch-run-failed', 'budget'];
     expect(anchors.filter((a) => !(a in FIRST_CHECKS) && !procedures.includes(a))).toEqual([]);
   });
 
