@@ -14,6 +14,15 @@ export interface ClickstreamPipelineStackProps extends StackProps {
    * @default 'clickstream'
    */
   readonly pipelineName?: string;
+
+  /**
+   * Where exactly-once holds (see `EtlPipelineProps.deduplication`): `'claims'` (an idempotency
+   * store) or `'table'` (the current table only, no DynamoDB write per record). The reference app
+   * reads it from the CDK context: `npx cdk synth -c deduplication=table`, `npm start -- --context
+   * deduplication=table`.
+   * @default 'claims'
+   */
+  readonly deduplication?: 'claims' | 'table';
 }
 
 /**
@@ -35,9 +44,16 @@ export class ClickstreamPipelineStack extends Stack {
       transformEntry: path.join(CLICKSTREAM_EXAMPLE_DIR, 'transform.ts'),
       dataset: 'clickstream',
       idField: 'eventId',
+      // Corrections: a newer revision of an eventId is a record of its own (deduplicated by id and revision).
+      recordVersionField: 'revision',
       eventTimeField: 'eventTime',
+      deduplication: props.deduplication,
       schemas: {
-        schemas: [{ version: '1', file: path.join(CLICKSTREAM_EXAMPLE_DIR, 'schemas', 'clickstream-v1.json') }],
+        schemas: [
+          { version: '1', file: path.join(CLICKSTREAM_EXAMPLE_DIR, 'schemas', 'clickstream-v1.json') },
+          // Version 2 adds the revision and retractions (examples/clickstream/sample-corrections.jsonl).
+          { version: '2', file: path.join(CLICKSTREAM_EXAMPLE_DIR, 'schemas', 'clickstream-v2.json') },
+        ],
         versionField: 'schemaVersion',
         description: 'Clickstream events of the storefront',
       },
@@ -54,8 +70,9 @@ export class ClickstreamPipelineStack extends Stack {
       // Columns from the transform's output schema (no hand-declared columns), for the curated
       // JSON table and the current table alike.
       warehouse: { databaseName: 'clickstream_etl', tableName: 'clickstream' },
-      // One row per event id (the record id), newest wins, deletes applied: Apache Iceberg, merged by Athena.
-      currentTable: { outputSchema: path.join(CLICKSTREAM_EXAMPLE_DIR, 'schemas', 'curated-clickstream.json') },
+      // One row per event id (the record id), the highest revision wins, retractions delete:
+      // Apache Iceberg, merged by Athena.
+      currentTable: { outputSchema: path.join(CLICKSTREAM_EXAMPLE_DIR, 'schemas', 'curated-clickstream.json'), versionField: 'revision' },
     });
     acknowledgeComplianceFindings(this, this.pipeline);
   }

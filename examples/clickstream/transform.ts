@@ -4,16 +4,23 @@
  * - normalizes `page.url` into `host` and `path` (and the referrer's host);
  * - derives `isConversion` (a purchase);
  * - drops bot traffic (`properties.bot === true`) on purpose: returning null is counted, not an error;
+ * - passes the event's `revision` on (1 when absent: its first version), which orders the versions
+ *   of an eventId in the current table (`currentTable.versionField`); a correction is the event
+ *   re-sent with a higher revision (schema version 2);
+ * - turns a retraction (`eventType: 'retracted'`, schema version 2) into a delete of its eventId,
+ *   ordered by its revision like any correction: the event leaves the table's live view;
  * - never passes `email`, `ip` or `userId` on: the runtime has already removed `email` and `ip`
  *   and replaced `userId` by a keyed hash (the schema marks them `x-pii`); curated records carry
  *   `userKey`, a hash of that, so even a pipeline run without the schema never leaks a raw id.
  */
 import { createHash } from 'node:crypto';
+import { deleteRecord, type DeleteOutput } from '../../lambda/runtime/record-operations';
 import type { PipelineRecord, TransformContext } from '../../lambda/runtime/transform-contract';
 
 /** A curated clickstream record. */
 export type CuratedClickstreamEvent = {
   eventId: string;
+  revision: number;
   eventTime: string;
   eventType: string;
   userKey: string;
@@ -27,7 +34,9 @@ export type CuratedClickstreamEvent = {
   pipeline: string;
 };
 
-export function transform(record: PipelineRecord, context: TransformContext): CuratedClickstreamEvent | null {
+export function transform(record: PipelineRecord, context: TransformContext): CuratedClickstreamEvent | DeleteOutput | null {
+  const revision = typeof record.revision === 'number' ? record.revision : 1;
+  if (record.eventType === 'retracted') return deleteRecord(String(record.eventId), { revision });
   const properties = isObject(record.properties) ? record.properties : {};
   if (properties.bot === true) return null;
 
@@ -38,6 +47,7 @@ export function transform(record: PipelineRecord, context: TransformContext): Cu
 
   return {
     eventId: String(record.eventId),
+    revision,
     eventTime: String(record.eventTime),
     eventType: String(record.eventType),
     userKey: createHash('sha256').update(String(record.userId)).digest('hex'),
