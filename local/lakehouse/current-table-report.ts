@@ -78,3 +78,63 @@ export function expectedRows(
   }
   return { curatedKeys: newest.size, deletedKeys: [...newest.values()].filter((n) => n.op === RecordOperation.DELETE).length, curatedLines: lines };
 }
+
+/** The rows of the current tables at one moment: by table (`database.table`), each key's operation and winning line. */
+export type TablesSnapshot = ReadonlyMap<string, ReadonlyMap<string, { readonly op: string; readonly position: string }>>;
+
+/** What one input did to a current table, and the table after it. */
+export interface CurrentTableChanges {
+  readonly table: string;
+  /** Rows whose key is live after the input. */
+  readonly liveRows: number;
+  /** Rows that are tombstones after the input. */
+  readonly tombstones: number;
+  /** Keys live now that had no row before. */
+  readonly inserted: number;
+  /** Keys live before and after whose row a newer line replaced. */
+  readonly updated: number;
+  /** Keys live before that are tombstones now. */
+  readonly deleted: number;
+  /** Keys that were tombstones and are live again (a newer upsert). */
+  readonly restored: number;
+}
+
+/** The current tables after each input of a run (a run with more than one input). */
+export interface CurrentTableHistory {
+  /** The input (its file name). */
+  readonly input: string;
+  readonly tables: readonly CurrentTableChanges[];
+}
+
+/**
+ * What changed in each table of `after` since `before`, row by row (a row replaced is told by its
+ * winning line's `_etl_position`). By construction live after = live before + inserted − deleted +
+ * restored; a tombstone of a key never seen changes no live row.
+ */
+export function tableChanges(before: TablesSnapshot, after: TablesSnapshot): CurrentTableChanges[] {
+  return [...after].map(([table, rows]) => {
+    const previous = before.get(table) ?? new Map<string, { op: string; position: string }>();
+    const counts = { liveRows: 0, tombstones: 0, inserted: 0, updated: 0, deleted: 0, restored: 0 };
+    for (const [key, row] of rows) {
+      const was = previous.get(key);
+      const live = row.op === RecordOperation.UPSERT;
+      if (live) counts.liveRows++;
+      else counts.tombstones++;
+      const wasLive = was?.op === RecordOperation.UPSERT;
+      if (live && !was) counts.inserted++;
+      else if (live && wasLive && was.position !== row.position) counts.updated++;
+      else if (live && was && !wasLive) counts.restored++;
+      else if (!live && wasLive) counts.deleted++;
+    }
+    return { table, ...counts };
+  });
+}
+
+/**
+ * What an input did to a table, in a few words: `12 live rows, 2 tombstones (1 inserted, 3 updated,
+ * 2 deleted)`, after `db.t: ` when `named`.
+ */
+export function describeTableChanges(t: CurrentTableChanges, named = true): string {
+  const changes = [`${t.inserted} inserted`, `${t.updated} updated`, `${t.deleted} deleted`, ...(t.restored > 0 ? [`${t.restored} restored`] : [])];
+  return `${named ? `${t.table}: ` : ''}${t.liveRows} live rows, ${t.tombstones} tombstones (${changes.join(', ')})`;
+}

@@ -12,7 +12,7 @@ import { quoteIdentifier } from '../../lib/contract/lakehouse/sql';
 import { LocalAthena, singleStatement } from './athena-stand-in';
 import { DuckDbEngine, type QueryRows } from './duckdb-engine';
 import { readGlueCatalog, type CatalogTable } from './glue-catalog';
-import { expectedRows, type CurrentTableReport } from './current-table-report';
+import { expectedRows, type CurrentTableReport, type TablesSnapshot } from './current-table-report';
 import { ObjectMirror, s3ObjectSource } from './object-mirror';
 
 /** The database file of the current tables, under the lakehouse directory. */
@@ -106,6 +106,18 @@ export class LocalLakehouse {
       });
     }
     return reports;
+  }
+
+  /** Each current table's rows now: every key's operation and winning line (see `tableChanges`). */
+  async snapshot(): Promise<TablesSnapshot> {
+    const tables = new Map<string, Map<string, { op: string; position: string }>>();
+    for (const table of this.catalog.filter((t) => t.kind === 'iceberg' && hasLakehouseColumns(t))) {
+      const q = `${quoteIdentifier(table.database)}.${quoteIdentifier(table.name)}`;
+      const [key, op, position] = [LAKEHOUSE_COLUMNS.key, LAKEHOUSE_COLUMNS.op, LAKEHOUSE_COLUMNS.position].map(quoteIdentifier);
+      const { rows } = await this.engine.run(`SELECT ${key}, ${op}, ${position} FROM ${q}`);
+      tables.set(`${table.database}.${table.name}`, new Map(rows.map((r) => [String(r[0]), { op: String(r[1]), position: String(r[2]) }])));
+    }
+    return tables;
   }
 
   /** Runs one query (for the report or the CLI). */

@@ -81,14 +81,15 @@ function hasAthenaTasks(definition: Json): boolean {
 /**
  * The run's notes with the schedules of `runs` described as they behave: provisioning notes every
  * schedule rule as not run (schedules do not fire locally), but the run starts these state machines
- * once at its end, as their schedules would. Each such note is replaced by one that says so.
+ * once at its end (`when`: or after each input), as their schedules would. Each such note is
+ * replaced by one that says so.
  */
-export function notesWithScheduledRuns(notes: readonly string[], runs: readonly ScheduledRun[]): string[] {
+export function notesWithScheduledRuns(notes: readonly string[], runs: readonly ScheduledRun[], when = 'once at its end'): string[] {
   const startedBy = new Map(runs.flatMap((r) => r.schedules.map((schedule) => [schedule, r.path] as const)));
   return notes.map((note) => {
     const schedule = note.match(SCHEDULE_NOT_RUN)?.[1];
     const machine = schedule === undefined ? undefined : startedBy.get(schedule);
-    return machine === undefined ? note : `${schedule}: the schedule does not fire locally; the run starts ${machine} once at its end, as the schedule would`;
+    return machine === undefined ? note : `${schedule}: the schedule does not fire locally; the run starts ${machine} ${when}, as the schedule would`;
   });
 }
 

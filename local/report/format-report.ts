@@ -1,6 +1,6 @@
 import { formatIam, iamRow } from '../iam/format-iam';
 import { formatFaults } from '../faults/format-faults';
-import type { CurrentTableReport } from '../lakehouse/current-table-report';
+import { describeTableChanges, type CurrentTableReport } from '../lakehouse/current-table-report';
 import type { ConcurrencyReport, ExecutionReport, RunReport } from './run-report';
 
 /** Renders a run report as plain text for a terminal. */
@@ -20,6 +20,7 @@ export function formatReport(r: RunReport): string {
     ...(rejected > 0 ? [`  rejected at source      ${n(rejected)}${formatCounts(r.rejectedAtSourceByReason)}`] : []),
     `  records in              ${n(r.recordsIn)}  (${Object.entries(r.sent).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${n(v)}`).join(', ') || 'none'})`,
     `  curated                 ${n(r.curated)}${r.fanOut > 0 ? `  (${n(r.curatedRecords)} records: fan-out ${n(r.fanOut)})` : ''}${r.claimChecked > 0 ? `  (${n(r.claimChecked)} claim-checked)` : ''}`,
+    ...(r.curatedAgain > 0 ? [`  curated again           ${n(r.curatedAgain)}  (delivered again in another batch; deduplication 'table': the current table holds each once)`] : []),
     `  quarantined             ${n(r.quarantined)}${formatCounts(r.quarantinedByReason)}`,
     `  dead-lettered           ${n(r.deadLettered)}${formatCounts(Object.fromEntries(Object.entries(r.deadLetteredByQueue).filter(([, v]) => v > 0)))}`,
     `  dropped on purpose      ${n(r.dropped)}`,
@@ -27,9 +28,12 @@ export function formatReport(r: RunReport): string {
     ...(r.redelivered ? [`  delivered again         ${formatRedelivered(r.redelivered, n)}`] : []),
     `  freshness p50 / p95     ${ms(r.freshnessP50Ms)} / ${ms(r.freshnessP95Ms)}  (event time to curated write)`,
     `  throughput              ${n(r.throughputPerSec)} records/s  (${n(r.recordsIn)} in ${(r.wallTimeMs / 1000).toFixed(1)} s, ${n(r.invocations)} invocations${r.functionErrors > 0 ? `, ${n(r.functionErrors)} failed` : ''}${r.functionTimeouts > 0 ? ` (${n(r.functionTimeouts)} timed out)` : ''})`,
-    `  conservation            ${r.conservationOk ? 'OK' : 'FAILED'}: ${r.linesRead !== undefined ? `lines${r.deliveriesPerLine > 1 ? ` × ${r.deliveriesPerLine}` : ''} = in + rejected at source; ` : ''}in = curated + quarantined + dead-lettered + dropped + duplicates${r.conservationOk ? ', no id twice in curated' : ''}`,
+    `  conservation            ${r.conservationOk ? 'OK' : 'FAILED'}: ${r.linesRead !== undefined ? `lines${r.deliveriesPerLine > 1 ? ` × ${r.deliveriesPerLine}` : ''} = in + rejected at source; ` : ''}in = curated + ${r.deduplication === 'table' ? 'curated again + ' : ''}quarantined + dead-lettered + dropped + duplicates${r.conservationOk && r.deduplication !== 'table' ? ', no id twice in curated' : ''}`,
   ];
   for (const t of r.currentTables ?? []) lines.push(formatCurrentTable(t, n));
+  // One table: its name is on the line above. Several: each line names its table.
+  const named = (r.currentTables ?? []).length !== 1;
+  for (const h of r.currentTableHistory ?? []) for (const t of h.tables) lines.push(`    after ${h.input}: ${describeTableChanges(t, named)}`);
   for (const p of r.conservationProblems) lines.push(`    - ${p}`);
   if (r.iam) lines.push(iamRow(r.iam), ...formatIam(r.iam));
   if (rejected > 0) {

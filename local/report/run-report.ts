@@ -17,7 +17,7 @@ import { QUARANTINE_POINTER_SUFFIX } from '../../lib/contract/storage-layout';
 import type { IamReport } from '../iam/authorizer';
 import type { FaultReport } from '../faults/fault-report';
 import { linesOf, type RunOutputs } from './outputs';
-import { currentTableProblems, type CurrentTableReport } from '../lakehouse/current-table-report';
+import { currentTableProblems, type CurrentTableHistory, type CurrentTableReport } from '../lakehouse/current-table-report';
 
 /** The JSON report (`--json`). */
 export interface RunReport {
@@ -70,6 +70,16 @@ export interface RunReport {
   readonly redelivered?: RedeliveredRecords;
   /** The current tables (lakehouse) after the run, checked against the curated objects. */
   readonly currentTables?: CurrentTableReport[];
+  /** The current tables after each input, in a run of several inputs (e.g. events, then corrections). */
+  readonly currentTableHistory?: CurrentTableHistory[];
+  /**
+   * Where exactly-once holds: `claims` (an idempotency store: the curated log holds each record
+   * once) or `table` (only the current table does; a record delivered again in another batch is in
+   * the curated log again, counted in `curatedAgain`).
+   */
+  readonly deduplication: 'claims' | 'table';
+  /** With `deduplication: 'table'`: curated inputs written again by another delivery (also in records in). */
+  readonly curatedAgain: number;
 }
 
 /** The IAM section of the report. */
@@ -235,6 +245,14 @@ export interface ReportInputs {
   readonly redelivered?: RedeliveredRecords;
   /** The current tables after the run: conservation extends to them (see local/lakehouse/current-table-report.ts). */
   readonly currentTables?: CurrentTableReport[];
+  /** The current tables after each input of a run of several. */
+  readonly currentTableHistory?: CurrentTableHistory[];
+  /**
+   * `table` when the pipelines claim nothing (`deduplication: 'table'`): a record delivered again
+   * in another batch reaches the curated log again, which is then counted, not a problem; the
+   * current tables' checks hold exactly-once. @default 'claims'
+   */
+  readonly deduplication?: 'claims' | 'table';
 }
 
 /** Records counted again because an event source delivered them again after handling (see {@link ReportInputs.redelivered}). */
@@ -257,13 +275,16 @@ export function buildReport(inputs: ReportInputs): RunReport {
   const stored = new StoredLines();
   const inputIds: string[] = [];
   for (const m of outputs.lineage) {
-    const manifest = parse(m.text) as { objects?: Array<{ bucket?: string; key: string; inputs?: Array<{ recordId: string; version?: string; source?: unknown }> }> } | undefined;
+    const manifest = parse(m.text) as
+      | { objects?: Array<{ bucket?: string; key: string; inputs?: Array<{ recordId: string; version?: string; reprocessRun?: string; source?: unknown }> }> }
+      | undefined;
     for (const o of manifest?.objects ?? []) {
       // A manifest is written before its objects: one whose write failed lists an object that does not exist.
       if (!existing.has(`${o.bucket ?? m.bucket}/${o.key}`)) continue;
       for (const i of o.inputs ?? []) {
-        // A versioned input is the record (id, version): another version of an id is another input.
-        inputIds.push(i.version === undefined ? i.recordId : JSON.stringify([i.recordId, i.version]));
+        // A versioned input is the record (id, version): another version of an id is another input;
+        // a reprocess run's re-derivation of a record is the run's own.
+        inputIds.push(i.version === undefined && i.reprocessRun === undefined ? i.recordId : JSON.stringify([i.recordId, i.version ?? null, i.reprocessRun ?? null]));
         stored.add(i.source);
       }
     }
@@ -375,10 +396,13 @@ export function buildReport(inputs: ReportInputs): RunReport {
     return Array.isArray(lags) ? (lags as number[]) : [];
   });
 
-  const accounted = curatedInputs.size + quarantined + deadLettered + dropped + duplicatesSuppressed;
+  // Without claims a record delivered again in another batch is curated again (as documented): counted, not lost.
+  const tableMode = inputs.deduplication === 'table';
+  const curatedAgain = tableMode ? inputIds.length - curatedInputs.size : 0;
+  const accounted = curatedInputs.size + curatedAgain + quarantined + deadLettered + dropped + duplicatesSuppressed;
   if (accounted !== inputs.recordsIn) {
     problems.push(
-      `records in (${inputs.recordsIn}) != curated (${curatedInputs.size}) + quarantined (${quarantined}) + dead-lettered (${deadLettered}) + dropped (${dropped}) + duplicates suppressed (${duplicatesSuppressed}) = ${accounted}`,
+      `records in (${inputs.recordsIn}) != curated (${curatedInputs.size}) + ${tableMode ? `curated again (${curatedAgain}) + ` : ''}quarantined (${quarantined}) + dead-lettered (${deadLettered}) + dropped (${dropped}) + duplicates suppressed (${duplicatesSuppressed}) = ${accounted}`,
     );
   }
   const rejected = inputs.rejectedAtSource.length;
@@ -389,9 +413,9 @@ export function buildReport(inputs: ReportInputs): RunReport {
         `${inputs.linesNotRouted ? ` + put where no pipeline reads them (${inputs.linesNotRouted})` : ''}`,
     );
   }
-  if (inputIds.length !== curatedInputs.size) problems.push(`${inputIds.length - curatedInputs.size} input record(s) reached curated more than once`);
-  const fanOut = curatedIds.length - curatedInputs.size;
-  if (fanOut === 0) {
+  if (!tableMode && inputIds.length !== curatedInputs.size) problems.push(`${inputIds.length - curatedInputs.size} input record(s) reached curated more than once`);
+  const fanOut = curatedIds.length - inputIds.length;
+  if (fanOut === 0 && !tableMode) {
     const twice = curatedIds.length - new Set(curatedIds).size;
     if (twice > 0) problems.push(`${twice} event id(s) appear twice in curated`);
   }
@@ -430,6 +454,9 @@ export function buildReport(inputs: ReportInputs): RunReport {
     ...(inputs.faults ? { faults: inputs.faults } : {}),
     ...(inputs.redelivered && hasAny(inputs.redelivered) ? { redelivered: inputs.redelivered } : {}),
     ...(inputs.currentTables && inputs.currentTables.length > 0 ? { currentTables: inputs.currentTables } : {}),
+    ...(inputs.currentTableHistory && inputs.currentTableHistory.length > 0 ? { currentTableHistory: inputs.currentTableHistory } : {}),
+    deduplication: inputs.deduplication ?? 'claims',
+    curatedAgain,
   };
 }
 

@@ -6,9 +6,12 @@ import type { Via } from './pipeline-run';
 
 /** The usage of `cdk-serverless-etl start` (`npm start -- <options>` in this repository). */
 export const USAGE =
-  'Usage: cdk-serverless-etl start [--app <command>] [--assembly <dir> | --cdk-out <dir>] [--input <file.jsonl>]\n' +
+  'Usage: cdk-serverless-etl start [--app <command>] [--assembly <dir> | --cdk-out <dir>] [--context <key>=<value> ...] [--input <file.jsonl> ...]\n' +
   '                                [--via stream|bus|batch|all|each] [--pipeline <name>] [--rate <events/s>] [--json <report.json>] [--out <dir>] [--summary-only]\n' +
   '                                [--iam enforce|report|off]\n' +
+  '       --input: repeat it to send inputs one after the other, each merged into the current tables before the next\n' +
+  '                (default: the clickstream sample events, then their corrections)\n' +
+  '       --context: a CDK context value for synth, as cdk synth --context takes it (e.g. --context deduplication=table)\n' +
   '       cdk-serverless-etl start --query "<SQL>"   queries the tables the last run kept (its Glue tables and current tables, on DuckDB)\n' +
   '       cdk-serverless-etl start --reprocess       re-derives the last run\'s input with the app as it is now (a changed transform) and corrects the kept current table\n' +
   '                                [--faults <spec> [--seed <n>]]   e.g. --faults throttle:dynamodb:0.1,5xx:s3:0.05,hang:s3:PutObject:1x,timeout-mid-batch:1,outage:dynamodb:2s@30\n' +
@@ -22,8 +25,13 @@ export interface CliOptions {
   readonly assembly?: string;
   /** Where synth writes the cloud assembly. */
   readonly cdkOut: string;
-  /** Input events file (default: the reference sample events). */
-  readonly input: string;
+  /** CDK context values for synth (`--context key=value`, as `cdk synth --context` takes them). */
+  readonly context: Readonly<Record<string, string>>;
+  /**
+   * Input events files, sent one after the other, each merged into the current tables before the
+   * next (default: the reference sample events, then their corrections).
+   */
+  readonly inputs: readonly string[];
   readonly via: Via;
   /** The pipeline the input goes to (its pipelineName or construct path), in an app with several. */
   readonly pipeline?: string;
@@ -45,6 +53,8 @@ export interface CliOptions {
 
 /** The reference sample events. */
 export const SAMPLE_EVENTS = path.join(__dirname, '..', '..', 'examples', 'clickstream', 'sample-events.jsonl');
+/** Corrections of the sample events (newer revisions, retractions): the default second input. */
+export const SAMPLE_CORRECTIONS = path.join(__dirname, '..', '..', 'examples', 'clickstream', 'sample-corrections.jsonl');
 
 /** Parses `argv`; throws with a message naming the bad option. */
 export function parseCliOptions(argv: string[]): CliOptions {
@@ -54,7 +64,8 @@ export function parseCliOptions(argv: string[]): CliOptions {
       app: { type: 'string' },
       assembly: { type: 'string' },
       'cdk-out': { type: 'string' },
-      input: { type: 'string' },
+      input: { type: 'string', multiple: true },
+      context: { type: 'string', multiple: true },
       via: { type: 'string' },
       pipeline: { type: 'string' },
       rate: { type: 'string' },
@@ -85,13 +96,21 @@ export function parseCliOptions(argv: string[]): CliOptions {
     const excluded = (['input', 'via', 'query', 'summary-only'] as const).filter((o) => values[o] !== undefined);
     if (excluded.length > 0) throw new Error(`--reprocess re-derives the last run's input through the batch workflow: it does not take ${excluded.map((o) => `--${o}`).join(', ')}`);
   }
+  const context: Record<string, string> = {};
+  for (const pair of values.context ?? []) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--context must be <key>=<value>, not "${pair}"`);
+    context[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  if (values.assembly && Object.keys(context).length > 0) throw new Error('--context is for synth; --assembly skips synth');
   const faults = values.faults === undefined ? undefined : parseFaultSpec(values.faults, seed);
   if (faults) checkFaultOperations(faults);
   return {
     app: values.app,
     assembly: values.assembly ? path.resolve(values.assembly) : undefined,
     cdkOut: path.resolve(values['cdk-out'] ?? path.join('.local-run', 'cdk.out')),
-    input: path.resolve(values.input ?? SAMPLE_EVENTS),
+    context,
+    inputs: (values.input ?? [SAMPLE_EVENTS, SAMPLE_CORRECTIONS]).map((file) => path.resolve(file)),
     via,
     pipeline: values.pipeline,
     rate,

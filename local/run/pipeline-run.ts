@@ -42,6 +42,7 @@ import type { LocalLakehouse } from '../lakehouse/local-lakehouse';
 import { eventBridgeBuckets, notesWithScheduledRuns, scheduledAthenaRuns, startLakehouse } from '../lakehouse/run-lakehouse';
 import { reprocessExecutionName } from '../../lib/contract/reprocess';
 import { keepRun, restoreCurated, withoutRestored, type LocalReprocess } from './reprocess';
+import { describeTableChanges, tableChanges, type CurrentTableHistory } from '../lakehouse/current-table-report';
 
 /**
  * How input is sent: by one source; `all`: spread over the sources (every third line in the batch
@@ -59,8 +60,14 @@ export const RETRY_INTERVAL_SCALE = 0.01;
 /** Options of {@link runPipeline}. */
 export interface RunOptions {
   readonly assembly: CloudAssembly;
-  /** Input lines, one event each, as a source sends them. */
-  readonly lines: readonly string[];
+  /** Input lines, one event each, as a source sends them (one input; `inputs` for several). */
+  readonly lines?: readonly string[];
+  /**
+   * Inputs sent one after the other (e.g. events, then a file of their corrections): each is sent,
+   * drained and merged into the current tables before the next, and the report shows each table
+   * after each input. Replaces `lines`.
+   */
+  readonly inputs?: readonly RunInput[];
   readonly via: Via;
   /** Send the input to this pipeline (its pipelineName or construct path); default: the first found. */
   readonly pipeline?: string;
@@ -100,6 +107,12 @@ export interface RunOptions {
   readonly whileLive?: (live: LiveRun) => Promise<void>;
   /** Registers a stop function, so a signal can stop what was started so far. */
   readonly onStarted: (stop: () => Promise<void>) => void;
+}
+
+/** One input of a run: its name (the file) and its lines. */
+export interface RunInput {
+  readonly name: string;
+  readonly lines: readonly string[];
 }
 
 /** A failure with the phase it happened in (decides the message and the exit code). */
@@ -287,34 +300,14 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     .flatMap((s) => s.resources.rules.map((rule) => ({ s, rule })))
     .find(({ s, rule }) => rule.eventBusName !== undefined && belongsTo(chosen, s, rule.path) && rule.targets.some((t) => s.refs.target(t.arn)?.kind === 'queue'));
   const busTarget = busRule && busRule.rule.targets.map((t) => busRule.s.refs.target(t.arn)).find((t) => t?.kind === 'queue');
-  const batchRoute = findBatchRoute(stacks, undefined, (stack, stateMachine) => belongsTo(chosen, stack, stateMachine.path));
+  const acceptRoute = (stack: ProvisionedStack, stateMachine: { readonly path: string }) => belongsTo(chosen, stack, stateMachine.path);
+  const batchRoute = findBatchRoute(stacks, undefined, acceptRoute);
+  let deliveriesPerLine = 1;
   const rawStack = batchRoute?.stack ?? stacks.find((s) => s.resources.buckets.some((b) => b.eventBridgeEnabled));
   const rawBucket = batchRoute?.bucket ?? rawStack?.resources.buckets.find((b) => b.eventBridgeEnabled);
 
-  const indexed = options.lines.map((line, i) => ({ index: i + 1, line }));
-  const toStream: typeof indexed = [];
-  const toBus: typeof indexed = [];
-  const toBatch: typeof indexed = [];
-  let alternate = 0;
-  for (const l of indexed) {
-    if (options.via === 'batch') toBatch.push(l);
-    else if (options.via === 'stream') toStream.push(l);
-    else if (options.via === 'bus') toBus.push(l);
-    // each: every line by every source the app has, all at once (the same ids meet across sources).
-    else if (options.via === 'each') {
-      if (stream) toStream.push(l);
-      if (busRule) toBus.push(l);
-      if (batchRoute) toBatch.push(l);
-    }
-    // all: every third line into the batch object (when a workflow takes one), the others
-    // alternating between the stream and the bus; what is too large for a bus entry goes to the stream.
-    else if (batchRoute && (l.index % 3 === 0 || (!stream && !busRule))) toBatch.push(l);
-    else if (!busRule || (stream && (alternate++ % 2 === 0 || !fitsOnBus(l.line)))) toStream.push(l);
-    else toBus.push(l);
-  }
-  if (toStream.length > 0 && !stream) throw new RunError('input', 'The app has no Kinesis stream with an event source mapping: use --via bus or batch.');
-  if (toBus.length > 0 && !busRule) throw new RunError('input', 'The app has no event bus with a rule: use --via stream or batch.');
-  if (toBatch.length > 0 && !rawBucket) throw new RunError('input', 'The app has no bucket that sends S3 events to EventBridge: use --via stream or bus.');
+  const inputs: readonly RunInput[] = options.inputs ?? [{ name: 'input', lines: options.lines ?? [] }];
+  const linesRead = inputs.reduce((n, input) => n + input.lines.length, 0);
   const { reprocess } = options;
   if (reprocess && (!batchRoute || !lakehouse)) {
     throw new RunError('input', 'start --reprocess needs an app with a current table and a batch workflow: the run re-derives the kept input as a raw object through the workflow.');
@@ -323,72 +316,15 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     await restoreCurated(clients.s3, reprocess.curated);
     progress(`Reprocess run ${reprocess.run}: put back ${reprocess.curated.length} curated object(s) of the runs before; their tables kept as they are.`);
   }
-  const sources = [toStream, toBus, toBatch].filter((l) => l.length > 0).length;
-  if (options.via === 'each' && sources === 0) throw new RunError('input', 'The app has no Kinesis stream, event bus or batch workflow to send the input to.');
-
+  const routeStamp = Date.now();
   const sendStarted = Date.now();
   const ingest = emptyIngestResult();
   const pacer = new Pacer(options.rate);
   const batchObjects: Array<{ bucket: string; key: string; records: number }> = [];
-  const sendBus = async () => {
-    if (toBus.length === 0 || !busRule) return;
-    const pattern = busRule.rule.eventPattern ?? {};
-    const first = (key: string, fallback: string) => (Array.isArray(pattern[key]) && typeof (pattern[key] as unknown[])[0] === 'string' ? ((pattern[key] as string[])[0]) : fallback);
-    await sendToBus(
-      eventBridge,
-      {
-        busName: busRule.s.refs.resolveString(busRule.rule.eventBusName),
-        environment: { account: busRule.s.refs.account, region: busRule.s.refs.region },
-        source: first('source', 'local.run'),
-        detailType: first('detail-type', 'LocalEvent'),
-        rawQueueUrl: busTarget ? busRule.s.queueUrls.get(busTarget.logicalId) : undefined,
-        sqs: clients.sqs,
-      },
-      toBus,
-      pacer,
-      ingest,
-    );
-    if (ingest.accepted['bus-raw'] > 0) {
-      notes.push(`${ingest.accepted['bus-raw']} line(s) that are not a JSON object cannot be put on a bus: sent as raw messages to the rule's target queue`);
-    }
-  };
-  // Batch: one JSON Lines object into the raw bucket; its Object Created event starts the workflow.
-  const putBatch = async () => {
-    if (toBatch.length === 0 || !rawBucket) return;
-    const { key, size } = await sendToBucket(clients.s3, rawBucket.name, toBatch, ingest, batchRoute?.key);
-    if (reprocess && batchRoute) {
-      // As `replay --reprocess` starts it on AWS: named by the run, which the runtime reads.
-      const name = reprocessExecutionName(reprocess.run, key);
-      stepFunctions.startExecution(batchRoute.stack.refs.arnOf(batchRoute.stateMachine.logicalId), JSON.stringify({ bucket: rawBucket.name, key }), name);
-      batchObjects.push({ bucket: rawBucket.name, key, records: toBatch.length });
-      progress(`Put s3://${rawBucket.name}/${key} (${toBatch.length} lines, ${size} bytes) and started ${batchRoute.stateMachine.path} as ${name} ...`);
-      return;
-    }
-    const event = await notifyObjectCreated(eventBridge, { bucket: rawBucket.name, key, size }, rawStack && { account: rawStack.refs.account, region: rawStack.refs.region });
-    if (batchRoute) {
-      batchObjects.push({ bucket: rawBucket.name, key, records: toBatch.length });
-      progress(`Put s3://${rawBucket.name}/${key} (${toBatch.length} lines, ${size} bytes); its Object Created event started ${stepFunctions.executions().length} execution(s) of ${batchRoute.stateMachine.path} ...`);
-    } else {
-      notes.push(
-        `${toBatch.length} line(s) put to ${rawBucket.path} as s3://${rawBucket.name}/${key}; its Object Created event ` +
-          `${event.unmatched > 0 ? 'matched no rule on the default bus' : `was delivered ${event.delivered} time(s)`}, and no rule starts a state machine with it: these records are not counted`,
-      );
-    }
-  };
-  // Every source sends at once, as independent producers would.
-  await Promise.all([toStream.length > 0 && stream ? sendToStream(clients.kinesis, stream.name, toStream, pacer, ingest) : undefined, sendBus(), putBatch()]);
-  const recordsInOf = () => ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw'] + (batchRoute ? ingest.accepted.s3 : 0);
-  progress(
-    `Sent ${ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw']} of ${options.lines.length * (options.via === 'each' ? Math.max(1, sources) : 1)} events in ${Date.now() - sendStarted} ms: stream ${ingest.accepted.stream}, bus ${ingest.accepted.bus}` +
-      `${ingest.accepted['bus-raw'] > 0 ? ` (+${ingest.accepted['bus-raw']} raw to the buffer queue)` : ''}` +
-      `${toBatch.length > 0 ? `; ${toBatch.length} in the batch object` : ''}${ingest.rejected.length > 0 ? `; ${ingest.rejected.length} rejected by the source` : ''}` +
-      `${options.via === 'each' ? ` (each line by each of ${sources} source(s))` : ''}.`,
-  );
-
+  const sourceStats = new Map<MappingRunner, PollStats>();
   // Everything runs at once, as on AWS: every mapping drains its source (each with its own
   // concurrency) while the executions run. Executions may feed queues or streams, and drains may
   // start executions: a few more rounds settle both.
-  const sourceStats = new Map<MappingRunner, PollStats>();
   const runAll = async (quietWhenEmpty: boolean) => {
     const [stats] = await Promise.all([Promise.all(runners.map((runner) => drain(runner, progress, quietWhenEmpty, sourceStats))), stepFunctions.settled()]);
     return stats.reduce((n, st) => n + st.invocations, 0);
@@ -400,19 +336,120 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
       if (stepFunctions.executions().length === before && invoked === 0) break;
     }
   };
-  const began = Date.now();
-  await runAll(toStream.length + toBus.length === 0);
-  if (batchObjects.length > 0) progress(`Sources drained and executions ended in ${Date.now() - began} ms.`);
-  await settleAll();
-  // A run ends with the round the schedules of the Athena state machines (merge, maintenance) would start.
+  // Each input ends with the round the schedules of the Athena state machines (merge, maintenance) would start.
   const scheduled = lakehouse ? scheduledAthenaRuns(prepared) : [];
-  if (scheduled.length > 0) {
-    progress(`Starting ${scheduled.map((r) => r.path).join(', ')} as their schedules would ...`);
-    notes.splice(0, notes.length, ...notesWithScheduledRuns(notes, scheduled));
-    for (const r of scheduled) stepFunctions.startExecution(r.arn, r.input);
-    await runAll(true);
+  if (scheduled.length > 0) notes.splice(0, notes.length, ...notesWithScheduledRuns(notes, scheduled, inputs.length > 1 ? 'once after each input' : undefined));
+  const tableHistory: CurrentTableHistory[] = [];
+  let tablesBefore = lakehouse ? await lakehouse.snapshot() : undefined;
+  let offset = 0;
+  for (const [phase, input] of inputs.entries()) {
+    const indexed = input.lines.map((line, i) => ({ index: offset + i + 1, line }));
+    offset += input.lines.length;
+    const toStream: typeof indexed = [];
+    const toBus: typeof indexed = [];
+    const toBatch: typeof indexed = [];
+    let alternate = 0;
+    for (const l of indexed) {
+      if (options.via === 'batch') toBatch.push(l);
+      else if (options.via === 'stream') toStream.push(l);
+      else if (options.via === 'bus') toBus.push(l);
+      // each: every line by every source the app has, all at once (the same ids meet across sources).
+      else if (options.via === 'each') {
+        if (stream) toStream.push(l);
+        if (busRule) toBus.push(l);
+        if (batchRoute) toBatch.push(l);
+      }
+      // all: every third line into the batch object (when a workflow takes one), the others
+      // alternating between the stream and the bus; what is too large for a bus entry goes to the stream.
+      else if (batchRoute && (l.index % 3 === 0 || (!stream && !busRule))) toBatch.push(l);
+      else if (!busRule || (stream && (alternate++ % 2 === 0 || !fitsOnBus(l.line)))) toStream.push(l);
+      else toBus.push(l);
+    }
+    if (toStream.length > 0 && !stream) throw new RunError('input', 'The app has no Kinesis stream with an event source mapping: use --via bus or batch.');
+    if (toBus.length > 0 && !busRule) throw new RunError('input', 'The app has no event bus with a rule: use --via stream or batch.');
+    if (toBatch.length > 0 && !rawBucket) throw new RunError('input', 'The app has no bucket that sends S3 events to EventBridge: use --via stream or bus.');
+    const sources = [toStream, toBus, toBatch].filter((l) => l.length > 0).length;
+    if (options.via === 'each' && sources === 0) throw new RunError('input', 'The app has no Kinesis stream, event bus or batch workflow to send the input to.');
+    deliveriesPerLine = Math.max(deliveriesPerLine, options.via === 'each' ? Math.max(1, sources) : 1);
+
+    const phaseStarted = Date.now();
+    const sentBefore = { stream: ingest.accepted.stream, bus: ingest.accepted.bus, raw: ingest.accepted['bus-raw'], rejected: ingest.rejected.length };
+    const sendBus = async () => {
+      if (toBus.length === 0 || !busRule) return;
+      const pattern = busRule.rule.eventPattern ?? {};
+      const first = (key: string, fallback: string) => (Array.isArray(pattern[key]) && typeof (pattern[key] as unknown[])[0] === 'string' ? ((pattern[key] as string[])[0]) : fallback);
+      await sendToBus(
+        eventBridge,
+        {
+          busName: busRule.s.refs.resolveString(busRule.rule.eventBusName),
+          environment: { account: busRule.s.refs.account, region: busRule.s.refs.region },
+          source: first('source', 'local.run'),
+          detailType: first('detail-type', 'LocalEvent'),
+          rawQueueUrl: busTarget ? busRule.s.queueUrls.get(busTarget.logicalId) : undefined,
+          sqs: clients.sqs,
+        },
+        toBus,
+        pacer,
+        ingest,
+      );
+    };
+    // Batch: one JSON Lines object into the raw bucket (one per input); its Object Created event starts the workflow.
+    const putBatch = async () => {
+      if (toBatch.length === 0 || !rawBucket) return;
+      const key = phase === 0 ? batchRoute?.key : findBatchRoute(stacks, new Date(routeStamp + phase * 1000), acceptRoute)?.key;
+      const { key: put, size } = await sendToBucket(clients.s3, rawBucket.name, toBatch, ingest, key);
+      if (reprocess && batchRoute) {
+        // As `replay --reprocess` starts it on AWS: named by the run, which the runtime reads.
+        const name = reprocessExecutionName(reprocess.run, put);
+        stepFunctions.startExecution(batchRoute.stack.refs.arnOf(batchRoute.stateMachine.logicalId), JSON.stringify({ bucket: rawBucket.name, key: put }), name);
+        batchObjects.push({ bucket: rawBucket.name, key: put, records: toBatch.length });
+        progress(`Put s3://${rawBucket.name}/${put} (${toBatch.length} lines, ${size} bytes) and started ${batchRoute.stateMachine.path} as ${name} ...`);
+        return;
+      }
+      const event = await notifyObjectCreated(eventBridge, { bucket: rawBucket.name, key: put, size }, rawStack && { account: rawStack.refs.account, region: rawStack.refs.region });
+      if (batchRoute) {
+        batchObjects.push({ bucket: rawBucket.name, key: put, records: toBatch.length });
+        progress(`Put s3://${rawBucket.name}/${put} (${toBatch.length} lines, ${size} bytes); its Object Created event started ${stepFunctions.executions().length} execution(s) of ${batchRoute.stateMachine.path} ...`);
+      } else {
+        notes.push(
+          `${toBatch.length} line(s) put to ${rawBucket.path} as s3://${rawBucket.name}/${put}; its Object Created event ` +
+            `${event.unmatched > 0 ? 'matched no rule on the default bus' : `was delivered ${event.delivered} time(s)`}, and no rule starts a state machine with it: these records are not counted`,
+        );
+      }
+    };
+    // Every source sends at once, as independent producers would.
+    await Promise.all([toStream.length > 0 && stream ? sendToStream(clients.kinesis, stream.name, toStream, pacer, ingest) : undefined, sendBus(), putBatch()]);
+    const sent = { stream: ingest.accepted.stream - sentBefore.stream, bus: ingest.accepted.bus - sentBefore.bus, raw: ingest.accepted['bus-raw'] - sentBefore.raw };
+    const rejected = ingest.rejected.length - sentBefore.rejected;
+    progress(
+      `Sent ${sent.stream + sent.bus + sent.raw} of ${input.lines.length * (options.via === 'each' ? Math.max(1, sources) : 1)} events${inputs.length > 1 ? ` of ${input.name}` : ''} in ${Date.now() - phaseStarted} ms: stream ${sent.stream}, bus ${sent.bus}` +
+        `${sent.raw > 0 ? ` (+${sent.raw} raw to the buffer queue)` : ''}` +
+        `${toBatch.length > 0 ? `; ${toBatch.length} in the batch object` : ''}${rejected > 0 ? `; ${rejected} rejected by the source` : ''}` +
+        `${options.via === 'each' ? ` (each line by each of ${sources} source(s))` : ''}.`,
+    );
+
+    const began = Date.now();
+    await runAll(toStream.length + toBus.length === 0);
+    if (toBatch.length > 0 && batchRoute) progress(`Sources drained and executions ended in ${Date.now() - began} ms.`);
     await settleAll();
+    if (scheduled.length > 0) {
+      progress(`Starting ${scheduled.map((r) => r.path).join(', ')} as their schedules would ...`);
+      for (const r of scheduled) stepFunctions.startExecution(r.arn, r.input);
+      await runAll(true);
+      await settleAll();
+    }
+    if (lakehouse && tablesBefore) {
+      const after = await lakehouse.snapshot();
+      const tables = tableChanges(tablesBefore, after);
+      tableHistory.push({ input: input.name, tables });
+      for (const t of tables) progress(`After ${input.name}: ${describeTableChanges(t)}.`);
+      tablesBefore = after;
+    }
   }
+  if (ingest.accepted['bus-raw'] > 0) {
+    notes.push(`${ingest.accepted['bus-raw']} line(s) that are not a JSON object cannot be put on a bus: sent as raw messages to the rule's target queue`);
+  }
+  const recordsInOf = () => ingest.accepted.stream + ingest.accepted.bus + ingest.accepted['bus-raw'] + (batchRoute ? ingest.accepted.s3 : 0);
   for (const e of stepFunctions.executions()) progress(`  ${describeExecution(e)}`);
   const recordsIn = recordsInOf();
   const wallTimeMs = Date.now() - sendStarted;
@@ -420,8 +457,8 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   const locations = outputLocations(stacks, functions);
   const outputs = await readOutputs(clients.s3, clients.sqs, locations, { keepDeadLetters: options.whileLive !== undefined });
   const currentTables = lakehouse ? await lakehouse.currentTables(outputs.curated) : [];
-  // What the next `start --reprocess` re-derives and puts back (see ./reprocess.ts).
-  if (lakehouse && options.lakehouseDir) keepRun(options.lakehouseDir, { lines: options.lines, curated: outputs.curated });
+  // What the next `start --reprocess` re-derives and puts back (see ./reprocess.ts): every input, in order.
+  if (lakehouse && options.lakehouseDir) keepRun(options.lakehouseDir, { lines: inputs.flatMap((input) => input.lines), curated: outputs.curated });
   for (const t of currentTables) progress(`Current table ${t.table}: ${t.liveRows} live rows, ${t.tombstones} tombstones (${t.merges} MERGE statement(s)); kept for --query.`);
   if (options.outDir) {
     const files = writeOutputs(options.outDir, outputs);
@@ -452,7 +489,7 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
   const report = buildReport({
     iam: iam.report(),
     recordsIn,
-    linesRead: options.lines.length,
+    linesRead,
     linesNotRouted: batchRoute ? 0 : ingest.accepted.s3,
     // A reprocess run accounts for its own records: the objects put back were the runs' before.
     outputs: reprocess ? withoutRestored(outputs, reprocess.curated) : outputs,
@@ -478,8 +515,10 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     redelivered: redeliveredRecords(sourceStats, stackOfRunner),
     executions: executions.map(executionReport),
     currentTables,
+    ...(tableHistory.length > 1 ? { currentTableHistory: tableHistory } : {}),
+    deduplication: deduplicationOf(functions),
     batchObjects: batchObjects.map((b) => ({ ...b, passes: passes.get(`${b.bucket}/${b.key}`) ?? [] })),
-    deliveriesPerLine: options.via === 'each' ? Math.max(1, sources) : 1,
+    deliveriesPerLine,
     concurrency: {
       mappings: runners.map((r) => ({
         mapping: r.mapping.path,
@@ -649,6 +688,16 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Where the app's pipelines hold exactly-once: `table` when the functions that write curated objects
+ * keep a current table and claim nothing (`deduplication: 'table'`), else `claims`.
+ */
+function deduplicationOf(functions: readonly StartedFunction[]): 'claims' | 'table' {
+  const writers = functions.filter((f) => f.variables[RUNTIME_ENV.curatedBucket]);
+  const tableOnly = writers.length > 0 && writers.every((f) => f.variables[RUNTIME_ENV.currentTable] === 'true' && !f.variables[RUNTIME_ENV.idempotencyTable]);
+  return tableOnly ? 'table' : 'claims';
 }
 
 /** The curated and quarantine buckets the functions write to, and every dead-letter queue. */

@@ -89,7 +89,7 @@ async function run(argv: string[]): Promise<number> {
       console.log(`Using the cloud assembly in ${rel(options.assembly)} (no synth).`);
     } else {
       console.log(`Synthesizing ${options.app ? `"${options.app}"` : 'the app of cdk.json'} offline into ${rel(options.cdkOut)} ...`);
-      assembly = synthesize({ app: options.app, outdir: options.cdkOut });
+      assembly = synthesize({ app: options.app, outdir: options.cdkOut, context: options.context });
       console.log(`Synthesized ${assembly.stacks.length} stack(s) in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
     }
   } catch (error) {
@@ -111,20 +111,26 @@ async function run(argv: string[]): Promise<number> {
     );
   }
 
-  let lines: string[];
+  const inputs: Array<{ name: string; lines: string[] }> = [];
   let reprocess: LocalReprocess | undefined;
   try {
     if (options.reprocess) {
       const kept = readKeptRun(LAKEHOUSE_DIR);
-      lines = [...kept.lines];
+      inputs.push({ name: "the last run's input", lines: [...kept.lines] });
       reprocess = { run: newReprocessRunId(), curated: kept.curated };
-    } else lines = readInputLines(options.input);
+    } else for (const file of options.inputs) inputs.push({ name: path.basename(file), lines: readInputLines(file) });
   } catch (error) {
     console.error(`Cannot read the input: ${(error as Error).message}`);
     return EXIT.usage;
   }
-  if (reprocess) console.log(`Reprocess: the last run's ${lines.length} input events, re-derived with the app as it is now as run ${reprocess.run}.`);
-  else console.log(`Input: ${lines.length} events from ${rel(options.input)}, via ${options.via}${options.rate ? ` at ${options.rate} events/s` : ''}.`);
+  if (reprocess) console.log(`Reprocess: the last run's ${inputs[0].lines.length} input events, re-derived with the app as it is now as run ${reprocess.run}.`);
+  else {
+    const described = inputs.map((input, i) => `${input.lines.length} events from ${rel(options.inputs[i])}`).join(', then ');
+    console.log(
+      `Input: ${described}, via ${options.via}${options.rate ? ` at ${options.rate} events/s` : ''}` +
+        `${inputs.length > 1 ? ' (each input is drained and merged into the current tables before the next)' : ''}.`,
+    );
+  }
   if (options.faults) console.log(`Faults: ${options.faults.spec} (seed ${options.faults.seed}), injected into the functions' AWS calls.`);
 
   // Loaded only now: it loads the emulator packages (optional peers, checked above).
@@ -133,7 +139,7 @@ async function run(argv: string[]): Promise<number> {
   try {
     report = await runPipeline({
       assembly,
-      lines,
+      inputs,
       via: reprocess ? 'batch' : options.via,
       reprocess,
       pipeline: options.pipeline,

@@ -48,6 +48,8 @@ export interface SynthOptions {
   readonly outdir: string;
   /** Working directory of the CDK CLI (where cdk.json is). */
   readonly cwd?: string;
+  /** Context values (as `cdk synth --context key=value`). */
+  readonly context?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -59,6 +61,7 @@ export function synthesize(options: SynthOptions): CloudAssembly {
   const cli = resolveCdkCli(cwd);
   const args = [cli, 'synth', '--quiet', '--no-notices', '--no-version-reporting', '--output', options.outdir];
   if (options.app) args.push('--app', options.app);
+  for (const [key, value] of Object.entries(options.context ?? {})) args.push('--context', `${key}=${value}`);
   fs.rmSync(options.outdir, { recursive: true, force: true });
   const result = spawnSync(process.execPath, args, {
     cwd,
