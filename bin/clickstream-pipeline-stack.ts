@@ -77,3 +77,12 @@ export class ClickstreamPipelineStack extends Stack {
     acknowledgeComplianceFindings(this, this.pipeline);
   }
 }
+
+/**
+ * The `deduplication` context value of the reference app (`-c deduplication=table`), checked: a
+ * typo fails synth instead of meaning the default.
+ */
+export function deduplicationFromContext(value: unknown): 'claims' | 'table' | undefined {
+  if (value === undefined || value === 'claims' || value === 'table') return value;
+  throw new Error(`context deduplication is ${JSON.stringify(value)}; it must be claims or table (e.g. npx cdk synth -c deduplication=table)`);
+}

@@ -5,12 +5,12 @@
  * fall back to placeholders otherwise (no lookups, no credentials needed).
  */
 import { App } from 'aws-cdk-lib';
-import { ClickstreamPipelineStack } from './clickstream-pipeline-stack';
+import { ClickstreamPipelineStack, deduplicationFromContext } from './clickstream-pipeline-stack';
 import { addComplianceChecks } from './compliance-checks';
 
 const app = new App();
 new ClickstreamPipelineStack(app, 'ClickstreamPipeline', {
-  deduplication: deduplicationOf(app.node.tryGetContext('deduplication')),
+  deduplication: deduplicationFromContext(app.node.tryGetContext('deduplication')),
   env: {
     account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012',
     region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1',
@@ -19,8 +19,3 @@ new ClickstreamPipelineStack(app, 'ClickstreamPipeline', {
 if (process.env.ETL_NAG !== 'false') addComplianceChecks(app);
 app.synth();
 
-/** The `deduplication` context value (`-c deduplication=table`), checked: a typo fails synth instead of meaning the default. */
-function deduplicationOf(value: unknown): 'claims' | 'table' | undefined {
-  if (value === undefined || value === 'claims' || value === 'table') return value;
-  throw new Error(`context deduplication is ${JSON.stringify(value)}; it must be claims or table (e.g. npx cdk synth -c deduplication=table)`);
-}

@@ -5,7 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import * as cdkJson from '../../cdk.json';
-import { ClickstreamPipelineStack } from '../../bin/clickstream-pipeline-stack';
+import { ClickstreamPipelineStack, deduplicationFromContext } from '../../bin/clickstream-pipeline-stack';
 import { addComplianceChecks } from '../../bin/compliance-checks';
 import { cfnLintAvailable, formatFinding, lintTemplates } from '../../scripts/cfn-lint';
 import { TEST_ENV } from '../support/cdk';
@@ -227,7 +227,7 @@ describe('ClickstreamPipelineStack (full synth)', () => {
       expect(table.Properties.TableInput.Name).toBe('clickstream');
       expect(JSON.stringify(table.Properties.TableInput.StorageDescriptor.Location)).toContain(id(stack.pipeline.dataLake.curatedBucket));
       expect(table.Properties.TableInput.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual([
-        'eventid', 'eventtime', 'eventtype', 'userkey', 'sessionid', 'host', 'path', 'referrerhost', 'isconversion', 'properties', 'schemaversion', 'pipeline',
+        'eventid', 'revision', 'eventtime', 'eventtype', 'userkey', 'sessionid', 'host', 'path', 'referrerhost', 'isconversion', 'properties', 'schemaversion', 'pipeline',
         // the lakehouse columns the runtime adds with a current table
         '_etl_key', '_etl_op', '_etl_event_time', '_etl_processed_at', '_etl_transform_version', '_etl_schema_version', '_etl_position',
         // added by the warehouse for claim-checked records
@@ -235,10 +235,12 @@ describe('ClickstreamPipelineStack (full synth)', () => {
       ]);
     });
 
-    test('the current table: Iceberg clickstream_etl.clickstream_current keyed by the record id, merged and maintained by their state machines', () => {
+    test('the current table: Iceberg clickstream_etl.clickstream_current keyed by the record id, newest revision wins, merged and maintained by their state machines', () => {
       const current = stack.pipeline.currentTable!;
       expect(current.spec).toMatchObject({ database: 'clickstream_etl', table: 'clickstream_current', sourceTable: 'clickstream_current_source' });
-      expect(current.spec.versionColumn).toBeUndefined();
+      expect(current.spec.versionColumn).toBe('revision');
+      // Records are deduplicated by (eventId, revision), so a correction reaches the table.
+      template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RECORD_ID_FIELD: 'eventId', RECORD_VERSION_FIELD: 'revision' }) } });
       const definitions = stateMachineDefinitions(stack);
       expect(Object.keys(definitions).sort()).toEqual([id(stack.pipeline.batchWorkflow!.stateMachine), id(current.maintenanceStateMachine), id(current.mergeStateMachine)].sort());
       expect(Object.keys(statesByName(definitions[id(current.mergeStateMachine)]))).toEqual(expect.arrayContaining(['Collect', 'Merge', 'Acknowledge']));
@@ -246,10 +248,41 @@ describe('ClickstreamPipelineStack (full synth)', () => {
       expect(stack.pipeline.deadLetterQueues).toContain(current.mergeDeadLetterQueue);
     });
 
-    test('schemas: one version of the clickstream schema, registered with its description', () => {
-      expect(stack.pipeline.schemaRegistry!.versions).toEqual(['1']);
+    test('schemas: two versions of the clickstream schema (2 adds revisions and retractions), registered with its description', () => {
+      expect(stack.pipeline.schemaRegistry!.versions).toEqual(['1', '2']);
       template.hasResourceProperties('AWS::EventSchemas::Registry', { Description: 'Clickstream events of the storefront' });
-      template.resourceCountIs('AWS::EventSchemas::Schema', 1);
+      template.resourceCountIs('AWS::EventSchemas::Schema', 2);
     });
+  });
+});
+
+describe("ClickstreamPipelineStack with deduplication: 'table' (npx cdk synth -c deduplication=table)", () => {
+  test('no idempotency store and no claim per record; cdk-nag and CloudFormation validation still find nothing', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'reference-stack-table-'));
+    const previous = process.env.CDK_VALIDATION;
+    process.env.CDK_VALIDATION = 'true';
+    try {
+      const app = new App({ outdir, context: { ...cdkJson.context, deduplication: 'table' } });
+      const stack = new ClickstreamPipelineStack(app, 'ClickstreamPipeline', { env: TEST_ENV, deduplication: deduplicationFromContext(app.node.tryGetContext('deduplication')) });
+      addComplianceChecks(app);
+      app.synth();
+      expect(stack.pipeline.idempotencyStore).toBeUndefined();
+      expect(stack.pipeline.currentTable).toBeDefined();
+      const variables = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment?.Variables ?? {});
+      expect(variables.some((v) => v.IDEMPOTENCY_TABLE !== undefined)).toBe(false);
+      expect(variables.filter((v) => v.RECORD_VERSION_FIELD === 'revision')).toHaveLength(1);
+      const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as Report;
+      expect(report.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName}: ${v.ruleName}`))).toEqual([]);
+    } finally {
+      process.env.CDK_VALIDATION = previous;
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  test('the context value is checked: claims, table or unset', () => {
+    expect(deduplicationFromContext(undefined)).toBeUndefined();
+    expect(deduplicationFromContext('table')).toBe('table');
+    expect(deduplicationFromContext('claims')).toBe('claims');
+    expect(() => deduplicationFromContext('tables')).toThrow('context deduplication is "tables"; it must be claims or table (e.g. npx cdk synth -c deduplication=table)');
   });
 });

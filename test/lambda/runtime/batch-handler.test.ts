@@ -164,6 +164,7 @@ describe('createBatchHandler', () => {
 
       expect(object.records[0]).toEqual({
         eventId: 'evt-0001',
+        revision: 1, // no revision in the event: its first
         eventTime: '2026-11-24T09:00:07.000Z',
         eventType: 'click',
         userKey: sha256('user-101'),
@@ -312,6 +313,7 @@ describe('createBatchHandler', () => {
       expect(byHour['hr=10'].records.map((r) => r.eventId)).toEqual(['evt-eb-1', 'evt-eb-5']);
       expect(byHour['hr=10'].records[0]).toEqual({
         eventId: 'evt-eb-1',
+        revision: 1,
         eventTime: '2026-11-24T10:05:00Z',
         eventType: 'purchase',
         userKey: sha256('user-555'),

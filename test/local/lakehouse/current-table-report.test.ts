@@ -3,7 +3,7 @@
  * distinct key, live unless its newest line is a delete), a table that differs failing
  * conservation like any other count, and how the report and `--query` print it.
  */
-import { currentTableProblems, expectedRows, type CurrentTableReport } from '../../../local/lakehouse/current-table-report';
+import { currentTableProblems, describeTableChanges, expectedRows, tableChanges, type CurrentTableReport } from '../../../local/lakehouse/current-table-report';
 import { formatRows } from '../../../local/lakehouse/format-rows';
 import { mergeTarget, versionColumnOf } from '../../../local/lakehouse/local-lakehouse';
 import { buildReport, type ReportInputs } from '../../../local/report/run-report';
@@ -103,5 +103,51 @@ describe('rows printed by start --query', () => {
     );
     expect(formatRows({ columns: ['n'], types: ['INTEGER'], rows: [[1], [2], [3]] }, 2)).toMatch(/\(3 rows, first 2 shown\)$/);
     expect(formatRows({ columns: [], types: [], rows: [] })).toBe('(no rows: the statement returns none)');
+  });
+});
+
+describe('what each input of a run did to a current table', () => {
+  const rows = (entries: Array<[string, string, string]>) => new Map(entries.map(([key, op, position]) => [key, { op, position }]));
+  const T = 'db.events_current';
+
+  it('tells inserted, updated, deleted and restored keys apart, row by row', () => {
+    const before = new Map([[T, rows([['a', 'upsert', 'p1'], ['b', 'upsert', 'p2'], ['c', 'upsert', 'p3'], ['d', 'delete', 'p4'], ['e', 'upsert', 'p5']])]]);
+    const after = new Map([
+      [T, rows([['a', 'upsert', 'p1'], ['b', 'upsert', 'p9'], ['c', 'delete', 'p10'], ['d', 'upsert', 'p11'], ['e', 'upsert', 'p5'], ['f', 'upsert', 'p12'], ['g', 'delete', 'p13']])],
+    ]);
+    const [changes] = tableChanges(before, after);
+    expect(changes).toEqual({ table: T, liveRows: 5, tombstones: 2, inserted: 1, updated: 1, deleted: 1, restored: 1 });
+    // live after = live before + inserted − deleted + restored (a tombstone of an unseen key, g, changes no live row)
+    expect(changes.liveRows).toBe(4 + changes.inserted - changes.deleted + changes.restored);
+    expect(describeTableChanges(changes)).toBe(`${T}: 5 live rows, 2 tombstones (1 inserted, 1 updated, 1 deleted, 1 restored)`);
+    expect(describeTableChanges({ ...changes, restored: 0 }, false)).toBe('5 live rows, 2 tombstones (1 inserted, 1 updated, 1 deleted)');
+  });
+
+  it('counts every row of a table it had not seen as inserted or a tombstone', () => {
+    expect(tableChanges(new Map(), new Map([[T, rows([['a', 'upsert', 'p1'], ['b', 'delete', 'p2']])]]))).toEqual([
+      { table: T, liveRows: 1, tombstones: 1, inserted: 1, updated: 0, deleted: 0, restored: 0 },
+    ]);
+  });
+
+  it('prints the table after each input under the table, in the report', () => {
+    const table: CurrentTableReport = { table: T, rows: 3, liveRows: 2, tombstones: 1, duplicateKeys: 0, curatedKeys: 3, deletedKeys: 1, curatedLines: 5, merges: 2, failedMerges: 0, versionColumn: 'revision' };
+    const report = buildReport({
+      recordsIn: 0,
+      outputs: { curated: [], lineage: [], quarantine: [], deadLetters: [] },
+      metrics: [],
+      wallTimeMs: 1,
+      invocations: 0,
+      functionErrors: 0,
+      sent: {},
+      rejectedAtSource: [],
+      notes: [],
+      currentTables: [table],
+      currentTableHistory: [
+        { input: 'events.jsonl', tables: [{ table: T, liveRows: 3, tombstones: 0, inserted: 3, updated: 0, deleted: 0, restored: 0 }] },
+        { input: 'corrections.jsonl', tables: [{ table: T, liveRows: 2, tombstones: 1, inserted: 0, updated: 1, deleted: 1, restored: 0 }] },
+      ],
+    });
+    const text = formatReport(report);
+    expect(text).toContain('    after events.jsonl: 3 live rows, 0 tombstones (3 inserted, 0 updated, 0 deleted)\n    after corrections.jsonl: 2 live rows, 1 tombstones (0 inserted, 1 updated, 1 deleted)');
   });
 });

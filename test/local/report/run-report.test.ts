@@ -169,6 +169,33 @@ describe('buildReport', () => {
     expect(versioned([line(1, '1'), line(1, '2')], ['1', '2']).conservationProblems.join('\n')).toMatch(/1 event id\(s\) appear twice in curated/);
   });
 
+  test("deduplication 'table': a record curated again by another delivery is counted, not a problem (the current table holds it once)", () => {
+    const base = inputs();
+    const again = {
+      ...base,
+      recordsIn: 7,
+      outputs: {
+        ...base.outputs,
+        curated: [
+          { bucket: 'cur', key: 'd/a.jsonl.gz', text: '{"eventId":"e1"}\n{"eventId":"e2"}\n' },
+          { bucket: 'cur', key: 'd/b.jsonl.gz', text: '{"eventId":"e1"}\n' },
+        ],
+        lineage: [
+          { bucket: 'cur', key: '_lineage/x.json', text: manifest(['d/a.jsonl.gz'], ['e1', 'e2']) },
+          { bucket: 'cur', key: '_lineage/y.json', text: manifest(['d/b.jsonl.gz'], ['e1']) },
+        ],
+      },
+    };
+    const claims = buildReport(again);
+    expect(claims.conservationProblems.join('\n')).toMatch(/1 input record\(s\) reached curated more than once/);
+    const table = buildReport({ ...again, deduplication: 'table' });
+    expect(table).toEqual(expect.objectContaining({ deduplication: 'table', curated: 2, curatedAgain: 1, conservationOk: true }));
+    const text = formatReport(table);
+    expect(text).toMatch(/curated again\s+1 {2}\(delivered again in another batch; deduplication 'table': the current table holds each once\)/);
+    expect(text).toMatch(/in = curated \+ curated again \+ quarantined/);
+    expect(buildReport({ ...again, recordsIn: 8, deduplication: 'table' }).conservationProblems[0]).toMatch(/records in \(8\) != curated \(2\) \+ curated again \(1\) \+ quarantined \(1\)/);
+  });
+
   test('batch objects: a range processed twice is counted once; an object rejected whole is counted by its lines', () => {
     const base = inputs();
     const summary = (over: Partial<Record<'recordsIn' | 'curated' | 'quarantined' | 'dropped' | 'duplicates' | 'retried', number>>) => ({

@@ -58,7 +58,8 @@ describe('cdk-serverless-etl start (cli/start.ts → local/run/start.ts)', () =>
 
   test('the sample events: report, conservation, --json and --out', () => {
     const out = path.join(work, 'out');
-    const { report, stdout, stderr } = run('sample', '--out', out);
+    // The sample events alone (the default input adds their corrections: test/local/run/corrections.test.ts).
+    const { report, stdout, stderr } = run('sample', '--input', path.join(ROOT, 'examples', 'clickstream', 'sample-events.jsonl'), '--out', out);
     // 12 valid + 1 oversize (claim-checked) curated; malformed, schema-drifted, no eventId quarantined;
     // 1 bot dropped; the second evt-0003 suppressed as a duplicate. Every third line went into a
     // batch object whose Object Created event ran the batch workflow while the stream and the bus
