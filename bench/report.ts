@@ -12,7 +12,7 @@ export interface BenchResults {
   date: string;
   command: string;
   durationSeconds: number;
-  machine: { cpus: number; cpuModel: string; memoryGb: number; platform: string; node: string; packages: Record<string, string> };
+  machine: { cpus: number; cpuModel: string; memoryGb: number; platform: string; node: string; packages: Record<string, string>; loadAverage?: { start: number; end: number } };
   throughput: ThroughputResults;
   coldStart: ColdStartResults;
   synth: SynthResults;
@@ -64,7 +64,7 @@ export function renderReport(r: BenchResults): string {
     '',
     '## Machine and versions',
     '',
-    `- ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GB RAM, ${r.machine.platform}; a shared, noisy machine (read ratios, not absolute figures)`,
+    `- ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GB RAM, ${r.machine.platform}; a shared, noisy machine (read ratios, not absolute figures)${r.machine.loadAverage ? `; 1-minute load average ${r.machine.loadAverage.start} at the start, ${r.machine.loadAverage.end} at the end` : ''}`,
     `- Node ${r.machine.node}; ${Object.entries(r.machine.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `- Command: \`${r.command}\`. \`BENCH_ROUNDS=N npm run bench\` changes the rounds. Scratch output in \`bench/.out/\`.`,
     '',
@@ -243,7 +243,7 @@ function findings(r: BenchResults): string {
   const lines = [
     '## Findings and proposed fixes',
     '',
-    ...issue15Findings(t, r.cost),
+    ...issue15Findings(t, r.cost, r.machine.loadAverage),
     '### Calls per record (target ≤ 0.05 on the happy path): missed by design since claims became conditional',
     '',
     `Measured: ${http100?.perRecord.runtime.calls} at batch 100 and ${http1000?.perRecord.runtime.calls} at batch 1,000 (the alternative: ${http100?.perRecord.powertools.calls} and ${http1000?.perRecord.powertools.calls}). For a Kinesis batch of B new records in P partitions the happy path makes B conditional \`PutItem\` claims (one per record id, \`attribute_not_exists(id)\`) + ⌈B/100⌉ \`BatchGetItem\` (the strongly consistent lookup) + 1 lineage PUT + P curated PUTs: 1 + 0.01 + (1 + P)/B per record. Until this session Kinesis claims were unconditional \`BatchWriteItem\`s (25 per call, 0.05 + 2/B per record), but then the same id arriving at once by the stream and by the bus (or on two shards) was curated twice (issue 14, item 5; test/lambda/runtime/concurrent-claims-dynalite.test.ts); \`BatchWriteItem\` takes no condition. DynamoDB bills per item, so the write units and the cost per million records hardly move; what moves is the number of SDK calls, hence CPU per record and the throughput ratios below. Proposed: \`TransactWriteItems\` of up to 100 conditional puts (a cancelled transaction names the items whose condition failed; the rest are retried), about 0.02 calls per record at twice the write units of a plain put, or the table-level exactly-once mode of issue 15, which needs no per-record claim at all.`,

@@ -24,8 +24,17 @@ function version(pkg: string): string {
   }
 }
 
+/** `--report-only`: renders BENCHMARKS.md again from bench/results.json (after a change to the report's text). */
+function reportOnly(): void {
+  const results = JSON.parse(fs.readFileSync(path.join(__dirname, 'results.json'), 'utf8')) as BenchResults;
+  fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), renderReport(results));
+  progress('BENCHMARKS.md rendered again from bench/results.json');
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--report-only')) return reportOnly();
   const started = Date.now();
+  const loadAtStart = os.loadavg()[0];
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   fs.mkdirSync(OUT_DIR, { recursive: true });
   progress(`cdk-serverless-etl benchmarks, ${rounds} rounds (outputs in ${path.relative(ROOT, OUT_DIR)})`);
@@ -48,6 +57,7 @@ async function main(): Promise<void> {
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     memoryGb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    loadAverage: { start: round(loadAtStart, 1), end: round(os.loadavg()[0], 1) },
     node: process.version,
     packages: Object.fromEntries(
       [
