@@ -39,9 +39,9 @@ describe('CurrentTable', () => {
     const fields = input.IcebergTableInput.Schema.Fields as Array<{ Id: number; Name: string; Type: string; Required: boolean }>;
     expect(fields.map((f) => `${f.Id} ${f.Name} ${f.Type}`)).toEqual([
       '1 _etl_key string', '2 _etl_op string', '3 _etl_event_time string', '4 _etl_processed_at string', '5 _etl_transform_version string',
-      '6 _etl_schema_version string', '7 _etl_position string', '8 eventid string', '9 eventtime timestamp', '10 eventtype string', '11 userkey string',
-      '12 sessionid string', '13 host string', '14 path string', '15 referrerhost string', '16 isconversion boolean', '17 properties string',
-      '18 schemaversion string', '19 pipeline string',
+      '6 _etl_schema_version string', '7 _etl_position string', '8 eventid string', '9 revision long', '10 eventtime timestamp', '11 eventtype string', '12 userkey string',
+      '13 sessionid string', '14 host string', '15 path string', '16 referrerhost string', '17 isconversion boolean', '18 properties string',
+      '19 schemaversion string', '20 pipeline string',
     ]);
     expect(fields.every((f) => f.Required === false)).toBe(true);
     expect(input.IcebergTableInput.PartitionSpec).toEqual({ SpecId: 0, Fields: [{ Name: '_etl_event_time_truncate', SourceId: 3, Transform: 'truncate[10]', FieldId: 1000 }] });

@@ -83,7 +83,7 @@ describe('columnsFromJsonSchema', () => {
     const file = path.join(__dirname, '..', '..', 'examples', 'clickstream', 'schemas', 'curated-clickstream.json');
     const result = columnsFromJsonSchema(JSON.parse(fs.readFileSync(file, 'utf8')), P);
     expect(result.ok && result.columns.map((c) => `${c.name} ${c.icebergType}`)).toEqual([
-      'eventid string', 'eventtime timestamp', 'eventtype string', 'userkey string', 'sessionid string', 'host string',
+      'eventid string', 'revision long', 'eventtime timestamp', 'eventtype string', 'userkey string', 'sessionid string', 'host string',
       'path string', 'referrerhost string', 'isconversion boolean', 'properties string', 'schemaversion string', 'pipeline string',
     ]);
   });

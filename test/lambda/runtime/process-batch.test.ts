@@ -485,7 +485,7 @@ describe('processBatch: schemas and PII', () => {
     const drifted = JSON.parse(SAMPLE[15]) as PipelineRecord;
     const outcome = await processBatch([sqs(drifted)], moduleOf((r) => r), config, { schemas, hasher });
     expect(outcome.quarantined).toEqual([
-      expect.objectContaining({ reason: 'UNKNOWN_SCHEMA_VERSION', schemaVersion: '2', recordId: 'evt-0015', errors: [expect.stringContaining('"2" is not registered')] }),
+      expect.objectContaining({ reason: 'UNKNOWN_SCHEMA_VERSION', schemaVersion: '3', recordId: 'evt-0015', errors: [expect.stringContaining('"3" is not registered')] }),
     ]);
     expect(JSON.stringify(outcome.quarantined[0].input)).not.toMatch(/user-100|user0@example\.com|203\.0\.113\.15/);
   });

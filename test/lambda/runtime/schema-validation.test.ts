@@ -118,8 +118,8 @@ describe('checkSchema', () => {
     const schemas = clickstreamSchemas();
     const lines = sampleEventLines();
     expect(checkSchema(JSON.parse(lines[0]), schemas)).toMatchObject({ ok: true, version: '1' });
-    // The drifted event names schema version 2, which is not registered.
-    expect(checkSchema(JSON.parse(lines[15]), schemas)).toMatchObject({ ok: false, reason: 'UNKNOWN_SCHEMA_VERSION', version: '2' });
+    // The drifted event names schema version 3, which is not registered.
+    expect(checkSchema(JSON.parse(lines[15]), schemas)).toMatchObject({ ok: false, reason: 'UNKNOWN_SCHEMA_VERSION', version: '3' });
     expect(checkSchema({ ...JSON.parse(lines[0]), eventType: 'scroll' }, schemas)).toMatchObject({
       ok: false,
       reason: 'SCHEMA_MISMATCH',
