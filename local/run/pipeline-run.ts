@@ -406,10 +406,13 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
         progress(`Put s3://${rawBucket.name}/${put} (${toBatch.length} lines, ${size} bytes) and started ${batchRoute.stateMachine.path} as ${name} ...`);
         return;
       }
+      const executionsBefore = stepFunctions.executions().length;
       const event = await notifyObjectCreated(eventBridge, { bucket: rawBucket.name, key: put, size }, rawStack && { account: rawStack.refs.account, region: rawStack.refs.region });
       if (batchRoute) {
         batchObjects.push({ bucket: rawBucket.name, key: put, records: toBatch.length });
-        progress(`Put s3://${rawBucket.name}/${put} (${toBatch.length} lines, ${size} bytes); its Object Created event started ${stepFunctions.executions().length} execution(s) of ${batchRoute.stateMachine.path} ...`);
+        progress(
+          `Put s3://${rawBucket.name}/${put} (${toBatch.length} lines, ${size} bytes); its Object Created event started ${stepFunctions.executions().length - executionsBefore} execution(s) of ${batchRoute.stateMachine.path} ...`,
+        );
       } else {
         notes.push(
           `${toBatch.length} line(s) put to ${rawBucket.path} as s3://${rawBucket.name}/${put}; its Object Created event ` +
