@@ -57,9 +57,10 @@ export interface RuntimeConfig {
   readonly functionTimeoutSeconds?: number;
   /**
    * The pipeline keeps a current table (`CURRENT_TABLE=true`): each curated line carries the
-   * lakehouse columns, keyed by `keyField` (`CURRENT_TABLE_KEY`; none: the record id).
+   * lakehouse columns, keyed by `keyField` (`CURRENT_TABLE_KEY`; none: the record id) and
+   * ordered by `versionField` (`CURRENT_TABLE_VERSION_FIELD`), which a claim-check reference keeps.
    */
-  readonly currentTable?: { readonly keyField?: string };
+  readonly currentTable?: { readonly keyField?: string; readonly versionField?: string };
 }
 
 /** Reads the runtime settings, failing with the names of every missing or invalid variable. */
@@ -104,7 +105,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     eventTimeEarliestMs: earliest,
     eventTimeMaxSkewSeconds: skew as number,
     functionTimeoutSeconds: functionTimeout as number,
-    ...(env[RUNTIME_ENV.currentTable] === 'true' ? { currentTable: { keyField: env[RUNTIME_ENV.currentTableKey] || undefined } } : {}),
+    ...(env[RUNTIME_ENV.currentTable] === 'true' ? { currentTable: { keyField: env[RUNTIME_ENV.currentTableKey] || undefined, versionField: env[RUNTIME_ENV.currentTableVersionField] || undefined } } : {}),
   };
 }
 

@@ -329,15 +329,17 @@ async function claimCheck(s3: S3Client, config: RuntimeConfig, out: CuratedOutpu
   return JSON.stringify({
     recordId: out.recordId,
     claimCheck: { bucket: config.rawBucket, key, bytes: Buffer.byteLength(line) },
-    // With a current table the reference keeps the record's lakehouse columns: its row is ordered
-    // (and deleted) like any other; its data columns are empty, the record is in the claim check.
-    ...(config.currentTable ? lakehouseFields(out.records[index]) : {}),
+    // With a current table the reference keeps the record's lakehouse columns, its key field and
+    // its version field: its row is keyed, ordered (and deleted) like any other; its other data
+    // columns are empty, the record is in the claim check.
+    ...(config.currentTable ? tableFields(out.records[index], config.currentTable) : {}),
   });
 }
 
-function lakehouseFields(record: Record<string, unknown> | undefined): Record<string, unknown> {
+function tableFields(record: Record<string, unknown> | undefined, table: { readonly keyField?: string; readonly versionField?: string }): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
-  for (const column of Object.values(LAKEHOUSE_COLUMNS)) if (record && column in record) fields[column] = record[column];
+  const kept = [table.keyField, table.versionField, ...Object.values(LAKEHOUSE_COLUMNS)];
+  for (const field of kept) if (field !== undefined && record && field in record) fields[field] = record[field];
   return fields;
 }
 

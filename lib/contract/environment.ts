@@ -30,6 +30,8 @@ export const RUNTIME_ENV = Object.freeze({
   currentTable: 'CURRENT_TABLE',
   /** The output field holding the current table's key (none: the record id is the key). */
   currentTableKey: 'CURRENT_TABLE_KEY',
+  /** The output field ordering the versions of a key in the current table (`currentTable.versionField`), if any. */
+  currentTableVersionField: 'CURRENT_TABLE_VERSION_FIELD',
 } as const);
 
 /** A runtime setting carried by an environment variable. */

@@ -189,6 +189,8 @@ export class CurrentTable extends Construct implements ICurrentTable {
   public readonly alarms: cloudwatch.Alarm[];
   /** The output field of the table key, when `key` is set. */
   public readonly keyField?: string;
+  /** The output field ordering a key's versions, when `versionField` is set. */
+  public readonly versionField?: string;
   /** The key of the queues and log groups. */
   public readonly encryptionKey: kms.IKey;
 
@@ -202,6 +204,7 @@ export class CurrentTable extends Construct implements ICurrentTable {
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const tableName = props.tableName ?? defaultTableName(props.dataset);
     this.keyField = props.key;
+    this.versionField = props.versionField;
     this.spec = {
       database: props.warehouse.databaseName,
       table: tableName,
@@ -280,10 +283,14 @@ export class CurrentTable extends Construct implements ICurrentTable {
     this.acknowledgeDesignFindings(props);
   }
 
-  /** Sets the transform's environment so its curated lines carry the lakehouse columns, keyed by `key`. */
+  /**
+   * Sets the transform's environment so its curated lines carry the lakehouse columns, keyed by
+   * `key`; a claim-checked line keeps the key and version fields.
+   */
   public configureTransform(transform: ITransformFunction): void {
     transform.function.addEnvironment(RUNTIME_ENV.currentTable, 'true');
     if (this.keyField) transform.function.addEnvironment(RUNTIME_ENV.currentTableKey, this.keyField);
+    if (this.versionField) transform.function.addEnvironment(RUNTIME_ENV.currentTableVersionField, this.versionField);
   }
 
   /** Age of the oldest curated object not merged yet (maximum over 5 minutes). */

@@ -9,6 +9,8 @@ import type { CurrentTableProps } from '../../lib';
 import { CLICKSTREAM_TRANSFORM, ROOT, TEST_ENV, testApp } from '../support/cdk';
 
 const SCHEMA = path.join(ROOT, 'examples', 'clickstream', 'schemas', 'curated-clickstream.json');
+/** The curated clickstream's version field (the input's revision, passed on by the transform). */
+const VERSION_FIELD = 'revision';
 
 function build(props: Partial<CurrentTableProps> = {}) {
   const stack = new Stack(testApp(), 'Lakehouse', { env: TEST_ENV });
@@ -121,13 +123,13 @@ describe('CurrentTable', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 3600 });
   });
 
-  test('sets the transform\'s environment: lakehouse columns on, keyed by the key field', () => {
+  test('sets the transform\'s environment: lakehouse columns on, keyed by the key field, ordered by the version field', () => {
     const s = new Stack(testApp(), 'WithTransform', { env: TEST_ENV });
     const lake = new DataLake(s, 'Lake');
     const warehouse = new ServerlessWarehouse(s, 'Warehouse', { curatedBucket: lake.curatedBucket, dataset: 'clickstream', columns: [{ name: 'id', type: 'string' }] });
     const fn = new TransformFunction(s, 'Transform', { transformEntry: CLICKSTREAM_TRANSFORM, pipelineName: 'clickstream', curatedBucket: lake.curatedBucket, quarantineBucket: lake.quarantineBucket });
-    new CurrentTable(s, 'Current', { pipelineName: 'clickstream', dataset: 'clickstream', curatedBucket: lake.curatedBucket, warehouse, outputSchema: SCHEMA, key: 'eventId' }).configureTransform(fn);
-    Template.fromStack(s).hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CURRENT_TABLE: 'true', CURRENT_TABLE_KEY: 'eventId' }) } });
+    new CurrentTable(s, 'Current', { pipelineName: 'clickstream', dataset: 'clickstream', curatedBucket: lake.curatedBucket, warehouse, outputSchema: SCHEMA, key: 'eventId', versionField: VERSION_FIELD }).configureTransform(fn);
+    Template.fromStack(s).hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CURRENT_TABLE: 'true', CURRENT_TABLE_KEY: 'eventId', CURRENT_TABLE_VERSION_FIELD: VERSION_FIELD }) } });
   });
 
   const lint = cfnLintAvailable() || process.env.CI ? test : test.skip;

@@ -114,8 +114,9 @@ describe('readConfig', () => {
   it('reads the current table: on only with CURRENT_TABLE=true, keyed by CURRENT_TABLE_KEY or the record id', () => {
     expect(readConfig(REQUIRED).currentTable).toBeUndefined();
     expect(readConfig({ ...REQUIRED, CURRENT_TABLE: 'false', CURRENT_TABLE_KEY: 'orderId' }).currentTable).toBeUndefined();
-    expect(readConfig({ ...REQUIRED, CURRENT_TABLE: 'true' }).currentTable).toEqual({ keyField: undefined });
-    expect(readConfig({ ...REQUIRED, CURRENT_TABLE: 'true', CURRENT_TABLE_KEY: 'orderId' }).currentTable).toEqual({ keyField: 'orderId' });
+    expect(readConfig({ ...REQUIRED, CURRENT_TABLE: 'true' }).currentTable).toEqual({ keyField: undefined, versionField: undefined });
+    expect(readConfig({ ...REQUIRED, CURRENT_TABLE: 'true', CURRENT_TABLE_KEY: 'orderId' }).currentTable).toEqual({ keyField: 'orderId', versionField: undefined });
+    expect(readConfig({ ...REQUIRED, CURRENT_TABLE: 'true', CURRENT_TABLE_VERSION_FIELD: 'revision' }).currentTable).toEqual({ keyField: undefined, versionField: 'revision' });
   });
 
   it('collects missing and invalid variables in one error', () => {
@@ -161,10 +162,11 @@ describe('readConfig', () => {
       functionTimeoutSeconds: '30',
       currentTable: 'true',
       currentTableKey: 'orderId',
+      currentTableVersionField: 'revision',
     };
     for (const [setting, value] of Object.entries(given) as Array<[RuntimeSetting, string]>) {
-      // The table key is read only for a pipeline with a current table.
-      const base = setting === 'currentTableKey' ? { ...REQUIRED, [RUNTIME_ENV.currentTable]: 'true' } : REQUIRED;
+      // The table key and version field are read only for a pipeline with a current table.
+      const base = setting === 'currentTableKey' || setting === 'currentTableVersionField' ? { ...REQUIRED, [RUNTIME_ENV.currentTable]: 'true' } : REQUIRED;
       expect([setting, readConfig({ ...base, [RUNTIME_ENV[setting]]: value })]).not.toEqual([setting, readConfig(base)]);
     }
   });

@@ -606,6 +606,14 @@ describe('writeOutcome: claim check', () => {
     expect(object.records[0]).not.toHaveProperty('blob');
   });
 
+  it('keeps the key and version fields in the reference too, so an oversize correction is ordered by its version', async () => {
+    const columns = { _etl_key: 'k-1', _etl_op: 'upsert', _etl_event_time: '2026-11-24T09:00:00.000Z', _etl_position: 'p#000000' };
+    const tableConfig = testConfig({ rawBucket: 'raw-bucket', maxRecordBytes: 100, currentTable: { keyField: 'orderId', versionField: 'revision' } });
+    await writeOutcome(sink, tableConfig, outcome({ curated: [curated('1', P9, [{ ...big, orderId: 'k-1', revision: 3, note: 'dropped', ...columns }])] }));
+    const [object] = storedObjects(s3Mock, 'curated-bucket');
+    expect(object.records[0]).toEqual({ recordId: 'rec-1', claimCheck: expect.any(Object), orderId: 'k-1', revision: 3, ...columns });
+  });
+
   it('keeps lines of exactly maxRecordBytes inline', async () => {
     const exact = { s: 'y'.repeat(100 - '{"s":""}'.length) };
     expect(JSON.stringify(exact)).toHaveLength(100);
