@@ -16,7 +16,8 @@
 #     - runs the user's own jest snapshot test, edits the transform, runs it again with --ci;
 #     - `npx cdk-serverless-etl start` on the two-pipeline app of its cdk.json: first without the
 #       emulator packages (exit 3, the install line), then with them (conservation OK), then
-#       with --pipeline refunds (the second pipeline gets the input);
+#       with --pipeline refunds (the second pipeline gets the input; its current table, in
+#       deduplication 'table' mode, holds one row per curated id, and start --query reads it);
 #     - runs the installed CLI, and picks each of the two pipelines with --pipeline.
 # Everything happens in a temporary directory, removed at the end (KEEP_PACKAGE_CHECK=1 keeps it).
 # Needs the repository's node_modules (npm ci), the npm registry, and cfn-lint (the machine's Python).
@@ -129,8 +130,18 @@ check_consumer() {
   node -e '
     const r = require("./start-refunds.json");
     if (!r.conservationOk || !(r.recordsIn > 0) || !(r.curated > 0)) { console.error("start --pipeline refunds: nothing curated or conservation not OK", JSON.stringify(r).slice(0, 400)); process.exit(1); }
+    // Its current table (deduplication: table): one row per order id curated, merged on DuckDB.
+    const [t] = r.currentTables ?? [];
+    if (!t || t.table !== "shop_refunds.refunds_current" || t.duplicateKeys !== 0 || t.failedMerges !== 0 || !(t.liveRows > 0) || t.liveRows !== t.curatedKeys - t.deletedKeys) {
+      console.error("start --pipeline refunds: the current table is missing or does not hold one row per curated id", JSON.stringify(r.currentTables)); process.exit(1);
+    }
+    require("fs").writeFileSync("refunds-live-rows.txt", String(t.liveRows));
   '
   grep -q 'Drained Refunds/' start-refunds.txt || { cat start-refunds.txt; echo "start --pipeline refunds did not feed the refunds pipeline" >&2; return 1; }
+  # The table the run kept, queried as a user would.
+  ./node_modules/.bin/cdk-serverless-etl start --query "SELECT count(*) AS live FROM shop_refunds.refunds_current_live" > query.txt 2>&1 ||
+    { cat query.txt; echo "start --query failed" >&2; return 1; }
+  grep -qw "$(cat refunds-live-rows.txt)" query.txt || { cat query.txt; echo "start --query: the live view does not have $(cat refunds-live-rows.txt) rows" >&2; return 1; }
 
   step "[$which] running the installed CLI"
   ./node_modules/.bin/cdk-serverless-etl --help > cli-help.txt

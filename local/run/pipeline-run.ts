@@ -519,7 +519,8 @@ async function run(options: RunOptions, started: (stop: () => Promise<void>) => 
     executions: executions.map(executionReport),
     currentTables,
     ...(tableHistory.length > 1 ? { currentTableHistory: tableHistory } : {}),
-    deduplication: deduplicationOf(functions),
+    // The mode of the pipeline the input went to: another pipeline of the app may claim.
+    deduplication: deduplicationOf(functions.filter((f) => belongsTo(chosen, f.stack, f.fn.path))),
     batchObjects: batchObjects.map((b) => ({ ...b, passes: passes.get(`${b.bucket}/${b.key}`) ?? [] })),
     deliveriesPerLine,
     concurrency: {

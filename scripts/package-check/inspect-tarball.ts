@@ -21,10 +21,11 @@ if (!dir || !tarball) throw new Error('usage: inspect-tarball.ts <dir with packa
 const root = path.join(dir, 'package');
 
 /**
- * Upper bounds, about 1.5 times the figures of 0.1.x after #13 and #16 (396 kB packed, 1.7 MB
- * unpacked, 279 files): a jump means something was packed by mistake.
+ * Upper bounds, about 1.3 times the figures of 0.1.x after #15 and #17 (605 kB packed, 2.45 MB
+ * unpacked, 387 files; the current table, the dashboard rows, reprocess runs and their docs grew
+ * it from 396 kB after #13 and #16): a jump means something was packed by mistake.
  */
-const LIMITS = { tarballBytes: 600_000, unpackedBytes: 2_600_000, files: 420 };
+const LIMITS = { tarballBytes: 800_000, unpackedBytes: 3_300_000, files: 500 };
 
 /** Files every release needs. */
 const REQUIRED = [

@@ -93,3 +93,23 @@ describe.each(['claims', 'table'])("start --reprocess, '%s' deduplication", (mod
     expect(isReprocessRunId(reprocessRun)).toBe(true);
   });
 });
+
+describe("a run of an app whose pipelines differ in deduplication mode", () => {
+  it("accounts by the mode of the pipeline the input went to ('table', though another pipeline claims): an id sent twice is held once by the table", async () => {
+    const dir = path.join(work, 'lakehouse-mixed');
+    const report = await runPipeline({
+      assembly: assemblies.a,
+      lines: [order('o-1', 0, 'placed', 100), INPUT[0], INPUT[0]],
+      via: 'batch',
+      pipeline: 'orders-table',
+      lakehouseDir: dir,
+      progress: () => undefined,
+      onStarted: () => undefined,
+    });
+    expect(report.deduplication).toBe('table');
+    // Suppressed within its batch, or curated again by another batch: either way counted once, never lost.
+    expect(report.curatedAgain + report.duplicatesSuppressed).toBe(1);
+    expect(report.conservationProblems).toEqual([]);
+    expect(report.currentTables?.find((t) => t.table.startsWith('orders_table.'))).toEqual(expect.objectContaining({ duplicateKeys: 0 }));
+  });
+});
