@@ -28,8 +28,8 @@ const EXPECTED_ROWS = [
   ['evt-0010', 'upsert', '1', 'add_to_cart', '/products/10'],
   ['evt-0011', 'delete', '2', null, null], // retracted; its revision 1 sent again afterwards does not bring it back
   ['evt-0012', 'upsert', '1', 'page_view', '/products/12'],
-  // The oversize event: claim-checked, its row holds the order columns only (the record is in the raw bucket).
-  ['evt-0016', 'upsert', null, null, null],
+  // The oversize event: claim-checked, its row holds the key, order and version columns only (the record is in the raw bucket).
+  ['evt-0016', 'upsert', '1', null, null],
   ['evt-0017', 'upsert', '1', 'page_view', '/products/17'], // a new id among the corrections
 ];
 
