@@ -44,22 +44,13 @@ export function resolvedNameBound(name: NameLength): number {
  * `names` (by the token's text); a token not found there is counted as `fallback` characters.
  */
 export function resolvedJsonBound(request: unknown, names: ReadonlyMap<string, NameLength>, fallback = 2048): number {
-  let length = 0;
+  let bounds = 0;
+  // Each token is written as "" (its quotes stay in the text) and counted by its bound.
   const text = JSON.stringify(request, (_key, value: unknown) => {
-    if (typeof value === 'string' && Token.isUnresolved(value)) {
-      const name = names.get(value);
-      length += (name ? resolvedNameBound(name) : fallback) + 2; // and its quotes
-      return '';
-    }
-    return value;
+    if (typeof value !== 'string' || !Token.isUnresolved(value)) return value;
+    const name = names.get(value);
+    bounds += name ? resolvedNameBound(name) : fallback;
+    return '';
   });
-  // `text` has each token as "" (2 characters), counted above with its bound.
-  return length + text.length - 2 * countTokens(request);
-}
-
-function countTokens(value: unknown): number {
-  if (typeof value === 'string') return Token.isUnresolved(value) ? 1 : 0;
-  if (Array.isArray(value)) return value.reduce((n: number, v) => n + countTokens(v), 0);
-  if (value !== null && typeof value === 'object') return Object.values(value).reduce((n: number, v) => n + countTokens(v), 0);
-  return 0;
+  return text.length + bounds;
 }
